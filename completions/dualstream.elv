@@ -1,0 +1,125 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[dualstream] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'dualstream'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'dualstream'= {
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --redis 'Redis URL, or `off` to use Kafka only. A password in it is never printed'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand publish 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff), or write every page into a directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'dualstream;publish'= {
+            cand --format 'Input format [default: by extension (.csv is CSV), else NDJSON]'
+            cand --id-field 'Field holding the event id (dotted path); absent ids are derived from the content'
+            cand --type-field 'Field holding the event type (dotted path)'
+            cand --type 'A constant event type for every event, instead of --type-field'
+            cand --source-type-field 'Field holding the source type (dotted path)'
+            cand --source-type 'A constant source type for every event, instead of --source-type-field'
+            cand --source-id-field 'Field holding the source id, the Kafka key (dotted path, e.g. repo.name)'
+            cand --source-id 'A constant source id for every event, instead of --source-id-field'
+            cand --time-field 'Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now'
+            cand --channel 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}'
+            cand --on-invalid 'What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE'
+            cand --max-line-bytes 'Longest accepted line (NDJSON) or record (CSV), in bytes'
+            cand --summary 'End-of-run summary on stderr [auto: a table on a terminal, nothing on a pipe]'
+            cand --timeout 'How long Kafka may take to connect or to acknowledge an event before the run fails (exit 4)'
+            cand --max-in-flight 'Most events sent to Kafka and not yet acknowledged'
+            cand --redis-batch 'Most notifications in one Redis pipeline'
+            cand --partitions 'Partitions for --create-topic'
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --redis 'Redis URL, or `off` to use Kafka only. A password in it is never printed'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand --dry-run 'Validate and print what would be sent, without connecting to anything'
+            cand --progress 'Show the progress bar even when stderr is not a terminal'
+            cand --create-topic 'Create the topic through the admin API when it does not exist'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;completions'= {
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --redis 'Redis URL, or `off` to use Kafka only. A password in it is never printed'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;man'= {
+            cand --out-dir 'Write dualstream.1 and one page per subcommand into this directory'
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --redis 'Redis URL, or `off` to use Kafka only. A password in it is never printed'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;help'= {
+            cand publish 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff), or write every page into a directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'dualstream;help;publish'= {
+        }
+        &'dualstream;help;completions'= {
+        }
+        &'dualstream;help;man'= {
+        }
+        &'dualstream;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

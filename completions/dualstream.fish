@@ -1,0 +1,107 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_dualstream_global_optspecs
+    string join \n brokers= redis= topic= X= F= q/quiet v/verbose color= h/help V/version
+end
+
+function __fish_dualstream_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_dualstream_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_dualstream_using_subcommand
+    set -l cmd (__fish_dualstream_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c dualstream -n "__fish_dualstream_needs_command" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_needs_command" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_needs_command" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_needs_command" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_needs_command" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_needs_command" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_needs_command" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_needs_command" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_needs_command" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
+complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l format -d 'Input format [default: by extension (.csv is CSV), else NDJSON]' -r -f -a "ndjson\t''
+csv\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l id-field -d 'Field holding the event id (dotted path); absent ids are derived from the content' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l type-field -d 'Field holding the event type (dotted path)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l type -d 'A constant event type for every event, instead of --type-field' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source-type-field -d 'Field holding the source type (dotted path)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source-type -d 'A constant source type for every event, instead of --source-type-field' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source-id-field -d 'Field holding the source id, the Kafka key (dotted path, e.g. repo.name)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source-id -d 'A constant source id for every event, instead of --source-id-field' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l time-field -d 'Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l channel -d 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l on-invalid -d 'What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-line-bytes -d 'Longest accepted line (NDJSON) or record (CSV), in bytes' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l summary -d 'End-of-run summary on stderr [auto: a table on a terminal, nothing on a pipe]' -r -f -a "auto\t''
+table\t''
+json\t''
+none\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l timeout -d 'How long Kafka may take to connect or to acknowledge an event before the run fails (exit 4)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-in-flight -d 'Most events sent to Kafka and not yet acknowledged' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis-batch -d 'Most notifications in one Redis pipeline' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l partitions -d 'Partitions for --create-topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l dry-run -d 'Validate and print what would be sent, without connecting to anything'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l progress -d 'Show the progress bar even when stderr is not a terminal'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l create-topic -d 'Create the topic through the admin API when it does not exist'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s h -l help -d 'Print help'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l out-dir -d 'Write dualstream.1 and one page per subcommand into this directory' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s h -l help -d 'Print help'
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,238 @@
+//! Every flag of every command, as clap derive structs whose doc comments are
+//! the `--help` text. Nothing here touches a broker: `config.rs` turns these
+//! into checked settings before any command runs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Publish events to Kafka (the durable log) and notify Redis Pub/Sub (real time).
+///
+/// Every event is written to Kafka first; only once the broker has acknowledged
+/// it is a small notification ({"id","type","source_id","topic","partition","offset"})
+/// published to Redis. Kafka failures fail the run; Redis failures are warnings.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dualstream",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Kafka bootstrap brokers, comma separated.
+    #[arg(
+        long,
+        global = true,
+        env = "DUALSTREAM_BROKERS",
+        default_value = "localhost:9092",
+        value_name = "HOST:PORT,…"
+    )]
+    pub brokers: String,
+
+    /// Redis URL, or `off` to use Kafka only. A password in it is never printed.
+    #[arg(
+        long,
+        global = true,
+        env = "DUALSTREAM_REDIS",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true,
+        value_name = "URL|off"
+    )]
+    pub redis: String,
+
+    /// Kafka topic.
+    #[arg(
+        long,
+        global = true,
+        env = "DUALSTREAM_TOPIC",
+        default_value = "events",
+        value_name = "NAME"
+    )]
+    pub topic: String,
+
+    /// A librdkafka property, like kcat's -X (repeatable); applied after -F.
+    #[arg(short = 'X', global = true, value_name = "KEY=VALUE")]
+    pub property: Vec<String>,
+
+    /// A librdkafka properties file (key=value lines, # comments).
+    #[arg(short = 'F', global = true, value_name = "FILE")]
+    pub properties_file: Option<PathBuf>,
+
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More detail on stderr: -v for client logs and error causes, -vv for debug.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to use colours on a terminal (NO_COLOR is honoured by auto).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+// Parsed once per run: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Publish NDJSON or CSV events to Kafka, then notify Redis.
+    Publish(PublishArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write every page into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Input files; stdin when none is given or for `-`.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Input format [default: by extension (.csv is CSV), else NDJSON].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<InputFormat>,
+
+    /// Field holding the event id (dotted path); absent ids are derived from the content.
+    #[arg(long, default_value = "id", value_name = "PATH")]
+    pub id_field: String,
+
+    /// Field holding the event type (dotted path).
+    #[arg(long, default_value = "type", value_name = "PATH")]
+    pub type_field: String,
+
+    /// A constant event type for every event, instead of --type-field.
+    #[arg(long = "type", value_name = "TYPE", conflicts_with = "type_field")]
+    pub type_const: Option<String>,
+
+    /// Field holding the source type (dotted path).
+    #[arg(long, default_value = "source_type", value_name = "PATH")]
+    pub source_type_field: String,
+
+    /// A constant source type for every event, instead of --source-type-field.
+    #[arg(
+        long = "source-type",
+        value_name = "TYPE",
+        conflicts_with = "source_type_field"
+    )]
+    pub source_type_const: Option<String>,
+
+    /// Field holding the source id, the Kafka key (dotted path, e.g. repo.name).
+    #[arg(long, default_value = "source_id", value_name = "PATH")]
+    pub source_id_field: String,
+
+    /// A constant source id for every event, instead of --source-id-field.
+    #[arg(
+        long = "source-id",
+        value_name = "ID",
+        conflicts_with = "source_id_field"
+    )]
+    pub source_id_const: Option<String>,
+
+    /// Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now.
+    #[arg(long, default_value = "time", value_name = "PATH")]
+    pub time_field: String,
+
+    /// Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}.
+    #[arg(
+        long,
+        default_value = "events:{source_type}:{source_id}",
+        value_name = "TEMPLATE"
+    )]
+    pub channel: String,
+
+    /// What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE.
+    #[arg(long, default_value = "fail", value_name = "POLICY")]
+    pub on_invalid: String,
+
+    /// Longest accepted line (NDJSON) or record (CSV), in bytes.
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_line_bytes: usize,
+
+    /// Validate and print what would be sent, without connecting to anything.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// End-of-run summary on stderr [auto: a table on a terminal, nothing on a pipe].
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Auto, value_name = "FORMAT")]
+    pub summary: SummaryFormat,
+
+    /// Show the progress bar even when stderr is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
+
+    /// How long Kafka may take to connect or to acknowledge an event before the run fails (exit 4).
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub timeout: String,
+
+    /// Most events sent to Kafka and not yet acknowledged.
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub max_in_flight: usize,
+
+    /// Most notifications in one Redis pipeline.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub redis_batch: usize,
+
+    /// Create the topic through the admin API when it does not exist.
+    #[arg(long)]
+    pub create_topic: bool,
+
+    /// Partitions for --create-topic.
+    #[arg(long, default_value_t = 3, value_name = "N", requires = "create_topic")]
+    pub partitions: i32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    Ndjson,
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Auto,
+    Table,
+    Json,
+    None,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write dualstream.1 and one page per subcommand into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

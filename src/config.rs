@@ -1,0 +1,218 @@
+//! Command-line arguments turned into plain, checked settings. Every check
+//! that can fail without a broker happens here, so a bad flag exits 2 before
+//! anything is connected. Clap types stop at this module.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::cli::{Global, InputFormat, PublishArgs, SummaryFormat};
+use crate::error;
+use crate::event::{ChannelTemplate, Field, FieldMap, Path};
+use crate::input::{Format, Source};
+use crate::kafka::{self, KafkaSettings};
+
+/// Where Kafka and Redis are: the settings every command shares.
+pub struct Common {
+    pub kafka: KafkaSettings,
+    pub topic: String,
+    /// `None` for `--redis off`.
+    pub redis: Option<RedisTarget>,
+}
+
+pub struct RedisTarget {
+    pub client: redis::Client,
+    /// The URL without credentials, for messages.
+    pub shown: String,
+}
+
+pub fn common(global: &Global) -> Result<Common> {
+    let mut properties = Vec::new();
+    if let Some(file) = &global.properties_file {
+        let name = file.display().to_string();
+        let text =
+            std::fs::read_to_string(file).map_err(|e| error::usage(format!("-F {name}: {e}")))?;
+        properties.extend(kafka::parse_properties_file(&text, &name)?);
+    }
+    for pair in &global.property {
+        properties.push(kafka::parse_property(pair)?);
+    }
+    if global.topic.is_empty() {
+        return Err(error::usage("--topic must not be empty"));
+    }
+    let redis = match global.redis.as_str() {
+        "off" | "none" => None,
+        url => {
+            let shown = crate::redis::display_url(url);
+            let client = redis::Client::open(url)
+                .map_err(|e| error::usage(format!("--redis {shown}: not a Redis URL ({e})")))?;
+            Some(RedisTarget { client, shown })
+        }
+    };
+    Ok(Common {
+        kafka: KafkaSettings {
+            brokers: global.brokers.clone(),
+            properties,
+        },
+        topic: global.topic.clone(),
+        redis,
+    })
+}
+
+/// What to do with an invalid input line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OnInvalid {
+    Fail,
+    Skip,
+    DeadLetter(PathBuf),
+}
+
+pub struct PublishConfig {
+    pub sources: Vec<Source>,
+    pub fields: FieldMap,
+    pub channel: ChannelTemplate,
+    pub on_invalid: OnInvalid,
+    pub max_line_bytes: usize,
+    pub dry_run: bool,
+    pub summary: SummaryFormat,
+    pub progress: bool,
+    pub timeout: Duration,
+    pub max_in_flight: usize,
+    pub redis_batch: usize,
+    /// `Some(partitions)` with --create-topic.
+    pub create_topic: Option<i32>,
+}
+
+pub fn publish(args: &PublishArgs) -> Result<PublishConfig> {
+    let channel = ChannelTemplate::parse(&args.channel).map_err(error::usage)?;
+    let on_invalid = match args.on_invalid.as_str() {
+        "fail" => OnInvalid::Fail,
+        "skip" => OnInvalid::Skip,
+        other => match other.strip_prefix("dead-letter=") {
+            Some(file) if !file.is_empty() => OnInvalid::DeadLetter(PathBuf::from(file)),
+            _ => {
+                return Err(error::usage(format!(
+                    "--on-invalid {other}: expected fail, skip or dead-letter=FILE"
+                )))
+            }
+        },
+    };
+    let field = |constant: &Option<String>, path: &str| match constant {
+        Some(c) => Field::Const(c.clone()),
+        None => Field::Path(Path::new(path)),
+    };
+    let fields = FieldMap {
+        id: Path::new(&args.id_field),
+        kind: field(&args.type_const, &args.type_field),
+        source_type: field(&args.source_type_const, &args.source_type_field),
+        source_id: field(&args.source_id_const, &args.source_id_field),
+        time: Path::new(&args.time_field),
+    };
+    let files: Vec<PathBuf> = if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files.clone()
+    };
+    if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(error::usage("stdin (-) can be read only once"));
+    }
+    let sources = files
+        .into_iter()
+        .map(|f| source(f, args.format))
+        .collect::<Result<Vec<_>>>()?;
+    if args.max_in_flight == 0 || args.redis_batch == 0 {
+        return Err(error::usage(
+            "--max-in-flight and --redis-batch must be at least 1",
+        ));
+    }
+    if args.partitions < 1 {
+        return Err(error::usage("--partitions must be at least 1"));
+    }
+    Ok(PublishConfig {
+        sources,
+        fields,
+        channel,
+        on_invalid,
+        max_line_bytes: args.max_line_bytes,
+        dry_run: args.dry_run,
+        summary: args.summary,
+        progress: args.progress,
+        timeout: parse_duration(&args.timeout)
+            .map_err(|e| error::usage(format!("--timeout: {e}")))?,
+        max_in_flight: args.max_in_flight,
+        redis_batch: args.redis_batch,
+        create_topic: args.create_topic.then_some(args.partitions),
+    })
+}
+
+fn source(path: PathBuf, format: Option<InputFormat>) -> Result<Source> {
+    let by_extension = || match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("csv") => Format::Csv,
+        _ => Format::Ndjson,
+    };
+    let format = match format {
+        Some(InputFormat::Csv) => Format::Csv,
+        Some(InputFormat::Ndjson) => Format::Ndjson,
+        None => by_extension(),
+    };
+    if path.as_os_str() == "-" {
+        return Ok(Source {
+            name: "<stdin>".to_string(),
+            path: None,
+            format,
+            size: None,
+        });
+    }
+    let meta =
+        std::fs::metadata(&path).map_err(|e| error::usage(format!("{}: {e}", path.display())))?;
+    if meta.is_dir() {
+        return Err(error::usage(format!("{}: is a directory", path.display())));
+    }
+    Ok(Source {
+        name: path.display().to_string(),
+        size: meta.is_file().then_some(meta.len()),
+        format,
+        path: Some(path),
+    })
+}
+
+/// A duration as people write it: `30s`, `500ms`, `2m`, `1h30m`, `1.5s`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let parsed = t.parse::<jiff::SignedDuration>().ok().or_else(|| {
+        t.parse::<jiff::Span>()
+            .ok()
+            .and_then(|s| jiff::SignedDuration::try_from(s).ok())
+    });
+    match parsed {
+        Some(d) if !d.is_negative() => Duration::try_from(d).map_err(|e| e.to_string()),
+        _ => Err(format!(
+            "{text:?} is not a duration (try 30s, 500ms, 2m, 1h30m)"
+        )),
+    }
+}
+
+/// A duration for messages: `2.0s`, `350ms`.
+pub fn show_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-5s").is_err());
+    }
+}

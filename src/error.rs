@@ -1,0 +1,122 @@
+//! Exit codes and the error that carries one. This is the only place that knows
+//! which number means what; commands return a [`Code`] or fail with a [`Fail`],
+//! and `main` turns either into the process exit status.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// How a run ended, as the numbers of DESIGN.md's exit-code table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    Success,
+    Unexpected,
+    Usage,
+    InvalidInput,
+    Kafka,
+    Redis,
+    Degraded,
+    Timeout,
+    Interrupted,
+}
+
+impl Code {
+    pub fn number(self) -> u8 {
+        match self {
+            Code::Success => 0,
+            Code::Unexpected => 1,
+            Code::Usage => 2,
+            Code::InvalidInput => 3,
+            Code::Kafka => 4,
+            Code::Redis => 5,
+            Code::Degraded => 6,
+            Code::Timeout => 124,
+            Code::Interrupted => 130,
+        }
+    }
+}
+
+impl From<Code> for ExitCode {
+    fn from(code: Code) -> ExitCode {
+        ExitCode::from(code.number())
+    }
+}
+
+/// An error that knows its exit code. Anything else that reaches `main` is
+/// [`Code::Unexpected`], except a broken pipe, which ends quietly with 0.
+#[derive(Debug)]
+pub struct Fail {
+    pub code: Code,
+    pub message: String,
+}
+
+/// An error that exits with `code`.
+pub fn fail(code: Code, message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Fail {
+        code,
+        message: message.into(),
+    })
+}
+
+impl fmt::Display for Fail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Fail {}
+
+/// Shorthands for the failures commands raise most.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    fail(Code::Usage, message)
+}
+pub fn kafka(message: impl Into<String>) -> anyhow::Error {
+    fail(Code::Kafka, message)
+}
+
+/// The exit code for an error: the first [`Fail`] in its chain, 0 for a broken
+/// pipe (the reader went away, like `| head`), else 1.
+pub fn code_of(err: &anyhow::Error) -> Code {
+    for cause in err.chain() {
+        if let Some(fail) = cause.downcast_ref::<Fail>() {
+            return fail.code;
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return Code::Success;
+            }
+        }
+    }
+    Code::Unexpected
+}
+
+/// Print an error the way users read it: one line (context and cause joined
+/// by `: `), or the cause chain on lines of its own with `-v`.
+pub fn report(err: &anyhow::Error, verbose: bool) {
+    if code_of(err) == Code::Success {
+        return;
+    }
+    if verbose {
+        eprintln!("dualstream: error: {err:?}");
+    } else {
+        eprintln!("dualstream: error: {err:#}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_pipe_anywhere_in_the_chain_is_success() {
+        let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "closed");
+        let err = anyhow::Error::new(io).context("writing stdout");
+        assert_eq!(code_of(&err), Code::Success);
+    }
+
+    #[test]
+    fn fail_code_survives_context() {
+        let err = kafka("no broker").context("publishing");
+        assert_eq!(code_of(&err).number(), 4);
+        assert_eq!(code_of(&anyhow::anyhow!("boom")).number(), 1);
+    }
+}

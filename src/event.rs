@@ -1,0 +1,531 @@
+//! The event model: turning one NDJSON line or CSV record into an [`Event`]
+//! (field extraction by dotted path, stable ids, timestamps), rendering the
+//! Redis channel, and the notification's shape. Pure: no I/O, no clients.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Where a needed field comes from: a dotted path into the event, or a constant.
+#[derive(Clone, Debug)]
+pub enum Field {
+    Path(Path),
+    Const(String),
+}
+
+/// A dotted path such as `repo.name`. A top-level key that contains the dots
+/// literally (`"repo.name": …`) wins over the nested lookup, which is what CSV
+/// headers and flattened JSON need.
+#[derive(Clone, Debug)]
+pub struct Path {
+    dotted: String,
+    parts: Vec<String>,
+}
+
+impl Path {
+    pub fn new(dotted: &str) -> Path {
+        Path {
+            dotted: dotted.to_string(),
+            parts: dotted.split('.').map(str::to_string).collect(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.dotted
+    }
+
+    fn lookup<'v>(&self, object: &'v Map<String, Value>) -> Option<&'v Value> {
+        if let Some(v) = object.get(&self.dotted) {
+            return Some(v);
+        }
+        let (first, rest) = self.parts.split_first()?;
+        let mut cur = object.get(first)?;
+        for part in rest {
+            cur = match cur {
+                Value::Object(map) => map.get(part)?,
+                Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+}
+
+/// Which fields of an event feed the id, type, source, channel and timestamp.
+#[derive(Clone, Debug)]
+pub struct FieldMap {
+    pub id: Path,
+    pub kind: Field,
+    pub source_type: Field,
+    pub source_id: Field,
+    pub time: Path,
+}
+
+/// One valid event, ready to send: `value` is the Kafka record value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub kind: String,
+    pub source_type: String,
+    pub source_id: String,
+    /// Milliseconds since the epoch from the time field; `None` means "now".
+    pub timestamp: Option<i64>,
+    pub value: Vec<u8>,
+}
+
+/// Why an input line is not an event, and where in the line (1-based column).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invalid {
+    pub column: Option<usize>,
+    pub reason: String,
+}
+
+impl Invalid {
+    fn new(reason: impl Into<String>) -> Invalid {
+        Invalid {
+            column: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Parse one NDJSON line (without its newline) into an event whose value is the
+/// line exactly as given.
+pub fn from_json_line(line: &[u8], fields: &FieldMap) -> Result<Event, Invalid> {
+    let text = std::str::from_utf8(line).map_err(|e| Invalid {
+        column: Some(e.valid_up_to() + 1),
+        reason: "invalid UTF-8".to_string(),
+    })?;
+    let value: Value = serde_json::from_str(text).map_err(|e| Invalid {
+        column: Some(e.column()),
+        reason: json_error_text(&e),
+    })?;
+    let Value::Object(object) = value else {
+        return Err(Invalid::new(format!(
+            "expected a JSON object, found {}",
+            kind_of(&value)
+        )));
+    };
+    build(&object, line.to_vec(), fields)
+}
+
+/// Turn one CSV record into an event whose value is a JSON object of the
+/// header names and the record's fields (all strings).
+pub fn from_csv_record(
+    headers: &[String],
+    record: &[&str],
+    fields: &FieldMap,
+) -> Result<Event, Invalid> {
+    let object: Map<String, Value> = headers
+        .iter()
+        .zip(record)
+        .map(|(h, v)| (h.clone(), Value::String((*v).to_string())))
+        .collect();
+    let value = serde_json::to_vec(&object).map_err(|e| Invalid::new(e.to_string()))?;
+    build(&object, value, fields)
+}
+
+fn build(object: &Map<String, Value>, value: Vec<u8>, fields: &FieldMap) -> Result<Event, Invalid> {
+    let kind = required(object, &fields.kind, "type")?;
+    let source_type = required(object, &fields.source_type, "source_type")?;
+    let source_id = required(object, &fields.source_id, "source_id")?;
+    let id = match scalar(object, &fields.id, "id")? {
+        Some(id) => id,
+        None => derived_id(object),
+    };
+    let timestamp = match fields.time.lookup(object) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(parse_time(v).map_err(|why| {
+            Invalid::new(format!("field {:?} (time): {why}", fields.time.as_str()))
+        })?),
+    };
+    Ok(Event {
+        id,
+        kind,
+        source_type,
+        source_id,
+        timestamp,
+        value,
+    })
+}
+
+fn required(object: &Map<String, Value>, field: &Field, role: &str) -> Result<String, Invalid> {
+    match field {
+        Field::Const(c) => Ok(c.clone()),
+        Field::Path(path) => scalar(object, path, role)?.ok_or_else(|| {
+            Invalid::new(format!(
+                "missing field {:?} ({role}; point elsewhere with --{}-field or give a constant with --{})",
+                path.as_str(),
+                flag_name(role),
+                flag_name(role)
+            ))
+        }),
+    }
+}
+
+fn flag_name(role: &str) -> String {
+    role.replace('_', "-")
+}
+
+/// A field as text: strings as they are, numbers and booleans as written;
+/// `None` when absent or null, an error for objects and arrays.
+fn scalar(object: &Map<String, Value>, path: &Path, role: &str) -> Result<Option<String>, Invalid> {
+    match path.lookup(object) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(Some(v.to_string())),
+        Some(v) => Err(Invalid::new(format!(
+            "field {:?} ({role}) is {}, expected a string or number",
+            path.as_str(),
+            kind_of(v)
+        ))),
+    }
+}
+
+/// Parse a time field: RFC 3339 text, or epoch milliseconds (number or digits).
+pub fn parse_time(v: &Value) -> Result<i64, String> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| format!("{n} is not a whole number of epoch milliseconds")),
+        Value::String(s) => parse_time_text(s),
+        other => Err(format!(
+            "is {}, expected RFC 3339 text or epoch ms",
+            kind_of(other)
+        )),
+    }
+}
+
+/// RFC 3339 (`2026-11-24T10:00:00Z`, any offset) or epoch milliseconds.
+pub fn parse_time_text(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<i64>().map_err(|e| format!("{s:?}: {e}"));
+    }
+    s.parse::<jiff::Timestamp>()
+        .map(|t| t.as_millisecond())
+        .map_err(|_| format!("{s:?} is neither RFC 3339 nor epoch milliseconds"))
+}
+
+/// An id derived from the event's content: the SHA-256 of its canonical JSON
+/// (keys sorted, no whitespace), so the same event gets the same id on every
+/// run and retry, however it was formatted.
+pub fn derived_id(object: &Map<String, Value>) -> String {
+    let mut canonical = String::new();
+    write_canonical_object(&mut canonical, object);
+    let digest = Sha256::digest(canonical.as_bytes());
+    let mut id = String::with_capacity(32);
+    for byte in &digest[..16] {
+        let _ = write!(id, "{byte:02x}");
+    }
+    id
+}
+
+fn write_canonical_object(out: &mut String, map: &Map<String, Value>) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    out.push('{');
+    for (i, k) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&Value::String(k.clone()).to_string());
+        out.push(':');
+        write_canonical(out, &map[k]);
+    }
+    out.push('}');
+}
+
+fn write_canonical(out: &mut String, v: &Value) {
+    match v {
+        Value::Object(map) => write_canonical_object(out, map),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(out, item);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// serde_json's message without its trailing " at line L column C" (we print
+/// file:line:column ourselves).
+fn json_error_text(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// The Redis channel template, checked once: `events:{source_type}:{source_id}`.
+#[derive(Clone, Debug)]
+pub struct ChannelTemplate {
+    parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug)]
+enum Part {
+    Text(String),
+    Id,
+    Kind,
+    SourceType,
+    SourceId,
+    Topic,
+}
+
+impl ChannelTemplate {
+    pub fn parse(template: &str) -> Result<ChannelTemplate, String> {
+        let mut parts = Vec::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_string()));
+            }
+            let close = rest[open..]
+                .find('}')
+                .ok_or_else(|| format!("channel template {template:?}: unclosed '{{'"))?;
+            let name = &rest[open + 1..open + close];
+            parts.push(match name {
+                "id" => Part::Id,
+                "type" => Part::Kind,
+                "source_type" => Part::SourceType,
+                "source_id" => Part::SourceId,
+                "topic" => Part::Topic,
+                other => {
+                    return Err(format!(
+                        "channel template {template:?}: unknown placeholder {{{other}}} \
+                         (known: {{source_type}} {{source_id}} {{type}} {{id}} {{topic}})"
+                    ))
+                }
+            });
+            rest = &rest[open + close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        Ok(ChannelTemplate { parts })
+    }
+
+    pub fn render(&self, event: &Event, topic: &str) -> String {
+        let mut out = String::with_capacity(64);
+        for part in &self.parts {
+            out.push_str(match part {
+                Part::Text(t) => t,
+                Part::Id => &event.id,
+                Part::Kind => &event.kind,
+                Part::SourceType => &event.source_type,
+                Part::SourceId => &event.source_id,
+                Part::Topic => topic,
+            });
+        }
+        out
+    }
+}
+
+/// The small message sent to Redis once Kafka has the event: enough to filter
+/// on, and the coordinates to fetch the full event from Kafka.
+#[derive(Debug, Serialize)]
+pub struct Notification<'a> {
+    pub id: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub source_id: &'a str,
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+impl Notification<'_> {
+    pub fn to_json(&self) -> String {
+        // Serializing a struct of strings and integers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> FieldMap {
+        FieldMap {
+            id: Path::new("id"),
+            kind: Field::Path(Path::new("type")),
+            source_type: Field::Path(Path::new("source_type")),
+            source_id: Field::Path(Path::new("source_id")),
+            time: Path::new("time"),
+        }
+    }
+
+    #[test]
+    fn json_line_keeps_the_value_byte_exact() {
+        let line = br#"{"id":"e1", "type":"push","source_type":"repo","source_id":"a/b","time":"2026-01-02T03:04:05.006Z"}"#;
+        let e = from_json_line(line, &fields()).unwrap();
+        assert_eq!(e.value, line.to_vec());
+        assert_eq!(e.id, "e1");
+        assert_eq!(e.kind, "push");
+        assert_eq!(e.source_id, "a/b");
+        assert_eq!(e.timestamp, Some(1_767_323_045_006));
+    }
+
+    #[test]
+    fn dotted_paths_and_constants() {
+        let mut f = fields();
+        f.source_id = Field::Path(Path::new("repo.name"));
+        f.source_type = Field::Const("repo".into());
+        let e = from_json_line(br#"{"type":"x","repo":{"name":"r1"},"items":[1]}"#, &f).unwrap();
+        assert_eq!(
+            (e.source_type.as_str(), e.source_id.as_str()),
+            ("repo", "r1")
+        );
+        f.source_id = Field::Path(Path::new("items.0"));
+        let e = from_json_line(br#"{"type":"x","items":[7]}"#, &f).unwrap();
+        assert_eq!(e.source_id, "7");
+    }
+
+    #[test]
+    fn literal_dotted_key_wins() {
+        let mut f = fields();
+        f.source_id = Field::Path(Path::new("repo.name"));
+        let e = from_json_line(
+            br#"{"type":"x","source_type":"r","repo.name":"flat","repo":{"name":"nested"}}"#,
+            &f,
+        )
+        .unwrap();
+        assert_eq!(e.source_id, "flat");
+    }
+
+    #[test]
+    fn derived_id_ignores_formatting_and_key_order() {
+        let a = from_json_line(
+            br#"{"type":"t","source_type":"s","source_id":"1","n":{"b":1,"a":2}}"#,
+            &fields(),
+        )
+        .unwrap();
+        let b = from_json_line(
+            br#"{ "n": {"a": 2, "b": 1}, "source_id": "1", "source_type": "s", "type": "t" }"#,
+            &fields(),
+        )
+        .unwrap();
+        let c = from_json_line(
+            br#"{"type":"t","source_type":"s","source_id":"1","n":{"b":1,"a":3}}"#,
+            &fields(),
+        )
+        .unwrap();
+        assert_eq!(a.id, b.id);
+        assert_ne!(a.id, c.id);
+        assert_eq!(a.id.len(), 32);
+    }
+
+    #[test]
+    fn invalid_lines_say_why_and_where() {
+        let e = from_json_line(br#"{"type":"t", oops}"#, &fields()).unwrap_err();
+        assert_eq!(e.column, Some(14));
+        assert!(e.reason.contains("key must be a string"), "{}", e.reason);
+        let e = from_json_line(b"[1,2]", &fields()).unwrap_err();
+        assert_eq!(e.reason, "expected a JSON object, found an array");
+        let e = from_json_line(br#"{"type":"t","source_type":"s"}"#, &fields()).unwrap_err();
+        assert!(
+            e.reason.starts_with("missing field \"source_id\""),
+            "{}",
+            e.reason
+        );
+        let e = from_json_line(b"{\"type\":\"\xff\"}", &fields()).unwrap_err();
+        assert_eq!((e.column, e.reason.as_str()), (Some(10), "invalid UTF-8"));
+        let e = from_json_line(
+            br#"{"type":"t","source_type":"s","source_id":{"a":1}}"#,
+            &fields(),
+        )
+        .unwrap_err();
+        assert!(e.reason.contains("is an object"), "{}", e.reason);
+        let e = from_json_line(
+            br#"{"type":"t","source_type":"s","source_id":"1","time":"yesterday"}"#,
+            &fields(),
+        )
+        .unwrap_err();
+        assert!(
+            e.reason.contains("neither RFC 3339 nor epoch"),
+            "{}",
+            e.reason
+        );
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time_text("1700000000123"), Ok(1_700_000_000_123));
+        assert_eq!(
+            parse_time_text("2026-11-24T10:00:00+01:00"),
+            Ok(1_795_510_800_000)
+        );
+        assert_eq!(parse_time(&serde_json::json!(42)), Ok(42));
+        assert!(parse_time(&serde_json::json!(1.5)).is_err());
+    }
+
+    #[test]
+    fn csv_record_becomes_json_object() {
+        let headers = vec![
+            "type".to_string(),
+            "source_type".into(),
+            "source_id".into(),
+            "n".into(),
+        ];
+        let e = from_csv_record(&headers, &["push", "repo", "r1", "5"], &fields()).unwrap();
+        let v: Value = serde_json::from_slice(&e.value).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type":"push","source_type":"repo","source_id":"r1","n":"5"})
+        );
+    }
+
+    #[test]
+    fn channel_template() {
+        let t = ChannelTemplate::parse("events:{source_type}:{source_id}").unwrap();
+        let e = from_json_line(
+            br#"{"id":"i","type":"t","source_type":"repo","source_id":"a/b"}"#,
+            &fields(),
+        )
+        .unwrap();
+        assert_eq!(t.render(&e, "events"), "events:repo:a/b");
+        let t = ChannelTemplate::parse("{topic}.{type}.{id}").unwrap();
+        assert_eq!(t.render(&e, "top"), "top.t.i");
+        assert!(ChannelTemplate::parse("x:{nope}")
+            .unwrap_err()
+            .contains("unknown placeholder {nope}"));
+        assert!(ChannelTemplate::parse("x:{source_id").is_err());
+    }
+
+    #[test]
+    fn notification_shape() {
+        let n = Notification {
+            id: "i",
+            kind: "t",
+            source_id: "s",
+            topic: "events",
+            partition: 2,
+            offset: 9,
+        };
+        assert_eq!(
+            n.to_json(),
+            r#"{"id":"i","type":"t","source_id":"s","topic":"events","partition":2,"offset":9}"#
+        );
+    }
+}

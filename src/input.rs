@@ -1,0 +1,369 @@
+//! Reading input: files and stdin, NDJSON lines (bounded in length) and CSV
+//! records, turned into [`Item`]s on a reader thread so parsing overlaps with
+//! sending. Owns where each item came from (source, line); knows nothing of
+//! Kafka or Redis.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use tokio::sync::mpsc;
+
+use crate::event::{self, Event, FieldMap};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Ndjson,
+    Csv,
+}
+
+/// One input: a file or stdin, with its format and (for files) its size.
+#[derive(Debug)]
+pub struct Source {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub format: Format,
+    pub size: Option<u64>,
+}
+
+/// Where an item came from: index into the sources, and 1-based line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    pub source: u32,
+    pub line: u64,
+}
+
+#[derive(Debug)]
+pub enum Item {
+    Event {
+        at: Origin,
+        event: Event,
+        bytes: u64,
+    },
+    Invalid {
+        at: Origin,
+        column: Option<usize>,
+        reason: String,
+        raw: Vec<u8>,
+        bytes: u64,
+    },
+    /// The input itself could not be read (I/O error); the run stops.
+    Broken(String),
+}
+
+/// Items travel in small chunks: one channel operation per chunk, not per event.
+pub type Chunk = Vec<Item>;
+const CHUNK: usize = 256;
+
+/// Open every source now, so a missing file fails before any broker is touched.
+pub fn open_all(sources: &[Source]) -> Result<Vec<Box<dyn Read + Send>>> {
+    sources
+        .iter()
+        .map(|s| -> Result<Box<dyn Read + Send>> {
+            match &s.path {
+                None => Ok(Box::new(io::stdin())),
+                Some(p) => Ok(Box::new(
+                    File::open(p).with_context(|| p.display().to_string())?,
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Read every source in order on a thread of its own, sending chunks of items.
+/// The thread ends at the end of input or when the receiver is dropped.
+pub fn spawn_reader(
+    sources: Vec<Source>,
+    readers: Vec<Box<dyn Read + Send>>,
+    fields: FieldMap,
+    max_line: usize,
+    tx: mpsc::Sender<Chunk>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut sink = Sink {
+            tx,
+            chunk: Vec::with_capacity(CHUNK),
+        };
+        for (index, (source, reader)) in sources.iter().zip(readers).enumerate() {
+            let index = index as u32;
+            let result = match source.format {
+                Format::Ndjson => read_ndjson(index, reader, &fields, max_line, &mut sink),
+                Format::Csv => read_csv(index, reader, &fields, max_line, &mut sink),
+            };
+            match result {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    sink.push(Item::Broken(format!("{}: {e}", source.name)), true);
+                    sink.flush();
+                    return;
+                }
+            }
+        }
+        sink.flush();
+    })
+}
+
+struct Sink {
+    tx: mpsc::Sender<Chunk>,
+    chunk: Chunk,
+}
+
+impl Sink {
+    /// Queue an item; send the chunk when full or when the input would block
+    /// (`idle`), so slow interactive input is not held back. False once the
+    /// receiver is gone.
+    fn push(&mut self, item: Item, idle: bool) -> bool {
+        self.chunk.push(item);
+        if self.chunk.len() >= CHUNK || idle {
+            return self.flush();
+        }
+        true
+    }
+
+    fn flush(&mut self) -> bool {
+        if self.chunk.is_empty() {
+            return true;
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        self.tx.blocking_send(chunk).is_ok()
+    }
+}
+
+/// Ok(false) means the receiver went away and reading should stop.
+fn read_ndjson(
+    source: u32,
+    reader: Box<dyn Read + Send>,
+    fields: &FieldMap,
+    max_line: usize,
+    sink: &mut Sink,
+) -> io::Result<bool> {
+    let mut reader = BufReader::with_capacity(256 * 1024, reader);
+    let mut buf = Vec::with_capacity(4096);
+    let mut line_no = 0u64;
+    while let Some(read) = read_line(&mut reader, &mut buf, max_line)? {
+        line_no += 1;
+        let at = Origin {
+            source,
+            line: line_no,
+        };
+        let mut line = trim_newline(&buf);
+        if line_no == 1 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        let item = if read.too_long {
+            Item::Invalid {
+                at,
+                column: None,
+                reason: format!("line is longer than --max-line-bytes {max_line}"),
+                raw: line.to_vec(),
+                bytes: read.bytes,
+            }
+        } else if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        } else {
+            match event::from_json_line(line, fields) {
+                Ok(event) => Item::Event {
+                    at,
+                    event,
+                    bytes: read.bytes,
+                },
+                Err(bad) => Item::Invalid {
+                    at,
+                    column: bad.column,
+                    reason: bad.reason,
+                    raw: line.to_vec(),
+                    bytes: read.bytes,
+                },
+            }
+        };
+        if !sink.push(item, reader.buffer().is_empty()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn trim_newline(buf: &[u8]) -> &[u8] {
+    let buf = buf.strip_suffix(b"\n").unwrap_or(buf);
+    buf.strip_suffix(b"\r").unwrap_or(buf)
+}
+
+struct LineRead {
+    /// Bytes consumed from the input, newline included.
+    bytes: u64,
+    too_long: bool,
+}
+
+/// Read one line into `buf`, keeping at most `max + 2` bytes of it (room for
+/// "\r\n") so a huge line cannot exhaust memory; `None` at end of input.
+fn read_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<LineRead>> {
+    buf.clear();
+    let mut bytes = 0u64;
+    let mut content = 0usize;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok((bytes > 0).then_some(LineRead {
+                bytes,
+                too_long: content > max,
+            }));
+        }
+        let (take, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        let room = (max + 2).saturating_sub(buf.len());
+        buf.extend_from_slice(&available[..take.min(room)]);
+        content += take - usize::from(done);
+        bytes += take as u64;
+        reader.consume(take);
+        if done {
+            let content = content - usize::from(buf.ends_with(b"\r\n"));
+            return Ok(Some(LineRead {
+                bytes,
+                too_long: content > max,
+            }));
+        }
+    }
+}
+
+fn read_csv(
+    source: u32,
+    reader: Box<dyn Read + Send>,
+    fields: &FieldMap,
+    max_line: usize,
+    sink: &mut Sink,
+) -> io::Result<bool> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(BufReader::with_capacity(256 * 1024, reader));
+    let headers: Vec<String> = match csv.byte_headers() {
+        Ok(h) => h
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect(),
+        Err(e) => return Err(io::Error::other(format!("line 1: CSV header: {e}"))),
+    };
+    let mut record = csv::ByteRecord::new();
+    let mut last_offset = csv.position().byte();
+    loop {
+        let more = match csv.read_byte_record(&mut record) {
+            Ok(more) => more,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                if let csv::ErrorKind::Io(io) = e.into_kind() {
+                    return Err(io);
+                }
+                let offset = csv.position().byte();
+                let item = Item::Invalid {
+                    at: Origin { source, line },
+                    column: None,
+                    reason: "malformed CSV record (wrong number of fields?)".to_string(),
+                    raw: Vec::new(),
+                    bytes: offset - last_offset,
+                };
+                last_offset = offset;
+                if !sink.push(item, false) {
+                    return Ok(false);
+                }
+                continue;
+            }
+        };
+        if !more {
+            return Ok(true);
+        }
+        let offset = csv.position().byte();
+        let bytes = offset - last_offset;
+        last_offset = offset;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let at = Origin { source, line };
+        let raw = || csv_line(&record);
+        let item = if record.as_slice().len() > max_line {
+            Item::Invalid {
+                at,
+                column: None,
+                reason: format!("record is longer than --max-line-bytes {max_line}"),
+                raw: raw(),
+                bytes,
+            }
+        } else {
+            let texts: Result<Vec<&str>, usize> = record
+                .iter()
+                .enumerate()
+                .map(|(i, f)| std::str::from_utf8(f).map_err(|_| i + 1))
+                .collect();
+            match texts {
+                Err(field) => Item::Invalid {
+                    at,
+                    column: None,
+                    reason: format!("invalid UTF-8 in field {field}"),
+                    raw: raw(),
+                    bytes,
+                },
+                Ok(texts) => match event::from_csv_record(&headers, &texts, fields) {
+                    Ok(event) => Item::Event { at, event, bytes },
+                    Err(bad) => Item::Invalid {
+                        at,
+                        column: bad.column,
+                        reason: bad.reason,
+                        raw: raw(),
+                        bytes,
+                    },
+                },
+            }
+        };
+        if !sink.push(item, false) {
+            return Ok(false);
+        }
+    }
+}
+
+/// A record written back as one CSV line, for dead letters.
+fn csv_line(record: &csv::ByteRecord) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let _ = w.write_byte_record(record);
+    let mut out = w.into_inner().unwrap_or_default();
+    if out.last() == Some(&b'\n') {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8], max: usize) -> Vec<(Vec<u8>, u64, bool)> {
+        let mut r = BufReader::with_capacity(4, input);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        while let Some(l) = read_line(&mut r, &mut buf, max).unwrap() {
+            out.push((trim_newline(&buf).to_vec(), l.bytes, l.too_long));
+        }
+        out
+    }
+
+    #[test]
+    fn bounded_lines() {
+        let got = lines(b"abc\r\nabcdefgh\nxy", 4);
+        assert_eq!(got[0], (b"abc".to_vec(), 5, false));
+        assert_eq!(got[1].1, 9);
+        assert!(got[1].2, "8 bytes is over 4");
+        assert!(got[1].0.len() <= 6);
+        assert_eq!(got[2], (b"xy".to_vec(), 2, false));
+        assert_eq!(got.len(), 3);
+        assert!(!lines(b"abcd\r\n", 4)[0].2);
+    }
+}

@@ -1,0 +1,280 @@
+//! Kafka: the one place the librdkafka client configuration is built
+//! (defaults, then `-F` file, then `-X` pairs), the client context that
+//! routes librdkafka's logs and remembers fatal errors, and the checks made
+//! before a command starts (brokers reachable, topic present or created).
+//! Delivery accounting lives in `publish.rs`, which reads the reports.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::Client;
+use rdkafka::config::{ClientConfig, FromClientConfigAndContext, RDKafkaLogLevel};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::FutureProducer;
+use rdkafka::ClientContext;
+
+use crate::error;
+
+/// Where Kafka is and how to talk to it, as the user gave it.
+#[derive(Clone, Debug)]
+pub struct KafkaSettings {
+    pub brokers: String,
+    /// `-F` file pairs first, then `-X` pairs: later ones win.
+    pub properties: Vec<(String, String)>,
+}
+
+/// Property names whose values are never printed.
+pub fn is_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "token",
+        "ssl.key.pem",
+        "private.key",
+        "jaas",
+    ]
+    .iter()
+    .any(|s| key.contains(s))
+}
+
+/// Parse `-X key=value`.
+pub fn parse_property(pair: &str) -> Result<(String, String)> {
+    match pair.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(error::usage(format!(
+            "-X {}: expected KEY=VALUE",
+            if is_secret(pair) { "<redacted>" } else { pair }
+        ))),
+    }
+}
+
+/// Parse a librdkafka properties file: `key=value` lines, `#` comments, blank lines.
+pub fn parse_properties_file(text: &str, name: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match line.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                out.push((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => {
+                return Err(error::usage(format!(
+                    "{name}:{}: expected KEY=VALUE",
+                    i + 1
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The client config: bootstrap servers, then the command's defaults, then the
+/// user's properties (file, then -X), which override both.
+pub fn client_config(settings: &KafkaSettings, defaults: &[(&str, String)]) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", &settings.brokers);
+    config.set("client.id", "dualstream");
+    for (k, v) in defaults {
+        config.set(*k, v);
+    }
+    for (k, v) in &settings.properties {
+        config.set(k, v);
+    }
+    if tracing::enabled!(tracing::Level::INFO) {
+        let shown: Vec<String> = config
+            .config_map()
+            .iter()
+            .map(|(k, v)| {
+                if is_secret(k) {
+                    format!("{k}=<redacted>")
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect();
+        tracing::info!("kafka config: {}", shown.join(" "));
+    }
+    config
+}
+
+/// Client context: librdkafka's logs and global errors go to `tracing`
+/// (shown with -v) instead of the `log` crate. Fatal errors of the idempotent
+/// producer are read back with `Client::fatal_error` where deliveries fail.
+#[derive(Default)]
+pub struct KafkaContext;
+
+impl ClientContext for KafkaContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => {
+                tracing::error!(target: "librdkafka", "{fac}: {message}")
+            }
+            RDKafkaLogLevel::Warning => tracing::warn!(target: "librdkafka", "{fac}: {message}"),
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(target: "librdkafka", "{fac}: {message}")
+            }
+            RDKafkaLogLevel::Debug => tracing::debug!(target: "librdkafka", "{fac}: {message}"),
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(target: "librdkafka", "{error}: {reason}");
+    }
+}
+
+pub type Producer = FutureProducer<KafkaContext>;
+
+/// Producer defaults for the critical path: every replica acknowledges,
+/// idempotence keeps retries from duplicating or reordering, and deliveries
+/// fail after `timeout` instead of librdkafka's five minutes.
+pub fn producer(
+    settings: &KafkaSettings,
+    timeout: Duration,
+    max_in_flight: usize,
+) -> Result<Producer> {
+    let defaults = [
+        ("acks", "all".to_string()),
+        ("enable.idempotence", "true".to_string()),
+        ("linger.ms", "5".to_string()),
+        ("batch.num.messages", "10000".to_string()),
+        ("message.timeout.ms", timeout.as_millis().to_string()),
+        (
+            "socket.connection.setup.timeout.ms",
+            timeout.as_millis().clamp(1000, 30_000).to_string(),
+        ),
+        (
+            "queue.buffering.max.messages",
+            (max_in_flight.max(1) * 2).to_string(),
+        ),
+    ];
+    let config = client_config(settings, &defaults);
+    FutureProducer::from_config_and_context(&config, KafkaContext)
+        .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
+}
+
+/// Wait for the topic's metadata: fails with exit 4 naming the brokers when
+/// none answers within `timeout`, or naming the topic when it does not exist.
+/// Returns the topic's partition count.
+pub fn check_topic<C: ClientContext>(
+    client: &Client<C>,
+    brokers: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Result<usize> {
+    let started = Instant::now();
+    let metadata = client.fetch_metadata(Some(topic), timeout).map_err(|e| {
+        error::kafka(format!(
+            "kafka: no broker reachable at {brokers} after {} ({e})",
+            crate::config::show_duration(started.elapsed())
+        ))
+    })?;
+    let partitions = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .filter(|t| t.error().is_none())
+        .map(|t| t.partitions().len())
+        .unwrap_or(0);
+    if partitions == 0 {
+        return Err(error::kafka(format!(
+            "kafka: topic {topic:?} does not exist on {brokers} (create it with --create-topic [--partitions N])"
+        )));
+    }
+    Ok(partitions)
+}
+
+/// Create a topic through the admin API (an existing one is fine), then wait
+/// until metadata lists its partitions.
+pub async fn create_topic(
+    settings: &KafkaSettings,
+    topic: &str,
+    partitions: i32,
+    timeout: Duration,
+) -> Result<()> {
+    let config = client_config(settings, &[]);
+    let admin = AdminClient::from_config_and_context(&config, KafkaContext)
+        .map_err(|e| error::usage(format!("kafka client configuration: {e}")))?;
+    let options = AdminOptions::new()
+        .request_timeout(Some(timeout))
+        .operation_timeout(Some(timeout));
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let results = admin.create_topics([&new], &options).await.map_err(|e| {
+        error::kafka(format!(
+            "kafka: creating topic {topic:?} at {}: {e}",
+            settings.brokers
+        ))
+    })?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => {
+                return Err(error::kafka(format!(
+                    "kafka: creating topic {name:?}: {code}"
+                )));
+            }
+        }
+    }
+    let deadline = Instant::now() + timeout;
+    loop {
+        match check_topic(
+            admin.inner(),
+            &settings.brokers,
+            topic,
+            Duration::from_secs(2),
+        ) {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(e).context(format!(
+                    "topic {topic:?} was created but does not appear in metadata"
+                ))
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_file_and_pairs() {
+        let p =
+            parse_properties_file("# c\n\nsasl.username = u\nsasl.password=p=q\n", "f").unwrap();
+        assert_eq!(
+            p,
+            vec![
+                ("sasl.username".into(), "u".into()),
+                ("sasl.password".into(), "p=q".into())
+            ]
+        );
+        let err = parse_properties_file("nonsense\n", "client.properties").unwrap_err();
+        assert_eq!(err.to_string(), "client.properties:1: expected KEY=VALUE");
+        assert_eq!(
+            parse_property("linger.ms=0").unwrap(),
+            ("linger.ms".into(), "0".into())
+        );
+        let err = parse_property("sasl.password").unwrap_err().to_string();
+        assert!(!err.contains("sasl.password"), "{err}");
+    }
+
+    #[test]
+    fn user_properties_override_defaults() {
+        let s = KafkaSettings {
+            brokers: "b:1".into(),
+            properties: vec![("acks".into(), "1".into())],
+        };
+        let c = client_config(&s, &[("acks", "all".into()), ("linger.ms", "5".into())]);
+        assert_eq!(c.get("acks"), Some("1"));
+        assert_eq!(c.get("linger.ms"), Some("5"));
+        assert_eq!(c.get("bootstrap.servers"), Some("b:1"));
+    }
+}

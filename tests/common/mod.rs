@@ -1,0 +1,664 @@
+//! Test fixtures: real Redis and Tansu servers on free loopback ports, a
+//! Kafka reader and a Redis subscriber to check what arrived, and a builder
+//! that runs the real `dualstream` binary. Servers stop when dropped.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A port nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    free_port()
+}
+
+fn tansu_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("TANSU_BIN") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("DUALSTREAM_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let base = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache")
+                });
+            base.join("dualstream")
+        });
+    let bin = cache.join("tansu-0.6.0/bin/tansu");
+    assert!(
+        bin.exists(),
+        "tansu is not installed at {} — run scripts/install-brokers.sh (the test suite never skips)",
+        bin.display()
+    );
+    bin
+}
+
+fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ready() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} was not ready within {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A redis-server of our own.
+pub struct Redis {
+    pub port: u16,
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        Redis::start_on(free_port())
+    }
+
+    pub fn start_on(port: u16) -> Redis {
+        let dir = tempfile::tempdir().unwrap();
+        let mut redis = Redis {
+            port,
+            child: None,
+            dir,
+        };
+        redis.restart();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            kill(&mut c);
+        }
+    }
+
+    /// Start (again) on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (apt-get install redis-server, or scripts/install-brokers.sh)");
+        self.child = Some(child);
+        let port = self.port;
+        wait_until("redis-server", Duration::from_secs(10), || {
+            redis::Client::open(format!("redis://127.0.0.1:{port}"))
+                .and_then(|c| c.get_connection())
+                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+                .is_ok()
+        });
+    }
+
+    /// Subscribe to `pattern` now; messages are collected on a thread.
+    pub fn subscribe(&self, pattern: &str) -> Subscriber {
+        let client = redis::Client::open(self.url()).unwrap();
+        let mut conn = client.get_connection().unwrap();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let sink = messages.clone();
+        let pattern = pattern.to_string();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut pubsub = conn.as_pubsub();
+            pubsub.psubscribe(&pattern).unwrap();
+            pubsub
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            ready_tx.send(()).unwrap();
+            loop {
+                match pubsub.get_message() {
+                    Ok(m) => {
+                        let payload: String = m.get_payload().unwrap();
+                        sink.lock()
+                            .unwrap()
+                            .push((m.get_channel_name().to_string(), payload));
+                    }
+                    Err(e) if e.is_timeout() => {
+                        if Arc::strong_count(&sink) == 1 {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+        });
+        ready_rx.recv().unwrap();
+        Subscriber { messages }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Messages received by a pattern subscription: (channel, payload).
+pub struct Subscriber {
+    messages: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Subscriber {
+    /// Wait until `n` messages arrived (or the timeout passed), then return all.
+    pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<(String, String)> {
+        let deadline = Instant::now() + timeout;
+        while self.messages.lock().unwrap().len() < n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.messages.lock().unwrap().clone()
+    }
+
+    /// Everything that arrived within `quiet` of waiting.
+    pub fn settle(&self, quiet: Duration) -> Vec<(String, String)> {
+        std::thread::sleep(quiet);
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+/// A Tansu broker with sqlite storage, in a directory of its own.
+pub struct Tansu {
+    pub port: u16,
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    /// Address clients are told to use (a proxy's, when one sits in front).
+    advertised: u16,
+}
+
+impl Tansu {
+    pub fn start() -> Tansu {
+        let port = free_port();
+        Tansu::start_advertising(port, port)
+    }
+
+    /// Listen on `port` but tell clients to connect to `advertised` (where a
+    /// fault proxy forwards to `port`).
+    pub fn start_advertising(port: u16, advertised: u16) -> Tansu {
+        let dir = tempfile::tempdir().unwrap();
+        let mut tansu = Tansu {
+            port,
+            child: None,
+            dir,
+            advertised,
+        };
+        tansu.restart();
+        tansu
+    }
+
+    pub fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.advertised)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            kill(&mut c);
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.stop();
+        let child = Command::new(tansu_bin())
+            .args([
+                "broker",
+                "--cluster-id",
+                "dualstream-test",
+                "--listener-url",
+                &format!("tcp://127.0.0.1:{}", self.port),
+                "--advertised-listener-url",
+                &format!("tcp://127.0.0.1:{}", self.advertised),
+                "--storage-engine",
+                "sqlite://tansu.db",
+            ])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .current_dir(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.path().join("tansu.log")).unwrap())
+            .spawn()
+            .expect("start tansu");
+        self.child = Some(child);
+        let direct = format!("127.0.0.1:{}", self.port);
+        wait_until("tansu", Duration::from_secs(20), || {
+            TcpStream::connect(&direct).is_ok()
+        });
+        let admin = self.admin_direct();
+        wait_until("tansu metadata", Duration::from_secs(20), || {
+            admin
+                .inner()
+                .fetch_metadata(None, Duration::from_secs(1))
+                .is_ok()
+        });
+        index_headers(&self.dir.path().join("tansu.db"));
+    }
+
+    fn config(&self, brokers: &str) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", brokers);
+        c.set("log_level", "0");
+        c
+    }
+
+    fn admin_direct(&self) -> AdminClient<DefaultClientContext> {
+        self.config(&format!("127.0.0.1:{}", self.port))
+            .create()
+            .unwrap()
+    }
+
+    /// Create a topic and wait until metadata lists its partitions.
+    pub fn create_topic(&self, name: &str, partitions: i32) {
+        let admin: AdminClient<DefaultClientContext> =
+            self.config(&self.brokers()).create().unwrap();
+        let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let results = rt
+            .block_on(admin.create_topics([&topic], &AdminOptions::new()))
+            .unwrap();
+        for r in results {
+            r.unwrap();
+        }
+        wait_until("topic metadata", Duration::from_secs(20), || {
+            admin
+                .inner()
+                .fetch_metadata(Some(name), Duration::from_secs(1))
+                .map(|m| {
+                    m.topics()
+                        .iter()
+                        .any(|t| t.name() == name && t.partitions().len() == partitions as usize)
+                })
+                .unwrap_or(false)
+        });
+    }
+
+    /// Every record of the topic, read with assign() from the start of each
+    /// partition to the end offsets taken now.
+    pub fn records(&self, topic: &str) -> Vec<Record> {
+        let consumer: BaseConsumer = self
+            .config(&self.brokers())
+            .set("group.id", "dualstream-test-reader")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        let metadata = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .unwrap();
+        let partitions: Vec<i32> = metadata.topics()[0]
+            .partitions()
+            .iter()
+            .map(|p| p.id())
+            .collect();
+        let mut ends = HashMap::new();
+        let mut tpl = TopicPartitionList::new();
+        for &p in &partitions {
+            let (low, high) = consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .unwrap();
+            if high > low {
+                ends.insert(p, high);
+                tpl.add_partition_offset(topic, p, Offset::Offset(low))
+                    .unwrap();
+            }
+        }
+        let mut out = Vec::new();
+        if ends.is_empty() {
+            return out;
+        }
+        consumer.assign(&tpl).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut done: HashMap<i32, bool> = ends.keys().map(|&p| (p, false)).collect();
+        while done.values().any(|d| !d) {
+            assert!(
+                Instant::now() < deadline,
+                "reading {topic} timed out with {} records",
+                out.len()
+            );
+            let Some(m) = consumer.poll(Duration::from_millis(500)) else {
+                continue;
+            };
+            let m = m.unwrap();
+            let headers = m
+                .headers()
+                .map(|h| {
+                    h.iter()
+                        .map(|h| {
+                            (
+                                h.key.to_string(),
+                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(Record {
+                partition: m.partition(),
+                offset: m.offset(),
+                key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                value: m.payload().unwrap_or_default().to_vec(),
+                timestamp: m.timestamp().to_millis(),
+                headers,
+            });
+            if m.offset() + 1 >= ends[&m.partition()] {
+                done.insert(m.partition(), true);
+            }
+        }
+        out
+    }
+}
+
+/// Tansu 0.6.0's sqlite schema has no index on `header (topition, offset_id)`
+/// and fetches headers record by record, so reading N records that carry
+/// headers scans the whole header table N times (measured: 10k records took
+/// 15 s, 100k never finished). The index makes it 100k in 3 s. The same fix
+/// is in scripts/brokers.sh.
+fn index_headers(db: &Path) {
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); \
+             c.execute('create index if not exists header_topition_offset on header (topition, offset_id)'); \
+             c.commit()",
+        )
+        .arg(db)
+        .status()
+        .expect("python3 (for the Tansu header index)");
+    assert!(status.success(), "could not index Tansu's header table");
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub value: Vec<u8>,
+    pub timestamp: Option<i64>,
+    pub headers: HashMap<String, String>,
+}
+
+impl Record {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.value).unwrap()
+    }
+}
+
+/// Runs the real binary with a clean environment.
+pub struct Dualstream {
+    cmd: Command,
+    args: Vec<String>,
+    stdin: Option<Vec<u8>>,
+}
+
+pub fn dualstream() -> Dualstream {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dualstream"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1");
+    Dualstream {
+        cmd,
+        args: Vec::new(),
+        stdin: None,
+    }
+}
+
+impl Dualstream {
+    pub fn arg(mut self, a: impl AsRef<str>) -> Self {
+        self.args.push(a.as_ref().to_string());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
+        for a in args {
+            self.args.push(a.as_ref().to_string());
+        }
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn current_dir(mut self, dir: &Path) -> Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    /// Point at a Kafka broker and a Redis (or `off`), with a topic.
+    pub fn brokers(self, kafka: &str, redis: &str, topic: &str) -> Self {
+        self.args(["--brokers", kafka, "--redis", redis, "--topic", topic])
+    }
+
+    pub fn run(mut self) -> Run {
+        self.cmd.args(&self.args);
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let started = Instant::now();
+        let mut child = self.cmd.spawn().expect("run dualstream");
+        let mut stdin = child.stdin.take().unwrap();
+        let input = self.stdin.take().unwrap_or_default();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        Run {
+            args: self.args,
+            output,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// Start without waiting; stdin stays open for the test to write.
+    pub fn spawn(mut self) -> Child {
+        self.cmd.args(&self.args);
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.cmd.spawn().expect("run dualstream")
+    }
+}
+
+pub struct Run {
+    pub args: Vec<String>,
+    pub output: Output,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// Assert the exit code, printing everything about the run when it differs.
+    pub fn expect_code(self, code: i32) -> Self {
+        assert_eq!(self.code(), code, "{}", self.describe());
+        self
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "dualstream {}\nexit: {:?} after {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args.join(" "),
+            self.output.status.code(),
+            self.elapsed,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+
+    /// The `--summary json` document: the last stderr line that parses as JSON.
+    pub fn summary(&self) -> serde_json::Value {
+        self.stderr()
+            .lines()
+            .rev()
+            .find_map(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .filter(|v| v.is_object())
+            })
+            .unwrap_or_else(|| panic!("no JSON summary on stderr\n{}", self.describe()))
+    }
+}
+
+/// Read a child's stderr to the end on a thread.
+pub fn collect(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = r.read_to_string(&mut s);
+        s
+    })
+}
+
+/// Lines of a child's stream as they come.
+pub fn lines(r: impl Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// NDJSON events `first..first+n`, spread over `sources` source ids.
+pub fn events(first: usize, n: usize, sources: usize) -> String {
+    let mut s = String::new();
+    for i in first..first + n {
+        s.push_str(&format!(
+            "{{\"id\":\"e{i}\",\"type\":\"push\",\"source_type\":\"repo\",\"source_id\":\"r{}\",\"time\":{},\"n\":{i}}}\n",
+            i % sources,
+            1_700_000_000_000u64 + i as u64
+        ));
+    }
+    s
+}
+
+/// A unique topic name per test.
+pub fn topic(name: &str) -> String {
+    format!("t-{name}-{}", std::process::id())
+}
+
+/// A TCP proxy in front of a broker that can be switched to swallow
+/// everything (a stalled network: connections stay open, nothing arrives).
+pub struct Proxy {
+    pub port: u16,
+    blackhole: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Proxy {
+    /// Listen on `port`, forwarding each connection to `target` on 127.0.0.1.
+    pub fn start(port: u16, target: u16) -> Proxy {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let blackhole = Arc::new(AtomicBool::new(false));
+        let hole = blackhole.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                for (from, to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let hole = hole.clone();
+                    std::thread::spawn(move || pump(from, to, &hole));
+                }
+            }
+        });
+        fn pump(mut from: TcpStream, mut to: TcpStream, hole: &AtomicBool) {
+            let mut buf = [0u8; 64 * 1024];
+            loop {
+                match from.read(&mut buf) {
+                    Ok(0) | Err(_) => {
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                    Ok(n) => {
+                        if hole.load(Ordering::SeqCst) {
+                            continue;
+                        }
+                        if to.write_all(&buf[..n]).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        Proxy { port, blackhole }
+    }
+
+    pub fn stall(&self, on: bool) {
+        self.blackhole
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,542 @@
+//! `dualstream publish` against real Tansu and Redis.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+fn setup(name: &str, partitions: i32) -> (Tansu, Redis, String) {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic(name);
+    tansu.create_topic(&topic, partitions);
+    (tansu, redis, topic)
+}
+
+#[test]
+fn ndjson_file_lands_in_kafka_and_notifies_redis() {
+    let (tansu, redis, topic) = setup("ndjson", 3);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.ndjson");
+    let input = events(0, 60, 6);
+    std::fs::write(&file, &input).unwrap();
+    let sub = redis.subscribe("events:repo:*");
+
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", file.to_str().unwrap(), "--summary", "json"])
+        .run()
+        .expect_code(0);
+    let summary = run.summary();
+    assert_eq!(summary["read"], 60);
+    assert_eq!(summary["acknowledged"], 60);
+    assert_eq!(summary["failed"], 0);
+    assert_eq!(summary["notified"], 60);
+    assert!(summary["ack_latency_ms"]["p99"].as_f64().unwrap() > 0.0);
+
+    let records = tansu.records(&topic);
+    assert_eq!(records.len(), 60);
+    let lines: Vec<&str> = input.lines().collect();
+    let mut by_coords = HashMap::new();
+    for r in &records {
+        let v = r.json();
+        let i = v["n"].as_u64().unwrap() as usize;
+        // The value is the input line, byte for byte.
+        assert_eq!(r.value, lines[i].as_bytes());
+        assert_eq!(r.key.as_deref(), Some(format!("r{}", i % 6).as_str()));
+        assert_eq!(r.headers["id"], format!("e{i}"));
+        assert_eq!(r.headers["type"], "push");
+        assert_eq!(r.headers["source_type"], "repo");
+        assert_eq!(r.timestamp, Some(1_700_000_000_000 + i as i64));
+        by_coords.insert((r.partition, r.offset), v);
+    }
+    // Records of one source id share a partition (key = source id).
+    let mut partition_of = HashMap::new();
+    for r in &records {
+        let p = partition_of.entry(r.key.clone()).or_insert(r.partition);
+        assert_eq!(*p, r.partition, "key {:?} spread over partitions", r.key);
+    }
+
+    let notes = sub.wait_for(60, Duration::from_secs(10));
+    assert_eq!(notes.len(), 60, "notifications: {notes:?}");
+    for (channel, payload) in &notes {
+        let n: Value = serde_json::from_str(payload).unwrap();
+        let keys: Vec<&str> = n.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys.len(),
+            6,
+            "notification carries only id,type,source_id,topic,partition,offset: {n}"
+        );
+        assert_eq!(
+            channel,
+            &format!("events:repo:{}", n["source_id"].as_str().unwrap())
+        );
+        assert_eq!(n["topic"], topic.as_str());
+        let coords = (
+            n["partition"].as_i64().unwrap() as i32,
+            n["offset"].as_i64().unwrap(),
+        );
+        let record = &by_coords[&coords];
+        assert_eq!(
+            record["id"], n["id"],
+            "notification points at the wrong record"
+        );
+        assert_eq!(n["type"], "push");
+    }
+}
+
+#[test]
+fn csv_input_becomes_json_records() {
+    let (tansu, redis, topic) = setup("csv", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.csv");
+    std::fs::write(
+        &file,
+        "id,type,source_type,source_id,time,note\n\
+         c1,opened,issue,i-1,2026-11-24T10:00:00Z,\"hello, world\"\n\
+         c2,closed,issue,i-2,1700000000000,plain\n",
+    )
+    .unwrap();
+    let sub = redis.subscribe("events:issue:*");
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", file.to_str().unwrap()])
+        .run()
+        .expect_code(0);
+    let records = tansu.records(&topic);
+    assert_eq!(records.len(), 2);
+    assert_eq!(
+        records[0].json(),
+        serde_json::json!({"id":"c1","type":"opened","source_type":"issue","source_id":"i-1",
+                           "time":"2026-11-24T10:00:00Z","note":"hello, world"})
+    );
+    assert_eq!(records[0].timestamp, Some(1_795_514_400_000));
+    assert_eq!(records[1].key.as_deref(), Some("i-2"));
+    let notes = sub.wait_for(2, Duration::from_secs(10));
+    let channels: Vec<&str> = notes.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(channels, ["events:issue:i-1", "events:issue:i-2"]);
+}
+
+#[test]
+fn stdin_with_field_paths_constants_and_channel_template() {
+    let (tansu, redis, topic) = setup("stdin", 2);
+    let input = r#"{"kind":"star","repo":{"name":"octo/one"},"when":"2026-01-01T00:00:00+02:00"}
+{"kind":"fork","repo":{"name":"octo/two"},"when":1767225600000}
+"#;
+    let sub = redis.subscribe("gh.*");
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args([
+            "publish",
+            "--type-field",
+            "kind",
+            "--source-id-field",
+            "repo.name",
+            "--source-type",
+            "repo",
+            "--time-field",
+            "when",
+            "--channel",
+            "gh.{source_type}.{type}",
+        ])
+        .stdin(input)
+        .run()
+        .expect_code(0);
+    let mut records = tansu.records(&topic);
+    records.sort_by_key(|r| r.timestamp);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].key.as_deref(), Some("octo/one"));
+    assert_eq!(records[0].timestamp, Some(1_767_218_400_000));
+    assert_eq!(records[0].headers["source_type"], "repo");
+    assert_eq!(records[0].headers["type"], "star");
+    // No id field: a content-derived id, the same on every run.
+    let id = records[0].headers["id"].clone();
+    assert_eq!(id.len(), 32);
+    let mut notes = sub.wait_for(2, Duration::from_secs(10));
+    notes.sort();
+    assert_eq!(notes[0].0, "gh.repo.fork");
+    assert_eq!(notes[1].0, "gh.repo.star");
+
+    let dry = dualstream()
+        .args([
+            "--topic",
+            &topic,
+            "publish",
+            "--dry-run",
+            "--type-field",
+            "kind",
+        ])
+        .args([
+            "--source-id-field",
+            "repo.name",
+            "--source-type",
+            "repo",
+            "--time-field",
+            "when",
+        ])
+        .stdin(input)
+        .run()
+        .expect_code(0);
+    let first: Value = serde_json::from_str(dry.stdout().lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["headers"]["id"],
+        id.as_str(),
+        "derived id changed between runs"
+    );
+}
+
+#[test]
+fn several_files_in_one_run_report_their_own_lines() {
+    let (tansu, redis, topic) = setup("files", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.jsonl");
+    let b = dir.path().join("b.ndjson");
+    std::fs::write(&a, events(0, 3, 1)).unwrap();
+    std::fs::write(&b, format!("{}{{\"broken\"\n", events(3, 2, 1))).unwrap();
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", a.to_str().unwrap(), b.to_str().unwrap()])
+        .run()
+        .expect_code(3);
+    assert!(
+        run.stderr().contains("b.ndjson:3:9: EOF while parsing"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(tansu.records(&topic).len(), 5);
+}
+
+#[test]
+fn redis_down_is_a_warning_and_kafka_gets_everything() {
+    let tansu = Tansu::start();
+    let topic = topic("redisdown");
+    tansu.create_topic(&topic, 2);
+    let dead_redis = format!("redis://:hunter2@127.0.0.1:{}", closed_port());
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &dead_redis, &topic)
+        .args(["publish", "--summary", "json"])
+        .stdin(events(0, 500, 10))
+        .run()
+        .expect_code(0);
+    let stderr = run.stderr();
+    assert_eq!(
+        stderr.matches("warning: redis:").count(),
+        1,
+        "warn once\n{stderr}"
+    );
+    assert!(
+        stderr.contains("500 notifications not sent to Redis"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "password leaked: {stderr}");
+    let summary = run.summary();
+    assert_eq!(summary["acknowledged"], 500);
+    assert_eq!(summary["redis_failures"], 500);
+    assert_eq!(summary["notified"], 0);
+    assert_eq!(tansu.records(&topic).len(), 500);
+}
+
+#[test]
+fn redis_off_publishes_to_kafka_only() {
+    let tansu = Tansu::start();
+    let topic = topic("redisoff");
+    tansu.create_topic(&topic, 1);
+    let run = dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["publish", "--summary", "json"])
+        .stdin(events(0, 10, 2))
+        .run()
+        .expect_code(0);
+    assert_eq!(run.summary()["redis"], "off");
+    assert!(!run.stderr().contains("warning"), "{}", run.describe());
+    assert_eq!(tansu.records(&topic).len(), 10);
+}
+
+#[test]
+fn kafka_unreachable_exits_4_quickly_naming_the_brokers() {
+    let brokers = format!("127.0.0.1:{}", closed_port());
+    let run = dualstream()
+        .brokers(&brokers, "off", "events")
+        .args(["publish", "--timeout", "3s"])
+        .stdin(events(0, 5, 1))
+        .run()
+        .expect_code(4);
+    assert!(
+        run.stderr()
+            .contains(&format!("no broker reachable at {brokers}")),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(20),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn missing_topic_is_named_and_create_topic_creates_it() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("missing");
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", "--timeout", "10s"])
+        .stdin(events(0, 5, 1))
+        .run()
+        .expect_code(4);
+    assert!(
+        run.stderr()
+            .contains(&format!("topic {topic:?} does not exist")),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr().contains("--create-topic"),
+        "{}",
+        run.describe()
+    );
+
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", "--create-topic", "--partitions", "4"])
+        .stdin(events(0, 40, 8))
+        .run()
+        .expect_code(0);
+    let records = tansu.records(&topic);
+    assert_eq!(records.len(), 40);
+    assert!(records.iter().all(|r| (0..4).contains(&r.partition)));
+}
+
+#[test]
+fn on_invalid_fail_stops_at_the_bad_line_with_exit_3() {
+    let (tansu, redis, topic) = setup("fail", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.ndjson");
+    let input = format!(
+        "{}{{\"type\":\"x\", oops}}\n{}",
+        events(0, 4, 1),
+        events(4, 4, 1)
+    );
+    std::fs::write(&file, input).unwrap();
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", file.to_str().unwrap(), "--summary", "json"])
+        .run()
+        .expect_code(3);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("in.ndjson:5:14: key must be a string"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--on-invalid skip"), "{stderr}");
+    let summary = run.summary();
+    assert_eq!(summary["acknowledged"], 4);
+    assert_eq!(summary["resume_from"], format!("{}:5", file.display()));
+    // What came before the bad line is in Kafka; nothing after it.
+    let ns: Vec<u64> = tansu
+        .records(&topic)
+        .iter()
+        .map(|r| r.json()["n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ns, [0, 1, 2, 3]);
+}
+
+#[test]
+fn on_invalid_skip_and_dead_letter_continue() {
+    let (tansu, redis, topic) = setup("skip", 1);
+    let too_long = format!(
+        "{{\"type\":\"x\",\"source_type\":\"s\",\"source_id\":\"1\",\"pad\":\"{}\"}}",
+        "z".repeat(300)
+    );
+    let mut input = events(0, 2, 1).into_bytes();
+    input.extend_from_slice(
+        b"not json\n[1,2]\n{\"type\":\"t\",\"source_type\":\"s\"}\n{\"type\":\"\xff\"}\n",
+    );
+    input.extend_from_slice(too_long.as_bytes());
+    input.extend_from_slice(b"\n\n");
+    input.extend_from_slice(events(2, 2, 1).as_bytes());
+
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args([
+            "publish",
+            "--on-invalid",
+            "skip",
+            "--max-line-bytes",
+            "200",
+            "--summary",
+            "json",
+        ])
+        .stdin(input.clone())
+        .run()
+        .expect_code(0);
+    let summary = run.summary();
+    assert_eq!(summary["invalid"], 5);
+    assert_eq!(summary["acknowledged"], 4);
+    let stderr = run.stderr();
+    for expected in [
+        "<stdin>:3:2: expected ident",
+        "<stdin>:4: expected a JSON object, found an array",
+        "<stdin>:5: missing field \"source_id\"",
+        "<stdin>:6:10: invalid UTF-8",
+        "<stdin>:7: line is longer than --max-line-bytes 200",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in\n{stderr}"
+        );
+    }
+    assert_eq!(tansu.records(&topic).len(), 4);
+
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dir.path().join("dead.ndjson");
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", "--max-line-bytes", "200"])
+        .arg(format!("--on-invalid=dead-letter={}", dead.display()))
+        .stdin(input)
+        .run()
+        .expect_code(0);
+    let letters: Vec<Value> = std::fs::read_to_string(&dead)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(letters.len(), 5);
+    assert_eq!(letters[0]["line"], 3);
+    assert_eq!(letters[0]["raw"], "not json");
+    assert_eq!(letters[0]["source"], "<stdin>");
+    assert!(letters[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("expected ident"));
+    assert_eq!(letters[3]["raw_base64"], "eyJ0eXBlIjoi/yJ9");
+    assert_eq!(tansu.records(&topic).len(), 8);
+}
+
+#[test]
+fn dry_run_touches_nothing_and_prints_what_would_be_sent() {
+    // Nothing listens on these ports: a dry run must not try.
+    let brokers = format!("127.0.0.1:{}", closed_port());
+    let redis = format!("redis://127.0.0.1:{}", closed_port());
+    let run = dualstream()
+        .brokers(&brokers, &redis, "orders")
+        .args(["publish", "--dry-run", "--timeout", "1s"])
+        .stdin(events(0, 3, 2))
+        .run()
+        .expect_code(0);
+    let lines: Vec<Value> = run
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[1]["key"], "r1");
+    assert_eq!(lines[1]["topic"], "orders");
+    assert_eq!(
+        lines[1]["headers"],
+        serde_json::json!({"id":"e1","type":"push","source_type":"repo"})
+    );
+    assert_eq!(lines[1]["timestamp"], 1_700_000_000_001u64);
+    assert_eq!(lines[1]["channel"], "events:repo:r1");
+    assert_eq!(lines[1]["notification"]["id"], "e1");
+    assert_eq!(lines[1]["value"]["n"], 1);
+    assert!(
+        run.stderr().contains("nothing was sent"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_before_connecting() {
+    for args in [
+        vec!["publish", "--on-invalid", "explode"],
+        vec!["publish", "--channel", "x:{nope}"],
+        vec!["publish", "--timeout", "soon"],
+        vec!["publish", "/no/such/file.ndjson"],
+        vec!["publish", "--bogus-flag"],
+        vec!["-X", "nonsense", "publish"],
+    ] {
+        let run = dualstream()
+            .args(["--brokers", "127.0.0.1:1"])
+            .args(&args)
+            .run();
+        assert_eq!(run.code(), 2, "{}", run.describe());
+    }
+    let run = dualstream().args(["publish", "/no/such/file.ndjson"]).run();
+    assert!(
+        run.stderr().contains("/no/such/file.ndjson: No such file"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn hundred_thousand_events_in_one_run() {
+    let (tansu, redis, topic) = setup("100k", 3);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.ndjson");
+    std::fs::write(&file, events(0, 100_000, 1000)).unwrap();
+    let sub = redis.subscribe("events:*");
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", file.to_str().unwrap(), "--summary", "json"])
+        .run()
+        .expect_code(0);
+    let summary = run.summary();
+    assert_eq!(summary["acknowledged"], 100_000, "{}", run.describe());
+    assert_eq!(summary["notified"], 100_000);
+    let records = tansu.records(&topic);
+    assert_eq!(records.len(), 100_000);
+    let mut ids: Vec<&str> = records.iter().map(|r| r.headers["id"].as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 100_000, "duplicates in Kafka");
+    assert_eq!(
+        sub.wait_for(100_000, Duration::from_secs(30)).len(),
+        100_000
+    );
+}
+
+#[test]
+fn ctrl_c_flushes_in_flight_prints_the_summary_and_exits_130() {
+    let (tansu, redis, topic) = setup("sigint", 1);
+    let mut child = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", "--summary", "json"])
+        .spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(events(0, 25, 5).as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    // Wait until Kafka has them, then interrupt with stdin still open.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while tansu.records(&topic).len() < 25 {
+        assert!(std::time::Instant::now() < deadline, "events never arrived");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stderr = collect(child.stderr.take().unwrap());
+    unsafe_sigint(child.id());
+    let status = child.wait().unwrap();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: 25 events acknowledged"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\"acknowledged\":25"), "{stderr}");
+    drop(stdin);
+}
+
+fn unsafe_sigint(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
