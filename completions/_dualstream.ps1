@@ -36,6 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish NDJSON or CSV events to Kafka, then notify Redis')
+            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), or write every page into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -68,6 +70,56 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Validate and print what would be sent, without connecting to anything')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show the progress bar even when stderr is not a terminal')
             [CompletionResult]::new('--create-topic', '--create-topic', [CompletionResultType]::ParameterName, 'Create the topic through the admin API when it does not exist')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dualstream;tail' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: pretty on a terminal, json on a pipe]')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit 0 after N messages')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop after this long; with --count, exit 124 if fewer than N arrived')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Messages held between Redis and the output; past this, messages are dropped and counted')
+            [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--literal', '--literal', [CompletionResultType]::ParameterName, 'Subscribe to every PATTERN as a literal channel name, glob characters included')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dualstream;replay' {
+            [CompletionResult]::new('--from-offset', '--from-offset', [CompletionResultType]::ParameterName, 'Start at offset N in each partition; negative: N before the end')
+            [CompletionResult]::new('--from-time', '--from-time', [CompletionResultType]::ParameterName, 'Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m)')
+            [CompletionResult]::new('--to-offset', '--to-offset', [CompletionResultType]::ParameterName, 'Stop before offset N in each partition')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after N records in all')
+            [CompletionResult]::new('--partition', '--partition', [CompletionResultType]::ParameterName, 'Only these partitions')
+            [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'End-of-run summary per partition on stderr [auto: a table on a terminal, nothing on a pipe]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long Kafka may take to answer before the run fails (exit 4)')
+            [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--from-beginning', '--from-beginning', [CompletionResultType]::ParameterName, 'Start at the first offset of each partition (the default)')
+            [CompletionResult]::new('--from-end', '--from-end', [CompletionResultType]::ParameterName, 'Start at the end: only what arrives from now on (with --follow)')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading past the end offsets, until Ctrl-C or --count')
+            [CompletionResult]::new('--envelope', '--envelope', [CompletionResultType]::ParameterName, 'Print each record as an envelope: topic, partition, offset, timestamp, key, headers, value')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
@@ -115,12 +167,20 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
         }
         'dualstream;help' {
             [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish NDJSON or CSV events to Kafka, then notify Redis')
+            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), or write every page into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'dualstream;help;publish' {
+            break
+        }
+        'dualstream;help;tail' {
+            break
+        }
+        'dualstream;help;replay' {
             break
         }
         'dualstream;help;completions' {

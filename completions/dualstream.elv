@@ -33,6 +33,8 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand publish 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+            cand tail 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+            cand replay 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff), or write every page into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -64,6 +66,54 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --dry-run 'Validate and print what would be sent, without connecting to anything'
             cand --progress 'Show the progress bar even when stderr is not a terminal'
             cand --create-topic 'Create the topic through the admin API when it does not exist'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;tail'= {
+            cand --format 'Output format [default: pretty on a terminal, json on a pipe]'
+            cand --count 'Exit 0 after N messages'
+            cand --timeout 'Stop after this long; with --count, exit 124 if fewer than N arrived'
+            cand --queue 'Messages held between Redis and the output; past this, messages are dropped and counted'
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --redis 'Redis URL, or `off` to use Kafka only. A password in it is never printed'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand --literal 'Subscribe to every PATTERN as a literal channel name, glob characters included'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;replay'= {
+            cand --from-offset 'Start at offset N in each partition; negative: N before the end'
+            cand --from-time 'Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m)'
+            cand --to-offset 'Stop before offset N in each partition'
+            cand --count 'Stop after N records in all'
+            cand --partition 'Only these partitions'
+            cand --summary 'End-of-run summary per partition on stderr [auto: a table on a terminal, nothing on a pipe]'
+            cand --timeout 'How long Kafka may take to answer before the run fails (exit 4)'
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --redis 'Redis URL, or `off` to use Kafka only. A password in it is never printed'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand --from-beginning 'Start at the first offset of each partition (the default)'
+            cand --from-end 'Start at the end: only what arrives from now on (with --follow)'
+            cand --follow 'Keep reading past the end offsets, until Ctrl-C or --count'
+            cand --envelope 'Print each record as an envelope: topic, partition, offset, timestamp, key, headers, value'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
             cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
@@ -108,11 +158,17 @@ set edit:completion:arg-completer[dualstream] = {|@words|
         }
         &'dualstream;help'= {
             cand publish 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+            cand tail 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+            cand replay 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff), or write every page into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'dualstream;help;publish'= {
+        }
+        &'dualstream;help;tail'= {
+        }
+        &'dualstream;help;replay'= {
         }
         &'dualstream;help;completions'= {
         }

@@ -37,6 +37,8 @@ complete -c dualstream -n "__fish_dualstream_needs_command" -s v -l verbose -d '
 complete -c dualstream -n "__fish_dualstream_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_needs_command" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -76,6 +78,52 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s q -l q
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s h -l help -d 'Print help'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l format -d 'Output format [default: pretty on a terminal, json on a pipe]' -r -f -a "pretty\t'Time, channel and compact payload, for people'
+json\t'One object a line: received_at, channel, pattern, payload'
+csv\t'RFC 4180 CSV with a header row'
+raw\t'The payload only, one a line'"
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l count -d 'Exit 0 after N messages' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l timeout -d 'Stop after this long; with --count, exit 124 if fewer than N arrived' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l queue -d 'Messages held between Redis and the output; past this, messages are dropped and counted' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l literal -d 'Subscribe to every PATTERN as a literal channel name, glob characters included'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-offset -d 'Start at offset N in each partition; negative: N before the end' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-time -d 'Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-offset -d 'Stop before offset N in each partition' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l count -d 'Stop after N records in all' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l partition -d 'Only these partitions' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l summary -d 'End-of-run summary per partition on stderr [auto: a table on a terminal, nothing on a pipe]' -r -f -a "auto\t''
+table\t''
+json\t''
+none\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l timeout -d 'How long Kafka may take to answer before the run fails (exit 4)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-beginning -d 'Start at the first offset of each partition (the default)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-end -d 'Start at the end: only what arrives from now on (with --follow)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l follow -d 'Keep reading past the end offsets, until Ctrl-C or --count'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l envelope -d 'Print each record as an envelope: topic, partition, offset, timestamp, key, headers, value'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s h -l help -d 'Print help'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l topic -d 'Kafka topic' -r
@@ -101,7 +149,9 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s q -l quiet
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s h -l help -d 'Print help'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s V -l version -d 'Print version'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

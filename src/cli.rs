@@ -93,6 +93,10 @@ pub enum ColorChoice {
 pub enum Command {
     /// Publish NDJSON or CSV events to Kafka, then notify Redis.
     Publish(PublishArgs),
+    /// Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE).
+    Tail(TailArgs),
+    /// Read a Kafka topic from an offset or a time, up to the end offsets taken at start.
+    Replay(ReplayArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write every page into a directory.
@@ -210,6 +214,93 @@ pub enum SummaryFormat {
     Table,
     Json,
     None,
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// Channels or globs (`events:repo:*`); names without * ? [ use SUBSCRIBE.
+    #[arg(value_name = "PATTERN", required = true)]
+    pub patterns: Vec<String>,
+
+    /// Subscribe to every PATTERN as a literal channel name, glob characters included.
+    #[arg(long)]
+    pub literal: bool,
+
+    /// Output format [default: pretty on a terminal, json on a pipe].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<TailFormat>,
+
+    /// Exit 0 after N messages.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Stop after this long; with --count, exit 124 if fewer than N arrived.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Messages held between Redis and the output; past this, messages are dropped and counted.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub queue: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TailFormat {
+    /// Time, channel and compact payload, for people.
+    Pretty,
+    /// One object a line: received_at, channel, pattern, payload.
+    Json,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// The payload only, one a line.
+    Raw,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("from").args(["from_beginning", "from_offset", "from_time", "from_end"])))]
+pub struct ReplayArgs {
+    /// Start at the first offset of each partition (the default).
+    #[arg(long)]
+    pub from_beginning: bool,
+
+    /// Start at offset N in each partition; negative: N before the end.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub from_offset: Option<i64>,
+
+    /// Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m).
+    #[arg(long, value_name = "TIME|DURATION")]
+    pub from_time: Option<String>,
+
+    /// Start at the end: only what arrives from now on (with --follow).
+    #[arg(long)]
+    pub from_end: bool,
+
+    /// Stop before offset N in each partition.
+    #[arg(long, value_name = "N", conflicts_with = "follow")]
+    pub to_offset: Option<i64>,
+
+    /// Stop after N records in all.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Keep reading past the end offsets, until Ctrl-C or --count.
+    #[arg(long)]
+    pub follow: bool,
+
+    /// Only these partitions.
+    #[arg(long, value_name = "P,…", value_delimiter = ',')]
+    pub partition: Option<Vec<i32>>,
+
+    /// Print each record as an envelope: topic, partition, offset, timestamp, key, headers, value.
+    #[arg(long)]
+    pub envelope: bool,
+
+    /// End-of-run summary per partition on stderr [auto: a table on a terminal, nothing on a pipe].
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Auto, value_name = "FORMAT")]
+    pub summary: SummaryFormat,
+
+    /// How long Kafka may take to answer before the run fails (exit 4).
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Args)]

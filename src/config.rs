@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cli::{Global, InputFormat, PublishArgs, SummaryFormat};
+use crate::cli::{
+    Global, InputFormat, PublishArgs, ReplayArgs, SummaryFormat, TailArgs, TailFormat,
+};
 use crate::error;
 use crate::event::{ChannelTemplate, Field, FieldMap, Path};
 use crate::input::{Format, Source};
@@ -144,6 +146,97 @@ pub fn publish(args: &PublishArgs) -> Result<PublishConfig> {
         redis_batch: args.redis_batch,
         create_topic: args.create_topic.then_some(args.partitions),
     })
+}
+
+pub struct TailConfig {
+    pub subscriptions: crate::tail::Subscriptions,
+    pub format: TailFormat,
+    pub count: Option<u64>,
+    pub timeout: Option<Duration>,
+    pub queue: usize,
+}
+
+pub fn tail(args: &TailArgs, stdout_tty: bool) -> Result<TailConfig> {
+    let timeout = match &args.timeout {
+        Some(t) => Some(parse_duration(t).map_err(|e| error::usage(format!("--timeout: {e}")))?),
+        None => None,
+    };
+    if args.patterns.iter().any(String::is_empty) {
+        return Err(error::usage("an empty channel pattern matches nothing"));
+    }
+    Ok(TailConfig {
+        subscriptions: crate::tail::Subscriptions::new(&args.patterns, args.literal),
+        format: args.format.unwrap_or(if stdout_tty {
+            TailFormat::Pretty
+        } else {
+            TailFormat::Json
+        }),
+        count: args.count,
+        timeout,
+        queue: args.queue,
+    })
+}
+
+/// Where replay starts in each partition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Start {
+    Beginning,
+    End,
+    Offset(i64),
+    /// Epoch milliseconds.
+    Time(i64),
+}
+
+pub struct ReplayConfig {
+    pub start: Start,
+    pub to_offset: Option<i64>,
+    pub count: Option<u64>,
+    pub follow: bool,
+    pub partitions: Option<Vec<i32>>,
+    pub envelope: bool,
+    pub summary: SummaryFormat,
+    pub timeout: Duration,
+}
+
+pub fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
+    let start = if let Some(n) = args.from_offset {
+        Start::Offset(n)
+    } else if let Some(t) = &args.from_time {
+        Start::Time(parse_time_or_ago(t).map_err(|e| error::usage(format!("--from-time: {e}")))?)
+    } else if args.from_end {
+        Start::End
+    } else {
+        Start::Beginning
+    };
+    if let Some(to) = args.to_offset {
+        if to < 0 {
+            return Err(error::usage("--to-offset must be 0 or more"));
+        }
+    }
+    Ok(ReplayConfig {
+        start,
+        to_offset: args.to_offset,
+        count: args.count,
+        follow: args.follow,
+        partitions: args.partition.clone(),
+        envelope: args.envelope,
+        summary: args.summary,
+        timeout: parse_duration(&args.timeout)
+            .map_err(|e| error::usage(format!("--timeout: {e}")))?,
+    })
+}
+
+/// RFC 3339, epoch milliseconds, or a duration meaning that long ago.
+pub fn parse_time_or_ago(text: &str) -> Result<i64, String> {
+    if let Ok(ms) = crate::event::parse_time_text(text) {
+        return Ok(ms);
+    }
+    match parse_duration(text) {
+        Ok(ago) => Ok(jiff::Timestamp::now().as_millisecond() - ago.as_millis() as i64),
+        Err(_) => Err(format!(
+            "{text:?} is not RFC 3339, epoch ms, or a duration ago (1h, 30m)"
+        )),
+    }
 }
 
 fn source(path: PathBuf, format: Option<InputFormat>) -> Result<Source> {

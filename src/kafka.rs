@@ -130,7 +130,25 @@ impl ClientContext for KafkaContext {
     }
 }
 
+impl rdkafka::consumer::ConsumerContext for KafkaContext {}
+
 pub type Producer = FutureProducer<KafkaContext>;
+pub type Consumer = rdkafka::consumer::BaseConsumer<KafkaContext>;
+
+/// A consumer for reading partitions we assign ourselves (never subscribe):
+/// nothing is committed unless `group` is given.
+pub fn consumer(settings: &KafkaSettings, group: Option<&str>) -> Result<Consumer> {
+    let defaults = [
+        ("group.id", group.unwrap_or("dualstream-replay").to_string()),
+        ("enable.auto.commit", "false".to_string()),
+        ("enable.auto.offset.store", "false".to_string()),
+        ("enable.partition.eof", "false".to_string()),
+        ("auto.offset.reset", "earliest".to_string()),
+    ];
+    let config = client_config(settings, &defaults);
+    rdkafka::consumer::BaseConsumer::from_config_and_context(&config, KafkaContext)
+        .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
+}
 
 /// Producer defaults for the critical path: every replica acknowledges,
 /// idempotence keeps retries from duplicating or reordering, and deliveries

@@ -6,11 +6,14 @@ mod config;
 mod error;
 mod event;
 mod generate;
+mod glob;
 mod input;
 mod kafka;
 mod output;
 mod publish;
 mod redis;
+mod replay;
+mod tail;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -42,6 +45,16 @@ fn run(cli: Cli, out: &Output) -> Result<Code> {
             let cfg = config::publish(&args)?;
             let common = config::common(&cli.global)?;
             runtime()?.block_on(publish::run(common, cfg, out))
+        }
+        Command::Tail(args) => {
+            let cfg = config::tail(&args, out.stdout_tty)?;
+            let common = config::common(&cli.global)?;
+            runtime()?.block_on(tail::run(common, cfg, out))
+        }
+        Command::Replay(args) => {
+            let cfg = config::replay(&args)?;
+            let common = config::common(&cli.global)?;
+            runtime()?.block_on(replay::run(common, cfg, out))
         }
         Command::Completions(args) => {
             let mut stdout = out.stdout();

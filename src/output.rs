@@ -13,23 +13,28 @@ use crate::cli::{ColorChoice, SummaryFormat};
 
 #[derive(Clone, Debug)]
 pub struct Output {
+    pub stdout_tty: bool,
     pub stderr_tty: bool,
     color: bool,
+    color_stdout: bool,
     quiet: bool,
 }
 
 impl Output {
     pub fn new(color: ColorChoice, quiet: bool) -> Output {
+        let stdout_tty = io::stdout().is_terminal();
         let stderr_tty = io::stderr().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match color {
+        let colored = |tty: bool| match color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => stderr_tty && !no_color,
+            ColorChoice::Auto => tty && !no_color,
         };
         Output {
+            stdout_tty,
             stderr_tty,
-            color,
+            color: colored(stderr_tty),
+            color_stdout: colored(stdout_tty),
             quiet,
         }
     }
@@ -115,6 +120,11 @@ impl Output {
         let mut err = io::stderr().lock();
         let _ = serde_json::to_writer(&mut err, value);
         let _ = writeln!(err);
+    }
+
+    /// Whether data printed on stdout may carry colours.
+    pub fn color_stdout(&self) -> bool {
+        self.color_stdout
     }
 
     /// stdout for data: buffered; callers flush where a line must be seen at once.

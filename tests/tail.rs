@@ -1,0 +1,371 @@
+//! `dualstream tail` against a real Redis (and Tansu for end-to-end).
+
+mod common;
+
+use std::process::Child;
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+/// A running `tail`, with its stderr lines arriving on a channel.
+struct Tailing {
+    child: Child,
+    stderr: Receiver<String>,
+    stdout: std::thread::JoinHandle<String>,
+}
+
+fn tail(redis: &str, args: &[&str]) -> Tailing {
+    let mut child = dualstream()
+        .args(["--redis", redis, "tail"])
+        .args(args)
+        .spawn();
+    let stderr = lines(child.stderr.take().unwrap());
+    let stdout = collect(child.stdout.take().unwrap());
+    Tailing {
+        child,
+        stderr,
+        stdout,
+    }
+}
+
+impl Tailing {
+    /// Wait for a stderr line containing `text`; the lines seen so far.
+    fn wait_stderr(&self, text: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            match self.stderr.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) => {
+                    let hit = line.contains(text);
+                    seen.push(line);
+                    if hit {
+                        return seen;
+                    }
+                }
+                Err(_) => panic!("no stderr line with {text:?}; saw {seen:?}"),
+            }
+        }
+    }
+
+    fn finish(mut self) -> (Option<i32>, String, String) {
+        let status = wait_exit(&mut self.child, Duration::from_secs(30));
+        let stdout = self.stdout.join().unwrap();
+        let stderr: Vec<String> = self.stderr.try_iter().collect();
+        (status, stdout, stderr.join("\n"))
+    }
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s.code();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("tail did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn publish(redis: &Redis, messages: &[(&str, &[u8])]) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    for (channel, payload) in messages {
+        redis::cmd("PUBLISH")
+            .arg(*channel)
+            .arg(*payload)
+            .query::<i64>(&mut conn)
+            .unwrap();
+    }
+}
+
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn glob_subscription_prints_json_lines_on_a_pipe() {
+    let redis = Redis::start();
+    let t = tail(
+        &redis.url(),
+        &["events:repo:*", "--count", "2", "--timeout", "20s"],
+    );
+    t.wait_stderr("subscribed to events:repo:*");
+    publish(
+        &redis,
+        &[
+            ("events:issue:1", b"{\"id\":\"skip\"}"),
+            ("events:repo:a", b"{\"id\":\"1\",\"n\":[1,2]}"),
+            ("events:repo:b", b"not json"),
+        ],
+    );
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(lines[0]["channel"], "events:repo:a");
+    assert_eq!(lines[0]["pattern"], "events:repo:*");
+    assert_eq!(lines[0]["payload"], serde_json::json!({"id":"1","n":[1,2]}));
+    assert!(lines[0]["received_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(lines[1]["payload"], "not json");
+}
+
+#[test]
+fn literal_names_and_overlapping_patterns_print_each_message_once() {
+    let redis = Redis::start();
+    let t = tail(
+        &redis.url(),
+        &["--literal", "a[1]", "--count", "1", "--timeout", "20s"],
+    );
+    t.wait_stderr("subscribed");
+    publish(
+        &redis,
+        &[("a1", b"glob would match this"), ("a[1]", b"literal")],
+    );
+    let (code, stdout, _) = t.finish();
+    assert_eq!(code, Some(0));
+    let lines = json_lines(&stdout);
+    assert_eq!(lines[0]["channel"], "a[1]");
+    assert_eq!(lines[0]["pattern"], Value::Null);
+
+    let t = tail(
+        &redis.url(),
+        &[
+            "events:*",
+            "events:repo:*",
+            "events:repo:x",
+            "--count",
+            "3",
+            "--timeout",
+            "3s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    publish(
+        &redis,
+        &[
+            ("events:repo:x", b"1"),
+            ("events:repo:y", b"2"),
+            ("events:other", b"3"),
+        ],
+    );
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    let payloads: Vec<i64> = json_lines(&stdout)
+        .iter()
+        .map(|l| l["payload"].as_i64().unwrap())
+        .collect();
+    assert_eq!(payloads, [1, 2, 3], "each message exactly once");
+}
+
+#[test]
+fn csv_raw_and_pretty_formats() {
+    let redis = Redis::start();
+    let payload: &[u8] = b"{\"a\": \"x,\\\"y\\\"\"}";
+    for (format, check) in [
+        (
+            "csv",
+            Box::new(|out: &str| {
+                let mut r = csv::Reader::from_reader(out.as_bytes());
+                assert_eq!(
+                    r.headers().unwrap(),
+                    vec!["received_at", "channel", "pattern", "payload"]
+                );
+                let rec = r.records().next().unwrap().unwrap();
+                assert_eq!(&rec[1], "c:1");
+                assert_eq!(&rec[2], "c:*");
+                assert_eq!(&rec[3], "{\"a\": \"x,\\\"y\\\"\"}");
+            }) as Box<dyn Fn(&str)>,
+        ),
+        (
+            "raw",
+            Box::new(|out: &str| assert_eq!(out, "{\"a\": \"x,\\\"y\\\"\"}\n")),
+        ),
+        (
+            "pretty",
+            Box::new(|out: &str| {
+                let line = out.lines().next().unwrap();
+                assert!(line.ends_with(" c:1 {\"a\":\"x,\\\"y\\\"\"}"), "{line:?}");
+                assert_eq!(line.as_bytes()[2], b':', "starts with a clock: {line:?}");
+            }),
+        ),
+    ] {
+        let t = tail(
+            &redis.url(),
+            &[
+                "c:*",
+                "--format",
+                format,
+                "--count",
+                "1",
+                "--timeout",
+                "20s",
+            ],
+        );
+        t.wait_stderr("subscribed");
+        publish(&redis, &[("c:1", payload)]);
+        let (code, stdout, stderr) = t.finish();
+        assert_eq!(code, Some(0), "{format}: {stderr}");
+        check(&stdout);
+    }
+}
+
+#[test]
+fn control_characters_and_binary_never_print_raw() {
+    let redis = Redis::start();
+    let t = tail(
+        &redis.url(),
+        &[
+            "x",
+            "--format",
+            "pretty",
+            "--count",
+            "1",
+            "--timeout",
+            "20s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    publish(&redis, &[("x", b"\x1b[2Jboom\x07")]);
+    let (code, stdout, _) = t.finish();
+    assert_eq!(code, Some(0));
+    assert!(
+        !stdout.contains('\x1b') && !stdout.contains('\x07'),
+        "{stdout:?}"
+    );
+    assert!(stdout.contains("\\u{1b}[2Jboom\\u{7}"), "{stdout:?}");
+
+    let t = tail(&redis.url(), &["x", "--count", "1", "--timeout", "20s"]);
+    t.wait_stderr("subscribed");
+    publish(&redis, &[("x", b"\xff\xfe")]);
+    let (_, stdout, _) = t.finish();
+    assert_eq!(json_lines(&stdout)[0]["payload_base64"], "//4=");
+}
+
+#[test]
+fn timeout_before_count_exits_124_and_says_how_many_arrived() {
+    let redis = Redis::start();
+    let t = tail(&redis.url(), &["t:*", "--count", "3", "--timeout", "1s"]);
+    t.wait_stderr("subscribed");
+    publish(&redis, &[("t:1", b"one")]);
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(124), "{stderr}");
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(
+        stderr.contains("timeout: 1 of 3 messages arrived"),
+        "{stderr}"
+    );
+
+    // A timeout without a count is a duration: exit 0.
+    let t = tail(&redis.url(), &["t:*", "--timeout", "300ms"]);
+    t.wait_stderr("subscribed");
+    assert_eq!(t.finish().0, Some(0));
+}
+
+#[test]
+fn redis_unreachable_at_start_exits_5_without_the_password() {
+    let url = format!("redis://:s3cret@127.0.0.1:{}", closed_port());
+    let run = dualstream()
+        .args(["--redis", &url, "tail", "x"])
+        .run()
+        .expect_code(5);
+    assert!(
+        run.stderr()
+            .contains("redis: cannot subscribe at redis://127.0.0.1:"),
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stderr().contains("s3cret"), "{}", run.describe());
+}
+
+#[test]
+fn redis_restart_while_tailing_resubscribes_and_reports_the_gap() {
+    let mut redis = Redis::start();
+    let t = tail(&redis.url(), &["r:*", "--count", "2", "--timeout", "40s"]);
+    t.wait_stderr("subscribed");
+    publish(&redis, &[("r:1", b"before")]);
+    redis.stop();
+    t.wait_stderr("connection to");
+    redis.restart();
+    t.wait_stderr("resubscribed after a gap of");
+    publish(&redis, &[("r:2", b"after")]);
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    let payloads: Vec<String> = json_lines(&stdout)
+        .iter()
+        .map(|l| l["payload"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(payloads, ["before", "after"]);
+}
+
+#[test]
+fn hundred_thousand_messages_arrive_without_loss() {
+    let redis = Redis::start();
+    let t = tail(
+        &redis.url(),
+        &[
+            "load:*",
+            "--format",
+            "raw",
+            "--count",
+            "100000",
+            "--timeout",
+            "120s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    for batch in 0..100 {
+        let mut pipe = redis::pipe();
+        for i in 0..1000 {
+            pipe.cmd("PUBLISH")
+                .arg(format!("load:{}", i % 7))
+                .arg(batch * 1000 + i)
+                .ignore();
+        }
+        pipe.query::<()>(&mut conn).unwrap();
+    }
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    let got: Vec<u64> = stdout.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(got.len(), 100_000);
+    assert!(
+        got.iter().enumerate().all(|(i, &n)| n == i as u64),
+        "out of order or missing"
+    );
+    assert!(!stderr.contains("dropped"), "{stderr}");
+}
+
+#[test]
+fn tail_sees_what_publish_sends() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("tailpub");
+    tansu.create_topic(&topic, 2);
+    let t = tail(
+        &redis.url(),
+        &["events:repo:*", "--count", "5", "--timeout", "30s"],
+    );
+    t.wait_stderr("subscribed");
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .arg("publish")
+        .stdin(events(0, 5, 5))
+        .run()
+        .expect_code(0);
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut ids: Vec<String> = json_lines(&stdout)
+        .iter()
+        .map(|l| l["payload"]["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["e0", "e1", "e2", "e3", "e4"]);
+}
