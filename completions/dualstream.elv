@@ -65,6 +65,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
             cand --dry-run 'Validate and print what would be sent, without connecting to anything'
             cand --progress 'Show the progress bar even when stderr is not a terminal'
+            cand --no-headers 'Send no id/type/source_type headers. Brokers that store each header as a row (Tansu with sqlite) take events about three times faster without them'
             cand --create-topic 'Create the topic through the admin API when it does not exist'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'

@@ -193,6 +193,11 @@ pub struct PublishArgs {
     #[arg(long, default_value_t = 500, value_name = "N")]
     pub redis_batch: usize,
 
+    /// Send no id/type/source_type headers. Brokers that store each header as a row (Tansu
+    /// with sqlite) take events about three times faster without them.
+    #[arg(long)]
+    pub no_headers: bool,
+
     /// Create the topic through the admin API when it does not exist.
     #[arg(long)]
     pub create_topic: bool,

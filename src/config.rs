@@ -82,6 +82,7 @@ pub struct PublishConfig {
     pub timeout: Duration,
     pub max_in_flight: usize,
     pub redis_batch: usize,
+    pub headers: bool,
     /// `Some(partitions)` with --create-topic.
     pub create_topic: Option<i32>,
 }
@@ -144,6 +145,7 @@ pub fn publish(args: &PublishArgs) -> Result<PublishConfig> {
             .map_err(|e| error::usage(format!("--timeout: {e}")))?,
         max_in_flight: args.max_in_flight,
         redis_batch: args.redis_batch,
+        headers: !args.no_headers,
         create_topic: args.create_topic.then_some(args.partitions),
     })
 }

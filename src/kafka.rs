@@ -152,7 +152,11 @@ pub fn consumer(settings: &KafkaSettings, group: Option<&str>) -> Result<Consume
 
 /// Producer defaults for the critical path: every replica acknowledges,
 /// idempotence keeps retries from duplicating or reordering, and deliveries
-/// fail after `timeout` instead of librdkafka's five minutes.
+/// fail after `timeout` instead of librdkafka's five minutes. One request in
+/// flight per connection: with five (librdkafka's default) the idempotent
+/// producer busy-polls while it waits for a slow broker — measured against
+/// Tansu: 2.6 s of CPU instead of 0.8 s for 100k events, at equal or lower
+/// throughput; on the mock cluster one in flight was faster too.
 pub fn producer(
     settings: &KafkaSettings,
     timeout: Duration,
@@ -161,6 +165,7 @@ pub fn producer(
     let defaults = [
         ("acks", "all".to_string()),
         ("enable.idempotence", "true".to_string()),
+        ("max.in.flight.requests.per.connection", "1".to_string()),
         ("linger.ms", "5".to_string()),
         ("batch.num.messages", "10000".to_string()),
         ("message.timeout.ms", timeout.as_millis().to_string()),

@@ -334,24 +334,13 @@ impl Run<'_> {
     /// the timeout; an event librdkafka refuses outright is counted as failed.
     async fn send(&mut self, at: Origin, event: Event) {
         let channel = self.cfg.channel.render(&event, &self.topic);
-        let headers = OwnedHeaders::new_with_capacity(3)
-            .insert(Header {
-                key: "id",
-                value: Some(event.id.as_bytes()),
-            })
-            .insert(Header {
-                key: "type",
-                value: Some(event.kind.as_bytes()),
-            })
-            .insert(Header {
-                key: "source_type",
-                value: Some(event.source_type.as_bytes()),
-            });
         let topic = self.topic.clone();
         let mut record = FutureRecord::to(&topic)
             .key(event.source_id.as_bytes())
-            .payload(&event.value)
-            .headers(headers);
+            .payload(&event.value);
+        if self.cfg.headers {
+            record = record.headers(headers(&event));
+        }
         if let Some(ts) = event.timestamp {
             record = record.timestamp(ts);
         }
@@ -652,6 +641,23 @@ impl Run<'_> {
         ]);
         self.out.table(&format!("publish → {}", self.topic), &rows);
     }
+}
+
+/// Headers let consumers filter without parsing the value.
+fn headers(event: &Event) -> OwnedHeaders {
+    OwnedHeaders::new_with_capacity(3)
+        .insert(Header {
+            key: "id",
+            value: Some(event.id.as_bytes()),
+        })
+        .insert(Header {
+            key: "type",
+            value: Some(event.kind.as_bytes()),
+        })
+        .insert(Header {
+            key: "source_type",
+            value: Some(event.source_type.as_bytes()),
+        })
 }
 
 fn round3(v: f64) -> f64 {

@@ -241,6 +241,23 @@ fn redis_down_is_a_warning_and_kafka_gets_everything() {
 }
 
 #[test]
+fn no_headers_leaves_records_without_headers() {
+    let tansu = Tansu::start();
+    let topic = topic("noheaders");
+    tansu.create_topic(&topic, 1);
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["publish", "--no-headers"])
+        .stdin(events(0, 3, 1))
+        .run()
+        .expect_code(0);
+    let records = tansu.records(&topic);
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(|r| r.headers.is_empty()), "{records:?}");
+    assert_eq!(records[0].key.as_deref(), Some("r0"));
+}
+
+#[test]
 fn redis_off_publishes_to_kafka_only() {
     let tansu = Tansu::start();
     let topic = topic("redisoff");
