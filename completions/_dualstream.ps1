@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish NDJSON or CSV events to Kafka, then notify Redis')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)')
+            [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), or write every page into a directory')
@@ -99,6 +100,30 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dualstream;health' {
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Report this consumer group''s committed offsets and lag on --topic')
+            [CompletionResult]::new('--max-lag', '--max-lag', [CompletionResultType]::ParameterName, 'Degraded (exit 6) when the group''s total lag is over N')
+            [CompletionResult]::new('--max-latency', '--max-latency', [CompletionResultType]::ParameterName, 'Degraded (exit 6) when the probe takes longer than this end to end')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Channels whose subscriber counts to report (PUBSUB NUMSUB); repeatable')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on the whole check; an unreachable broker never hangs it longer')
+            [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'Send one real event through the whole path (Kafka produce and ack, Redis publish and receive) and time each step')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -169,6 +194,7 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
         'dualstream;help' {
             [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish NDJSON or CSV events to Kafka, then notify Redis')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)')
+            [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), or write every page into a directory')
@@ -179,6 +205,9 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             break
         }
         'dualstream;help;tail' {
+            break
+        }
+        'dualstream;help;health' {
             break
         }
         'dualstream;help;replay' {

@@ -19,6 +19,9 @@ _dualstream() {
             dualstream,completions)
                 cmd="dualstream__subcmd__completions"
                 ;;
+            dualstream,health)
+                cmd="dualstream__subcmd__health"
+                ;;
             dualstream,help)
                 cmd="dualstream__subcmd__help"
                 ;;
@@ -36,6 +39,9 @@ _dualstream() {
                 ;;
             dualstream__subcmd__help,completions)
                 cmd="dualstream__subcmd__help__subcmd__completions"
+                ;;
+            dualstream__subcmd__help,health)
+                cmd="dualstream__subcmd__help__subcmd__health"
                 ;;
             dualstream__subcmd__help,help)
                 cmd="dualstream__subcmd__help__subcmd__help"
@@ -59,7 +65,7 @@ _dualstream() {
 
     case "${cmd}" in
         dualstream)
-            opts="-X -F -q -v -h -V --brokers --redis --topic --quiet --verbose --color --help --version publish tail replay completions man help"
+            opts="-X -F -q -v -h -V --brokers --redis --topic --quiet --verbose --color --help --version publish tail health replay completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -134,8 +140,70 @@ _dualstream() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dualstream__subcmd__health)
+            opts="-X -F -q -v -h -V --probe --group --max-lag --max-latency --channel --format --timeout --brokers --redis --topic --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-lag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-latency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --channel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --brokers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -X)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dualstream__subcmd__help)
-            opts="publish tail replay completions man help"
+            opts="publish tail health replay completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,6 +217,20 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dualstream__subcmd__help__subcmd__health)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --version 'Print version'
             cand publish 'Publish NDJSON or CSV events to Kafka, then notify Redis'
             cand tail 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+            cand health 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
             cand replay 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff), or write every page into a directory'
@@ -94,6 +95,29 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;health'= {
+            cand --group 'Report this consumer group''s committed offsets and lag on --topic'
+            cand --max-lag 'Degraded (exit 6) when the group''s total lag is over N'
+            cand --max-latency 'Degraded (exit 6) when the probe takes longer than this end to end'
+            cand --channel 'Channels whose subscriber counts to report (PUBSUB NUMSUB); repeatable'
+            cand --format 'Report format'
+            cand --timeout 'Bound on the whole check; an unreachable broker never hangs it longer'
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --redis 'Redis URL, or `off` to use Kafka only. A password in it is never printed'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand --probe 'Send one real event through the whole path (Kafka produce and ack, Redis publish and receive) and time each step'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -160,6 +184,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
         &'dualstream;help'= {
             cand publish 'Publish NDJSON or CSV events to Kafka, then notify Redis'
             cand tail 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+            cand health 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
             cand replay 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff), or write every page into a directory'
@@ -168,6 +193,8 @@ set edit:completion:arg-completer[dualstream] = {|@words|
         &'dualstream;help;publish'= {
         }
         &'dualstream;help;tail'= {
+        }
+        &'dualstream;help;health'= {
         }
         &'dualstream;help;replay'= {
         }

@@ -38,6 +38,7 @@ complete -c dualstream -n "__fish_dualstream_needs_command" -s h -l help -d 'Pri
 complete -c dualstream -n "__fish_dualstream_needs_command" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
@@ -99,6 +100,26 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s q -l quie
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l group -d 'Report this consumer group\'s committed offsets and lag on --topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l max-lag -d 'Degraded (exit 6) when the group\'s total lag is over N' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l max-latency -d 'Degraded (exit 6) when the probe takes longer than this end to end' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l channel -d 'Channels whose subscriber counts to report (PUBSUB NUMSUB); repeatable' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l format -d 'Report format' -r -f -a "table\t''
+json\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l timeout -d 'Bound on the whole check; an unreachable broker never hangs it longer' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l probe -d 'Send one real event through the whole path (Kafka produce and ack, Redis publish and receive) and time each step'
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s h -l help -d 'Print help'
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-offset -d 'Start at offset N in each partition; negative: N before the end' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-time -d 'Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-offset -d 'Stop before offset N in each partition' -r
@@ -150,9 +171,10 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s q -l quiet
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s h -l help -d 'Print help'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s V -l version -d 'Print version'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail replay completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

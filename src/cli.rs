@@ -78,6 +78,30 @@ pub struct Global {
     /// When to use colours on a terminal (NO_COLOR is honoured by auto).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Whether --topic (or DUALSTREAM_TOPIC) was given rather than defaulted.
+    #[arg(skip)]
+    pub topic_given: bool,
+}
+
+impl Cli {
+    /// Parse the command line (exiting 2 on a usage error, like clap does),
+    /// noting whether the topic was chosen by the user.
+    pub fn parse_args() -> Cli {
+        use clap::parser::ValueSource;
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let given = |m: &clap::ArgMatches| {
+            matches!(
+                m.value_source("topic"),
+                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+            )
+        };
+        cli.global.topic_given =
+            given(&matches) || matches.subcommand().is_some_and(|(_, sub)| given(sub));
+        cli
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,6 +119,8 @@ pub enum Command {
     Publish(PublishArgs),
     /// Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE).
     Tail(TailArgs),
+    /// Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe.
+    Health(HealthArgs),
     /// Read a Kafka topic from an offset or a time, up to the end offsets taken at start.
     Replay(ReplayArgs),
     /// Print a shell completion script.
@@ -306,6 +332,43 @@ pub struct ReplayArgs {
     /// How long Kafka may take to answer before the run fails (exit 4).
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub timeout: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Send one real event through the whole path (Kafka produce and ack, Redis publish and receive) and time each step.
+    #[arg(long)]
+    pub probe: bool,
+
+    /// Report this consumer group's committed offsets and lag on --topic.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+
+    /// Degraded (exit 6) when the group's total lag is over N.
+    #[arg(long, value_name = "N", requires = "group")]
+    pub max_lag: Option<i64>,
+
+    /// Degraded (exit 6) when the probe takes longer than this end to end.
+    #[arg(long, value_name = "DURATION", requires = "probe")]
+    pub max_latency: Option<String>,
+
+    /// Channels whose subscriber counts to report (PUBSUB NUMSUB); repeatable.
+    #[arg(long = "channel", value_name = "NAME")]
+    pub channels: Vec<String>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table, value_name = "FORMAT")]
+    pub format: ReportFormat,
+
+    /// Bound on the whole check; an unreachable broker never hangs it longer.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{
-    Global, InputFormat, PublishArgs, ReplayArgs, SummaryFormat, TailArgs, TailFormat,
+    Global, HealthArgs, InputFormat, PublishArgs, ReplayArgs, ReportFormat, SummaryFormat,
+    TailArgs, TailFormat,
 };
 use crate::error;
 use crate::event::{ChannelTemplate, Field, FieldMap, Path};
@@ -19,6 +20,8 @@ use crate::kafka::{self, KafkaSettings};
 pub struct Common {
     pub kafka: KafkaSettings,
     pub topic: String,
+    /// The topic was chosen by the user, not defaulted.
+    pub topic_given: bool,
     /// `None` for `--redis off`.
     pub redis: Option<RedisTarget>,
 }
@@ -58,6 +61,7 @@ pub fn common(global: &Global) -> Result<Common> {
             properties,
         },
         topic: global.topic.clone(),
+        topic_given: global.topic_given,
         redis,
     })
 }
@@ -176,6 +180,35 @@ pub fn tail(args: &TailArgs, stdout_tty: bool) -> Result<TailConfig> {
         count: args.count,
         timeout,
         queue: args.queue,
+    })
+}
+
+pub struct HealthConfig {
+    pub probe: bool,
+    pub group: Option<String>,
+    pub max_lag: Option<i64>,
+    pub max_latency: Option<Duration>,
+    pub channels: Vec<String>,
+    pub format: ReportFormat,
+    pub timeout: Duration,
+}
+
+pub fn health(args: &HealthArgs) -> Result<HealthConfig> {
+    let max_latency = match &args.max_latency {
+        Some(d) => {
+            Some(parse_duration(d).map_err(|e| error::usage(format!("--max-latency: {e}")))?)
+        }
+        None => None,
+    };
+    Ok(HealthConfig {
+        probe: args.probe,
+        group: args.group.clone(),
+        max_lag: args.max_lag,
+        max_latency,
+        channels: args.channels.clone(),
+        format: args.format,
+        timeout: parse_duration(&args.timeout)
+            .map_err(|e| error::usage(format!("--timeout: {e}")))?,
     })
 }
 

@@ -7,6 +7,7 @@ mod error;
 mod event;
 mod generate;
 mod glob;
+mod health;
 mod input;
 mod kafka;
 mod output;
@@ -19,14 +20,13 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::error::Code;
 use crate::output::Output;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     logging(cli.global.verbose, cli.global.quiet);
     let out = Output::new(cli.global.color, cli.global.quiet);
     let verbose = cli.global.verbose > 0;
@@ -50,6 +50,11 @@ fn run(cli: Cli, out: &Output) -> Result<Code> {
             let cfg = config::tail(&args, out.stdout_tty)?;
             let common = config::common(&cli.global)?;
             runtime()?.block_on(tail::run(common, cfg, out))
+        }
+        Command::Health(args) => {
+            let cfg = config::health(&args)?;
+            let common = config::common(&cli.global)?;
+            runtime()?.block_on(health::run(common, cfg, out))
         }
         Command::Replay(args) => {
             let cfg = config::replay(&args)?;

@@ -115,6 +115,37 @@ impl Output {
         eprintln!("{table}");
     }
 
+    /// A table of report data on stdout (`title` above it when not empty).
+    pub fn report_table(&self, title: &str, header: &[&str], rows: Vec<Vec<String>>) {
+        let mut table = Table::new();
+        table.load_preset(presets::UTF8_FULL_CONDENSED);
+        if !self.color_stdout {
+            table.force_no_tty();
+        }
+        if header.iter().any(|h| !h.is_empty()) {
+            table.set_header(header.to_vec());
+        }
+        for row in rows {
+            table.add_row(row);
+        }
+        if !title.is_empty() {
+            println!("{title}");
+        }
+        println!("{table}");
+    }
+
+    /// A line of data on stdout.
+    pub fn line(&self, text: &str) {
+        println!("{text}");
+    }
+
+    /// One JSON document on stdout.
+    pub fn json_stdout(&self, value: &serde_json::Value) -> io::Result<()> {
+        let mut stdout = io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, value)?;
+        writeln!(stdout)
+    }
+
     /// One JSON document on stderr.
     pub fn json_stderr(&self, value: &serde_json::Value) {
         let mut err = io::stderr().lock();

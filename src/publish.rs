@@ -57,7 +57,7 @@ pub async fn run(common: Common, cfg: PublishConfig, out: &Output) -> Result<Cod
         _ => None,
     };
 
-    let producer = kafka::producer(&common.kafka, cfg.timeout, cfg.max_in_flight)?;
+    let producer = kafka::producer(&common.kafka, cfg.timeout, cfg.max_in_flight, false)?;
     if let Some(partitions) = cfg.create_topic {
         kafka::create_topic(&common.kafka, &common.topic, partitions, cfg.timeout).await?;
     }
