@@ -4,16 +4,22 @@
 //! before a command starts (brokers reachable, topic present or created).
 //! Delivery accounting lives in `publish.rs`, which reads the reports.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::Client;
 use rdkafka::config::{ClientConfig, FromClientConfigAndContext, RDKafkaLogLevel};
+use rdkafka::consumer::Consumer as _;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
 use rdkafka::producer::FutureProducer;
 use rdkafka::ClientContext;
+use rdkafka::{Offset, TopicPartitionList};
 
+use crate::config::{show_duration, Start};
 use crate::error;
 
 /// Where Kafka is and how to talk to it, as the user gave it.
@@ -211,7 +217,7 @@ pub fn check_topic<C: ClientContext>(
     let metadata = client.fetch_metadata(Some(topic), timeout).map_err(|e| {
         error::kafka(format!(
             "kafka: no broker reachable at {brokers} after {} ({e})",
-            crate::config::show_duration(started.elapsed())
+            show_duration(started.elapsed())
         ))
     })?;
     let partitions = metadata
@@ -315,4 +321,176 @@ mod tests {
         assert_eq!(c.get("linger.ms"), Some("5"));
         assert_eq!(c.get("bootstrap.servers"), Some("b:1"));
     }
+}
+
+/// One partition to read: from `start` up to `end` (exclusive), or on and
+/// on when `end` is `None`.
+#[derive(Clone, Copy, Debug)]
+pub struct Span {
+    pub partition: i32,
+    pub start: i64,
+    pub end: Option<i64>,
+}
+
+/// What the record callback of [`read_spans`] wants next.
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// How [`read_spans`] ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Read {
+    Done,
+    Interrupted,
+}
+
+/// Read `spans` of `topic` with assign() (no group, nothing committed),
+/// calling `each` for every record inside them, until every bounded span is
+/// read, `each` says stop, or `stop` is set. `idle` bounds how long no record
+/// may arrive while bounded spans are unfinished (exit 4 after it).
+pub fn read_spans(
+    consumer: &Consumer,
+    topic: &str,
+    spans: &[Span],
+    stop: &AtomicBool,
+    idle: Option<Duration>,
+    mut each: impl FnMut(&BorrowedMessage<'_>) -> Result<Flow>,
+) -> Result<Read> {
+    let mut ends: HashMap<i32, Option<i64>> = HashMap::new();
+    let mut tpl = TopicPartitionList::new();
+    for s in spans
+        .iter()
+        .filter(|s| s.end.is_none_or(|end| s.start < end))
+    {
+        tpl.add_partition_offset(topic, s.partition, Offset::Offset(s.start))
+            .map_err(|e| error::kafka(format!("kafka: {e}")))?;
+        ends.insert(s.partition, s.end);
+    }
+    if ends.is_empty() {
+        return Ok(Read::Done);
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
+    let mut last_record = Instant::now();
+    while !ends.is_empty() {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(Read::Interrupted);
+        }
+        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+            // Offsets can skip (control records, compaction): a partition is
+            // finished when its position reaches the end, whatever was seen.
+            finish_by_position(consumer, topic, &mut ends);
+            if let Some(idle) = idle {
+                let unfinished = ends.values().any(Option::is_some);
+                if unfinished && last_record.elapsed() > idle {
+                    return Err(error::kafka(format!(
+                        "kafka: no records for {} while {} partitions of {topic} were unfinished",
+                        show_duration(last_record.elapsed()),
+                        ends.len()
+                    )));
+                }
+            }
+            continue;
+        };
+        let message = message.map_err(|e| error::kafka(format!("kafka: {e}")))?;
+        last_record = Instant::now();
+        let p = message.partition();
+        let Some(&end) = ends.get(&p) else { continue };
+        if end.is_some_and(|end| message.offset() >= end) {
+            continue;
+        }
+        if let Flow::Stop = each(&message)? {
+            return Ok(Read::Done);
+        }
+        if end.is_some_and(|end| message.offset() + 1 >= end) {
+            ends.remove(&p);
+        }
+    }
+    Ok(Read::Done)
+}
+
+fn finish_by_position(consumer: &Consumer, topic: &str, ends: &mut HashMap<i32, Option<i64>>) {
+    let Ok(positions) = consumer.position() else {
+        return;
+    };
+    for e in positions.elements_for_topic(topic) {
+        if let (Offset::Offset(pos), Some(Some(end))) = (e.offset(), ends.get(&e.partition())) {
+            if pos >= *end {
+                ends.remove(&e.partition());
+            }
+        }
+    }
+}
+
+/// The first offset to read in one partition for `start`. Explicit offsets
+/// are returned as asked (the caller clamps and says so); times go through
+/// offsets-for-times, checked against the last record's timestamp because
+/// Tansu (sqlite) answers 0 instead of the end for a time after it.
+pub fn start_offset(
+    consumer: &Consumer,
+    settings: &KafkaSettings,
+    topic: &str,
+    p: i32,
+    start: Start,
+    (low, high): (i64, i64),
+    timeout: Duration,
+) -> Result<i64> {
+    match start {
+        Start::Beginning => Ok(low),
+        Start::End => Ok(high),
+        Start::Offset(n) if n < 0 => Ok((high + n).max(low)),
+        Start::Offset(n) => Ok(n),
+        Start::Time(ms) => {
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(topic, p, Offset::Offset(ms))
+                .map_err(|e| error::kafka(format!("kafka: {e}")))?;
+            let answer = consumer.offsets_for_times(tpl, timeout).map_err(|e| {
+                error::kafka(format!("kafka: offsets for time in {topic}/{p}: {e}"))
+            })?;
+            let found = match answer.find_partition(topic, p).map(|e| e.offset()) {
+                Some(Offset::Offset(o)) => o.clamp(low, high),
+                _ => high,
+            };
+            if high > low && found < high {
+                let last = fetch_one(settings, topic, p, high - 1, timeout)?;
+                if last.timestamp().to_millis().is_some_and(|last| ms > last) {
+                    return Ok(high);
+                }
+            }
+            Ok(found)
+        }
+    }
+}
+
+/// The record at `offset` (or the first after it), read with a consumer of
+/// its own.
+pub fn fetch_one(
+    settings: &KafkaSettings,
+    topic: &str,
+    p: i32,
+    offset: i64,
+    timeout: Duration,
+) -> Result<OwnedMessage> {
+    let peek = consumer(settings, None)?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, p, Offset::Offset(offset))
+        .map_err(|e| error::kafka(format!("kafka: {e}")))?;
+    peek.assign(&tpl)
+        .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(m) = peek.poll(Duration::from_millis(100)) {
+            let m =
+                m.map_err(|e| error::kafka(format!("kafka: reading {topic}/{p}@{offset}: {e}")))?;
+            if m.offset() >= offset {
+                return Ok(m.detach());
+            }
+        }
+    }
+    Err(error::kafka(format!(
+        "kafka: no record at {topic}/{p}@{offset} within {}",
+        show_duration(timeout)
+    )))
 }

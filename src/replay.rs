@@ -13,13 +13,12 @@ use anyhow::{Context, Result};
 use base64::Engine as _;
 use rdkafka::consumer::Consumer as _;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 
 use crate::cli::SummaryFormat;
-use crate::config::{show_duration, Common, ReplayConfig, Start};
+use crate::config::{show_duration, Common, ReplayConfig};
 use crate::error::{self, Code};
-use crate::kafka::{self, Consumer, KafkaSettings};
+use crate::kafka::{self, Flow, Read, Span};
 use crate::output::Output;
 
 /// Where one partition is read from and to.
@@ -70,7 +69,15 @@ fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) 
         let (low, high) = consumer
             .fetch_watermarks(topic, p, cfg.timeout)
             .map_err(|e| error::kafka(format!("kafka: offsets of {topic}/{p}: {e}")))?;
-        let wanted = start_offset(&consumer, &common.kafka, topic, p, cfg, (low, high))?;
+        let wanted = kafka::start_offset(
+            &consumer,
+            &common.kafka,
+            topic,
+            p,
+            cfg.start,
+            (low, high),
+            cfg.timeout,
+        )?;
         // An explicit offset outside a partition is clamped to it, and said.
         let start = wanted.clamp(low, high);
         if wanted > high {
@@ -107,144 +114,41 @@ fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) 
         out.warn(&format!("{message}: nothing to read there"));
     }
 
-    let mut tpl = TopicPartitionList::new();
-    for (&p, r) in &ranges {
-        if r.end.is_none_or(|end| r.start < end) {
-            tpl.add_partition_offset(topic, p, Offset::Offset(r.start))
-                .map_err(|e| error::kafka(format!("kafka: {e}")))?;
-        }
-    }
+    let spans: Vec<Span> = ranges
+        .iter()
+        .map(|(&partition, r)| Span {
+            partition,
+            start: r.start,
+            end: r.end,
+        })
+        .collect();
     let started = Instant::now();
     let mut stdout = out.stdout();
-    let mut remaining = tpl.count();
     let mut total = 0u64;
-    let mut interrupted = false;
-    if remaining > 0 && cfg.count != Some(0) {
-        consumer
-            .assign(&tpl)
-            .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
-        let mut last_progress = Instant::now();
-        while remaining > 0 {
-            if stop.load(Ordering::SeqCst) {
-                interrupted = true;
-                break;
+    let idle = (!cfg.follow).then_some(cfg.timeout);
+    let outcome = if cfg.count == Some(0) {
+        Read::Done
+    } else {
+        kafka::read_spans(&consumer, topic, &spans, stop, idle, |message| {
+            write_record(&mut stdout, message, cfg.envelope)?;
+            if let Some(range) = ranges.get_mut(&message.partition()) {
+                range.read += 1;
+                range.bytes += message.payload_len() as u64;
             }
-            let Some(message) = consumer.poll(Duration::from_millis(100)) else {
-                if last_progress.elapsed() > cfg.timeout && !cfg.follow {
-                    return Err(error::kafka(format!(
-                        "kafka: no records for {} while {} partitions were unfinished",
-                        show_duration(last_progress.elapsed()),
-                        remaining
-                    )));
-                }
-                continue;
-            };
-            let message = message.map_err(|e| error::kafka(format!("kafka: {e}")))?;
-            last_progress = Instant::now();
-            let p = message.partition();
-            let Some(range) = ranges.get_mut(&p) else {
-                continue;
-            };
-            if range.end.is_some_and(|end| message.offset() >= end) {
-                continue;
-            }
-            write_record(&mut stdout, &message, cfg.envelope)?;
-            range.read += 1;
-            range.bytes += message.payload_len() as u64;
             total += 1;
-            if cfg.count.is_some_and(|n| total >= n) {
-                break;
-            }
-            // Stop a partition on its position, not on seeing end-1: offsets
-            // can skip (control records, compaction).
-            if range.end.is_some_and(|end| message.offset() + 1 >= end) {
-                remaining -= 1;
-                let mut done = TopicPartitionList::new();
-                let _ = done.add_partition(topic, p);
-                let _ = consumer.incremental_unassign(&done);
-            }
-        }
-    }
+            Ok(if cfg.count.is_some_and(|n| total >= n) {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
+        })?
+    };
     stdout.flush()?;
     summary(out, cfg.summary, topic, &ranges, total, started.elapsed());
-    Ok(if interrupted {
-        Code::Interrupted
-    } else {
-        Code::Success
+    Ok(match outcome {
+        Read::Interrupted => Code::Interrupted,
+        Read::Done => Code::Success,
     })
-}
-
-/// The first offset to read in one partition, checked against its bounds.
-fn start_offset(
-    consumer: &Consumer,
-    settings: &KafkaSettings,
-    topic: &str,
-    p: i32,
-    cfg: &ReplayConfig,
-    (low, high): (i64, i64),
-) -> Result<i64> {
-    match cfg.start {
-        Start::Beginning => Ok(low),
-        Start::End => Ok(high),
-        Start::Offset(n) if n < 0 => Ok((high + n).max(low)),
-        Start::Offset(n) => Ok(n),
-        Start::Time(ms) => {
-            let mut tpl = TopicPartitionList::new();
-            tpl.add_partition_offset(topic, p, Offset::Offset(ms))
-                .map_err(|e| error::kafka(format!("kafka: {e}")))?;
-            let answer = consumer.offsets_for_times(tpl, cfg.timeout).map_err(|e| {
-                error::kafka(format!("kafka: offsets for time in {topic}/{p}: {e}"))
-            })?;
-            let offset = answer
-                .find_partition(topic, p)
-                .map(|e| e.offset())
-                .unwrap_or(Offset::End);
-            let found = match offset {
-                Offset::Offset(o) => o.clamp(low, high),
-                _ => high,
-            };
-            // Tansu (sqlite) answers 0 instead of the end for a time after
-            // the last record: check the answer against that record's time.
-            if high > low && found < high {
-                if let Some(last) = timestamp_at(settings, topic, p, high - 1, cfg.timeout)? {
-                    if ms > last {
-                        return Ok(high);
-                    }
-                }
-            }
-            Ok(found)
-        }
-    }
-}
-
-/// The timestamp of the record at `offset`, read with a consumer of its own.
-fn timestamp_at(
-    settings: &KafkaSettings,
-    topic: &str,
-    p: i32,
-    offset: i64,
-    timeout: Duration,
-) -> Result<Option<i64>> {
-    let peek = kafka::consumer(settings, None)?;
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, p, Offset::Offset(offset))
-        .map_err(|e| error::kafka(format!("kafka: {e}")))?;
-    peek.assign(&tpl)
-        .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if let Some(m) = peek.poll(Duration::from_millis(100)) {
-            let m =
-                m.map_err(|e| error::kafka(format!("kafka: reading {topic}/{p}@{offset}: {e}")))?;
-            if m.offset() >= offset {
-                return Ok(m.timestamp().to_millis());
-            }
-        }
-    }
-    Err(error::kafka(format!(
-        "kafka: no record at {topic}/{p}@{offset} within {}",
-        show_duration(timeout)
-    )))
 }
 
 fn write_record(w: &mut impl Write, m: &BorrowedMessage<'_>, envelope: bool) -> Result<()> {
