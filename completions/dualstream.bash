@@ -529,7 +529,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__tail)
-            opts="-X -F -q -v -h -V --literal --format --count --timeout --queue --brokers --redis --topic --quiet --verbose --color --help --version"
+            opts="-X -F -q -v -h -V --literal --format --count --timeout --catch-up --channel --fetch --queue --brokers --redis --topic --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -544,6 +544,14 @@ _dualstream() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catch-up)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --channel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -86,6 +86,8 @@ csv\t'RFC 4180 CSV with a header row'
 raw\t'The payload only, one a line'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l count -d 'Exit 0 after N messages' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l timeout -d 'Stop after this long; with --count, exit 124 if fewer than N arrived' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l catch-up -d 'First print the events of this window from Kafka (--topic), then go on live without a gap or a duplicate at the seam: a duration ago (10m) or a time (RFC 3339, epoch ms)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l channel -d 'Channel template of the publisher, to match Kafka events to PATTERNs in --catch-up' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l queue -d 'Messages held between Redis and the output; past this, messages are dropped and counted' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
@@ -96,6 +98,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l color -d 
 always\t''
 never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l literal -d 'Subscribe to every PATTERN as a literal channel name, glob characters included'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fetch -d 'Print the full event from Kafka (at the notification\'s topic/partition/offset) for each notification'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -269,6 +269,23 @@ pub struct TailArgs {
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
 
+    /// First print the events of this window from Kafka (--topic), then go on live without a
+    /// gap or a duplicate at the seam: a duration ago (10m) or a time (RFC 3339, epoch ms).
+    #[arg(long, value_name = "DURATION|TIME")]
+    pub catch_up: Option<String>,
+
+    /// Channel template of the publisher, to match Kafka events to PATTERNs in --catch-up.
+    #[arg(
+        long,
+        default_value = "events:{source_type}:{source_id}",
+        value_name = "TEMPLATE"
+    )]
+    pub channel: String,
+
+    /// Print the full event from Kafka (at the notification's topic/partition/offset) for each notification.
+    #[arg(long)]
+    pub fetch: bool,
+
     /// Messages held between Redis and the output; past this, messages are dropped and counted.
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     pub queue: usize,

@@ -160,6 +160,10 @@ pub struct TailConfig {
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
     pub queue: usize,
+    /// Epoch ms to catch up from.
+    pub catch_up: Option<i64>,
+    pub channel: ChannelTemplate,
+    pub fetch: bool,
 }
 
 pub fn tail(args: &TailArgs, stdout_tty: bool) -> Result<TailConfig> {
@@ -180,6 +184,14 @@ pub fn tail(args: &TailArgs, stdout_tty: bool) -> Result<TailConfig> {
         count: args.count,
         timeout,
         queue: args.queue,
+        catch_up: match &args.catch_up {
+            Some(t) => {
+                Some(parse_time_or_ago(t).map_err(|e| error::usage(format!("--catch-up: {e}")))?)
+            }
+            None => None,
+        },
+        channel: ChannelTemplate::parse(&args.channel).map_err(error::usage)?,
+        fetch: args.fetch,
     })
 }
 

@@ -63,6 +63,19 @@ pub struct FieldMap {
     pub time: Path,
 }
 
+impl FieldMap {
+    /// The default field names: id, type, source_type, source_id, time.
+    pub fn defaults() -> FieldMap {
+        FieldMap {
+            id: Path::new("id"),
+            kind: Field::Path(Path::new("type")),
+            source_type: Field::Path(Path::new("source_type")),
+            source_id: Field::Path(Path::new("source_id")),
+            time: Path::new("time"),
+        }
+    }
+}
+
 /// One valid event, ready to send: `value` is the Kafka record value.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
@@ -367,13 +380,7 @@ mod tests {
     use super::*;
 
     fn fields() -> FieldMap {
-        FieldMap {
-            id: Path::new("id"),
-            kind: Field::Path(Path::new("type")),
-            source_type: Field::Path(Path::new("source_type")),
-            source_id: Field::Path(Path::new("source_id")),
-            time: Path::new("time"),
-        }
+        FieldMap::defaults()
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! dualstream: parse the command line, run one command, turn the outcome into
 //! an exit code. Each command lives in a module of its own.
 
+mod catchup;
 mod cli;
 mod config;
 mod error;

@@ -4,7 +4,7 @@
 //! once in the chosen format and stops on --count, --timeout or Ctrl-C.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,18 +14,23 @@ use redis::aio::{PubSubSink, PubSubStream};
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::catchup::{self, Fetcher, Seam, Window};
 use crate::cli::TailFormat;
 use crate::config::{show_duration, Common, RedisTarget, TailConfig};
 use crate::error::{self, Code};
 use crate::glob;
 use crate::output::Output;
 
-/// One message off the wire.
-struct Incoming {
-    received_at: jiff::Timestamp,
-    channel: Vec<u8>,
-    pattern: Option<Vec<u8>>,
-    payload: Vec<u8>,
+/// One message to print: off the wire, or rebuilt from Kafka by --catch-up.
+pub struct Incoming {
+    pub received_at: jiff::Timestamp,
+    pub channel: Vec<u8>,
+    pub pattern: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
+    /// Read from Kafka during --catch-up rather than received from Redis.
+    pub from_kafka: bool,
+    /// The full event, with --fetch.
+    pub event: Option<Vec<u8>>,
 }
 
 /// What to subscribe to: names (SUBSCRIBE) and globs (PSUBSCRIBE).
@@ -63,6 +68,18 @@ impl Subscriptions {
             }
         }
         true
+    }
+
+    /// Which subscription a channel falls under: `Some(None)` for a name,
+    /// `Some(Some(pattern))` for the first matching pattern, `None` for none.
+    pub fn matching(&self, channel: &[u8]) -> Option<Option<String>> {
+        if self.names.iter().any(|n| n.as_bytes() == channel) {
+            return Some(None);
+        }
+        self.patterns
+            .iter()
+            .find(|p| glob::matches(p.as_bytes(), channel))
+            .map(|p| Some(p.clone()))
     }
 
     fn describe(&self) -> String {
@@ -106,7 +123,30 @@ pub async fn run(common: Common, cfg: TailConfig, out: &Output) -> Result<Code> 
         dropped.clone(),
         out.clone(),
     ));
-    let result = write(&cfg, rx, out).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let catch_up = cfg.catch_up.map(|since| {
+        let (tx, rx) = mpsc::channel(4096);
+        let window = Window {
+            settings: common.kafka.clone(),
+            topic: common.topic.clone(),
+            since,
+            subs: cfg.subscriptions.clone(),
+            template: cfg.channel.clone(),
+            fetch: cfg.fetch,
+        };
+        let stop = stop.clone();
+        (
+            rx,
+            tokio::task::spawn_blocking(move || catchup::read(&window, tx, &stop)),
+        )
+    });
+    let fetcher = if cfg.fetch {
+        Some(Fetcher::start(&common.kafka)?)
+    } else {
+        None
+    };
+    let result = write(&cfg, catch_up, rx, fetcher.as_ref(), out).await;
+    stop.store(true, Ordering::SeqCst);
     link.abort();
     let lost = dropped.load(Ordering::Relaxed);
     if lost > 0 {
@@ -189,6 +229,8 @@ async fn pump(
                     channel: msg.get_channel::<Vec<u8>>().unwrap_or_default(),
                     pattern: msg.get_pattern::<Option<Vec<u8>>>().unwrap_or_default(),
                     payload: msg.get_payload_bytes().to_vec(),
+                    from_kafka: false,
+                    event: None,
                 };
                 if !subs.first_match(&incoming) {
                     continue;
@@ -212,10 +254,22 @@ async fn pump(
     }
 }
 
-/// Print messages until --count, --timeout or Ctrl-C.
-async fn write(cfg: &TailConfig, mut rx: mpsc::Receiver<Incoming>, out: &Output) -> Result<Code> {
+type CatchUp = (
+    mpsc::Receiver<Incoming>,
+    tokio::task::JoinHandle<Result<Seam>>,
+);
+
+/// Print messages until --count, --timeout or Ctrl-C: first the catch-up
+/// window from Kafka (if any), then live ones, minus those the window held.
+async fn write(
+    cfg: &TailConfig,
+    catch_up: Option<CatchUp>,
+    mut live: mpsc::Receiver<Incoming>,
+    fetcher: Option<&Fetcher>,
+    out: &Output,
+) -> Result<Code> {
     let mut stdout = out.stdout();
-    let mut printer = Printer::new(cfg.format, out);
+    let mut printer = Printer::new(cfg.format, out, cfg.fetch);
     printer.header(&mut stdout)?;
     let mut seen = 0u64;
     if cfg.count == Some(0) {
@@ -224,6 +278,11 @@ async fn write(cfg: &TailConfig, mut rx: mpsc::Receiver<Incoming>, out: &Output)
     let deadline = cfg.timeout.map(|t| tokio::time::Instant::now() + t);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let (mut window, mut reading) = match catch_up {
+        Some((rx, reading)) => (Some(rx), Some(reading)),
+        None => (None, None),
+    };
+    let mut seam: Option<Seam> = None;
     let code = loop {
         let timeout = async {
             match deadline {
@@ -231,11 +290,46 @@ async fn write(cfg: &TailConfig, mut rx: mpsc::Receiver<Incoming>, out: &Output)
                 None => std::future::pending().await,
             }
         };
+        let next = async {
+            match window.as_mut() {
+                Some(rx) => (rx.recv().await, true),
+                None => (live.recv().await, false),
+            }
+        };
         tokio::select! {
             biased;
             _ = &mut ctrl_c => break Code::Interrupted,
-            msg = rx.recv() => {
-                let Some(msg) = msg else { break Code::Unexpected };
+            (msg, from_window) = next => {
+                let Some(mut msg) = msg else {
+                    if !from_window {
+                        break Code::Unexpected;
+                    }
+                    // The window is read: learn the seam, then go live.
+                    window = None;
+                    if let Some(r) = reading.take() {
+                        let found = r.await.map_err(|e| anyhow::anyhow!("catch-up: {e}"))??;
+                        if found.unroutable > 0 {
+                            out.warn(&format!(
+                                "catch-up: {} records had no id/type/source_type headers or fields and were skipped",
+                                found.unroutable
+                            ));
+                        }
+                        seam = Some(found);
+                    }
+                    continue;
+                };
+                if !from_window && seam.as_ref().is_some_and(|s| s.covers(&msg.payload)) {
+                    continue;
+                }
+                if let (Some(f), None) = (fetcher, &msg.event) {
+                    msg.event = Some(match f.fetch(&msg.payload).await {
+                        Ok(event) => event,
+                        Err(why) => {
+                            out.warn(&format!("--fetch: {why}"));
+                            Vec::new()
+                        }
+                    });
+                }
                 printer.print(&mut stdout, &msg)?;
                 seen += 1;
                 if cfg.count.is_some_and(|n| seen >= n) {
@@ -243,7 +337,7 @@ async fn write(cfg: &TailConfig, mut rx: mpsc::Receiver<Incoming>, out: &Output)
                 }
                 // Flush when nothing else is waiting: each line is seen at
                 // once by `tail | jq`, yet bursts cost one write.
-                if rx.is_empty() {
+                if window.as_ref().map_or(live.is_empty(), |w| w.is_empty()) {
                     stdout.flush()?;
                 }
             }
@@ -265,15 +359,18 @@ async fn write(cfg: &TailConfig, mut rx: mpsc::Receiver<Incoming>, out: &Output)
 
 struct Printer {
     format: TailFormat,
+    /// --fetch: print the full event (json: beside the notification).
+    fetch: bool,
     color: bool,
     /// Escape control characters: they must never reach a terminal raw.
     escape: bool,
 }
 
 impl Printer {
-    fn new(format: TailFormat, out: &Output) -> Printer {
+    fn new(format: TailFormat, out: &Output, fetch: bool) -> Printer {
         Printer {
             format,
+            fetch,
             color: out.color_stdout(),
             escape: out.stdout_tty,
         }
@@ -281,7 +378,8 @@ impl Printer {
 
     fn header(&self, w: &mut impl Write) -> Result<()> {
         if self.format == TailFormat::Csv {
-            writeln!(w, "received_at,channel,pattern,payload")?;
+            let event = if self.fetch { ",event" } else { "" };
+            writeln!(w, "received_at,channel,pattern,payload,source{event}")?;
         }
         Ok(())
     }
@@ -295,7 +393,16 @@ impl Printer {
             }
             TailFormat::Csv => {
                 let pattern = msg.pattern.as_deref().map(lossy).unwrap_or_default();
-                let fields = [time, lossy(&msg.channel), pattern, lossy(&msg.payload)];
+                let mut fields = vec![
+                    time,
+                    lossy(&msg.channel),
+                    pattern,
+                    lossy(&msg.payload),
+                    source(msg).to_string(),
+                ];
+                if self.fetch {
+                    fields.push(msg.event.as_deref().map(lossy).unwrap_or_default());
+                }
                 let mut csv = csv::WriterBuilder::new()
                     .has_headers(false)
                     .from_writer(&mut *w);
@@ -303,29 +410,35 @@ impl Printer {
                 csv.flush()?;
             }
             TailFormat::Raw => {
+                let bytes = self.shown(msg);
                 if self.escape {
-                    writeln!(w, "{}", self.clean(&lossy(&msg.payload)))?;
+                    writeln!(w, "{}", self.clean(&lossy(bytes)))?;
                 } else {
-                    w.write_all(&msg.payload)?;
+                    w.write_all(bytes)?;
                     w.write_all(b"\n")?;
                 }
             }
             TailFormat::Pretty => {
-                let payload = compact(&msg.payload);
+                let payload = self.clean(&compact(self.shown(msg)));
                 let clock = time.get(11..23).unwrap_or(&time);
                 let channel = self.clean(&lossy(&msg.channel));
-                let payload = self.clean(&payload);
+                let tag = if msg.from_kafka { " (kafka)" } else { "" };
                 if self.color {
-                    writeln!(
-                        w,
-                        "\x1b[2m{clock}\x1b[0m \x1b[36m{channel}\x1b[0m {payload}"
-                    )?;
+                    writeln!(w, "\x1b[2m{clock}\x1b[0m \x1b[36m{channel}\x1b[0m\x1b[2m{tag}\x1b[0m {payload}")?;
                 } else {
-                    writeln!(w, "{clock} {channel} {payload}")?;
+                    writeln!(w, "{clock} {channel}{tag} {payload}")?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// What raw and pretty show: the full event with --fetch, else the payload.
+    fn shown<'m>(&self, msg: &'m Incoming) -> &'m [u8] {
+        match (&msg.event, self.fetch) {
+            (Some(event), true) => event,
+            _ => &msg.payload,
+        }
     }
 
     /// Text for output: control characters escaped on a terminal, and always
@@ -364,27 +477,45 @@ fn compact(payload: &[u8]) -> String {
     }
 }
 
-/// The `--format json` object. A JSON payload is embedded as JSON, other
-/// text as a string, and bytes that are not UTF-8 as base64 (`payload_base64`).
+fn source(msg: &Incoming) -> &'static str {
+    if msg.from_kafka {
+        "kafka"
+    } else {
+        "redis"
+    }
+}
+
+/// The `--format json` object: `received_at`, `channel`, `pattern`,
+/// `payload`, `source` (`redis`, or `kafka` for --catch-up), and `event` with
+/// --fetch. JSON is embedded as JSON, other text as a string, and bytes that
+/// are not UTF-8 as base64 (`payload_base64`, `event_base64`).
 fn json_line(time: &str, msg: &Incoming) -> serde_json::Value {
     let mut line = json!({
         "received_at": time,
         "channel": lossy(&msg.channel),
         "pattern": msg.pattern.as_deref().map(lossy),
     });
-    match std::str::from_utf8(&msg.payload) {
+    embed(&mut line, "payload", &msg.payload);
+    line["source"] = json!(source(msg));
+    if let Some(event) = &msg.event {
+        embed(&mut line, "event", event);
+    }
+    line
+}
+
+fn embed(line: &mut serde_json::Value, key: &str, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
         Ok(text) => {
-            line["payload"] =
+            line[key] =
                 serde_json::from_str::<serde_json::Value>(text).unwrap_or_else(|_| json!(text));
         }
         Err(_) => {
             use base64::Engine as _;
-            line["payload"] = serde_json::Value::Null;
-            line["payload_base64"] =
-                json!(base64::engine::general_purpose::STANDARD.encode(&msg.payload));
+            line[key] = serde_json::Value::Null;
+            line[format!("{key}_base64")] =
+                json!(base64::engine::general_purpose::STANDARD.encode(bytes));
         }
     }
-    line
 }
 
 #[cfg(test)]
@@ -397,6 +528,8 @@ mod tests {
             channel: channel.as_bytes().to_vec(),
             pattern: pattern.map(|p| p.as_bytes().to_vec()),
             payload: b"{}".to_vec(),
+            from_kafka: false,
+            event: None,
         }
     }
 

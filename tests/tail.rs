@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::process::Child;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
@@ -175,12 +176,13 @@ fn csv_raw_and_pretty_formats() {
                 let mut r = csv::Reader::from_reader(out.as_bytes());
                 assert_eq!(
                     r.headers().unwrap(),
-                    vec!["received_at", "channel", "pattern", "payload"]
+                    vec!["received_at", "channel", "pattern", "payload", "source"]
                 );
                 let rec = r.records().next().unwrap().unwrap();
                 assert_eq!(&rec[1], "c:1");
                 assert_eq!(&rec[2], "c:*");
                 assert_eq!(&rec[3], "{\"a\": \"x,\\\"y\\\"\"}");
+                assert_eq!(&rec[4], "redis");
             }) as Box<dyn Fn(&str)>,
         ),
         (
@@ -287,21 +289,40 @@ fn redis_unreachable_at_start_exits_5_without_the_password() {
 #[test]
 fn redis_restart_while_tailing_resubscribes_and_reports_the_gap() {
     let mut redis = Redis::start();
-    let t = tail(&redis.url(), &["r:*", "--count", "2", "--timeout", "40s"]);
-    t.wait_stderr("subscribed");
+    let mut child = dualstream()
+        .args([
+            "--redis",
+            &redis.url(),
+            "tail",
+            "r:*",
+            "--count",
+            "2",
+            "--timeout",
+            "40s",
+        ])
+        .spawn();
+    let stderr = lines(child.stderr.take().unwrap());
+    let stdout = lines(child.stdout.take().unwrap());
+    let wait_for = |rx: &Receiver<String>, text: &str| loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no line with {text:?}"));
+        if line.contains(text) {
+            return line;
+        }
+    };
+    wait_for(&stderr, "subscribed");
     publish(&redis, &[("r:1", b"before")]);
+    // Redis may die with a message still in its output buffer: kill it only
+    // once tail has printed the first one.
+    wait_for(&stdout, "before");
     redis.stop();
-    t.wait_stderr("connection to");
+    wait_for(&stderr, "connection to");
     redis.restart();
-    t.wait_stderr("resubscribed after a gap of");
+    wait_for(&stderr, "resubscribed after a gap of");
     publish(&redis, &[("r:2", b"after")]);
-    let (code, stdout, stderr) = t.finish();
-    assert_eq!(code, Some(0), "{stderr}");
-    let payloads: Vec<String> = json_lines(&stdout)
-        .iter()
-        .map(|l| l["payload"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(payloads, ["before", "after"]);
+    wait_for(&stdout, "after");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(30)), Some(0));
 }
 
 #[test]
@@ -368,4 +389,158 @@ fn tail_sees_what_publish_sends() {
         .collect();
     ids.sort();
     assert_eq!(ids, ["e0", "e1", "e2", "e3", "e4"]);
+}
+
+#[test]
+fn catch_up_then_live_has_no_gap_and_no_duplicate_at_the_seam() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("seam");
+    tansu.create_topic(&topic, 2);
+    // 20 events before anyone listens…
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .arg("publish")
+        .stdin(events(0, 20, 4))
+        .run()
+        .expect_code(0);
+    // …and 40 more trickling in while tail starts, catches up and goes live.
+    let mut publisher = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .arg("publish")
+        .spawn();
+    let mut stdin = publisher.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        for line in events(20, 40, 4).lines() {
+            writeln!(stdin, "{line}").unwrap();
+            stdin.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(15));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let mut child = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args([
+            "tail",
+            "events:repo:*",
+            "--catch-up",
+            "1700000000000",
+            "--count",
+            "60",
+            "--timeout",
+            "60s",
+        ])
+        .spawn();
+    let stdout = collect(child.stdout.take().unwrap());
+    feeder.join().unwrap();
+    assert_eq!(wait_exit(&mut publisher, Duration::from_secs(30)), Some(0));
+    let code = wait_exit(&mut child, Duration::from_secs(60));
+    let stderr = collect(child.stderr.take().unwrap()).join().unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines = json_lines(&stdout.join().unwrap());
+    let mut ids: Vec<u64> = lines
+        .iter()
+        .map(|l| l["payload"]["id"].as_str().unwrap()[1..].parse().unwrap())
+        .collect();
+    let sources: BTreeSet<&str> = lines
+        .iter()
+        .map(|l| l["source"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        (0..60).collect::<Vec<u64>>(),
+        "every event once, none twice"
+    );
+    assert!(
+        sources.contains("kafka"),
+        "the first 20 came from Kafka: {sources:?}"
+    );
+    assert!(
+        sources.contains("redis"),
+        "the last ones came live: {sources:?}"
+    );
+    // Catch-up notifications look like the ones publish sends.
+    let first = lines.iter().find(|l| l["source"] == "kafka").unwrap();
+    assert_eq!(first["payload"]["topic"], topic.as_str());
+    assert!(first["channel"]
+        .as_str()
+        .unwrap()
+        .starts_with("events:repo:r"));
+}
+
+#[test]
+fn catch_up_only_prints_events_whose_channel_matches() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("catchmatch");
+    tansu.create_topic(&topic, 1);
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .arg("publish")
+        .stdin(events(0, 6, 3))
+        .run()
+        .expect_code(0);
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args([
+            "tail",
+            "events:repo:r1",
+            "--catch-up",
+            "1700000000000",
+            "--timeout",
+            "2s",
+        ])
+        .run()
+        .expect_code(0);
+    let lines = json_lines(&run.stdout());
+    let ids: Vec<&str> = lines
+        .iter()
+        .map(|l| l["payload"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["e1", "e4"]);
+    assert_eq!(lines[0]["pattern"], Value::Null, "a name, not a pattern");
+}
+
+#[test]
+fn fetch_prints_the_full_event_from_kafka() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("fetch");
+    tansu.create_topic(&topic, 2);
+    let mut t = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args([
+            "tail",
+            "events:*",
+            "--fetch",
+            "--count",
+            "3",
+            "--timeout",
+            "30s",
+        ])
+        .spawn();
+    let stderr = lines(t.stderr.take().unwrap());
+    let stdout = collect(t.stdout.take().unwrap());
+    let line = stderr.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert!(line.contains("subscribed"), "{line}");
+    let input = events(0, 3, 3);
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .arg("publish")
+        .stdin(input.clone())
+        .run()
+        .expect_code(0);
+    assert_eq!(wait_exit(&mut t, Duration::from_secs(30)), Some(0));
+    let lines = json_lines(&stdout.join().unwrap());
+    assert_eq!(lines.len(), 3);
+    let originals: Vec<Value> = input
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for l in &lines {
+        assert_eq!(l["event"]["id"], l["payload"]["id"]);
+        assert!(originals.contains(&l["event"]), "{l}");
+    }
 }
