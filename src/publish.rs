@@ -237,7 +237,16 @@ impl Run<'_> {
             };
             match next {
                 Next::Interrupt => self.stop = Some(Stop::Interrupted),
-                Next::Delivered(d) => self.delivered(d),
+                Next::Delivered(d) => {
+                    // Take every report that is already in, then notify:
+                    // at high rates that makes big pipelines, at low rates
+                    // a notification leaves as soon as its ack is in.
+                    self.delivered(d);
+                    while let Some(Some(d)) = self.inflight.next().now_or_never() {
+                        self.delivered(d);
+                    }
+                    self.flush_notes();
+                }
                 Next::Input(None) => break,
                 Next::Input(Some(chunk)) => self.take(chunk).await,
                 Next::Tick => self.tick(),

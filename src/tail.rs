@@ -243,8 +243,10 @@ async fn pump(
                     Err(mpsc::error::TrySendError::Closed(_)) => return None,
                 }
             }
+            // A subscribed RESP2 connection answers PING with ["pong", ""],
+            // not +PONG: any answer proves the link is alive.
             _ = keepalive.tick() => {
-                match tokio::time::timeout(PING_TIMEOUT, sink.ping::<String>()).await {
+                match tokio::time::timeout(PING_TIMEOUT, sink.ping::<redis::Value>()).await {
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => return Some(e.to_string()),
                     Err(_) => return Some(format!("no PING answer within {}", show_duration(PING_TIMEOUT))),

@@ -326,6 +326,23 @@ fn redis_restart_while_tailing_resubscribes_and_reports_the_gap() {
 }
 
 #[test]
+fn keepalive_pings_do_not_break_a_quiet_subscription() {
+    let redis = Redis::start();
+    // Longer than the 5 s keepalive: the PING answer must not count as a failure.
+    let t = tail(
+        &redis.url(),
+        &["quiet:*", "--count", "1", "--timeout", "15s"],
+    );
+    t.wait_stderr("subscribed");
+    std::thread::sleep(Duration::from_millis(6500));
+    publish(&redis, &[("quiet:1", b"still here")]);
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(json_lines(&stdout)[0]["payload"], "still here");
+    assert!(!stderr.contains("lost"), "{stderr}");
+}
+
+#[test]
 fn hundred_thousand_messages_arrive_without_loss() {
     let redis = Redis::start();
     let t = tail(
