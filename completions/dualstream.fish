@@ -128,6 +128,14 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-ti
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-offset -d 'Stop before offset N in each partition' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l count -d 'Stop after N records in all' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l partition -d 'Only these partitions' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-time -d 'Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l filter -d 'Only records whose field has one of the values: type, source_type, source_id, id (read from headers and key, else from the value)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l format -d 'What to print: ndjson (each value, byte for byte), envelope (JSON with partition, offset, timestamp, key, headers, value), or csv' -r -f -a "ndjson\t''
+envelope\t''
+csv\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l channel -d 'Channel template for --to-redis' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l rate -d 'With --to-redis, send at most N notifications a second (500 or 500/s)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-topic -d 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l summary -d 'End-of-run summary per partition on stderr [auto: a table on a terminal, nothing on a pipe]' -r -f -a "auto\t''
 table\t''
 json\t''
@@ -144,7 +152,9 @@ never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-beginning -d 'Start at the first offset of each partition (the default)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-end -d 'Start at the end: only what arrives from now on (with --follow)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l follow -d 'Keep reading past the end offsets, until Ctrl-C or --count'
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l envelope -d 'Print each record as an envelope: topic, partition, offset, timestamp, key, headers, value'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l envelope -d 'Short for --format envelope'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-redis -d 'Instead of printing, re-send each record\'s notification to Redis as publish would (repairs subscribers after a Redis outage)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l progress -d 'Show the progress bar even when stderr is not a terminal'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s h -l help -d 'Print help'

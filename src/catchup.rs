@@ -17,13 +17,13 @@ use std::time::Duration;
 
 use anyhow::Result;
 use rdkafka::consumer::Consumer as _;
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Start;
 use crate::error;
-use crate::event::{self, ChannelTemplate, Event, FieldMap, Notification};
+use crate::event::{ChannelTemplate, Notification};
 use crate::kafka::{self, Flow, KafkaSettings, Span};
 use crate::tail::{Incoming, Subscriptions};
 
@@ -104,10 +104,9 @@ pub fn read(w: &Window, tx: mpsc::Sender<Incoming>, stop: &AtomicBool) -> Result
             end: Some(high),
         });
     }
-    let defaults = FieldMap::defaults();
     let mut unroutable = 0;
     kafka::read_spans(&consumer, topic, &spans, stop, Some(KAFKA_TIMEOUT), |m| {
-        let Some(event) = routed(m, &defaults) else {
+        let Some(event) = kafka::record_event(m) else {
             unroutable += 1;
             return Ok(Flow::Continue);
         };
@@ -138,40 +137,6 @@ pub fn read(w: &Window, tx: mpsc::Sender<Incoming>, stop: &AtomicBool) -> Result
     })?;
     seam.unroutable = unroutable;
     Ok(seam)
-}
-
-/// The event a record holds: id, type and source type from its headers and
-/// the source id from its key, as publish wrote them; else from the value's
-/// default fields.
-fn routed(m: &BorrowedMessage<'_>, defaults: &FieldMap) -> Option<Event> {
-    let header = |key: &str| {
-        m.headers()?
-            .iter()
-            .find(|h| h.key == key)
-            .and_then(|h| h.value)
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-    };
-    let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned());
-    if let (Some(id), Some(kind), Some(source_type), Some(source_id)) = (
-        header("id"),
-        header("type"),
-        header("source_type"),
-        key.clone(),
-    ) {
-        return Some(Event {
-            id,
-            kind,
-            source_type,
-            source_id,
-            timestamp: None,
-            value: Vec::new(),
-        });
-    }
-    let mut event = event::from_json_line(m.payload()?, defaults).ok()?;
-    if let Some(key) = key {
-        event.source_id = key;
-    }
-    Some(event)
 }
 
 type FetchRequest = (String, i32, i64, oneshot::Sender<Result<Vec<u8>, String>>);

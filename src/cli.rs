@@ -338,9 +338,49 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "P,…", value_delimiter = ',')]
     pub partition: Option<Vec<i32>>,
 
-    /// Print each record as an envelope: topic, partition, offset, timestamp, key, headers, value.
-    #[arg(long)]
+    /// Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago.
+    #[arg(long, value_name = "TIME|DURATION", conflicts_with = "follow")]
+    pub to_time: Option<String>,
+
+    /// Only records whose field has one of the values: type, source_type, source_id, id
+    /// (read from headers and key, else from the value).
+    #[arg(long, value_name = "FIELD=VALUE,…", value_delimiter = ',')]
+    pub filter: Vec<String>,
+
+    /// What to print: ndjson (each value, byte for byte), envelope (JSON with partition, offset,
+    /// timestamp, key, headers, value), or csv.
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Ndjson, value_name = "FORMAT")]
+    pub format: ReplayFormat,
+
+    /// Short for --format envelope.
+    #[arg(long, conflicts_with = "format")]
     pub envelope: bool,
+
+    /// Instead of printing, re-send each record's notification to Redis as publish would
+    /// (repairs subscribers after a Redis outage).
+    #[arg(long, conflicts_with = "to_topic")]
+    pub to_redis: bool,
+
+    /// Channel template for --to-redis.
+    #[arg(
+        long,
+        default_value = "events:{source_type}:{source_id}",
+        value_name = "TEMPLATE"
+    )]
+    pub channel: String,
+
+    /// With --to-redis, send at most N notifications a second (500 or 500/s).
+    #[arg(long, value_name = "N/s", requires = "to_redis")]
+    pub rate: Option<String>,
+
+    /// Instead of printing, copy the records to this topic, keeping key, headers and timestamp
+    /// (acks=all, idempotent; exit 4 if any copy is not acknowledged).
+    #[arg(long, value_name = "TOPIC")]
+    pub to_topic: Option<String>,
+
+    /// Show the progress bar even when stderr is not a terminal.
+    #[arg(long)]
+    pub progress: bool,
 
     /// End-of-run summary per partition on stderr [auto: a table on a terminal, nothing on a pipe].
     #[arg(long, value_enum, default_value_t = SummaryFormat::Auto, value_name = "FORMAT")]
@@ -349,6 +389,13 @@ pub struct ReplayArgs {
     /// How long Kafka may take to answer before the run fails (exit 4).
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub timeout: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    Ndjson,
+    Envelope,
+    Csv,
 }
 
 #[derive(Debug, Args)]

@@ -8,11 +8,11 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{
-    Global, HealthArgs, InputFormat, PublishArgs, ReplayArgs, ReportFormat, SummaryFormat,
-    TailArgs, TailFormat,
+    Global, HealthArgs, InputFormat, PublishArgs, ReplayArgs, ReplayFormat, ReportFormat,
+    SummaryFormat, TailArgs, TailFormat,
 };
 use crate::error;
-use crate::event::{ChannelTemplate, Field, FieldMap, Path};
+use crate::event::{ChannelTemplate, Field, FieldMap, Filter, Path};
 use crate::input::{Format, Source};
 use crate::kafka::{self, KafkaSettings};
 
@@ -234,13 +234,28 @@ pub enum Start {
     Time(i64),
 }
 
+/// Where replayed records go.
+pub enum ReplaySink {
+    Stdout(ReplayFormat),
+    /// Re-sent notifications; `rate` is per second.
+    Redis {
+        channel: ChannelTemplate,
+        rate: Option<f64>,
+    },
+    Topic(String),
+}
+
 pub struct ReplayConfig {
     pub start: Start,
     pub to_offset: Option<i64>,
+    /// Epoch ms.
+    pub to_time: Option<i64>,
     pub count: Option<u64>,
     pub follow: bool,
     pub partitions: Option<Vec<i32>>,
-    pub envelope: bool,
+    pub filter: Filter,
+    pub sink: ReplaySink,
+    pub progress: bool,
     pub summary: SummaryFormat,
     pub timeout: Duration,
 }
@@ -260,17 +275,53 @@ pub fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
             return Err(error::usage("--to-offset must be 0 or more"));
         }
     }
+    let sink = if args.to_redis {
+        let rate = match &args.rate {
+            Some(r) => Some(parse_rate(r).map_err(|e| error::usage(format!("--rate: {e}")))?),
+            None => None,
+        };
+        let channel = ChannelTemplate::parse(&args.channel).map_err(error::usage)?;
+        ReplaySink::Redis { channel, rate }
+    } else if let Some(t) = &args.to_topic {
+        if t.is_empty() {
+            return Err(error::usage("--to-topic needs a topic name"));
+        }
+        ReplaySink::Topic(t.clone())
+    } else if args.envelope {
+        ReplaySink::Stdout(ReplayFormat::Envelope)
+    } else {
+        ReplaySink::Stdout(args.format)
+    };
     Ok(ReplayConfig {
         start,
         to_offset: args.to_offset,
+        to_time: match &args.to_time {
+            Some(t) => {
+                Some(parse_time_or_ago(t).map_err(|e| error::usage(format!("--to-time: {e}")))?)
+            }
+            None => None,
+        },
         count: args.count,
         follow: args.follow,
         partitions: args.partition.clone(),
-        envelope: args.envelope,
+        filter: Filter::parse(&args.filter).map_err(error::usage)?,
+        sink,
+        progress: args.progress,
         summary: args.summary,
         timeout: parse_duration(&args.timeout)
             .map_err(|e| error::usage(format!("--timeout: {e}")))?,
     })
+}
+
+/// A rate such as `500`, `500/s` or `2.5/s`, per second.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches("/s");
+    match number.parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        _ => Err(format!(
+            "{text:?} is not a positive rate (try 500 or 500/s)"
+        )),
+    }
 }
 
 /// RFC 3339, epoch milliseconds, or a duration meaning that long ago.

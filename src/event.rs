@@ -355,6 +355,64 @@ impl ChannelTemplate {
     }
 }
 
+/// `--filter type=push,source_type=repo`: every field named must have one of
+/// the values given for it (a field named twice accepts either value).
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    conditions: Vec<(FilterField, Vec<String>)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum FilterField {
+    Id,
+    Kind,
+    SourceType,
+    SourceId,
+}
+
+impl Filter {
+    pub fn parse(terms: &[String]) -> Result<Filter, String> {
+        let mut filter = Filter::default();
+        for term in terms.iter().filter(|t| !t.is_empty()) {
+            let (name, value) = term
+                .split_once('=')
+                .ok_or_else(|| format!("--filter {term:?}: expected FIELD=VALUE"))?;
+            let field = match name.trim() {
+                "id" => FilterField::Id,
+                "type" => FilterField::Kind,
+                "source_type" => FilterField::SourceType,
+                "source_id" => FilterField::SourceId,
+                other => {
+                    return Err(format!(
+                        "--filter {other}: unknown field (known: type, source_type, source_id, id)"
+                    ))
+                }
+            };
+            match filter.conditions.iter_mut().find(|(f, _)| *f == field) {
+                Some((_, values)) => values.push(value.to_string()),
+                None => filter.conditions.push((field, vec![value.to_string()])),
+            }
+        }
+        Ok(filter)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.conditions.is_empty()
+    }
+
+    pub fn matches(&self, event: &Event) -> bool {
+        self.conditions.iter().all(|(field, values)| {
+            let actual = match field {
+                FilterField::Id => &event.id,
+                FilterField::Kind => &event.kind,
+                FilterField::SourceType => &event.source_type,
+                FilterField::SourceId => &event.source_id,
+            };
+            values.iter().any(|v| v == actual)
+        })
+    }
+}
+
 /// The small message sent to Redis once Kafka has the event: enough to filter
 /// on, and the coordinates to fetch the full event from Kafka.
 #[derive(Debug, Serialize)]
@@ -518,6 +576,26 @@ mod tests {
             .unwrap_err()
             .contains("unknown placeholder {nope}"));
         assert!(ChannelTemplate::parse("x:{source_id").is_err());
+    }
+
+    #[test]
+    fn filters() {
+        let e = from_json_line(
+            br#"{"id":"i","type":"push","source_type":"repo","source_id":"a"}"#,
+            &fields(),
+        )
+        .unwrap();
+        let f = |terms: &[&str]| {
+            Filter::parse(&terms.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+        };
+        assert!(f(&["type=push"]).unwrap().matches(&e));
+        assert!(f(&["type=pr", "type=push", "source_id=a"])
+            .unwrap()
+            .matches(&e));
+        assert!(!f(&["type=push", "source_type=issue"]).unwrap().matches(&e));
+        assert!(f(&[]).unwrap().is_empty());
+        assert!(f(&["colour=red"]).unwrap_err().contains("unknown field"));
+        assert!(f(&["type"]).unwrap_err().contains("FIELD=VALUE"));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! Delivery accounting lives in `publish.rs`, which reads the reports.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -14,13 +15,14 @@ use rdkafka::client::Client;
 use rdkafka::config::{ClientConfig, FromClientConfigAndContext, RDKafkaLogLevel};
 use rdkafka::consumer::Consumer as _;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
-use rdkafka::producer::FutureProducer;
+use rdkafka::message::{BorrowedMessage, Headers, Message, OwnedMessage};
+use rdkafka::producer::{DeliveryResult, FutureProducer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::{show_duration, Start};
 use crate::error;
+use crate::event::{self, Event, FieldMap};
 
 /// Where Kafka is and how to talk to it, as the user gave it.
 #[derive(Clone, Debug)]
@@ -116,6 +118,16 @@ pub struct KafkaContext;
 
 impl ClientContext for KafkaContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        log_to_tracing(level, fac, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(target: "librdkafka", "{error}: {reason}");
+    }
+}
+
+fn log_to_tracing(level: RDKafkaLogLevel, fac: &str, message: &str) {
+    {
         match level {
             RDKafkaLogLevel::Emerg
             | RDKafkaLogLevel::Alert
@@ -129,10 +141,6 @@ impl ClientContext for KafkaContext {
             }
             RDKafkaLogLevel::Debug => tracing::debug!(target: "librdkafka", "{fac}: {message}"),
         }
-    }
-
-    fn error(&self, error: KafkaError, reason: &str) {
-        tracing::warn!(target: "librdkafka", "{error}: {reason}");
     }
 }
 
@@ -173,6 +181,17 @@ pub fn producer(
     max_in_flight: usize,
     probe: bool,
 ) -> Result<Producer> {
+    let config = producer_config(settings, timeout, max_in_flight, probe);
+    FutureProducer::from_config_and_context(&config, KafkaContext)
+        .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
+}
+
+fn producer_config(
+    settings: &KafkaSettings,
+    timeout: Duration,
+    max_in_flight: usize,
+    probe: bool,
+) -> ClientConfig {
     let defaults = [
         ("acks", "all".to_string()),
         ("enable.idempotence", (!probe).to_string()),
@@ -189,8 +208,52 @@ pub fn producer(
             (max_in_flight.max(1) * 2).to_string(),
         ),
     ];
-    let config = client_config(settings, &defaults);
-    FutureProducer::from_config_and_context(&config, KafkaContext)
+    client_config(settings, &defaults)
+}
+
+/// Delivery accounting for `replay --to-topic`: every copy ends acknowledged
+/// or failed, counted here by the delivery callback.
+#[derive(Default)]
+pub struct CopyContext {
+    pub acknowledged: AtomicU64,
+    pub failed: AtomicU64,
+    pub first_error: Mutex<Option<String>>,
+}
+
+impl ClientContext for CopyContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        log_to_tracing(level, fac, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(target: "librdkafka", "{error}: {reason}");
+    }
+}
+
+impl ProducerContext for CopyContext {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(_) => {
+                self.acknowledged.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((e, _)) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut first) = self.first_error.lock() {
+                    first.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+    }
+}
+
+pub type CopyProducer = ThreadedProducer<CopyContext>;
+
+/// A producer for copies, with the publish defaults (acks=all, idempotent).
+pub fn copy_producer(settings: &KafkaSettings, timeout: Duration) -> Result<CopyProducer> {
+    let config = producer_config(settings, timeout, 20_000, false);
+    ThreadedProducer::from_config_and_context(&config, CopyContext::default())
         .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
 }
 
@@ -493,4 +556,40 @@ pub fn fetch_one(
         "kafka: no record at {topic}/{p}@{offset} within {}",
         show_duration(timeout)
     )))
+}
+
+/// The event a record holds, as publish wrote it: id, type and source type
+/// from its headers and the source id from its key; for records without
+/// those headers, from the value's default fields (the key still wins for
+/// the source id).
+pub fn record_event(m: &BorrowedMessage<'_>) -> Option<Event> {
+    let header = |key: &str| {
+        m.headers()?
+            .iter()
+            .find(|h| h.key == key)
+            .and_then(|h| h.value)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    };
+    let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned());
+    if let (Some(id), Some(kind), Some(source_type), Some(source_id)) = (
+        header("id"),
+        header("type"),
+        header("source_type"),
+        key.clone(),
+    ) {
+        return Some(Event {
+            id,
+            kind,
+            source_type,
+            source_id,
+            timestamp: None,
+            value: Vec::new(),
+        });
+    }
+    let mut event = event::from_json_line(m.payload()?, &FieldMap::defaults()).ok()?;
+    event.value = Vec::new();
+    if let Some(key) = key {
+        event.source_id = key;
+    }
+    Some(event)
 }

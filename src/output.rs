@@ -62,13 +62,15 @@ impl Output {
     /// Progress on stderr: a bar of bytes of `total` when the size is known,
     /// else a running count and rate. On a pipe nothing, unless `force`: then
     /// a plain line every few seconds (for CI logs). Nothing with -q.
-    pub fn progress(&self, total: Option<u64>, force: bool) -> Progress {
+    pub fn progress(&self, total: Option<u64>, force: bool, unit: Unit) -> Progress {
         let bar = if self.quiet || !self.stderr_tty {
             ProgressBar::hidden()
         } else {
-            let template = match total {
-                Some(_) => "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
-                None => "{spinner} [{elapsed_precise}] {bytes} {bytes_per_sec} {msg}",
+            let template = match (total, unit) {
+                (Some(_), Unit::Bytes) => "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
+                (None, Unit::Bytes) => "{spinner} [{elapsed_precise}] {bytes} {bytes_per_sec} {msg}",
+                (Some(_), Unit::Records) => "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} records {per_sec} eta {eta} {msg}",
+                (None, Unit::Records) => "{spinner} [{elapsed_precise}] {human_pos} records {per_sec} {msg}",
             };
             let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(5));
             bar.set_style(
@@ -80,6 +82,7 @@ impl Output {
         };
         Progress {
             bar,
+            unit,
             plain: force && !self.quiet && !self.stderr_tty,
             started: Instant::now(),
             last_line: Instant::now(),
@@ -164,9 +167,17 @@ impl Output {
     }
 }
 
+/// What a progress bar counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Bytes,
+    Records,
+}
+
 /// Progress of a run; see [`Output::progress`].
 pub struct Progress {
     bar: ProgressBar,
+    unit: Unit,
     plain: bool,
     started: Instant,
     last_line: Instant,
@@ -177,10 +188,15 @@ pub struct Progress {
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
+    /// Count `events` and `bytes`; the bar moves by whichever its unit is.
     pub fn advance(&mut self, events: u64, bytes: u64) {
         self.events += events;
         self.bytes += bytes;
-        self.bar.inc(bytes);
+        self.bar.inc(if self.unit == Unit::Records {
+            events
+        } else {
+            bytes
+        });
         if self.plain && self.last_line.elapsed() >= PLAIN_EVERY {
             self.last_line = Instant::now();
             let secs = self.started.elapsed().as_secs_f64().max(1e-9);

@@ -95,7 +95,7 @@ pub async fn run(common: Common, cfg: PublishConfig, out: &Output) -> Result<Cod
         notes: Vec::with_capacity(cfg.redis_batch),
         notifier,
         dead_letters: dead_letters.as_mut(),
-        progress: out.progress(total_size, cfg.progress),
+        progress: out.progress(total_size, cfg.progress, crate::output::Unit::Bytes),
         stats: Stats::new(),
         stop: None,
         last_delivery: Instant::now(),

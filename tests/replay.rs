@@ -197,3 +197,206 @@ fn missing_topic_and_unreachable_broker_exit_4() {
         run.describe()
     );
 }
+
+#[test]
+fn to_time_filter_and_csv() {
+    let tansu = Tansu::start();
+    let topic = topic("totime");
+    tansu.create_topic(&topic, 2);
+    let mut input = events(0, 10, 2);
+    input.push_str(
+        "{\"id\":\"x1\",\"type\":\"delete\",\"source_type\":\"issue\",\"source_id\":\"i1\",\"time\":1700000000100,\"n\":100}\n",
+    );
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .arg("publish")
+        .stdin(input)
+        .run()
+        .expect_code(0);
+
+    // Events 0..10 have timestamps 1_700_000_000_000 + n.
+    let run = replay(
+        &tansu,
+        &topic,
+        &["--from-time", "1700000000002", "--to-time", "1700000000006"],
+    )
+    .expect_code(0);
+    assert_eq!(ns(&run), [2, 3, 4, 5]);
+
+    let run = replay(
+        &tansu,
+        &topic,
+        &["--filter", "type=delete", "--summary", "json"],
+    )
+    .expect_code(0);
+    assert_eq!(ns(&run), [100]);
+    assert_eq!(run.summary()["filtered_out"], 10);
+    let run = replay(
+        &tansu,
+        &topic,
+        &["--filter", "source_type=repo,source_id=r1"],
+    )
+    .expect_code(0);
+    assert_eq!(ns(&run), [1, 3, 5, 7, 9]);
+    replay(&tansu, &topic, &["--filter", "colour=red"]).expect_code(2);
+
+    // Records published without headers are filtered on their value.
+    let plain = super_topic_without_headers(&tansu);
+    let run = replay(&tansu, &plain, &["--filter", "source_id=r0"]).expect_code(0);
+    assert_eq!(ns(&run), [0, 2]);
+
+    let run = replay(&tansu, &topic, &["--format", "csv", "--count", "2"]).expect_code(0);
+    let out = run.stdout();
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["topic", "partition", "offset", "timestamp", "key", "value"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    let records = tansu.records(&topic);
+    for row in rows {
+        let (p, o): (i32, i64) = (row[1].parse().unwrap(), row[2].parse().unwrap());
+        let r = records
+            .iter()
+            .find(|r| r.partition == p && r.offset == o)
+            .unwrap();
+        assert_eq!(row[5].as_bytes(), r.value.as_slice());
+        assert_eq!(Some(&row[4]), r.key.as_deref());
+        assert_eq!(row[3].parse::<i64>().ok(), r.timestamp);
+    }
+}
+
+fn super_topic_without_headers(tansu: &Tansu) -> String {
+    let topic = topic("plain");
+    tansu.create_topic(&topic, 1);
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["publish", "--no-headers"])
+        .stdin(events(0, 4, 2))
+        .run()
+        .expect_code(0);
+    topic
+}
+
+#[test]
+fn to_redis_resends_notifications_as_publish_would() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("toredis");
+    tansu.create_topic(&topic, 2);
+    // Published while Redis was "down": Kafka has the events, nobody was notified.
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .arg("publish")
+        .stdin(events(0, 20, 4))
+        .run()
+        .expect_code(0);
+    let sub = redis.subscribe("events:repo:*");
+    let started = std::time::Instant::now();
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args([
+            "replay",
+            "--to-redis",
+            "--rate",
+            "100/s",
+            "--summary",
+            "json",
+        ])
+        .run()
+        .expect_code(0);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(150),
+        "--rate 100/s paces 20 notifications"
+    );
+    assert_eq!(run.summary()["sent"], 20);
+    assert_eq!(run.stdout(), "", "--to-redis prints no records");
+    let notes = sub.wait_for(20, std::time::Duration::from_secs(10));
+    assert_eq!(notes.len(), 20);
+    let records = tansu.records(&topic);
+    for (channel, payload) in notes {
+        let n: Value = serde_json::from_str(&payload).unwrap();
+        let r = records
+            .iter()
+            .find(|r| {
+                r.partition == n["partition"].as_i64().unwrap() as i32
+                    && r.offset == n["offset"].as_i64().unwrap()
+            })
+            .expect("notification points at a record");
+        assert_eq!(r.headers["id"], n["id"].as_str().unwrap());
+        assert_eq!(
+            channel,
+            format!("events:repo:{}", r.key.as_deref().unwrap())
+        );
+        assert_eq!(n.as_object().unwrap().len(), 6);
+    }
+
+    let dead = format!("redis://127.0.0.1:{}", closed_port());
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &dead, &topic)
+        .args(["replay", "--to-redis"])
+        .run()
+        .expect_code(5);
+    assert!(
+        run.stderr().contains("redis: cannot connect"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn to_topic_copies_keeping_key_headers_and_timestamp() {
+    let tansu = Tansu::start();
+    let source = topic("copysrc");
+    let target = topic("copydst");
+    tansu.create_topic(&source, 2);
+    tansu.create_topic(&target, 2);
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &source)
+        .arg("publish")
+        .stdin(events(0, 30, 5))
+        .run()
+        .expect_code(0);
+    let run = dualstream()
+        .brokers(&tansu.brokers(), "off", &source)
+        .args([
+            "replay",
+            "--to-topic",
+            &target,
+            "--filter",
+            "source_id=r2",
+            "--summary",
+            "json",
+        ])
+        .run()
+        .expect_code(0);
+    assert_eq!(run.summary()["sent"], 6);
+    let mut copies = tansu.records(&target);
+    copies.sort_by_key(|r| r.json()["n"].as_u64());
+    let originals: Vec<Record> = tansu
+        .records(&source)
+        .into_iter()
+        .filter(|r| r.key.as_deref() == Some("r2"))
+        .collect();
+    assert_eq!(copies.len(), 6);
+    for c in &copies {
+        let o = originals
+            .iter()
+            .find(|o| o.value == c.value)
+            .expect("copy of an original");
+        assert_eq!(c.key, o.key);
+        assert_eq!(c.headers, o.headers);
+        assert_eq!(c.timestamp, o.timestamp);
+    }
+    let run = dualstream()
+        .brokers(&tansu.brokers(), "off", &source)
+        .args(["replay", "--to-topic", "nowhere", "--timeout", "5s"])
+        .run()
+        .expect_code(4);
+    assert!(
+        run.stderr().contains("topic \"nowhere\" does not exist"),
+        "{}",
+        run.describe()
+    );
+}
