@@ -137,6 +137,7 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--to-offset', '--to-offset', [CompletionResultType]::ParameterName, 'Stop before offset N in each partition')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after N records in all')
             [CompletionResult]::new('--partition', '--partition', [CompletionResultType]::ParameterName, 'Only these partitions')
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Read as a member of consumer group G and commit what was processed: several `replay --group G` split the partitions, and a rerun resumes where the last one stopped. Partitions the group never committed start at the beginning (or --from-end)')
             [CompletionResult]::new('--to-time', '--to-time', [CompletionResultType]::ParameterName, 'Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago')
             [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only records whose field has one of the values: type, source_type, source_id, id (read from headers and key, else from the value)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What to print: ndjson (each value, byte for byte), envelope (JSON with partition, offset, timestamp, key, headers, value), or csv')

@@ -130,6 +130,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --to-offset 'Stop before offset N in each partition'
             cand --count 'Stop after N records in all'
             cand --partition 'Only these partitions'
+            cand --group 'Read as a member of consumer group G and commit what was processed: several `replay --group G` split the partitions, and a rerun resumes where the last one stopped. Partitions the group never committed start at the beginning (or --from-end)'
             cand --to-time 'Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago'
             cand --filter 'Only records whose field has one of the values: type, source_type, source_id, id (read from headers and key, else from the value)'
             cand --format 'What to print: ndjson (each value, byte for byte), envelope (JSON with partition, offset, timestamp, key, headers, value), or csv'

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::Start;
 use crate::error;
 use crate::event::{ChannelTemplate, Notification};
-use crate::kafka::{self, Flow, KafkaSettings, Span};
+use crate::kafka::{self, Flow, KafkaSettings, Polled, Span};
 use crate::tail::{Incoming, Subscriptions};
 
 /// How long Kafka may take to answer during catch-up and fetches.
@@ -105,36 +105,46 @@ pub fn read(w: &Window, tx: mpsc::Sender<Incoming>, stop: &AtomicBool) -> Result
         });
     }
     let mut unroutable = 0;
-    kafka::read_spans(&consumer, topic, &spans, stop, Some(KAFKA_TIMEOUT), |m| {
-        let Some(event) = kafka::record_event(m) else {
-            unroutable += 1;
-            return Ok(Flow::Continue);
-        };
-        let channel = template.render(&event, topic);
-        let Some(pattern) = subs.matching(channel.as_bytes()) else {
-            return Ok(Flow::Continue);
-        };
-        let note = Notification {
-            id: &event.id,
-            kind: &event.kind,
-            source_id: &event.source_id,
-            topic,
-            partition: m.partition(),
-            offset: m.offset(),
-        };
-        let incoming = Incoming {
-            received_at: jiff::Timestamp::now(),
-            channel: channel.into_bytes(),
-            pattern: pattern.map(String::into_bytes),
-            payload: note.to_json().into_bytes(),
-            from_kafka: true,
-            event: fetch.then(|| m.payload().unwrap_or_default().to_vec()),
-        };
-        Ok(match tx.blocking_send(incoming) {
-            Ok(()) => Flow::Continue,
-            Err(_) => Flow::Stop,
-        })
-    })?;
+    kafka::read_spans(
+        &consumer,
+        topic,
+        &spans,
+        stop,
+        Some(KAFKA_TIMEOUT),
+        |polled| {
+            let Polled::Record(m) = polled else {
+                return Ok(Flow::Continue);
+            };
+            let Some(event) = kafka::record_event(m) else {
+                unroutable += 1;
+                return Ok(Flow::Continue);
+            };
+            let channel = template.render(&event, topic);
+            let Some(pattern) = subs.matching(channel.as_bytes()) else {
+                return Ok(Flow::Continue);
+            };
+            let note = Notification {
+                id: &event.id,
+                kind: &event.kind,
+                source_id: &event.source_id,
+                topic,
+                partition: m.partition(),
+                offset: m.offset(),
+            };
+            let incoming = Incoming {
+                received_at: jiff::Timestamp::now(),
+                channel: channel.into_bytes(),
+                pattern: pattern.map(String::into_bytes),
+                payload: note.to_json().into_bytes(),
+                from_kafka: true,
+                event: fetch.then(|| m.payload().unwrap_or_default().to_vec()),
+            };
+            Ok(match tx.blocking_send(incoming) {
+                Ok(()) => Flow::Continue,
+                Err(_) => Flow::Stop,
+            })
+        },
+    )?;
     seam.unroutable = unroutable;
     Ok(seam)
 }

@@ -338,6 +338,12 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "P,…", value_delimiter = ',')]
     pub partition: Option<Vec<i32>>,
 
+    /// Read as a member of consumer group G and commit what was processed: several
+    /// `replay --group G` split the partitions, and a rerun resumes where the last one stopped.
+    /// Partitions the group never committed start at the beginning (or --from-end).
+    #[arg(long, value_name = "G", conflicts_with_all = ["from_offset", "from_time", "partition", "to_offset", "to_time"])]
+    pub group: Option<String>,
+
     /// Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago.
     #[arg(long, value_name = "TIME|DURATION", conflicts_with = "follow")]
     pub to_time: Option<String>,

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::Client;
 use rdkafka::config::{ClientConfig, FromClientConfigAndContext, RDKafkaLogLevel};
-use rdkafka::consumer::Consumer as _;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Headers, Message, OwnedMessage};
 use rdkafka::producer::{DeliveryResult, FutureProducer, ProducerContext, ThreadedProducer};
@@ -144,10 +144,10 @@ fn log_to_tracing(level: RDKafkaLogLevel, fac: &str, message: &str) {
     }
 }
 
-impl rdkafka::consumer::ConsumerContext for KafkaContext {}
+impl ConsumerContext for KafkaContext {}
 
 pub type Producer = FutureProducer<KafkaContext>;
-pub type Consumer = rdkafka::consumer::BaseConsumer<KafkaContext>;
+pub type Consumer = BaseConsumer<KafkaContext>;
 
 /// A consumer for reading partitions we assign ourselves (never subscribe):
 /// nothing is committed unless `group` is given.
@@ -160,7 +160,7 @@ pub fn consumer(settings: &KafkaSettings, group: Option<&str>) -> Result<Consume
         ("auto.offset.reset", "earliest".to_string()),
     ];
     let config = client_config(settings, &defaults);
-    rdkafka::consumer::BaseConsumer::from_config_and_context(&config, KafkaContext)
+    BaseConsumer::from_config_and_context(&config, KafkaContext)
         .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
 }
 
@@ -395,6 +395,13 @@ pub struct Span {
     pub end: Option<i64>,
 }
 
+/// What the readers hand their callback: a record, or word that none is
+/// waiting right now (the moment to flush output).
+pub enum Polled<'a, 'm> {
+    Record(&'a BorrowedMessage<'m>),
+    Idle,
+}
+
 /// What the record callback of [`read_spans`] wants next.
 pub enum Flow {
     Continue,
@@ -418,7 +425,7 @@ pub fn read_spans(
     spans: &[Span],
     stop: &AtomicBool,
     idle: Option<Duration>,
-    mut each: impl FnMut(&BorrowedMessage<'_>) -> Result<Flow>,
+    mut each: impl FnMut(Polled<'_, '_>) -> Result<Flow>,
 ) -> Result<Read> {
     let mut ends: HashMap<i32, Option<i64>> = HashMap::new();
     let mut tpl = TopicPartitionList::new();
@@ -442,6 +449,9 @@ pub fn read_spans(
             return Ok(Read::Interrupted);
         }
         let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+            if let Flow::Stop = each(Polled::Idle)? {
+                return Ok(Read::Done);
+            }
             // Offsets can skip (control records, compaction): a partition is
             // finished when its position reaches the end, whatever was seen.
             finish_by_position(consumer, topic, &mut ends);
@@ -464,7 +474,7 @@ pub fn read_spans(
         if end.is_some_and(|end| message.offset() >= end) {
             continue;
         }
-        if let Flow::Stop = each(&message)? {
+        if let Flow::Stop = each(Polled::Record(&message))? {
             return Ok(Read::Done);
         }
         if end.is_some_and(|end| message.offset() + 1 >= end) {
@@ -592,4 +602,157 @@ pub fn record_event(m: &BorrowedMessage<'_>) -> Option<Event> {
         event.source_id = key;
     }
     Some(event)
+}
+
+/// Consumer context for `--group`: remembers the current assignment, and
+/// commits what was processed before partitions are taken away, so the
+/// process that gets them next starts after it (no record read twice).
+#[derive(Default)]
+pub struct GroupContext {
+    assigned: Mutex<Option<Vec<i32>>>,
+}
+
+impl ClientContext for GroupContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        log_to_tracing(level, fac, message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(target: "librdkafka", "{error}: {reason}");
+    }
+}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(_) = rebalance {
+            if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+                // Nothing stored yet is the usual reason; anything else is worth -v.
+                tracing::info!("commit before revoke: {e}");
+            }
+        }
+    }
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let now = match rebalance {
+            Rebalance::Assign(tpl) => tpl.elements().iter().map(|e| e.partition()).collect(),
+            Rebalance::Revoke(_) | Rebalance::Error(_) => Vec::new(),
+        };
+        if let Ok(mut assigned) = self.assigned.lock() {
+            *assigned = Some(now);
+        }
+    }
+}
+
+pub type GroupConsumer = BaseConsumer<GroupContext>;
+
+/// A consumer in group `group` that commits what its caller stored, and
+/// starts partitions without a committed offset at the beginning (or the
+/// end, `from_end`).
+pub fn group_consumer(
+    settings: &KafkaSettings,
+    group: &str,
+    from_end: bool,
+) -> Result<GroupConsumer> {
+    let defaults = [
+        ("group.id", group.to_string()),
+        ("enable.auto.commit", "true".to_string()),
+        ("enable.auto.offset.store", "false".to_string()),
+        ("enable.partition.eof", "false".to_string()),
+        (
+            "auto.offset.reset",
+            if from_end { "latest" } else { "earliest" }.to_string(),
+        ),
+    ];
+    let config = client_config(settings, &defaults);
+    BaseConsumer::from_config_and_context(&config, GroupContext::default())
+        .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
+}
+
+/// Read `topic` as a member of the consumer's group: call `each` for every
+/// record below `ends` (the end offsets taken at start; `None` follows), store
+/// its offset once `each` returns, and stop when every partition this member
+/// holds has reached its end (or it holds none). Commits on the way out.
+pub fn read_group(
+    consumer: &GroupConsumer,
+    topic: &str,
+    ends: Option<&HashMap<i32, (i64, i64)>>,
+    stop: &AtomicBool,
+    mut each: impl FnMut(Polled<'_, '_>) -> Result<Flow>,
+) -> Result<Read> {
+    consumer
+        .subscribe(&[topic])
+        .map_err(|e| error::kafka(format!("kafka: subscribe to {topic}: {e}")))?;
+    let outcome = loop {
+        if stop.load(Ordering::SeqCst) {
+            break Read::Interrupted;
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(message) => {
+                let message = message.map_err(|e| error::kafka(format!("kafka: {e}")))?;
+                let end = ends
+                    .and_then(|e| e.get(&message.partition()))
+                    .map(|&(_, high)| high);
+                if end.is_some_and(|end| message.offset() >= end) {
+                    continue;
+                }
+                let flow = each(Polled::Record(&message))?;
+                consumer
+                    .store_offset_from_message(&message)
+                    .map_err(|e| error::kafka(format!("kafka: storing offset: {e}")))?;
+                if let Flow::Stop = flow {
+                    break Read::Done;
+                }
+            }
+            None => {
+                if let Flow::Stop = each(Polled::Idle)? {
+                    break Read::Done;
+                }
+                if let Some(ends) = ends {
+                    if group_done(consumer, topic, ends) {
+                        break Read::Done;
+                    }
+                }
+            }
+        }
+    };
+    if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+        tracing::info!("final commit: {e}");
+    }
+    Ok(outcome)
+}
+
+/// Has this member read everything it holds up to the ends? Only once it has
+/// joined (an assignment was seen). A partition's position counts what this
+/// member consumed; one it resumed at its end has consumed nothing, so the
+/// group's committed offset counts too.
+fn group_done(consumer: &GroupConsumer, topic: &str, ends: &HashMap<i32, (i64, i64)>) -> bool {
+    let Some(assigned) = consumer
+        .context()
+        .assigned
+        .lock()
+        .ok()
+        .and_then(|a| a.clone())
+    else {
+        return false;
+    };
+    let Ok(positions) = consumer.position() else {
+        return false;
+    };
+    let reached = |list: &TopicPartitionList, p: i32, high: i64| {
+        list.find_partition(topic, p)
+            .is_some_and(|e| matches!(e.offset(), Offset::Offset(pos) if pos >= high))
+    };
+    let open: Vec<(i32, i64)> = assigned
+        .iter()
+        .filter_map(|p| ends.get(p).map(|&(low, high)| (*p, low, high)))
+        .filter(|&(p, low, high)| high > low && !reached(&positions, p, high))
+        .map(|(p, _, high)| (p, high))
+        .collect();
+    if open.is_empty() {
+        return true;
+    }
+    match consumer.committed(Duration::from_secs(5)) {
+        Ok(committed) => open.iter().all(|&(p, high)| reached(&committed, p, high)),
+        Err(_) => false,
+    }
 }

@@ -3,7 +3,7 @@
 //! byte for byte, or envelopes. Reads with assign(), never a group
 //! subscription, so nothing is committed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use crate::cli::{ReplayFormat, SummaryFormat};
 use crate::config::{show_duration, Common, ReplayConfig, ReplaySink, Start};
 use crate::error::{self, Code};
 use crate::event::{ChannelTemplate, Event, Notification};
-use crate::kafka::{self, CopyProducer, Flow, Read, Span};
+use crate::kafka::{self, CopyProducer, Flow, Polled, Read, Span};
 use crate::output::{Output, Unit};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, Producer as _};
@@ -27,6 +27,8 @@ use rdkafka::producer::{BaseRecord, Producer as _};
 /// Where one partition is read from and to.
 #[derive(Debug, Clone, Copy)]
 struct Range {
+    /// The partition's first offset when replay started.
+    low: i64,
     start: i64,
     /// Exclusive; `None` with --follow.
     end: Option<i64>,
@@ -110,6 +112,7 @@ fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) 
         ranges.insert(
             p,
             Range {
+                low,
                 start,
                 end,
                 read: 0,
@@ -141,8 +144,9 @@ fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) 
         .values()
         .filter_map(|r| r.end.map(|e| (e - r.start).max(0) as u64))
         .sum();
+    // A group member reads only its share: no total to show.
     let mut progress = out.progress(
-        (!cfg.follow).then_some(planned),
+        (!cfg.follow && cfg.group.is_none()).then_some(planned),
         cfg.progress,
         Unit::Records,
     );
@@ -150,32 +154,56 @@ fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) 
     let started = Instant::now();
     let (mut total, mut filtered) = (0u64, 0u64);
     let idle = (!cfg.follow).then_some(cfg.timeout);
+    let in_group = cfg.group.is_some();
+    let ends: HashMap<i32, (i64, i64)> = ranges
+        .iter()
+        .map(|(&p, r)| (p, (r.low, r.end.unwrap_or(i64::MAX))))
+        .collect();
+    let mut handle = |polled: Polled<'_, '_>| -> Result<Flow> {
+        let Polled::Record(message) = polled else {
+            // Nothing waiting: what was printed must be seen now (--follow).
+            sink.flush()?;
+            return Ok(Flow::Continue);
+        };
+        progress.advance(1, message.payload_len() as u64);
+        if let Some(range) = ranges.get_mut(&message.partition()) {
+            if in_group && range.read == 0 {
+                // A group member starts where the group left off.
+                range.start = message.offset();
+            }
+            range.read += 1;
+            range.bytes += message.payload_len() as u64;
+        }
+        let event = if cfg.filter.is_empty() && !sink.needs_event() {
+            None
+        } else {
+            kafka::record_event(message)
+        };
+        if !cfg.filter.is_empty() && !event.as_ref().is_some_and(|e| cfg.filter.matches(e)) {
+            filtered += 1;
+            return Ok(Flow::Continue);
+        }
+        sink.take(message, event.as_ref())?;
+        total += 1;
+        Ok(if cfg.count.is_some_and(|n| total >= n) {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        })
+    };
     let outcome = if cfg.count == Some(0) {
         Read::Done
+    } else if let Some(group) = &cfg.group {
+        let member = kafka::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
+        kafka::read_group(
+            &member,
+            topic,
+            (!cfg.follow).then_some(&ends),
+            stop,
+            &mut handle,
+        )?
     } else {
-        kafka::read_spans(&consumer, topic, &spans, stop, idle, |message| {
-            progress.advance(1, message.payload_len() as u64);
-            if let Some(range) = ranges.get_mut(&message.partition()) {
-                range.read += 1;
-                range.bytes += message.payload_len() as u64;
-            }
-            let event = if cfg.filter.is_empty() && !sink.needs_event() {
-                None
-            } else {
-                kafka::record_event(message)
-            };
-            if !cfg.filter.is_empty() && !event.as_ref().is_some_and(|e| cfg.filter.matches(e)) {
-                filtered += 1;
-                return Ok(Flow::Continue);
-            }
-            sink.take(message, event.as_ref())?;
-            total += 1;
-            Ok(if cfg.count.is_some_and(|n| total >= n) {
-                Flow::Stop
-            } else {
-                Flow::Continue
-            })
-        })?
+        kafka::read_spans(&consumer, topic, &spans, stop, idle, &mut handle)?
     };
     progress.finish();
     let sent = sink.finish()?;
@@ -276,6 +304,14 @@ impl<'a> Sink<'a> {
                 }
             }
         })
+    }
+
+    /// Push out buffered output (stdout only; the others send as they go).
+    fn flush(&mut self) -> Result<()> {
+        if let Sink::Stdout { out, .. } = self {
+            out.flush()?;
+        }
+        Ok(())
     }
 
     fn needs_event(&self) -> bool {
