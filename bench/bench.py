@@ -173,9 +173,44 @@ def bench_replay(path):
           ["records", "records/s"], [[rows[0][0], f"{statistics.median(r[1] for r in rows):,.0f}"]])
 
 
+def bench_replay_vs_python():
+    try:
+        import confluent_kafka  # noqa: F401
+    except ImportError:
+        print("\nreplay vs python: skipped (pip install confluent-kafka)")
+        return
+    n = int(os.environ.get("REPLAY_RECORDS", "1000000"))
+    topic = f"bench-{RUN_ID}-replay"
+    path = f"/tmp/dualstream-bench-{n}.ndjson"
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write(event(i) + "\n")
+    # Without headers: Tansu stores each header as a row, which would make
+    # the broker, not the consumers, the thing measured.
+    publish(topic, ["--redis", "off", "--no-headers"], path)
+    rows = []
+    commands = [
+        ("dualstream replay > /dev/null", [DS, "--topic", topic, "replay"]),
+        ("python confluent-kafka (assign, consume) > /dev/null",
+         [sys.executable, "bench/consume.py", BROKERS, topic]),
+    ]
+    times = {name: [] for name, _ in commands}
+    for _ in range(RUNS):
+        for name, cmd in commands:  # interleaved, so drift hits both alike
+            started = time.monotonic()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+            times[name].append(time.monotonic() - started)
+    base = statistics.median(times[commands[0][0]])
+    for name, _ in commands:
+        t = statistics.median(times[name])
+        rows.append([name, f"{t:.2f}", f"{n / t:,.0f}", f"{t / base:.2f}"])
+    table(f"replay {n} records ({os.path.getsize(path) // n} B), whole process, median of {RUNS} interleaved runs",
+          ["consumer", "seconds", "records/s", "time vs dualstream"], rows)
+
+
 def main():
     print(f"dualstream benchmarks: kafka {BROKERS}, redis {REDIS}, {EVENTS} events, {RUNS} runs")
-    only = sys.argv[1:] or ["publish", "replay", "tail", "latency"]
+    only = sys.argv[1:] or ["publish", "replay", "tail", "latency", "replay-vs-python"]
     if "publish" in only or "replay" in only:
         path = bench_publish()
         if "replay" in only:
@@ -184,6 +219,8 @@ def main():
         bench_tail()
     if "latency" in only:
         bench_latency()
+    if "replay-vs-python" in only:
+        bench_replay_vs_python()
 
 
 if __name__ == "__main__":

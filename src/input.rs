@@ -19,7 +19,7 @@ pub enum Format {
 }
 
 /// One input: a file or stdin, with its format and (for files) its size.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Source {
     pub name: String,
     pub path: Option<PathBuf>,

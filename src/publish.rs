@@ -24,7 +24,7 @@ use crate::cli::SummaryFormat;
 use crate::config::{show_duration, Common, OnInvalid, PublishConfig};
 use crate::error::{self, Code};
 use crate::event::{Event, Notification};
-use crate::input::{self, Chunk, Item, Origin, Source};
+use crate::input::{self, Chunk, Item, Origin};
 use crate::kafka::{self, Producer};
 use crate::output::Output;
 use crate::redis::{Note, Notifier, NotifyStats};
@@ -38,14 +38,17 @@ pub async fn run(common: Common, cfg: PublishConfig, out: &Output) -> Result<Cod
     let readers = input::open_all(&cfg.sources).map_err(|e| error::usage(format!("{e:#}")))?;
     let total_size = cfg.sources.iter().map(|s| s.size).sum::<Option<u64>>();
     let (tx, rx) = mpsc::channel::<Chunk>(8);
-    if cfg.dry_run {
+    let start_reading = |readers, tx| {
         input::spawn_reader(
-            take_sources(&cfg),
+            cfg.sources.clone(),
             readers,
             cfg.fields.clone(),
             cfg.max_line_bytes,
             tx,
         );
+    };
+    if cfg.dry_run {
+        start_reading(readers, tx);
         return dry_run(&common, &cfg, rx, out).await;
     }
     let mut dead_letters = match &cfg.on_invalid {
@@ -77,13 +80,7 @@ pub async fn run(common: Common, cfg: PublishConfig, out: &Output) -> Result<Cod
         let out = out.clone();
         Notifier::spawn(r.client, r.shown, move |m| out.warn(m))
     });
-    input::spawn_reader(
-        take_sources(&cfg),
-        readers,
-        cfg.fields.clone(),
-        cfg.max_line_bytes,
-        tx,
-    );
+    start_reading(readers, tx);
 
     let mut run = Run {
         producer,
@@ -103,19 +100,6 @@ pub async fn run(common: Common, cfg: PublishConfig, out: &Output) -> Result<Cod
     run.pump(rx).await;
     run.drain().await;
     run.finish().await
-}
-
-/// The reader thread owns the sources; the config keeps their names for messages.
-fn take_sources(cfg: &PublishConfig) -> Vec<Source> {
-    cfg.sources
-        .iter()
-        .map(|s| Source {
-            name: s.name.clone(),
-            path: s.path.clone(),
-            format: s.format,
-            size: s.size,
-        })
-        .collect()
 }
 
 /// Why a run stopped before the end of its input.

@@ -30,12 +30,7 @@ fn healthy_cluster_reports_brokers_partitions_redis_and_probe() {
     let redis = Redis::start();
     let topic = topic("healthy");
     tansu.create_topic(&topic, 2);
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(events(0, 10, 1))
-        .run()
-        .expect_code(0);
+    seed(&tansu, &topic, events(0, 10, 1));
     let run = health(
         &tansu.brokers(),
         &redis.url(),
@@ -129,12 +124,7 @@ fn group_lag_and_max_lag() {
     let tansu = Tansu::start();
     let topic = topic("lag");
     tansu.create_topic(&topic, 1);
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(events(0, 10, 1))
-        .run()
-        .expect_code(0);
+    seed(&tansu, &topic, events(0, 10, 1));
     // A consumer of group "readers" that got through 4 of 10 records.
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", tansu.brokers())

@@ -11,12 +11,7 @@ use serde_json::Value;
 fn topic_with_events(tansu: &Tansu, name: &str) -> String {
     let topic = topic(name);
     tansu.create_topic(&topic, 3);
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(events(0, 30, 6))
-        .run()
-        .expect_code(0);
+    seed(tansu, &topic, events(0, 30, 6));
     topic
 }
 
@@ -123,12 +118,7 @@ fn empty_partitions_and_empty_topics_terminate() {
     assert_eq!(run.stdout(), "");
     assert_eq!(run.summary()["records"], 0);
     // One key: one partition has data, three stay empty.
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(events(0, 5, 1))
-        .run()
-        .expect_code(0);
+    seed(&tansu, &topic, events(0, 5, 1));
     let run = replay(&tansu, &topic, &["--summary", "json"]).expect_code(0);
     assert_eq!(ns(&run), [0, 1, 2, 3, 4]);
     assert_eq!(run.summary()["partitions"].as_array().unwrap().len(), 4);
@@ -141,12 +131,7 @@ fn values_round_trip_byte_for_byte_and_envelopes_carry_coordinates() {
     tansu.create_topic(&topic, 1);
     let input = "{ \"id\" : \"a\", \"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k\",  \"text\":\"héllo \\u00e9 \\\"q\\\"\" }\n\
                  {\"id\":\"b\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k\",\"n\":1.50,\"time\":\"2026-11-24T10:00:00Z\"}\n";
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(input)
-        .run()
-        .expect_code(0);
+    seed(&tansu, &topic, input);
     let run = replay(&tansu, &topic, &[]).expect_code(0);
     assert_eq!(
         run.stdout(),
@@ -207,12 +192,7 @@ fn to_time_filter_and_csv() {
     input.push_str(
         "{\"id\":\"x1\",\"type\":\"delete\",\"source_type\":\"issue\",\"source_id\":\"i1\",\"time\":1700000000100,\"n\":100}\n",
     );
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(input)
-        .run()
-        .expect_code(0);
+    seed(&tansu, &topic, input);
 
     // Events 0..10 have timestamps 1_700_000_000_000 + n.
     let run = replay(
@@ -241,7 +221,7 @@ fn to_time_filter_and_csv() {
     replay(&tansu, &topic, &["--filter", "colour=red"]).expect_code(2);
 
     // Records published without headers are filtered on their value.
-    let plain = super_topic_without_headers(&tansu);
+    let plain = topic_without_headers(&tansu);
     let run = replay(&tansu, &plain, &["--filter", "source_id=r0"]).expect_code(0);
     assert_eq!(ns(&run), [0, 2]);
 
@@ -267,7 +247,7 @@ fn to_time_filter_and_csv() {
     }
 }
 
-fn super_topic_without_headers(tansu: &Tansu) -> String {
+fn topic_without_headers(tansu: &Tansu) -> String {
     let topic = topic("plain");
     tansu.create_topic(&topic, 1);
     dualstream()
@@ -286,12 +266,7 @@ fn to_redis_resends_notifications_as_publish_would() {
     let topic = topic("toredis");
     tansu.create_topic(&topic, 2);
     // Published while Redis was "down": Kafka has the events, nobody was notified.
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(events(0, 20, 4))
-        .run()
-        .expect_code(0);
+    seed(&tansu, &topic, events(0, 20, 4));
     let sub = redis.subscribe("events:repo:*");
     let started = std::time::Instant::now();
     let run = dualstream()
@@ -352,12 +327,7 @@ fn to_topic_copies_keeping_key_headers_and_timestamp() {
     let target = topic("copydst");
     tansu.create_topic(&source, 2);
     tansu.create_topic(&target, 2);
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &source)
-        .arg("publish")
-        .stdin(events(0, 30, 5))
-        .run()
-        .expect_code(0);
+    seed(&tansu, &source, events(0, 30, 5));
     let run = dualstream()
         .brokers(&tansu.brokers(), "off", &source)
         .args([
@@ -406,12 +376,7 @@ fn group_members_split_partitions_and_reruns_resume() {
     let tansu = Tansu::start();
     let topic = topic("group");
     tansu.create_topic(&topic, 4);
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(events(0, 2000, 40))
-        .run()
-        .expect_code(0);
+    seed(&tansu, &topic, events(0, 2000, 40));
     let member = || {
         dualstream()
             .brokers(&tansu.brokers(), "off", &topic)
@@ -444,12 +409,7 @@ fn group_members_split_partitions_and_reruns_resume() {
     );
 
     // A rerun of the group reads only what arrived since.
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(events(2000, 10, 40))
-        .run()
-        .expect_code(0);
+    seed(&tansu, &topic, events(2000, 10, 40));
     let run = replay(&tansu, &topic, &["--group", "backfill"]).expect_code(0);
     assert_eq!(ns(&run), (2000..2010).collect::<Vec<u64>>());
     let run = replay(&tansu, &topic, &["--group", "backfill"]).expect_code(0);
@@ -469,12 +429,7 @@ fn follow_runs_until_ctrl_c_then_exits_130_with_the_summary() {
         .spawn();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = collect(child.stderr.take().unwrap());
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(events(0, 3, 1))
-        .run()
-        .expect_code(0);
+    seed(&tansu, &topic, events(0, 3, 1));
     for _ in 0..3 {
         stdout
             .recv_timeout(std::time::Duration::from_secs(20))

@@ -493,12 +493,7 @@ fn catch_up_only_prints_events_whose_channel_matches() {
     let redis = Redis::start();
     let topic = topic("catchmatch");
     tansu.create_topic(&topic, 1);
-    dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
-        .arg("publish")
-        .stdin(events(0, 6, 3))
-        .run()
-        .expect_code(0);
+    seed(&tansu, &topic, events(0, 6, 3));
     let run = dualstream()
         .brokers(&tansu.brokers(), &redis.url(), &topic)
         .args([

@@ -601,6 +601,16 @@ pub fn events(first: usize, n: usize, sources: usize) -> String {
     s
 }
 
+/// Publish `input` to `topic` with Kafka only, expecting success: test data.
+pub fn seed(tansu: &Tansu, topic: &str, input: impl Into<Vec<u8>>) {
+    dualstream()
+        .brokers(&tansu.brokers(), "off", topic)
+        .arg("publish")
+        .stdin(input)
+        .run()
+        .expect_code(0);
+}
+
 /// A unique topic name per test.
 pub fn topic(name: &str) -> String {
     format!("t-{name}-{}", std::process::id())
