@@ -128,6 +128,9 @@ pub struct ProbeReport {
     pub failed: Option<String>,
 }
 
+/// How long every broker must have been down before health says so.
+const ALL_DOWN_GRACE: Duration = Duration::from_secs(1);
+
 pub async fn run(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code> {
     let deadline = Instant::now() + cfg.timeout;
     let settings = common.kafka.clone();
@@ -270,17 +273,27 @@ fn kafka_report(
             return report;
         }
     };
+    // Ask in short slices: once librdkafka has seen every broker refuse for
+    // a moment, the answer is "unreachable" now, not at the deadline.
     let started = Instant::now();
-    let metadata = match consumer.fetch_metadata(topic_given.then_some(topic), remaining(deadline))
-    {
-        Ok(m) => m,
-        Err(e) => {
-            report.error = Some(format!(
-                "no broker reachable at {} after {} ({e})",
-                settings.brokers,
-                show_duration(started.elapsed())
-            ));
-            return report;
+    let metadata = loop {
+        let slice = remaining(deadline).min(Duration::from_millis(250));
+        match consumer.fetch_metadata(topic_given.then_some(topic), slice) {
+            Ok(m) => break m,
+            Err(e) => {
+                // Error events reach the context only through poll.
+                let _ = consumer.poll(Duration::ZERO);
+                let down =
+                    consumer.context().all_brokers_down() && started.elapsed() > ALL_DOWN_GRACE;
+                if down || Instant::now() >= deadline {
+                    report.error = Some(format!(
+                        "no broker reachable at {} after {} ({e})",
+                        settings.brokers,
+                        show_duration(started.elapsed())
+                    ));
+                    return report;
+                }
+            }
         }
     };
     report.controller = kafka::controller_id(

@@ -111,10 +111,21 @@ pub fn client_config(settings: &KafkaSettings, defaults: &[(&str, String)]) -> C
 }
 
 /// Client context: librdkafka's logs and global errors go to `tracing`
-/// (shown with -v) instead of the `log` crate. Fatal errors of the idempotent
-/// producer are read back with `Client::fatal_error` where deliveries fail.
+/// (shown with -v) instead of the `log` crate, and it remembers when every
+/// broker was seen down (health uses that to answer without waiting out its
+/// timeout). Fatal errors of the idempotent producer are read back with
+/// `Client::fatal_error` where deliveries fail.
 #[derive(Default)]
-pub struct KafkaContext;
+pub struct KafkaContext {
+    all_brokers_down: AtomicBool,
+}
+
+impl KafkaContext {
+    /// librdkafka reported that it could reach none of the brokers.
+    pub fn all_brokers_down(&self) -> bool {
+        self.all_brokers_down.load(Ordering::Relaxed)
+    }
+}
 
 impl ClientContext for KafkaContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
@@ -122,6 +133,9 @@ impl ClientContext for KafkaContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
+            self.all_brokers_down.store(true, Ordering::Relaxed);
+        }
         tracing::warn!(target: "librdkafka", "{error}: {reason}");
     }
 }
@@ -160,7 +174,7 @@ pub fn consumer(settings: &KafkaSettings, group: Option<&str>) -> Result<Consume
         ("auto.offset.reset", "earliest".to_string()),
     ];
     let config = client_config(settings, &defaults);
-    BaseConsumer::from_config_and_context(&config, KafkaContext)
+    BaseConsumer::from_config_and_context(&config, KafkaContext::default())
         .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
 }
 
@@ -182,7 +196,7 @@ pub fn producer(
     probe: bool,
 ) -> Result<Producer> {
     let config = producer_config(settings, timeout, max_in_flight, probe);
-    FutureProducer::from_config_and_context(&config, KafkaContext)
+    FutureProducer::from_config_and_context(&config, KafkaContext::default())
         .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
 }
 
@@ -307,7 +321,7 @@ pub async fn create_topic(
     timeout: Duration,
 ) -> Result<()> {
     let config = client_config(settings, &[]);
-    let admin = AdminClient::from_config_and_context(&config, KafkaContext)
+    let admin = AdminClient::from_config_and_context(&config, KafkaContext::default())
         .map_err(|e| error::usage(format!("kafka client configuration: {e}")))?;
     let options = AdminOptions::new()
         .request_timeout(Some(timeout))

@@ -101,11 +101,12 @@ fn redis_down_exits_5_and_kafka_down_exits_4_within_the_timeout() {
         &dead_kafka,
         &redis.url(),
         None,
-        &["--format", "json", "--timeout", "3s", "--probe"],
+        &["--format", "json", "--probe"],
     )
     .expect_code(4);
+    // A refused connection is an answer: no need to wait out the 10 s timeout.
     assert!(
-        run.elapsed < Duration::from_secs(10),
+        run.elapsed < Duration::from_secs(6),
         "took {:?}",
         run.elapsed
     );
