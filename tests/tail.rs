@@ -556,3 +556,110 @@ fn fetch_prints_the_full_event_from_kafka() {
         assert!(originals.contains(&l["event"]), "{l}");
     }
 }
+
+#[test]
+fn ctrl_c_exits_130_and_a_closed_stdout_ends_quietly() {
+    let redis = Redis::start();
+    let mut t = tail(&redis.url(), &["c:*"]);
+    t.wait_stderr("subscribed");
+    publish(&redis, &[("c:1", b"one")]);
+    std::thread::sleep(Duration::from_millis(300));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &t.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, stdout, _) = t.finish();
+    assert_eq!(code, Some(130));
+    assert_eq!(
+        json_lines(&stdout).len(),
+        1,
+        "the message was flushed before exiting"
+    );
+
+    // `dualstream tail … | head -1`: the reader goes away, tail ends with 0 and says nothing.
+    let mut child = dualstream()
+        .args(["--redis", &redis.url(), "tail", "p:*", "--format", "raw"])
+        .spawn();
+    let stderr = lines(child.stderr.take().unwrap());
+    assert!(stderr
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap()
+        .contains("subscribed"));
+    drop(child.stdout.take());
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    let mut code = None;
+    for _ in 0..200 {
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg("p:1")
+            .arg("x")
+            .query(&mut conn)
+            .unwrap();
+        if let Some(s) = child.try_wait().unwrap() {
+            code = s.code();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(code, Some(0));
+    let errors: Vec<String> = stderr.try_iter().collect();
+    assert!(errors.iter().all(|l| !l.contains("error")), "{errors:?}");
+}
+
+#[test]
+fn a_stalled_reader_makes_tail_drop_and_count_instead_of_growing() {
+    let redis = Redis::start();
+    let mut child = dualstream()
+        .args([
+            "--redis",
+            &redis.url(),
+            "tail",
+            "big:*",
+            "--format",
+            "raw",
+            "--queue",
+            "2",
+        ])
+        .args(["--count", "2000", "--timeout", "5s"])
+        .spawn();
+    let stderr = lines(child.stderr.take().unwrap());
+    assert!(stderr
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap()
+        .contains("subscribed"));
+    // Nobody reads stdout while 2000 × 4 KiB arrive: the pipe fills, the
+    // writer blocks, the 2-message queue overflows.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    let payload = "x".repeat(4096);
+    let mut pipe = redis::pipe();
+    for _ in 0..2000 {
+        pipe.cmd("PUBLISH").arg("big:1").arg(&payload).ignore();
+    }
+    pipe.query::<()>(&mut conn).unwrap();
+    let stdout = collect(child.stdout.take().unwrap());
+    let code = wait_exit(&mut child, Duration::from_secs(30));
+    let got = stdout.join().unwrap().lines().count();
+    let errors: Vec<String> = stderr.try_iter().collect();
+    assert_eq!(code, Some(124), "{errors:?}");
+    assert!(got < 2000, "some messages had to be dropped, got {got}");
+    let dropped = errors
+        .iter()
+        .find(|l| l.contains("messages dropped"))
+        .expect("a dropped-messages warning");
+    let n: usize = dropped
+        .split("warning: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        n + got,
+        2000,
+        "every message printed or counted as dropped: {dropped}"
+    );
+}
