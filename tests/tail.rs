@@ -560,7 +560,7 @@ fn fetch_prints_the_full_event_from_kafka() {
 #[test]
 fn ctrl_c_exits_130_and_a_closed_stdout_ends_quietly() {
     let redis = Redis::start();
-    let mut t = tail(&redis.url(), &["c:*"]);
+    let t = tail(&redis.url(), &["c:*"]);
     t.wait_stderr("subscribed");
     publish(&redis, &[("c:1", b"one")]);
     std::thread::sleep(Duration::from_millis(300));
