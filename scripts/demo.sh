@@ -42,8 +42,8 @@ wait "$tail_pid" && status=0 || status=$?
 say "notifications received by tail: $(wc -l <"$tmp/tail.out") (exit $status); the first five:"
 head -5 "$tmp/tail.out"
 
-say "dualstream replay --envelope --count 3 (the full events, from Kafka)"
-"$ds" replay --envelope --count 3
+say "dualstream replay --from-offset -1 --envelope (the newest full event of each partition, from Kafka)"
+"$ds" replay --from-offset -1 --envelope
 
 rm -rf "$tmp"
 exit "$status"
