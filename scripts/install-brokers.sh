@@ -13,14 +13,20 @@ tansu_bin="$tansu_root/bin/tansu"
 
 log() { printf 'install-brokers: %s\n' "$*" >&2; }
 
-if ! command -v redis-server >/dev/null 2>&1; then
-  log "installing redis-server (apt)"
+# redis-server for the tests and the demo; libssl-dev and pkg-config for
+# librdkafka's TLS/SASL support, which dualstream itself is built with.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} (apt)"
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-  # The package starts a system-wide server on 6379; the tests and the demo start
-  # their own on free ports, so leave the system one alone.
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # The redis package starts a system-wide server on 6379; the tests and the
+  # demo start their own on free ports, so leave the system one alone.
 fi
 
 if [ ! -x "$tansu_bin" ]; then

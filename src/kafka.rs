@@ -47,6 +47,28 @@ pub fn is_secret(key: &str) -> bool {
     .any(|s| key.contains(s))
 }
 
+/// A client that librdkafka refused to create, as a usage error. librdkafka's
+/// message carries the offending property's value: secret ones are replaced.
+fn config_error(settings: &KafkaSettings, e: &KafkaError) -> anyhow::Error {
+    error::usage(format!(
+        "kafka client configuration: {}",
+        settings.scrub(&e.to_string())
+    ))
+}
+
+impl KafkaSettings {
+    /// `text` with the value of every secret property replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for (k, v) in &self.properties {
+            if is_secret(k) && !v.is_empty() {
+                text = text.replace(v.as_str(), "<redacted>");
+            }
+        }
+        text
+    }
+}
+
 /// Parse `-X key=value`.
 pub fn parse_property(pair: &str) -> Result<(String, String)> {
     match pair.split_once('=') {
@@ -175,7 +197,7 @@ pub fn consumer(settings: &KafkaSettings, group: Option<&str>) -> Result<Consume
     ];
     let config = client_config(settings, &defaults);
     BaseConsumer::from_config_and_context(&config, KafkaContext::default())
-        .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
+        .map_err(|e| config_error(settings, &e))
 }
 
 /// Producer defaults for the critical path: every replica acknowledges,
@@ -197,7 +219,7 @@ pub fn producer(
 ) -> Result<Producer> {
     let config = producer_config(settings, timeout, max_in_flight, probe);
     FutureProducer::from_config_and_context(&config, KafkaContext::default())
-        .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
+        .map_err(|e| config_error(settings, &e))
 }
 
 fn producer_config(
@@ -268,7 +290,7 @@ pub type CopyProducer = ThreadedProducer<CopyContext>;
 pub fn copy_producer(settings: &KafkaSettings, timeout: Duration) -> Result<CopyProducer> {
     let config = producer_config(settings, timeout, 20_000, false);
     ThreadedProducer::from_config_and_context(&config, CopyContext::default())
-        .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
+        .map_err(|e| config_error(settings, &e))
 }
 
 /// The controller's broker id, from librdkafka's metadata cache (rdkafka has
@@ -322,7 +344,7 @@ pub async fn create_topic(
 ) -> Result<()> {
     let config = client_config(settings, &[]);
     let admin = AdminClient::from_config_and_context(&config, KafkaContext::default())
-        .map_err(|e| error::usage(format!("kafka client configuration: {e}")))?;
+        .map_err(|e| config_error(settings, &e))?;
     let options = AdminOptions::new()
         .request_timeout(Some(timeout))
         .operation_timeout(Some(timeout));
@@ -385,6 +407,27 @@ mod tests {
         );
         let err = parse_property("sasl.password").unwrap_err().to_string();
         assert!(!err.contains("sasl.password"), "{err}");
+    }
+
+    #[test]
+    fn config_errors_lose_secret_values() {
+        let s = KafkaSettings {
+            brokers: "b:1".into(),
+            properties: vec![
+                ("sasl.password".into(), "hunter2".into()),
+                ("linger.ms".into(), "5".into()),
+            ],
+        };
+        let e = KafkaError::ClientConfig(
+            rdkafka::types::RDKafkaConfRes::RD_KAFKA_CONF_INVALID,
+            "bad value".into(),
+            "sasl.password".into(),
+            "hunter2".into(),
+        );
+        let text = config_error(&s, &e).to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("<redacted>"), "{text}");
+        assert_eq!(s.scrub("linger 5 ok"), "linger 5 ok");
     }
 
     #[test]
@@ -679,7 +722,7 @@ pub fn group_consumer(
     ];
     let config = client_config(settings, &defaults);
     BaseConsumer::from_config_and_context(&config, GroupContext::default())
-        .map_err(|e| error::usage(format!("kafka client configuration: {e}")))
+        .map_err(|e| config_error(settings, &e))
 }
 
 /// Read `topic` as a member of the consumer's group: call `each` for every

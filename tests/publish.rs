@@ -557,3 +557,37 @@ fn unsafe_sigint(pid: u32) {
         .unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn secrets_never_reach_logs_or_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let props = dir.path().join("client.properties");
+    std::fs::write(
+        &props,
+        "# credentials\nsasl.username=app\nsasl.password=from-file-s3cret\n",
+    )
+    .unwrap();
+    let brokers = format!("127.0.0.1:{}", closed_port());
+    let run = dualstream()
+        .args([
+            "-v",
+            "-F",
+            props.to_str().unwrap(),
+            "-X",
+            "ssl.key.password=flag-s3cret",
+        ])
+        .brokers(&brokers, "redis://:redis-s3cret@127.0.0.1:1", "events")
+        .args(["publish", "--timeout", "2s"])
+        .stdin(events(0, 1, 1))
+        .run()
+        .expect_code(4);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("sasl.password=<redacted>"),
+        "-v shows the config, redacted\n{stderr}"
+    );
+    assert!(stderr.contains("sasl.username=app"), "{stderr}");
+    for secret in ["from-file-s3cret", "flag-s3cret", "redis-s3cret"] {
+        assert!(!stderr.contains(secret), "{secret} leaked\n{stderr}");
+    }
+}
