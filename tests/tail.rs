@@ -432,7 +432,7 @@ fn catch_up_then_live_has_no_gap_and_no_duplicate_at_the_seam() {
         for line in events(20, 40, 4).lines() {
             writeln!(stdin, "{line}").unwrap();
             stdin.flush().unwrap();
-            std::thread::sleep(Duration::from_millis(15));
+            std::thread::sleep(Duration::from_millis(25));
         }
     });
     std::thread::sleep(Duration::from_millis(100));
