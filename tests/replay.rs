@@ -444,3 +444,71 @@ fn follow_runs_until_ctrl_c_then_exits_130_with_the_summary() {
     let stderr = stderr.join().unwrap();
     assert!(stderr.contains("\"records\":3"), "{stderr}");
 }
+
+#[test]
+fn slow_group_members_share_the_partitions_without_overlap() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("groupslow");
+    tansu.create_topic(&topic, 4);
+    seed(&tansu, &topic, events(0, 800, 40));
+    let sub = redis.subscribe("events:*");
+    // Paced at 200/s, each member is still reading when the other joins.
+    let member = || {
+        dualstream()
+            .brokers(&tansu.brokers(), &redis.url(), &topic)
+            .args([
+                "replay",
+                "--group",
+                "repair",
+                "--to-redis",
+                "--rate",
+                "200/s",
+                "--summary",
+                "json",
+            ])
+            .spawn()
+    };
+    let mut a = member();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut b = member();
+    let (err_a, err_b) = (
+        collect(a.stderr.take().unwrap()),
+        collect(b.stderr.take().unwrap()),
+    );
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+    let sent = |s: String| -> u64 {
+        let line = s
+            .lines()
+            .rev()
+            .find(|l| l.starts_with('{'))
+            .unwrap_or_else(|| panic!("{s}"));
+        serde_json::from_str::<Value>(line).unwrap()["sent"]
+            .as_u64()
+            .unwrap()
+    };
+    let (sent_a, sent_b) = (sent(err_a.join().unwrap()), sent(err_b.join().unwrap()));
+    assert!(
+        sent_a > 0 && sent_b > 0,
+        "both members worked: {sent_a} + {sent_b}"
+    );
+    let notes = sub.wait_for(800, std::time::Duration::from_secs(10));
+    let mut ids: Vec<String> = notes
+        .iter()
+        .map(|(_, p)| {
+            serde_json::from_str::<Value>(p).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    ids.sort();
+    let total = ids.len();
+    ids.dedup();
+    assert_eq!(
+        (ids.len(), total),
+        (800, 800),
+        "every event notified once ({sent_a} + {sent_b})"
+    );
+}
