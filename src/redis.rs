@@ -3,6 +3,8 @@
 //! dead Redis never holds up Kafka. Subscribing lives here too once `tail`
 //! exists.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
@@ -38,14 +40,20 @@ pub struct NotifyStats {
 
 /// Best-effort publisher of notification batches.
 pub struct Notifier {
-    tx: mpsc::Sender<Vec<Note>>,
+    tx: mpsc::UnboundedSender<Vec<Note>>,
     task: JoinHandle<NotifyStats>,
-    /// Notifications dropped because the notifier's queue was full (Redis too slow).
+    /// Notifications handed over and not yet published (or failed).
+    pending: Arc<AtomicUsize>,
+    /// Notifications dropped because too many were pending (Redis too slow).
     dropped: u64,
 }
 
-/// Batches the notifier may hold before new ones are dropped and counted.
-const QUEUE: usize = 64;
+/// Notifications the notifier may hold before new ones are dropped and
+/// counted. Bounded by count, not by batches: publish hands over small
+/// batches when acks trickle in and big ones under load.
+const MAX_PENDING: usize = 200_000;
+/// Most notifications in one pipeline: queued batches are merged up to this.
+const PIPELINE: usize = 5_000;
 /// How long one pipeline may take before it counts as failed.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -61,32 +69,41 @@ impl Notifier {
         shown_url: String,
         warn: impl Fn(&str) + Send + 'static,
     ) -> Notifier {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(client, shown_url, rx, warn));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let pending = Arc::new(AtomicUsize::new(0));
+        let task = tokio::spawn(run(client, shown_url, rx, pending.clone(), warn));
         Notifier {
             tx,
             task,
+            pending,
             dropped: 0,
         }
     }
 
-    /// Hand over a batch; never waits. A full queue drops the batch (counted).
+    /// Hand over a batch; never waits. Past `MAX_PENDING` notifications not
+    /// yet published, the batch is dropped (counted).
     pub fn send(&mut self, batch: Vec<Note>) {
-        if batch.is_empty() {
+        let n = batch.len();
+        if n == 0 {
             return;
         }
-        if let Err(e) = self.tx.try_send(batch) {
-            let batch = match e {
-                mpsc::error::TrySendError::Full(b) | mpsc::error::TrySendError::Closed(b) => b,
-            };
-            self.dropped += batch.len() as u64;
+        if self.pending.load(Ordering::Relaxed) + n > MAX_PENDING {
+            self.dropped += n as u64;
+            return;
+        }
+        self.pending.fetch_add(n, Ordering::Relaxed);
+        if self.tx.send(batch).is_err() {
+            self.pending.fetch_sub(n, Ordering::Relaxed);
+            self.dropped += n as u64;
         }
     }
 
     /// Publish what is queued, waiting at most `grace`; whatever is left then
     /// counts as failed.
     pub async fn finish(self, grace: Duration) -> NotifyStats {
-        let Notifier { tx, task, dropped } = self;
+        let Notifier {
+            tx, task, dropped, ..
+        } = self;
         drop(tx);
         let abort = task.abort_handle();
         let mut stats = match tokio::time::timeout(grace, task).await {
@@ -112,7 +129,8 @@ impl Notifier {
 async fn run(
     client: redis::Client,
     shown_url: String,
-    mut rx: mpsc::Receiver<Vec<Note>>,
+    mut rx: mpsc::UnboundedReceiver<Vec<Note>>,
+    pending: Arc<AtomicUsize>,
     warn: impl Fn(&str),
 ) -> NotifyStats {
     let config = AsyncConnectionConfig::new()
@@ -121,8 +139,16 @@ async fn run(
     let mut stats = NotifyStats::default();
     let mut conn: Option<MultiplexedConnection> = None;
     let mut retry_at = Instant::now();
-    while let Some(batch) = rx.recv().await {
+    while let Some(mut batch) = rx.recv().await {
+        // Merge what else is waiting into one pipeline.
+        while batch.len() < PIPELINE {
+            match rx.try_recv() {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
+            }
+        }
         let n = batch.len() as u64;
+        let _done = Done(&pending, batch.len());
         if conn.is_none() && Instant::now() >= retry_at {
             match client
                 .get_multiplexed_async_connection_with_config(&config)
@@ -159,6 +185,15 @@ async fn run(
         }
     }
     stats
+}
+
+/// Takes a pipeline's notifications off the pending count however it ends.
+struct Done<'a>(&'a AtomicUsize, usize);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(self.1, Ordering::Relaxed);
+    }
 }
 
 fn fail(stats: &mut NotifyStats, warn: &impl Fn(&str), shown_url: &str, error: &str) {

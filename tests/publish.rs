@@ -508,7 +508,7 @@ fn hundred_thousand_events_in_one_run() {
         .expect_code(0);
     let summary = run.summary();
     assert_eq!(summary["acknowledged"], 100_000, "{}", run.describe());
-    assert_eq!(summary["notified"], 100_000);
+    assert_eq!(summary["notified"], 100_000, "{}", run.describe());
     let records = tansu.records(&topic);
     assert_eq!(records.len(), 100_000);
     let mut ids: Vec<&str> = records.iter().map(|r| r.headers["id"].as_str()).collect();
