@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use futures::StreamExt;
 use rdkafka::consumer::Consumer as _;
-use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureRecord, Producer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
@@ -459,44 +458,38 @@ async fn probe(
         topic: topic.to_string(),
         ..ProbeReport::default()
     };
-    let deadline = tokio::time::Instant::now() + budget;
-    let step = |name: &str, e: &dyn std::fmt::Display| Some(format!("{name}: {e}"));
-
-    let pubsub = tokio::time::timeout_at(deadline, target.client.get_async_pubsub()).await;
-    let mut pubsub = match pubsub {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            return ProbeReport {
-                failed: step("redis subscribe", &e),
-                ..report
-            }
-        }
-        Err(_) => {
-            return ProbeReport {
-                failed: step("redis subscribe", &"timed out"),
-                ..report
-            }
-        }
-    };
-    if let Err(e) = pubsub.subscribe(&report.channel).await {
-        return ProbeReport {
-            failed: step("redis subscribe", &e),
-            ..report
-        };
+    if let Err(failed) = probe_steps(settings, target, &id, now, budget, &mut report).await {
+        report.failed = Some(failed);
     }
-    let producer = match kafka::producer(settings, budget, 10, true) {
-        Ok(p) => p,
-        Err(e) => {
-            return ProbeReport {
-                failed: step("kafka produce", &e),
-                ..report
-            }
-        }
-    };
-    // Connect (and, for the idempotent producer, get a producer id) before
-    // the clock starts: the probe times the path, not client start-up.
-    let warm = producer.clone();
-    let warm_topic = topic.to_string();
+    report
+}
+
+/// The probe's steps, filling in `report` as they succeed; the error names
+/// the step that failed and why.
+async fn probe_steps(
+    settings: &KafkaSettings,
+    target: &RedisTarget,
+    id: &str,
+    now: jiff::Timestamp,
+    budget: Duration,
+    report: &mut ProbeReport,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + budget;
+    let step = |name: &str, e: &dyn std::fmt::Display| format!("{name}: {e}");
+    let topic = report.topic.clone();
+
+    let mut pubsub = tokio::time::timeout_at(deadline, target.client.get_async_pubsub())
+        .await
+        .map_err(|_| step("redis subscribe", &"timed out"))?
+        .map_err(|e| step("redis subscribe", &e))?;
+    pubsub
+        .subscribe(&report.channel)
+        .await
+        .map_err(|e| step("redis subscribe", &e))?;
+    let producer =
+        kafka::producer(settings, budget, 10, true).map_err(|e| step("kafka produce", &e))?;
+    // Connect before the clock starts: the probe times the path, not client start-up.
+    let (warm, warm_topic) = (producer.clone(), topic.clone());
     let _ = tokio::task::spawn_blocking(move || {
         warm.client().fetch_metadata(Some(&warm_topic), budget)
     })
@@ -506,48 +499,23 @@ async fn probe(
         "time": now.to_string(),
     })
     .to_string();
-    let headers = OwnedHeaders::new_with_capacity(3)
-        .insert(Header {
-            key: "id",
-            value: Some(id.as_bytes()),
-        })
-        .insert(Header {
-            key: "type",
-            value: Some("dualstream.probe".as_bytes()),
-        })
-        .insert(Header {
-            key: "source_type",
-            value: Some("dualstream".as_bytes()),
-        });
-    let record = FutureRecord::to(topic)
+    let record = FutureRecord::to(&topic)
         .key("probe")
         .payload(&value)
-        .headers(headers);
+        .headers(kafka::event_headers(id, "dualstream.probe", "dualstream"));
     let started = Instant::now();
     let delivery =
-        tokio::time::timeout_at(deadline, producer.send(record, remaining_tokio(deadline))).await;
-    let delivery = match delivery {
-        Ok(Ok(d)) => d,
-        Ok(Err((e, _))) => {
-            return ProbeReport {
-                failed: step("kafka produce", &e),
-                ..report
-            }
-        }
-        Err(_) => {
-            return ProbeReport {
-                failed: step("kafka produce", &"no acknowledgement in time"),
-                ..report
-            }
-        }
-    };
+        tokio::time::timeout_at(deadline, producer.send(record, remaining_tokio(deadline)))
+            .await
+            .map_err(|_| step("kafka produce", &"no acknowledgement in time"))?
+            .map_err(|(e, _)| step("kafka produce", &e))?;
     report.kafka_ack_ms = Some(ms(started.elapsed()));
     (report.partition, report.offset) = (Some(delivery.partition), Some(delivery.offset));
     let note = crate::event::Notification {
-        id: &id,
+        id,
         kind: "dualstream.probe",
         source_id: "probe",
-        topic,
+        topic: &topic,
         partition: delivery.partition,
         offset: delivery.offset,
     }
@@ -562,45 +530,22 @@ async fn probe(
             .query_async::<i64>(&mut conn)
             .await
     };
-    match tokio::time::timeout_at(deadline, sent).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => {
-            return ProbeReport {
-                failed: step("redis publish", &e),
-                ..report
-            }
-        }
-        Err(_) => {
-            return ProbeReport {
-                failed: step("redis publish", &"timed out"),
-                ..report
-            }
-        }
-    }
+    tokio::time::timeout_at(deadline, sent)
+        .await
+        .map_err(|_| step("redis publish", &"timed out"))?
+        .map_err(|e| step("redis publish", &e))?;
     let mut messages = pubsub.on_message();
     loop {
         match tokio::time::timeout_at(deadline, messages.next()).await {
             Ok(Some(m)) if m.get_payload_bytes() == note.as_bytes() => break,
             Ok(Some(_)) => continue,
-            Ok(None) => {
-                drop(messages);
-                return ProbeReport {
-                    failed: step("redis receive", &"subscription closed"),
-                    ..report
-                };
-            }
-            Err(_) => {
-                drop(messages);
-                return ProbeReport {
-                    failed: step("redis receive", &"notification not received in time"),
-                    ..report
-                };
-            }
+            Ok(None) => return Err(step("redis receive", &"subscription closed")),
+            Err(_) => return Err(step("redis receive", &"notification not received in time")),
         }
     }
     report.redis_roundtrip_ms = Some(ms(published.elapsed()));
     report.total_ms = Some(ms(started.elapsed()));
-    report
+    Ok(())
 }
 
 fn remaining_tokio(deadline: tokio::time::Instant) -> Duration {

@@ -15,7 +15,7 @@ use rdkafka::client::Client;
 use rdkafka::config::{ClientConfig, FromClientConfigAndContext, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{BorrowedMessage, Headers, Message, OwnedMessage};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{DeliveryResult, FutureProducer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 use rdkafka::{Offset, TopicPartitionList};
@@ -623,6 +623,24 @@ pub fn fetch_one(
         "kafka: no record at {topic}/{p}@{offset} within {}",
         show_duration(timeout)
     )))
+}
+
+/// The headers publish writes, which [`record_event`] reads back: they let
+/// consumers filter without parsing the value.
+pub fn event_headers(id: &str, kind: &str, source_type: &str) -> OwnedHeaders {
+    OwnedHeaders::new_with_capacity(3)
+        .insert(Header {
+            key: "id",
+            value: Some(id.as_bytes()),
+        })
+        .insert(Header {
+            key: "type",
+            value: Some(kind.as_bytes()),
+        })
+        .insert(Header {
+            key: "source_type",
+            value: Some(source_type.as_bytes()),
+        })
 }
 
 /// The event a record holds, as publish wrote it: id, type and source type

@@ -14,7 +14,6 @@ use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::FutureExt;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::future_producer::OwnedDeliveryResult;
 use rdkafka::producer::{FutureRecord, Producer as _};
 use serde_json::json;
@@ -332,7 +331,11 @@ impl Run<'_> {
             .key(event.source_id.as_bytes())
             .payload(&event.value);
         if self.cfg.headers {
-            record = record.headers(headers(&event));
+            record = record.headers(kafka::event_headers(
+                &event.id,
+                &event.kind,
+                &event.source_type,
+            ));
         }
         if let Some(ts) = event.timestamp {
             record = record.timestamp(ts);
@@ -634,23 +637,6 @@ impl Run<'_> {
         ]);
         self.out.table(&format!("publish → {}", self.topic), &rows);
     }
-}
-
-/// Headers let consumers filter without parsing the value.
-fn headers(event: &Event) -> OwnedHeaders {
-    OwnedHeaders::new_with_capacity(3)
-        .insert(Header {
-            key: "id",
-            value: Some(event.id.as_bytes()),
-        })
-        .insert(Header {
-            key: "type",
-            value: Some(event.kind.as_bytes()),
-        })
-        .insert(Header {
-            key: "source_type",
-            value: Some(event.source_type.as_bytes()),
-        })
 }
 
 fn round3(v: f64) -> f64 {
