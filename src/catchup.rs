@@ -18,7 +18,6 @@ use std::time::Duration;
 use anyhow::Result;
 use rdkafka::consumer::Consumer as _;
 use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Start;
@@ -187,30 +186,14 @@ fn fetch_with(
     p: i32,
     offset: i64,
 ) -> Result<Vec<u8>, String> {
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, p, Offset::Offset(offset))
-        .map_err(|e| e.to_string())?;
-    consumer.assign(&tpl).map_err(|e| e.to_string())?;
-    let deadline = std::time::Instant::now() + KAFKA_TIMEOUT;
-    while std::time::Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) if m.partition() == p && m.offset() == offset => {
-                return Ok(m.payload().unwrap_or_default().to_vec())
-            }
-            Some(Ok(m)) if m.partition() == p && m.offset() > offset => {
-                return Err(format!(
-                    "{topic}/{p}@{offset} is gone (next is {})",
-                    m.offset()
-                ))
-            }
-            Some(Err(e)) => return Err(e.to_string()),
-            _ => {}
-        }
+    let m = kafka::read_at(consumer, topic, p, offset, KAFKA_TIMEOUT).map_err(|e| e.to_string())?;
+    if m.offset() != offset {
+        return Err(format!(
+            "{topic}/{p}@{offset} is gone (next is {})",
+            m.offset()
+        ));
     }
-    Err(format!(
-        "{topic}/{p}@{offset}: not read within {}s",
-        KAFKA_TIMEOUT.as_secs()
-    ))
+    Ok(m.payload().unwrap_or_default().to_vec())
 }
 
 #[cfg(test)]

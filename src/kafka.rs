@@ -603,18 +603,30 @@ pub fn fetch_one(
     offset: i64,
     timeout: Duration,
 ) -> Result<OwnedMessage> {
-    let peek = consumer(settings, None)?;
+    read_at(&consumer(settings, None)?, topic, p, offset, timeout)
+}
+
+/// The first record at or after `offset` in one partition, read by
+/// reassigning `consumer` there.
+pub fn read_at(
+    consumer: &Consumer,
+    topic: &str,
+    p: i32,
+    offset: i64,
+    timeout: Duration,
+) -> Result<OwnedMessage> {
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, p, Offset::Offset(offset))
         .map_err(|e| error::kafka(format!("kafka: {e}")))?;
-    peek.assign(&tpl)
+    consumer
+        .assign(&tpl)
         .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if let Some(m) = peek.poll(Duration::from_millis(100)) {
+        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
             let m =
                 m.map_err(|e| error::kafka(format!("kafka: reading {topic}/{p}@{offset}: {e}")))?;
-            if m.offset() >= offset {
+            if m.partition() == p && m.offset() >= offset {
                 return Ok(m.detach());
             }
         }
