@@ -145,8 +145,7 @@ pub fn publish(args: &PublishArgs) -> Result<PublishConfig> {
         dry_run: args.dry_run,
         summary: args.summary,
         progress: args.progress,
-        timeout: parse_duration(&args.timeout)
-            .map_err(|e| error::usage(format!("--timeout: {e}")))?,
+        timeout: flag("--timeout", parse_duration(&args.timeout))?,
         max_in_flight: args.max_in_flight,
         redis_batch: args.redis_batch,
         headers: !args.no_headers,
@@ -167,10 +166,11 @@ pub struct TailConfig {
 }
 
 pub fn tail(args: &TailArgs, stdout_tty: bool) -> Result<TailConfig> {
-    let timeout = match &args.timeout {
-        Some(t) => Some(parse_duration(t).map_err(|e| error::usage(format!("--timeout: {e}")))?),
-        None => None,
-    };
+    let timeout = args
+        .timeout
+        .as_deref()
+        .map(|v| flag("--timeout", parse_duration(v)))
+        .transpose()?;
     if args.patterns.iter().any(String::is_empty) {
         return Err(error::usage("an empty channel pattern matches nothing"));
     }
@@ -184,12 +184,11 @@ pub fn tail(args: &TailArgs, stdout_tty: bool) -> Result<TailConfig> {
         count: args.count,
         timeout,
         queue: args.queue,
-        catch_up: match &args.catch_up {
-            Some(t) => {
-                Some(parse_time_or_ago(t).map_err(|e| error::usage(format!("--catch-up: {e}")))?)
-            }
-            None => None,
-        },
+        catch_up: args
+            .catch_up
+            .as_deref()
+            .map(|v| flag("--catch-up", parse_time_or_ago(v)))
+            .transpose()?,
         channel: ChannelTemplate::parse(&args.channel).map_err(error::usage)?,
         fetch: args.fetch,
     })
@@ -206,12 +205,11 @@ pub struct HealthConfig {
 }
 
 pub fn health(args: &HealthArgs) -> Result<HealthConfig> {
-    let max_latency = match &args.max_latency {
-        Some(d) => {
-            Some(parse_duration(d).map_err(|e| error::usage(format!("--max-latency: {e}")))?)
-        }
-        None => None,
-    };
+    let max_latency = args
+        .max_latency
+        .as_deref()
+        .map(|v| flag("--max-latency", parse_duration(v)))
+        .transpose()?;
     Ok(HealthConfig {
         probe: args.probe,
         group: args.group.clone(),
@@ -219,8 +217,7 @@ pub fn health(args: &HealthArgs) -> Result<HealthConfig> {
         max_latency,
         channels: args.channels.clone(),
         format: args.format,
-        timeout: parse_duration(&args.timeout)
-            .map_err(|e| error::usage(format!("--timeout: {e}")))?,
+        timeout: flag("--timeout", parse_duration(&args.timeout))?,
     })
 }
 
@@ -265,7 +262,7 @@ pub fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
     let start = if let Some(n) = args.from_offset {
         Start::Offset(n)
     } else if let Some(t) = &args.from_time {
-        Start::Time(parse_time_or_ago(t).map_err(|e| error::usage(format!("--from-time: {e}")))?)
+        Start::Time(flag("--from-time", parse_time_or_ago(t))?)
     } else if args.from_end {
         Start::End
     } else {
@@ -277,10 +274,11 @@ pub fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
         }
     }
     let sink = if args.to_redis {
-        let rate = match &args.rate {
-            Some(r) => Some(parse_rate(r).map_err(|e| error::usage(format!("--rate: {e}")))?),
-            None => None,
-        };
+        let rate = args
+            .rate
+            .as_deref()
+            .map(|v| flag("--rate", parse_rate(v)))
+            .transpose()?;
         let channel = ChannelTemplate::parse(&args.channel).map_err(error::usage)?;
         ReplaySink::Redis { channel, rate }
     } else if let Some(t) = &args.to_topic {
@@ -296,12 +294,11 @@ pub fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
     Ok(ReplayConfig {
         start,
         to_offset: args.to_offset,
-        to_time: match &args.to_time {
-            Some(t) => {
-                Some(parse_time_or_ago(t).map_err(|e| error::usage(format!("--to-time: {e}")))?)
-            }
-            None => None,
-        },
+        to_time: args
+            .to_time
+            .as_deref()
+            .map(|v| flag("--to-time", parse_time_or_ago(v)))
+            .transpose()?,
         count: args.count,
         follow: args.follow,
         partitions: args.partition.clone(),
@@ -310,9 +307,13 @@ pub fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
         sink,
         progress: args.progress,
         summary: args.summary,
-        timeout: parse_duration(&args.timeout)
-            .map_err(|e| error::usage(format!("--timeout: {e}")))?,
+        timeout: flag("--timeout", parse_duration(&args.timeout))?,
     })
+}
+
+/// A flag's parsed value, or a usage error naming the flag.
+fn flag<T>(name: &str, parsed: Result<T, String>) -> Result<T> {
+    parsed.map_err(|e| error::usage(format!("{name}: {e}")))
 }
 
 /// A rate such as `500`, `500/s` or `2.5/s`, per second.
