@@ -501,6 +501,42 @@ mod tests {
         assert_eq!(a.id.len(), 32);
     }
 
+    /// Derived ids are a promise across releases: a re-run after an upgrade
+    /// must give every event the id it had before, or consumers that dedup by
+    /// id see duplicates. These values are committed; never change them.
+    #[test]
+    fn derived_ids_are_pinned_across_releases() {
+        let id = |line: &str| from_json_line(line.as_bytes(), &fields()).unwrap().id;
+        assert_eq!(
+            id(
+                r#"{"type":"push","source_type":"repo","source_id":"r1","time":1700000000000,"n":1}"#
+            ),
+            "bd3455ba16740345a4e52267a206f3fb"
+        );
+        assert_eq!(
+            id(
+                r#"{"type":"issue","source_type":"repo","source_id":"r2","time":"2023-11-14T22:13:20Z","body":{"title":"Grüße, 世界 🚀","labels":["a","b"],"nested":{"z":null,"a":[1.5,-2,3e10,true]}}}"#
+            ),
+            "8c7ea86d5ef73fcea472bce2f00bba45"
+        );
+        assert_eq!(
+            id(
+                r#"{"type":"t","source_type":"s","source_id":"quote\"and\\slash","big":18446744073709551615,"neg":-9223372036854775808,"f":0.1,"esc":"tab\tnew\nline\u0000"}"#
+            ),
+            "4a5a5085eedc289807182bf210d10d1e"
+        );
+        // The canonical form itself: keys sorted at every depth, no
+        // whitespace, serde_json's rendering of strings and numbers.
+        let v: Value =
+            serde_json::from_str(r#"{"b":[{"y":1,"x":"é\n"}],"a":{"d":null,"c":2.50}}"#).unwrap();
+        let mut canonical = String::new();
+        write_canonical(&mut canonical, &v);
+        assert_eq!(
+            canonical,
+            r#"{"a":{"c":2.5,"d":null},"b":[{"x":"é\n","y":1}]}"#
+        );
+    }
+
     #[test]
     fn invalid_lines_say_why_and_where() {
         let e = from_json_line(br#"{"type":"t", oops}"#, &fields()).unwrap_err();

@@ -1,10 +1,8 @@
 //! `dualstream replay` against a real Tansu broker.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// A 3-partition topic holding events 0..30 with timestamps 1_700_000_000_000 + i.
@@ -435,11 +433,7 @@ fn follow_runs_until_ctrl_c_then_exits_130_with_the_summary() {
             .recv_timeout(std::time::Duration::from_secs(20))
             .expect("record while following");
     }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    sigint(child.id());
     assert_eq!(child.wait().unwrap().code(), Some(130));
     let stderr = stderr.join().unwrap();
     assert!(stderr.contains("\"records\":3"), "{stderr}");

@@ -1,12 +1,10 @@
 //! Broker faults during a publish: what was acknowledged stays counted, what
 //! was not is reported with the lines to resume from, and the exit code says so.
 
-mod common;
-
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn kafka_stalling_mid_run_exits_4_with_the_line_to_resume_from() {

@@ -1,11 +1,9 @@
 //! `dualstream health` against real Tansu and Redis, and librdkafka's mock
 //! cluster for the states Tansu (one broker) cannot be in.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::mocking::MockCluster;

@@ -1,94 +1,11 @@
 //! `dualstream tail` against a real Redis (and Tansu for end-to-end).
 
-mod common;
-
 use std::collections::BTreeSet;
-use std::process::Child;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
-
-/// A running `tail`, with its stderr lines arriving on a channel.
-struct Tailing {
-    child: Child,
-    stderr: Receiver<String>,
-    stdout: std::thread::JoinHandle<String>,
-}
-
-fn tail(redis: &str, args: &[&str]) -> Tailing {
-    let mut child = dualstream()
-        .args(["--redis", redis, "tail"])
-        .args(args)
-        .spawn();
-    let stderr = lines(child.stderr.take().unwrap());
-    let stdout = collect(child.stdout.take().unwrap());
-    Tailing {
-        child,
-        stderr,
-        stdout,
-    }
-}
-
-impl Tailing {
-    /// Wait for a stderr line containing `text`; the lines seen so far.
-    fn wait_stderr(&self, text: &str) -> Vec<String> {
-        let mut seen = Vec::new();
-        loop {
-            match self.stderr.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) => {
-                    let hit = line.contains(text);
-                    seen.push(line);
-                    if hit {
-                        return seen;
-                    }
-                }
-                Err(_) => panic!("no stderr line with {text:?}; saw {seen:?}"),
-            }
-        }
-    }
-
-    fn finish(mut self) -> (Option<i32>, String, String) {
-        let status = wait_exit(&mut self.child, Duration::from_secs(30));
-        let stdout = self.stdout.join().unwrap();
-        let stderr: Vec<String> = self.stderr.try_iter().collect();
-        (status, stdout, stderr.join("\n"))
-    }
-}
-
-fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
-    let started = std::time::Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s.code();
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("tail did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn publish(redis: &Redis, messages: &[(&str, &[u8])]) {
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_connection().unwrap();
-    for (channel, payload) in messages {
-        redis::cmd("PUBLISH")
-            .arg(*channel)
-            .arg(*payload)
-            .query::<i64>(&mut conn)
-            .unwrap();
-    }
-}
-
-fn json_lines(stdout: &str) -> Vec<Value> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[test]
 fn glob_subscription_prints_json_lines_on_a_pipe() {
@@ -98,7 +15,7 @@ fn glob_subscription_prints_json_lines_on_a_pipe() {
         &["events:repo:*", "--count", "2", "--timeout", "20s"],
     );
     t.wait_stderr("subscribed to events:repo:*");
-    publish(
+    redis_publish(
         &redis,
         &[
             ("events:issue:1", b"{\"id\":\"skip\"}"),
@@ -125,7 +42,7 @@ fn literal_names_and_overlapping_patterns_print_each_message_once() {
         &["--literal", "a[1]", "--count", "1", "--timeout", "20s"],
     );
     t.wait_stderr("subscribed");
-    publish(
+    redis_publish(
         &redis,
         &[("a1", b"glob would match this"), ("a[1]", b"literal")],
     );
@@ -148,7 +65,7 @@ fn literal_names_and_overlapping_patterns_print_each_message_once() {
         ],
     );
     t.wait_stderr("subscribed");
-    publish(
+    redis_publish(
         &redis,
         &[
             ("events:repo:x", b"1"),
@@ -211,7 +128,7 @@ fn csv_raw_and_pretty_formats() {
             ],
         );
         t.wait_stderr("subscribed");
-        publish(&redis, &[("c:1", payload)]);
+        redis_publish(&redis, &[("c:1", payload)]);
         let (code, stdout, stderr) = t.finish();
         assert_eq!(code, Some(0), "{format}: {stderr}");
         check(&stdout);
@@ -234,7 +151,7 @@ fn control_characters_and_binary_never_print_raw() {
         ],
     );
     t.wait_stderr("subscribed");
-    publish(&redis, &[("x", b"\x1b[2Jboom\x07")]);
+    redis_publish(&redis, &[("x", b"\x1b[2Jboom\x07")]);
     let (code, stdout, _) = t.finish();
     assert_eq!(code, Some(0));
     assert!(
@@ -245,7 +162,7 @@ fn control_characters_and_binary_never_print_raw() {
 
     let t = tail(&redis.url(), &["x", "--count", "1", "--timeout", "20s"]);
     t.wait_stderr("subscribed");
-    publish(&redis, &[("x", b"\xff\xfe")]);
+    redis_publish(&redis, &[("x", b"\xff\xfe")]);
     let (_, stdout, _) = t.finish();
     assert_eq!(json_lines(&stdout)[0]["payload_base64"], "//4=");
 }
@@ -255,7 +172,7 @@ fn timeout_before_count_exits_124_and_says_how_many_arrived() {
     let redis = Redis::start();
     let t = tail(&redis.url(), &["t:*", "--count", "3", "--timeout", "1s"]);
     t.wait_stderr("subscribed");
-    publish(&redis, &[("t:1", b"one")]);
+    redis_publish(&redis, &[("t:1", b"one")]);
     let (code, stdout, stderr) = t.finish();
     assert_eq!(code, Some(124), "{stderr}");
     assert_eq!(stdout.lines().count(), 1);
@@ -312,7 +229,7 @@ fn redis_restart_while_tailing_resubscribes_and_reports_the_gap() {
         }
     };
     wait_for(&stderr, "subscribed");
-    publish(&redis, &[("r:1", b"before")]);
+    redis_publish(&redis, &[("r:1", b"before")]);
     // Redis may die with a message still in its output buffer: kill it only
     // once tail has printed the first one.
     wait_for(&stdout, "before");
@@ -320,7 +237,7 @@ fn redis_restart_while_tailing_resubscribes_and_reports_the_gap() {
     wait_for(&stderr, "connection to");
     redis.restart();
     wait_for(&stderr, "resubscribed after a gap of");
-    publish(&redis, &[("r:2", b"after")]);
+    redis_publish(&redis, &[("r:2", b"after")]);
     wait_for(&stdout, "after");
     assert_eq!(wait_exit(&mut child, Duration::from_secs(30)), Some(0));
 }
@@ -335,7 +252,7 @@ fn keepalive_pings_do_not_break_a_quiet_subscription() {
     );
     t.wait_stderr("subscribed");
     std::thread::sleep(Duration::from_millis(6500));
-    publish(&redis, &[("quiet:1", b"still here")]);
+    redis_publish(&redis, &[("quiet:1", b"still here")]);
     let (code, stdout, stderr) = t.finish();
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(json_lines(&stdout)[0]["payload"], "still here");
@@ -562,13 +479,9 @@ fn ctrl_c_exits_130_and_a_closed_stdout_ends_quietly() {
     let redis = Redis::start();
     let t = tail(&redis.url(), &["c:*"]);
     t.wait_stderr("subscribed");
-    publish(&redis, &[("c:1", b"one")]);
+    redis_publish(&redis, &[("c:1", b"one")]);
     std::thread::sleep(Duration::from_millis(300));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &t.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    sigint(t.child.id());
     let (code, stdout, _) = t.finish();
     assert_eq!(code, Some(130));
     assert_eq!(

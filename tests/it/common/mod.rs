@@ -672,3 +672,140 @@ impl Proxy {
             .store(on, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// A running `tail`, with its stderr lines arriving on a channel.
+pub struct Tailing {
+    pub child: Child,
+    pub stderr: std::sync::mpsc::Receiver<String>,
+    pub stdout: std::thread::JoinHandle<String>,
+}
+
+pub fn tail(redis: &str, args: &[&str]) -> Tailing {
+    let mut child = dualstream()
+        .args(["--redis", redis, "tail"])
+        .args(args)
+        .spawn();
+    let stderr = lines(child.stderr.take().unwrap());
+    let stdout = collect(child.stdout.take().unwrap());
+    Tailing {
+        child,
+        stderr,
+        stdout,
+    }
+}
+
+impl Tailing {
+    /// Wait for a stderr line containing `text`; the lines seen so far.
+    pub fn wait_stderr(&self, text: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            match self.stderr.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) => {
+                    let hit = line.contains(text);
+                    seen.push(line);
+                    if hit {
+                        return seen;
+                    }
+                }
+                Err(_) => panic!("no stderr line with {text:?}; saw {seen:?}"),
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> (Option<i32>, String, String) {
+        let status = wait_exit(&mut self.child, Duration::from_secs(30));
+        let stdout = self.stdout.join().unwrap();
+        let stderr: Vec<String> = self.stderr.try_iter().collect();
+        (status, stdout, stderr.join("\n"))
+    }
+}
+
+pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s.code();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("tail did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn redis_publish(redis: &Redis, messages: &[(&str, &[u8])]) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    for (channel, payload) in messages {
+        redis::cmd("PUBLISH")
+            .arg(*channel)
+            .arg(*payload)
+            .query::<i64>(&mut conn)
+            .unwrap();
+    }
+}
+
+pub fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Send SIGINT (Ctrl-C) to a process.
+pub fn sigint(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+impl Run {
+    /// Assert the exit code and that stderr mentions `text`.
+    pub fn expect_failure(self, code: i32, text: &str) -> Self {
+        let run = self.expect_code(code);
+        assert!(
+            run.stderr().contains(text),
+            "stderr lacks {text:?}\n{}",
+            run.describe()
+        );
+        run
+    }
+}
+
+impl Tansu {
+    /// Produce one record as given (any bytes, headers, timestamp), for
+    /// records that `publish` would never write.
+    pub fn produce_raw(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(&str, &[u8])],
+        timestamp: i64,
+    ) {
+        use rdkafka::message::{Header, OwnedHeaders};
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+        let producer: BaseProducer = self.config(&self.brokers()).create().unwrap();
+        let mut h = OwnedHeaders::new();
+        for (k, v) in headers {
+            h = h.insert(Header {
+                key: k,
+                value: Some(*v),
+            });
+        }
+        let mut record = BaseRecord::<[u8], [u8]>::to(topic)
+            .headers(h)
+            .timestamp(timestamp);
+        if let Some(k) = key {
+            record = record.key(k);
+        }
+        if let Some(v) = value {
+            record = record.payload(v);
+        }
+        producer.send(record).map_err(|(e, _)| e).unwrap();
+        producer.flush(Duration::from_secs(20)).unwrap();
+    }
+}

@@ -1,12 +1,10 @@
 //! `dualstream publish` against real Tansu and Redis.
 
-mod common;
-
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn setup(name: &str, partitions: i32) -> (Tansu, Redis, String) {
@@ -538,7 +536,7 @@ fn ctrl_c_flushes_in_flight_prints_the_summary_and_exits_130() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let stderr = collect(child.stderr.take().unwrap());
-    unsafe_sigint(child.id());
+    sigint(child.id());
     let status = child.wait().unwrap();
     let stderr = stderr.join().unwrap();
     assert_eq!(status.code(), Some(130), "{stderr}");
@@ -548,14 +546,6 @@ fn ctrl_c_flushes_in_flight_prints_the_summary_and_exits_130() {
     );
     assert!(stderr.contains("\"acknowledged\":25"), "{stderr}");
     drop(stdin);
-}
-
-fn unsafe_sigint(pid: u32) {
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 #[test]

@@ -1,7 +1,5 @@
 //! The committed completions/ and man/ match what the binary generates now.
 
-mod common;
-
 use std::path::Path;
 
 fn committed(path: &str) -> String {
@@ -19,7 +17,7 @@ fn completions_are_fresh() {
         ("powershell", "completions/_dualstream.ps1"),
         ("elvish", "completions/dualstream.elv"),
     ] {
-        let run = common::dualstream()
+        let run = crate::common::dualstream()
             .args(["completions", shell])
             .run()
             .expect_code(0);
@@ -33,7 +31,7 @@ fn completions_are_fresh() {
 #[test]
 fn man_pages_are_fresh() {
     let dir = tempfile::tempdir().unwrap();
-    common::dualstream()
+    crate::common::dualstream()
         .args(["man", "--out-dir", dir.path().to_str().unwrap()])
         .run()
         .expect_code(0);
@@ -63,7 +61,7 @@ fn man_pages_are_fresh() {
             "man/{page} is stale: run scripts/generate.sh and commit the result"
         );
     }
-    let top = common::dualstream().arg("man").run().expect_code(0);
+    let top = crate::common::dualstream().arg("man").run().expect_code(0);
     assert!(top.stdout().starts_with(".ie \\n(.g"), "roff expected");
     assert!(top.stdout().contains("dualstream"));
 }

@@ -1,0 +1,249 @@
+//! Golden tests: the formats that users and downstream systems depend on,
+//! pinned as committed snapshots (`tests/it/snapshots/`). A change to any of
+//! them fails here first; accept it with `cargo insta review` only together
+//! with a CHANGELOG line, because every consumer of that format sees it.
+//!
+//! Values that differ per run (ports, topic names, clocks, rates) are
+//! redacted; everything else is compared byte for byte.
+
+use crate::common::*;
+
+/// Events without ids, so their ids are derived from the content: nested
+/// objects, arrays, unicode, numbers, escapes, and the same event twice with
+/// its keys in another order and other whitespace (same id).
+const NO_IDS: &str = concat!(
+    r#"{"type":"push","source_type":"repo","source_id":"r1","time":1700000000000,"n":1}"#,
+    "\n",
+    r#"{"n":1,"time":1700000000000,"source_id":"r1","source_type":"repo","type":"push"}"#,
+    "\n",
+    r#"{ "type" : "push", "source_type":"repo","source_id":"r1","time":1700000000000,"n":2 }"#,
+    "\n",
+    r#"{"type":"issue","source_type":"repo","source_id":"r2","time":"2023-11-14T22:13:20Z","body":{"title":"Grüße, 世界 🚀","labels":["a","b"],"nested":{"z":null,"a":[1.5,-2,3e10,true]}}}"#,
+    "\n",
+    r#"{"type":"issue","source_type":"repo","source_id":"r2","time":"2023-11-14T22:13:20Z","body":{"nested":{"a":[1.5,-2,3e10,true],"z":null},"labels":["a","b"],"title":"Grüße, 世界 🚀"}}"#,
+    "\n",
+    r#"{"type":"t","source_type":"s","source_id":"quote\"and\\slash","big":18446744073709551615,"neg":-9223372036854775808,"f":0.1,"esc":"tab\tnew\nline\u0000"}"#,
+    "\n",
+    r#"{"id":"given-1","type":"t","source_type":"s","source_id":"x"}"#,
+    "\n",
+    r#"{"id":42,"type":"t","source_type":"s","source_id":"x"}"#,
+    "\n",
+);
+
+#[test]
+fn derived_ids_headers_channels_and_notifications_of_a_dry_run() {
+    let run = dualstream()
+        .args(["--topic", "events", "--redis", "redis://127.0.0.1:1"])
+        .args(["publish", "--dry-run"])
+        .stdin(NO_IDS)
+        .run()
+        .expect_code(0);
+    insta::assert_snapshot!(run.stdout());
+}
+
+#[test]
+fn dry_run_with_a_channel_template_and_csv_input() {
+    let csv = "repo,kind,who,time\nacme/app,push,ann,1700000000000\n\"acme/lib, two\",pull,\"b\"\"ob\",2023-11-14T22:13:20Z\n";
+    let run = dualstream()
+        .args(["--topic", "events", "--redis", "redis://127.0.0.1:1"])
+        .args(["publish", "--dry-run", "--format", "csv"])
+        .args(["--source-id-field", "repo", "--type-field", "kind"])
+        .args(["--source-type", "repo"])
+        .args([
+            "--channel",
+            "ev:{topic}:{type}:{source_type}:{source_id}:{id}",
+        ])
+        .stdin(csv)
+        .run()
+        .expect_code(0);
+    insta::assert_snapshot!(run.stdout());
+}
+
+#[test]
+fn dead_letter_records_and_the_publish_summary() {
+    let tansu = Tansu::start();
+    let topic = topic("golden-dl");
+    tansu.create_topic(&topic, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dir.path().join("dead.ndjson");
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        b"{\"id\":\"ok-1\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"a\"}\n",
+    );
+    input.extend_from_slice(b"{\"id\": \"broken\",\n");
+    input.extend_from_slice(b"[1,2,3]\n");
+    input.extend_from_slice(b"{\"id\":\"no-source\",\"type\":\"t\",\"source_type\":\"s\"}\n");
+    input.extend_from_slice(b"{\"id\":\"bin\xff\xfe\",\"type\":\"t\"}\n");
+    input.extend_from_slice(format!("{{\"pad\":\"{}\"}}\n", "x".repeat(300)).as_bytes());
+    input.extend_from_slice(b"{\"id\":\"bad-time\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"a\",\"time\":\"yesterday\"}\n");
+    input.extend_from_slice(
+        b"{\"id\":\"ok-2\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"a\"}\n",
+    );
+    let run = dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["publish", "--summary", "json", "--max-line-bytes", "200"])
+        .arg(format!("--on-invalid=dead-letter={}", dead.display()))
+        .stdin(input)
+        .run()
+        .expect_code(0);
+    insta::assert_snapshot!("dead_letter_file", std::fs::read_to_string(&dead).unwrap());
+    insta::assert_json_snapshot!("publish_summary_json", run.summary(), {
+        ".topic" => "[topic]",
+        ".elapsed_s" => "[elapsed]",
+        ".events_per_s" => "[rate]",
+        ".mb_per_s" => "[rate]",
+        ".ack_latency_ms.p50" => "[ms]",
+        ".ack_latency_ms.p99" => "[ms]",
+    });
+    let warnings: Vec<String> = run
+        .stderr()
+        .lines()
+        .filter(|l| !l.starts_with('{'))
+        .map(String::from)
+        .collect();
+    insta::assert_snapshot!("dead_letter_warnings", warnings.join("\n"));
+}
+
+/// A one-partition topic with two published events and one raw record whose
+/// key, value and a header are not UTF-8.
+fn replay_topic(tansu: &Tansu, name: &str) -> String {
+    let topic = topic(name);
+    tansu.create_topic(&topic, 1);
+    seed(tansu, &topic, events(0, 2, 1));
+    tansu.produce_raw(
+        &topic,
+        Some(b"k\xff"),
+        Some(b"\x00\x01bin\xfe"),
+        &[("id", b"raw-1"), ("blob", b"\xc3\x28")],
+        1_700_000_000_123,
+    );
+    tansu.produce_raw(
+        &topic,
+        None,
+        Some(b"plain text, not JSON"),
+        &[],
+        1_700_000_000_124,
+    );
+    topic
+}
+
+#[test]
+fn replay_envelope_csv_ndjson_and_summary() {
+    let tansu = Tansu::start();
+    let topic = replay_topic(&tansu, "golden-replay");
+    let replay = |args: &[&str]| {
+        dualstream()
+            .brokers(&tansu.brokers(), "off", &topic)
+            .arg("replay")
+            .args(args)
+            .run()
+            .expect_code(0)
+    };
+    insta::with_settings!({filters => vec![(topic.as_str(), "[topic]")]}, {
+        insta::assert_snapshot!("replay_envelope", replay(&["--envelope"]).stdout());
+        insta::assert_snapshot!("replay_csv", replay(&["--format", "csv"]).stdout());
+    });
+    let ndjson = replay(&["--format", "ndjson"]).output.stdout;
+    insta::assert_debug_snapshot!("replay_ndjson_bytes", String::from_utf8_lossy(&ndjson));
+    let run = replay(&["--summary", "json"]);
+    insta::assert_json_snapshot!("replay_summary_json", run.summary(), {
+        ".topic" => "[topic]",
+        ".elapsed_s" => "[elapsed]",
+        ".records_per_s" => "[rate]",
+    });
+}
+
+#[test]
+fn tail_json_csv_and_raw_lines() {
+    let redis = Redis::start();
+    let messages: [(&str, &[u8]); 4] = [
+        (
+            "golden:1",
+            br#"{"id":"a","topic":"t","partition":0,"offset":7}"#,
+        ),
+        ("golden:2", b"plain text"),
+        ("golden:3", b"\xff\x00bin"),
+        ("golden:4", b"esc\x1b[31m\"q\",\n"),
+    ];
+    for format in ["json", "csv", "raw"] {
+        let t = tail(
+            &redis.url(),
+            &[
+                "golden:*",
+                "--format",
+                format,
+                "--count",
+                "4",
+                "--timeout",
+                "20s",
+            ],
+        );
+        t.wait_stderr("subscribed to golden:*");
+        redis_publish(&redis, &messages);
+        let (code, stdout, stderr) = t.finish();
+        assert_eq!(code, Some(0), "{stderr}");
+        insta::with_settings!({filters => vec![
+            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "[received_at]"),
+        ]}, {
+            insta::assert_snapshot!(format!("tail_{format}"), stdout);
+        });
+    }
+}
+
+#[test]
+fn health_json_shape() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("golden-health");
+    tansu.create_topic(&topic, 2);
+    seed(&tansu, &topic, events(0, 4, 2));
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args([
+            "health",
+            "--probe",
+            "--format",
+            "json",
+            "--channel",
+            "golden",
+        ])
+        .run()
+        .expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    insta::assert_json_snapshot!("health_json", report, {
+        ".kafka.bootstrap" => "[brokers]",
+        ".kafka.brokers[].port" => "[port]",
+        ".kafka.topics[].name" => "[topic]",
+        ".kafka.topics[].partitions[].low" => "[offset]",
+        ".kafka.topics[].partitions[].high" => "[offset]",
+        ".redis.url" => "[url]",
+        ".redis.ping_ms" => "[ms]",
+        ".redis.version" => "[version]",
+        ".redis.connected_clients" => "[n]",
+        ".redis.used_memory" => "[memory]",
+        ".probe.channel" => "[channel]",
+        ".probe.topic" => "[topic]",
+        ".probe.partition" => "[partition]",
+        ".probe.offset" => "[offset]",
+        ".probe.kafka_ack_ms" => "[ms]",
+        ".probe.redis_roundtrip_ms" => "[ms]",
+        ".probe.total_ms" => "[ms]",
+    });
+}
+
+#[test]
+fn help_texts() {
+    for sub in ["", "publish", "tail", "replay", "health"] {
+        let mut cmd = dualstream();
+        if !sub.is_empty() {
+            cmd = cmd.arg(sub);
+        }
+        let run = cmd.arg("--help").run().expect_code(0);
+        let name = if sub.is_empty() {
+            "help".to_string()
+        } else {
+            format!("help_{sub}")
+        };
+        insta::assert_snapshot!(name, run.stdout());
+    }
+}
