@@ -144,6 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Channel template for --to-redis')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'With --to-redis, send at most N notifications a second (500 or 500/s)')
             [CompletionResult]::new('--to-topic', '--to-topic', [CompletionResultType]::ParameterName, 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)')
+            [CompletionResult]::new('--max-in-flight', '--max-in-flight', [CompletionResultType]::ParameterName, 'With --to-topic, most copies sent and not yet acknowledged')
             [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'End-of-run summary per partition on stderr [auto: a table on a terminal, nothing on a pipe]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long Kafka may take to answer before the run fails (exit 4)')
             [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')

@@ -463,7 +463,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__replay)
-            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --count --follow --partition --group --to-time --filter --format --envelope --to-redis --channel --rate --to-topic --progress --summary --timeout --brokers --redis --topic --quiet --verbose --color --help --version"
+            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --count --follow --partition --group --to-time --filter --format --envelope --to-redis --channel --rate --to-topic --max-in-flight --progress --summary --timeout --brokers --redis --topic --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +514,10 @@ _dualstream() {
                     return 0
                     ;;
                 --to-topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-in-flight)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

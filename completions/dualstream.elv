@@ -137,6 +137,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --channel 'Channel template for --to-redis'
             cand --rate 'With --to-redis, send at most N notifications a second (500 or 500/s)'
             cand --to-topic 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)'
+            cand --max-in-flight 'With --to-topic, most copies sent and not yet acknowledged'
             cand --summary 'End-of-run summary per partition on stderr [auto: a table on a terminal, nothing on a pipe]'
             cand --timeout 'How long Kafka may take to answer before the run fails (exit 4)'
             cand --brokers 'Kafka bootstrap brokers, comma separated'

@@ -137,6 +137,7 @@ csv\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l channel -d 'Channel template for --to-redis' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l rate -d 'With --to-redis, send at most N notifications a second (500 or 500/s)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-topic -d 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l max-in-flight -d 'With --to-topic, most copies sent and not yet acknowledged' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l summary -d 'End-of-run summary per partition on stderr [auto: a table on a terminal, nothing on a pipe]' -r -f -a "auto\t''
 table\t''
 json\t''

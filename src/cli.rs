@@ -384,6 +384,15 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "TOPIC")]
     pub to_topic: Option<String>,
 
+    /// With --to-topic, most copies sent and not yet acknowledged.
+    #[arg(
+        long,
+        default_value_t = 20_000,
+        value_name = "N",
+        requires = "to_topic"
+    )]
+    pub max_in_flight: usize,
+
     /// Show the progress bar even when stderr is not a terminal.
     #[arg(long)]
     pub progress: bool,

@@ -1,6 +1,8 @@
-//! Command-line arguments turned into plain, checked settings. Every check
-//! that can fail without a broker happens here, so a bad flag exits 2 before
-//! anything is connected. Clap types stop at this module.
+//! Command-line arguments turned into plain, checked settings, in one step:
+//! [`resolve`] builds the settings every command shares and the command's
+//! own. Every check that can fail without a broker happens here, flag
+//! combinations included, so a bad flag exits 2 before anything is
+//! connected. Clap types stop at this module.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,13 +10,76 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{
-    Global, HealthArgs, InputFormat, PublishArgs, ReplayArgs, ReplayFormat, ReportFormat,
-    SummaryFormat, TailArgs, TailFormat,
+    Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, PublishArgs, ReplayArgs,
+    ReplayFormat, ReportFormat, SummaryFormat, TailArgs, TailFormat,
 };
+use crate::duration::{parse_duration, parse_time_or_ago};
 use crate::error;
 use crate::event::{ChannelTemplate, Field, FieldMap, Filter, Path};
 use crate::input::{Format, Source};
-use crate::kafka::{self, KafkaSettings};
+use crate::kafka::config::{parse_properties_file, parse_property};
+use crate::kafka::read::{Start, Stop};
+use crate::kafka::KafkaSettings;
+use crate::output::records::{RecordFormat, TailFormat as Tail};
+use crate::output::summary::Format as Summary;
+use crate::output::{Color, DocFormat, Output};
+use crate::pubsub::subscribe::Subscriptions;
+use crate::pubsub::Target;
+
+/// What to run, with its checked settings.
+pub enum Job {
+    Publish(PublishConfig),
+    Tail(TailConfig),
+    Replay(ReplayConfig),
+    Health(HealthConfig),
+    Completions(clap_complete::Shell),
+    /// Print the top page, or write every page into a directory.
+    Man(Option<PathBuf>),
+}
+
+/// The output settings, before anything else (errors are printed through it).
+pub fn output(global: &Global) -> Output {
+    let color = match global.color {
+        ColorChoice::Auto => Color::Auto,
+        ColorChoice::Always => Color::Always,
+        ColorChoice::Never => Color::Never,
+    };
+    Output::new(color, global.quiet)
+}
+
+/// The settings every command shares and the command's own, checked.
+pub fn resolve(cli: Cli, out: &Output) -> Result<(Common, Job)> {
+    let job = match &cli.command {
+        Command::Publish(args) => Job::Publish(publish(args)?),
+        Command::Tail(args) => Job::Tail(tail(args, out)?),
+        Command::Replay(args) => Job::Replay(replay(args)?),
+        Command::Health(args) => Job::Health(health(args)?),
+        Command::Completions(args) => Job::Completions(args.shell),
+        Command::Man(args) => Job::Man(args.out_dir.clone()),
+    };
+    let common = common(&cli.global)?;
+    match &job {
+        Job::Tail(_) if common.redis.is_none() => {
+            return Err(error::usage(
+                "tail reads Redis: --redis off leaves nothing to follow",
+            ))
+        }
+        Job::Replay(r) if matches!(r.sink, ReplaySink::Redis { .. }) && common.redis.is_none() => {
+            return Err(error::usage("--to-redis needs Redis: not with --redis off"))
+        }
+        _ => {}
+    }
+    Ok((common, job))
+}
+
+fn summary(f: SummaryFormat) -> Summary {
+    match f {
+        SummaryFormat::Auto => Summary::Auto,
+        SummaryFormat::Table => Summary::Table,
+        SummaryFormat::Json => Summary::Json,
+        SummaryFormat::None => Summary::None,
+    }
+}
 
 /// Where Kafka and Redis are: the settings every command shares.
 pub struct Common {
@@ -23,37 +88,26 @@ pub struct Common {
     /// The topic was chosen by the user, not defaulted.
     pub topic_given: bool,
     /// `None` for `--redis off`.
-    pub redis: Option<RedisTarget>,
+    pub redis: Option<Target>,
 }
 
-pub struct RedisTarget {
-    pub client: redis::Client,
-    /// The URL without credentials, for messages.
-    pub shown: String,
-}
-
-pub fn common(global: &Global) -> Result<Common> {
+fn common(global: &Global) -> Result<Common> {
     let mut properties = Vec::new();
     if let Some(file) = &global.properties_file {
         let name = file.display().to_string();
         let text =
             std::fs::read_to_string(file).map_err(|e| error::usage(format!("-F {name}: {e}")))?;
-        properties.extend(kafka::parse_properties_file(&text, &name)?);
+        properties.extend(parse_properties_file(&text, &name)?);
     }
     for pair in &global.property {
-        properties.push(kafka::parse_property(pair)?);
+        properties.push(parse_property(pair)?);
     }
     if global.topic.is_empty() {
         return Err(error::usage("--topic must not be empty"));
     }
     let redis = match global.redis.as_str() {
         "off" | "none" => None,
-        url => {
-            let shown = crate::redis::display_url(url);
-            let client = redis::Client::open(url)
-                .map_err(|e| error::usage(format!("--redis {shown}: not a Redis URL ({e})")))?;
-            Some(RedisTarget { client, shown })
-        }
+        url => Some(Target::open(url).map_err(|e| error::usage(format!("--redis {e}")))?),
     };
     Ok(Common {
         kafka: KafkaSettings {
@@ -81,7 +135,7 @@ pub struct PublishConfig {
     pub on_invalid: OnInvalid,
     pub max_line_bytes: usize,
     pub dry_run: bool,
-    pub summary: SummaryFormat,
+    pub summary: Summary,
     pub progress: bool,
     pub timeout: Duration,
     pub max_in_flight: usize,
@@ -91,7 +145,7 @@ pub struct PublishConfig {
     pub create_topic: Option<i32>,
 }
 
-pub fn publish(args: &PublishArgs) -> Result<PublishConfig> {
+fn publish(args: &PublishArgs) -> Result<PublishConfig> {
     let channel = ChannelTemplate::parse(&args.channel).map_err(error::usage)?;
     let on_invalid = match args.on_invalid.as_str() {
         "fail" => OnInvalid::Fail,
@@ -143,7 +197,7 @@ pub fn publish(args: &PublishArgs) -> Result<PublishConfig> {
         on_invalid,
         max_line_bytes: args.max_line_bytes,
         dry_run: args.dry_run,
-        summary: args.summary,
+        summary: summary(args.summary),
         progress: args.progress,
         timeout: flag("--timeout", parse_duration(&args.timeout))?,
         max_in_flight: args.max_in_flight,
@@ -154,8 +208,8 @@ pub fn publish(args: &PublishArgs) -> Result<PublishConfig> {
 }
 
 pub struct TailConfig {
-    pub subscriptions: crate::tail::Subscriptions,
-    pub format: TailFormat,
+    pub subscriptions: Subscriptions,
+    pub format: Tail,
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
     pub queue: usize,
@@ -165,7 +219,7 @@ pub struct TailConfig {
     pub fetch: bool,
 }
 
-pub fn tail(args: &TailArgs, stdout_tty: bool) -> Result<TailConfig> {
+fn tail(args: &TailArgs, out: &Output) -> Result<TailConfig> {
     let timeout = args
         .timeout
         .as_deref()
@@ -175,12 +229,14 @@ pub fn tail(args: &TailArgs, stdout_tty: bool) -> Result<TailConfig> {
         return Err(error::usage("an empty channel pattern matches nothing"));
     }
     Ok(TailConfig {
-        subscriptions: crate::tail::Subscriptions::new(&args.patterns, args.literal),
-        format: args.format.unwrap_or(if stdout_tty {
-            TailFormat::Pretty
-        } else {
-            TailFormat::Json
-        }),
+        subscriptions: Subscriptions::new(&args.patterns, args.literal),
+        format: match args.format {
+            Some(TailFormat::Pretty) => Tail::Pretty,
+            Some(TailFormat::Json) => Tail::Json,
+            Some(TailFormat::Csv) => Tail::Csv,
+            Some(TailFormat::Raw) => Tail::Raw,
+            None => out.for_stdout(Tail::Pretty, Tail::Json),
+        },
         count: args.count,
         timeout,
         queue: args.queue,
@@ -200,11 +256,11 @@ pub struct HealthConfig {
     pub max_lag: Option<i64>,
     pub max_latency: Option<Duration>,
     pub channels: Vec<String>,
-    pub format: ReportFormat,
+    pub format: DocFormat,
     pub timeout: Duration,
 }
 
-pub fn health(args: &HealthArgs) -> Result<HealthConfig> {
+fn health(args: &HealthArgs) -> Result<HealthConfig> {
     let max_latency = args
         .max_latency
         .as_deref()
@@ -216,24 +272,17 @@ pub fn health(args: &HealthArgs) -> Result<HealthConfig> {
         max_lag: args.max_lag,
         max_latency,
         channels: args.channels.clone(),
-        format: args.format,
+        format: match args.format {
+            ReportFormat::Table => DocFormat::Table,
+            ReportFormat::Json => DocFormat::Json,
+        },
         timeout: flag("--timeout", parse_duration(&args.timeout))?,
     })
 }
 
-/// Where replay starts in each partition.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Start {
-    Beginning,
-    End,
-    Offset(i64),
-    /// Epoch milliseconds.
-    Time(i64),
-}
-
 /// Where replayed records go.
 pub enum ReplaySink {
-    Stdout(ReplayFormat),
+    Stdout(RecordFormat),
     /// Re-sent notifications; `rate` is per second.
     Redis {
         channel: ChannelTemplate,
@@ -244,21 +293,20 @@ pub enum ReplaySink {
 
 pub struct ReplayConfig {
     pub start: Start,
-    pub to_offset: Option<i64>,
-    /// Epoch ms.
-    pub to_time: Option<i64>,
+    pub stop: Stop,
     pub count: Option<u64>,
-    pub follow: bool,
     pub partitions: Option<Vec<i32>>,
     pub group: Option<String>,
     pub filter: Filter,
     pub sink: ReplaySink,
     pub progress: bool,
-    pub summary: SummaryFormat,
+    pub summary: Summary,
     pub timeout: Duration,
+    /// Most copies in flight with --to-topic.
+    pub max_in_flight: usize,
 }
 
-pub fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
+fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
     let start = if let Some(n) = args.from_offset {
         Start::Offset(n)
     } else if let Some(t) = &args.from_time {
@@ -287,27 +335,37 @@ pub fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
         }
         ReplaySink::Topic(t.clone())
     } else if args.envelope {
-        ReplaySink::Stdout(ReplayFormat::Envelope)
+        ReplaySink::Stdout(RecordFormat::Envelope)
     } else {
-        ReplaySink::Stdout(args.format)
+        ReplaySink::Stdout(match args.format {
+            ReplayFormat::Ndjson => RecordFormat::Ndjson,
+            ReplayFormat::Envelope => RecordFormat::Envelope,
+            ReplayFormat::Csv => RecordFormat::Csv,
+        })
     };
+    if args.max_in_flight == 0 {
+        return Err(error::usage("--max-in-flight must be at least 1"));
+    }
     Ok(ReplayConfig {
         start,
-        to_offset: args.to_offset,
-        to_time: args
-            .to_time
-            .as_deref()
-            .map(|v| flag("--to-time", parse_time_or_ago(v)))
-            .transpose()?,
+        stop: Stop {
+            follow: args.follow,
+            to_offset: args.to_offset,
+            to_time: args
+                .to_time
+                .as_deref()
+                .map(|v| flag("--to-time", parse_time_or_ago(v)))
+                .transpose()?,
+        },
         count: args.count,
-        follow: args.follow,
         partitions: args.partition.clone(),
         group: args.group.clone(),
         filter: Filter::parse(&args.filter).map_err(error::usage)?,
         sink,
         progress: args.progress,
-        summary: args.summary,
+        summary: summary(args.summary),
         timeout: flag("--timeout", parse_duration(&args.timeout))?,
+        max_in_flight: args.max_in_flight,
     })
 }
 
@@ -317,25 +375,12 @@ fn flag<T>(name: &str, parsed: Result<T, String>) -> Result<T> {
 }
 
 /// A rate such as `500`, `500/s` or `2.5/s`, per second.
-pub fn parse_rate(text: &str) -> Result<f64, String> {
+fn parse_rate(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches("/s");
     match number.parse::<f64>() {
         Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
         _ => Err(format!(
             "{text:?} is not a positive rate (try 500 or 500/s)"
-        )),
-    }
-}
-
-/// RFC 3339, epoch milliseconds, or a duration meaning that long ago.
-pub fn parse_time_or_ago(text: &str) -> Result<i64, String> {
-    if let Ok(ms) = crate::event::parse_time_text(text) {
-        return Ok(ms);
-    }
-    match parse_duration(text) {
-        Ok(ago) => Ok(jiff::Timestamp::now().as_millisecond() - ago.as_millis() as i64),
-        Err(_) => Err(format!(
-            "{text:?} is not RFC 3339, epoch ms, or a duration ago (1h, 30m)"
         )),
     }
 }
@@ -371,42 +416,17 @@ fn source(path: PathBuf, format: Option<InputFormat>) -> Result<Source> {
     })
 }
 
-/// A duration as people write it: `30s`, `500ms`, `2m`, `1h30m`, `1.5s`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let parsed = t.parse::<jiff::SignedDuration>().ok().or_else(|| {
-        t.parse::<jiff::Span>()
-            .ok()
-            .and_then(|s| jiff::SignedDuration::try_from(s).ok())
-    });
-    match parsed {
-        Some(d) if !d.is_negative() => Duration::try_from(d).map_err(|e| e.to_string()),
-        _ => Err(format!(
-            "{text:?} is not a duration (try 30s, 500ms, 2m, 1h30m)"
-        )),
-    }
-}
-
-/// A duration for messages: `2.0s`, `350ms`.
-pub fn show_duration(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{}ms", d.as_millis())
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("-5s").is_err());
+    fn rates() {
+        assert_eq!(parse_rate("500"), Ok(500.0));
+        assert_eq!(parse_rate("2.5/s"), Ok(2.5));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("inf").is_err());
+        assert!(parse_rate("-1/s").is_err());
+        assert!(parse_rate("fast").is_err());
     }
 }

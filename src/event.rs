@@ -433,6 +433,17 @@ impl Notification<'_> {
     }
 }
 
+/// Where a notification points: the Kafka topic, partition and offset in its
+/// payload, if it is one.
+pub fn coordinates(payload: &[u8]) -> Option<(String, i32, i64)> {
+    let v: Value = serde_json::from_slice(payload).ok()?;
+    Some((
+        v.get("topic")?.as_str()?.to_string(),
+        i32::try_from(v.get("partition")?.as_i64()?).ok()?,
+        v.get("offset")?.as_i64()?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

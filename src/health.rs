@@ -4,20 +4,22 @@
 //! shape; the exit code says healthy (0), Kafka unreachable (4), Redis
 //! unreachable (5) or degraded (6).
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use futures::StreamExt;
-use rdkafka::consumer::Consumer as _;
-use rdkafka::producer::{FutureRecord, Producer as _};
-use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
 
-use crate::cli::ReportFormat;
-use crate::config::{show_duration, Common, HealthConfig, RedisTarget};
+use crate::config::{Common, HealthConfig};
+use crate::duration::show_duration;
 use crate::error::Code;
-use crate::kafka::{self, KafkaSettings};
-use crate::output::Output;
+use crate::kafka::admin::{self, KafkaReport};
+use crate::kafka::produce::{self, Record};
+use crate::kafka::{record, KafkaSettings};
+use crate::output::summary::Ending;
+use crate::output::{Data, DocFormat, Output};
+use crate::pubsub::info::{self, Listener, RedisReport};
+use crate::pubsub::Target;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -28,90 +30,6 @@ pub struct Report {
     /// Absent with `--redis off`.
     pub redis: Option<RedisReport>,
     pub probe: Option<ProbeReport>,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct KafkaReport {
-    pub bootstrap: String,
-    pub error: Option<String>,
-    pub controller: Option<i32>,
-    pub brokers: Vec<BrokerInfo>,
-    pub topics: Vec<TopicInfo>,
-    pub under_replicated: usize,
-    pub offline: usize,
-    pub group: Option<GroupInfo>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct BrokerInfo {
-    pub id: i32,
-    pub host: String,
-    pub port: i32,
-}
-
-#[derive(Debug, Serialize)]
-pub struct TopicInfo {
-    pub name: String,
-    pub error: Option<String>,
-    pub partitions: Vec<PartitionInfo>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PartitionInfo {
-    pub id: i32,
-    /// -1 when the partition has no leader.
-    pub leader: i32,
-    pub replicas: Vec<i32>,
-    pub isr: Vec<i32>,
-    pub low: Option<i64>,
-    pub high: Option<i64>,
-    pub under_replicated: bool,
-    pub offline: bool,
-}
-
-impl PartitionInfo {
-    fn new(id: i32, leader: i32, replicas: Vec<i32>, isr: Vec<i32>) -> PartitionInfo {
-        PartitionInfo {
-            id,
-            leader,
-            under_replicated: isr.len() < replicas.len(),
-            offline: leader < 0,
-            replicas,
-            isr,
-            low: None,
-            high: None,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct GroupInfo {
-    pub name: String,
-    pub topic: String,
-    pub total_lag: i64,
-    pub partitions: Vec<GroupPartition>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct GroupPartition {
-    pub partition: i32,
-    /// `None` when the group committed nothing for this partition.
-    pub committed: Option<i64>,
-    pub high: i64,
-    pub lag: i64,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct RedisReport {
-    pub url: String,
-    pub error: Option<String>,
-    pub ping_ms: Option<f64>,
-    pub version: Option<String>,
-    pub role: Option<String>,
-    pub connected_clients: Option<i64>,
-    pub used_memory: Option<String>,
-    pub pattern_subscriptions: Option<i64>,
-    pub channel_subscribers: Vec<(String, i64)>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -127,19 +45,20 @@ pub struct ProbeReport {
     pub failed: Option<String>,
 }
 
-/// How long every broker must have been down before health says so.
-const ALL_DOWN_GRACE: Duration = Duration::from_secs(1);
+pub async fn run(common: Common, cfg: HealthConfig, out: &Output) -> Ending {
+    Ending::bare(health(common, cfg, out).await)
+}
 
-pub async fn run(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code> {
+async fn health(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code> {
     let deadline = Instant::now() + cfg.timeout;
     let settings = common.kafka.clone();
     let (topic, topic_given, group) = (common.topic.clone(), common.topic_given, cfg.group.clone());
     let kafka_check = tokio::task::spawn_blocking(move || {
-        kafka_report(&settings, &topic, topic_given, group.as_deref(), deadline)
+        admin::cluster_report(&settings, &topic, topic_given, group.as_deref(), deadline)
     });
     let redis_check = async {
         match &common.redis {
-            Some(r) => Some(redis_report(r, &cfg.channels, deadline).await),
+            Some(r) => Some(info::report(r, &cfg.channels, deadline).await),
             None => None,
         }
     };
@@ -179,10 +98,12 @@ pub async fn run(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code
         redis,
         probe,
     };
+    let mut data = out.data(false);
     match cfg.format {
-        ReportFormat::Json => out.json_stdout(&serde_json::to_value(&report)?)?,
-        ReportFormat::Table => print_tables(out, &report),
+        DocFormat::Json => out.json_document(&mut data, &serde_json::to_value(&report)?)?,
+        DocFormat::Table => print_tables(out, &mut data, &report)?,
     }
+    data.finish()?;
     Ok(code)
 }
 
@@ -254,187 +175,6 @@ fn judge(
     }
 }
 
-fn kafka_report(
-    settings: &KafkaSettings,
-    topic: &str,
-    topic_given: bool,
-    group: Option<&str>,
-    deadline: Instant,
-) -> KafkaReport {
-    let mut report = KafkaReport {
-        bootstrap: settings.brokers.clone(),
-        ..KafkaReport::default()
-    };
-    let consumer = match kafka::consumer(settings, group) {
-        Ok(c) => c,
-        Err(e) => {
-            report.error = Some(e.to_string());
-            return report;
-        }
-    };
-    // Ask in short slices: once librdkafka has seen every broker refuse for
-    // a moment, the answer is "unreachable" now, not at the deadline.
-    let started = Instant::now();
-    let metadata = loop {
-        let slice = remaining(deadline).min(Duration::from_millis(250));
-        match consumer.fetch_metadata(topic_given.then_some(topic), slice) {
-            Ok(m) => break m,
-            Err(e) => {
-                // Error events reach the context only through poll.
-                let _ = consumer.poll(Duration::ZERO);
-                let down =
-                    consumer.context().all_brokers_down() && started.elapsed() > ALL_DOWN_GRACE;
-                if down || Instant::now() >= deadline {
-                    report.error = Some(format!(
-                        "no broker reachable at {} after {} ({e})",
-                        settings.brokers,
-                        show_duration(started.elapsed())
-                    ));
-                    return report;
-                }
-            }
-        }
-    };
-    report.controller = kafka::controller_id(
-        consumer.client(),
-        remaining(deadline).min(Duration::from_secs(2)),
-    );
-    report.brokers = metadata
-        .brokers()
-        .iter()
-        .map(|b| BrokerInfo {
-            id: b.id(),
-            host: b.host().to_string(),
-            port: b.port(),
-        })
-        .collect();
-    for t in metadata.topics() {
-        let mut info = TopicInfo {
-            name: t.name().to_string(),
-            error: t
-                .error()
-                .map(|e| rdkafka::error::RDKafkaErrorCode::from(e).to_string()),
-            partitions: t
-                .partitions()
-                .iter()
-                .map(|p| {
-                    PartitionInfo::new(p.id(), p.leader(), p.replicas().to_vec(), p.isr().to_vec())
-                })
-                .collect(),
-        };
-        for p in &mut info.partitions {
-            if let Ok((low, high)) = consumer.fetch_watermarks(t.name(), p.id, remaining(deadline))
-            {
-                (p.low, p.high) = (Some(low), Some(high));
-            }
-        }
-        info.partitions.sort_by_key(|p| p.id);
-        report.under_replicated += info
-            .partitions
-            .iter()
-            .filter(|p| p.under_replicated)
-            .count();
-        report.offline += info.partitions.iter().filter(|p| p.offline).count();
-        report.topics.push(info);
-    }
-    report.topics.sort_by(|a, b| a.name.cmp(&b.name));
-    if let Some(name) = group {
-        report.group = group_lag(&consumer, name, topic, &report.topics, deadline);
-    }
-    report
-}
-
-/// Committed offsets of `group` on `topic`, and the lag to each end offset.
-fn group_lag(
-    consumer: &kafka::Consumer,
-    group: &str,
-    topic: &str,
-    topics: &[TopicInfo],
-    deadline: Instant,
-) -> Option<GroupInfo> {
-    let info = topics.iter().find(|t| t.name == topic)?;
-    let mut tpl = TopicPartitionList::new();
-    for p in &info.partitions {
-        tpl.add_partition(topic, p.id);
-    }
-    let committed = consumer.committed_offsets(tpl, remaining(deadline)).ok()?;
-    let mut partitions = Vec::new();
-    for p in &info.partitions {
-        let (low, high) = (p.low.unwrap_or(0), p.high.unwrap_or(0));
-        let offset = committed.find_partition(topic, p.id).map(|e| e.offset());
-        let committed = match offset {
-            Some(Offset::Offset(o)) => Some(o),
-            _ => None,
-        };
-        let lag = (high - committed.unwrap_or(low)).max(0);
-        partitions.push(GroupPartition {
-            partition: p.id,
-            committed,
-            high,
-            lag,
-        });
-    }
-    Some(GroupInfo {
-        name: group.to_string(),
-        topic: topic.to_string(),
-        total_lag: partitions.iter().map(|p| p.lag).sum(),
-        partitions,
-    })
-}
-
-async fn redis_report(target: &RedisTarget, channels: &[String], deadline: Instant) -> RedisReport {
-    let mut report = RedisReport {
-        url: target.shown.clone(),
-        ..RedisReport::default()
-    };
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(remaining(deadline)))
-        .set_response_timeout(Some(remaining(deadline)));
-    let mut conn = match target
-        .client
-        .get_multiplexed_async_connection_with_config(&config)
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            report.error = Some(format!("cannot connect to {}: {e}", target.shown));
-            return report;
-        }
-    };
-    let sent = Instant::now();
-    if let Err(e) = redis::cmd("PING").query_async::<String>(&mut conn).await {
-        report.error = Some(format!("PING to {}: {e}", target.shown));
-        return report;
-    }
-    report.ping_ms = Some(ms(sent.elapsed()));
-    if let Ok(info) = redis::cmd("INFO").query_async::<String>(&mut conn).await {
-        let field = |name: &str| {
-            info.lines()
-                .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
-                .map(|v| v.trim().to_string())
-        };
-        report.version = field("redis_version");
-        report.role = field("role");
-        report.connected_clients = field("connected_clients").and_then(|v| v.parse().ok());
-        report.used_memory = field("used_memory_human");
-    }
-    report.pattern_subscriptions = redis::cmd("PUBSUB")
-        .arg("NUMPAT")
-        .query_async(&mut conn)
-        .await
-        .ok();
-    if !channels.is_empty() {
-        let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg(channels)
-            .query_async(&mut conn)
-            .await
-            .unwrap_or_default();
-        report.channel_subscribers = counts;
-    }
-    report
-}
-
 fn skipped_probe(common: &Common, why: &str) -> ProbeReport {
     ProbeReport {
         topic: common.topic.clone(),
@@ -447,7 +187,7 @@ fn skipped_probe(common: &Common, why: &str) -> ProbeReport {
 /// probe record and wait for its ack, publish its notification, receive it.
 async fn probe(
     settings: &KafkaSettings,
-    target: &RedisTarget,
+    target: &Target,
     topic: &str,
     budget: Duration,
 ) -> ProbeReport {
@@ -468,7 +208,7 @@ async fn probe(
 /// the step that failed and why.
 async fn probe_steps(
     settings: &KafkaSettings,
-    target: &RedisTarget,
+    target: &Target,
     id: &str,
     now: jiff::Timestamp,
     budget: Duration,
@@ -478,73 +218,49 @@ async fn probe_steps(
     let step = |name: &str, e: &dyn std::fmt::Display| format!("{name}: {e}");
     let topic = report.topic.clone();
 
-    let mut pubsub = tokio::time::timeout_at(deadline, target.client.get_async_pubsub())
+    let mut listener = tokio::time::timeout_at(deadline, Listener::start(target, &report.channel))
         .await
         .map_err(|_| step("redis subscribe", &"timed out"))?
         .map_err(|e| step("redis subscribe", &e))?;
-    pubsub
-        .subscribe(&report.channel)
-        .await
-        .map_err(|e| step("redis subscribe", &e))?;
-    let producer =
-        kafka::producer(settings, budget, 10, true).map_err(|e| step("kafka produce", &e))?;
-    // Connect before the clock starts: the probe times the path, not client start-up.
-    let (warm, warm_topic) = (producer.clone(), topic.clone());
-    let _ = tokio::task::spawn_blocking(move || {
-        warm.client().fetch_metadata(Some(&warm_topic), budget)
-    })
-    .await;
     let value = serde_json::json!({
         "id": id, "type": "dualstream.probe", "source_type": "dualstream", "source_id": "probe",
         "time": now.to_string(),
     })
     .to_string();
-    let record = FutureRecord::to(&topic)
-        .key("probe")
-        .payload(&value)
-        .headers(kafka::event_headers(id, "dualstream.probe", "dualstream"));
-    let started = Instant::now();
-    let delivery =
-        tokio::time::timeout_at(deadline, producer.send(record, remaining_tokio(deadline)))
+    let out = Record {
+        key: Some(b"probe"),
+        payload: Some(value.as_bytes()),
+        headers: Some(record::event_headers(id, "dualstream.probe", "dualstream")),
+        timestamp: None,
+    };
+    let (partition, offset, ack) =
+        produce::send_timed(settings, &topic, out, remaining_tokio(deadline))
             .await
-            .map_err(|_| step("kafka produce", &"no acknowledgement in time"))?
-            .map_err(|(e, _)| step("kafka produce", &e))?;
-    report.kafka_ack_ms = Some(ms(started.elapsed()));
-    (report.partition, report.offset) = (Some(delivery.partition), Some(delivery.offset));
+            .map_err(|e| step("kafka produce", &e))?;
+    report.kafka_ack_ms = Some(ms(ack));
+    (report.partition, report.offset) = (Some(partition), Some(offset));
     let note = crate::event::Notification {
         id,
         kind: "dualstream.probe",
         source_id: "probe",
         topic: &topic,
-        partition: delivery.partition,
-        offset: delivery.offset,
+        partition,
+        offset,
     }
     .to_json();
 
     let published = Instant::now();
-    let sent = async {
-        let mut conn = target.client.get_multiplexed_async_connection().await?;
-        redis::cmd("PUBLISH")
-            .arg(&report.channel)
-            .arg(&note)
-            .query_async::<i64>(&mut conn)
-            .await
-    };
-    tokio::time::timeout_at(deadline, sent)
+    tokio::time::timeout_at(deadline, info::publish_one(target, &report.channel, &note))
         .await
         .map_err(|_| step("redis publish", &"timed out"))?
         .map_err(|e| step("redis publish", &e))?;
-    let mut messages = pubsub.on_message();
-    loop {
-        match tokio::time::timeout_at(deadline, messages.next()).await {
-            Ok(Some(m)) if m.get_payload_bytes() == note.as_bytes() => break,
-            Ok(Some(_)) => continue,
-            Ok(None) => return Err(step("redis receive", &"subscription closed")),
-            Err(_) => return Err(step("redis receive", &"notification not received in time")),
-        }
-    }
+    tokio::time::timeout_at(deadline, listener.receive(note.as_bytes()))
+        .await
+        .map_err(|_| step("redis receive", &"notification not received in time"))?
+        .map_err(|e| step("redis receive", &e))?;
     report.redis_roundtrip_ms = Some(ms(published.elapsed()));
-    report.total_ms = Some(ms(started.elapsed()));
+    // The path: the acknowledgement, then Redis publish → received.
+    report.total_ms = Some(ms(ack + published.elapsed()));
     Ok(())
 }
 
@@ -556,7 +272,7 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
-fn print_tables(out: &Output, r: &Report) {
+fn print_tables(out: &Output, w: &mut Data, r: &Report) -> std::io::Result<()> {
     let k = &r.kafka;
     let mut kafka_rows = vec![("bootstrap", k.bootstrap.clone())];
     match &k.error {
@@ -588,13 +304,14 @@ fn print_tables(out: &Output, r: &Report) {
         }
     }
     out.report_table(
+        w,
         "Kafka",
         &["", ""],
         kafka_rows
             .iter()
             .map(|(a, b)| vec![a.to_string(), b.clone()])
             .collect(),
-    );
+    )?;
     if k.error.is_none() && !k.topics.is_empty() {
         let mut rows = Vec::new();
         for t in &k.topics {
@@ -622,6 +339,7 @@ fn print_tables(out: &Output, r: &Report) {
             }
         }
         out.report_table(
+            w,
             "",
             &[
                 "topic",
@@ -633,7 +351,7 @@ fn print_tables(out: &Output, r: &Report) {
                 "state",
             ],
             rows,
-        );
+        )?;
     }
     if let Some(rd) = &r.redis {
         let mut rows = vec![vec!["url".to_string(), rd.url.clone()]];
@@ -655,7 +373,7 @@ fn print_tables(out: &Output, r: &Report) {
         for (ch, n) in &rd.channel_subscribers {
             add(&format!("subscribers of {ch}"), Some(n.to_string()));
         }
-        out.report_table("Redis", &["", ""], rows);
+        out.report_table(w, "Redis", &["", ""], rows)?;
     }
     if let Some(p) = &r.probe {
         let fmt = |v: Option<f64>| v.map_or("-".to_string(), |m| format!("{m:.1} ms"));
@@ -670,28 +388,19 @@ fn print_tables(out: &Output, r: &Report) {
         if let Some(f) = &p.failed {
             rows.push(vec!["failed".to_string(), f.clone()]);
         }
-        out.report_table("Probe", &["", ""], rows);
+        out.report_table(w, "Probe", &["", ""], rows)?;
     }
     let mut status = format!("status: {}", r.status);
     for p in &r.problems {
         status.push_str(&format!("\n  - {p}"));
     }
-    out.line(&status);
+    writeln!(w, "{status}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn partition_states() {
-        let p = PartitionInfo::new(0, 1, vec![1, 2, 3], vec![1, 2]);
-        assert!(p.under_replicated && !p.offline);
-        let p = PartitionInfo::new(0, -1, vec![1], vec![]);
-        assert!(p.offline);
-        let p = PartitionInfo::new(0, 1, vec![1, 2], vec![2, 1]);
-        assert!(!p.under_replicated && !p.offline);
-    }
+    use crate::kafka::admin::{PartitionInfo, TopicInfo};
 
     #[test]
     fn judging() {
@@ -701,7 +410,7 @@ mod tests {
             max_lag: Some(10),
             max_latency: None,
             channels: vec![],
-            format: ReportFormat::Json,
+            format: DocFormat::Json,
             timeout: Duration::from_secs(1),
         };
         let mut k = KafkaReport::default();

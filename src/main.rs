@@ -1,37 +1,41 @@
-//! dualstream: parse the command line, run one command, turn the outcome into
-//! an exit code. Each command lives in a module of its own.
+//! dualstream: parse the command line, resolve it into checked settings, run
+//! one command, print how it ended, turn that into an exit code.
 
-mod catchup;
 mod cli;
 mod config;
+mod duration;
 mod error;
 mod event;
 mod generate;
-mod glob;
 mod health;
 mod input;
 mod kafka;
 mod output;
 mod publish;
-mod redis;
+mod pubsub;
 mod replay;
+mod shutdown;
 mod tail;
 
-use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Result;
-
-use crate::cli::{Cli, Command};
+use crate::cli::Cli;
+use crate::config::Job;
 use crate::error::Code;
+use crate::output::summary::Ending;
 use crate::output::Output;
+use crate::shutdown::Shutdown;
 
 fn main() -> ExitCode {
     let cli = Cli::parse_args();
     logging(cli.global.verbose, cli.global.quiet);
-    let out = Output::new(cli.global.color, cli.global.quiet);
+    let out = config::output(&cli.global);
     let verbose = cli.global.verbose > 0;
-    match run(cli, &out) {
+    let ending = match config::resolve(cli, &out) {
+        Ok((common, job)) => run(common, job, &out),
+        Err(e) => Ending::bare(Err(e)),
+    };
+    match out.end(ending) {
         Ok(code) => code.into(),
         Err(e) => {
             error::report(&e, verbose);
@@ -40,52 +44,31 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, out: &Output) -> Result<Code> {
-    match cli.command {
-        Command::Publish(args) => {
-            let cfg = config::publish(&args)?;
-            let common = config::common(&cli.global)?;
-            runtime()?.block_on(publish::run(common, cfg, out))
-        }
-        Command::Tail(args) => {
-            let cfg = config::tail(&args, out.stdout_tty)?;
-            let common = config::common(&cli.global)?;
-            runtime()?.block_on(tail::run(common, cfg, out))
-        }
-        Command::Health(args) => {
-            let cfg = config::health(&args)?;
-            let common = config::common(&cli.global)?;
-            runtime()?.block_on(health::run(common, cfg, out))
-        }
-        Command::Replay(args) => {
-            let cfg = config::replay(&args)?;
-            let common = config::common(&cli.global)?;
-            runtime()?.block_on(replay::run(common, cfg, out))
-        }
-        Command::Completions(args) => {
-            let mut stdout = out.stdout();
-            generate::completions(args.shell, &mut stdout);
-            stdout.flush()?;
-            Ok(Code::Success)
-        }
-        Command::Man(args) => {
-            match args.out_dir {
-                Some(dir) => generate::man_pages(&dir)?,
-                None => {
-                    let mut stdout = out.stdout();
-                    generate::man(&mut stdout)?;
-                    stdout.flush()?;
-                }
-            }
-            Ok(Code::Success)
-        }
-    }
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
+fn run(common: config::Common, job: Job, out: &Output) -> Ending {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?)
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return Ending::bare(Err(e.into())),
+    };
+    runtime.block_on(async {
+        let shutdown = Shutdown::install();
+        match job {
+            Job::Publish(cfg) => publish::run(common, cfg, out, &shutdown).await,
+            Job::Tail(cfg) => tail::run(common, cfg, out, &shutdown).await,
+            Job::Replay(cfg) => replay::run(common, cfg, out, &shutdown).await,
+            // Health is bounded by its --timeout and has nothing to flush.
+            Job::Health(cfg) => tokio::select! {
+                ending = health::run(common, cfg, out) => ending,
+                _ = shutdown.pressed(1) => Ending::bare(Ok(Code::Interrupted)),
+            },
+            Job::Completions(shell) => {
+                Ending::bare(generate::completions(shell, &mut out.data(false)))
+            }
+            Job::Man(dir) => Ending::bare(generate::man(dir.as_deref(), &mut out.data(false))),
+        }
+    })
 }
 
 /// -v shows librdkafka's log and our info lines, -vv debug; RUST_LOG overrides.

@@ -3,37 +3,44 @@
 //! it ends acknowledged, failed, invalid or unsent. The exit code comes from
 //! these counts only.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use base64::Engine as _;
-use futures::future::BoxFuture;
-use futures::stream::{FuturesUnordered, StreamExt};
-use futures::FutureExt;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::future_producer::OwnedDeliveryResult;
-use rdkafka::producer::{FutureRecord, Producer as _};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::cli::SummaryFormat;
-use crate::config::{show_duration, Common, OnInvalid, PublishConfig};
+use crate::config::{Common, OnInvalid, PublishConfig};
 use crate::error::{self, Code};
 use crate::event::{Event, Notification};
 use crate::input::{self, Chunk, Item, Origin};
-use crate::kafka::{self, Producer};
-use crate::output::Output;
-use crate::redis::{Note, Notifier, NotifyStats};
+use crate::kafka::produce::{Delivery, Outcome, Record, Refused, Sender};
+use crate::kafka::{admin, config as kafka_config, record};
+use crate::output::records;
+use crate::output::summary::{round3, Ending, Note, Summary};
+use crate::output::{Output, Unit};
+use crate::pubsub::notify::{self, Notifier, NotifyStats};
+use crate::shutdown::Shutdown;
 
 /// Invalid lines shown one by one before the rest are only counted.
 const SHOWN_INVALID: u64 = 10;
 /// Failed lines listed in the final error.
 const SHOWN_FAILED: usize = 10;
 
-pub async fn run(common: Common, cfg: PublishConfig, out: &Output) -> Result<Code> {
+pub async fn run(common: Common, cfg: PublishConfig, out: &Output, shutdown: &Shutdown) -> Ending {
+    match publish(common, &cfg, out, shutdown).await {
+        Ok(ending) => ending,
+        Err(e) => Ending::bare(Err(e)),
+    }
+}
+
+async fn publish(
+    common: Common,
+    cfg: &PublishConfig,
+    out: &Output,
+    shutdown: &Shutdown,
+) -> Result<Ending> {
     let readers = input::open_all(&cfg.sources).map_err(|e| error::usage(format!("{e:#}")))?;
     let total_size = cfg.sources.iter().map(|s| s.size).sum::<Option<u64>>();
     let (tx, rx) = mpsc::channel::<Chunk>(8);
@@ -48,9 +55,9 @@ pub async fn run(common: Common, cfg: PublishConfig, out: &Output) -> Result<Cod
     };
     if cfg.dry_run {
         start_reading(readers, tx);
-        return dry_run(&common, &cfg, rx, out).await;
+        return Ok(Ending::bare(dry_run(&common, cfg, rx, out).await));
     }
-    let mut dead_letters = match &cfg.on_invalid {
+    let dead_letters = match &cfg.on_invalid {
         OnInvalid::DeadLetter(path) => {
             Some(BufWriter::new(File::create(path).map_err(|e| {
                 error::usage(format!("dead-letter file {}: {e}", path.display()))
@@ -59,9 +66,16 @@ pub async fn run(common: Common, cfg: PublishConfig, out: &Output) -> Result<Cod
         _ => None,
     };
 
-    let producer = kafka::producer(&common.kafka, cfg.timeout, cfg.max_in_flight, false)?;
+    let producer = kafka_config::producer(&common.kafka, cfg.timeout, cfg.max_in_flight, false)?;
     if let Some(partitions) = cfg.create_topic {
-        kafka::create_topic(&common.kafka, &common.topic, partitions, cfg.timeout).await?;
+        shutdown
+            .or_interrupted(admin::create_topic(
+                &common.kafka,
+                &common.topic,
+                partitions,
+                cfg.timeout,
+            ))
+            .await?;
     }
     let check = producer.clone();
     let (brokers, topic, timeout) = (
@@ -69,35 +83,46 @@ pub async fn run(common: Common, cfg: PublishConfig, out: &Output) -> Result<Cod
         common.topic.clone(),
         cfg.timeout,
     );
-    tokio::task::spawn_blocking(move || {
-        kafka::check_topic(check.client(), &brokers, &topic, timeout)
-    })
-    .await
-    .context("metadata check")??;
+    shutdown
+        .or_interrupted(async move {
+            tokio::task::spawn_blocking(move || {
+                admin::producer_topic(&check, &brokers, &topic, timeout)
+            })
+            .await
+            .context("metadata check")?
+        })
+        .await?;
+    let lowered = common.kafka.lowered_durability();
+    if !lowered.is_empty() {
+        out.warn(&format!(
+            "-X {}: the critical path is weaker than acks=all with idempotence (acknowledged events can be lost or duplicated)",
+            lowered.join(" ")
+        ));
+    }
 
-    let notifier = common.redis.map(|r| {
-        let out = out.clone();
-        Notifier::spawn(r.client, r.shown, move |m| out.warn(m))
-    });
+    let notifier = common
+        .redis
+        .as_ref()
+        .map(|r| Notifier::spawn(r, notify::Mode::BestEffort, None, out.warner()));
     start_reading(readers, tx);
 
     let mut run = Run {
-        producer,
-        topic: common.topic.clone(),
-        cfg: &cfg,
-        out,
-        inflight: FuturesUnordered::new(),
-        inflight_at: BTreeSet::new(),
-        notes: Vec::with_capacity(cfg.redis_batch),
-        notifier,
-        dead_letters: dead_letters.as_mut(),
-        progress: out.progress(total_size, cfg.progress, crate::output::Unit::Bytes),
-        stats: Stats::new(),
-        stop: None,
-        last_delivery: Instant::now(),
+        sender: Sender::new(producer, &common.topic, cfg.max_in_flight, cfg.timeout),
+        book: Book {
+            topic: common.topic.clone(),
+            cfg,
+            out,
+            notes: Vec::with_capacity(cfg.redis_batch),
+            notifier,
+            dead_letters,
+            progress: out.progress(total_size, cfg.progress, Unit::Bytes),
+            stats: Stats::new(),
+            stop: None,
+        },
+        lowered,
     };
-    run.pump(rx).await;
-    run.drain().await;
+    run.pump(rx, shutdown).await;
+    run.drain(shutdown).await;
     run.finish().await
 }
 
@@ -117,28 +142,20 @@ struct Pending {
     kind: String,
     source_id: String,
     channel: String,
-    sent: Instant,
 }
 
-type Delivery = (
-    Pending,
-    Result<OwnedDeliveryResult, futures::channel::oneshot::Canceled>,
-);
-
+/// What publish counts beside the delivery ledger: input positions.
 struct Stats {
     started: Instant,
     read: u64,
     bytes: u64,
     invalid: u64,
-    acknowledged: u64,
-    failed: u64,
-    failures: BTreeMap<String, u64>,
+    /// Input positions of events that did not end acknowledged.
     failed_at: Vec<Origin>,
     /// The earliest input position that is not known to be in Kafka.
     resume: Option<Origin>,
     /// The last input position taken from the reader.
     last_taken: Option<Origin>,
-    latency: hdrhistogram::Histogram<u64>,
 }
 
 impl Stats {
@@ -148,16 +165,9 @@ impl Stats {
             read: 0,
             bytes: 0,
             invalid: 0,
-            acknowledged: 0,
-            failed: 0,
-            failures: BTreeMap::new(),
             failed_at: Vec::new(),
             resume: None,
             last_taken: None,
-            // Microseconds, 1µs to 1h, 3 significant digits.
-            latency: hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3).unwrap_or_else(
-                |_| hdrhistogram::Histogram::new(3).unwrap_or_else(|_| unreachable!()),
-            ),
         }
     }
 
@@ -167,79 +177,83 @@ impl Stats {
         }
     }
 
-    fn fail(&mut self, at: Origin, reason: String) {
-        self.failed += 1;
-        *self.failures.entry(reason).or_default() += 1;
+    fn failed(&mut self, at: Origin) {
         self.failed_at.push(at);
         self.not_in_kafka(at);
     }
 }
 
 struct Run<'a> {
-    producer: Producer,
+    sender: Sender<Pending>,
+    book: Book<'a>,
+    lowered: Vec<String>,
+}
+
+/// Everything but the sender: what the deliveries are booked into.
+struct Book<'a> {
     topic: String,
     cfg: &'a PublishConfig,
     out: &'a Output,
-    inflight: FuturesUnordered<BoxFuture<'static, Delivery>>,
-    /// Input positions of the events in flight, to report them if they never
-    /// get a delivery report.
-    inflight_at: BTreeSet<Origin>,
-    notes: Vec<Note>,
+    notes: Vec<notify::Note>,
     notifier: Option<Notifier>,
-    dead_letters: Option<&'a mut BufWriter<File>>,
+    dead_letters: Option<BufWriter<File>>,
     progress: crate::output::Progress,
     stats: Stats,
     stop: Option<Stop>,
-    last_delivery: Instant,
 }
 
-// One value per loop turn, on the stack: not worth boxing the delivery.
-#[allow(clippy::large_enum_variant)]
 enum Next {
     Interrupt,
-    Delivered(Delivery),
+    Delivered(Delivery<Pending>),
     Input(Option<Chunk>),
     Tick,
 }
 
 impl Run<'_> {
     /// Move input into Kafka until the input ends or something stops the run.
-    async fn pump(&mut self, mut rx: mpsc::Receiver<Chunk>) {
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
+    async fn pump(&mut self, mut rx: mpsc::Receiver<Chunk>, shutdown: &Shutdown) {
         let mut tick = tokio::time::interval(Duration::from_millis(25));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        while self.stop.is_none() {
-            let room = self.inflight.len() < self.cfg.max_in_flight;
+        while self.book.stop.is_none() {
+            let room = self.sender.has_room();
+            let waiting = self.sender.pending() > 0;
             let next = tokio::select! {
                 biased;
-                _ = &mut ctrl_c => Next::Interrupt,
-                Some(d) = self.inflight.next(), if !self.inflight.is_empty() => Next::Delivered(d),
+                _ = shutdown.pressed(1) => Next::Interrupt,
+                Some(d) = self.sender.next(), if waiting => Next::Delivered(d),
                 chunk = rx.recv(), if room => Next::Input(chunk),
                 _ = tick.tick() => Next::Tick,
             };
             match next {
-                Next::Interrupt => self.stop = Some(Stop::Interrupted),
+                Next::Interrupt => self.book.stop = Some(Stop::Interrupted),
                 Next::Delivered(d) => {
                     // Take every report that is already in, then notify:
                     // at high rates that makes big pipelines, at low rates
                     // a notification leaves as soon as its ack is in.
-                    self.delivered(d);
-                    while let Some(Some(d)) = self.inflight.next().now_or_never() {
-                        self.delivered(d);
+                    self.book.delivered(d).await;
+                    while let Some(d) = self.sender.next_ready() {
+                        self.book.delivered(d).await;
                     }
-                    self.flush_notes();
+                    self.book.flush_notes().await;
                 }
                 Next::Input(None) => break,
                 Next::Input(Some(chunk)) => self.take(chunk).await,
-                Next::Tick => self.tick(),
+                Next::Tick => {
+                    self.book.flush_notes().await;
+                    self.book
+                        .progress
+                        .message(format!("{} acknowledged", self.sender.ledger.acknowledged));
+                    if let Some(why) = self.sender.stalled() {
+                        self.book.stop = Some(Stop::Kafka(why));
+                    }
+                }
             }
         }
-        if self.stop.is_some() {
+        if self.book.stop.is_some() {
             // Whatever the reader had read past the stop was never sent.
             if let Ok(chunk) = rx.try_recv() {
                 if let Some(at) = chunk.iter().find_map(origin) {
-                    self.stats.not_in_kafka(at);
+                    self.book.stats.not_in_kafka(at);
                 }
             }
         }
@@ -247,15 +261,15 @@ impl Run<'_> {
 
     async fn take(&mut self, chunk: Chunk) {
         for item in chunk {
-            if self.stop.is_some() {
+            if self.book.stop.is_some() {
                 if let Some(at) = origin(&item) {
-                    self.stats.not_in_kafka(at);
+                    self.book.stats.not_in_kafka(at);
                 }
                 return;
             }
             match item {
                 Item::Event { at, event, bytes } => {
-                    self.account_read(at, bytes);
+                    self.book.account_read(at, bytes);
                     self.send(at, event).await;
                 }
                 Item::Invalid {
@@ -265,16 +279,145 @@ impl Run<'_> {
                     raw,
                     bytes,
                 } => {
-                    self.account_read(at, bytes);
-                    self.invalid(at, column, &reason, &raw);
+                    self.book.account_read(at, bytes);
+                    self.book.invalid(at, column, &reason, &raw);
                 }
                 Item::Broken(message) => {
-                    self.stop = Some(Stop::Input(message));
+                    self.book.stop = Some(Stop::Input(message));
                 }
             }
         }
     }
 
+    /// Hand one event to Kafka; a full queue waits for deliveries (up to the
+    /// timeout, then the run stops); a refused event is a failed line.
+    async fn send(&mut self, at: Origin, event: Event) {
+        let channel = self.book.cfg.channel.render(&event, &self.book.topic);
+        let headers = self
+            .book
+            .cfg
+            .headers
+            .then(|| record::event_headers(&event.id, &event.kind, &event.source_type));
+        let pending = Pending {
+            at,
+            id: event.id,
+            kind: event.kind,
+            source_id: event.source_id.clone(),
+            channel,
+        };
+        let out = Record {
+            key: Some(event.source_id.as_bytes()),
+            payload: Some(&event.value),
+            headers,
+            timestamp: event.timestamp,
+        };
+        match self.sender.send(out, pending).await {
+            Ok(()) => {}
+            Err(Refused::StayedFull(p, why)) => {
+                self.book.stats.failed(p.at);
+                self.book.stop = Some(Stop::Kafka(why));
+            }
+            Err(Refused::Rejected(p, _)) => self.book.stats.failed(p.at),
+        }
+    }
+
+    /// Wait for what is in flight (bounded by the timeout; a second Ctrl-C
+    /// gives up at once), counting anything without a report as failed.
+    async fn drain(&mut self, shutdown: &Shutdown) {
+        let interrupted = matches!(self.book.stop, Some(Stop::Interrupted));
+        let give_up = async {
+            if interrupted {
+                shutdown.pressed(2).await
+            } else {
+                std::future::pending().await
+            }
+        };
+        let mut reports = Vec::new();
+        let unreported = self.sender.drain(give_up, |d| reports.push(d)).await;
+        for d in reports {
+            self.book.delivered(d).await;
+        }
+        if !unreported.is_empty() {
+            self.book.stop.get_or_insert(Stop::Kafka(
+                "no delivery report before giving up".to_string(),
+            ));
+        }
+        for p in unreported {
+            self.book.stats.failed(p.at);
+        }
+        self.book.flush_notes().await;
+    }
+
+    async fn finish(self) -> Result<Ending> {
+        let Run {
+            sender,
+            mut book,
+            lowered,
+        } = self;
+        book.progress.finish();
+        let redis = match book.notifier.take() {
+            Some(n) => Some(
+                n.finish(book.cfg.timeout.min(Duration::from_secs(10)))
+                    .await,
+            ),
+            None => None,
+        };
+        if let Some(w) = book.dead_letters.as_mut() {
+            w.flush().context("writing dead letters")?;
+        }
+        let summary = book.summary(&sender, redis.as_ref(), &lowered);
+        let mut notes = Vec::new();
+        if let Some(r) = &redis {
+            if r.failed > 0 {
+                notes.push(Note::Warn(format!(
+                    "{} notifications not sent to Redis ({}); the events are in Kafka (replay --to-redis can re-send them)",
+                    r.failed,
+                    r.first_error.as_deref().unwrap_or("unknown error")
+                )));
+            }
+        }
+        let ledger = &sender.ledger;
+        let resume = book.resume_text();
+        let stop = match book.stop.take() {
+            Some(Stop::Kafka(_)) if ledger.fatal.is_some() => {
+                Some(Stop::Kafka(ledger.fatal.clone().unwrap_or_default()))
+            }
+            stop => stop,
+        };
+        let result = match stop {
+            Some(Stop::Interrupted) => {
+                notes.push(Note::Info(format!(
+                    "interrupted: {} events acknowledged{resume}",
+                    ledger.acknowledged
+                )));
+                Ok(Code::Interrupted)
+            }
+            Some(Stop::Input(message)) => Err(anyhow::anyhow!("{message}{resume}")),
+            stop if ledger.not_acknowledged() > 0 || matches!(stop, Some(Stop::Kafka(_))) => {
+                let why = match stop {
+                    Some(Stop::Kafka(why)) => why,
+                    _ => "delivery failed".to_string(),
+                };
+                Err(error::kafka(format!(
+                    "kafka: {} of {} events not acknowledged ({why}); {} acknowledged{}{resume}",
+                    ledger.not_acknowledged() + book.unsent(&sender),
+                    book.stats.read - book.stats.invalid,
+                    ledger.acknowledged,
+                    book.failed_lines()
+                )))
+            }
+            Some(Stop::Invalid(message)) => Err(error::fail(Code::InvalidInput, message)),
+            _ => Ok(Code::Success),
+        };
+        Ok(Ending {
+            summary: Some(summary),
+            notes,
+            result,
+        })
+    }
+}
+
+impl Book<'_> {
     fn account_read(&mut self, at: Origin, bytes: u64) {
         self.stats.read += 1;
         self.stats.bytes += bytes;
@@ -309,8 +452,8 @@ impl Run<'_> {
                 if let Some(w) = self.dead_letters.as_mut() {
                     let source = &self.cfg.sources[at.source as usize].name;
                     let written = serde_json::to_writer(
-                        &mut **w,
-                        &dead_letter(source, at.line, column, reason, raw),
+                        &mut *w,
+                        &records::dead_letter(source, at.line, column, reason, raw),
                     )
                     .map_err(std::io::Error::from)
                     .and_then(|()| w.write_all(b"\n"));
@@ -322,224 +465,51 @@ impl Run<'_> {
         }
     }
 
-    /// Hand one event to librdkafka. A full queue waits for deliveries, up to
-    /// the timeout; an event librdkafka refuses outright is counted as failed.
-    async fn send(&mut self, at: Origin, event: Event) {
-        let channel = self.cfg.channel.render(&event, &self.topic);
-        let topic = self.topic.clone();
-        let mut record = FutureRecord::to(&topic)
-            .key(event.source_id.as_bytes())
-            .payload(&event.value);
-        if self.cfg.headers {
-            record = record.headers(kafka::event_headers(
-                &event.id,
-                &event.kind,
-                &event.source_type,
-            ));
-        }
-        if let Some(ts) = event.timestamp {
-            record = record.timestamp(ts);
-        }
-        let waited_since = Instant::now();
-        let future = loop {
-            match self.producer.send_result(record) {
-                Ok(future) => break future,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    record = back;
-                    if waited_since.elapsed() > self.cfg.timeout {
-                        self.stats
-                            .fail(at, "librdkafka queue stayed full".to_string());
-                        self.stop = Some(Stop::Kafka(format!(
-                            "kafka took no events for {}",
-                            show_duration(self.cfg.timeout)
-                        )));
-                        return;
-                    }
-                    match tokio::time::timeout(Duration::from_millis(100), self.inflight.next())
-                        .await
-                    {
-                        Ok(Some(d)) => self.delivered(d),
-                        _ => tokio::time::sleep(Duration::from_millis(5)).await,
-                    }
-                }
-                Err((e, _)) => {
-                    self.stats.fail(at, format!("not queued: {e}"));
-                    return;
-                }
-            }
-        };
-        let pending = Pending {
-            at,
-            id: event.id,
-            kind: event.kind,
-            source_id: event.source_id,
-            channel,
-            sent: Instant::now(),
-        };
-        self.inflight_at.insert(at);
-        self.inflight
-            .push(future.map(move |r| (pending, r)).boxed());
-    }
-
-    fn delivered(&mut self, (p, result): Delivery) {
-        self.last_delivery = Instant::now();
-        self.inflight_at.remove(&p.at);
-        match result {
-            Ok(Ok(delivery)) => {
-                self.stats.acknowledged += 1;
-                let micros = p.sent.elapsed().as_micros().clamp(1, 3_600_000_000) as u64;
-                let _ = self.stats.latency.record(micros);
+    async fn delivered(&mut self, d: Delivery<Pending>) {
+        let p = d.tag;
+        match d.outcome {
+            Outcome::Acked { partition, offset } => {
                 if self.notifier.is_some() {
                     let note = Notification {
                         id: &p.id,
                         kind: &p.kind,
                         source_id: &p.source_id,
                         topic: &self.topic,
-                        partition: delivery.partition,
-                        offset: delivery.offset,
+                        partition,
+                        offset,
                     };
                     self.notes.push((p.channel, note.to_json()));
                     if self.notes.len() >= self.cfg.redis_batch {
-                        self.flush_notes();
+                        self.flush_notes().await;
                     }
                 }
             }
-            Ok(Err((e, _))) => {
-                let stops = stops_the_run(&e);
-                self.stats.fail(p.at, e.to_string());
-                if let Some((code, reason)) = self.producer.client().fatal_error() {
-                    self.stop.get_or_insert(Stop::Kafka(format!(
-                        "fatal producer error: {code}: {reason}"
-                    )));
-                } else if stops {
-                    self.stop.get_or_insert(Stop::Kafka(e.to_string()));
+            Outcome::Failed { reason, stops_run } => {
+                self.stats.failed(p.at);
+                if stops_run {
+                    self.stop.get_or_insert(Stop::Kafka(reason));
                 }
             }
-            Err(_canceled) => self
-                .stats
-                .fail(p.at, "producer closed before delivery".to_string()),
-        }
-    }
-
-    fn tick(&mut self) {
-        self.flush_notes();
-        self.progress
-            .message(format!("{} acknowledged", self.stats.acknowledged));
-        // librdkafka fails deliveries after message.timeout.ms; this is the
-        // guard for when even that does not happen.
-        if !self.inflight.is_empty()
-            && self.last_delivery.elapsed() > self.cfg.timeout + Duration::from_secs(5)
-        {
-            self.stop = Some(Stop::Kafka(format!(
-                "no delivery report for {}",
-                show_duration(self.last_delivery.elapsed())
-            )));
         }
     }
 
     /// Notifications leave in the order deliveries were reported, which is
     /// Kafka order within a partition: librdkafka reports one partition's
     /// deliveries in order, and the futures complete in the order they are woken.
-    fn flush_notes(&mut self) {
+    async fn flush_notes(&mut self) {
         if self.notes.is_empty() {
             return;
         }
         let batch = std::mem::replace(&mut self.notes, Vec::with_capacity(self.cfg.redis_batch));
         if let Some(n) = self.notifier.as_mut() {
-            n.send(batch);
-        }
-    }
-
-    /// Wait for what is in flight (bounded by the timeout; a second Ctrl-C
-    /// gives up at once), counting anything without a report as failed.
-    async fn drain(&mut self) {
-        let deadline = tokio::time::Instant::now() + self.cfg.timeout + Duration::from_secs(5);
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        let interrupted = matches!(self.stop, Some(Stop::Interrupted));
-        while !self.inflight.is_empty() {
-            tokio::select! {
-                biased;
-                _ = &mut ctrl_c, if interrupted => break,
-                _ = tokio::time::sleep_until(deadline) => break,
-                Some(d) = self.inflight.next() => self.delivered(d),
-            }
-        }
-        // Whatever is still in flight got no report: as far as we know it is
-        // not in Kafka.
-        self.inflight = FuturesUnordered::new();
-        let unreported = std::mem::take(&mut self.inflight_at);
-        if !unreported.is_empty() {
-            self.stop.get_or_insert(Stop::Kafka(
-                "no delivery report before giving up".to_string(),
-            ));
-        }
-        for at in unreported {
-            self.stats.fail(at, "no delivery report".to_string());
-        }
-        let _ = self.producer.flush(Duration::from_millis(500));
-        self.flush_notes();
-    }
-
-    async fn finish(mut self) -> Result<Code> {
-        self.progress.finish();
-        let redis = match self.notifier.take() {
-            Some(n) => Some(
-                n.finish(self.cfg.timeout.min(Duration::from_secs(10)))
-                    .await,
-            ),
-            None => None,
-        };
-        if let Some(w) = self.dead_letters.as_mut() {
-            w.flush().context("writing dead letters")?;
-        }
-        let summary = self.summary(redis.as_ref());
-        match self.out.summary_format(self.cfg.summary) {
-            SummaryFormat::Json => self.out.json_stderr(&summary),
-            SummaryFormat::Table => self.print_table(&summary),
-            SummaryFormat::Auto | SummaryFormat::None => {}
-        }
-        if let Some(r) = &redis {
-            if r.failed > 0 {
-                self.out.warn(&format!(
-                    "{} notifications not sent to Redis ({}); the events are in Kafka (replay --to-redis can re-send them)",
-                    r.failed,
-                    r.first_error.as_deref().unwrap_or("unknown error")
-                ));
-            }
-        }
-        let resume = self.resume_text();
-        match self.stop.take() {
-            Some(Stop::Interrupted) => {
-                self.out.info(&format!(
-                    "interrupted: {} events acknowledged{resume}",
-                    self.stats.acknowledged
-                ));
-                Ok(Code::Interrupted)
-            }
-            Some(Stop::Input(message)) => Err(anyhow::anyhow!("{message}{resume}")),
-            stop if self.stats.failed > 0 || matches!(stop, Some(Stop::Kafka(_))) => {
-                let why = match stop {
-                    Some(Stop::Kafka(why)) => why,
-                    _ => "delivery failed".to_string(),
-                };
-                Err(error::kafka(format!(
-                    "kafka: {} of {} events not acknowledged ({why}); {} acknowledged{}{resume}",
-                    self.stats.failed + self.unsent(),
-                    self.stats.read - self.stats.invalid,
-                    self.stats.acknowledged,
-                    self.failed_lines()
-                )))
-            }
-            Some(Stop::Invalid(message)) => Err(error::fail(Code::InvalidInput, message)),
-            _ => Ok(Code::Success),
+            n.send(batch).await;
         }
     }
 
     /// Valid events read but never handed to Kafka (the run stopped first).
-    fn unsent(&self) -> u64 {
-        (self.stats.read - self.stats.invalid)
-            .saturating_sub(self.stats.acknowledged + self.stats.failed)
+    fn unsent(&self, sender: &Sender<Pending>) -> u64 {
+        let l = &sender.ledger;
+        (self.stats.read - self.stats.invalid).saturating_sub(l.acknowledged + l.not_acknowledged())
     }
 
     fn resume_text(&self) -> String {
@@ -570,77 +540,58 @@ impl Run<'_> {
         format!("; failed lines: {}{more}", shown.join(", "))
     }
 
-    fn summary(&self, redis: Option<&NotifyStats>) -> serde_json::Value {
+    fn summary(
+        &self,
+        sender: &Sender<Pending>,
+        redis: Option<&NotifyStats>,
+        lowered: &[String],
+    ) -> Summary {
         let s = &self.stats;
+        let l = &sender.ledger;
         let elapsed = s.started.elapsed().as_secs_f64();
         let rate = |n: f64| if elapsed > 0.0 { n / elapsed } else { 0.0 };
-        let quantile = |q: f64| {
-            if s.latency.is_empty() {
-                None
-            } else {
-                Some(s.latency.value_at_quantile(q) as f64 / 1000.0)
-            }
-        };
-        json!({
+        let json = json!({
             "topic": self.topic,
             "read": s.read,
             "invalid": s.invalid,
-            "acknowledged": s.acknowledged,
-            "failed": s.failed,
-            "unsent": self.unsent(),
+            "acknowledged": l.acknowledged,
+            "failed": l.not_acknowledged(),
+            "unsent": self.unsent(sender),
             "notified": redis.map(|r| r.notified),
             "redis_failures": redis.map(|r| r.failed),
             "redis": if redis.is_some() { "on" } else { "off" },
             "elapsed_s": round3(elapsed),
-            "events_per_s": round3(rate(s.acknowledged as f64)),
+            "events_per_s": round3(rate(l.acknowledged as f64)),
             "mb_per_s": round3(rate(s.bytes as f64 / 1e6)),
-            "ack_latency_ms": { "p50": quantile(0.5).map(round3), "p99": quantile(0.99).map(round3) },
-            "failures": s.failures,
+            "ack_latency_ms": { "p50": l.latency_ms(0.5).map(round3), "p99": l.latency_ms(0.99).map(round3) },
+            "failures": l.failures,
             "resume_from": s.resume.map(|at| self.place(at)),
-        })
-    }
-
-    fn print_table(&self, summary: &serde_json::Value) {
-        let n = |k: &str| summary[k].to_string().replace("null", "-");
-        let ms = |q: &str| match summary["ack_latency_ms"][q].as_f64() {
-            Some(v) => format!("{v:.1} ms"),
-            None => "-".to_string(),
-        };
-        let mut rows = vec![
-            ("read", n("read")),
-            ("invalid", n("invalid")),
-            ("acknowledged by Kafka", n("acknowledged")),
-            ("failed", n("failed")),
-        ];
-        if summary["unsent"].as_u64() > Some(0) {
-            rows.push(("not sent", n("unsent")));
+            "lowered_durability": lowered,
+        });
+        let mut summary = Summary::new(self.cfg.summary, format!("publish → {}", self.topic), json);
+        let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1} ms"));
+        let opt = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+        summary.row("read", s.read.to_string());
+        summary.row("invalid", s.invalid.to_string());
+        summary.row("acknowledged by Kafka", l.acknowledged.to_string());
+        summary.row("failed", l.not_acknowledged().to_string());
+        if self.unsent(sender) > 0 {
+            summary.row("not sent", self.unsent(sender).to_string());
         }
-        if summary["redis"] == "on" {
-            rows.push(("notified on Redis", n("notified")));
-            rows.push(("Redis failures", n("redis_failures")));
+        if redis.is_some() {
+            summary.row("notified on Redis", opt(redis.map(|r| r.notified)));
+            summary.row("Redis failures", opt(redis.map(|r| r.failed)));
         }
-        rows.extend([
-            (
-                "elapsed",
-                format!("{:.2} s", summary["elapsed_s"].as_f64().unwrap_or(0.0)),
-            ),
-            (
-                "events/s",
-                format!("{:.0}", summary["events_per_s"].as_f64().unwrap_or(0.0)),
-            ),
-            (
-                "MB/s",
-                format!("{:.2}", summary["mb_per_s"].as_f64().unwrap_or(0.0)),
-            ),
-            ("ack latency p50", ms("p50")),
-            ("ack latency p99", ms("p99")),
-        ]);
-        self.out.table(&format!("publish → {}", self.topic), &rows);
+        summary.row("elapsed", format!("{elapsed:.2} s"));
+        summary.row("events/s", format!("{:.0}", rate(l.acknowledged as f64)));
+        summary.row("MB/s", format!("{:.2}", rate(s.bytes as f64 / 1e6)));
+        summary.row("ack latency p50", ms(l.latency_ms(0.5)));
+        summary.row("ack latency p99", ms(l.latency_ms(0.99)));
+        if !lowered.is_empty() {
+            summary.row("durability lowered by", lowered.join(" "));
+        }
+        summary
     }
-}
-
-fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }
 
 fn origin(item: &Item) -> Option<Origin> {
@@ -648,38 +599,6 @@ fn origin(item: &Item) -> Option<Origin> {
         Item::Event { at, .. } | Item::Invalid { at, .. } => Some(*at),
         Item::Broken(_) => None,
     }
-}
-
-/// Failures that will hit every following event too (broker gone, topic gone,
-/// producer fenced): stop reading rather than fail the rest one by one.
-fn stops_the_run(e: &KafkaError) -> bool {
-    use RDKafkaErrorCode::*;
-    !matches!(
-        e.rdkafka_error_code(),
-        Some(
-            MessageSizeTooLarge
-                | MessageBatchTooLarge
-                | InvalidMessage
-                | InvalidMessageSize
-                | InvalidRecord
-                | InvalidTimestamp
-        )
-    )
-}
-
-fn dead_letter(
-    source: &str,
-    line: u64,
-    column: Option<usize>,
-    reason: &str,
-    raw: &[u8],
-) -> serde_json::Value {
-    let mut v = json!({ "source": source, "line": line, "column": column, "error": reason });
-    match std::str::from_utf8(raw) {
-        Ok(text) => v["raw"] = json!(text),
-        Err(_) => v["raw_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(raw)),
-    }
-    v
 }
 
 /// Validate and print what would be sent, one JSON object a line, without
@@ -690,29 +609,25 @@ async fn dry_run(
     mut rx: mpsc::Receiver<Chunk>,
     out: &Output,
 ) -> Result<Code> {
-    let mut stdout = out.stdout();
+    let mut stdout = out.data(false);
     let (mut valid, mut invalid) = (0u64, 0u64);
     while let Some(chunk) = rx.recv().await {
         for item in chunk {
             match item {
                 Item::Event { at, event, .. } => {
                     valid += 1;
-                    let value: Box<serde_json::value::RawValue> =
-                        serde_json::from_slice(&event.value)
-                            .context("re-reading a parsed event")?;
-                    let line = json!({
-                        "source": cfg.sources[at.source as usize].name,
-                        "line": at.line,
-                        "topic": common.topic,
-                        "key": event.source_id,
-                        "headers": { "id": event.id, "type": event.kind, "source_type": event.source_type },
-                        "timestamp": event.timestamp,
-                        "channel": common.redis.as_ref().map(|_| cfg.channel.render(&event, &common.topic)),
-                        "notification": common.redis.as_ref().map(|_| json!({
-                            "id": event.id, "type": event.kind, "source_id": event.source_id, "topic": common.topic,
-                        })),
-                        "value": value,
-                    });
+                    let channel = common
+                        .redis
+                        .as_ref()
+                        .map(|_| cfg.channel.render(&event, &common.topic));
+                    let line = records::dry_run_line(
+                        &cfg.sources[at.source as usize].name,
+                        at.line,
+                        &common.topic,
+                        &event,
+                        channel,
+                    )
+                    .context("re-reading a parsed event")?;
                     serde_json::to_writer(&mut stdout, &line)?;
                     stdout.write_all(b"\n")?;
                 }
@@ -726,7 +641,7 @@ async fn dry_run(
                         None => format!("{name}:{}", at.line),
                     };
                     if cfg.on_invalid == OnInvalid::Fail {
-                        stdout.flush()?;
+                        stdout.finish()?;
                         return Err(error::fail(
                             Code::InvalidInput,
                             format!("{place}: {reason}"),
@@ -738,7 +653,7 @@ async fn dry_run(
             }
         }
     }
-    stdout.flush()?;
+    stdout.finish()?;
     out.info(&format!(
         "dry run: {valid} valid events, {invalid} invalid; nothing was sent"
     ));

@@ -1,60 +1,129 @@
 //! `dualstream replay`: read a topic from an offset or a time up to the end
-//! offsets taken at start (or forever with --follow), printing record values
-//! byte for byte, or envelopes. Reads with assign(), never a group
-//! subscription, so nothing is committed.
+//! offsets taken at start (or forever with --follow), and hand each record
+//! to a sink: stdout (values byte for byte, envelopes, CSV), Redis
+//! (re-sent notifications) or another topic (a copy). Reads with assign(),
+//! nothing committed, unless --group.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use base64::Engine as _;
-use rdkafka::consumer::Consumer as _;
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use anyhow::Result;
+use rdkafka::message::{BorrowedMessage, Message};
 use serde_json::json;
+use tokio::runtime::Handle;
 
-use crate::cli::{ReplayFormat, SummaryFormat};
-use crate::config::{show_duration, Common, ReplayConfig, ReplaySink, Start};
+use crate::config::{Common, ReplayConfig, ReplaySink};
+use crate::duration::show_duration;
 use crate::error::{self, Code};
 use crate::event::{ChannelTemplate, Event, Notification};
-use crate::kafka::{self, CopyProducer, Flow, Polled, Read, Span};
-use crate::output::{Output, Unit};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{BaseRecord, Producer as _};
+use crate::kafka::produce::{Record, Refused, Sender};
+use crate::kafka::read::{self, Flow, Planned, Polled, Read, Start};
+use crate::kafka::{admin, config as kafka_config, record};
+use crate::output::records::RecordPrinter;
+use crate::output::summary::{round3, Ending, Note, Summary};
+use crate::output::{Data, Output, Unit};
+use crate::pubsub::notify::{self, Notifier};
+use crate::shutdown::Shutdown;
 
-/// Where one partition is read from and to.
+/// What was read from one partition.
 #[derive(Debug, Clone, Copy)]
 struct Range {
-    /// The partition's first offset when replay started.
-    low: i64,
+    planned: Planned,
+    /// Where reading started (a group member: where the group left off).
     start: i64,
-    /// Exclusive; `None` with --follow.
-    end: Option<i64>,
     read: u64,
     bytes: u64,
 }
 
-pub async fn run(common: Common, cfg: ReplayConfig, out: &Output) -> Result<Code> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::SeqCst);
+pub async fn run(common: Common, cfg: ReplayConfig, out: &Output, shutdown: &Shutdown) -> Ending {
+    if let ReplaySink::Redis { .. } = cfg.sink {
+        // Required here: fail now, before reading anything, if Redis is not there.
+        if let Some(target) = &common.redis {
+            if let Err(e) = shutdown
+                .or_interrupted(async {
+                    target
+                        .check(cfg.timeout)
+                        .await
+                        .map_err(|e| error::fail(Code::Redis, e))
+                })
+                .await
+            {
+                return Ending::bare(Err(e));
+            }
         }
-    });
+    }
     let out = out.clone();
-    tokio::task::spawn_blocking(move || replay(&common, &cfg, &out, &stop))
-        .await
-        .context("replay thread")?
+    let shutdown = shutdown.clone();
+    let handle = Handle::current();
+    match tokio::task::spawn_blocking(move || replay(&common, &cfg, &out, &shutdown, handle)).await
+    {
+        Ok(ending) => ending,
+        Err(e) => Ending::bare(Err(anyhow::Error::new(e).context("replay thread"))),
+    }
 }
 
-fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) -> Result<Code> {
-    let consumer = kafka::consumer(&common.kafka, None)?;
+fn replay(
+    common: &Common,
+    cfg: &ReplayConfig,
+    out: &Output,
+    shutdown: &Shutdown,
+    handle: Handle,
+) -> Ending {
+    let mut ranges = BTreeMap::new();
+    let started = Instant::now();
+    let mut counts = (0u64, 0u64);
+    let result = read_all(
+        common,
+        cfg,
+        out,
+        shutdown.flag(),
+        handle,
+        &mut ranges,
+        &mut counts,
+    );
+    let (total, filtered) = counts;
+    let (result, sent, notes) = match result {
+        Ok((outcome, sent, notes)) => (
+            Ok(match outcome {
+                Read::Interrupted => Code::Interrupted,
+                Read::Done => Code::Success,
+            }),
+            sent,
+            notes,
+        ),
+        Err(e) => (Err(e), 0, Vec::new()),
+    };
+    let summary = (!ranges.is_empty() || result.is_ok()).then(|| {
+        summary(
+            cfg,
+            &common.topic,
+            &ranges,
+            (total, filtered, sent),
+            started.elapsed(),
+        )
+    });
+    Ending {
+        summary,
+        notes,
+        result,
+    }
+}
+
+/// Plan, read and sink; returns how the read ended, how many the sink sent,
+/// and notes for after the summary.
+fn read_all(
+    common: &Common,
+    cfg: &ReplayConfig,
+    out: &Output,
+    stop: &AtomicBool,
+    handle: Handle,
+    ranges: &mut BTreeMap<i32, Range>,
+    (total, filtered): &mut (u64, u64),
+) -> Result<(Read, u64, Vec<Note>)> {
+    let consumer = kafka_config::consumer(&common.kafka, None)?;
     let topic = common.topic.as_str();
-    let count = kafka::check_topic(consumer.client(), &common.kafka.brokers, topic, cfg.timeout)?;
-    let all: Vec<i32> = (0..count as i32).collect();
+    let all = admin::partitions(&consumer, &common.kafka.brokers, topic, cfg.timeout)?;
     let partitions = match &cfg.partitions {
         Some(wanted) => {
             if let Some(p) = wanted.iter().find(|p| !all.contains(p)) {
@@ -67,24 +136,17 @@ fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) 
         }
         None => all,
     };
-
-    let mut ranges = BTreeMap::new();
+    let plan = read::plan(
+        &consumer,
+        topic,
+        &partitions,
+        cfg.start,
+        cfg.stop,
+        cfg.timeout,
+    )?;
     let mut past_end = Vec::new();
-    for &p in &partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, p, cfg.timeout)
-            .map_err(|e| error::kafka(format!("kafka: offsets of {topic}/{p}: {e}")))?;
-        let wanted = kafka::start_offset(
-            &consumer,
-            &common.kafka,
-            topic,
-            p,
-            cfg.start,
-            (low, high),
-            cfg.timeout,
-        )?;
-        // An explicit offset outside a partition is clamped to it, and said.
-        let start = wanted.clamp(low, high);
+    for (&p, planned) in &plan {
+        let (low, high, wanted) = (planned.low, planned.high, planned.wanted);
         if wanted > high {
             past_end.push(format!("{p} ({low}..{high})"));
         } else if wanted < low {
@@ -92,77 +154,50 @@ fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) 
                 "--from-offset {wanted}: {topic}/{p} starts at {low} (older records are gone); reading from {low}"
             ));
         }
-        let mut end = match (cfg.follow, cfg.to_offset) {
-            (true, _) => None,
-            (false, Some(to)) => Some(to.clamp(start, high)),
-            (false, None) => Some(high),
-        };
-        if let Some(to) = cfg.to_time {
-            let at = kafka::start_offset(
-                &consumer,
-                &common.kafka,
-                topic,
-                p,
-                Start::Time(to),
-                (low, high),
-                cfg.timeout,
-            )?;
-            end = end.map(|e| e.min(at.max(start)));
-        }
         ranges.insert(
             p,
             Range {
-                low,
-                start,
-                end,
+                planned: *planned,
+                start: planned.start,
                 read: 0,
                 bytes: 0,
             },
         );
     }
-
     if !past_end.is_empty() {
         let message = format!(
             "the start offset is past the end of {topic} partition {}",
             past_end.join(", partition ")
         );
         if past_end.len() == partitions.len() {
+            ranges.clear();
             return Err(error::usage(message));
         }
         out.warn(&format!("{message}: nothing to read there"));
     }
 
-    let spans: Vec<Span> = ranges
-        .iter()
-        .map(|(&partition, r)| Span {
-            partition,
-            start: r.start,
-            end: r.end,
-        })
-        .collect();
-    let planned: u64 = ranges
+    let spans: Vec<read::Span> = plan.iter().map(|(&p, planned)| planned.span(p)).collect();
+    let planned_total: u64 = plan
         .values()
         .filter_map(|r| r.end.map(|e| (e - r.start).max(0) as u64))
         .sum();
     // A group member reads only its share: no total to show.
     let mut progress = out.progress(
-        (!cfg.follow && cfg.group.is_none()).then_some(planned),
+        (!cfg.stop.follow && cfg.group.is_none()).then_some(planned_total),
         cfg.progress,
         Unit::Records,
     );
-    let mut sink = Sink::open(&cfg.sink, common, out, cfg.timeout)?;
-    let started = Instant::now();
-    let (mut total, mut filtered) = (0u64, 0u64);
-    let idle = (!cfg.follow).then_some(cfg.timeout);
+    let mut sink = Sink::open(cfg, common, out, handle)?;
+    let idle = (!cfg.stop.follow).then_some(cfg.timeout);
     let in_group = cfg.group.is_some();
-    let ends: HashMap<i32, (i64, i64)> = ranges
+    let ends: HashMap<i32, (i64, i64)> = plan
         .iter()
         .map(|(&p, r)| (p, (r.low, r.end.unwrap_or(i64::MAX))))
         .collect();
-    let mut handle = |polled: Polled<'_, '_>| -> Result<Flow> {
+    let mut handle_one = |polled: Polled<'_, '_>| -> Result<Flow> {
         let Polled::Record(message) = polled else {
             // Nothing waiting: what was printed must be seen now (--follow).
-            sink.flush()?;
+            sink.idle()?;
             return Ok(Flow::Continue);
         };
         progress.advance(1, message.payload_len() as u64);
@@ -177,15 +212,15 @@ fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) 
         let event = if cfg.filter.is_empty() && !sink.needs_event() {
             None
         } else {
-            kafka::record_event(message)
+            record::record_event(message)
         };
         if !cfg.filter.is_empty() && !event.as_ref().is_some_and(|e| cfg.filter.matches(e)) {
-            filtered += 1;
+            *filtered += 1;
             return Ok(Flow::Continue);
         }
         sink.take(message, event.as_ref())?;
-        total += 1;
-        Ok(if cfg.count.is_some_and(|n| total >= n) {
+        *total += 1;
+        Ok(if cfg.count.is_some_and(|n| *total >= n) {
             Flow::Stop
         } else {
             Flow::Continue
@@ -194,31 +229,20 @@ fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) 
     let outcome = if cfg.count == Some(0) {
         Read::Done
     } else if let Some(group) = &cfg.group {
-        let member = kafka::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
-        kafka::read_group(
+        let member = kafka_config::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
+        read::read_group(
             &member,
             topic,
-            (!cfg.follow).then_some(&ends),
+            (!cfg.stop.follow).then_some(&ends),
             stop,
-            &mut handle,
+            &mut handle_one,
         )?
     } else {
-        kafka::read_spans(&consumer, topic, &spans, stop, idle, &mut handle)?
+        read::read_spans(&consumer, topic, &spans, stop, idle, &mut handle_one)?
     };
     progress.finish();
-    let sent = sink.finish()?;
-    summary(
-        out,
-        cfg.summary,
-        topic,
-        &ranges,
-        (total, filtered, sent),
-        started.elapsed(),
-    );
-    Ok(match outcome {
-        Read::Interrupted => Code::Interrupted,
-        Read::Done => Code::Success,
-    })
+    let (sent, notes) = sink.finish()?;
+    Ok((outcome, sent, notes))
 }
 
 /// Where records go: stdout in a format, Redis as notifications, or another topic.
@@ -226,90 +250,79 @@ fn replay(common: &Common, cfg: &ReplayConfig, out: &Output, stop: &AtomicBool) 
 #[allow(clippy::large_enum_variant)]
 enum Sink<'a> {
     Stdout {
-        out: std::io::BufWriter<std::io::StdoutLock<'static>>,
-        format: ReplayFormat,
-        csv_header: bool,
+        data: Data,
+        printer: RecordPrinter,
     },
     Redis {
-        warn: Output,
-        conn: redis::Connection,
-        shown: String,
+        handle: Handle,
+        notifier: Notifier,
         channel: &'a ChannelTemplate,
-        pace: Option<(f64, Instant)>,
-        batch: redis::Pipeline,
-        queued: usize,
-        sent: u64,
+        /// Notifications handed over per call: one when paced.
+        per_send: usize,
+        batch: Vec<notify::Note>,
         unroutable: u64,
+        timeout: Duration,
     },
     Topic {
-        producer: CopyProducer,
+        handle: Handle,
+        sender: Sender<()>,
         topic: &'a str,
         brokers: &'a str,
-        sent: u64,
-        timeout: Duration,
     },
 }
 
-/// Notifications per Redis pipeline.
+/// Notifications per Redis pipeline when not paced.
 const REDIS_BATCH: usize = 500;
 
 impl<'a> Sink<'a> {
     fn open(
-        sink: &'a ReplaySink,
+        cfg: &'a ReplayConfig,
         common: &'a Common,
         out: &Output,
-        timeout: Duration,
+        handle: Handle,
     ) -> Result<Sink<'a>> {
-        Ok(match sink {
+        Ok(match &cfg.sink {
             ReplaySink::Stdout(format) => Sink::Stdout {
-                out: out.stdout(),
-                format: *format,
-                csv_header: true,
+                data: out.data(cfg.stop.follow),
+                printer: RecordPrinter::new(*format),
             },
             ReplaySink::Redis { channel, rate } => {
                 let target = common
                     .redis
                     .as_ref()
                     .ok_or_else(|| error::usage("--to-redis needs Redis: not with --redis off"))?;
-                let conn = target
-                    .client
-                    .get_connection_with_timeout(timeout)
-                    .map_err(|e| {
-                        error::fail(
-                            Code::Redis,
-                            format!("redis: cannot connect to {}: {e}", target.shown),
-                        )
-                    })?;
+                let notifier = {
+                    let _entered = handle.enter();
+                    Notifier::spawn(target, notify::Mode::Required, *rate, out.warner())
+                };
                 Sink::Redis {
-                    warn: out.clone(),
-                    conn,
-                    shown: target.shown.clone(),
+                    handle,
+                    notifier,
                     channel,
-                    pace: rate.map(|r| (r, Instant::now())),
-                    batch: redis::pipe(),
-                    queued: 0,
-                    sent: 0,
+                    per_send: if rate.is_some() { 1 } else { REDIS_BATCH },
+                    batch: Vec::new(),
                     unroutable: 0,
+                    timeout: cfg.timeout,
                 }
             }
             ReplaySink::Topic(topic) => {
-                let producer = kafka::copy_producer(&common.kafka, timeout)?;
-                kafka::check_topic(producer.client(), &common.kafka.brokers, topic, timeout)?;
+                let producer =
+                    kafka_config::producer(&common.kafka, cfg.timeout, cfg.max_in_flight, false)?;
+                admin::producer_topic(&producer, &common.kafka.brokers, topic, cfg.timeout)?;
                 Sink::Topic {
-                    producer,
+                    handle,
+                    sender: Sender::new(producer, topic, cfg.max_in_flight, cfg.timeout),
                     topic,
                     brokers: &common.kafka.brokers,
-                    sent: 0,
-                    timeout,
                 }
             }
         })
     }
 
-    /// Push out buffered output (stdout only; the others send as they go).
-    fn flush(&mut self) -> Result<()> {
-        if let Sink::Stdout { out, .. } = self {
-            out.flush()?;
+    /// Nothing is waiting to be read: make output visible (live stdout).
+    fn idle(&mut self) -> Result<()> {
+        if let Sink::Stdout { data, .. } = self {
+            data.idle()?;
         }
         Ok(())
     }
@@ -320,19 +333,13 @@ impl<'a> Sink<'a> {
 
     fn take(&mut self, m: &BorrowedMessage<'_>, event: Option<&Event>) -> Result<()> {
         match self {
-            Sink::Stdout {
-                out,
-                format,
-                csv_header,
-            } => write_record(out, m, *format, csv_header),
+            Sink::Stdout { data, printer } => printer.print(data, m),
             Sink::Redis {
-                conn,
-                shown,
+                handle,
+                notifier,
                 channel,
-                pace,
+                per_send,
                 batch,
-                queued,
-                sent,
                 unroutable,
                 ..
             } => {
@@ -348,268 +355,148 @@ impl<'a> Sink<'a> {
                     partition: m.partition(),
                     offset: m.offset(),
                 };
-                batch
-                    .publish(channel.render(event, m.topic()), note.to_json())
-                    .ignore();
-                *queued += 1;
-                *sent += 1;
-                // Pace by what was sent so far: never ahead of rate × elapsed.
-                let mut flush_now = *queued >= REDIS_BATCH;
-                if let Some((rate, since)) = pace {
-                    flush_now = true;
-                    let due = Duration::from_secs_f64(*sent as f64 / *rate);
-                    if let Some(wait) = due.checked_sub(since.elapsed()) {
-                        std::thread::sleep(wait);
+                batch.push((channel.render(event, m.topic()), note.to_json()));
+                if batch.len() >= *per_send {
+                    handle.block_on(notifier.send(std::mem::take(batch)));
+                    if let Some(e) = notifier.failure() {
+                        return Err(error::fail(Code::Redis, format!("redis: publishing: {e}")));
                     }
-                }
-                if flush_now {
-                    flush_redis(conn, shown, batch, queued)?;
                 }
                 Ok(())
             }
             Sink::Topic {
-                producer,
+                handle,
+                sender,
                 topic,
-                sent,
-                timeout,
                 ..
             } => {
-                let mut record = BaseRecord::to(topic);
-                if let Some(k) = m.key() {
-                    record = record.key(k);
-                }
-                if let Some(p) = m.payload() {
-                    record = record.payload(p);
-                }
-                if let Some(h) = m.headers() {
-                    record = record.headers(h.detach());
-                }
-                if let Some(ts) = m.timestamp().to_millis() {
-                    record = record.timestamp(ts);
-                }
-                let waited = Instant::now();
-                loop {
-                    match producer.send(record) {
-                        Ok(()) => break,
-                        Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                            if waited.elapsed() > *timeout {
-                                return Err(error::kafka(format!(
-                                    "kafka: {topic} took no records for {}",
-                                    show_duration(*timeout)
-                                )));
-                            }
-                            record = back;
-                            std::thread::sleep(Duration::from_millis(5));
-                        }
-                        Err((e, _)) => {
-                            return Err(error::kafka(format!("kafka: copying to {topic}: {e}")))
-                        }
+                let record = Record {
+                    key: m.key(),
+                    payload: m.payload(),
+                    headers: m.headers().map(|h| h.detach()),
+                    timestamp: m.timestamp().to_millis(),
+                };
+                match handle.block_on(sender.send(record, ())) {
+                    Ok(()) => {}
+                    Err(Refused::StayedFull((), why)) => {
+                        return Err(error::kafka(format!("kafka: copying to {topic}: {why}")))
+                    }
+                    Err(Refused::Rejected((), why)) => {
+                        return Err(error::kafka(format!("kafka: copying to {topic}: {why}")))
                     }
                 }
-                *sent += 1;
+                // Book the reports that are in; the ledger counts them.
+                while sender.next_ready().is_some() {}
                 Ok(())
             }
         }
     }
 
-    /// Flush what is buffered and account for it: how many were sent.
-    fn finish(self) -> Result<u64> {
+    /// Flush what is buffered and account for it: how many were sent, and
+    /// notes for after the summary.
+    fn finish(self) -> Result<(u64, Vec<Note>)> {
         match self {
-            Sink::Stdout { mut out, .. } => {
-                out.flush()?;
-                Ok(0)
+            Sink::Stdout { mut data, .. } => {
+                data.finish()?;
+                Ok((0, Vec::new()))
             }
             Sink::Redis {
-                warn,
-                mut conn,
-                shown,
-                mut batch,
-                mut queued,
-                sent,
+                handle,
+                mut notifier,
+                batch,
                 unroutable,
+                timeout,
                 ..
             } => {
-                flush_redis(&mut conn, &shown, &mut batch, &mut queued)?;
-                if unroutable > 0 {
-                    warn.warn(&format!(
-                        "{unroutable} records had no id/type/source_type (headers or fields) and were not notified"
+                handle.block_on(notifier.send(batch));
+                let stats = handle.block_on(notifier.finish(timeout));
+                if stats.failed > 0 {
+                    return Err(error::fail(
+                        Code::Redis,
+                        format!(
+                            "redis: {} of {} notifications not published ({})",
+                            stats.failed,
+                            stats.failed + stats.notified,
+                            stats.first_error.as_deref().unwrap_or("unknown error")
+                        ),
                     ));
                 }
-                Ok(sent)
-            }
-            Sink::Topic {
-                producer,
-                topic,
-                brokers,
-                sent,
-                timeout,
-            } => {
-                let _ = producer.flush(timeout);
-                let ctx = producer.context();
-                let acked = ctx.acknowledged.load(Ordering::Relaxed);
-                let failed = ctx.failed.load(Ordering::Relaxed);
-                if acked < sent {
-                    let why = ctx
-                        .first_error
-                        .lock()
-                        .ok()
-                        .and_then(|e| e.clone())
-                        .unwrap_or_else(|| "no delivery report in time".to_string());
-                    return Err(error::kafka(format!(
-                        "kafka: {} of {sent} copies to {topic} at {brokers} not acknowledged ({failed} failed: {why}); {acked} acknowledged",
-                        sent - acked
+                let mut notes = Vec::new();
+                if unroutable > 0 {
+                    notes.push(Note::Warn(format!(
+                        "{unroutable} records had no id/type/source_type (headers or fields) and were not notified"
                     )));
                 }
-                Ok(acked)
+                Ok((stats.notified, notes))
+            }
+            Sink::Topic {
+                handle,
+                mut sender,
+                topic,
+                brokers,
+            } => {
+                handle.block_on(sender.drain(std::future::pending(), |_| {}));
+                let l = &sender.ledger;
+                if l.not_acknowledged() > 0 {
+                    let why = l
+                        .fatal
+                        .clone()
+                        .or_else(|| l.failures.keys().next().cloned())
+                        .unwrap_or_else(|| "no delivery report in time".to_string());
+                    return Err(error::kafka(format!(
+                        "kafka: {} of {} copies to {topic} at {brokers} not acknowledged ({why}); {} acknowledged",
+                        l.not_acknowledged(),
+                        l.not_acknowledged() + l.acknowledged,
+                        l.acknowledged
+                    )));
+                }
+                Ok((l.acknowledged, Vec::new()))
             }
         }
     }
-}
-
-fn flush_redis(
-    conn: &mut redis::Connection,
-    shown: &str,
-    batch: &mut redis::Pipeline,
-    queued: &mut usize,
-) -> Result<()> {
-    if *queued == 0 {
-        return Ok(());
-    }
-    batch
-        .query::<()>(conn)
-        .map_err(|e| error::fail(Code::Redis, format!("redis: publishing to {shown}: {e}")))?;
-    batch.clear();
-    *queued = 0;
-    Ok(())
-}
-
-fn write_record(
-    w: &mut impl Write,
-    m: &BorrowedMessage<'_>,
-    format: ReplayFormat,
-    csv_header: &mut bool,
-) -> Result<()> {
-    match format {
-        ReplayFormat::Ndjson => {
-            w.write_all(m.payload().unwrap_or_default())?;
-            w.write_all(b"\n")?;
-        }
-        ReplayFormat::Envelope => {
-            serde_json::to_writer(&mut *w, &envelope(m))?;
-            w.write_all(b"\n")?;
-        }
-        ReplayFormat::Csv => {
-            let mut csv = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(&mut *w);
-            if std::mem::take(csv_header) {
-                csv.write_record(["topic", "partition", "offset", "timestamp", "key", "value"])?;
-            }
-            let lossy = |b: Option<&[u8]>| {
-                b.map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default()
-            };
-            csv.write_record([
-                m.topic().to_string(),
-                m.partition().to_string(),
-                m.offset().to_string(),
-                m.timestamp()
-                    .to_millis()
-                    .map(|t| t.to_string())
-                    .unwrap_or_default(),
-                lossy(m.key()),
-                lossy(m.payload()),
-            ])?;
-            csv.flush()?;
-        }
-    }
-    Ok(())
-}
-
-/// A record as JSON: coordinates, timestamp, key, headers, and the value
-/// embedded as JSON when it is JSON (else text, or base64 for bytes).
-fn envelope(m: &BorrowedMessage<'_>) -> serde_json::Value {
-    let text = |b: &[u8]| match std::str::from_utf8(b) {
-        Ok(s) => json!(s),
-        Err(_) => json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) }),
-    };
-    let mut headers = serde_json::Map::new();
-    if let Some(hs) = m.headers() {
-        for h in hs.iter() {
-            headers.insert(
-                h.key.to_string(),
-                h.value.map(text).unwrap_or(serde_json::Value::Null),
-            );
-        }
-    }
-    let value = match m.payload() {
-        None => serde_json::Value::Null,
-        Some(p) => match serde_json::from_slice::<&serde_json::value::RawValue>(p) {
-            Ok(raw) => serde_json::to_value(raw).unwrap_or_else(|_| text(p)),
-            Err(_) => text(p),
-        },
-    };
-    json!({
-        "topic": m.topic(),
-        "partition": m.partition(),
-        "offset": m.offset(),
-        "timestamp": m.timestamp().to_millis(),
-        "key": m.key().map(text),
-        "headers": headers,
-        "value": value,
-    })
 }
 
 fn summary(
-    out: &Output,
-    asked: SummaryFormat,
+    cfg: &ReplayConfig,
     topic: &str,
     ranges: &BTreeMap<i32, Range>,
     (total, filtered, sent): (u64, u64, u64),
     elapsed: Duration,
-) {
+) -> Summary {
     let secs = elapsed.as_secs_f64();
-    match out.summary_format(asked) {
-        SummaryFormat::Json => {
-            let partitions: Vec<_> = ranges
-                .iter()
-                .map(|(p, r)| json!({"partition": p, "start": r.start, "end": r.end, "records": r.read, "bytes": r.bytes}))
-                .collect();
-            out.json_stderr(&json!({
-                "topic": topic,
-                "records": total,
-                "filtered_out": filtered,
-                "sent": sent,
-                "elapsed_s": (secs * 1000.0).round() / 1000.0,
-                "records_per_s": if secs > 0.0 { (total as f64 / secs).round() } else { 0.0 },
-                "partitions": partitions,
-            }));
-        }
-        SummaryFormat::Table => {
-            let mut rows: Vec<(String, String)> = ranges
-                .iter()
-                .map(|(p, r)| {
-                    let end = r.end.map_or("follow".to_string(), |e| e.to_string());
-                    (
-                        format!("partition {p} [{}, {end})", r.start),
-                        format!("{} records", r.read),
-                    )
-                })
-                .collect();
-            rows.push((
-                "total".to_string(),
-                format!("{total} records in {}", show_duration(elapsed)),
-            ));
-            if filtered > 0 {
-                rows.push(("filtered out".to_string(), filtered.to_string()));
-            }
-            if sent > 0 {
-                rows.push(("sent".to_string(), sent.to_string()));
-            }
-            let rows: Vec<(&str, String)> =
-                rows.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-            out.table(&format!("replay {topic}"), &rows);
-        }
-        SummaryFormat::Auto | SummaryFormat::None => {}
+    let partitions: Vec<_> = ranges
+        .iter()
+        .map(|(p, r)| json!({"partition": p, "start": r.start, "end": r.planned.end, "records": r.read, "bytes": r.bytes}))
+        .collect();
+    let json = json!({
+        "topic": topic,
+        "records": total,
+        "filtered_out": filtered,
+        "sent": sent,
+        "elapsed_s": round3(secs),
+        "records_per_s": if secs > 0.0 { (total as f64 / secs).round() } else { 0.0 },
+        "partitions": partitions,
+    });
+    let mut summary = Summary::new(cfg.summary, format!("replay {topic}"), json);
+    for (p, r) in ranges {
+        let end = r
+            .planned
+            .end
+            .map_or("follow".to_string(), |e| e.to_string());
+        summary.row(
+            format!("partition {p} [{}, {end})", r.start),
+            format!("{} records", r.read),
+        );
     }
+    summary.row(
+        "total",
+        format!("{total} records in {}", show_duration(elapsed)),
+    );
+    if filtered > 0 {
+        summary.row("filtered out", filtered.to_string());
+    }
+    if sent > 0 {
+        summary.row("sent", sent.to_string());
+    }
+    summary
 }

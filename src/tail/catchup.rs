@@ -1,7 +1,6 @@
-//! The Kafka side of `tail`: reading the `--catch-up` window into the
-//! notifications publish sent (or would have sent) for it, the end offsets
-//! that make the seam with the live stream exact, and `--fetch`, which reads
-//! the full event a notification points at.
+//! The Kafka side of `tail --catch-up`: reading the window into the
+//! notifications publish sent (or would have sent) for it, and the end
+//! offsets that make the seam with the live stream exact.
 //!
 //! The seam: tail subscribes first, then takes the end offsets E of every
 //! partition, reads Kafka from the window's start up to E, and only then
@@ -16,15 +15,14 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Result;
-use rdkafka::consumer::Consumer as _;
 use rdkafka::message::Message;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use crate::config::Start;
-use crate::error;
-use crate::event::{ChannelTemplate, Notification};
-use crate::kafka::{self, Flow, KafkaSettings, Polled, Span};
-use crate::tail::{Incoming, Subscriptions};
+use crate::event::{coordinates, ChannelTemplate, Notification};
+use crate::kafka::read::{self, Flow, Polled, Start, Stop};
+use crate::kafka::{admin, config, record, KafkaSettings};
+use crate::output::records::Received;
+use crate::pubsub::subscribe::Subscriptions;
 
 /// How long Kafka may take to answer during catch-up and fetches.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
@@ -48,16 +46,6 @@ impl Seam {
     }
 }
 
-/// The Kafka coordinates in a notification payload, if it is one.
-fn coordinates(payload: &[u8]) -> Option<(String, i32, i64)> {
-    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
-    Some((
-        v.get("topic")?.as_str()?.to_string(),
-        i32::try_from(v.get("partition")?.as_i64()?).ok()?,
-        v.get("offset")?.as_i64()?,
-    ))
-}
-
 /// What to catch up on: `topic` from `since` (epoch ms), the events whose
 /// channel (rendered with `template`) falls under `subs`.
 pub struct Window {
@@ -72,39 +60,28 @@ pub struct Window {
 
 /// Read the window up to the end offsets taken now, sending a notification
 /// for each matching event; returns those end offsets, the seam.
-pub fn read(w: &Window, tx: mpsc::Sender<Incoming>, stop: &AtomicBool) -> Result<Seam> {
+pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result<Seam> {
     let (settings, topic, subs, template, fetch) =
         (&w.settings, w.topic.as_str(), &w.subs, &w.template, w.fetch);
     let since = w.since;
-    let consumer = kafka::consumer(settings, None)?;
-    let count = kafka::check_topic(consumer.client(), &settings.brokers, topic, KAFKA_TIMEOUT)?;
+    let consumer = config::consumer(settings, None)?;
+    let partitions = admin::partitions(&consumer, &settings.brokers, topic, KAFKA_TIMEOUT)?;
+    let plan = read::plan(
+        &consumer,
+        topic,
+        &partitions,
+        Start::Time(since),
+        Stop::default(),
+        KAFKA_TIMEOUT,
+    )?;
     let mut seam = Seam {
         topic: topic.to_string(),
+        ends: plan.iter().map(|(&p, planned)| (p, planned.high)).collect(),
         ..Seam::default()
     };
-    let mut spans = Vec::new();
-    for p in 0..count as i32 {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, p, KAFKA_TIMEOUT)
-            .map_err(|e| error::kafka(format!("kafka: offsets of {topic}/{p}: {e}")))?;
-        seam.ends.insert(p, high);
-        let start = kafka::start_offset(
-            &consumer,
-            settings,
-            topic,
-            p,
-            Start::Time(since),
-            (low, high),
-            KAFKA_TIMEOUT,
-        )?;
-        spans.push(Span {
-            partition: p,
-            start,
-            end: Some(high),
-        });
-    }
+    let spans: Vec<read::Span> = plan.iter().map(|(&p, planned)| planned.span(p)).collect();
     let mut unroutable = 0;
-    kafka::read_spans(
+    read::read_spans(
         &consumer,
         topic,
         &spans,
@@ -114,7 +91,7 @@ pub fn read(w: &Window, tx: mpsc::Sender<Incoming>, stop: &AtomicBool) -> Result
             let Polled::Record(m) = polled else {
                 return Ok(Flow::Continue);
             };
-            let Some(event) = kafka::record_event(m) else {
+            let Some(event) = record::record_event(m) else {
                 unroutable += 1;
                 return Ok(Flow::Continue);
             };
@@ -130,7 +107,7 @@ pub fn read(w: &Window, tx: mpsc::Sender<Incoming>, stop: &AtomicBool) -> Result
                 partition: m.partition(),
                 offset: m.offset(),
             };
-            let incoming = Incoming {
+            let incoming = Received {
                 received_at: jiff::Timestamp::now(),
                 channel: channel.into_bytes(),
                 pattern: pattern.map(String::into_bytes),
@@ -146,54 +123,6 @@ pub fn read(w: &Window, tx: mpsc::Sender<Incoming>, stop: &AtomicBool) -> Result
     )?;
     seam.unroutable = unroutable;
     Ok(seam)
-}
-
-type FetchRequest = (String, i32, i64, oneshot::Sender<Result<Vec<u8>, String>>);
-
-/// Fetches full events for `--fetch` on a thread of its own, with one
-/// consumer reassigned to each notification's partition and offset.
-pub struct Fetcher {
-    tx: std::sync::mpsc::Sender<FetchRequest>,
-}
-
-impl Fetcher {
-    pub fn start(settings: &KafkaSettings) -> Result<Fetcher> {
-        let consumer = kafka::consumer(settings, None)?;
-        let (tx, rx) = std::sync::mpsc::channel::<FetchRequest>();
-        std::thread::spawn(move || {
-            for (topic, p, offset, reply) in rx {
-                let _ = reply.send(fetch_with(&consumer, &topic, p, offset));
-            }
-        });
-        Ok(Fetcher { tx })
-    }
-
-    /// The full event for a notification payload.
-    pub async fn fetch(&self, payload: &[u8]) -> Result<Vec<u8>, String> {
-        let (topic, p, offset) = coordinates(payload)
-            .ok_or("not a notification (no topic/partition/offset)".to_string())?;
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send((topic, p, offset, reply))
-            .map_err(|_| "fetcher stopped".to_string())?;
-        answer.await.map_err(|_| "fetcher stopped".to_string())?
-    }
-}
-
-fn fetch_with(
-    consumer: &kafka::Consumer,
-    topic: &str,
-    p: i32,
-    offset: i64,
-) -> Result<Vec<u8>, String> {
-    let m = kafka::read_at(consumer, topic, p, offset, KAFKA_TIMEOUT).map_err(|e| e.to_string())?;
-    if m.offset() != offset {
-        return Err(format!(
-            "{topic}/{p}@{offset} is gone (next is {})",
-            m.offset()
-        ));
-    }
-    Ok(m.payload().unwrap_or_default().to_vec())
 }
 
 #[cfg(test)]

@@ -1,0 +1,420 @@
+//! The one read path: the span planner (watermarks → start offset → span
+//! per partition, with the checks Tansu's offsets-for-times needs), the
+//! span reader (assign(), nothing committed), the group reader (`--group`),
+//! and single-record fetches (`tail --fetch`, the time check). Used by
+//! `replay` and `tail`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use rdkafka::consumer::{CommitMode, Consumer as _};
+use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::oneshot;
+
+use super::{config, Consumer, KafkaSettings};
+use crate::duration::show_duration;
+use crate::error;
+
+/// Where reading starts in each partition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Start {
+    Beginning,
+    End,
+    /// Negative: that many before the end.
+    Offset(i64),
+    /// Epoch milliseconds.
+    Time(i64),
+}
+
+/// Where reading stops in each partition.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stop {
+    /// Never: keep reading what arrives.
+    pub follow: bool,
+    /// Before this offset.
+    pub to_offset: Option<i64>,
+    /// Before the first record at or after this time (epoch ms).
+    pub to_time: Option<i64>,
+}
+
+/// One partition's part of a plan.
+#[derive(Clone, Copy, Debug)]
+pub struct Planned {
+    /// The partition's offsets when the plan was made.
+    pub low: i64,
+    pub high: i64,
+    /// The start asked for, before clamping into `low..=high`.
+    pub wanted: i64,
+    pub start: i64,
+    /// Exclusive; `None` to follow.
+    pub end: Option<i64>,
+}
+
+impl Planned {
+    pub fn span(&self, partition: i32) -> Span {
+        Span {
+            partition,
+            start: self.start,
+            end: self.end,
+        }
+    }
+}
+
+/// Plan the read of `partitions` of `topic`: take each partition's offsets
+/// now (the ends a bounded read stops at), resolve the start, and bound it.
+pub fn plan(
+    consumer: &Consumer,
+    topic: &str,
+    partitions: &[i32],
+    start: Start,
+    stop: Stop,
+    timeout: Duration,
+) -> Result<BTreeMap<i32, Planned>> {
+    let mut planned = BTreeMap::new();
+    for &p in partitions {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, p, timeout)
+            .map_err(|e| error::kafka(format!("kafka: offsets of {topic}/{p}: {e}")))?;
+        let wanted = start_offset(consumer, topic, p, start, (low, high), timeout)?;
+        // An explicit offset outside a partition is clamped to it; the
+        // caller says so, from `wanted`.
+        let first = wanted.clamp(low, high);
+        let mut end = match (stop.follow, stop.to_offset) {
+            (true, _) => None,
+            (false, Some(to)) => Some(to.clamp(first, high)),
+            (false, None) => Some(high),
+        };
+        if let Some(to) = stop.to_time {
+            let at = start_offset(consumer, topic, p, Start::Time(to), (low, high), timeout)?;
+            end = end.map(|e| e.min(at.max(first)));
+        }
+        planned.insert(
+            p,
+            Planned {
+                low,
+                high,
+                wanted,
+                start: first,
+                end,
+            },
+        );
+    }
+    Ok(planned)
+}
+
+/// One partition to read: from `start` up to `end` (exclusive), or on and
+/// on when `end` is `None`.
+#[derive(Clone, Copy, Debug)]
+pub struct Span {
+    pub partition: i32,
+    pub start: i64,
+    pub end: Option<i64>,
+}
+
+/// What the readers hand their callback: a record, or word that none is
+/// waiting right now (the moment to flush output).
+pub enum Polled<'a, 'm> {
+    Record(&'a BorrowedMessage<'m>),
+    Idle,
+}
+
+/// What the record callback of [`read_spans`] wants next.
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// How [`read_spans`] ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Read {
+    Done,
+    Interrupted,
+}
+
+/// Read `spans` of `topic` with assign() (no group, nothing committed),
+/// calling `each` for every record inside them, until every bounded span is
+/// read, `each` says stop, or `stop` is set. `idle` bounds how long no record
+/// may arrive while bounded spans are unfinished (exit 4 after it).
+pub fn read_spans(
+    consumer: &Consumer,
+    topic: &str,
+    spans: &[Span],
+    stop: &AtomicBool,
+    idle: Option<Duration>,
+    mut each: impl FnMut(Polled<'_, '_>) -> Result<Flow>,
+) -> Result<Read> {
+    let mut ends: HashMap<i32, Option<i64>> = HashMap::new();
+    let mut tpl = TopicPartitionList::new();
+    for s in spans
+        .iter()
+        .filter(|s| s.end.is_none_or(|end| s.start < end))
+    {
+        tpl.add_partition_offset(topic, s.partition, Offset::Offset(s.start))
+            .map_err(|e| error::kafka(format!("kafka: {e}")))?;
+        ends.insert(s.partition, s.end);
+    }
+    if ends.is_empty() {
+        return Ok(Read::Done);
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
+    let mut last_record = Instant::now();
+    while !ends.is_empty() {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(Read::Interrupted);
+        }
+        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+            if let Flow::Stop = each(Polled::Idle)? {
+                return Ok(Read::Done);
+            }
+            // Offsets can skip (control records, compaction): a partition is
+            // finished when its position reaches the end, whatever was seen.
+            finish_by_position(consumer, topic, &mut ends);
+            if let Some(idle) = idle {
+                let unfinished = ends.values().any(Option::is_some);
+                if unfinished && last_record.elapsed() > idle {
+                    return Err(error::kafka(format!(
+                        "kafka: no records for {} while {} partitions of {topic} were unfinished",
+                        show_duration(last_record.elapsed()),
+                        ends.len()
+                    )));
+                }
+            }
+            continue;
+        };
+        let message = message.map_err(|e| error::kafka(format!("kafka: {e}")))?;
+        last_record = Instant::now();
+        let p = message.partition();
+        let Some(&end) = ends.get(&p) else { continue };
+        if end.is_some_and(|end| message.offset() >= end) {
+            continue;
+        }
+        if let Flow::Stop = each(Polled::Record(&message))? {
+            return Ok(Read::Done);
+        }
+        if end.is_some_and(|end| message.offset() + 1 >= end) {
+            ends.remove(&p);
+        }
+    }
+    Ok(Read::Done)
+}
+
+fn finish_by_position(consumer: &Consumer, topic: &str, ends: &mut HashMap<i32, Option<i64>>) {
+    let Ok(positions) = consumer.position() else {
+        return;
+    };
+    for e in positions.elements_for_topic(topic) {
+        if let (Offset::Offset(pos), Some(Some(end))) = (e.offset(), ends.get(&e.partition())) {
+            if pos >= *end {
+                ends.remove(&e.partition());
+            }
+        }
+    }
+}
+
+/// The first offset to read in one partition for `start`. Explicit offsets
+/// are returned as asked (the caller clamps and says so); times go through
+/// offsets-for-times, whose answer is checked where it points.
+///
+/// Tansu (sqlite) answers 0, the start, for a time after the last record
+/// instead of -1, the end. So the record at the answered offset is read: if
+/// it is older than the time asked for, the broker meant "nothing", and the
+/// read starts at the end. The last record's timestamp would not do:
+/// timestamps are event times, not monotonic, and one backfilled old event
+/// at the end of a partition would hide every newer record before it.
+fn start_offset(
+    consumer: &Consumer,
+    topic: &str,
+    p: i32,
+    start: Start,
+    (low, high): (i64, i64),
+    timeout: Duration,
+) -> Result<i64> {
+    match start {
+        Start::Beginning => Ok(low),
+        Start::End => Ok(high),
+        Start::Offset(n) if n < 0 => Ok(high.saturating_add(n).max(low)),
+        Start::Offset(n) => Ok(n),
+        Start::Time(ms) => {
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(topic, p, Offset::Offset(ms))
+                .map_err(|e| error::kafka(format!("kafka: {e}")))?;
+            let answer = consumer.offsets_for_times(tpl, timeout).map_err(|e| {
+                error::kafka(format!("kafka: offsets for time in {topic}/{p}: {e}"))
+            })?;
+            let found = match answer.find_partition(topic, p).map(|e| e.offset()) {
+                Some(Offset::Offset(o)) => o.clamp(low, high),
+                _ => high,
+            };
+            if found < high {
+                let there = read_at(consumer, topic, p, found, timeout)?;
+                if there.timestamp().to_millis().is_some_and(|t| t < ms) {
+                    return Ok(high);
+                }
+            }
+            Ok(found)
+        }
+    }
+}
+
+/// The first record at or after `offset` in one partition, read by
+/// reassigning `consumer` there.
+pub fn read_at(
+    consumer: &Consumer,
+    topic: &str,
+    p: i32,
+    offset: i64,
+    timeout: Duration,
+) -> Result<OwnedMessage> {
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, p, Offset::Offset(offset))
+        .map_err(|e| error::kafka(format!("kafka: {e}")))?;
+    consumer
+        .assign(&tpl)
+        .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+            let m =
+                m.map_err(|e| error::kafka(format!("kafka: reading {topic}/{p}@{offset}: {e}")))?;
+            if m.partition() == p && m.offset() >= offset {
+                return Ok(m.detach());
+            }
+        }
+    }
+    Err(error::kafka(format!(
+        "kafka: no record at {topic}/{p}@{offset} within {}",
+        show_duration(timeout)
+    )))
+}
+
+/// Read `topic` as a member of the consumer's group: call `each` for every
+/// record below `ends` (the end offsets taken at start; `None` follows), store
+/// its offset once `each` returns, and stop when every partition this member
+/// holds has reached its end (or it holds none). Commits on the way out.
+pub fn read_group(
+    consumer: &Consumer,
+    topic: &str,
+    ends: Option<&HashMap<i32, (i64, i64)>>,
+    stop: &AtomicBool,
+    mut each: impl FnMut(Polled<'_, '_>) -> Result<Flow>,
+) -> Result<Read> {
+    consumer
+        .subscribe(&[topic])
+        .map_err(|e| error::kafka(format!("kafka: subscribe to {topic}: {e}")))?;
+    let outcome = loop {
+        if stop.load(Ordering::SeqCst) {
+            break Read::Interrupted;
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(message) => {
+                let message = message.map_err(|e| error::kafka(format!("kafka: {e}")))?;
+                let end = ends
+                    .and_then(|e| e.get(&message.partition()))
+                    .map(|&(_, high)| high);
+                if end.is_some_and(|end| message.offset() >= end) {
+                    continue;
+                }
+                let flow = each(Polled::Record(&message))?;
+                consumer
+                    .store_offset_from_message(&message)
+                    .map_err(|e| error::kafka(format!("kafka: storing offset: {e}")))?;
+                if let Flow::Stop = flow {
+                    break Read::Done;
+                }
+            }
+            None => {
+                if let Flow::Stop = each(Polled::Idle)? {
+                    break Read::Done;
+                }
+                if let Some(ends) = ends {
+                    if group_done(consumer, topic, ends) {
+                        break Read::Done;
+                    }
+                }
+            }
+        }
+    };
+    if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+        tracing::info!("final commit: {e}");
+    }
+    Ok(outcome)
+}
+
+/// Has this member read everything it holds up to the ends? Only once it has
+/// joined (an assignment was seen). A partition's position counts what this
+/// member consumed; one it resumed at its end has consumed nothing, so the
+/// group's committed offset counts too.
+fn group_done(consumer: &Consumer, topic: &str, ends: &HashMap<i32, (i64, i64)>) -> bool {
+    let Some(assigned) = consumer.context().assigned() else {
+        return false;
+    };
+    let Ok(positions) = consumer.position() else {
+        return false;
+    };
+    let reached = |list: &TopicPartitionList, p: i32, high: i64| {
+        list.find_partition(topic, p)
+            .is_some_and(|e| matches!(e.offset(), Offset::Offset(pos) if pos >= high))
+    };
+    let open: Vec<(i32, i64)> = assigned
+        .iter()
+        .filter_map(|p| ends.get(p).map(|&(low, high)| (*p, low, high)))
+        .filter(|&(p, low, high)| high > low && !reached(&positions, p, high))
+        .map(|(p, _, high)| (p, high))
+        .collect();
+    if open.is_empty() {
+        return true;
+    }
+    match consumer.committed(Duration::from_secs(5)) {
+        Ok(committed) => open.iter().all(|&(p, high)| reached(&committed, p, high)),
+        Err(_) => false,
+    }
+}
+
+type FetchRequest = (String, i32, i64, oneshot::Sender<Result<Vec<u8>, String>>);
+
+/// Fetches single records by their coordinates on a thread of its own, with
+/// one consumer reassigned to each (`tail --fetch`).
+pub struct Fetcher {
+    tx: std::sync::mpsc::Sender<FetchRequest>,
+}
+
+/// How long Kafka may take to answer a fetch.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Fetcher {
+    pub fn start(settings: &KafkaSettings) -> Result<Fetcher> {
+        let consumer = config::consumer(settings, None)?;
+        let (tx, rx) = std::sync::mpsc::channel::<FetchRequest>();
+        std::thread::spawn(move || {
+            for (topic, p, offset, reply) in rx {
+                let _ = reply.send(fetch_exact(&consumer, &topic, p, offset));
+            }
+        });
+        Ok(Fetcher { tx })
+    }
+
+    /// The value of the record at `topic`/`p`@`offset`.
+    pub async fn fetch(&self, topic: String, p: i32, offset: i64) -> Result<Vec<u8>, String> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((topic, p, offset, reply))
+            .map_err(|_| "fetcher stopped".to_string())?;
+        answer.await.map_err(|_| "fetcher stopped".to_string())?
+    }
+}
+
+fn fetch_exact(consumer: &Consumer, topic: &str, p: i32, offset: i64) -> Result<Vec<u8>, String> {
+    let m = read_at(consumer, topic, p, offset, FETCH_TIMEOUT).map_err(|e| e.to_string())?;
+    if m.offset() != offset {
+        return Err(format!(
+            "{topic}/{p}@{offset} is gone (next is {})",
+            m.offset()
+        ));
+    }
+    Ok(m.payload().unwrap_or_default().to_vec())
+}

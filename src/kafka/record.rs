@@ -1,0 +1,61 @@
+//! How an event is written into a Kafka record and read back: the key is
+//! the source id, and headers carry id, type and source type so consumers
+//! can filter without parsing the value.
+
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+
+use crate::event::{self, Event, FieldMap};
+
+/// The headers publish writes, which [`record_event`] reads back: they let
+/// consumers filter without parsing the value.
+pub fn event_headers(id: &str, kind: &str, source_type: &str) -> OwnedHeaders {
+    OwnedHeaders::new_with_capacity(3)
+        .insert(Header {
+            key: "id",
+            value: Some(id.as_bytes()),
+        })
+        .insert(Header {
+            key: "type",
+            value: Some(kind.as_bytes()),
+        })
+        .insert(Header {
+            key: "source_type",
+            value: Some(source_type.as_bytes()),
+        })
+}
+
+/// The event a record holds, as publish wrote it: id, type and source type
+/// from its headers and the source id from its key; for records without
+/// those headers, from the value's default fields (the key still wins for
+/// the source id).
+pub fn record_event(m: &BorrowedMessage<'_>) -> Option<Event> {
+    let header = |key: &str| {
+        m.headers()?
+            .iter()
+            .find(|h| h.key == key)
+            .and_then(|h| h.value)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    };
+    let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned());
+    if let (Some(id), Some(kind), Some(source_type), Some(source_id)) = (
+        header("id"),
+        header("type"),
+        header("source_type"),
+        key.clone(),
+    ) {
+        return Some(Event {
+            id,
+            kind,
+            source_type,
+            source_id,
+            timestamp: None,
+            value: Vec::new(),
+        });
+    }
+    let mut event = event::from_json_line(m.payload()?, &FieldMap::defaults()).ok()?;
+    event.value = Vec::new();
+    if let Some(key) = key {
+        event.source_id = key;
+    }
+    Some(event)
+}

@@ -1,0 +1,224 @@
+//! Everything dualstream prints goes through here. Terminal or pipe is
+//! decided once, in [`Output::new`], and kept private: colours (`--color`,
+//! `NO_COLOR`), whether progress bars are drawn, whether the summary is a
+//! table, how stdout is flushed. Data goes to stdout; progress, warnings and
+//! summaries to stderr.
+//!
+//! * [`records`]: the one convention for records and messages as JSON, CSV
+//!   or text (escaping, non-UTF-8 as base64);
+//! * [`summary`]: the one summary type, printed as a table or JSON;
+//! * [`progress`]: progress bars and plain progress lines.
+
+pub mod progress;
+pub mod records;
+pub mod summary;
+
+use std::io::{self, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use comfy_table::{presets, Table};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub use progress::{Progress, Unit};
+pub use records::Style;
+
+/// When to colour output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How a report document (`health`) is printed on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Output {
+    stdout_tty: bool,
+    stderr_tty: bool,
+    color: bool,
+    color_stdout: bool,
+    quiet: bool,
+}
+
+impl Output {
+    pub fn new(color: Color, quiet: bool) -> Output {
+        let stdout_tty = io::stdout().is_terminal();
+        let stderr_tty = io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let colored = |tty: bool| match color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => tty && !no_color,
+        };
+        Output {
+            stdout_tty,
+            stderr_tty,
+            color: colored(stderr_tty),
+            color_stdout: colored(stdout_tty),
+            quiet,
+        }
+    }
+
+    /// `on_terminal` when stdout is a terminal, else `on_pipe`: for defaults
+    /// that differ (tail's format).
+    pub fn for_stdout<T>(&self, on_terminal: T, on_pipe: T) -> T {
+        if self.stdout_tty {
+            on_terminal
+        } else {
+            on_pipe
+        }
+    }
+
+    /// A warning on stderr, unless -q.
+    pub fn warn(&self, message: &str) {
+        if self.quiet {
+            return;
+        }
+        let label = if self.color {
+            "\x1b[33mwarning\x1b[0m"
+        } else {
+            "warning"
+        };
+        eprintln!("dualstream: {label}: {message}");
+    }
+
+    /// A line of information on stderr (not data), unless -q.
+    pub fn info(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("dualstream: {message}");
+        }
+    }
+
+    /// The warning callback for lower layers, which never print themselves.
+    pub fn warner(&self) -> crate::pubsub::Warn {
+        let out = self.clone();
+        std::sync::Arc::new(move |m: &str| out.warn(m))
+    }
+
+    /// Progress on stderr: a bar of bytes of `total` when the size is known,
+    /// else a running count and rate. On a pipe nothing, unless `force`: then
+    /// a plain line every few seconds (for CI logs). Nothing with -q.
+    pub fn progress(&self, total: Option<u64>, force: bool, unit: Unit) -> Progress {
+        let bar = if self.quiet || !self.stderr_tty {
+            ProgressBar::hidden()
+        } else {
+            let template = match (total, unit) {
+                (Some(_), Unit::Bytes) => "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
+                (None, Unit::Bytes) => "{spinner} [{elapsed_precise}] {bytes} {bytes_per_sec} {msg}",
+                (Some(_), Unit::Records) => "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} records {per_sec} eta {eta} {msg}",
+                (None, Unit::Records) => "{spinner} [{elapsed_precise}] {human_pos} records {per_sec} {msg}",
+            };
+            let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(5));
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        };
+        Progress {
+            bar,
+            unit,
+            plain: force && !self.quiet && !self.stderr_tty,
+            started: Instant::now(),
+            last_line: Instant::now(),
+            events: 0,
+            bytes: 0,
+        }
+    }
+
+    /// How records printed on stdout look here: colours, and whether control
+    /// characters must be escaped (they must never reach a terminal raw).
+    pub fn style(&self) -> Style {
+        Style {
+            color: self.color_stdout,
+            escape: self.stdout_tty,
+        }
+    }
+
+    /// stdout for data. `live` (tail, replay --follow): each line is seen at
+    /// once, because [`Data::idle`] flushes whenever the writer has nothing
+    /// more waiting; a bounded run on a pipe writes in blocks. On a terminal
+    /// lines always show as soon as the writer is idle.
+    pub fn data(&self, live: bool) -> Data {
+        Data {
+            out: io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
+            flush_when_idle: live || self.stdout_tty,
+        }
+    }
+
+    /// A table of report data on stdout (`title` above it when not empty).
+    pub fn report_table(
+        &self,
+        w: &mut Data,
+        title: &str,
+        header: &[&str],
+        rows: Vec<Vec<String>>,
+    ) -> io::Result<()> {
+        let mut table = Table::new();
+        table.load_preset(presets::UTF8_FULL_CONDENSED);
+        if !self.color_stdout {
+            table.force_no_tty();
+        }
+        if header.iter().any(|h| !h.is_empty()) {
+            table.set_header(header.to_vec());
+        }
+        for row in rows {
+            table.add_row(row);
+        }
+        if !title.is_empty() {
+            writeln!(w, "{title}")?;
+        }
+        writeln!(w, "{table}")
+    }
+
+    /// One JSON document, pretty, on stdout.
+    pub fn json_document(&self, w: &mut Data, value: &serde_json::Value) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, value)?;
+        writeln!(w)
+    }
+}
+
+/// stdout for data, with the flush policy chosen by [`Output::data`]. Every
+/// write returns its error: a closed pipe ends the command (quietly, exit 0).
+pub struct Data {
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    flush_when_idle: bool,
+}
+
+impl Data {
+    /// The writer has nothing more waiting right now: make what was written
+    /// visible if this output is live.
+    pub fn idle(&mut self) -> io::Result<()> {
+        if self.flush_when_idle {
+            self.out.flush()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Write out everything (at the end of a run).
+    pub fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Write for Data {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.out.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}

@@ -1,0 +1,413 @@
+//! The one convention for records and messages on stdout (and in the
+//! dead-letter file): `tail`'s lines, `replay`'s values, envelopes and CSV,
+//! `publish --dry-run`'s lines.
+//!
+//! Bytes in JSON: a field whose bytes are JSON is embedded as JSON where a
+//! payload is expected; text is a string; bytes that are not UTF-8 are never
+//! mangled: the field is `null` and a sibling field `<name>_base64` holds
+//! them in standard base64 (RFC 4648, padded). The same rule holds inside
+//! the `headers` object of an envelope. CSV and text keep UTF-8 and replace
+//! invalid bytes (U+FFFD); on a terminal, control characters are escaped.
+
+use std::io::Write;
+
+use anyhow::Result;
+use base64::Engine as _;
+use rdkafka::message::{Headers, Message};
+use serde_json::{json, Map, Value};
+
+use crate::event::Event;
+
+/// How records look on this stdout (decided by [`super::Output::style`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+    /// Escape control characters (stdout is a terminal).
+    pub escape: bool,
+}
+
+/// Put `bytes` under `key`: a string when they are UTF-8, else `null` and
+/// `<key>_base64`.
+pub fn put_bytes(obj: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            obj.insert(key.to_string(), json!(text));
+        }
+        Err(_) => put_base64(obj, key, bytes),
+    }
+}
+
+/// Put a payload under `key`: embedded JSON when it is JSON, else as
+/// [`put_bytes`] does.
+pub fn put_payload(obj: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let v = serde_json::from_str::<Value>(text).unwrap_or_else(|_| json!(text));
+            obj.insert(key.to_string(), v);
+        }
+        Err(_) => put_base64(obj, key, bytes),
+    }
+}
+
+fn put_base64(obj: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
+    obj.insert(key.to_string(), Value::Null);
+    obj.insert(
+        format!("{key}_base64"),
+        json!(base64::engine::general_purpose::STANDARD.encode(bytes)),
+    );
+}
+
+/// `tail`'s output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TailFormat {
+    Pretty,
+    Json,
+    Csv,
+    Raw,
+}
+
+/// One message for `tail` to print: off the wire, or rebuilt from Kafka.
+pub struct Received {
+    pub received_at: jiff::Timestamp,
+    pub channel: Vec<u8>,
+    pub pattern: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
+    /// Read from Kafka (`--catch-up`) rather than received from Redis.
+    pub from_kafka: bool,
+    /// The full event, with `--fetch`.
+    pub event: Option<Vec<u8>>,
+}
+
+pub struct TailPrinter {
+    format: TailFormat,
+    /// --fetch: print the full event (json: beside the notification).
+    fetch: bool,
+    color: bool,
+    /// Escape control characters: they must never reach a terminal raw.
+    escape: bool,
+}
+
+impl TailPrinter {
+    pub fn new(format: TailFormat, style: Style, fetch: bool) -> TailPrinter {
+        TailPrinter {
+            format,
+            fetch,
+            color: style.color,
+            escape: style.escape,
+        }
+    }
+
+    pub fn header(&self, w: &mut impl Write) -> Result<()> {
+        if self.format == TailFormat::Csv {
+            let event = if self.fetch { ",event" } else { "" };
+            writeln!(w, "received_at,channel,pattern,payload,source{event}")?;
+        }
+        Ok(())
+    }
+
+    pub fn print(&mut self, w: &mut impl Write, msg: &Received) -> Result<()> {
+        let time = format!("{:.3}", msg.received_at);
+        match self.format {
+            TailFormat::Json => {
+                serde_json::to_writer(&mut *w, &tail_json(&time, msg))?;
+                w.write_all(b"\n")?;
+            }
+            TailFormat::Csv => {
+                let pattern = msg.pattern.as_deref().map(lossy).unwrap_or_default();
+                let mut fields = vec![
+                    time,
+                    lossy(&msg.channel),
+                    pattern,
+                    lossy(&msg.payload),
+                    source(msg).to_string(),
+                ];
+                if self.fetch {
+                    fields.push(msg.event.as_deref().map(lossy).unwrap_or_default());
+                }
+                let mut csv = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(&mut *w);
+                csv.write_record(fields.iter().map(|f| self.clean(f)))?;
+                csv.flush()?;
+            }
+            TailFormat::Raw => {
+                let bytes = self.shown(msg);
+                if self.escape {
+                    writeln!(w, "{}", self.clean(&lossy(bytes)))?;
+                } else {
+                    w.write_all(bytes)?;
+                    w.write_all(b"\n")?;
+                }
+            }
+            TailFormat::Pretty => {
+                let payload = self.clean(&compact(self.shown(msg)));
+                let clock = time.get(11..23).unwrap_or(&time);
+                let channel = self.clean(&lossy(&msg.channel));
+                let tag = if msg.from_kafka { " (kafka)" } else { "" };
+                if self.color {
+                    writeln!(w, "\x1b[2m{clock}\x1b[0m \x1b[36m{channel}\x1b[0m\x1b[2m{tag}\x1b[0m {payload}")?;
+                } else {
+                    writeln!(w, "{clock} {channel}{tag} {payload}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What raw and pretty show: the full event with --fetch, else the payload.
+    fn shown<'m>(&self, msg: &'m Received) -> &'m [u8] {
+        match (&msg.event, self.fetch) {
+            (Some(event), true) => event,
+            _ => &msg.payload,
+        }
+    }
+
+    /// Text for output: control characters escaped on a terminal, and always
+    /// in the pretty format (which is for people).
+    fn clean(&self, text: &str) -> String {
+        if self.escape || self.format == TailFormat::Pretty {
+            escape_controls(text)
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+pub fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Control characters as visible escapes (`\u{1b}`), newlines included.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A JSON payload on one line; anything else as text.
+fn compact(payload: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(v) => v.to_string(),
+        Err(_) => lossy(payload),
+    }
+}
+
+fn source(msg: &Received) -> &'static str {
+    if msg.from_kafka {
+        "kafka"
+    } else {
+        "redis"
+    }
+}
+
+/// The `tail --format json` object: `received_at`, `channel`, `pattern`,
+/// `payload`, `source` (`redis`, or `kafka` for --catch-up), and `event` with
+/// --fetch.
+pub fn tail_json(time: &str, msg: &Received) -> Value {
+    let mut line = Map::new();
+    line.insert("received_at".into(), json!(time));
+    line.insert("channel".into(), json!(lossy(&msg.channel)));
+    line.insert("pattern".into(), json!(msg.pattern.as_deref().map(lossy)));
+    put_payload(&mut line, "payload", &msg.payload);
+    line.insert("source".into(), json!(source(msg)));
+    if let Some(event) = &msg.event {
+        put_payload(&mut line, "event", event);
+    }
+    Value::Object(line)
+}
+
+/// `replay`'s output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordFormat {
+    /// Each value byte for byte, one a line.
+    Ndjson,
+    Envelope,
+    Csv,
+}
+
+/// Writes Kafka records to stdout in a [`RecordFormat`].
+pub struct RecordPrinter {
+    format: RecordFormat,
+    csv_header: bool,
+}
+
+impl RecordPrinter {
+    pub fn new(format: RecordFormat) -> RecordPrinter {
+        RecordPrinter {
+            format,
+            csv_header: true,
+        }
+    }
+
+    pub fn print(&mut self, w: &mut impl Write, m: &impl Message) -> Result<()> {
+        match self.format {
+            RecordFormat::Ndjson => {
+                w.write_all(m.payload().unwrap_or_default())?;
+                w.write_all(b"\n")?;
+            }
+            RecordFormat::Envelope => {
+                serde_json::to_writer(&mut *w, &envelope(m))?;
+                w.write_all(b"\n")?;
+            }
+            RecordFormat::Csv => {
+                let mut csv = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(&mut *w);
+                if std::mem::take(&mut self.csv_header) {
+                    csv.write_record([
+                        "topic",
+                        "partition",
+                        "offset",
+                        "timestamp",
+                        "key",
+                        "value",
+                    ])?;
+                }
+                let text = |b: Option<&[u8]>| b.map(lossy).unwrap_or_default();
+                csv.write_record([
+                    m.topic().to_string(),
+                    m.partition().to_string(),
+                    m.offset().to_string(),
+                    m.timestamp()
+                        .to_millis()
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                    text(m.key()),
+                    text(m.payload()),
+                ])?;
+                csv.flush()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A record as JSON: coordinates, timestamp, key, headers, and the value
+/// embedded as JSON when it is JSON (else text, or base64 for bytes).
+pub fn envelope(m: &impl Message) -> Value {
+    let mut headers = Map::new();
+    if let Some(hs) = m.headers() {
+        for h in hs.iter() {
+            match h.value {
+                Some(v) => put_bytes(&mut headers, h.key, v),
+                None => {
+                    headers.insert(h.key.to_string(), Value::Null);
+                }
+            }
+        }
+    }
+    let mut e = Map::new();
+    e.insert("topic".into(), json!(m.topic()));
+    e.insert("partition".into(), json!(m.partition()));
+    e.insert("offset".into(), json!(m.offset()));
+    e.insert("timestamp".into(), json!(m.timestamp().to_millis()));
+    match m.key() {
+        Some(k) => put_bytes(&mut e, "key", k),
+        None => {
+            e.insert("key".into(), Value::Null);
+        }
+    }
+    e.insert("headers".into(), Value::Object(headers));
+    match m.payload() {
+        Some(p) => put_payload(&mut e, "value", p),
+        None => {
+            e.insert("value".into(), Value::Null);
+        }
+    }
+    Value::Object(e)
+}
+
+/// A line of the dead-letter file: where the line was, why it was refused,
+/// and the line itself.
+pub fn dead_letter(
+    source: &str,
+    line: u64,
+    column: Option<usize>,
+    reason: &str,
+    raw: &[u8],
+) -> Value {
+    let mut v = Map::new();
+    v.insert("source".into(), json!(source));
+    v.insert("line".into(), json!(line));
+    v.insert("column".into(), json!(column));
+    v.insert("error".into(), json!(reason));
+    put_bytes(&mut v, "raw", raw);
+    Value::Object(v)
+}
+
+/// What `publish --dry-run` prints for one valid event: where it was read,
+/// the record it would become, and (with Redis on) its channel and
+/// notification (without the Kafka coordinates, which only a broker gives).
+pub fn dry_run_line(
+    source: &str,
+    line: u64,
+    topic: &str,
+    event: &Event,
+    channel: Option<String>,
+) -> Result<Value> {
+    let value: Value = serde_json::from_slice(&event.value)?;
+    let notification = channel.as_ref().map(|_| {
+        json!({"id": event.id, "type": event.kind, "source_id": event.source_id, "topic": topic})
+    });
+    Ok(json!({
+        "source": source,
+        "line": line,
+        "topic": topic,
+        "key": event.source_id,
+        "headers": { "id": event.id, "type": event.kind, "source_type": event.source_type },
+        "timestamp": event.timestamp,
+        "channel": channel,
+        "notification": notification,
+        "value": value,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(payload: &[u8]) -> Received {
+        Received {
+            received_at: jiff::Timestamp::UNIX_EPOCH,
+            channel: b"c".to_vec(),
+            pattern: Some(b"*".to_vec()),
+            payload: payload.to_vec(),
+            from_kafka: false,
+            event: None,
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("a\x1b[31mb\n"), "a\\u{1b}[31mb\\n");
+    }
+
+    #[test]
+    fn json_lines_keep_json_and_encode_binary() {
+        assert_eq!(
+            tail_json("t", &msg(br#"{"a":1}"#))["payload"],
+            json!({"a":1})
+        );
+        assert_eq!(tail_json("t", &msg(b"plain"))["payload"], "plain");
+        let line = tail_json("t", &msg(&[0xff, 0x00]));
+        assert_eq!(line["payload"], Value::Null);
+        assert_eq!(line["payload_base64"], "/wA=");
+        assert_eq!(line["pattern"], "*");
+    }
+
+    #[test]
+    fn one_base64_shape_everywhere() {
+        let d = dead_letter("f", 3, Some(2), "bad", &[0xfe]);
+        assert_eq!(d["raw"], Value::Null);
+        assert_eq!(d["raw_base64"], "/g==");
+        let d = dead_letter("f", 3, None, "bad", b"text");
+        assert_eq!(d["raw"], "text");
+        assert!(d.get("raw_base64").is_none());
+    }
+}

@@ -1,0 +1,132 @@
+//! What `health` asks Redis: PING round trip, INFO fields, pattern and
+//! channel subscriber counts; and the two ends of the probe (a subscriber
+//! that waits for one payload, one PUBLISH).
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde::Serialize;
+
+use super::Target;
+
+#[derive(Debug, Default, Serialize)]
+pub struct RedisReport {
+    pub url: String,
+    pub error: Option<String>,
+    pub ping_ms: Option<f64>,
+    pub version: Option<String>,
+    pub role: Option<String>,
+    pub connected_clients: Option<i64>,
+    pub used_memory: Option<String>,
+    pub pattern_subscriptions: Option<i64>,
+    pub channel_subscribers: Vec<(String, i64)>,
+}
+
+pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> RedisReport {
+    let mut report = RedisReport {
+        url: target.shown.clone(),
+        ..RedisReport::default()
+    };
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(remaining(deadline)))
+        .set_response_timeout(Some(remaining(deadline)));
+    let mut conn = match target
+        .client()
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            report.error = Some(format!("cannot connect to {}: {e}", target.shown));
+            return report;
+        }
+    };
+    let sent = Instant::now();
+    if let Err(e) = redis::cmd("PING").query_async::<String>(&mut conn).await {
+        report.error = Some(format!("PING to {}: {e}", target.shown));
+        return report;
+    }
+    report.ping_ms = Some(ms(sent.elapsed()));
+    if let Ok(info) = redis::cmd("INFO").query_async::<String>(&mut conn).await {
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+                .map(|v| v.trim().to_string())
+        };
+        report.version = field("redis_version");
+        report.role = field("role");
+        report.connected_clients = field("connected_clients").and_then(|v| v.parse().ok());
+        report.used_memory = field("used_memory_human");
+    }
+    report.pattern_subscriptions = redis::cmd("PUBSUB")
+        .arg("NUMPAT")
+        .query_async(&mut conn)
+        .await
+        .ok();
+    if !channels.is_empty() {
+        let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(channels)
+            .query_async(&mut conn)
+            .await
+            .unwrap_or_default();
+        report.channel_subscribers = counts;
+    }
+    report
+}
+
+/// A subscription to one channel that waits for one payload (the probe).
+pub struct Listener {
+    pubsub: redis::aio::PubSub,
+}
+
+impl Listener {
+    /// Subscribe to `channel` now.
+    pub async fn start(target: &Target, channel: &str) -> Result<Listener, String> {
+        let mut pubsub = target
+            .client()
+            .get_async_pubsub()
+            .await
+            .map_err(|e| e.to_string())?;
+        pubsub.subscribe(channel).await.map_err(|e| e.to_string())?;
+        Ok(Listener { pubsub })
+    }
+
+    /// Wait until `payload` arrives.
+    pub async fn receive(&mut self, payload: &[u8]) -> Result<(), String> {
+        let mut messages = self.pubsub.on_message();
+        loop {
+            match messages.next().await {
+                Some(m) if m.get_payload_bytes() == payload => return Ok(()),
+                Some(_) => continue,
+                None => return Err("subscription closed".to_string()),
+            }
+        }
+    }
+}
+
+/// One PUBLISH on a connection of its own.
+pub async fn publish_one(target: &Target, channel: &str, payload: &str) -> Result<(), String> {
+    let mut conn = target
+        .client()
+        .get_multiplexed_async_connection()
+        .await
+        .map_err(|e| e.to_string())?;
+    redis::cmd("PUBLISH")
+        .arg(channel)
+        .arg(payload)
+        .query_async::<i64>(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn remaining(deadline: Instant) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(100))
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}

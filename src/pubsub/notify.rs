@@ -1,0 +1,307 @@
+//! The one notifier: every Redis publish of dualstream goes through it.
+//! Notifications are published in pipelines on a task of its own, so a slow
+//! or dead Redis never holds up Kafka. Two modes:
+//!
+//! * best effort (`publish`): past a bound, notifications are dropped and
+//!   counted; a failure is warned about once and counted, never fatal;
+//! * required (`replay --to-redis`): the sender waits for room instead of
+//!   dropping, and the first failure is kept for the caller to stop on.
+//!
+//! With a rate, pipelines are paced so that no more than rate × elapsed
+//! notifications have left.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis::aio::MultiplexedConnection;
+use redis::AsyncConnectionConfig;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
+
+use super::{Target, Warn};
+
+/// One notification: the channel and the JSON text to publish on it.
+pub type Note = (String, String);
+
+/// Whether a failure to notify is the caller's failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    BestEffort,
+    Required,
+}
+
+/// What the notifier did, read by the summary.
+#[derive(Debug, Default, Clone)]
+pub struct NotifyStats {
+    pub notified: u64,
+    pub failed: u64,
+    pub first_error: Option<String>,
+}
+
+/// State shared between the sender and the publishing task.
+struct Shared {
+    /// Notifications handed over and not yet published (or failed).
+    pending: AtomicUsize,
+    /// Signalled whenever `pending` goes down.
+    room: Notify,
+    first_error: Mutex<Option<String>>,
+}
+
+/// Publisher of notification batches.
+pub struct Notifier {
+    tx: mpsc::UnboundedSender<Vec<Note>>,
+    task: JoinHandle<NotifyStats>,
+    shared: Arc<Shared>,
+    mode: Mode,
+    /// Most notifications pending before `send` drops (best effort) or waits.
+    bound: usize,
+    /// Notifications dropped because too many were pending (Redis too slow).
+    dropped: u64,
+}
+
+/// Notifications the best-effort notifier may hold before it drops. Bounded
+/// by count, not by batches: publish hands over small batches when acks
+/// trickle in and big ones under load. A required notifier holds at most two
+/// pipelines, so its caller (replay) never reads far ahead of what Redis took.
+const MAX_PENDING: usize = 200_000;
+/// Most notifications in one pipeline: queued batches are merged up to this.
+const PIPELINE: usize = 5_000;
+/// How long one pipeline may take before it counts as failed.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// After a failure, batches within this time are counted as failed without a
+/// new connection attempt, so a dead Redis costs nothing per batch.
+const RETRY_AFTER: Duration = Duration::from_millis(500);
+
+impl Notifier {
+    /// Start the notifier. `warn` is called once, on the first failure, with
+    /// a message naming the (password-free) address. `rate`: most
+    /// notifications a second.
+    pub fn spawn(target: &Target, mode: Mode, rate: Option<f64>, warn: Warn) -> Notifier {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            pending: AtomicUsize::new(0),
+            room: Notify::new(),
+            first_error: Mutex::new(None),
+        });
+        let rate = rate.filter(|r| *r > 0.0 && r.is_finite());
+        let most = pipeline_size(rate);
+        let bound = match mode {
+            Mode::BestEffort => MAX_PENDING,
+            Mode::Required => most * 2,
+        };
+        let task = tokio::spawn(run(target.clone(), rx, shared.clone(), rate, mode, warn));
+        Notifier {
+            tx,
+            task,
+            shared,
+            mode,
+            bound,
+            dropped: 0,
+        }
+    }
+
+    /// Hand over a batch. Best effort never waits: past the bound the batch
+    /// is dropped (counted). Required waits for room.
+    pub async fn send(&mut self, batch: Vec<Note>) {
+        let n = batch.len();
+        if n == 0 {
+            return;
+        }
+        loop {
+            // Register for a wake-up before looking, so none is missed.
+            let room = self.shared.room.notified();
+            let pending = self.shared.pending.load(Ordering::Relaxed);
+            if pending == 0 || pending + n <= self.bound {
+                break;
+            }
+            if self.mode == Mode::BestEffort || self.tx.is_closed() {
+                self.dropped += n as u64;
+                return;
+            }
+            room.await;
+        }
+        self.shared.pending.fetch_add(n, Ordering::Relaxed);
+        if self.tx.send(batch).is_err() {
+            self.shared.pending.fetch_sub(n, Ordering::Relaxed);
+            self.dropped += n as u64;
+        }
+    }
+
+    /// The first failure so far, if any (required mode stops on it).
+    pub fn failure(&self) -> Option<String> {
+        self.shared.first_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// Publish what is queued, waiting at most `grace`; whatever is left then
+    /// counts as failed.
+    pub async fn finish(self, grace: Duration) -> NotifyStats {
+        let Notifier {
+            tx,
+            task,
+            dropped,
+            shared,
+            ..
+        } = self;
+        drop(tx);
+        let abort = task.abort_handle();
+        let mut stats = match tokio::time::timeout(grace, task).await {
+            Ok(Ok(stats)) => stats,
+            _ => {
+                abort.abort();
+                NotifyStats {
+                    failed: shared.pending.load(Ordering::Relaxed) as u64,
+                    first_error: Some(format!("redis did not finish within {}s", grace.as_secs())),
+                    ..NotifyStats::default()
+                }
+            }
+        };
+        if dropped > 0 {
+            stats.failed += dropped;
+            stats
+                .first_error
+                .get_or_insert_with(|| "redis too slow: notifications dropped".to_string());
+        }
+        stats
+    }
+}
+
+async fn run(
+    target: Target,
+    mut rx: mpsc::UnboundedReceiver<Vec<Note>>,
+    shared: Arc<Shared>,
+    rate: Option<f64>,
+    mode: Mode,
+    warn: Warn,
+) -> NotifyStats {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT));
+    let mut stats = NotifyStats::default();
+    let mut conn: Option<MultiplexedConnection> = None;
+    let mut retry_at = Instant::now();
+    let started = Instant::now();
+    let most = pipeline_size(rate);
+    let mut queued: Vec<Note> = Vec::new();
+    loop {
+        if queued.is_empty() {
+            match rx.recv().await {
+                Some(batch) => queued = batch,
+                None => break,
+            }
+        }
+        // Merge what else is waiting, up to one pipeline.
+        while queued.len() < most {
+            match rx.try_recv() {
+                Ok(more) => queued.extend(more),
+                Err(_) => break,
+            }
+        }
+        let rest = if queued.len() > most {
+            queued.split_off(most)
+        } else {
+            Vec::new()
+        };
+        let batch = std::mem::replace(&mut queued, rest);
+        let n = batch.len() as u64;
+        let _done = Done(&shared, batch.len());
+        if let Some(rate) = rate {
+            // Never ahead of rate × elapsed.
+            let due = Duration::from_secs_f64((stats.notified + stats.failed + n) as f64 / rate);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        if conn.is_none() && Instant::now() >= retry_at {
+            match target
+                .client()
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+            {
+                Ok(c) => {
+                    if stats.failed > 0 {
+                        tracing::info!("redis: reconnected to {}", target.shown);
+                    }
+                    conn = Some(c);
+                }
+                Err(e) => {
+                    fail(
+                        &mut stats,
+                        &shared,
+                        mode,
+                        &warn,
+                        &target.shown,
+                        &e.to_string(),
+                    );
+                    retry_at = Instant::now() + RETRY_AFTER;
+                }
+            }
+        }
+        let Some(c) = conn.as_mut() else {
+            stats.failed += n;
+            continue;
+        };
+        let mut pipe = redis::pipe();
+        for (channel, payload) in &batch {
+            pipe.publish(channel, payload).ignore();
+        }
+        match pipe.query_async::<()>(c).await {
+            Ok(()) => stats.notified += n,
+            Err(e) => {
+                stats.failed += n;
+                fail(
+                    &mut stats,
+                    &shared,
+                    mode,
+                    &warn,
+                    &target.shown,
+                    &e.to_string(),
+                );
+                conn = None;
+                retry_at = Instant::now() + RETRY_AFTER;
+            }
+        }
+    }
+    stats
+}
+
+/// Most notifications in one pipeline: paced, about 10 ms worth.
+fn pipeline_size(rate: Option<f64>) -> usize {
+    match rate {
+        Some(r) => ((r / 100.0) as usize).clamp(1, PIPELINE),
+        None => PIPELINE,
+    }
+}
+
+/// Takes a pipeline's notifications off the pending count however it ends.
+struct Done<'a>(&'a Shared, usize);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.pending.fetch_sub(self.1, Ordering::Relaxed);
+        self.0.room.notify_waiters();
+    }
+}
+
+fn fail(
+    stats: &mut NotifyStats,
+    shared: &Shared,
+    mode: Mode,
+    warn: &Warn,
+    shown_url: &str,
+    error: &str,
+) {
+    if stats.first_error.is_none() {
+        if mode == Mode::BestEffort {
+            warn(&format!(
+                "redis: {error} at {shown_url}; notifications are being dropped, Kafka publishing continues"
+            ));
+        }
+        let first = format!("{error} at {shown_url}");
+        if let Ok(mut e) = shared.first_error.lock() {
+            *e = Some(first.clone());
+        }
+        stats.first_error = Some(first);
+    }
+}

@@ -1,0 +1,215 @@
+//! `dualstream tail`: follow Redis channels and print each message once in
+//! the chosen format, until --count, --timeout or Ctrl-C. With --catch-up
+//! the window is first read from Kafka (`catchup`), with an exact seam to
+//! the live stream; with --fetch each notification's full event is read
+//! from Kafka.
+
+mod catchup;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Result;
+use tokio::sync::mpsc;
+
+use crate::config::{Common, TailConfig};
+use crate::duration::show_duration;
+use crate::error::{self, Code};
+use crate::event;
+use crate::kafka::read::Fetcher;
+use crate::output::records::{Received, TailPrinter};
+use crate::output::summary::{Ending, Note};
+use crate::output::Output;
+use crate::pubsub::subscribe::{self, Feed};
+use crate::shutdown::Shutdown;
+use catchup::{Seam, Window};
+
+pub async fn run(common: Common, cfg: TailConfig, out: &Output, shutdown: &Shutdown) -> Ending {
+    match tail(common, &cfg, out, shutdown).await {
+        Ok(ending) => ending,
+        Err(e) => Ending::bare(Err(e)),
+    }
+}
+
+async fn tail(
+    common: Common,
+    cfg: &TailConfig,
+    out: &Output,
+    shutdown: &Shutdown,
+) -> Result<Ending> {
+    // config::resolve refuses --redis off for tail.
+    let redis = common
+        .redis
+        .as_ref()
+        .ok_or_else(|| error::usage("tail reads Redis: --redis off leaves nothing to follow"))?;
+    let mut feed = shutdown
+        .or_interrupted(async {
+            subscribe::subscribe(redis, &cfg.subscriptions, cfg.queue, out.warner())
+                .await
+                .map_err(|e| error::fail(Code::Redis, e))
+        })
+        .await?;
+    out.info(&format!(
+        "subscribed to {} on {}",
+        cfg.subscriptions.describe(),
+        redis.shown
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    let catch_up = cfg.catch_up.map(|since| {
+        let (tx, rx) = mpsc::channel(4096);
+        let window = Window {
+            settings: common.kafka.clone(),
+            topic: common.topic.clone(),
+            since,
+            subs: cfg.subscriptions.clone(),
+            template: cfg.channel.clone(),
+            fetch: cfg.fetch,
+        };
+        let stop = stop.clone();
+        (
+            rx,
+            tokio::task::spawn_blocking(move || catchup::read(&window, tx, &stop)),
+        )
+    });
+    let fetcher = if cfg.fetch {
+        Some(Fetcher::start(&common.kafka)?)
+    } else {
+        None
+    };
+    let result = write(cfg, catch_up, &mut feed, fetcher.as_ref(), out, shutdown).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut notes = Vec::new();
+    let lost = feed.dropped();
+    if lost > 0 {
+        notes.push(Note::Warn(format!(
+            "{lost} messages dropped: output could not keep up (see --queue)"
+        )));
+    }
+    Ok(Ending {
+        summary: None,
+        notes,
+        result,
+    })
+}
+
+type CatchUp = (
+    mpsc::Receiver<Received>,
+    tokio::task::JoinHandle<Result<Seam>>,
+);
+
+/// Print messages until --count, --timeout or Ctrl-C: first the catch-up
+/// window from Kafka (if any), then live ones, minus those the window held.
+async fn write(
+    cfg: &TailConfig,
+    catch_up: Option<CatchUp>,
+    feed: &mut Feed,
+    fetcher: Option<&Fetcher>,
+    out: &Output,
+    shutdown: &Shutdown,
+) -> Result<Code> {
+    let mut stdout = out.data(true);
+    let mut printer = TailPrinter::new(cfg.format, out.style(), cfg.fetch);
+    printer.header(&mut stdout)?;
+    let mut seen = 0u64;
+    if cfg.count == Some(0) {
+        stdout.finish()?;
+        return Ok(Code::Success);
+    }
+    let deadline = cfg.timeout.map(|t| tokio::time::Instant::now() + t);
+    let (mut window, mut reading) = match catch_up {
+        Some((rx, reading)) => (Some(rx), Some(reading)),
+        None => (None, None),
+    };
+    let mut seam: Option<Seam> = None;
+    let code = loop {
+        let timeout = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let next = async {
+            match window.as_mut() {
+                Some(rx) => (rx.recv().await, true),
+                None => (feed.rx.recv().await.map(live), false),
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = shutdown.pressed(1) => break Code::Interrupted,
+            (msg, from_window) = next => {
+                let Some(mut msg) = msg else {
+                    if !from_window {
+                        break Code::Unexpected;
+                    }
+                    // The window is read: learn the seam, then go live.
+                    window = None;
+                    if let Some(r) = reading.take() {
+                        let found = r.await.map_err(|e| anyhow::anyhow!("catch-up: {e}"))??;
+                        if found.unroutable > 0 {
+                            out.warn(&format!(
+                                "catch-up: {} records had no id/type/source_type headers or fields and were skipped",
+                                found.unroutable
+                            ));
+                        }
+                        seam = Some(found);
+                    }
+                    continue;
+                };
+                if !from_window && seam.as_ref().is_some_and(|s| s.covers(&msg.payload)) {
+                    continue;
+                }
+                if let (Some(f), None) = (fetcher, &msg.event) {
+                    msg.event = Some(match fetch(f, &msg.payload).await {
+                        Ok(event) => event,
+                        Err(why) => {
+                            out.warn(&format!("--fetch: {why}"));
+                            Vec::new()
+                        }
+                    });
+                }
+                printer.print(&mut stdout, &msg)?;
+                seen += 1;
+                if cfg.count.is_some_and(|n| seen >= n) {
+                    break Code::Success;
+                }
+                // Flush when nothing else is waiting: each line is seen at
+                // once by `tail | jq`, yet bursts cost one write.
+                if window.as_ref().map_or(feed.rx.is_empty(), |w| w.is_empty()) {
+                    stdout.idle()?;
+                }
+            }
+            _ = timeout => {
+                break match cfg.count {
+                    Some(n) => {
+                        out.info(&format!("timeout: {seen} of {n} messages arrived within {}",
+                            show_duration(cfg.timeout.unwrap_or_default())));
+                        Code::Timeout
+                    }
+                    None => Code::Success,
+                };
+            }
+        }
+    };
+    stdout.finish()?;
+    Ok(code)
+}
+
+/// A message off the wire, to print.
+fn live(m: subscribe::Message) -> Received {
+    Received {
+        received_at: m.received_at,
+        channel: m.channel,
+        pattern: m.pattern,
+        payload: m.payload,
+        from_kafka: false,
+        event: None,
+    }
+}
+
+/// The full event a notification points at.
+async fn fetch(fetcher: &Fetcher, payload: &[u8]) -> Result<Vec<u8>, String> {
+    let (topic, p, offset) = event::coordinates(payload)
+        .ok_or("not a notification (no topic/partition/offset)".to_string())?;
+    fetcher.fetch(topic, p, offset).await
+}
