@@ -5,6 +5,7 @@
 //! unreachable (5) or degraded (6).
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -19,6 +20,7 @@ use crate::kafka::{record, KafkaSettings};
 use crate::output::summary::Ending;
 use crate::output::{Data, DocFormat, Output};
 use crate::pubsub::info::{self, Listener, RedisReport};
+use crate::pubsub::notify::{Mode, Notifier};
 use crate::pubsub::Target;
 
 #[derive(Debug, Serialize)]
@@ -250,10 +252,15 @@ async fn probe_steps(
     .to_json();
 
     let published = Instant::now();
-    tokio::time::timeout_at(deadline, info::publish_one(target, &report.channel, &note))
-        .await
-        .map_err(|_| step("redis publish", &"timed out"))?
-        .map_err(|e| step("redis publish", &e))?;
+    let mut notifier = Notifier::spawn(target, Mode::Required, None, Arc::new(|_: &str| {}));
+    notifier
+        .send(vec![(report.channel.clone(), note.clone())])
+        .await;
+    let sent = notifier.finish(remaining_tokio(deadline)).await;
+    if sent.failed > 0 {
+        let why = sent.first_error.unwrap_or_else(|| "timed out".to_string());
+        return Err(step("redis publish", &why));
+    }
     tokio::time::timeout_at(deadline, listener.receive(note.as_bytes()))
         .await
         .map_err(|_| step("redis receive", &"notification not received in time"))?

@@ -1,6 +1,6 @@
 //! What `health` asks Redis: PING round trip, INFO fields, pattern and
-//! channel subscriber counts; and the two ends of the probe (a subscriber
-//! that waits for one payload, one PUBLISH).
+//! channel subscriber counts; and the probe's subscriber, which waits for
+//! one payload (the probe publishes through the notifier).
 
 use std::time::{Duration, Instant};
 
@@ -103,22 +103,6 @@ impl Listener {
             }
         }
     }
-}
-
-/// One PUBLISH on a connection of its own.
-pub async fn publish_one(target: &Target, channel: &str, payload: &str) -> Result<(), String> {
-    let mut conn = target
-        .client()
-        .get_multiplexed_async_connection()
-        .await
-        .map_err(|e| e.to_string())?;
-    redis::cmd("PUBLISH")
-        .arg(channel)
-        .arg(payload)
-        .query_async::<i64>(&mut conn)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(())
 }
 
 fn remaining(deadline: Instant) -> Duration {

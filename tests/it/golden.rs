@@ -232,6 +232,35 @@ fn health_json_shape() {
 }
 
 #[test]
+fn health_tables() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("golden-table");
+    tansu.create_topic(&topic, 1);
+    seed(&tansu, &topic, events(0, 3, 1));
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["health", "--probe", "--channel", "golden"])
+        .run()
+        .expect_code(0);
+    let port = tansu.port.to_string();
+    let redis_port = redis.port.to_string();
+    insta::with_settings!({filters => vec![
+        (topic.as_str(), "[topic]"),
+        (port.as_str(), "[port]"),
+        (redis_port.as_str(), "[port]"),
+        (r"\d+\.\d+ ms", "[ms]"),
+        (r"version\s+┆\s+[0-9.]+", "version ┆ [version]"),
+        (r"clients\s+┆\s+\d+", "clients ┆ [n]"),
+        (r"memory\s+┆\s+[0-9.]+[BKMG]?", "memory ┆ [memory]"),
+        (r"[─━┈┬┴═╪]+", "─"),
+        (r" {2,}", " "),
+    ]}, {
+        insta::assert_snapshot!("health_table", run.stdout());
+    });
+}
+
+#[test]
 fn help_texts() {
     for sub in ["", "publish", "tail", "replay", "health"] {
         let mut cmd = dualstream();
