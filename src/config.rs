@@ -182,6 +182,9 @@ fn publish(args: &PublishArgs) -> Result<PublishConfig> {
         .into_iter()
         .map(|f| source(f, args.format))
         .collect::<Result<Vec<_>>>()?;
+    if let OnInvalid::DeadLetter(dead) = &on_invalid {
+        check_dead_letter(dead, &sources)?;
+    }
     if args.max_in_flight == 0 || args.redis_batch == 0 {
         return Err(error::usage(
             "--max-in-flight and --redis-batch must be at least 1",
@@ -383,6 +386,32 @@ fn parse_rate(text: &str) -> Result<f64, String> {
             "{text:?} is not a positive rate (try 500 or 500/s)"
         )),
     }
+}
+
+/// A dead-letter file must not be one of the inputs: writing it would
+/// destroy (or endlessly grow) what is being read.
+fn check_dead_letter(dead: &std::path::Path, sources: &[Source]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(target) = std::fs::metadata(dead) else {
+        return Ok(()); // Not there yet: it cannot be an input.
+    };
+    for s in sources {
+        // stdin: whatever file it was redirected from.
+        let input = match &s.path {
+            Some(p) => std::fs::metadata(p),
+            None => std::fs::metadata("/dev/stdin"),
+        };
+        if let Ok(input) = input {
+            if input.dev() == target.dev() && input.ino() == target.ino() {
+                return Err(error::usage(format!(
+                    "--on-invalid dead-letter={}: that file is an input ({})",
+                    dead.display(),
+                    s.name
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn source(path: PathBuf, format: Option<InputFormat>) -> Result<Source> {

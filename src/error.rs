@@ -17,6 +17,8 @@ pub enum Code {
     Degraded,
     Timeout,
     Interrupted,
+    /// SIGTERM, handled like Ctrl-C.
+    Terminated,
 }
 
 impl Code {
@@ -31,6 +33,7 @@ impl Code {
             Code::Degraded => 6,
             Code::Timeout => 124,
             Code::Interrupted => 130,
+            Code::Terminated => 143,
         }
     }
 }
@@ -95,11 +98,14 @@ pub fn report(err: &anyhow::Error, verbose: bool) {
     if code_of(err) == Code::Success {
         return;
     }
-    if verbose {
-        eprintln!("dualstream: error: {err:?}");
+    // Not eprintln!: a closed stderr must not turn an error into a panic.
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = if verbose {
+        writeln!(stderr, "dualstream: error: {err:?}")
     } else {
-        eprintln!("dualstream: error: {err:#}");
-    }
+        writeln!(stderr, "dualstream: error: {err:#}")
+    };
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ fn run(common: config::Common, job: Job, out: &Output) -> Ending {
     };
     runtime.block_on(async {
         let shutdown = Shutdown::install();
-        match job {
+        let mut ending = match job {
             Job::Publish(cfg) => publish::run(common, cfg, out, &shutdown).await,
             Job::Tail(cfg) => tail::run(common, cfg, out, &shutdown).await,
             Job::Replay(cfg) => replay::run(common, cfg, out, &shutdown).await,
@@ -67,7 +67,12 @@ fn run(common: config::Common, job: Job, out: &Output) -> Ending {
                 Ending::bare(generate::completions(shell, &mut out.data(false)))
             }
             Job::Man(dir) => Ending::bare(generate::man(dir.as_deref(), &mut out.data(false))),
+        };
+        // Commands say "interrupted"; which signal it was is known here.
+        if let Ok(Code::Interrupted) = ending.result {
+            ending.result = Ok(shutdown.code());
         }
+        ending
     })
 }
 

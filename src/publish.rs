@@ -58,11 +58,7 @@ async fn publish(
         return Ok(Ending::bare(dry_run(&common, cfg, rx, out).await));
     }
     let dead_letters = match &cfg.on_invalid {
-        OnInvalid::DeadLetter(path) => {
-            Some(BufWriter::new(File::create(path).map_err(|e| {
-                error::usage(format!("dead-letter file {}: {e}", path.display()))
-            })?))
-        }
+        OnInvalid::DeadLetter(path) => Some(BufWriter::new(open_dead_letters(path)?)),
         _ => None,
     };
 
@@ -592,6 +588,27 @@ impl Book<'_> {
         }
         summary
     }
+}
+
+/// The dead-letter file, appended to (earlier dead letters are kept, also
+/// when this run fails before its first invalid line), created 0600 (it
+/// holds raw input), never through a symlink.
+fn open_dead_letters(path: &std::path::Path) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| {
+            let why = if e.raw_os_error() == Some(libc::ELOOP) {
+                "is a symlink (refused)".to_string()
+            } else {
+                e.to_string()
+            };
+            error::usage(format!("dead-letter file {}: {why}", path.display()))
+        })
 }
 
 fn origin(item: &Item) -> Option<Origin> {

@@ -1,38 +1,64 @@
-//! The one shutdown signal. Ctrl-C is caught once, here, for the whole
-//! process; every command watches the same [`Shutdown`]: async code awaits
-//! [`Shutdown::pressed`], blocking readers poll [`Shutdown::is_set`]. A
-//! command that sees it finishes what is in flight, prints its summary and
-//! exits 130.
+//! The one shutdown signal. Ctrl-C (SIGINT) and SIGTERM are caught once,
+//! here, for the whole process; every command watches the same
+//! [`Shutdown`]: async code awaits [`Shutdown::pressed`], blocking readers
+//! poll [`Shutdown::flag`]. A command that sees it finishes what is in
+//! flight, prints its summary and exits 130 (143 for SIGTERM, so `timeout`
+//! and container stops are as clean as Ctrl-C).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Result;
+use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 
 use crate::error::{self, Code};
 
-/// How many times Ctrl-C was pressed, shared by everyone who watches.
+/// How many times a stop signal came, shared by everyone who watches.
 #[derive(Clone)]
 pub struct Shutdown {
     presses: watch::Receiver<u32>,
     flag: Arc<AtomicBool>,
+    terminated: Arc<AtomicBool>,
 }
 
 impl Shutdown {
-    /// Catch Ctrl-C from now on. Call once, inside the runtime.
+    /// Catch SIGINT and SIGTERM from now on. Call once, inside the runtime.
     pub fn install() -> Shutdown {
         let (tx, presses) = watch::channel(0u32);
         let flag = Arc::new(AtomicBool::new(false));
-        let set = flag.clone();
+        let terminated = Arc::new(AtomicBool::new(false));
+        let (set, term_set) = (flag.clone(), terminated.clone());
+        let mut term = signal(SignalKind::terminate()).ok();
         tokio::spawn(async move {
-            while tokio::signal::ctrl_c().await.is_ok() {
+            loop {
+                let by_term = tokio::select! {
+                    r = tokio::signal::ctrl_c() => {
+                        if r.is_err() {
+                            return;
+                        }
+                        false
+                    }
+                    Some(()) = async {
+                        match term.as_mut() {
+                            Some(t) => t.recv().await,
+                            None => std::future::pending().await,
+                        }
+                    } => true,
+                };
+                if by_term {
+                    term_set.store(true, Ordering::SeqCst);
+                }
                 set.store(true, Ordering::SeqCst);
                 tx.send_modify(|n| *n += 1);
             }
         });
-        Shutdown { presses, flag }
+        Shutdown {
+            presses,
+            flag,
+            terminated,
+        }
     }
 
     /// The flag itself, for blocking loops that take an `&AtomicBool`.
@@ -40,7 +66,7 @@ impl Shutdown {
         &self.flag
     }
 
-    /// Resolves once Ctrl-C has been pressed `times` times in all.
+    /// Resolves once a stop signal has come `times` times in all.
     pub async fn pressed(&self, times: u32) {
         let mut rx = self.presses.clone();
         if rx.wait_for(|n| *n >= times).await.is_err() {
@@ -49,12 +75,23 @@ impl Shutdown {
         }
     }
 
-    /// Run `work` unless Ctrl-C comes first: then fail with exit 130. For the
-    /// steps before a command has anything to flush (connecting, metadata).
+    /// The exit code of a run that stopped on a signal: 130 for Ctrl-C, 143
+    /// once SIGTERM was seen.
+    pub fn code(&self) -> Code {
+        if self.terminated.load(Ordering::SeqCst) {
+            Code::Terminated
+        } else {
+            Code::Interrupted
+        }
+    }
+
+    /// Run `work` unless a stop signal comes first: then fail with its exit
+    /// code. For the steps before a command has anything to flush
+    /// (connecting, metadata).
     pub async fn or_interrupted<T>(&self, work: impl Future<Output = Result<T>>) -> Result<T> {
         tokio::select! {
             biased;
-            _ = self.pressed(1) => Err(error::fail(Code::Interrupted, "interrupted")),
+            _ = self.pressed(1) => Err(error::fail(self.code(), "interrupted")),
             r = work => r,
         }
     }

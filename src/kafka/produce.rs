@@ -5,7 +5,7 @@
 //! are counted apart from failed deliveries. Summaries and exit 4 read only
 //! the ledger. Used by `publish` and `replay --to-topic`.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -75,7 +75,6 @@ pub struct Ledger {
     /// The idempotent producer's fatal error, once there is one.
     pub fatal: Option<String>,
     latency: hdrhistogram::Histogram<u64>,
-    last_report: Instant,
 }
 
 impl Ledger {
@@ -92,7 +91,6 @@ impl Ledger {
             latency: hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3)
                 .or_else(|_| hdrhistogram::Histogram::new(3))
                 .unwrap_or_else(|_| unreachable!("valid histogram bounds")),
-            last_report: Instant::now(),
         }
     }
 
@@ -125,8 +123,8 @@ pub struct Sender<T> {
     inflight: FuturesUnordered<BoxFuture<'static, Report>>,
     /// The tag and send time of each record in flight, by sequence number:
     /// kept outside the futures so that records that never get a report can
-    /// still be named.
-    tags: HashMap<u64, (T, Instant)>,
+    /// still be named, and ordered so the oldest is at hand.
+    tags: BTreeMap<u64, (T, Instant)>,
     next_seq: u64,
     /// Reports that arrived while `send` waited for room.
     ready: VecDeque<Delivery<T>>,
@@ -141,7 +139,7 @@ impl<T: Send + 'static> Sender<T> {
             max_in_flight: max_in_flight.max(1),
             timeout,
             inflight: FuturesUnordered::new(),
-            tags: HashMap::new(),
+            tags: BTreeMap::new(),
             next_seq: 0,
             ready: VecDeque::new(),
             ledger: Ledger::new(),
@@ -234,12 +232,15 @@ impl<T: Send + 'static> Sender<T> {
         }
     }
 
-    /// Records are in flight and no report came for longer than librdkafka
-    /// should take to fail them: the guard for when even that does not happen.
+    /// The oldest record in flight has waited longer than librdkafka should
+    /// take to fail it: the guard for when even that does not happen. Each
+    /// record's own age counts, not the time since the last report: after a
+    /// quiet spell in the input, the first new record is young.
     pub fn stalled(&self) -> Option<String> {
-        let quiet = self.ledger.last_report.elapsed();
-        (!self.inflight.is_empty() && quiet > self.timeout + Duration::from_secs(5))
-            .then(|| format!("no delivery report for {}", show_duration(quiet)))
+        let (_, (_, sent)) = self.tags.first_key_value()?;
+        let age = sent.elapsed();
+        (age > self.timeout + Duration::from_secs(5))
+            .then(|| format!("no delivery report for {}", show_duration(age)))
     }
 
     /// Wait for every report, each handed to `each`, until the timeout
@@ -270,25 +271,19 @@ impl<T: Send + 'static> Sender<T> {
         // Whatever is still in flight got no report: as far as we know it is
         // not in Kafka.
         self.inflight = FuturesUnordered::new();
-        let mut left: Vec<(u64, T)> = self
-            .tags
-            .drain()
-            .map(|(seq, (tag, _))| (seq, tag))
-            .collect();
-        left.sort_by_key(|(seq, _)| *seq);
-        for _ in &left {
+        let left = std::mem::take(&mut self.tags);
+        for _ in 0..left.len() {
             self.ledger.unreported += 1;
             self.ledger.count("no delivery report");
         }
         let _ = self.producer.flush(Duration::from_millis(500));
-        left.into_iter().map(|(_, tag)| tag).collect()
+        left.into_values().map(|(tag, _)| tag).collect()
     }
 
     /// Book one report; `None` only for a sequence number not in flight,
     /// which cannot happen (each is reported once).
     fn account(&mut self, (seq, result): Report) -> Option<Delivery<T>> {
         let (tag, sent) = self.tags.remove(&seq)?;
-        self.ledger.last_report = Instant::now();
         let outcome = match result {
             Ok(Ok(delivery)) => {
                 self.ledger.acknowledged += 1;

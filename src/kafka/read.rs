@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use rdkafka::consumer::{CommitMode, Consumer as _};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::oneshot;
@@ -163,6 +164,7 @@ pub fn read_spans(
         .assign(&tpl)
         .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
     let mut last_record = Instant::now();
+    let mut last_error: Option<String> = None;
     while !ends.is_empty() {
         if stop.load(Ordering::SeqCst) {
             return Ok(Read::Interrupted);
@@ -178,15 +180,24 @@ pub fn read_spans(
                 let unfinished = ends.values().any(Option::is_some);
                 if unfinished && last_record.elapsed() > idle {
                     return Err(error::kafka(format!(
-                        "kafka: no records for {} while {} partitions of {topic} were unfinished",
+                        "kafka: no records for {} while {} partitions of {topic} were unfinished{}",
                         show_duration(last_record.elapsed()),
-                        ends.len()
+                        ends.len(),
+                        last_error
+                            .map(|e| format!(" (last error: {e})"))
+                            .unwrap_or_default()
                     )));
                 }
             }
             continue;
         };
-        let message = message.map_err(|e| error::kafka(format!("kafka: {e}")))?;
+        let message = match message {
+            Ok(m) => m,
+            Err(e) => {
+                last_error = Some(retriable(e, topic)?);
+                continue;
+            }
+        };
         last_record = Instant::now();
         let p = message.partition();
         let Some(&end) = ends.get(&p) else { continue };
@@ -201,6 +212,18 @@ pub fn read_spans(
         }
     }
     Ok(Read::Done)
+}
+
+/// A consumer error that is not fatal (a broker restarting, a leader moving,
+/// a connection refused for a while): logged (`-v`), and the read goes on,
+/// because librdkafka retries it. Only a fatal error ends the read (exit 4).
+/// Returns the error's text for messages.
+fn retriable(e: KafkaError, topic: &str) -> Result<String> {
+    if matches!(e, KafkaError::MessageConsumptionFatal(_)) {
+        return Err(error::kafka(format!("kafka: reading {topic}: {e}")));
+    }
+    tracing::warn!("kafka: reading {topic}: {e} (retrying)");
+    Ok(e.to_string())
 }
 
 fn finish_by_position(consumer: &Consumer, topic: &str, ends: &mut HashMap<i32, Option<i64>>) {
@@ -277,18 +300,20 @@ pub fn read_at(
         .assign(&tpl)
         .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
     let deadline = Instant::now() + timeout;
+    let mut last_error = None;
     while Instant::now() < deadline {
-        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
-            let m =
-                m.map_err(|e| error::kafka(format!("kafka: reading {topic}/{p}@{offset}: {e}")))?;
-            if m.partition() == p && m.offset() >= offset {
-                return Ok(m.detach());
-            }
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) if m.partition() == p && m.offset() >= offset => return Ok(m.detach()),
+            Some(Ok(_)) | None => {}
+            Some(Err(e)) => last_error = Some(retriable(e, topic)?),
         }
     }
     Err(error::kafka(format!(
-        "kafka: no record at {topic}/{p}@{offset} within {}",
-        show_duration(timeout)
+        "kafka: no record at {topic}/{p}@{offset} within {}{}",
+        show_duration(timeout),
+        last_error
+            .map(|e| format!(" (last error: {e})"))
+            .unwrap_or_default()
     )))
 }
 
@@ -311,8 +336,10 @@ pub fn read_group(
             break Read::Interrupted;
         }
         match consumer.poll(Duration::from_millis(100)) {
-            Some(message) => {
-                let message = message.map_err(|e| error::kafka(format!("kafka: {e}")))?;
+            Some(Err(e)) => {
+                retriable(e, topic)?;
+            }
+            Some(Ok(message)) => {
                 let end = ends
                     .and_then(|e| e.get(&message.partition()))
                     .map(|&(_, high)| high);

@@ -85,13 +85,13 @@ impl Output {
         } else {
             "warning"
         };
-        eprintln!("dualstream: {label}: {message}");
+        stderr_line(format_args!("dualstream: {label}: {message}"));
     }
 
     /// A line of information on stderr (not data), unless -q.
     pub fn info(&self, message: &str) {
         if !self.quiet {
-            eprintln!("dualstream: {message}");
+            stderr_line(format_args!("dualstream: {message}"));
         }
     }
 
@@ -183,6 +183,13 @@ impl Output {
         serde_json::to_writer_pretty(&mut *w, value)?;
         writeln!(w)
     }
+}
+
+/// One line on stderr. A closed stderr is not an error worth dying for: the
+/// line is lost, the run goes on (`eprintln!` would panic).
+pub fn stderr_line(args: std::fmt::Arguments<'_>) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
 }
 
 /// stdout for data, with the flush policy chosen by [`Output::data`]. Every

@@ -38,12 +38,12 @@ impl Progress {
         if self.plain && self.last_line.elapsed() >= PLAIN_EVERY {
             self.last_line = Instant::now();
             let secs = self.started.elapsed().as_secs_f64().max(1e-9);
-            eprintln!(
+            super::stderr_line(format_args!(
                 "dualstream: progress: {} events, {:.1} MB, {:.0} events/s",
                 self.events,
                 self.bytes as f64 / 1e6,
                 self.events as f64 / secs
-            );
+            ));
         }
     }
 

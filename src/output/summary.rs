@@ -121,7 +121,7 @@ impl Output {
                         Cell::new(v).set_alignment(CellAlignment::Right),
                     ]);
                 }
-                eprintln!("{table}");
+                super::stderr_line(format_args!("{table}"));
             }
             Format::Auto | Format::None => {}
         }

@@ -65,3 +65,95 @@ fn kafka_stalling_mid_run_exits_4_with_the_line_to_resume_from() {
         "only acknowledged events are in Kafka"
     );
 }
+
+/// `tail -F app.log | dualstream publish`: a pause in the input longer than
+/// --timeout (plus the guard's grace) is not a stalled broker.
+#[test]
+fn quiet_input_longer_than_the_timeout_is_not_a_stall() {
+    let tansu = Tansu::start();
+    let topic = topic("quiet");
+    tansu.create_topic(&topic, 1);
+    let mut child = dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["publish", "--timeout", "1s", "--summary", "json"])
+        .spawn();
+    let stderr = collect(child.stderr.take().unwrap());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(events(0, 5, 1).as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    // Longer than --timeout + the 5 s grace of the stall guard.
+    std::thread::sleep(Duration::from_millis(7_000));
+    // A burst keeps events in flight for several guard ticks.
+    stdin.write_all(events(5, 3_000, 3).as_bytes()).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("\"acknowledged\":3005"), "{stderr}");
+    assert_eq!(tansu.records(&topic).len(), 3005);
+}
+
+/// SIGTERM (`timeout`, container stops) is handled like Ctrl-C: what is in
+/// flight is flushed, the summary printed, and the exit code is 143.
+#[test]
+fn sigterm_mid_publish_flushes_prints_the_summary_and_exits_143() {
+    let tansu = Tansu::start();
+    let topic = topic("sigterm");
+    tansu.create_topic(&topic, 1);
+    let mut child = dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["publish", "--summary", "json"])
+        .spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(events(0, 10, 2).as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tansu.records(&topic).len() < 10 {
+        assert!(Instant::now() < deadline, "events never arrived");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stderr = collect(child.stderr.take().unwrap());
+    signal(child.id(), "-TERM");
+    let status = child.wait().unwrap();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("\"acknowledged\":10"), "{stderr}");
+    assert!(stderr.contains("resume after <stdin>:10"), "{stderr}");
+    drop(stdin);
+}
+
+/// A reader that goes away (`2>&1 | head -1`, `| true`) never turns into a
+/// panic: the run finishes, Kafka has everything, the exit code is the run's.
+#[test]
+fn closed_stderr_and_stdout_never_panic() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("closedpipes");
+    tansu.create_topic(&topic, 1);
+    let mut child = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", "--summary", "table", "--on-invalid", "skip"])
+        .spawn();
+    // Close the read end of stderr before anything is written to it.
+    drop(child.stderr.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut input = events(0, 50, 5);
+    input.push_str("not json\n");
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "publish with a closed stderr");
+    assert_eq!(tansu.records(&topic).len(), 50);
+
+    // health | true: stdout closed before the report is written.
+    let mut child = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["health", "--format", "json"])
+        .spawn();
+    drop(child.stdout.take());
+    let stderr = collect(child.stderr.take().unwrap());
+    let status = child.wait().unwrap();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -581,3 +581,53 @@ fn secrets_never_reach_logs_or_errors() {
         assert!(!stderr.contains(secret), "{secret} leaked\n{stderr}");
     }
 }
+
+#[test]
+fn dead_letter_file_is_never_an_input_is_appended_to_and_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tansu = Tansu::start();
+    let topic = topic("deadletters");
+    tansu.create_topic(&topic, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ndjson");
+    let content = format!("{}not json\n", events(0, 3, 1));
+    std::fs::write(&input, &content).unwrap();
+    let publish = |dead: &std::path::Path| {
+        dualstream()
+            .brokers(&tansu.brokers(), "off", &topic)
+            .arg("publish")
+            .arg(input.to_str().unwrap())
+            .arg(format!("--on-invalid=dead-letter={}", dead.display()))
+            .run()
+    };
+
+    // Pointed at the input: refused before anything is touched.
+    publish(&input).expect_failure(2, "that file is an input");
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
+    // Also when the input comes through stdin.
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args([
+            "publish",
+            &format!("--on-invalid=dead-letter={}", input.display()),
+        ])
+        .stdin_file(&input)
+        .run()
+        .expect_failure(2, "that file is an input");
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
+
+    // Earlier dead letters are kept; the file is created 0600.
+    let dead = dir.path().join("dead.ndjson");
+    publish(&dead).expect_code(0);
+    publish(&dead).expect_code(0);
+    let written = std::fs::read_to_string(&dead).unwrap();
+    assert_eq!(written.lines().count(), 2, "{written}");
+    let mode = std::fs::metadata(&dead).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    // Never through a symlink.
+    let link = dir.path().join("link.ndjson");
+    std::os::unix::fs::symlink(dir.path().join("elsewhere"), &link).unwrap();
+    publish(&link).expect_failure(2, "is a symlink");
+    assert!(!dir.path().join("elsewhere").exists());
+}

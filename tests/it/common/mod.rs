@@ -435,6 +435,7 @@ pub struct Dualstream {
     cmd: Command,
     args: Vec<String>,
     stdin: Option<Vec<u8>>,
+    stdin_file: Option<PathBuf>,
 }
 
 pub fn dualstream() -> Dualstream {
@@ -446,6 +447,7 @@ pub fn dualstream() -> Dualstream {
         cmd,
         args: Vec::new(),
         stdin: None,
+        stdin_file: None,
     }
 }
 
@@ -477,6 +479,12 @@ impl Dualstream {
         self
     }
 
+    /// Redirect stdin from a file (`< file`).
+    pub fn stdin_file(mut self, path: &Path) -> Self {
+        self.stdin_file = Some(path.to_path_buf());
+        self
+    }
+
     /// Point at a Kafka broker and a Redis (or `off`), with a topic.
     pub fn brokers(self, kafka: &str, redis: &str, topic: &str) -> Self {
         self.args(["--brokers", kafka, "--redis", redis, "--topic", topic])
@@ -484,16 +492,22 @@ impl Dualstream {
 
     pub fn run(mut self) -> Run {
         self.cmd.args(&self.args);
+        let stdin = match &self.stdin_file {
+            Some(path) => Stdio::from(std::fs::File::open(path).unwrap()),
+            None => Stdio::piped(),
+        };
         self.cmd
-            .stdin(Stdio::piped())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let started = Instant::now();
         let mut child = self.cmd.spawn().expect("run dualstream");
-        let mut stdin = child.stdin.take().unwrap();
+        let stdin = child.stdin.take();
         let input = self.stdin.take().unwrap_or_default();
         let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&input);
+            if let Some(mut stdin) = stdin {
+                let _ = stdin.write_all(&input);
+            }
         });
         let output = child.wait_with_output().unwrap();
         writer.join().unwrap();
@@ -755,8 +769,13 @@ pub fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
 
 /// Send SIGINT (Ctrl-C) to a process.
 pub fn sigint(pid: u32) {
+    signal(pid, "-INT");
+}
+
+/// Send a signal (`-TERM`, `-STOP`, …) to a process.
+pub fn signal(pid: u32, which: &str) {
     let status = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
+        .args([which, &pid.to_string()])
         .status()
         .unwrap();
     assert!(status.success());
