@@ -62,6 +62,8 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--max-in-flight', '--max-in-flight', [CompletionResultType]::ParameterName, 'Most events sent to Kafka and not yet acknowledged')
             [CompletionResult]::new('--redis-batch', '--redis-batch', [CompletionResultType]::ParameterName, 'Most notifications in one Redis pipeline')
             [CompletionResult]::new('--partitions', '--partitions', [CompletionResultType]::ParameterName, 'Partitions for --create-topic')
+            [CompletionResult]::new('--replication-factor', '--replication-factor', [CompletionResultType]::ParameterName, 'Replication factor for --create-topic [default: 3, or the number of brokers if fewer]')
+            [CompletionResult]::new('--min-insync-replicas', '--min-insync-replicas', [CompletionResultType]::ParameterName, 'min.insync.replicas for --create-topic [default: replication factor − 1, at least 1]')
             [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
             [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')

@@ -58,6 +58,8 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --max-in-flight 'Most events sent to Kafka and not yet acknowledged'
             cand --redis-batch 'Most notifications in one Redis pipeline'
             cand --partitions 'Partitions for --create-topic'
+            cand --replication-factor 'Replication factor for --create-topic [default: 3, or the number of brokers if fewer]'
+            cand --min-insync-replicas 'min.insync.replicas for --create-topic [default: replication factor − 1, at least 1]'
             cand --brokers 'Kafka bootstrap brokers, comma separated'
             cand --redis 'Redis URL, or `off` to use Kafka only. A password in it is never printed'
             cand --topic 'Kafka topic'

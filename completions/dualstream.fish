@@ -64,6 +64,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l timeou
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-in-flight -d 'Most events sent to Kafka and not yet acknowledged' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis-batch -d 'Most notifications in one Redis pipeline' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l partitions -d 'Partitions for --create-topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l replication-factor -d 'Replication factor for --create-topic [default: 3, or the number of brokers if fewer]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l min-insync-replicas -d 'min.insync.replicas for --create-topic [default: replication factor − 1, at least 1]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l topic -d 'Kafka topic' -r

@@ -231,6 +231,14 @@ pub struct PublishArgs {
     /// Partitions for --create-topic.
     #[arg(long, default_value_t = 3, value_name = "N", requires = "create_topic")]
     pub partitions: i32,
+
+    /// Replication factor for --create-topic [default: 3, or the number of brokers if fewer].
+    #[arg(long, value_name = "N", requires = "create_topic")]
+    pub replication_factor: Option<i32>,
+
+    /// min.insync.replicas for --create-topic [default: replication factor − 1, at least 1].
+    #[arg(long, value_name = "N", requires = "create_topic")]
+    pub min_insync_replicas: Option<i32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -17,6 +17,7 @@ use crate::duration::{parse_duration, parse_time_or_ago};
 use crate::error;
 use crate::event::{ChannelTemplate, Field, FieldMap, Filter, Path};
 use crate::input::{Format, Source};
+use crate::kafka::admin::TopicSpec;
 use crate::kafka::config::{parse_properties_file, parse_property};
 use crate::kafka::read::{Start, Stop};
 use crate::kafka::KafkaSettings;
@@ -141,8 +142,8 @@ pub struct PublishConfig {
     pub max_in_flight: usize,
     pub redis_batch: usize,
     pub headers: bool,
-    /// `Some(partitions)` with --create-topic.
-    pub create_topic: Option<i32>,
+    /// With --create-topic.
+    pub create_topic: Option<TopicSpec>,
 }
 
 fn publish(args: &PublishArgs) -> Result<PublishConfig> {
@@ -193,6 +194,19 @@ fn publish(args: &PublishArgs) -> Result<PublishConfig> {
     if args.partitions < 1 {
         return Err(error::usage("--partitions must be at least 1"));
     }
+    if args.replication_factor.is_some_and(|r| r < 1) {
+        return Err(error::usage("--replication-factor must be at least 1"));
+    }
+    if args.min_insync_replicas.is_some_and(|m| m < 1) {
+        return Err(error::usage("--min-insync-replicas must be at least 1"));
+    }
+    if let (Some(r), Some(m)) = (args.replication_factor, args.min_insync_replicas) {
+        if m > r {
+            return Err(error::usage(format!(
+                "--min-insync-replicas {m} is more than --replication-factor {r}: no write could succeed"
+            )));
+        }
+    }
     Ok(PublishConfig {
         sources,
         fields,
@@ -206,7 +220,11 @@ fn publish(args: &PublishArgs) -> Result<PublishConfig> {
         max_in_flight: args.max_in_flight,
         redis_batch: args.redis_batch,
         headers: !args.no_headers,
-        create_topic: args.create_topic.then_some(args.partitions),
+        create_topic: args.create_topic.then_some(TopicSpec {
+            partitions: args.partitions,
+            replication: args.replication_factor,
+            min_insync: args.min_insync_replicas,
+        }),
     })
 }
 

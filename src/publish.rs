@@ -63,15 +63,21 @@ async fn publish(
     };
 
     let producer = kafka_config::producer(&common.kafka, cfg.timeout, cfg.max_in_flight, false)?;
-    if let Some(partitions) = cfg.create_topic {
-        shutdown
+    if let Some(spec) = &cfg.create_topic {
+        let replication = shutdown
             .or_interrupted(admin::create_topic(
                 &common.kafka,
                 &common.topic,
-                partitions,
+                spec,
                 cfg.timeout,
             ))
             .await?;
+        if replication.factor == 1 {
+            out.warn(&format!(
+                "topic {:?} has replication factor 1: acks=all waits for one broker, and losing it loses acknowledged events (--replication-factor on a cluster)",
+                common.topic
+            ));
+        }
     }
     let check = producer.clone();
     let (brokers, topic, timeout) = (

@@ -88,19 +88,76 @@ pub fn producer_topic(
     check_topic(producer.client(), brokers, topic, timeout)
 }
 
+/// What `--create-topic` asks for.
+#[derive(Clone, Debug)]
+pub struct TopicSpec {
+    pub partitions: i32,
+    /// Replication factor; default min(3, brokers).
+    pub replication: Option<i32>,
+    /// `min.insync.replicas`; default replication factor − 1, at least 1.
+    pub min_insync: Option<i32>,
+}
+
+/// The replication a topic is created with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replication {
+    pub factor: i32,
+    pub min_insync: i32,
+}
+
+/// The replication for a new topic on a cluster of `brokers`: with
+/// `acks=all`, a write waits for `min.insync.replicas` copies, so a factor
+/// of 3 with 2 in sync survives one broker loss without losing an
+/// acknowledged event. Asking for more replicas than brokers is an error.
+pub fn replication(brokers: usize, spec: &TopicSpec) -> Result<Replication, String> {
+    let brokers = i32::try_from(brokers).unwrap_or(i32::MAX).max(1);
+    let factor = spec.replication.unwrap_or(brokers.min(3));
+    if factor > brokers {
+        return Err(format!(
+            "--replication-factor {factor} is more than the {brokers} broker(s) of the cluster"
+        ));
+    }
+    let min_insync = spec.min_insync.unwrap_or((factor - 1).max(1));
+    if min_insync > factor {
+        return Err(format!(
+            "--min-insync-replicas {min_insync} is more than the replication factor {factor}"
+        ));
+    }
+    Ok(Replication { factor, min_insync })
+}
+
 /// Create a topic through the admin API (an existing one is fine), then wait
 /// until metadata lists its partitions.
 pub async fn create_topic(
     settings: &KafkaSettings,
     topic: &str,
-    partitions: i32,
+    spec: &TopicSpec,
     timeout: Duration,
-) -> Result<()> {
+) -> Result<Replication> {
     let admin = config::admin(settings)?;
+    // Metadata requests block: on a thread of their own, so that the caller
+    // can still be interrupted.
+    let reader = config::consumer(settings, None)?;
+    let shown = settings.brokers.clone();
+    let brokers = tokio::task::spawn_blocking(move || {
+        reader
+            .fetch_metadata(None, timeout)
+            .map(|m| m.brokers().len())
+            .map_err(|e| error::kafka(format!("kafka: no broker reachable at {shown} ({e})")))
+    })
+    .await
+    .context("metadata")??;
+    let replication = replication(brokers, spec).map_err(error::usage)?;
     let options = AdminOptions::new()
         .request_timeout(Some(timeout))
         .operation_timeout(Some(timeout));
-    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let min_insync = replication.min_insync.to_string();
+    let new = NewTopic::new(
+        topic,
+        spec.partitions,
+        TopicReplication::Fixed(replication.factor),
+    )
+    .set("min.insync.replicas", &min_insync);
     let results = admin.create_topics([&new], &options).await.map_err(|e| {
         error::kafka(format!(
             "kafka: creating topic {topic:?} at {}: {e}",
@@ -117,23 +174,28 @@ pub async fn create_topic(
             }
         }
     }
-    let deadline = Instant::now() + timeout;
-    loop {
-        match check_topic(
-            admin.inner(),
-            &settings.brokers,
-            topic,
-            Duration::from_secs(2),
-        ) {
-            Ok(_) => return Ok(()),
-            Err(e) if Instant::now() >= deadline => {
-                return Err(e).context(format!(
-                    "topic {topic:?} was created but does not appear in metadata"
-                ))
+    let (reader, shown, name) = (
+        config::consumer(settings, None)?,
+        settings.brokers.clone(),
+        topic.to_string(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match check_topic(reader.client(), &shown, &name, Duration::from_secs(2)) {
+                Ok(_) => return Ok(()),
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(e).context(format!(
+                        "topic {name:?} was created but does not appear in metadata"
+                    ))
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
-    }
+    })
+    .await
+    .context("metadata")??;
+    Ok(replication)
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -338,6 +400,29 @@ fn group_lag(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replication_defaults_and_limits() {
+        let spec = |r: Option<i32>, m: Option<i32>| TopicSpec {
+            partitions: 3,
+            replication: r,
+            min_insync: m,
+        };
+        let rep = |factor, min_insync| Ok(Replication { factor, min_insync });
+        assert_eq!(replication(1, &spec(None, None)), rep(1, 1));
+        assert_eq!(replication(2, &spec(None, None)), rep(2, 1));
+        assert_eq!(replication(3, &spec(None, None)), rep(3, 2));
+        assert_eq!(replication(5, &spec(None, None)), rep(3, 2));
+        assert_eq!(replication(5, &spec(Some(5), None)), rep(5, 4));
+        assert_eq!(replication(5, &spec(Some(3), Some(3))), rep(3, 3));
+        assert_eq!(replication(0, &spec(None, None)), rep(1, 1));
+        assert!(replication(1, &spec(Some(3), None))
+            .unwrap_err()
+            .contains("more than the 1 broker"));
+        assert!(replication(3, &spec(None, Some(4)))
+            .unwrap_err()
+            .contains("more than the replication factor 3"));
+    }
 
     #[test]
     fn partition_states() {

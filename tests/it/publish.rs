@@ -316,12 +316,29 @@ fn missing_topic_is_named_and_create_topic_creates_it() {
         run.describe()
     );
 
+    // More replicas than brokers, or more in sync than replicas: refused
+    // before anything is created.
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", "--create-topic", "--replication-factor", "3"])
+        .stdin(events(0, 1, 1))
+        .run()
+        .expect_stderr(2, "--replication-factor 3 is more than the 1 broker(s)");
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", "--create-topic", "--replication-factor", "1"])
+        .args(["--min-insync-replicas", "2"])
+        .stdin(events(0, 1, 1))
+        .run()
+        .expect_stderr(2, "no write could succeed");
+
+    // One broker: replication factor 1, said plainly.
     dualstream()
         .brokers(&tansu.brokers(), &redis.url(), &topic)
         .args(["publish", "--create-topic", "--partitions", "4"])
         .stdin(events(0, 40, 8))
         .run()
-        .expect_code(0);
+        .expect_stderr(0, "replication factor 1");
     let records = tansu.records(&topic);
     assert_eq!(records.len(), 40);
     assert!(records.iter().all(|r| (0..4).contains(&r.partition)));
@@ -602,7 +619,7 @@ fn dead_letter_file_is_never_an_input_is_appended_to_and_private() {
     };
 
     // Pointed at the input: refused before anything is touched.
-    publish(&input).expect_failure(2, "that file is an input");
+    publish(&input).expect_stderr(2, "that file is an input");
     assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
     // Also when the input comes through stdin.
     dualstream()
@@ -613,7 +630,7 @@ fn dead_letter_file_is_never_an_input_is_appended_to_and_private() {
         ])
         .stdin_file(&input)
         .run()
-        .expect_failure(2, "that file is an input");
+        .expect_stderr(2, "that file is an input");
     assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
 
     // Earlier dead letters are kept; the file is created 0600.
@@ -628,6 +645,6 @@ fn dead_letter_file_is_never_an_input_is_appended_to_and_private() {
     // Never through a symlink.
     let link = dir.path().join("link.ndjson");
     std::os::unix::fs::symlink(dir.path().join("elsewhere"), &link).unwrap();
-    publish(&link).expect_failure(2, "is a symlink");
+    publish(&link).expect_stderr(2, "is a symlink");
     assert!(!dir.path().join("elsewhere").exists());
 }

@@ -782,8 +782,9 @@ pub fn signal(pid: u32, which: &str) {
 }
 
 impl Run {
-    /// Assert the exit code and that stderr mentions `text`.
-    pub fn expect_failure(self, code: i32, text: &str) -> Self {
+    /// Assert the exit code and that stderr mentions `text` (a failure's
+    /// message, or a warning of a run that succeeded).
+    pub fn expect_stderr(self, code: i32, text: &str) -> Self {
         let run = self.expect_code(code);
         assert!(
             run.stderr().contains(text),
