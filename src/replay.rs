@@ -4,7 +4,7 @@
 //! (re-sent notifications) or another topic (a copy). Reads with assign(),
 //! nothing committed, unless --group.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
@@ -17,8 +17,8 @@ use crate::config::{Common, ReplayConfig, ReplaySink};
 use crate::duration::show_duration;
 use crate::error::{self, Code};
 use crate::event::{ChannelTemplate, Event, Notification};
-use crate::kafka::produce::{Record, Refused, Sender};
-use crate::kafka::read::{self, Flow, Planned, Polled, Read, Start};
+use crate::kafka::produce::{Delivery, Outcome, Record, Refused, Sender};
+use crate::kafka::read::{self, Confirmed, Flow, Planned, Polled, Read, Start};
 use crate::kafka::{admin, config as kafka_config, record};
 use crate::output::records::RecordPrinter;
 use crate::output::summary::{round3, Ending, Note, Summary};
@@ -188,16 +188,21 @@ fn read_all(
         Unit::Records,
     );
     let mut sink = Sink::open(cfg, common, out, handle)?;
+    let mut confirmed = match cfg.group {
+        Some(_) => Confirmed::tracking(),
+        None => Confirmed::default(),
+    };
     let idle = (!cfg.stop.follow).then_some(cfg.timeout);
     let in_group = cfg.group.is_some();
     let ends: HashMap<i32, (i64, i64)> = plan
         .iter()
         .map(|(&p, r)| (p, (r.low, r.end.unwrap_or(i64::MAX))))
         .collect();
-    let mut handle_one = |polled: Polled<'_, '_>| -> Result<Flow> {
+    let mut handle_one = |polled: Polled<'_, '_>, confirmed: &mut Confirmed| -> Result<Flow> {
         let Polled::Record(message) = polled else {
-            // Nothing waiting: what was printed must be seen now (--follow).
-            sink.idle()?;
+            // Nothing waiting: what was printed must be seen now (--follow),
+            // and what the sink confirmed can be committed.
+            sink.idle(confirmed)?;
             return Ok(Flow::Continue);
         };
         progress.advance(1, message.payload_len() as u64);
@@ -216,9 +221,10 @@ fn read_all(
         };
         if !cfg.filter.is_empty() && !event.as_ref().is_some_and(|e| cfg.filter.matches(e)) {
             *filtered += 1;
+            confirmed.skipped(message.partition(), message.offset());
             return Ok(Flow::Continue);
         }
-        sink.take(message, event.as_ref())?;
+        sink.take(message, event.as_ref(), confirmed)?;
         *total += 1;
         Ok(if cfg.count.is_some_and(|n| *total >= n) {
             Flow::Stop
@@ -226,22 +232,35 @@ fn read_all(
             Flow::Continue
         })
     };
-    let outcome = if cfg.count == Some(0) {
-        Read::Done
+    let (outcome, member) = if cfg.count == Some(0) {
+        (Ok(Read::Done), None)
     } else if let Some(group) = &cfg.group {
         let member = kafka_config::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
-        read::read_group(
+        let outcome = read::read_group(
             &member,
             topic,
             (!cfg.stop.follow).then_some(&ends),
             stop,
+            &mut confirmed,
             &mut handle_one,
-        )?
+        );
+        (outcome, Some(member))
     } else {
-        read::read_spans(&consumer, topic, &spans, stop, idle, &mut handle_one)?
+        let mut untracked = Confirmed::default();
+        let outcome = read::read_spans(&consumer, topic, &spans, stop, idle, |polled| {
+            handle_one(polled, &mut untracked)
+        });
+        (outcome, None)
     };
     progress.finish();
-    let (sent, notes) = sink.finish()?;
+    // Finish the sink even when reading failed: what it confirms, a group
+    // commits; nothing past the first unconfirmed record.
+    let finished = sink.finish(&mut confirmed);
+    if let Some(member) = &member {
+        read::commit(member, topic, &mut confirmed);
+    }
+    let outcome = outcome?;
+    let (sent, notes) = finished?;
     Ok((outcome, sent, notes))
 }
 
@@ -252,6 +271,8 @@ enum Sink<'a> {
     Stdout {
         data: Data,
         printer: RecordPrinter,
+        /// Records written since the last flush.
+        unflushed: usize,
     },
     Redis {
         handle: Handle,
@@ -260,12 +281,19 @@ enum Sink<'a> {
         /// Notifications handed over per call: one when paced.
         per_send: usize,
         batch: Vec<notify::Note>,
+        /// Coordinates of the notifications handed over and not yet known
+        /// published, in hand-over order (which is publish order).
+        waiting: VecDeque<(i32, i64)>,
+        /// How many the notifier had published at the last look.
+        seen_notified: u64,
+        /// How many were handed over in all.
+        handed: u64,
         unroutable: u64,
         timeout: Duration,
     },
     Topic {
         handle: Handle,
-        sender: Sender<()>,
+        sender: Sender<(i32, i64)>,
         topic: &'a str,
         brokers: &'a str,
     },
@@ -285,6 +313,7 @@ impl<'a> Sink<'a> {
             ReplaySink::Stdout(format) => Sink::Stdout {
                 data: out.data(cfg.stop.follow),
                 printer: RecordPrinter::new(*format),
+                unflushed: 0,
             },
             ReplaySink::Redis { channel, rate } => {
                 let target = common
@@ -301,6 +330,9 @@ impl<'a> Sink<'a> {
                     channel,
                     per_send: if rate.is_some() { 1 } else { REDIS_BATCH },
                     batch: Vec::new(),
+                    waiting: VecDeque::new(),
+                    seen_notified: 0,
+                    handed: 0,
                     unroutable: 0,
                     timeout: cfg.timeout,
                 }
@@ -319,10 +351,31 @@ impl<'a> Sink<'a> {
         })
     }
 
-    /// Nothing is waiting to be read: make output visible (live stdout).
-    fn idle(&mut self) -> Result<()> {
-        if let Sink::Stdout { data, .. } = self {
-            data.idle()?;
+    /// Nothing is waiting to be read: make output visible (live stdout),
+    /// and learn what the sink has confirmed.
+    fn idle(&mut self, confirmed: &mut Confirmed) -> Result<()> {
+        match self {
+            Sink::Stdout {
+                data, unflushed, ..
+            } => {
+                data.idle()?;
+                if *unflushed > 0 && confirmed.is_tracking() {
+                    data.finish()?;
+                    *unflushed = 0;
+                    confirmed.confirm_all();
+                }
+            }
+            Sink::Redis {
+                notifier,
+                waiting,
+                seen_notified,
+                ..
+            } => confirm_published(notifier, waiting, seen_notified, confirmed),
+            Sink::Topic { sender, .. } => {
+                while let Some(d) = sender.next_ready() {
+                    confirm_delivered(d, confirmed);
+                }
+            }
         }
         Ok(())
     }
@@ -331,20 +384,46 @@ impl<'a> Sink<'a> {
         matches!(self, Sink::Redis { .. })
     }
 
-    fn take(&mut self, m: &BorrowedMessage<'_>, event: Option<&Event>) -> Result<()> {
+    fn take(
+        &mut self,
+        m: &BorrowedMessage<'_>,
+        event: Option<&Event>,
+        confirmed: &mut Confirmed,
+    ) -> Result<()> {
+        let (p, offset) = (m.partition(), m.offset());
         match self {
-            Sink::Stdout { data, printer } => printer.print(data, m),
+            Sink::Stdout {
+                data,
+                printer,
+                unflushed,
+            } => {
+                printer.print(data, m)?;
+                confirmed.handed(p, offset);
+                *unflushed += 1;
+                // A group commits only what was flushed: flush often enough
+                // that commits keep up.
+                if *unflushed >= FLUSH_EVERY && confirmed.is_tracking() {
+                    data.finish()?;
+                    *unflushed = 0;
+                    confirmed.confirm_all();
+                }
+                Ok(())
+            }
             Sink::Redis {
                 handle,
                 notifier,
                 channel,
                 per_send,
                 batch,
+                waiting,
+                seen_notified,
+                handed,
                 unroutable,
                 ..
             } => {
                 let Some(event) = event else {
                     *unroutable += 1;
+                    confirmed.skipped(p, offset);
                     return Ok(());
                 };
                 let note = Notification {
@@ -352,16 +431,27 @@ impl<'a> Sink<'a> {
                     kind: &event.kind,
                     source_id: &event.source_id,
                     topic: m.topic(),
-                    partition: m.partition(),
-                    offset: m.offset(),
+                    partition: p,
+                    offset,
                 };
                 batch.push((channel.render(event, m.topic()), note.to_json()));
+                confirmed.handed(p, offset);
+                waiting.push_back((p, offset));
                 if batch.len() >= *per_send {
+                    *handed += batch.len() as u64;
                     handle.block_on(notifier.send(std::mem::take(batch)));
+                    if confirmed.is_tracking() {
+                        // A group member hands on nothing more until Redis
+                        // took this batch: at a rebalance everything handed
+                        // is confirmed and committed, and the next member
+                        // starts right after it (no notification twice).
+                        handle.block_on(notifier.published(*handed));
+                    }
                     if let Some(e) = notifier.failure() {
                         return Err(error::fail(Code::Redis, format!("redis: publishing: {e}")));
                     }
                 }
+                confirm_published(notifier, waiting, seen_notified, confirmed);
                 Ok(())
             }
             Sink::Topic {
@@ -376,40 +466,50 @@ impl<'a> Sink<'a> {
                     headers: m.headers().map(|h| h.detach()),
                     timestamp: m.timestamp().to_millis(),
                 };
-                match handle.block_on(sender.send(record, ())) {
+                confirmed.handed(p, offset);
+                match handle.block_on(sender.send(record, (p, offset))) {
                     Ok(()) => {}
-                    Err(Refused::StayedFull((), why)) => {
-                        return Err(error::kafka(format!("kafka: copying to {topic}: {why}")))
-                    }
-                    Err(Refused::Rejected((), why)) => {
+                    Err(Refused::StayedFull(_, why)) | Err(Refused::Rejected(_, why)) => {
                         return Err(error::kafka(format!("kafka: copying to {topic}: {why}")))
                     }
                 }
-                // Book the reports that are in; the ledger counts them.
-                while sender.next_ready().is_some() {}
+                while let Some(d) = sender.next_ready() {
+                    confirm_delivered(d, confirmed);
+                }
                 Ok(())
             }
         }
     }
 
     /// Flush what is buffered and account for it: how many were sent, and
-    /// notes for after the summary.
-    fn finish(self) -> Result<(u64, Vec<Note>)> {
+    /// notes for after the summary. Confirms what reached the sink.
+    fn finish(self, confirmed: &mut Confirmed) -> Result<(u64, Vec<Note>)> {
         match self {
             Sink::Stdout { mut data, .. } => {
                 data.finish()?;
+                confirmed.confirm_all();
                 Ok((0, Vec::new()))
             }
             Sink::Redis {
                 handle,
                 mut notifier,
                 batch,
+                mut waiting,
+                seen_notified,
                 unroutable,
                 timeout,
                 ..
             } => {
-                handle.block_on(notifier.send(batch));
+                if notifier.failure().is_none() {
+                    handle.block_on(notifier.send(batch));
+                }
                 let stats = handle.block_on(notifier.finish(timeout));
+                let published = stats.notified.saturating_sub(seen_notified);
+                for _ in 0..published {
+                    if let Some((p, offset)) = waiting.pop_front() {
+                        confirmed.confirm(p, offset);
+                    }
+                }
                 if stats.failed > 0 {
                     return Err(error::fail(
                         Code::Redis,
@@ -435,7 +535,11 @@ impl<'a> Sink<'a> {
                 topic,
                 brokers,
             } => {
-                handle.block_on(sender.drain(std::future::pending(), |_| {}));
+                let mut reports = Vec::new();
+                handle.block_on(sender.drain(std::future::pending(), |d| reports.push(d)));
+                for d in reports {
+                    confirm_delivered(d, confirmed);
+                }
                 let l = &sender.ledger;
                 if l.not_acknowledged() > 0 {
                     let why = l
@@ -453,6 +557,34 @@ impl<'a> Sink<'a> {
                 Ok((l.acknowledged, Vec::new()))
             }
         }
+    }
+}
+
+/// Records written to stdout between flushes when a group commits.
+const FLUSH_EVERY: usize = 1000;
+
+/// Confirm the notifications Redis has published since the last look: the
+/// notifier publishes in hand-over order and nothing after a failure.
+fn confirm_published(
+    notifier: &Notifier,
+    waiting: &mut VecDeque<(i32, i64)>,
+    seen: &mut u64,
+    confirmed: &mut Confirmed,
+) {
+    let now = notifier.notified();
+    for _ in *seen..now {
+        if let Some((p, offset)) = waiting.pop_front() {
+            confirmed.confirm(p, offset);
+        }
+    }
+    *seen = now;
+}
+
+/// Confirm a copy Kafka acknowledged (failures are counted by the ledger).
+fn confirm_delivered(d: Delivery<(i32, i64)>, confirmed: &mut Confirmed) {
+    if let Outcome::Acked { .. } = d.outcome {
+        let (p, offset) = d.tag;
+        confirmed.confirm(p, offset);
     }
 }
 

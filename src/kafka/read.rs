@@ -4,7 +4,7 @@
 //! and single-record fetches (`tail --fetch`, the time check). Used by
 //! `replay` and `tail`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -317,16 +317,128 @@ pub fn read_at(
     )))
 }
 
+/// What a sink has confirmed of the records it was handed, per partition. A
+/// group member stores — and so commits — an offset only once every record
+/// before it was confirmed (written and flushed, acknowledged by Kafka,
+/// published by Redis): what the group committed reached the sink. Records
+/// handed but not confirmed when partitions move to another member are read
+/// again there: at least once, never lost.
+#[derive(Debug, Default)]
+pub struct Confirmed {
+    /// Off for readers that commit nothing: every call is free.
+    on: bool,
+    /// Handed and not yet confirmed.
+    open: HashMap<i32, BTreeSet<i64>>,
+    /// One past the last record handed.
+    next: HashMap<i32, i64>,
+    /// Partitions whose committable offset may have moved.
+    moved: HashSet<i32>,
+}
+
+impl Confirmed {
+    /// Tracking for a group member.
+    pub fn tracking() -> Confirmed {
+        Confirmed {
+            on: true,
+            ..Confirmed::default()
+        }
+    }
+
+    /// Is anything tracked (a group member)?
+    pub fn is_tracking(&self) -> bool {
+        self.on
+    }
+
+    /// A record was handed to the sink.
+    pub fn handed(&mut self, p: i32, offset: i64) {
+        if self.on {
+            self.open.entry(p).or_default().insert(offset);
+            self.next.insert(p, offset + 1);
+        }
+    }
+
+    /// The sink confirmed a record.
+    pub fn confirm(&mut self, p: i32, offset: i64) {
+        if self.on {
+            if let Some(open) = self.open.get_mut(&p) {
+                open.remove(&offset);
+            }
+            self.moved.insert(p);
+        }
+    }
+
+    /// A record that needs nothing from the sink (filtered out).
+    pub fn skipped(&mut self, p: i32, offset: i64) {
+        if self.on {
+            self.next.insert(p, offset + 1);
+            self.moved.insert(p);
+        }
+    }
+
+    /// The sink confirmed everything it was handed (a flush).
+    pub fn confirm_all(&mut self) {
+        for (p, open) in &mut self.open {
+            if !open.is_empty() {
+                open.clear();
+                self.moved.insert(*p);
+            }
+        }
+    }
+
+    /// Per partition that moved: the first record not confirmed, or one
+    /// past the last handed — the offset a restart must begin at.
+    fn committable(&mut self) -> Vec<(i32, i64)> {
+        let moved: Vec<i32> = self.moved.drain().collect();
+        moved
+            .into_iter()
+            .filter_map(|p| {
+                let first_open = self.open.get(&p).and_then(|o| o.first()).copied();
+                let next = *self.next.get(&p)?;
+                Some((p, first_open.unwrap_or(next)))
+            })
+            .collect()
+    }
+}
+
+/// Store what is committable; librdkafka's auto-commit and the commit
+/// before a rebalance then commit it.
+fn store(consumer: &Consumer, topic: &str, confirmed: &mut Confirmed) {
+    let offsets = confirmed.committable();
+    if offsets.is_empty() {
+        return;
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (p, offset) in offsets {
+        let _ = tpl.add_partition_offset(topic, p, Offset::Offset(offset));
+    }
+    // Partitions taken away since cannot be stored: the next owner reads
+    // their unconfirmed records again.
+    if let Err(e) = consumer.store_offsets(&tpl) {
+        tracing::info!("storing offsets: {e}");
+    }
+}
+
+/// Store what the sink confirmed and commit it, synchronously: after the
+/// sink has finished (flushed, drained), whether the run succeeded or not.
+pub fn commit(consumer: &Consumer, topic: &str, confirmed: &mut Confirmed) {
+    store(consumer, topic, confirmed);
+    if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+        tracing::info!("final commit: {e}");
+    }
+}
+
 /// Read `topic` as a member of the consumer's group: call `each` for every
-/// record below `ends` (the end offsets taken at start; `None` follows), store
-/// its offset once `each` returns, and stop when every partition this member
-/// holds has reached its end (or it holds none). Commits on the way out.
+/// record below `ends` (the end offsets taken at start; `None` follows),
+/// store what the sink confirmed as it goes, and stop when every partition
+/// this member holds has reached its end (or it holds none). The caller
+/// finishes its sink, then calls [`commit`].
 pub fn read_group(
     consumer: &Consumer,
     topic: &str,
     ends: Option<&HashMap<i32, (i64, i64)>>,
     stop: &AtomicBool,
-    mut each: impl FnMut(Polled<'_, '_>) -> Result<Flow>,
+    confirmed: &mut Confirmed,
+    mut each: impl FnMut(Polled<'_, '_>, &mut Confirmed) -> Result<Flow>,
 ) -> Result<Read> {
     consumer
         .subscribe(&[topic])
@@ -346,16 +458,16 @@ pub fn read_group(
                 if end.is_some_and(|end| message.offset() >= end) {
                     continue;
                 }
-                let flow = each(Polled::Record(&message))?;
-                consumer
-                    .store_offset_from_message(&message)
-                    .map_err(|e| error::kafka(format!("kafka: storing offset: {e}")))?;
+                let flow = each(Polled::Record(&message), confirmed)?;
+                store(consumer, topic, confirmed);
                 if let Flow::Stop = flow {
                     break Read::Done;
                 }
             }
             None => {
-                if let Flow::Stop = each(Polled::Idle)? {
+                let flow = each(Polled::Idle, confirmed)?;
+                store(consumer, topic, confirmed);
+                if let Flow::Stop = flow {
                     break Read::Done;
                 }
                 if let Some(ends) = ends {
@@ -366,9 +478,6 @@ pub fn read_group(
             }
         }
     };
-    if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
-        tracing::info!("final commit: {e}");
-    }
     Ok(outcome)
 }
 
@@ -387,6 +496,24 @@ fn group_done(consumer: &Consumer, topic: &str, ends: &HashMap<i32, (i64, i64)>)
         list.find_partition(topic, p)
             .is_some_and(|e| matches!(e.offset(), Offset::Offset(pos) if pos >= high))
     };
+    if assigned.is_empty() {
+        // Holding nothing is not "done": the partitions may sit with a
+        // member that died (it keeps them until its session expires) or be
+        // on their way here. Done once the group has committed every
+        // partition up to its end, whoever did it.
+        let mut all = TopicPartitionList::new();
+        for (&p, &(low, high)) in ends {
+            if high > low {
+                all.add_partition(topic, p);
+            }
+        }
+        return match consumer.committed_offsets(all, Duration::from_secs(5)) {
+            Ok(committed) => ends
+                .iter()
+                .all(|(&p, &(low, high))| high <= low || reached(&committed, p, high)),
+            Err(_) => false,
+        };
+    }
     let open: Vec<(i32, i64)> = assigned
         .iter()
         .filter_map(|p| ends.get(p).map(|&(low, high)| (*p, low, high)))

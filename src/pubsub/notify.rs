@@ -10,7 +10,7 @@
 //! With a rate, pipelines are paced so that no more than rate × elapsed
 //! notifications have left.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,10 @@ struct Shared {
     /// Signalled whenever `pending` goes down.
     room: Notify,
     first_error: Mutex<Option<String>>,
+    /// Notifications Redis took. Required: in hand-over order, with nothing
+    /// published after the first failure, so the first `notified` handed
+    /// over are exactly the ones published.
+    notified: AtomicU64,
 }
 
 /// Publisher of notification batches.
@@ -84,6 +88,7 @@ impl Notifier {
             pending: AtomicUsize::new(0),
             room: Notify::new(),
             first_error: Mutex::new(None),
+            notified: AtomicU64::new(0),
         });
         let rate = rate.filter(|r| *r > 0.0 && r.is_finite());
         let most = pipeline_size(rate);
@@ -126,6 +131,23 @@ impl Notifier {
         if self.tx.send(batch).is_err() {
             self.shared.pending.fetch_sub(n, Ordering::Relaxed);
             self.dropped += n as u64;
+        }
+    }
+
+    /// How many notifications Redis has taken so far.
+    pub fn notified(&self) -> u64 {
+        self.shared.notified.load(Ordering::Acquire)
+    }
+
+    /// Wait until Redis has taken `count` notifications in all, or one failed.
+    pub async fn published(&self, count: u64) {
+        loop {
+            // Register for a wake-up before looking, so none is missed.
+            let progress = self.shared.room.notified();
+            if self.notified() >= count || self.failure().is_some() || self.task.is_finished() {
+                return;
+            }
+            progress.await;
         }
     }
 
@@ -206,6 +228,11 @@ async fn run(
         let batch = std::mem::replace(&mut queued, rest);
         let n = batch.len() as u64;
         let _done = Done(&shared, batch.len());
+        if mode == Mode::Required && stats.first_error.is_some() {
+            // Nothing after a failure: what was published stays a prefix.
+            stats.failed += n;
+            continue;
+        }
         if let Some(rate) = rate {
             // Never ahead of rate × elapsed.
             let due = Duration::from_secs_f64((stats.notified + stats.failed + n) as f64 / rate);
@@ -247,7 +274,10 @@ async fn run(
             pipe.publish(channel, payload).ignore();
         }
         match pipe.query_async::<()>(c).await {
-            Ok(()) => stats.notified += n,
+            Ok(()) => {
+                stats.notified += n;
+                shared.notified.fetch_add(n, Ordering::Release);
+            }
             Err(e) => {
                 stats.failed += n;
                 fail(

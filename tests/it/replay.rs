@@ -461,6 +461,10 @@ fn slow_group_members_share_the_partitions_without_overlap() {
                 "--summary",
                 "json",
             ])
+            // A member learns of a rebalance at its next heartbeat (3 s by
+            // default): by then the first could have finished the very
+            // partitions the second is given.
+            .args(["-X", "heartbeat.interval.ms=200"])
             .spawn()
     };
     let mut a = member();
@@ -583,4 +587,69 @@ fn follow_survives_a_broker_restart() {
     assert_eq!(child.wait().unwrap().code(), Some(130));
     let stderr = stderr.join().unwrap();
     assert!(stderr.contains("\"records\":6"), "{stderr}");
+}
+
+/// What a group committed reached the sink: a member killed with records in
+/// its output buffer (behind a reader that stopped reading) has committed
+/// no offset past what it flushed, so a rerun starts at or before the first
+/// record the reader never got.
+#[test]
+fn group_commits_only_what_reached_stdout() {
+    use std::io::BufRead;
+    let tansu = Tansu::start();
+    let topic = topic("groupkill");
+    tansu.create_topic(&topic, 1);
+    let n = 20_000;
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["publish", "--no-headers"])
+        .stdin(events(0, n, 1))
+        .run()
+        .expect_code(0);
+    let mut child = dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args([
+            "replay",
+            "--group",
+            "killed",
+            "-X",
+            "auto.commit.interval.ms=100",
+        ])
+        .spawn();
+    // Read 5000 lines, then stop reading: the pipe fills and the member
+    // blocks with a full output buffer while librdkafka keeps committing in
+    // the background.
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut printed = 0u64;
+    let mut line = String::new();
+    while printed < 5000 {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "output ended early");
+        printed += 1;
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    printed += rest.lines().count() as u64;
+    assert!(printed < n as u64, "the member was stopped midway");
+
+    let health = dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["health", "--group", "killed", "--format", "json"])
+        .run()
+        .expect_code(0);
+    let report: Value = serde_json::from_str(&health.stdout()).unwrap();
+    let committed = report["kafka"]["group"]["partitions"][0]["committed"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        committed <= printed,
+        "the group committed offset {committed} but only {printed} records reached stdout"
+    );
+    assert!(
+        committed >= 1000,
+        "commits kept up with flushes: {committed}"
+    );
 }

@@ -66,6 +66,48 @@ fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     }
 }
 
+/// Wait until `ready`, failing early when `child` exited: a server that
+/// could not bind its port (another test took it between `free_port` and
+/// the bind) must not pass as ready by answering through someone else's.
+fn wait_for_child(
+    what: &str,
+    child: &mut Child,
+    timeout: Duration,
+    mut ready: impl FnMut() -> bool,
+) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("{what} exited at start ({status}): port taken?"));
+        }
+        if ready() {
+            // Still ours? A bind failure can take a moment to end the process.
+            std::thread::sleep(Duration::from_millis(50));
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("{what} exited at start ({status}): port taken?"));
+            }
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("{what} was not ready within {timeout:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Start a server on a free port, retrying on another when the port was
+/// taken meanwhile.
+fn on_free_port<T>(mut start: impl FnMut(u16) -> Result<T, String>) -> T {
+    let mut last = String::new();
+    for _ in 0..5 {
+        match start(free_port()) {
+            Ok(server) => return server,
+            Err(e) => last = e,
+        }
+    }
+    panic!("could not start a server: {last}");
+}
+
 fn kill(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
@@ -80,7 +122,14 @@ pub struct Redis {
 
 impl Redis {
     pub fn start() -> Redis {
-        Redis::start_on(free_port())
+        on_free_port(|port| {
+            let mut redis = Redis {
+                port,
+                child: None,
+                dir: tempfile::tempdir().unwrap(),
+            };
+            redis.try_restart().map(|()| redis)
+        })
     }
 
     pub fn start_on(port: u16) -> Redis {
@@ -106,8 +155,14 @@ impl Redis {
 
     /// Start (again) on the same port.
     pub fn restart(&mut self) {
+        if let Err(e) = self.try_restart() {
+            panic!("{e}");
+        }
+    }
+
+    fn try_restart(&mut self) -> Result<(), String> {
         self.stop();
-        let child = Command::new("redis-server")
+        let mut child = Command::new("redis-server")
             .args([
                 "--port",
                 &self.port.to_string(),
@@ -123,14 +178,15 @@ impl Redis {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server (apt-get install redis-server, or scripts/install-brokers.sh)");
-        self.child = Some(child);
         let port = self.port;
-        wait_until("redis-server", Duration::from_secs(10), || {
+        let ready = wait_for_child("redis-server", &mut child, Duration::from_secs(10), || {
             redis::Client::open(format!("redis://127.0.0.1:{port}"))
                 .and_then(|c| c.get_connection())
                 .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
                 .is_ok()
         });
+        self.child = Some(child);
+        ready
     }
 
     /// Subscribe to `pattern` now; messages are collected on a thread.
@@ -209,8 +265,15 @@ pub struct Tansu {
 
 impl Tansu {
     pub fn start() -> Tansu {
-        let port = free_port();
-        Tansu::start_advertising(port, port)
+        on_free_port(|port| {
+            let mut tansu = Tansu {
+                port,
+                child: None,
+                dir: tempfile::tempdir().unwrap(),
+                advertised: port,
+            };
+            tansu.try_restart().map(|()| tansu)
+        })
     }
 
     /// Listen on `port` but tell clients to connect to `advertised` (where a
@@ -238,8 +301,14 @@ impl Tansu {
     }
 
     pub fn restart(&mut self) {
+        if let Err(e) = self.try_restart() {
+            panic!("{e}");
+        }
+    }
+
+    fn try_restart(&mut self) -> Result<(), String> {
         self.stop();
-        let child = Command::new(tansu_bin())
+        let mut child = Command::new(tansu_bin())
             .args([
                 "broker",
                 "--cluster-id",
@@ -258,11 +327,12 @@ impl Tansu {
             .stderr(std::fs::File::create(self.dir.path().join("tansu.log")).unwrap())
             .spawn()
             .expect("start tansu");
-        self.child = Some(child);
         let direct = format!("127.0.0.1:{}", self.port);
-        wait_until("tansu", Duration::from_secs(20), || {
+        let ready = wait_for_child("tansu", &mut child, Duration::from_secs(20), || {
             TcpStream::connect(&direct).is_ok()
         });
+        self.child = Some(child);
+        ready?;
         let admin = self.admin_direct();
         wait_until("tansu metadata", Duration::from_secs(20), || {
             admin
@@ -271,6 +341,7 @@ impl Tansu {
                 .is_ok()
         });
         index_headers(&self.dir.path().join("tansu.db"));
+        Ok(())
     }
 
     fn config(&self, brokers: &str) -> ClientConfig {
