@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use rdkafka::message::Message;
@@ -27,22 +27,51 @@ use crate::pubsub::subscribe::Subscriptions;
 /// How long Kafka may take to answer during catch-up and fetches.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The end offsets taken right after subscribing: the seam.
+/// The seam: per partition, the offsets `[start, end)` the window printed
+/// from Kafka, `end` taken right after subscribing.
+///
+/// A live notification inside that range is the original notification of
+/// an event the window already printed, and is dropped — but only while it
+/// can be one. Notifications of one partition are published in offset
+/// order, so once a live one at or past `end` arrived, anything in the range
+/// that comes later is a re-send (`replay --to-redis`) and is printed; the
+/// same after [`SEAM_OPEN`] without one. Notifications below `start` were
+/// never printed from Kafka and always pass.
 #[derive(Debug, Default)]
 pub struct Seam {
     pub topic: String,
-    pub ends: HashMap<i32, i64>,
+    pub ranges: HashMap<i32, (i64, i64)>,
     /// Records in the window that carried no routable id/type/source.
     pub unroutable: u64,
+    /// When the window was read.
+    pub read_at: Option<Instant>,
 }
 
+/// How long after the window was read a late original notification can
+/// still arrive (the publisher notifies after each acknowledgement, within
+/// milliseconds; this leaves room for a slow Redis).
+const SEAM_OPEN: Duration = Duration::from_secs(10);
+
 impl Seam {
-    /// Was this live notification already printed from Kafka?
-    pub fn covers(&self, payload: &[u8]) -> bool {
+    /// Was this live notification already printed from Kafka? Learns from
+    /// every notification it sees.
+    pub fn covers(&mut self, payload: &[u8]) -> bool {
         let Some((topic, partition, offset)) = coordinates(payload) else {
             return false;
         };
-        topic == self.topic && self.ends.get(&partition).is_some_and(|&end| offset < end)
+        if topic != self.topic {
+            return false;
+        }
+        let Some(&(start, end)) = self.ranges.get(&partition) else {
+            return false;
+        };
+        if offset >= end {
+            // Past the seam on this partition: the range is closed.
+            self.ranges.remove(&partition);
+            return false;
+        }
+        let open = self.read_at.is_none_or(|at| at.elapsed() < SEAM_OPEN);
+        open && offset >= start
     }
 }
 
@@ -76,7 +105,10 @@ pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result
     )?;
     let mut seam = Seam {
         topic: topic.to_string(),
-        ends: plan.iter().map(|(&p, planned)| (p, planned.high)).collect(),
+        ranges: plan
+            .iter()
+            .map(|(&p, planned)| (p, (planned.start, planned.high)))
+            .collect(),
         ..Seam::default()
     };
     let spans: Vec<read::Span> = plan.iter().map(|(&p, planned)| planned.span(p)).collect();
@@ -122,6 +154,7 @@ pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result
         },
     )?;
     seam.unroutable = unroutable;
+    seam.read_at = Some(Instant::now());
     Ok(seam)
 }
 
@@ -129,20 +162,34 @@ pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result
 mod tests {
     use super::*;
 
+    fn note(t: &str, p: i32, o: i64) -> Vec<u8> {
+        format!(r#"{{"id":"x","topic":"{t}","partition":{p},"offset":{o}}}"#).into_bytes()
+    }
+
     #[test]
-    fn seam_covers_only_offsets_below_the_ends_of_its_topic() {
-        let seam = Seam {
+    fn seam_covers_the_window_of_its_topic_until_the_stream_passes_it() {
+        let mut seam = Seam {
             topic: "events".into(),
-            ends: HashMap::from([(0, 10), (1, 0)]),
+            ranges: HashMap::from([(0, (5, 10)), (1, (0, 0))]),
             unroutable: 0,
+            read_at: Some(Instant::now()),
         };
-        let note = |t: &str, p: i32, o: i64| {
-            format!(r#"{{"id":"x","topic":"{t}","partition":{p},"offset":{o}}}"#)
-        };
-        assert!(seam.covers(note("events", 0, 9).as_bytes()));
-        assert!(!seam.covers(note("events", 0, 10).as_bytes()));
-        assert!(!seam.covers(note("events", 1, 0).as_bytes()));
-        assert!(!seam.covers(note("other", 0, 1).as_bytes()));
+        assert!(seam.covers(&note("events", 0, 9)));
+        assert!(seam.covers(&note("events", 0, 5)));
+        assert!(!seam.covers(&note("events", 0, 4)), "below the window");
+        assert!(!seam.covers(&note("other", 0, 7)));
         assert!(!seam.covers(b"not json"));
+        assert!(!seam.covers(&note("events", 1, 0)));
+        // Once the live stream is past the end, what comes back is a re-send.
+        assert!(!seam.covers(&note("events", 0, 10)));
+        assert!(!seam.covers(&note("events", 0, 7)));
+        // And after a while, whatever comes.
+        let mut late = Seam {
+            topic: "events".into(),
+            ranges: HashMap::from([(0, (0, 10))]),
+            unroutable: 0,
+            read_at: Instant::now().checked_sub(SEAM_OPEN + Duration::from_secs(1)),
+        };
+        assert!(!late.covers(&note("events", 0, 3)));
     }
 }

@@ -121,6 +121,8 @@ async fn write(
         None => (None, None),
     };
     let mut seam: Option<Seam> = None;
+    // Drops are said as they happen (at most once a second), not only at exit.
+    let (mut said_dropped, mut said_at) = (0u64, std::time::Instant::now());
     let code = loop {
         let timeout = async {
             match deadline {
@@ -156,7 +158,7 @@ async fn write(
                     }
                     continue;
                 };
-                if !from_window && seam.as_ref().is_some_and(|s| s.covers(&msg.payload)) {
+                if !from_window && seam.as_mut().is_some_and(|s| s.covers(&msg.payload)) {
                     continue;
                 }
                 if let (Some(f), None) = (fetcher, &msg.event) {
@@ -170,6 +172,13 @@ async fn write(
                 }
                 printer.print(&mut stdout, &msg)?;
                 seen += 1;
+                let dropped = feed.dropped();
+                if dropped > said_dropped && said_at.elapsed() >= std::time::Duration::from_secs(1) {
+                    out.warn(&format!(
+                        "{dropped} messages dropped so far: output could not keep up (see --queue)"
+                    ));
+                    (said_dropped, said_at) = (dropped, std::time::Instant::now());
+                }
                 if cfg.count.is_some_and(|n| seen >= n) {
                     break Code::Success;
                 }

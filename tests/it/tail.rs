@@ -576,3 +576,65 @@ fn a_stalled_reader_makes_tail_drop_and_count_instead_of_growing() {
         "every message printed or counted as dropped: {dropped}"
     );
 }
+
+/// The seam drops only the original notifications of what the window
+/// printed: notifications re-sent later (`replay --to-redis`), and those of
+/// records before the window, are printed.
+#[test]
+fn catch_up_prints_re_sent_notifications_and_those_before_the_window() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("reseam");
+    tansu.create_topic(&topic, 1);
+    seed(&tansu, &topic, events(0, 10, 1));
+    // The window: e5..e9 (by time); then one new event live, then all 11
+    // re-sent from Kafka.
+    let t = tail(
+        &redis.url(),
+        &[
+            "--brokers",
+            &tansu.brokers(),
+            "--topic",
+            &topic,
+            "events:repo:*",
+            "--catch-up",
+            "1700000000005",
+            "--count",
+            "17",
+            "--timeout",
+            "40s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    std::thread::sleep(Duration::from_millis(1500));
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .arg("publish")
+        .stdin(events(10, 1, 1))
+        .run()
+        .expect_code(0);
+    std::thread::sleep(Duration::from_millis(500));
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["replay", "--to-redis"])
+        .run()
+        .expect_code(0);
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}\n{stdout}");
+    let lines = json_lines(&stdout);
+    let ids = |source: &str| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l["source"] == source)
+            .map(|l| l["payload"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids("kafka"), ["e5", "e6", "e7", "e8", "e9"]);
+    let live = ids("redis");
+    assert_eq!(live.len(), 12, "{live:?}");
+    assert_eq!(live[0], "e10");
+    let mut resent = live[1..].to_vec();
+    resent.sort_by_key(|id| id[1..].parse::<u32>().unwrap());
+    let all: Vec<String> = (0..11).map(|i| format!("e{i}")).collect();
+    assert_eq!(resent, all);
+}
