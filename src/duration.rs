@@ -23,8 +23,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// RFC 3339, epoch milliseconds, or a duration meaning that long ago.
 pub fn parse_time_or_ago(text: &str) -> Result<i64, String> {
-    if let Ok(ms) = crate::event::parse_time_text(text) {
-        return Ok(ms);
+    match crate::event::parse_time_text(text) {
+        Ok(ms) => return Ok(ms),
+        // Digits only: a number of milliseconds, with its own complaint.
+        Err(e) if text.trim().bytes().all(|b| b.is_ascii_digit()) => return Err(e),
+        Err(_) => {}
     }
     match parse_duration(text) {
         Ok(ago) => {
@@ -79,5 +82,8 @@ mod tests {
         // An absurd duration saturates instead of wrapping into the future.
         assert!(parse_time_or_ago("100000000h").unwrap() <= now);
         assert!(parse_time_or_ago("soon").is_err());
+        assert!(parse_time_or_ago("1700000000")
+            .unwrap_err()
+            .contains("looks like epoch seconds"));
     }
 }

@@ -203,7 +203,8 @@ pub fn parse_time(v: &Value) -> Result<i64, String> {
     match v {
         Value::Number(n) => n
             .as_i64()
-            .ok_or_else(|| format!("{n} is not a whole number of epoch milliseconds")),
+            .ok_or_else(|| format!("{n} is not a whole number of epoch milliseconds"))
+            .and_then(epoch_ms),
         Value::String(s) => parse_time_text(s),
         other => Err(format!(
             "is {}, expected RFC 3339 text or epoch ms",
@@ -212,11 +213,29 @@ pub fn parse_time(v: &Value) -> Result<i64, String> {
     }
 }
 
+/// Epoch milliseconds, refusing what is almost surely epoch seconds: as
+/// milliseconds, anything below 10^11 is before March 1973, and a Kafka
+/// timestamp that old is deleted by retention as soon as it is written.
+fn epoch_ms(n: i64) -> Result<i64, String> {
+    if n < 0 {
+        return Err(format!("{n} is before 1970 (epoch milliseconds)"));
+    }
+    if n < 100_000_000_000 {
+        return Err(format!(
+            "{n} looks like epoch seconds; give epoch milliseconds ({n}000) or RFC 3339"
+        ));
+    }
+    Ok(n)
+}
+
 /// RFC 3339 (`2026-11-24T10:00:00Z`, any offset) or epoch milliseconds.
 pub fn parse_time_text(s: &str) -> Result<i64, String> {
     let s = s.trim();
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<i64>().map_err(|e| format!("{s:?}: {e}"));
+        return s
+            .parse::<i64>()
+            .map_err(|e| format!("{s:?}: {e}"))
+            .and_then(epoch_ms);
     }
     s.parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
@@ -284,10 +303,15 @@ fn kind_of(v: &Value) -> &'static str {
 /// file:line:column ourselves).
 fn json_error_text(e: &serde_json::Error) -> String {
     let text = e.to_string();
-    match text.rfind(" at line ") {
+    let text = match text.rfind(" at line ") {
         Some(i) => text[..i].to_string(),
         None => text,
+    };
+    if text == "recursion limit exceeded" {
+        // serde_json's limit, which keeps a hostile line from overflowing the stack.
+        return "nested more than 128 levels deep".to_string();
     }
+    text
 }
 
 /// The Redis channel template, checked once: `events:{source_type}:{source_id}`.
@@ -588,8 +612,19 @@ mod tests {
             parse_time_text("2026-11-24T10:00:00+01:00"),
             Ok(1_795_510_800_000)
         );
-        assert_eq!(parse_time(&serde_json::json!(42)), Ok(42));
+        assert_eq!(
+            parse_time(&serde_json::json!(1_700_000_000_123i64)),
+            Ok(1_700_000_000_123)
+        );
         assert!(parse_time(&serde_json::json!(1.5)).is_err());
+        // Epoch seconds, and times before 1970, are refused with the fix.
+        let seconds = parse_time(&serde_json::json!(1_700_000_000)).unwrap_err();
+        assert!(seconds.contains("looks like epoch seconds"), "{seconds}");
+        assert!(seconds.contains("1700000000000"), "{seconds}");
+        assert!(parse_time_text("1700000000").is_err());
+        assert!(parse_time(&serde_json::json!(-5)).is_err());
+        assert_eq!(parse_time_text("100000000000"), Ok(100_000_000_000));
+        assert!(parse_time_text("99999999999").is_err());
     }
 
     #[test]

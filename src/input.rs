@@ -261,14 +261,18 @@ fn read_csv(
             Ok(more) => more,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                if let csv::ErrorKind::Io(io) = e.into_kind() {
-                    return Err(io);
-                }
+                let reason = match e.into_kind() {
+                    csv::ErrorKind::Io(io) => return Err(io),
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("{len} fields where the header has {expected_len}"),
+                    other => format!("malformed CSV record ({other:?})"),
+                };
                 let offset = csv.position().byte();
                 let item = Item::Invalid {
                     at: Origin { source, line },
                     column: None,
-                    reason: "malformed CSV record (wrong number of fields?)".to_string(),
+                    reason,
                     raw: Vec::new(),
                     bytes: offset - last_offset,
                 };

@@ -648,3 +648,86 @@ fn dead_letter_file_is_never_an_input_is_appended_to_and_private() {
     publish(&link).expect_stderr(2, "is a symlink");
     assert!(!dir.path().join("elsewhere").exists());
 }
+
+/// Hostile and odd input: each line gets the right policy, with where and
+/// why, and nothing panics or grows without bound. `--dry-run` runs the same
+/// parser as a real publish without a broker.
+#[test]
+fn hostile_input_is_refused_with_where_and_why() {
+    let dry = |input: Vec<u8>, extra: &[&str]| {
+        dualstream()
+            .args(["publish", "--dry-run", "--on-invalid", "skip"])
+            .args(extra)
+            .stdin(input)
+            .run()
+    };
+    let valid = b"{\"id\":\"ok\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"x\"}\n";
+
+    // A 100 MB line is refused by --max-line-bytes (1 MiB) and skipped; the
+    // next line still counts.
+    let mut input = vec![b'x'; 100 * 1024 * 1024];
+    input.push(b'\n');
+    input.extend_from_slice(valid);
+    let run = dry(input, &[]).expect_code(0);
+    assert!(
+        run.stderr()
+            .contains("<stdin>:1: line is longer than --max-line-bytes"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("1 valid events, 1 invalid"),
+        "{}",
+        run.stderr()
+    );
+
+    // Deep nesting, NUL bytes, invalid UTF-8, epoch seconds, an empty line.
+    let mut input = Vec::new();
+    input.extend_from_slice(format!("{}{}\n", "[".repeat(10_000), "]".repeat(10_000)).as_bytes());
+    input.extend_from_slice(
+        b"{\"id\":\"a\0b\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"x\"}\n",
+    );
+    input.extend_from_slice(b"{\"id\":\"\xff\",\"type\":\"t\"}\n");
+    input.extend_from_slice(b"{\"id\":\"s\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"x\",\"time\":1700000000}\n");
+    input.extend_from_slice(b"\n");
+    input.extend_from_slice(b"{\"id\":\"big\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"x\",\"n\":123456789012345678901234567890}\n");
+    let run = dry(input, &[]).expect_code(0);
+    let err = run.stderr();
+    assert!(
+        err.contains("<stdin>:1:128: nested more than 128 levels deep"),
+        "{err}"
+    );
+    assert!(err.contains("<stdin>:2:9: control character"), "{err}");
+    assert!(err.contains("<stdin>:3:8: invalid UTF-8"), "{err}");
+    assert!(
+        err.contains("<stdin>:4: field \"time\" (time): 1700000000 looks like epoch seconds"),
+        "{err}"
+    );
+    assert!(err.contains("1 valid events, 4 invalid"), "{err}");
+    assert!(
+        run.stdout().contains("\"id\":\"big\""),
+        "numbers beyond 64 bits pass through"
+    );
+
+    // CSV: a BOM, ragged rows, and an empty file.
+    let run = dry(
+        b"\xef\xbb\xbfid,type,source_type,source_id\n1,t,s\n2,t,s,x\n3,t,s,x,extra\n".to_vec(),
+        &["--format", "csv"],
+    )
+    .expect_code(0);
+    let err = run.stderr();
+    assert!(
+        err.contains("<stdin>:2: 3 fields where the header has 4"),
+        "{err}"
+    );
+    assert!(
+        err.contains("<stdin>:4: 5 fields where the header has 4"),
+        "{err}"
+    );
+    assert!(
+        run.stdout().contains("\"source_id\":\"x\""),
+        "the BOM is not part of the first header"
+    );
+    dry(Vec::new(), &["--format", "csv"]).expect_stderr(0, "0 valid events, 0 invalid");
+    dry(Vec::new(), &[]).expect_stderr(0, "0 valid events, 0 invalid");
+}
