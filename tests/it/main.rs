@@ -10,4 +10,5 @@ mod golden;
 mod health;
 mod publish;
 mod replay;
+mod soak;
 mod tail;

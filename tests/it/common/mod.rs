@@ -153,6 +153,11 @@ impl Redis {
         }
     }
 
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Start (again) on the same port.
     pub fn restart(&mut self) {
         if let Err(e) = self.try_restart() {
@@ -298,6 +303,11 @@ impl Tansu {
         if let Some(mut c) = self.child.take() {
             kill(&mut c);
         }
+    }
+
+    /// The broker's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     pub fn restart(&mut self) {
@@ -706,6 +716,8 @@ pub fn topic(name: &str) -> String {
 pub struct Proxy {
     pub port: u16,
     blackhole: Arc<std::sync::atomic::AtomicBool>,
+    /// Both ends of every connection, to cut them.
+    conns: Arc<Mutex<Vec<TcpStream>>>,
 }
 
 impl Proxy {
@@ -715,12 +727,17 @@ impl Proxy {
         let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let blackhole = Arc::new(AtomicBool::new(false));
         let hole = blackhole.clone();
+        let conns = Arc::new(Mutex::new(Vec::new()));
+        let open = conns.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { return };
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
                     continue;
                 };
+                if let (Ok(c), Ok(s)) = (client.try_clone(), server.try_clone()) {
+                    open.lock().unwrap().extend([c, s]);
+                }
                 for (from, to) in [
                     (client.try_clone().unwrap(), server.try_clone().unwrap()),
                     (server, client),
@@ -749,7 +766,18 @@ impl Proxy {
                 }
             }
         }
-        Proxy { port, blackhole }
+        Proxy {
+            port,
+            blackhole,
+            conns,
+        }
+    }
+
+    /// Cut every open connection (new ones are still accepted).
+    pub fn cut(&self) {
+        for c in self.conns.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
     }
 
     pub fn stall(&self, on: bool) {

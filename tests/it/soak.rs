@@ -1,0 +1,276 @@
+//! A randomized soak of the promise "an event reported as published is in
+//! Kafka, once per run, in order per source id": publish runs under a random
+//! schedule of broker faults — Tansu killed (-9) and restarted, frozen
+//! (SIGSTOP/SIGCONT), its connections cut or stalled by a proxy; Redis
+//! killed, restarted or frozen — and after each run Kafka is read back.
+//!
+//! CI runs a few runs; `DUALSTREAM_SOAK_RUNS=100 cargo nextest run soak
+//! --no-capture` runs a long one (`DUALSTREAM_SOAK_SEED` picks another
+//! schedule). Prints runs, faults, events checked, violations.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// xorshift64*: a fixed schedule per seed, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    KillTansu,
+    FreezeTansu,
+    CutConnections,
+    StallNetwork,
+    KillRedis,
+    FreezeRedis,
+}
+
+const FAULTS: [Fault; 6] = [
+    Fault::KillTansu,
+    Fault::FreezeTansu,
+    Fault::CutConnections,
+    Fault::StallNetwork,
+    Fault::KillRedis,
+    Fault::FreezeRedis,
+];
+
+#[derive(Default, Debug)]
+struct Tally {
+    runs: u64,
+    faults: BTreeMap<String, u64>,
+    exits: BTreeMap<i32, u64>,
+    acknowledged: u64,
+    checked: u64,
+    violations: Vec<String>,
+}
+
+#[test]
+fn publish_keeps_its_promise_under_random_faults() {
+    let runs: u64 = std::env::var("DUALSTREAM_SOAK_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let seed: u64 = std::env::var("DUALSTREAM_SOAK_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_d0a1);
+    let mut rng = Rng(seed | 1);
+    let (broker_port, proxy_port) = (free_port(), free_port());
+    let proxy = Proxy::start(proxy_port, broker_port);
+    let mut tansu = Tansu::start_advertising(broker_port, proxy_port);
+    let mut redis = Redis::start();
+    let mut tally = Tally::default();
+    for run in 0..runs {
+        let faults: Vec<(Fault, Duration, Duration)> = (0..1 + rng.below(2))
+            .map(|_| {
+                let fault = FAULTS[rng.below(FAULTS.len() as u64) as usize];
+                let at = Duration::from_millis(100 + rng.below(1500));
+                let lasting = Duration::from_millis(200 + rng.below(4000));
+                (fault, at, lasting)
+            })
+            .collect();
+        soak_run(run, &faults, &mut tansu, &mut redis, &proxy, &mut tally);
+    }
+    eprintln!(
+        "soak: {} runs (seed {seed}), faults {:?}, exits {:?}, {} acknowledged events checked in Kafka, {} events read back, {} violations",
+        tally.runs,
+        tally.faults,
+        tally.exits,
+        tally.acknowledged,
+        tally.checked,
+        tally.violations.len()
+    );
+    assert!(
+        tally.violations.is_empty(),
+        "violations:\n{}",
+        tally.violations.join("\n")
+    );
+}
+
+fn soak_run(
+    run: u64,
+    faults: &[(Fault, Duration, Duration)],
+    tansu: &mut Tansu,
+    redis: &mut Redis,
+    proxy: &Proxy,
+    tally: &mut Tally,
+) {
+    let topic = format!("{}-{run}", topic("soak"));
+    tansu.create_topic(&topic, 3);
+    let n = 4000;
+    // Unique ids per run; `n` is the sequence within its source.
+    let input: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"r{run}-e{i}\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k{}\",\"n\":{i}}}\n",
+                i % 8
+            )
+        })
+        .collect();
+    let mut child = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", "--timeout", "3s", "--summary", "json"])
+        .spawn();
+    let stderr = collect(child.stderr.take().unwrap());
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // About 2 s of input, in small bursts.
+        for chunk in input.chunks(100) {
+            if stdin.write_all(chunk.concat().as_bytes()).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let started = Instant::now();
+    for &(fault, at, lasting) in faults {
+        if let Some(wait) = at.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        *tally.faults.entry(format!("{fault:?}")).or_default() += 1;
+        inject(fault, lasting, tansu, redis, proxy);
+    }
+    writer.join().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            tally
+                .violations
+                .push(format!("run {run}: publish hung ({faults:?})"));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = stderr.join().unwrap();
+    let code = status.code().unwrap_or(-1);
+    tally.runs += 1;
+    *tally.exits.entry(code).or_default() += 1;
+    let context = format!("run {run} ({faults:?}), exit {code}");
+    if code != 0 && code != 4 {
+        tally
+            .violations
+            .push(format!("{context}: unexpected exit\n{stderr}"));
+        return;
+    }
+    let summary: serde_json::Value = stderr
+        .lines()
+        .rev()
+        .find_map(|l| {
+            serde_json::from_str(l)
+                .ok()
+                .filter(|v: &serde_json::Value| v.is_object())
+        })
+        .unwrap_or_default();
+    let acknowledged = summary["acknowledged"].as_u64().unwrap_or(0);
+    // Every line before the resume point is known to be in Kafka.
+    let resume_line = match summary["resume_from"].as_str() {
+        Some(place) => place
+            .rsplit(':')
+            .next()
+            .and_then(|l| l.parse::<u64>().ok())
+            .unwrap_or(1),
+        None => n as u64 + 1,
+    };
+    if code == 0 && (acknowledged != n as u64 || resume_line != n as u64 + 1) {
+        tally.violations.push(format!(
+            "{context}: exit 0 with {acknowledged} of {n} acknowledged"
+        ));
+    }
+    if code == 4 && !stderr.contains("not acknowledged") {
+        tally
+            .violations
+            .push(format!("{context}: exit 4 without the count\n{stderr}"));
+    }
+    let records = tansu.records(&topic);
+    tally.checked += records.len() as u64;
+    tally.acknowledged += acknowledged;
+    let mut ids = HashSet::new();
+    let mut last: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &records {
+        let v = r.json();
+        let id = v["id"].as_str().unwrap_or_default().to_string();
+        if !ids.insert(id.clone()) {
+            tally
+                .violations
+                .push(format!("{context}: {id} is in Kafka twice"));
+        }
+        // Per-key order: within a partition, each source's sequence grows.
+        let key = format!("{}/{}", r.partition, r.key.clone().unwrap_or_default());
+        let seq = v["n"].as_u64().unwrap_or(0);
+        if let Some(&before) = last.get(&key) {
+            if seq <= before {
+                tally
+                    .violations
+                    .push(format!("{context}: {key} has n={seq} after n={before}"));
+            }
+        }
+        last.insert(key, seq);
+    }
+    if (ids.len() as u64) < acknowledged {
+        tally.violations.push(format!(
+            "{context}: {acknowledged} acknowledged but only {} in Kafka",
+            ids.len()
+        ));
+    }
+    for line in 1..resume_line {
+        let id = format!("r{run}-e{}", line - 1);
+        if !ids.contains(&id) {
+            tally.violations.push(format!(
+                "{context}: {id} (line {line}, before the resume point) is not in Kafka"
+            ));
+            break;
+        }
+    }
+}
+
+fn inject(fault: Fault, lasting: Duration, tansu: &mut Tansu, redis: &mut Redis, proxy: &Proxy) {
+    match fault {
+        Fault::KillTansu => {
+            tansu.stop();
+            std::thread::sleep(lasting);
+            tansu.restart();
+        }
+        Fault::FreezeTansu => freeze(tansu.pid(), lasting),
+        Fault::CutConnections => proxy.cut(),
+        Fault::StallNetwork => {
+            proxy.stall(true);
+            std::thread::sleep(lasting);
+            proxy.stall(false);
+            // Bytes were swallowed mid-request: what is open is garbage now.
+            proxy.cut();
+        }
+        Fault::KillRedis => {
+            redis.stop();
+            std::thread::sleep(lasting);
+            redis.restart();
+        }
+        Fault::FreezeRedis => freeze(redis.pid(), lasting),
+    }
+}
+
+fn freeze(pid: Option<u32>, lasting: Duration) {
+    if let Some(pid) = pid {
+        signal(pid, "-STOP");
+        std::thread::sleep(lasting);
+        signal(pid, "-CONT");
+    }
+}
