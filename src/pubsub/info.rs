@@ -37,13 +37,17 @@ pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> 
     {
         Ok(c) => c,
         Err(e) => {
-            report.error = Some(format!("cannot connect to {}: {e}", target.shown));
+            report.error = Some(format!(
+                "cannot connect to {}: {}",
+                target.shown,
+                target.clean(&e)
+            ));
             return report;
         }
     };
     let sent = Instant::now();
     if let Err(e) = redis::cmd("PING").query_async::<String>(&mut conn).await {
-        report.error = Some(format!("PING to {}: {e}", target.shown));
+        report.error = Some(format!("PING to {}: {}", target.shown, target.clean(&e)));
         return report;
     }
     report.ping_ms = Some(ms(sent.elapsed()));
@@ -87,8 +91,11 @@ impl Listener {
             .client()
             .get_async_pubsub()
             .await
-            .map_err(|e| e.to_string())?;
-        pubsub.subscribe(channel).await.map_err(|e| e.to_string())?;
+            .map_err(|e| target.clean(&e))?;
+        pubsub
+            .subscribe(channel)
+            .await
+            .map_err(|e| target.clean(&e))?;
         Ok(Listener { pubsub })
     }
 

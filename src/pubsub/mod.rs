@@ -26,6 +26,8 @@ pub struct Target {
     client: redis::Client,
     /// The URL without credentials, for messages.
     pub shown: String,
+    /// The URL as given, only to scrub its passwords out of error texts.
+    url: Arc<str>,
 }
 
 impl Target {
@@ -34,7 +36,17 @@ impl Target {
         let shown = display_url(url);
         let client = redis::Client::open(url)
             .map_err(|e| format!("{shown}: not a Redis URL ({})", scrub(&e.to_string(), url)))?;
-        Ok(Target { client, shown })
+        Ok(Target {
+            client,
+            shown,
+            url: Arc::from(url),
+        })
+    }
+
+    /// An error's text for a message, with this URL's passwords replaced
+    /// (every error that leaves this module goes through here).
+    pub fn clean(&self, e: &dyn std::fmt::Display) -> String {
+        scrub(&e.to_string(), &self.url)
     }
 
     pub(crate) fn client(&self) -> &redis::Client {
@@ -51,42 +63,109 @@ impl Target {
             .client
             .get_multiplexed_async_connection_with_config(&config)
             .await
-            .map_err(|e| format!("redis: cannot connect to {}: {e}", self.shown))?;
+            .map_err(|e| {
+                format!(
+                    "redis: cannot connect to {}: {}",
+                    self.shown,
+                    self.clean(&e)
+                )
+            })?;
         redis::cmd("PING")
             .query_async::<String>(&mut conn)
             .await
-            .map_err(|e| format!("redis: PING to {}: {e}", self.shown))?;
+            .map_err(|e| format!("redis: PING to {}: {}", self.shown, self.clean(&e)))?;
         Ok(())
     }
 }
 
-/// `text` with the password of `url` (if any) replaced.
+/// `text` with every password of `url` replaced: the user info's (as
+/// written and percent-decoded) and a `pass=` query parameter's.
 fn scrub(text: &str, url: &str) -> String {
-    let password = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .and_then(|authority| authority.rsplit_once('@'))
-        .and_then(|(userinfo, _)| userinfo.split_once(':').map(|(_, p)| p))
-        .filter(|p| !p.is_empty());
-    match password {
-        Some(p) => text.replace(p, "<redacted>"),
-        None => text.to_string(),
+    let mut secrets: Vec<String> = Vec::new();
+    if let Some((_, rest)) = url.split_once("://") {
+        if let Some((userinfo, after)) = rest.rsplit_once('@') {
+            if let Some((_, password)) = userinfo.split_once(':') {
+                secrets.push(password.to_string());
+                secrets.push(percent_decode(password));
+            }
+            if let Some((_, query)) = after.split_once('?') {
+                secrets.extend(query_secrets(query));
+            }
+        } else if let Some((_, query)) = rest.split_once('?') {
+            secrets.extend(query_secrets(query));
+        }
     }
+    let mut text = text.to_string();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        text = text.replace(s.as_str(), "<redacted>");
+    }
+    text
+}
+
+fn query_secrets(query: &str) -> Vec<String> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(k, _)| is_secret_param(k))
+        .flat_map(|(_, v)| [v.to_string(), percent_decode(v)])
+        .collect()
+}
+
+/// `%XX` escapes decoded (lossily): how the password is sent to Redis.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A Redis URL with any user and password removed, for messages and logs.
+/// Everything up to the last `@` is user and password — also when the
+/// password holds `/`, `?` or `#` unencoded; a `pass=`/`password=` query
+/// parameter (unix socket URLs) is replaced.
 pub fn display_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
+    let (place, query) = match rest.split_once('?') {
+        Some((place, query)) => (place, Some(query)),
+        None => (rest, None),
     };
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    format!("{scheme}://{host}{path}")
+    let mut shown = format!("{scheme}://{place}");
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if is_secret_param(k) => format!("{k}=<redacted>"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&pairs.join("&"));
+    }
+    shown
+}
+
+fn is_secret_param(key: &str) -> bool {
+    matches!(key.to_ascii_lowercase().as_str(), "pass" | "password")
 }
 
 #[cfg(test)]
@@ -100,6 +179,14 @@ mod tests {
             "bad <redacted> here"
         );
         assert_eq!(scrub("no secret", "redis://h:1"), "no secret");
+        assert_eq!(
+            scrub("auth p@ss failed", "redis://u:p%40ss@h:1"),
+            "auth <redacted> failed"
+        );
+        assert_eq!(
+            scrub("x s3cret y", "unix:///tmp/r.sock?pass=s3cret"),
+            "x <redacted> y"
+        );
         let err = Target::open("redis://:s3cret@h:notaport").err().unwrap();
         assert!(!err.contains("s3cret"), "{err}");
     }
@@ -116,5 +203,12 @@ mod tests {
             "redis://127.0.0.1:6379"
         );
         assert_eq!(display_url("unix:///tmp/r.sock"), "unix:///tmp/r.sock");
+        assert_eq!(
+            display_url("redis+unix:///tmp/r.sock?db=1&pass=s3cret&user=u"),
+            "redis+unix:///tmp/r.sock?db=1&pass=<redacted>&user=u"
+        );
+        // Unencoded / ? # @ in a password still never show.
+        assert_eq!(display_url("redis://:pa/s?s#w@rd@h:1/0"), "redis://h:1/0");
+        assert_eq!(display_url("redis://u:p%40ss@h:1"), "redis://h:1");
     }
 }

@@ -259,7 +259,7 @@ async fn run(
                         mode,
                         &warn,
                         &target.shown,
-                        &e.to_string(),
+                        &target.clean(&e),
                     );
                     retry_at = Instant::now() + RETRY_AFTER;
                 }
@@ -286,7 +286,7 @@ async fn run(
                     mode,
                     &warn,
                     &target.shown,
-                    &e.to_string(),
+                    &target.clean(&e),
                 );
                 conn = None;
                 retry_at = Instant::now() + RETRY_AFTER;

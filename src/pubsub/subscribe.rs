@@ -140,17 +140,17 @@ async fn connect(
     let pubsub = tokio::time::timeout(CONNECT_TIMEOUT, target.client().get_async_pubsub())
         .await
         .map_err(|_| format!("no answer within {}", show_duration(CONNECT_TIMEOUT)))?
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| target.clean(&e))?;
     let (mut sink, stream) = pubsub.split();
     if !subs.names.is_empty() {
         sink.subscribe(&subs.names)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| target.clean(&e))?;
     }
     if !subs.patterns.is_empty() {
         sink.psubscribe(&subs.patterns)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| target.clean(&e))?;
     }
     Ok((sink, stream))
 }

@@ -731,3 +731,57 @@ fn hostile_input_is_refused_with_where_and_why() {
     dry(Vec::new(), &["--format", "csv"]).expect_stderr(0, "0 valid events, 0 invalid");
     dry(Vec::new(), &[]).expect_stderr(0, "0 valid events, 0 invalid");
 }
+
+/// Redis passwords of any characters, in URLs of any form, never appear in
+/// anything dualstream prints, even at -vv; a wrong password is a clear
+/// message (a warning for publish, exit 5 where Redis is required).
+#[test]
+fn redis_passwords_never_show_and_wrong_ones_are_named() {
+    let tansu = Tansu::start();
+    let redis = Redis::start_with(&["--requirepass", "right-Pa55"]);
+    let topic = topic("redispass");
+    tansu.create_topic(&topic, 1);
+    let secret = "wr0ng/p@ss?#w0rd";
+    let url = format!("redis://:{secret}@127.0.0.1:{}", redis.port);
+    let encoded = format!("redis://:wr0ng%2Fp%40ss%3F%23w0rd@127.0.0.1:{}", redis.port);
+    // Unencoded, the URL does not parse: a usage error that still hides it.
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &url, &topic)
+        .arg("publish")
+        .stdin(events(0, 1, 1))
+        .run()
+        .expect_stderr(2, "not a Redis URL");
+    assert!(!run.stderr().contains("wr0ng"), "{}", run.stderr());
+    let url = encoded;
+    let run = dualstream()
+        .args(["-vv"])
+        .brokers(&tansu.brokers(), &url, &topic)
+        .arg("publish")
+        .stdin(events(0, 3, 1))
+        .run()
+        .expect_code(0);
+    let all = format!("{}{}", run.stdout(), run.stderr());
+    assert!(all.contains("notifications not sent to Redis"), "{all}");
+    assert!(all.contains("authentication failed"), "{all}");
+    for leak in ["wr0ng", "p%40ss", "w0rd"] {
+        assert!(!all.contains(leak), "{leak} leaked:\n{all}");
+    }
+    for args in [
+        vec!["tail", "x:*", "--timeout", "2s"],
+        vec!["health", "--timeout", "5s"],
+        vec!["replay", "--to-redis"],
+    ] {
+        let run = dualstream()
+            .args(["-vv"])
+            .brokers(&tansu.brokers(), &url, &topic)
+            .args(&args)
+            .run();
+        let all = format!("{}{}", run.stdout(), run.stderr());
+        assert_eq!(run.code(), 5, "{args:?}: {all}");
+        assert!(all.contains("authentication failed"), "{args:?}: {all}");
+        for leak in ["wr0ng", "p%40ss", "w0rd"] {
+            assert!(!all.contains(leak), "{args:?}: {leak} leaked:\n{all}");
+        }
+    }
+    assert_eq!(tansu.records(&topic).len(), 3, "Kafka got every event");
+}

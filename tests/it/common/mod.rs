@@ -118,15 +118,23 @@ pub struct Redis {
     pub port: u16,
     child: Option<Child>,
     dir: tempfile::TempDir,
+    extra: Vec<String>,
 }
 
 impl Redis {
     pub fn start() -> Redis {
+        Redis::start_with(&[])
+    }
+
+    /// Start with extra server arguments (`--requirepass`, ACL rules).
+    pub fn start_with(extra: &[&str]) -> Redis {
+        let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
         on_free_port(|port| {
             let mut redis = Redis {
                 port,
                 child: None,
                 dir: tempfile::tempdir().unwrap(),
+                extra: extra.clone(),
             };
             redis.try_restart().map(|()| redis)
         })
@@ -138,6 +146,7 @@ impl Redis {
             port,
             child: None,
             dir,
+            extra: Vec::new(),
         };
         redis.restart();
         redis
@@ -178,6 +187,7 @@ impl Redis {
                 "--appendonly",
                 "no",
             ])
+            .args(&self.extra)
             .current_dir(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -185,10 +195,16 @@ impl Redis {
             .expect("redis-server (apt-get install redis-server, or scripts/install-brokers.sh)");
         let port = self.port;
         let ready = wait_for_child("redis-server", &mut child, Duration::from_secs(10), || {
-            redis::Client::open(format!("redis://127.0.0.1:{port}"))
+            // Any answer will do: a server with a password says NOAUTH.
+            match redis::Client::open(format!("redis://127.0.0.1:{port}"))
                 .and_then(|c| c.get_connection())
-                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
-                .is_ok()
+            {
+                Ok(mut c) => match redis::cmd("PING").query::<String>(&mut c) {
+                    Ok(_) => true,
+                    Err(e) => e.code().is_some(),
+                },
+                Err(e) => e.code().is_some(),
+            }
         });
         self.child = Some(child);
         ready
