@@ -83,13 +83,27 @@ pub fn code_of(err: &anyhow::Error) -> Code {
         if let Some(fail) = cause.downcast_ref::<Fail>() {
             return fail.code;
         }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::BrokenPipe {
-                return Code::Success;
-            }
+        if broken_pipe(cause) {
+            return Code::Success;
         }
     }
     Code::Unexpected
+}
+
+/// Is this a write to a reader that went away? Writers that wrap io errors
+/// (serde_json, csv) hide the io::Error inside their own type.
+fn broken_pipe(cause: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+        return io.kind() == BrokenPipe;
+    }
+    if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
+        return json.io_error_kind() == Some(BrokenPipe);
+    }
+    if let Some(csv) = cause.downcast_ref::<csv::Error>() {
+        return matches!(csv.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe);
+    }
+    false
 }
 
 /// Print an error the way users read it: one line (context and cause joined
@@ -117,6 +131,17 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "closed");
         let err = anyhow::Error::new(io).context("writing stdout");
         assert_eq!(code_of(&err), Code::Success);
+    }
+
+    #[test]
+    fn broken_pipe_inside_json_and_csv_errors_is_success() {
+        let pipe = || std::io::Error::new(std::io::ErrorKind::BrokenPipe, "closed");
+        let json = anyhow::Error::new(serde_json::Error::io(pipe()));
+        assert_eq!(code_of(&json), Code::Success);
+        let csv = anyhow::Error::new(csv::Error::from(pipe())).context("writing csv");
+        assert_eq!(code_of(&csv), Code::Success);
+        let other = anyhow::Error::new(serde_json::Error::io(std::io::Error::other("disk")));
+        assert_eq!(code_of(&other), Code::Unexpected);
     }
 
     #[test]

@@ -157,3 +157,90 @@ fn closed_stderr_and_stdout_never_panic() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A broker that accepts connections and never answers: `health` says so
+/// within its --timeout (exit 4), and `publish` fails with exit 4 instead
+/// of hanging.
+#[test]
+fn a_broker_that_never_answers_is_reported_within_the_timeout() {
+    let (broker_port, proxy_port) = (free_port(), free_port());
+    let proxy = Proxy::start(proxy_port, broker_port);
+    let tansu = Tansu::start_advertising(broker_port, proxy_port);
+    let topic = topic("blackhole");
+    tansu.create_topic(&topic, 1);
+    proxy.stall(true);
+    proxy.cut();
+    let started = Instant::now();
+    let run = dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["health", "--timeout", "3s", "--format", "json"])
+        .run()
+        .expect_code(4);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stdout().contains("kafka_unreachable"),
+        "{}",
+        run.describe()
+    );
+    let started = Instant::now();
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["publish", "--timeout", "2s"])
+        .stdin(events(0, 5, 1))
+        .run()
+        .expect_stderr(4, "kafka: no broker reachable");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// `| head -1` on every command that prints data: the reader goes away, the
+/// command ends quietly with 0.
+#[test]
+fn a_closed_stdout_ends_each_command_quietly() {
+    use std::io::BufRead;
+    let tansu = Tansu::start();
+    let topic = topic("headone");
+    tansu.create_topic(&topic, 1);
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .args(["publish", "--no-headers"])
+        .stdin(events(0, 20_000, 4))
+        .run()
+        .expect_code(0);
+    let commands: Vec<(Vec<&str>, Option<String>)> = vec![
+        (vec!["replay"], None),
+        (vec!["replay", "--envelope"], None),
+        (vec!["replay", "--format", "csv"], None),
+        (vec!["publish", "--dry-run"], Some(events(0, 20_000, 4))),
+        (vec!["completions", "bash"], None),
+        (vec!["man"], None),
+    ];
+    for (args, stdin) in commands {
+        let mut child = dualstream()
+            .brokers(&tansu.brokers(), "off", &topic)
+            .args(&args)
+            .spawn();
+        let stderr = collect(child.stderr.take().unwrap());
+        let writer = stdin.map(|input| {
+            let mut pipe = child.stdin.take().unwrap();
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(input.as_bytes());
+            })
+        });
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        drop(out);
+        let status = child.wait().unwrap();
+        let stderr = stderr.join().unwrap();
+        if let Some(w) = writer {
+            w.join().unwrap();
+        }
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}

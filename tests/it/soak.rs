@@ -85,6 +85,10 @@ fn publish_keeps_its_promise_under_random_faults() {
             })
             .collect();
         soak_run(run, &faults, &mut tansu, &mut redis, &proxy, &mut tally);
+        eprintln!(
+            "soak run {run}: {faults:?}; {} violations so far",
+            tally.violations.len()
+        );
     }
     eprintln!(
         "soak: {} runs (seed {seed}), faults {:?}, exits {:?}, {} acknowledged events checked in Kafka, {} events read back, {} violations",

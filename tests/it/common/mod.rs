@@ -420,9 +420,19 @@ impl Tansu {
             .set("enable.auto.commit", "false")
             .create()
             .unwrap();
-        let metadata = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .unwrap();
+        // A broker just restarted (or a proxy just cut) may refuse a while.
+        let mut tries = 0;
+        let metadata = loop {
+            match consumer.fetch_metadata(Some(topic), Duration::from_secs(10)) {
+                Ok(m) => break m,
+                Err(e) if tries < 5 => {
+                    tries += 1;
+                    eprintln!("records({topic}): {e}; retrying");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+                Err(e) => panic!("records({topic}): {e}"),
+            }
+        };
         let partitions: Vec<i32> = metadata.topics()[0]
             .partitions()
             .iter()
