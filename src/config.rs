@@ -216,7 +216,7 @@ fn publish(args: &PublishArgs) -> Result<PublishConfig> {
         dry_run: args.dry_run,
         summary: summary(args.summary),
         progress: args.progress,
-        timeout: flag("--timeout", parse_duration(&args.timeout))?,
+        timeout: flag("--timeout", parse_timeout(&args.timeout))?,
         max_in_flight: args.max_in_flight,
         redis_batch: args.redis_batch,
         headers: !args.no_headers,
@@ -297,7 +297,7 @@ fn health(args: &HealthArgs) -> Result<HealthConfig> {
             ReportFormat::Table => DocFormat::Table,
             ReportFormat::Json => DocFormat::Json,
         },
-        timeout: flag("--timeout", parse_duration(&args.timeout))?,
+        timeout: flag("--timeout", parse_timeout(&args.timeout))?,
     })
 }
 
@@ -385,9 +385,17 @@ fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
         sink,
         progress: args.progress,
         summary: summary(args.summary),
-        timeout: flag("--timeout", parse_duration(&args.timeout))?,
+        timeout: flag("--timeout", parse_timeout(&args.timeout))?,
         max_in_flight: args.max_in_flight,
     })
+}
+
+/// A timeout: a duration, and not zero (librdkafka reads 0 as "never").
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        d if d.is_zero() => Err(format!("{text:?}: a timeout must be longer than 0")),
+        d => Ok(d),
+    }
 }
 
 /// A flag's parsed value, or a usage error naming the flag.
@@ -399,7 +407,8 @@ fn flag<T>(name: &str, parsed: Result<T, String>) -> Result<T> {
 fn parse_rate(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches("/s");
     match number.parse::<f64>() {
-        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        // Below one a minute is a typo, and a pacing delay that overflows.
+        Ok(r) if (1.0 / 60.0..=1e9).contains(&r) => Ok(r),
         _ => Err(format!(
             "{text:?} is not a positive rate (try 500 or 500/s)"
         )),
@@ -472,6 +481,8 @@ mod tests {
         assert_eq!(parse_rate("500"), Ok(500.0));
         assert_eq!(parse_rate("2.5/s"), Ok(2.5));
         assert!(parse_rate("0").is_err());
+        assert!(parse_rate("1e-30").is_err());
+        assert!(parse_rate("1e30").is_err());
         assert!(parse_rate("inf").is_err());
         assert!(parse_rate("-1/s").is_err());
         assert!(parse_rate("fast").is_err());

@@ -40,6 +40,18 @@ pub fn parse_time_or_ago(text: &str) -> Result<i64, String> {
     }
 }
 
+/// Time left until `deadline`, at least 100 ms (a last try is worth making).
+pub fn remaining(deadline: std::time::Instant) -> Duration {
+    deadline
+        .saturating_duration_since(std::time::Instant::now())
+        .max(Duration::from_millis(100))
+}
+
+/// A duration in milliseconds, to the microsecond, for reports.
+pub fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
 /// A duration for messages: `2.0s`, `350ms`.
 pub fn show_duration(d: Duration) -> String {
     if d < Duration::from_secs(1) {

@@ -12,7 +12,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::config::{Common, HealthConfig};
-use crate::duration::show_duration;
+use crate::duration::{millis, remaining, show_duration};
 use crate::error::Code;
 use crate::kafka::admin::{self, KafkaReport};
 use crate::kafka::produce::{self, Record};
@@ -107,12 +107,6 @@ async fn health(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code>
     }
     data.finish()?;
     Ok(code)
-}
-
-fn remaining(deadline: Instant) -> Duration {
-    deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(100))
 }
 
 /// Decide the status and exit code from what was found.
@@ -239,7 +233,7 @@ async fn probe_steps(
         produce::send_timed(settings, &topic, out, remaining_tokio(deadline))
             .await
             .map_err(|e| step("kafka produce", &e))?;
-    report.kafka_ack_ms = Some(ms(ack));
+    report.kafka_ack_ms = Some(millis(ack));
     (report.partition, report.offset) = (Some(partition), Some(offset));
     let note = crate::event::Notification {
         id,
@@ -265,18 +259,14 @@ async fn probe_steps(
         .await
         .map_err(|_| step("redis receive", &"notification not received in time"))?
         .map_err(|e| step("redis receive", &e))?;
-    report.redis_roundtrip_ms = Some(ms(published.elapsed()));
+    report.redis_roundtrip_ms = Some(millis(published.elapsed()));
     // The path: the acknowledgement, then Redis publish → received.
-    report.total_ms = Some(ms(ack + published.elapsed()));
+    report.total_ms = Some(millis(ack + published.elapsed()));
     Ok(())
 }
 
 fn remaining_tokio(deadline: tokio::time::Instant) -> Duration {
     deadline.saturating_duration_since(tokio::time::Instant::now())
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 fn print_tables(out: &Output, w: &mut Data, r: &Report) -> std::io::Result<()> {

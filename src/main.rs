@@ -52,7 +52,7 @@ fn run(common: config::Common, job: Job, out: &Output) -> Ending {
         Ok(r) => r,
         Err(e) => return Ending::bare(Err(e.into())),
     };
-    runtime.block_on(async {
+    let ending = runtime.block_on(async {
         let shutdown = Shutdown::install();
         let mut ending = match job {
             Job::Publish(cfg) => publish::run(common, cfg, out, &shutdown).await,
@@ -73,7 +73,11 @@ fn run(common: config::Common, job: Job, out: &Output) -> Ending {
             ending.result = Ok(shutdown.code());
         }
         ending
-    })
+    });
+    // Blocking work still running (a metadata request waiting out its
+    // timeout after a Ctrl-C) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    ending
 }
 
 /// -v shows librdkafka's log and our info lines, -vv debug; RUST_LOG overrides.

@@ -364,9 +364,13 @@ impl Run<'_> {
             ),
             None => None,
         };
-        if let Some(w) = book.dead_letters.as_mut() {
-            w.flush().context("writing dead letters")?;
-        }
+        // A dead-letter file that cannot be written loses the invalid lines,
+        // not events: it must not hide how Kafka did.
+        let dead_letter_error = book
+            .dead_letters
+            .as_mut()
+            .and_then(|w| w.flush().err())
+            .map(|e| format!("writing dead letters: {e}"));
         let summary = book.summary(&sender, redis.as_ref(), &lowered);
         let mut notes = Vec::new();
         if let Some(r) = &redis {
@@ -410,6 +414,14 @@ impl Run<'_> {
             }
             Some(Stop::Invalid(message)) => Err(error::fail(Code::InvalidInput, message)),
             _ => Ok(Code::Success),
+        };
+        let result = match (result, dead_letter_error) {
+            (Ok(Code::Success), Some(e)) => Err(anyhow::anyhow!(e)),
+            (result, Some(e)) => {
+                notes.push(Note::Warn(e));
+                result
+            }
+            (result, None) => result,
         };
         Ok(Ending {
             summary: Some(summary),

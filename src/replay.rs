@@ -5,7 +5,6 @@
 //! nothing committed, unless --group.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -73,15 +72,7 @@ fn replay(
     let mut ranges = BTreeMap::new();
     let started = Instant::now();
     let mut counts = (0u64, 0u64);
-    let result = read_all(
-        common,
-        cfg,
-        out,
-        shutdown.flag(),
-        handle,
-        &mut ranges,
-        &mut counts,
-    );
+    let result = read_all(common, cfg, out, shutdown, handle, &mut ranges, &mut counts);
     let (total, filtered) = counts;
     let (result, sent, notes) = match result {
         Ok((outcome, sent, notes)) => (
@@ -116,11 +107,12 @@ fn read_all(
     common: &Common,
     cfg: &ReplayConfig,
     out: &Output,
-    stop: &AtomicBool,
+    shutdown: &Shutdown,
     handle: Handle,
     ranges: &mut BTreeMap<i32, Range>,
     (total, filtered): &mut (u64, u64),
 ) -> Result<(Read, u64, Vec<Note>)> {
+    let stop = shutdown.flag();
     let consumer = kafka_config::consumer(&common.kafka, None)?;
     let topic = common.topic.as_str();
     let all = admin::partitions(&consumer, &common.kafka.brokers, topic, cfg.timeout)?;
@@ -255,7 +247,7 @@ fn read_all(
     progress.finish();
     // Finish the sink even when reading failed: what it confirms, a group
     // commits; nothing past the first unconfirmed record.
-    let finished = sink.finish(&mut confirmed);
+    let finished = sink.finish(&mut confirmed, shutdown);
     if let Some(member) = &member {
         read::commit(member, topic, &mut confirmed);
     }
@@ -366,14 +358,35 @@ impl<'a> Sink<'a> {
                 }
             }
             Sink::Redis {
+                handle,
                 notifier,
+                batch,
                 waiting,
                 seen_notified,
+                handed,
                 ..
-            } => confirm_published(notifier, waiting, seen_notified, confirmed),
-            Sink::Topic { sender, .. } => {
+            } => {
+                // Nothing else is coming right now: send what is batched
+                // (--follow on a quiet topic), and as a group member wait
+                // until Redis took it.
+                if !batch.is_empty() && notifier.failure().is_none() {
+                    *handed += batch.len() as u64;
+                    handle.block_on(notifier.send(std::mem::take(batch)));
+                    if confirmed.is_tracking() {
+                        handle.block_on(notifier.published(*handed));
+                    }
+                }
+                if let Some(e) = notifier.failure() {
+                    return Err(error::fail(Code::Redis, format!("redis: publishing: {e}")));
+                }
+                confirm_published(notifier, waiting, seen_notified, confirmed);
+            }
+            Sink::Topic { sender, topic, .. } => {
                 while let Some(d) = sender.next_ready() {
-                    confirm_delivered(d, confirmed);
+                    confirm_delivered(d, confirmed, topic)?;
+                }
+                if let Some(why) = sender.stalled() {
+                    return Err(error::kafka(format!("kafka: copying to {topic}: {why}")));
                 }
             }
         }
@@ -474,7 +487,7 @@ impl<'a> Sink<'a> {
                     }
                 }
                 while let Some(d) = sender.next_ready() {
-                    confirm_delivered(d, confirmed);
+                    confirm_delivered(d, confirmed, topic)?;
                 }
                 Ok(())
             }
@@ -483,7 +496,7 @@ impl<'a> Sink<'a> {
 
     /// Flush what is buffered and account for it: how many were sent, and
     /// notes for after the summary. Confirms what reached the sink.
-    fn finish(self, confirmed: &mut Confirmed) -> Result<(u64, Vec<Note>)> {
+    fn finish(self, confirmed: &mut Confirmed, shutdown: &Shutdown) -> Result<(u64, Vec<Note>)> {
         match self {
             Sink::Stdout { mut data, .. } => {
                 data.finish()?;
@@ -536,9 +549,11 @@ impl<'a> Sink<'a> {
                 brokers,
             } => {
                 let mut reports = Vec::new();
-                handle.block_on(sender.drain(std::future::pending(), |d| reports.push(d)));
+                // A second Ctrl-C stops waiting for the copies in flight.
+                handle.block_on(sender.drain(shutdown.pressed(2), |d| reports.push(d)));
                 for d in reports {
-                    confirm_delivered(d, confirmed);
+                    // Failures are counted by the ledger and reported below.
+                    let _ = confirm_delivered(d, confirmed, topic);
                 }
                 let l = &sender.ledger;
                 if l.not_acknowledged() > 0 {
@@ -580,11 +595,25 @@ fn confirm_published(
     *seen = now;
 }
 
-/// Confirm a copy Kafka acknowledged (failures are counted by the ledger).
-fn confirm_delivered(d: Delivery<(i32, i64)>, confirmed: &mut Confirmed) {
-    if let Outcome::Acked { .. } = d.outcome {
-        let (p, offset) = d.tag;
-        confirmed.confirm(p, offset);
+/// Confirm a copy Kafka acknowledged. A failure that will hit every
+/// following copy too (broker or topic gone, producer fenced) stops the
+/// run; others are counted by the ledger and reported at the end.
+fn confirm_delivered(
+    d: Delivery<(i32, i64)>,
+    confirmed: &mut Confirmed,
+    topic: &str,
+) -> Result<()> {
+    match d.outcome {
+        Outcome::Acked { .. } => {
+            let (p, offset) = d.tag;
+            confirmed.confirm(p, offset);
+            Ok(())
+        }
+        Outcome::Failed {
+            reason,
+            stops_run: true,
+        } => Err(error::kafka(format!("kafka: copying to {topic}: {reason}"))),
+        Outcome::Failed { .. } => Ok(()),
     }
 }
 

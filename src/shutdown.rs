@@ -3,7 +3,8 @@
 //! [`Shutdown`]: async code awaits [`Shutdown::pressed`], blocking readers
 //! poll [`Shutdown::flag`]. A command that sees it finishes what is in
 //! flight, prints its summary and exits 130 (143 for SIGTERM, so `timeout`
-//! and container stops are as clean as Ctrl-C).
+//! and container stops are as clean as Ctrl-C). A second signal stops the
+//! waiting; a third exits at once.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,6 +53,16 @@ impl Shutdown {
                 }
                 set.store(true, Ordering::SeqCst);
                 tx.send_modify(|n| *n += 1);
+                // The first asks for a clean stop, the second to stop
+                // waiting; a third means now.
+                if *tx.borrow() >= 3 {
+                    let code = if term_set.load(Ordering::SeqCst) {
+                        143
+                    } else {
+                        130
+                    };
+                    std::process::exit(code);
+                }
             }
         });
         Shutdown {

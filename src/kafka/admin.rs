@@ -13,17 +13,11 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde::Serialize;
 
 use super::{config, Consumer, KafkaSettings};
-use crate::duration::show_duration;
+use crate::duration::{remaining, show_duration};
 use crate::error;
 
 /// How long every broker must have been down before the report says so.
 const ALL_DOWN_GRACE: Duration = Duration::from_secs(1);
-
-fn remaining(deadline: Instant) -> Duration {
-    deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(100))
-}
 
 /// The controller's broker id, from librdkafka's metadata cache (rdkafka has
 /// no safe wrapper for it).

@@ -166,19 +166,28 @@ impl<T: Send + 'static> Sender<T> {
         out.headers = record.headers;
         out.timestamp = record.timestamp;
         let waited_since = Instant::now();
+        // The bound holds for every caller: wait for reports while it is full.
+        while self.inflight.len() >= self.max_in_flight {
+            if waited_since.elapsed() > self.timeout {
+                return Err(self.stayed_full(tag));
+            }
+            match tokio::time::timeout(Duration::from_millis(100), self.inflight.next()).await {
+                Ok(Some(done)) => {
+                    if let Some(d) = self.account(done) {
+                        self.ready.push_back(d);
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => {}
+            }
+        }
         let future = loop {
             match self.producer.send_result(out) {
                 Ok(future) => break future,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     out = back;
                     if waited_since.elapsed() > self.timeout {
-                        let reason = "librdkafka queue stayed full";
-                        self.ledger.not_queued += 1;
-                        self.ledger.count(reason);
-                        return Err(Refused::StayedFull(
-                            tag,
-                            format!("kafka took no events for {}", show_duration(self.timeout)),
-                        ));
+                        return Err(self.stayed_full(tag));
                     }
                     match tokio::time::timeout(Duration::from_millis(100), self.inflight.next())
                         .await
@@ -204,6 +213,15 @@ impl<T: Send + 'static> Sender<T> {
         self.tags.insert(seq, (tag, Instant::now()));
         self.inflight.push(future.map(move |r| (seq, r)).boxed());
         Ok(())
+    }
+
+    fn stayed_full(&mut self, tag: T) -> Refused<T> {
+        self.ledger.not_queued += 1;
+        self.ledger.count("librdkafka queue stayed full");
+        Refused::StayedFull(
+            tag,
+            format!("kafka took no events for {}", show_duration(self.timeout)),
+        )
     }
 
     /// The next delivery report, waiting for one; `None` when nothing is in flight.
@@ -268,15 +286,20 @@ impl<T: Send + 'static> Sender<T> {
                 }
             }
         }
-        // Whatever is still in flight got no report: as far as we know it is
-        // not in Kafka.
+        // One last chance for reports librdkafka holds, then whatever is
+        // still in flight got no report: as far as we know it is not in Kafka.
+        let _ = self.producer.flush(Duration::from_millis(500));
+        while let Some(Some(done)) = self.inflight.next().now_or_never() {
+            if let Some(d) = self.account(done) {
+                each(d);
+            }
+        }
         self.inflight = FuturesUnordered::new();
         let left = std::mem::take(&mut self.tags);
         for _ in 0..left.len() {
             self.ledger.unreported += 1;
             self.ledger.count("no delivery report");
         }
-        let _ = self.producer.flush(Duration::from_millis(500));
         left.into_values().map(|(tag, _)| tag).collect()
     }
 

@@ -165,53 +165,75 @@ pub fn read_spans(
         .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
     let mut last_record = Instant::now();
     let mut last_error: Option<String> = None;
+    let mut tick = Instant::now();
     while !ends.is_empty() {
         if stop.load(Ordering::SeqCst) {
             return Ok(Read::Interrupted);
         }
-        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
-            if let Flow::Stop = each(Polled::Idle)? {
-                return Ok(Read::Done);
-            }
-            // Offsets can skip (control records, compaction): a partition is
-            // finished when its position reaches the end, whatever was seen.
-            finish_by_position(consumer, topic, &mut ends);
-            if let Some(idle) = idle {
-                let unfinished = ends.values().any(Option::is_some);
-                if unfinished && last_record.elapsed() > idle {
-                    return Err(error::kafka(format!(
-                        "kafka: no records for {} while {} partitions of {topic} were unfinished{}",
-                        show_duration(last_record.elapsed()),
-                        ends.len(),
-                        last_error
-                            .map(|e| format!(" (last error: {e})"))
-                            .unwrap_or_default()
-                    )));
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Err(e)) => last_error = Some(retriable(e, topic)?),
+            Some(Ok(message)) => {
+                let p = message.partition();
+                if let Some(&end) = ends.get(&p) {
+                    if end.is_some_and(|end| message.offset() >= end) {
+                        // Past its end (the records before were skipped
+                        // offsets: control records, compaction): finished.
+                        finish(consumer, topic, p, &mut ends);
+                    } else {
+                        last_record = Instant::now();
+                        if let Flow::Stop = each(Polled::Record(&message))? {
+                            return Ok(Read::Done);
+                        }
+                        if end.is_some_and(|end| message.offset() + 1 >= end) {
+                            finish(consumer, topic, p, &mut ends);
+                        }
+                    }
+                }
+                // A busy topic may never let poll come back empty: the
+                // housekeeping below still runs every TICK.
+                if tick.elapsed() < TICK {
+                    continue;
                 }
             }
-            continue;
-        };
-        let message = match message {
-            Ok(m) => m,
-            Err(e) => {
-                last_error = Some(retriable(e, topic)?);
-                continue;
-            }
-        };
-        last_record = Instant::now();
-        let p = message.partition();
-        let Some(&end) = ends.get(&p) else { continue };
-        if end.is_some_and(|end| message.offset() >= end) {
-            continue;
         }
-        if let Flow::Stop = each(Polled::Record(&message))? {
+        tick = Instant::now();
+        if let Flow::Stop = each(Polled::Idle)? {
             return Ok(Read::Done);
         }
-        if end.is_some_and(|end| message.offset() + 1 >= end) {
-            ends.remove(&p);
+        // Offsets can skip (control records, compaction): a partition is
+        // finished when its position reaches the end, whatever was seen.
+        finish_by_position(consumer, topic, &mut ends);
+        if let Some(idle) = idle {
+            let unfinished = ends.values().any(Option::is_some);
+            if unfinished && last_record.elapsed() > idle {
+                return Err(error::kafka(format!(
+                    "kafka: no records for {} while {} partitions of {topic} were unfinished{}",
+                    show_duration(last_record.elapsed()),
+                    ends.len(),
+                    last_error
+                        .map(|e| format!(" (last error: {e})"))
+                        .unwrap_or_default()
+                )));
+            }
         }
     }
     Ok(Read::Done)
+}
+
+/// How often readers flush their callers, check positions and deadlines,
+/// whether or not records keep coming.
+const TICK: Duration = Duration::from_millis(100);
+
+/// A partition read to its end: stop fetching it (a busy one would keep
+/// `poll` from ever coming back empty) and forget it.
+fn finish(consumer: &Consumer, topic: &str, p: i32, ends: &mut HashMap<i32, Option<i64>>) {
+    ends.remove(&p);
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, p);
+    if let Err(e) = consumer.pause(&tpl) {
+        tracing::debug!("pausing {topic}/{p}: {e}");
+    }
 }
 
 /// A consumer error that is not fatal (a broker restarting, a leader moving,
@@ -233,7 +255,7 @@ fn finish_by_position(consumer: &Consumer, topic: &str, ends: &mut HashMap<i32, 
     for e in positions.elements_for_topic(topic) {
         if let (Offset::Offset(pos), Some(Some(end))) = (e.offset(), ends.get(&e.partition())) {
             if pos >= *end {
-                ends.remove(&e.partition());
+                finish(consumer, topic, e.partition(), ends);
             }
         }
     }
@@ -262,6 +284,9 @@ fn start_offset(
         Start::End => Ok(high),
         Start::Offset(n) if n < 0 => Ok(high.saturating_add(n).max(low)),
         Start::Offset(n) => Ok(n),
+        // Offsets-for-times reads -1, -2, -3 as "latest", "earliest" and
+        // "max timestamp": a time at or before 1970 means the beginning.
+        Start::Time(ms) if ms <= 0 => Ok(low),
         Start::Time(ms) => {
             let mut tpl = TopicPartitionList::new();
             tpl.add_partition_offset(topic, p, Offset::Offset(ms))
@@ -443,11 +468,13 @@ pub fn read_group(
     consumer
         .subscribe(&[topic])
         .map_err(|e| error::kafka(format!("kafka: subscribe to {topic}: {e}")))?;
+    let mut tick = Instant::now();
     let outcome = loop {
         if stop.load(Ordering::SeqCst) {
             break Read::Interrupted;
         }
         match consumer.poll(Duration::from_millis(100)) {
+            None => {}
             Some(Err(e)) => {
                 retriable(e, topic)?;
             }
@@ -455,26 +482,29 @@ pub fn read_group(
                 let end = ends
                     .and_then(|e| e.get(&message.partition()))
                     .map(|&(_, high)| high);
-                if end.is_some_and(|end| message.offset() >= end) {
-                    continue;
-                }
-                let flow = each(Polled::Record(&message), confirmed)?;
-                store(consumer, topic, confirmed);
-                if let Flow::Stop = flow {
-                    break Read::Done;
-                }
-            }
-            None => {
-                let flow = each(Polled::Idle, confirmed)?;
-                store(consumer, topic, confirmed);
-                if let Flow::Stop = flow {
-                    break Read::Done;
-                }
-                if let Some(ends) = ends {
-                    if group_done(consumer, topic, ends) {
+                if end.is_none_or(|end| message.offset() < end) {
+                    let flow = each(Polled::Record(&message), confirmed)?;
+                    store(consumer, topic, confirmed);
+                    if let Flow::Stop = flow {
                         break Read::Done;
                     }
                 }
+                // On a busy topic poll may never come back empty: the
+                // checks below still run every TICK.
+                if tick.elapsed() < TICK {
+                    continue;
+                }
+            }
+        }
+        tick = Instant::now();
+        let flow = each(Polled::Idle, confirmed)?;
+        store(consumer, topic, confirmed);
+        if let Flow::Stop = flow {
+            break Read::Done;
+        }
+        if let Some(ends) = ends {
+            if group_done(consumer, topic, ends) {
+                break Read::Done;
             }
         }
     };

@@ -69,12 +69,6 @@ impl Ending {
     }
 }
 
-impl From<Result<Code>> for Ending {
-    fn from(result: Result<Code>) -> Ending {
-        Ending::bare(result)
-    }
-}
-
 /// Rounded to three decimals, for JSON summaries.
 pub fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0

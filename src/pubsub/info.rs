@@ -2,12 +2,13 @@
 //! channel subscriber counts; and the probe's subscriber, which waits for
 //! one payload (the probe publishes through the notifier).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::StreamExt;
 use serde::Serialize;
 
 use super::Target;
+use crate::duration::{millis, remaining};
 
 #[derive(Debug, Default, Serialize)]
 pub struct RedisReport {
@@ -50,7 +51,7 @@ pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> 
         report.error = Some(format!("PING to {}: {}", target.shown, target.clean(&e)));
         return report;
     }
-    report.ping_ms = Some(ms(sent.elapsed()));
+    report.ping_ms = Some(millis(sent.elapsed()));
     if let Ok(info) = redis::cmd("INFO").query_async::<String>(&mut conn).await {
         let field = |name: &str| {
             info.lines()
@@ -110,14 +111,4 @@ impl Listener {
             }
         }
     }
-}
-
-fn remaining(deadline: Instant) -> Duration {
-    deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(100))
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
 }

@@ -82,7 +82,8 @@ impl Target {
 /// written and percent-decoded) and a `pass=` query parameter's.
 fn scrub(text: &str, url: &str) -> String {
     let mut secrets: Vec<String> = Vec::new();
-    if let Some((_, rest)) = url.split_once("://") {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    {
         if let Some((userinfo, after)) = rest.rsplit_once('@') {
             if let Some((_, password)) = userinfo.split_once(':') {
                 secrets.push(password.to_string());
@@ -141,15 +142,18 @@ fn percent_decode(s: &str) -> String {
 /// password holds `/`, `?` or `#` unencoded; a `pass=`/`password=` query
 /// parameter (unix socket URLs) is replaced.
 pub fn display_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
+    // Without a scheme (a mistyped URL) the user info goes all the same.
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
     let (place, query) = match rest.split_once('?') {
         Some((place, query)) => (place, Some(query)),
         None => (rest, None),
     };
-    let mut shown = format!("{scheme}://{place}");
+    let mut shown = if scheme.is_empty() {
+        place.to_string()
+    } else {
+        format!("{scheme}://{place}")
+    };
     if let Some(query) = query {
         let pairs: Vec<String> = query
             .split('&')
@@ -189,6 +193,9 @@ mod tests {
         );
         let err = Target::open("redis://:s3cret@h:notaport").err().unwrap();
         assert!(!err.contains("s3cret"), "{err}");
+        let err = Target::open("user:s3cret@host:6379").err().unwrap();
+        assert!(!err.contains("s3cret"), "{err}");
+        assert_eq!(scrub("x s3cret y", "user:s3cret@host:1"), "x <redacted> y");
     }
 
     #[test]
@@ -210,5 +217,8 @@ mod tests {
         // Unencoded / ? # @ in a password still never show.
         assert_eq!(display_url("redis://:pa/s?s#w@rd@h:1/0"), "redis://h:1/0");
         assert_eq!(display_url("redis://u:p%40ss@h:1"), "redis://h:1");
+        // A mistyped URL without a scheme still loses its user info.
+        assert_eq!(display_url("user:s3cret@host:6379"), "host:6379");
+        assert_eq!(display_url(":s3cret@h:6379/0"), "h:6379/0");
     }
 }

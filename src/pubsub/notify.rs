@@ -172,10 +172,13 @@ impl Notifier {
             Ok(Ok(stats)) => stats,
             _ => {
                 abort.abort();
+                let first = shared.first_error.lock().ok().and_then(|e| e.clone());
                 NotifyStats {
+                    notified: shared.notified.load(Ordering::Acquire),
                     failed: shared.pending.load(Ordering::Relaxed) as u64,
-                    first_error: Some(format!("redis did not finish within {}s", grace.as_secs())),
-                    ..NotifyStats::default()
+                    first_error: Some(first.unwrap_or_else(|| {
+                        format!("redis did not finish within {}s", grace.as_secs())
+                    })),
                 }
             }
         };
@@ -235,7 +238,9 @@ async fn run(
         }
         if let Some(rate) = rate {
             // Never ahead of rate × elapsed.
-            let due = Duration::from_secs_f64((stats.notified + stats.failed + n) as f64 / rate);
+            let due =
+                Duration::try_from_secs_f64((stats.notified + stats.failed + n) as f64 / rate)
+                    .unwrap_or(Duration::MAX);
             if let Some(wait) = due.checked_sub(started.elapsed()) {
                 tokio::time::sleep(wait).await;
             }

@@ -5,14 +5,14 @@
 //! The seam: tail subscribes first, then takes the end offsets E of every
 //! partition, reads Kafka from the window's start up to E, and only then
 //! prints what Redis delivered meanwhile, skipping notifications whose offset
-//! is below E (Kafka already printed them). An event acknowledged before E was
-//! taken is below E; one acknowledged after is at or above E and its
-//! notification was published after the subscription, so it is live. No gap,
-//! no duplicate.
+//! lies in the range Kafka printed (see [`Seam`]). An event acknowledged
+//! before E was taken is below E; one acknowledged after is at or above E and
+//! its notification was published after the subscription, so it is live. No
+//! gap, no duplicate.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Result;
 use rdkafka::message::Message;
@@ -24,7 +24,7 @@ use crate::kafka::{admin, config, record, KafkaSettings};
 use crate::output::records::Received;
 use crate::pubsub::subscribe::Subscriptions;
 
-/// How long Kafka may take to answer during catch-up and fetches.
+/// How long Kafka may take to answer while the window is read.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The seam: per partition, the offsets `[start, end)` the window printed
@@ -44,7 +44,7 @@ pub struct Seam {
     /// Records in the window that carried no routable id/type/source.
     pub unroutable: u64,
     /// When the window was read.
-    pub read_at: Option<Instant>,
+    pub read_at: Option<jiff::Timestamp>,
 }
 
 /// How long after the window was read a late original notification can
@@ -53,9 +53,11 @@ pub struct Seam {
 const SEAM_OPEN: Duration = Duration::from_secs(10);
 
 impl Seam {
-    /// Was this live notification already printed from Kafka? Learns from
-    /// every notification it sees.
-    pub fn covers(&mut self, payload: &[u8]) -> bool {
+    /// Was this live notification, received at `received`, already printed
+    /// from Kafka? Learns from every notification it sees. The clock is the
+    /// message's arrival, not its printing: a slow output must not turn
+    /// originals queued during catch-up into "late" ones.
+    pub fn covers(&mut self, payload: &[u8], received: jiff::Timestamp) -> bool {
         let Some((topic, partition, offset)) = coordinates(payload) else {
             return false;
         };
@@ -70,7 +72,10 @@ impl Seam {
             self.ranges.remove(&partition);
             return false;
         }
-        let open = self.read_at.is_none_or(|at| at.elapsed() < SEAM_OPEN);
+        let open = self.read_at.is_none_or(|at| {
+            received.duration_since(at)
+                < jiff::SignedDuration::try_from(SEAM_OPEN).unwrap_or_default()
+        });
         open && offset >= start
     }
 }
@@ -154,13 +159,19 @@ pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result
         },
     )?;
     seam.unroutable = unroutable;
-    seam.read_at = Some(Instant::now());
+    seam.read_at = Some(jiff::Timestamp::now());
     Ok(seam)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Seam {
+        fn covers_now(&mut self, payload: &[u8]) -> bool {
+            self.covers(payload, jiff::Timestamp::now())
+        }
+    }
 
     fn note(t: &str, p: i32, o: i64) -> Vec<u8> {
         format!(r#"{{"id":"x","topic":"{t}","partition":{p},"offset":{o}}}"#).into_bytes()
@@ -172,24 +183,30 @@ mod tests {
             topic: "events".into(),
             ranges: HashMap::from([(0, (5, 10)), (1, (0, 0))]),
             unroutable: 0,
-            read_at: Some(Instant::now()),
+            read_at: Some(jiff::Timestamp::now()),
         };
-        assert!(seam.covers(&note("events", 0, 9)));
-        assert!(seam.covers(&note("events", 0, 5)));
-        assert!(!seam.covers(&note("events", 0, 4)), "below the window");
-        assert!(!seam.covers(&note("other", 0, 7)));
-        assert!(!seam.covers(b"not json"));
-        assert!(!seam.covers(&note("events", 1, 0)));
+        let now = jiff::Timestamp::now();
+        assert!(seam.covers_now(&note("events", 0, 9)));
+        assert!(seam.covers_now(&note("events", 0, 5)));
+        assert!(!seam.covers_now(&note("events", 0, 4)), "below the window");
+        assert!(!seam.covers_now(&note("other", 0, 7)));
+        assert!(!seam.covers_now(b"not json"));
+        assert!(!seam.covers_now(&note("events", 1, 0)));
         // Once the live stream is past the end, what comes back is a re-send.
-        assert!(!seam.covers(&note("events", 0, 10)));
-        assert!(!seam.covers(&note("events", 0, 7)));
+        assert!(!seam.covers_now(&note("events", 0, 10)));
+        assert!(!seam.covers_now(&note("events", 0, 7)));
         // And after a while, whatever comes.
         let mut late = Seam {
             topic: "events".into(),
             ranges: HashMap::from([(0, (0, 10))]),
             unroutable: 0,
-            read_at: Instant::now().checked_sub(SEAM_OPEN + Duration::from_secs(1)),
+            read_at: Some(now - jiff::SignedDuration::from_secs(11)),
         };
-        assert!(!late.covers(&note("events", 0, 3)));
+        assert!(!late.covers(&note("events", 0, 3), now));
+        // What arrived in time counts, however late it is printed.
+        assert!(late.covers(
+            &note("events", 0, 3),
+            now - jiff::SignedDuration::from_secs(5)
+        ));
     }
 }

@@ -124,12 +124,6 @@ async fn write(
     // Drops are said as they happen (at most once a second), not only at exit.
     let (mut said_dropped, mut said_at) = (0u64, std::time::Instant::now());
     let code = loop {
-        let timeout = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d).await,
-                None => std::future::pending().await,
-            }
-        };
         let next = async {
             match window.as_mut() {
                 Some(rx) => (rx.recv().await, true),
@@ -139,6 +133,9 @@ async fn write(
         tokio::select! {
             biased;
             _ = shutdown.pressed(1) => break Code::Interrupted,
+            // Before the messages: a stream that never pauses must not
+            // starve the deadline.
+            _ = sleep_until(deadline) => break timed_out(cfg, seen, out),
             (msg, from_window) = next => {
                 let Some(mut msg) = msg else {
                     if !from_window {
@@ -158,11 +155,19 @@ async fn write(
                     }
                     continue;
                 };
-                if !from_window && seam.as_mut().is_some_and(|s| s.covers(&msg.payload)) {
+                if !from_window && seam.as_mut().is_some_and(|s| s.covers(&msg.payload, msg.received_at)) {
                     continue;
                 }
                 if let (Some(f), None) = (fetcher, &msg.event) {
-                    msg.event = Some(match fetch(f, &msg.payload).await {
+                    // A fetch waits for Kafka: Ctrl-C and the deadline
+                    // still end the run meanwhile.
+                    let fetched = tokio::select! {
+                        biased;
+                        _ = shutdown.pressed(1) => break Code::Interrupted,
+                        _ = sleep_until(deadline) => break timed_out(cfg, seen, out),
+                        fetched = fetch(f, &msg.payload) => fetched,
+                    };
+                    msg.event = Some(match fetched {
                         Ok(event) => event,
                         Err(why) => {
                             out.warn(&format!("--fetch: {why}"));
@@ -188,20 +193,32 @@ async fn write(
                     stdout.idle()?;
                 }
             }
-            _ = timeout => {
-                break match cfg.count {
-                    Some(n) => {
-                        out.info(&format!("timeout: {seen} of {n} messages arrived within {}",
-                            show_duration(cfg.timeout.unwrap_or_default())));
-                        Code::Timeout
-                    }
-                    None => Code::Success,
-                };
-            }
         }
     };
     stdout.finish()?;
     Ok(code)
+}
+
+/// Resolves at the deadline, if there is one.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The exit of a run that reached --timeout: 124 if --count was not met.
+fn timed_out(cfg: &TailConfig, seen: u64, out: &Output) -> Code {
+    match cfg.count {
+        Some(n) => {
+            out.info(&format!(
+                "timeout: {seen} of {n} messages arrived within {}",
+                show_duration(cfg.timeout.unwrap_or_default())
+            ));
+            Code::Timeout
+        }
+        None => Code::Success,
+    }
 }
 
 /// A message off the wire, to print.

@@ -82,7 +82,7 @@ fn wait_for_child(
         }
         if ready() {
             // Still ours? A bind failure can take a moment to end the process.
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(300));
             if let Ok(Some(status)) = child.try_wait() {
                 return Err(format!("{what} exited at start ({status}): port taken?"));
             }
@@ -193,18 +193,23 @@ impl Redis {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server (apt-get install redis-server, or scripts/install-brokers.sh)");
-        let port = self.port;
+        let (port, pid) = (self.port, child.id());
+        let password = self
+            .extra
+            .windows(2)
+            .find(|w| w[0] == "--requirepass")
+            .map(|w| w[1].clone());
         let ready = wait_for_child("redis-server", &mut child, Duration::from_secs(10), || {
-            // Any answer will do: a server with a password says NOAUTH.
-            match redis::Client::open(format!("redis://127.0.0.1:{port}"))
+            // The server that answers must be ours, not one of another test
+            // that took the port first (this one then failed to bind).
+            let url = match &password {
+                Some(p) => format!("redis://:{p}@127.0.0.1:{port}"),
+                None => format!("redis://127.0.0.1:{port}"),
+            };
+            let info = redis::Client::open(url)
                 .and_then(|c| c.get_connection())
-            {
-                Ok(mut c) => match redis::cmd("PING").query::<String>(&mut c) {
-                    Ok(_) => true,
-                    Err(e) => e.code().is_some(),
-                },
-                Err(e) => e.code().is_some(),
-            }
+                .and_then(|mut c| redis::cmd("INFO").arg("server").query::<String>(&mut c));
+            info.is_ok_and(|info| info.contains(&format!("process_id:{pid}\r\n")))
         });
         self.child = Some(child);
         ready
