@@ -4,7 +4,7 @@
 //! (SIGSTOP/SIGCONT), its connections cut or stalled by a proxy; Redis
 //! killed, restarted or frozen — and after each run Kafka is read back.
 //!
-//! CI runs a few runs; `DUALSTREAM_SOAK_RUNS=100 cargo nextest run soak
+//! CI runs a few runs; `DUALSTREAM_SOAK_RUNS=100 cargo nextest run --profile soak soak
 //! --no-capture` runs a long one (`DUALSTREAM_SOAK_SEED` picks another
 //! schedule). Prints runs, faults, events checked, violations.
 
