@@ -4,12 +4,10 @@
 //! shape; the exit code says healthy (0), Kafka unreachable (4), Redis
 //! unreachable (5) or degraded (6).
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use serde::Serialize;
 
 use crate::config::{Common, HealthConfig};
 use crate::duration::{millis, remaining, show_duration};
@@ -17,35 +15,12 @@ use crate::error::Code;
 use crate::kafka::admin::{self, KafkaReport};
 use crate::kafka::produce::{self, Record};
 use crate::kafka::{record, KafkaSettings};
+use crate::output::report::{ProbeReport, Report};
 use crate::output::summary::Ending;
-use crate::output::{Data, DocFormat, Output};
+use crate::output::{DocFormat, Output};
 use crate::pubsub::info::{self, Listener, RedisReport};
 use crate::pubsub::notify::{Mode, Notifier};
 use crate::pubsub::Target;
-
-#[derive(Debug, Serialize)]
-pub struct Report {
-    /// `ok`, `degraded`, `kafka_unreachable` or `redis_unreachable`.
-    pub status: &'static str,
-    pub problems: Vec<String>,
-    pub kafka: KafkaReport,
-    /// Absent with `--redis off`.
-    pub redis: Option<RedisReport>,
-    pub probe: Option<ProbeReport>,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct ProbeReport {
-    pub channel: String,
-    pub topic: String,
-    pub partition: Option<i32>,
-    pub offset: Option<i64>,
-    pub kafka_ack_ms: Option<f64>,
-    pub redis_roundtrip_ms: Option<f64>,
-    pub total_ms: Option<f64>,
-    /// The step that failed, with why; `None` when the probe went through.
-    pub failed: Option<String>,
-}
 
 pub async fn run(common: Common, cfg: HealthConfig, out: &Output) -> Ending {
     Ending::bare(health(common, cfg, out).await)
@@ -103,7 +78,7 @@ async fn health(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code>
     let mut data = out.data(false);
     match cfg.format {
         DocFormat::Json => out.json_document(&mut data, &serde_json::to_value(&report)?)?,
-        DocFormat::Table => print_tables(out, &mut data, &report)?,
+        DocFormat::Table => out.report_tables(&mut data, &report)?,
     }
     data.finish()?;
     Ok(code)
@@ -267,131 +242,6 @@ async fn probe_steps(
 
 fn remaining_tokio(deadline: tokio::time::Instant) -> Duration {
     deadline.saturating_duration_since(tokio::time::Instant::now())
-}
-
-fn print_tables(out: &Output, w: &mut Data, r: &Report) -> std::io::Result<()> {
-    let k = &r.kafka;
-    let mut kafka_rows = vec![("bootstrap", k.bootstrap.clone())];
-    match &k.error {
-        Some(e) => kafka_rows.push(("error", e.clone())),
-        None => {
-            for b in &k.brokers {
-                let controller = if k.controller == Some(b.id) {
-                    " (controller)"
-                } else {
-                    ""
-                };
-                kafka_rows.push((
-                    "broker",
-                    format!("{} {}:{}{controller}", b.id, b.host, b.port),
-                ));
-            }
-            kafka_rows.push(("topics", k.topics.len().to_string()));
-            kafka_rows.push((
-                "under-replicated partitions",
-                k.under_replicated.to_string(),
-            ));
-            kafka_rows.push(("offline partitions", k.offline.to_string()));
-            if let Some(g) = &k.group {
-                kafka_rows.push((
-                    "group",
-                    format!("{} on {}: lag {}", g.name, g.topic, g.total_lag),
-                ));
-            }
-        }
-    }
-    out.report_table(
-        w,
-        "Kafka",
-        &["", ""],
-        kafka_rows
-            .iter()
-            .map(|(a, b)| vec![a.to_string(), b.clone()])
-            .collect(),
-    )?;
-    if k.error.is_none() && !k.topics.is_empty() {
-        let mut rows = Vec::new();
-        for t in &k.topics {
-            for p in &t.partitions {
-                let state = if p.offline {
-                    "OFFLINE"
-                } else if p.under_replicated {
-                    "UNDER-REPLICATED"
-                } else {
-                    "ok"
-                };
-                let offsets = match (p.low, p.high) {
-                    (Some(l), Some(h)) => format!("{l}..{h}"),
-                    _ => "?".to_string(),
-                };
-                rows.push(vec![
-                    t.name.clone(),
-                    p.id.to_string(),
-                    p.leader.to_string(),
-                    format!("{:?}", p.replicas),
-                    format!("{:?}", p.isr),
-                    offsets,
-                    state.to_string(),
-                ]);
-            }
-        }
-        out.report_table(
-            w,
-            "",
-            &[
-                "topic",
-                "partition",
-                "leader",
-                "replicas",
-                "isr",
-                "offsets",
-                "state",
-            ],
-            rows,
-        )?;
-    }
-    if let Some(rd) = &r.redis {
-        let mut rows = vec![vec!["url".to_string(), rd.url.clone()]];
-        let mut add = |k: &str, v: Option<String>| {
-            if let Some(v) = v {
-                rows.push(vec![k.to_string(), v]);
-            }
-        };
-        add("error", rd.error.clone());
-        add("ping", rd.ping_ms.map(|m| format!("{m:.2} ms")));
-        add("version", rd.version.clone());
-        add("role", rd.role.clone());
-        add("clients", rd.connected_clients.map(|c| c.to_string()));
-        add("used memory", rd.used_memory.clone());
-        add(
-            "pattern subscriptions",
-            rd.pattern_subscriptions.map(|c| c.to_string()),
-        );
-        for (ch, n) in &rd.channel_subscribers {
-            add(&format!("subscribers of {ch}"), Some(n.to_string()));
-        }
-        out.report_table(w, "Redis", &["", ""], rows)?;
-    }
-    if let Some(p) = &r.probe {
-        let fmt = |v: Option<f64>| v.map_or("-".to_string(), |m| format!("{m:.1} ms"));
-        let mut rows = vec![
-            vec!["kafka produce → ack".to_string(), fmt(p.kafka_ack_ms)],
-            vec![
-                "redis publish → received".to_string(),
-                fmt(p.redis_roundtrip_ms),
-            ],
-            vec!["total".to_string(), fmt(p.total_ms)],
-        ];
-        if let Some(f) = &p.failed {
-            rows.push(vec!["failed".to_string(), f.clone()]);
-        }
-        out.report_table(w, "Probe", &["", ""], rows)?;
-    }
-    let mut status = format!("status: {}", r.status);
-    for p in &r.problems {
-        status.push_str(&format!("\n  - {p}"));
-    }
-    writeln!(w, "{status}")
 }
 
 #[cfg(test)]

@@ -7,10 +7,12 @@
 //! * [`records`]: the one convention for records and messages as JSON, CSV
 //!   or text (escaping, non-UTF-8 as base64);
 //! * [`summary`]: the one summary type, printed as a table or JSON;
+//! * [`report`]: the `health` document, as tables or JSON;
 //! * [`progress`]: progress bars and plain progress lines.
 
 pub mod progress;
 pub mod records;
+pub mod report;
 pub mod summary;
 
 use std::io::{self, IsTerminal, Write};
