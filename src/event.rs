@@ -624,6 +624,55 @@ mod tests {
             .unwrap_err()
             .contains("unknown placeholder {nope}"));
         assert!(ChannelTemplate::parse("x:{source_id").is_err());
+        // Text after the last placeholder, and a template of text only.
+        let t = ChannelTemplate::parse("{source_type}/{source_id}.v1").unwrap();
+        assert_eq!(t.render(&e, "events"), "repo/a/b.v1");
+        let t = ChannelTemplate::parse("fixed").unwrap();
+        assert_eq!(t.render(&e, "events"), "fixed");
+    }
+
+    #[test]
+    fn missing_fields_name_the_flags_that_fix_them() {
+        let e = from_json_line(br#"{"type":"t","source_id":"1"}"#, &fields()).unwrap_err();
+        assert_eq!(
+            e.reason,
+            "missing field \"source_type\" (source_type; point elsewhere with \
+             --source-type-field or give a constant with --source-type)"
+        );
+        // An empty string is missing, like null.
+        let e = from_json_line(
+            br#"{"type":"t","source_type":"s","source_id":""}"#,
+            &fields(),
+        )
+        .unwrap_err();
+        assert!(
+            e.reason.starts_with("missing field \"source_id\""),
+            "{}",
+            e.reason
+        );
+        let e = from_json_line(
+            br#"{"type":null,"source_type":"s","source_id":"1"}"#,
+            &fields(),
+        )
+        .unwrap_err();
+        assert!(
+            e.reason.starts_with("missing field \"type\""),
+            "{}",
+            e.reason
+        );
+        // An empty or null id is derived from the content instead.
+        let e = from_json_line(
+            br#"{"id":"","type":"t","source_type":"s","source_id":"1"}"#,
+            &fields(),
+        )
+        .unwrap();
+        assert_eq!(e.id.len(), 32);
+        let e = from_json_line(
+            br#"{"id":true,"type":"t","source_type":"s","source_id":1.5}"#,
+            &fields(),
+        )
+        .unwrap();
+        assert_eq!((e.id.as_str(), e.source_id.as_str()), ("true", "1.5"));
     }
 
     #[test]
@@ -642,6 +691,10 @@ mod tests {
             .matches(&e));
         assert!(!f(&["type=push", "source_type=issue"]).unwrap().matches(&e));
         assert!(f(&[]).unwrap().is_empty());
+        assert!(f(&[""]).unwrap().is_empty());
+        assert!(!f(&["type=push"]).unwrap().is_empty());
+        assert!(f(&[" id =i"]).unwrap().matches(&e));
+        assert!(!f(&["id=j"]).unwrap().matches(&e));
         assert!(f(&["colour=red"]).unwrap_err().contains("unknown field"));
         assert!(f(&["type"]).unwrap_err().contains("FIELD=VALUE"));
     }
