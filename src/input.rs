@@ -351,6 +351,7 @@ mod tests {
         let mut out = Vec::new();
         while let Some(l) = read_line(&mut r, &mut buf, max).unwrap() {
             out.push((trim_newline(&buf).to_vec(), l.bytes, l.too_long));
+            assert!(out.len() <= input.len(), "more lines than bytes");
         }
         out
     }
@@ -433,26 +434,41 @@ mod tests {
     }
 
     /// Reads `data`, then fails.
-    struct Failing(&'static [u8]);
+    struct Failing(&'static [u8], bool);
 
-    impl Read for Failing {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            if self.0.is_empty() {
-                return Err(io::Error::other("disk on fire"));
-            }
-            let n = self.0.read(buf)?;
-            Ok(n)
+    impl Failing {
+        fn after(data: &'static [u8]) -> Failing {
+            Failing(data, false)
         }
     }
 
-    /// The same valid line, forever.
-    struct Endless;
-
-    impl Read for Endless {
+    impl Read for Failing {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let line = br#"{"type":"t","source_type":"s","source_id":"1"}"#;
-            let n = buf.len().min(line.len() + 1);
-            buf[..n].copy_from_slice(&[&line[..], b"\n"].concat()[..n]);
+            // Retrying after an error would read forever: fail the test now.
+            assert!(!self.1, "read again after an error");
+            if self.0.is_empty() {
+                self.1 = true;
+                return Err(io::Error::other("disk on fire"));
+            }
+            self.0.read(buf)
+        }
+    }
+
+    /// The same valid line, `left` bytes of it, counting the bytes read.
+    struct Lines {
+        left: usize,
+        read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Read for Lines {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let line = b"{\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"1\"}\n";
+            let n = buf.len().min(self.left) / line.len() * line.len();
+            for slot in buf[..n].chunks_mut(line.len()) {
+                slot.copy_from_slice(line);
+            }
+            self.left -= n;
+            self.read.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
             Ok(n)
         }
     }
@@ -551,8 +567,9 @@ mod tests {
             e3,push,re\xffpo,r3\n\
             e4,push\n\
             e5,push,repo,\n\
-            e6,push,repo,r6-is-long\n";
-        // Records count the bytes of their fields: e6's are 20.
+            e6,push,repo,r6-is-long\n\
+            e7,push,repo,r7-longer\n";
+        // Records count the bytes of their fields: e6's are 20, e7's 19.
         let got = read(vec![(Format::Csv, text)], 19);
         assert_eq!(got[0], Seen::Event(at(0, 2), "e1".into(), 16));
         assert_eq!(got[1], Seen::Event(at(0, 3), "e2".into(), 19));
@@ -590,7 +607,8 @@ mod tests {
                 24
             )
         );
-        assert_eq!(got.len(), 6);
+        assert_eq!(got[6], Seen::Event(at(0, 8), "e7".into(), 23));
+        assert_eq!(got.len(), 7);
     }
 
     #[test]
@@ -610,7 +628,7 @@ mod tests {
     fn a_read_error_stops_the_run() {
         let line = format!("{}\n", event("a")).leak().as_bytes();
         let inputs: Vec<(Format, Box<dyn Read + Send>)> = vec![
-            (Format::Ndjson, Box::new(Failing(line))),
+            (Format::Ndjson, Box::new(Failing::after(line))),
             (Format::Ndjson, Box::new(line)),
         ];
         let got: Vec<Seen> = read_chunks(inputs, 1000)
@@ -626,7 +644,7 @@ mod tests {
             ]
         );
         let csv: Vec<(Format, Box<dyn Read + Send>)> =
-            vec![(Format::Csv, Box::new(Failing(b"id,type")))];
+            vec![(Format::Csv, Box::new(Failing::after(b"id,type")))];
         let got: Vec<Seen> = read_chunks(csv, 1000).iter().flatten().map(seen).collect();
         assert_eq!(
             got,
@@ -634,7 +652,7 @@ mod tests {
         );
         let csv: Vec<(Format, Box<dyn Read + Send>)> = vec![(
             Format::Csv,
-            Box::new(Failing(b"id,type,source_type,source_id\ne1,t,s,1\n")),
+            Box::new(Failing::after(b"id,type,source_type,source_id\ne1,t,s,1\n")),
         )];
         let got: Vec<Seen> = read_chunks(csv, 1000).iter().flatten().map(seen).collect();
         assert_eq!(
@@ -651,14 +669,29 @@ mod tests {
         for format in [Format::Ndjson, Format::Csv] {
             let (tx, rx) = mpsc::channel(1);
             drop(rx);
+            let (read, second_read) = (std::sync::Arc::default(), std::sync::Arc::default());
+            let input = Lines {
+                left: 8 << 20,
+                read: std::sync::Arc::clone(&read),
+            };
+            let second = Lines {
+                left: 8 << 20,
+                read: std::sync::Arc::clone(&second_read),
+            };
             let reader = spawn_reader(
-                vec![source(0, format)],
-                vec![Box::new(Endless)],
+                vec![source(0, format), source(1, format)],
+                vec![Box::new(input), Box::new(second)],
                 FieldMap::defaults(),
                 1000,
                 tx,
             );
             reader.join().unwrap();
+            // The first chunk could not be sent: one buffer was read, not
+            // the 8 MiB, and nothing of the second source.
+            let read = read.load(std::sync::atomic::Ordering::SeqCst);
+            assert!(read <= 256 * 1024, "{format:?}: {read} bytes read");
+            let second_read = second_read.load(std::sync::atomic::Ordering::SeqCst);
+            assert_eq!(second_read, 0, "{format:?}");
         }
     }
 
@@ -705,7 +738,7 @@ mod tests {
         let mut buf = Vec::new();
         let l = read_line(&mut r, &mut buf, 10).unwrap().unwrap();
         assert_eq!((buf.as_slice(), l.bytes), (&b"ab\n"[..], 3));
-        let mut r = BufReader::new(Failing(b""));
+        let mut r = BufReader::new(Failing::after(b""));
         assert!(read_line(&mut r, &mut buf, 10).is_err());
     }
 
