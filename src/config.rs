@@ -474,7 +474,10 @@ fn source(path: PathBuf, format: Option<InputFormat>) -> Result<Source> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
+    use crate::error::{code_of, Code};
 
     #[test]
     fn rates() {
@@ -486,5 +489,375 @@ mod tests {
         assert!(parse_rate("inf").is_err());
         assert!(parse_rate("-1/s").is_err());
         assert!(parse_rate("fast").is_err());
+    }
+
+    fn resolved(args: &[&str]) -> Result<(Common, Job)> {
+        // A Redis URL of our own, whatever DUALSTREAM_REDIS says.
+        let redis: &[&str] = if args.contains(&"--redis") {
+            &[]
+        } else {
+            &["--redis", "redis://127.0.0.1:6379"]
+        };
+        let argv = ["dualstream"].iter().chain(redis).chain(args);
+        let cli = Cli::try_parse_from(argv).unwrap();
+        resolve(cli, &Output::new(Color::Never, false))
+    }
+
+    /// The usage error these arguments give (exit 2), as printed.
+    fn refused(args: &[&str]) -> String {
+        match resolved(args) {
+            Ok(_) => panic!("{args:?} were accepted"),
+            Err(e) => {
+                assert_eq!(code_of(&e), Code::Usage, "{e:#}");
+                format!("{e:#}")
+            }
+        }
+    }
+
+    fn publish_of(args: &[&str]) -> PublishConfig {
+        let mut argv = vec!["publish"];
+        argv.extend(args);
+        match resolved(&argv).unwrap().1 {
+            Job::Publish(p) => p,
+            _ => unreachable!("publish resolves to a publish job"),
+        }
+    }
+
+    fn replay_of(args: &[&str]) -> ReplayConfig {
+        let mut argv = vec!["replay"];
+        argv.extend(args);
+        match resolved(&argv).unwrap().1 {
+            Job::Replay(r) => r,
+            _ => unreachable!("replay resolves to a replay job"),
+        }
+    }
+
+    fn tail_of(args: &[&str]) -> TailConfig {
+        let mut argv = vec!["tail"];
+        argv.extend(args);
+        match resolved(&argv).unwrap().1 {
+            Job::Tail(t) => t,
+            _ => unreachable!("tail resolves to a tail job"),
+        }
+    }
+
+    fn health_of(args: &[&str]) -> HealthConfig {
+        let mut argv = vec!["health"];
+        argv.extend(args);
+        match resolved(&argv).unwrap().1 {
+            Job::Health(h) => h,
+            _ => unreachable!("health resolves to a health job"),
+        }
+    }
+
+    #[test]
+    fn commands_that_need_redis_refuse_redis_off() {
+        assert_eq!(
+            refused(&["--redis", "off", "tail", "x"]),
+            "tail reads Redis: --redis off leaves nothing to follow"
+        );
+        assert_eq!(
+            refused(&["--redis", "off", "replay", "--to-redis"]),
+            "--to-redis needs Redis: not with --redis off"
+        );
+        assert!(resolved(&["--redis", "off", "replay"]).is_ok());
+        assert!(resolved(&["--redis", "none", "publish", "--dry-run"]).is_ok());
+        assert!(resolved(&["tail", "x"]).is_ok());
+        assert!(resolved(&["replay", "--to-redis"]).is_ok());
+    }
+
+    #[test]
+    fn shared_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("client.properties");
+        std::fs::write(&file, "# tls\nsecurity.protocol=ssl\nlinger.ms=5\n").unwrap();
+        let file = file.to_str().unwrap();
+        let (common, _) = resolved(&[
+            "--brokers",
+            "k1:9092,k2:9092",
+            "--topic",
+            "orders",
+            "-F",
+            file,
+            "-X",
+            "linger.ms=50",
+            "health",
+        ])
+        .unwrap();
+        assert_eq!(common.kafka.brokers, "k1:9092,k2:9092");
+        assert_eq!(common.topic, "orders");
+        let pairs: Vec<(&str, &str)> = common
+            .kafka
+            .properties
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("security.protocol", "ssl"),
+                ("linger.ms", "5"),
+                ("linger.ms", "50")
+            ]
+        );
+        assert_eq!(
+            common.redis.map(|r| r.shown),
+            Some("redis://127.0.0.1:6379".to_string())
+        );
+        let (common, _) = resolved(&["--redis", "off", "health"]).unwrap();
+        assert!(common.redis.is_none());
+
+        assert_eq!(
+            refused(&["--topic", "", "health"]),
+            "--topic must not be empty"
+        );
+        assert!(refused(&["-F", "/nonexistent/client.properties", "health"])
+            .starts_with("-F /nonexistent/client.properties: "));
+        assert!(refused(&["-X", "linger.ms", "health"]).contains("linger.ms"));
+        assert!(refused(&["--redis", "http://x", "health"]).starts_with("--redis "));
+    }
+
+    #[test]
+    fn publish_settings() {
+        let p = publish_of(&[]);
+        assert_eq!(p.sources.len(), 1);
+        assert_eq!(
+            (p.sources[0].name.as_str(), p.sources[0].format),
+            ("<stdin>", Format::Ndjson)
+        );
+        assert!(p.sources[0].path.is_none());
+        assert_eq!(p.on_invalid, OnInvalid::Fail);
+        assert!(p.headers);
+        assert_eq!(p.create_topic, None);
+        assert_eq!(p.timeout, Duration::from_secs(30));
+        assert_eq!((p.max_in_flight, p.redis_batch), (20_000, 500));
+        assert_eq!(p.summary, Summary::Auto);
+        assert!(matches!(p.fields.kind, Field::Path(ref f) if f.as_str() == "type"));
+
+        let p = publish_of(&[
+            "--on-invalid",
+            "skip",
+            "--no-headers",
+            "--create-topic",
+            "--partitions",
+            "1",
+            "--type",
+            "push",
+            "--source-id-field",
+            "repo.name",
+            "--id-field",
+            "key",
+            "--time-field",
+            "at",
+            "--timeout",
+            "2s",
+            "--summary",
+            "json",
+            "--max-in-flight",
+            "1",
+            "--redis-batch",
+            "1",
+            "--max-line-bytes",
+            "64",
+            "--dry-run",
+            "--progress",
+            "-",
+        ]);
+        assert_eq!(p.on_invalid, OnInvalid::Skip);
+        assert!(!p.headers);
+        assert_eq!(p.create_topic, Some(1));
+        assert!(matches!(p.fields.kind, Field::Const(ref c) if c == "push"));
+        assert!(matches!(p.fields.source_id, Field::Path(ref f) if f.as_str() == "repo.name"));
+        assert_eq!(
+            (p.fields.id.as_str(), p.fields.time.as_str()),
+            ("key", "at")
+        );
+        assert_eq!(p.timeout, Duration::from_secs(2));
+        assert_eq!(p.summary, Summary::Json);
+        assert_eq!(
+            (p.max_in_flight, p.redis_batch, p.max_line_bytes),
+            (1, 1, 64)
+        );
+        assert!(p.dry_run && p.progress);
+        assert_eq!(p.sources.len(), 1);
+
+        assert_eq!(
+            publish_of(&["--on-invalid", "dead-letter=bad.ndjson"]).on_invalid,
+            OnInvalid::DeadLetter(PathBuf::from("bad.ndjson"))
+        );
+        assert_eq!(publish_of(&["--summary", "table"]).summary, Summary::Table);
+        assert_eq!(publish_of(&["--summary", "none"]).summary, Summary::None);
+        assert_eq!(publish_of(&["--summary", "auto"]).summary, Summary::Auto);
+    }
+
+    #[test]
+    fn publish_refusals() {
+        let on_invalid = "expected fail, skip or dead-letter=FILE";
+        assert!(refused(&["publish", "--on-invalid", "dead-letter="]).contains(on_invalid));
+        assert!(refused(&["publish", "--on-invalid", "ignore"]).contains(on_invalid));
+        assert_eq!(
+            refused(&["publish", "-", "-"]),
+            "stdin (-) can be read only once"
+        );
+        let at_least_one = "--max-in-flight and --redis-batch must be at least 1";
+        assert_eq!(refused(&["publish", "--max-in-flight", "0"]), at_least_one);
+        assert_eq!(refused(&["publish", "--redis-batch", "0"]), at_least_one);
+        assert_eq!(
+            refused(&["publish", "--create-topic", "--partitions", "0"]),
+            "--partitions must be at least 1"
+        );
+        assert!(refused(&["publish", "--timeout", "soon"]).starts_with("--timeout: "));
+        assert!(refused(&["publish", "--channel", "x:{nope}"]).contains("unknown placeholder"));
+    }
+
+    #[test]
+    fn input_files_and_their_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, "12345").unwrap();
+            p.to_str().unwrap().to_string()
+        };
+        let (csv, upper, ndjson) = (path("a.csv"), path("b.CSV"), path("c.ndjson"));
+        let p = publish_of(&[&csv, &upper, &ndjson, "-"]);
+        let formats: Vec<Format> = p.sources.iter().map(|s| s.format).collect();
+        assert_eq!(
+            formats,
+            [Format::Csv, Format::Csv, Format::Ndjson, Format::Ndjson]
+        );
+        assert_eq!(p.sources[0].name, csv);
+        assert_eq!(p.sources[0].path, Some(PathBuf::from(&csv)));
+        assert_eq!(p.sources[0].size, Some(5));
+        assert_eq!(p.sources[3].name, "<stdin>");
+        let p = publish_of(&["--format", "csv", &ndjson]);
+        assert_eq!(p.sources[0].format, Format::Csv);
+        let p = publish_of(&["--format", "ndjson", &csv]);
+        assert_eq!(p.sources[0].format, Format::Ndjson);
+
+        let missing = dir.path().join("missing.ndjson");
+        assert!(refused(&["publish", missing.to_str().unwrap()]).contains("missing.ndjson"));
+        let here = dir.path().to_str().unwrap();
+        assert_eq!(
+            refused(&["publish", here]),
+            format!("{here}: is a directory")
+        );
+    }
+
+    #[test]
+    fn replay_settings() {
+        let r = replay_of(&[]);
+        assert_eq!(r.start, Start::Beginning);
+        assert!(matches!(r.sink, ReplaySink::Stdout(RecordFormat::Ndjson)));
+        assert_eq!(r.timeout, Duration::from_secs(30));
+        assert!(r.filter.is_empty());
+        assert_eq!(replay_of(&["--from-offset", "-2"]).start, Start::Offset(-2));
+        assert_eq!(replay_of(&["--from-end"]).start, Start::End);
+        assert_eq!(
+            replay_of(&["--from-time", "1700000000000"]).start,
+            Start::Time(1_700_000_000_000)
+        );
+        let r = replay_of(&["--to-offset", "0", "--to-time", "2023-11-14T22:13:20Z"]);
+        assert_eq!(
+            (r.stop.to_offset, r.stop.to_time),
+            (Some(0), Some(1_700_000_000_000))
+        );
+        assert!(matches!(
+            replay_of(&["--envelope"]).sink,
+            ReplaySink::Stdout(RecordFormat::Envelope)
+        ));
+        assert!(matches!(
+            replay_of(&["--format", "csv"]).sink,
+            ReplaySink::Stdout(RecordFormat::Csv)
+        ));
+        assert!(matches!(
+            replay_of(&["--format", "envelope"]).sink,
+            ReplaySink::Stdout(RecordFormat::Envelope)
+        ));
+        assert!(matches!(
+            replay_of(&["--to-topic", "copy"]).sink,
+            ReplaySink::Topic(ref t) if t == "copy"
+        ));
+        assert!(matches!(
+            replay_of(&["--to-redis", "--rate", "10/s"]).sink,
+            ReplaySink::Redis { rate: Some(r), .. } if r == 10.0
+        ));
+        let r = replay_of(&[
+            "--filter",
+            "type=push",
+            "--to-topic",
+            "copy",
+            "--max-in-flight",
+            "1",
+        ]);
+        assert!(!r.filter.is_empty());
+        assert_eq!(r.max_in_flight, 1);
+
+        assert_eq!(
+            refused(&["replay", "--to-offset=-1"]),
+            "--to-offset must be 0 or more"
+        );
+        assert_eq!(
+            refused(&["replay", "--to-topic", ""]),
+            "--to-topic needs a topic name"
+        );
+        assert_eq!(
+            refused(&["replay", "--to-topic", "copy", "--max-in-flight", "0"]),
+            "--max-in-flight must be at least 1"
+        );
+        assert!(refused(&["replay", "--to-redis", "--rate", "0"]).starts_with("--rate: "));
+        assert!(refused(&["replay", "--from-time", "soon"]).starts_with("--from-time: "));
+        assert!(refused(&["replay", "--to-time", "soon"]).starts_with("--to-time: "));
+        assert!(refused(&["replay", "--filter", "colour=red"]).contains("unknown field"));
+    }
+
+    #[test]
+    fn tail_and_health_settings() {
+        let out = Output::new(Color::Never, false);
+        let t = tail_of(&["events:*", "plain"]);
+        assert_eq!(t.subscriptions.patterns, ["events:*"]);
+        assert_eq!(t.subscriptions.names, ["plain"]);
+        assert_eq!(t.format, out.for_stdout(Tail::Pretty, Tail::Json));
+        assert_eq!((t.timeout, t.catch_up, t.count), (None, None, None));
+        let t = tail_of(&[
+            "--literal",
+            "--format",
+            "csv",
+            "--timeout",
+            "5s",
+            "--catch-up",
+            "1700000000000",
+            "--count",
+            "3",
+            "a*",
+        ]);
+        assert_eq!(t.subscriptions.names, ["a*"]);
+        assert_eq!(t.format, Tail::Csv);
+        assert_eq!(t.timeout, Some(Duration::from_secs(5)));
+        assert_eq!((t.catch_up, t.count), (Some(1_700_000_000_000), Some(3)));
+        for (name, format) in [
+            ("pretty", Tail::Pretty),
+            ("json", Tail::Json),
+            ("raw", Tail::Raw),
+        ] {
+            assert_eq!(tail_of(&["--format", name, "x"]).format, format);
+        }
+        assert_eq!(
+            refused(&["tail", "x", ""]),
+            "an empty channel pattern matches nothing"
+        );
+        assert!(refused(&["tail", "--timeout", "soon", "x"]).starts_with("--timeout: "));
+        assert!(refused(&["tail", "--catch-up", "soon", "x"]).starts_with("--catch-up: "));
+        assert!(refused(&["tail", "--channel", "{", "x"]).contains("unclosed"));
+
+        let h = health_of(&[]);
+        assert_eq!((h.timeout, h.max_latency), (Duration::from_secs(10), None));
+        assert!(matches!(h.format, DocFormat::Table));
+        let h = health_of(&["--probe", "--max-latency", "250ms", "--format", "json"]);
+        assert_eq!(h.max_latency, Some(Duration::from_millis(250)));
+        assert!(h.probe && matches!(h.format, DocFormat::Json));
+        assert!(refused(&["health", "--timeout", "soon"]).starts_with("--timeout: "));
+        assert!(
+            refused(&["health", "--probe", "--max-latency", "x"]).starts_with("--max-latency: ")
+        );
     }
 }

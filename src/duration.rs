@@ -73,12 +73,28 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-5s").is_err());
+        assert_eq!(parse_duration(" 2m "), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_bad_duration_says_what_to_write() {
+        let hint = "is not a duration (try 30s, 500ms, 2m, 1h30m)";
+        assert_eq!(parse_duration("soon"), Err(format!("\"soon\" {hint}")));
+        assert_eq!(parse_duration("-5s"), Err(format!("\"-5s\" {hint}")));
+        assert_eq!(
+            parse_time_or_ago("soon"),
+            Err("\"soon\" is not RFC 3339, epoch ms, or a duration ago (1h, 30m)".to_string())
+        );
     }
 
     #[test]
     fn shown_durations() {
         assert_eq!(show_duration(Duration::from_millis(350)), "350ms");
         assert_eq!(show_duration(Duration::from_millis(2049)), "2.0s");
+        assert_eq!(show_duration(Duration::from_millis(999)), "999ms");
+        assert_eq!(show_duration(Duration::from_secs(1)), "1.0s");
+        assert_eq!(show_duration(Duration::ZERO), "0ms");
     }
 
     #[test]

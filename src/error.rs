@@ -150,4 +150,52 @@ mod tests {
         assert_eq!(code_of(&err).number(), 4);
         assert_eq!(code_of(&anyhow::anyhow!("boom")).number(), 1);
     }
+
+    #[test]
+    fn the_exit_code_table() {
+        let table = [
+            (Code::Success, 0),
+            (Code::Unexpected, 1),
+            (Code::Usage, 2),
+            (Code::InvalidInput, 3),
+            (Code::Kafka, 4),
+            (Code::Redis, 5),
+            (Code::Degraded, 6),
+            (Code::Timeout, 124),
+            (Code::Interrupted, 130),
+        ];
+        for (code, number) in table {
+            assert_eq!(code.number(), number, "{code:?}");
+            assert_eq!(ExitCode::from(code), ExitCode::from(number), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn failures_carry_their_code_and_message() {
+        let err = fail(Code::Redis, "redis: connection refused");
+        assert_eq!(err.to_string(), "redis: connection refused");
+        assert_eq!(code_of(&err), Code::Redis);
+        let err = usage("--topic must not be empty");
+        assert_eq!(
+            (code_of(&err), err.to_string().as_str()),
+            (Code::Usage, "--topic must not be empty")
+        );
+        let err = kafka("no broker");
+        assert_eq!(
+            (code_of(&err), err.to_string().as_str()),
+            (Code::Kafka, "no broker")
+        );
+    }
+
+    #[test]
+    fn other_io_errors_are_unexpected() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let err = anyhow::Error::new(io).context("writing stdout");
+        assert_eq!(code_of(&err), Code::Unexpected);
+        // A code survives any number of contexts.
+        let err = fail(Code::Timeout, "timed out")
+            .context("reading")
+            .context("replay");
+        assert_eq!(code_of(&err), Code::Timeout);
+    }
 }

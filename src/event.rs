@@ -471,6 +471,7 @@ pub fn coordinates(payload: &[u8]) -> Option<(String, i32, i64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn fields() -> FieldMap {
         FieldMap::defaults()
@@ -658,6 +659,55 @@ mod tests {
             .unwrap_err()
             .contains("unknown placeholder {nope}"));
         assert!(ChannelTemplate::parse("x:{source_id").is_err());
+        // Text after the last placeholder, and a template of text only.
+        let t = ChannelTemplate::parse("{source_type}/{source_id}.v1").unwrap();
+        assert_eq!(t.render(&e, "events"), "repo/a/b.v1");
+        let t = ChannelTemplate::parse("fixed").unwrap();
+        assert_eq!(t.render(&e, "events"), "fixed");
+    }
+
+    #[test]
+    fn missing_fields_name_the_flags_that_fix_them() {
+        let e = from_json_line(br#"{"type":"t","source_id":"1"}"#, &fields()).unwrap_err();
+        assert_eq!(
+            e.reason,
+            "missing field \"source_type\" (source_type; point elsewhere with \
+             --source-type-field or give a constant with --source-type)"
+        );
+        // An empty string is missing, like null.
+        let e = from_json_line(
+            br#"{"type":"t","source_type":"s","source_id":""}"#,
+            &fields(),
+        )
+        .unwrap_err();
+        assert!(
+            e.reason.starts_with("missing field \"source_id\""),
+            "{}",
+            e.reason
+        );
+        let e = from_json_line(
+            br#"{"type":null,"source_type":"s","source_id":"1"}"#,
+            &fields(),
+        )
+        .unwrap_err();
+        assert!(
+            e.reason.starts_with("missing field \"type\""),
+            "{}",
+            e.reason
+        );
+        // An empty or null id is derived from the content instead.
+        let e = from_json_line(
+            br#"{"id":"","type":"t","source_type":"s","source_id":"1"}"#,
+            &fields(),
+        )
+        .unwrap();
+        assert_eq!(e.id.len(), 32);
+        let e = from_json_line(
+            br#"{"id":true,"type":"t","source_type":"s","source_id":1.5}"#,
+            &fields(),
+        )
+        .unwrap();
+        assert_eq!((e.id.as_str(), e.source_id.as_str()), ("true", "1.5"));
     }
 
     #[test]
@@ -676,6 +726,10 @@ mod tests {
             .matches(&e));
         assert!(!f(&["type=push", "source_type=issue"]).unwrap().matches(&e));
         assert!(f(&[]).unwrap().is_empty());
+        assert!(f(&[""]).unwrap().is_empty());
+        assert!(!f(&["type=push"]).unwrap().is_empty());
+        assert!(f(&[" id =i"]).unwrap().matches(&e));
+        assert!(!f(&["id=j"]).unwrap().matches(&e));
         assert!(f(&["colour=red"]).unwrap_err().contains("unknown field"));
         assert!(f(&["type"]).unwrap_err().contains("FIELD=VALUE"));
     }
@@ -694,5 +748,209 @@ mod tests {
             n.to_json(),
             r#"{"id":"i","type":"t","source_id":"s","topic":"events","partition":2,"offset":9}"#
         );
+    }
+
+    /// Any JSON value: scalars, and arrays and objects of them a few levels
+    /// deep. Floats are eighths, so their text reads back exactly.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<i32>().prop_map(|n| Value::from(f64::from(n) / 8.0)),
+            ".{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((".{0,5}", inner), 0..4)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn json_object() -> impl Strategy<Value = Map<String, Value>> {
+        prop::collection::vec((".{0,5}", json_value()), 0..6)
+            .prop_map(|pairs| pairs.into_iter().collect())
+    }
+
+    /// The same value with every object's keys in reverse order.
+    fn reversed(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .rev()
+                    .map(|(k, v)| (k.clone(), reversed(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(reversed).collect()),
+            scalar => scalar.clone(),
+        }
+    }
+
+    /// The same value with every object's keys sorted.
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => {
+                let mut pairs: Vec<(&String, &Value)> = map.iter().collect();
+                pairs.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            scalar => scalar.clone(),
+        }
+    }
+
+    fn canonical(v: &Value) -> String {
+        let mut out = String::new();
+        write_canonical(&mut out, v);
+        out
+    }
+
+    /// One step of a dotted path: a key, or an index into an array of `len`.
+    #[derive(Clone, Debug)]
+    enum Step {
+        Key(String),
+        Index(usize, usize),
+    }
+
+    fn steps() -> impl Strategy<Value = Vec<Step>> {
+        let step = prop_oneof![
+            "[a-z_]{1,6}".prop_map(Step::Key),
+            (0usize..4, 1usize..4).prop_map(|(i, extra)| Step::Index(i, i + extra)),
+        ];
+        // A path starts at an object key: the event itself is an object.
+        ("[a-z_]{1,6}", prop::collection::vec(step, 0..4))
+            .prop_map(|(first, rest)| std::iter::once(Step::Key(first)).chain(rest).collect())
+    }
+
+    /// `value` placed at the end of `steps`, built from the inside out; other
+    /// array slots are null.
+    fn nest(steps: &[Step], value: Value) -> Value {
+        steps.iter().rev().fold(value, |inner, step| match step {
+            Step::Key(k) => serde_json::json!({ k.as_str(): inner }),
+            Step::Index(i, len) => {
+                let mut items = vec![Value::Null; *len];
+                items[*i] = inner;
+                Value::Array(items)
+            }
+        })
+    }
+
+    fn dotted(steps: &[Step]) -> String {
+        steps
+            .iter()
+            .map(|s| match s {
+                Step::Key(k) => k.clone(),
+                Step::Index(i, _) => i.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// Fields that any object satisfies: constants, and id and time paths
+    /// that the generated headers never use.
+    fn constant_fields() -> FieldMap {
+        FieldMap {
+            id: Path::new("ID"),
+            kind: Field::Const("t".into()),
+            source_type: Field::Const("s".into()),
+            source_id: Field::Const("1".into()),
+            time: Path::new("TIME"),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn derived_ids_ignore_key_order_and_whitespace(object in json_object()) {
+            let value = Value::Object(object.clone());
+            let compact = serde_json::to_string(&value).unwrap();
+            let pretty = serde_json::to_string_pretty(&reversed(&value)).unwrap();
+            let from = |text: &str| -> Map<String, Value> { serde_json::from_str(text).unwrap() };
+            prop_assert_eq!(derived_id(&from(&pretty)), derived_id(&object));
+            prop_assert_eq!(derived_id(&from(&compact)), derived_id(&object));
+            prop_assert_eq!(canonical(&reversed(&value)), canonical(&value));
+        }
+
+        #[test]
+        fn the_canonical_form_is_compact_json_with_sorted_keys(value in json_value()) {
+            let text = canonical(&value);
+            prop_assert_eq!(&text, &serde_json::to_string(&sorted(&value)).unwrap());
+            prop_assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+        }
+
+        #[test]
+        fn different_values_get_different_ids(a in json_object(), b in json_object()) {
+            prop_assert_eq!(derived_id(&a) == derived_id(&b), a == b);
+            prop_assert_eq!(derived_id(&a).len(), 32);
+            prop_assert!(derived_id(&a).bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        }
+
+        #[test]
+        fn changing_one_field_changes_the_id(
+            object in json_object(),
+            key in ".{0,5}",
+            x in json_value(),
+            y in json_value(),
+        ) {
+            prop_assume!(x != y);
+            let mut a = object.clone();
+            a.insert(key.clone(), x);
+            let mut b = object;
+            b.insert(key, y);
+            prop_assert_ne!(derived_id(&a), derived_id(&b));
+        }
+
+        #[test]
+        fn a_value_at_a_dotted_path_is_found_there(steps in steps(), leaf in json_value()) {
+            let Value::Object(object) = nest(&steps, leaf.clone()) else {
+                unreachable!("a path starts with a key");
+            };
+            let path = Path::new(&dotted(&steps));
+            prop_assert_eq!(path.lookup(&object), Some(&leaf));
+            // One step further leads nowhere unless the leaf has that step.
+            let deeper = Path::new(&format!("{}.zz", dotted(&steps)));
+            prop_assert_eq!(deeper.lookup(&object), leaf.get("zz"));
+        }
+
+        #[test]
+        fn a_top_level_key_with_the_dots_wins(
+            steps in steps(),
+            nested in json_value(),
+            flat in json_value(),
+        ) {
+            let Value::Object(mut object) = nest(&steps, nested) else {
+                unreachable!("a path starts with a key");
+            };
+            let dotted = dotted(&steps);
+            object.insert(dotted.clone(), flat.clone());
+            prop_assert_eq!(Path::new(&dotted).lookup(&object), Some(&flat));
+        }
+
+        #[test]
+        fn a_csv_record_becomes_the_object_of_its_headers(
+            headers in prop::collection::btree_set("[a-z_ .]{0,6}", 0..6),
+            record in prop::collection::vec(".{0,8}", 0..7),
+        ) {
+            let headers: Vec<String> = headers.into_iter().collect();
+            let fields: Vec<&str> = record.iter().map(String::as_str).collect();
+            let e = from_csv_record(&headers, &fields, &constant_fields()).unwrap();
+            let object: Map<String, Value> = serde_json::from_slice(&e.value).unwrap();
+            let n = headers.len().min(fields.len());
+            // In header order, every field a string, extra fields dropped.
+            let keys: Vec<&String> = object.keys().collect();
+            prop_assert_eq!(keys, headers[..n].iter().collect::<Vec<_>>());
+            for (h, f) in headers.iter().zip(&fields) {
+                prop_assert_eq!(&object[h], &Value::String(f.to_string()));
+            }
+            prop_assert_eq!(e.id, derived_id(&object));
+            prop_assert_eq!((e.kind.as_str(), e.timestamp), ("t", None));
+        }
     }
 }

@@ -6,6 +6,7 @@ mod common;
 
 mod faults;
 mod generated;
+mod glob_redis;
 mod golden;
 mod health;
 mod publish;
