@@ -628,7 +628,7 @@ mod tests {
         assert!(p.sources[0].path.is_none());
         assert_eq!(p.on_invalid, OnInvalid::Fail);
         assert!(p.headers);
-        assert_eq!(p.create_topic, None);
+        assert!(p.create_topic.is_none());
         assert_eq!(p.timeout, Duration::from_secs(30));
         assert_eq!((p.max_in_flight, p.redis_batch), (20_000, 500));
         assert_eq!(p.summary, Summary::Auto);
@@ -665,7 +665,11 @@ mod tests {
         ]);
         assert_eq!(p.on_invalid, OnInvalid::Skip);
         assert!(!p.headers);
-        assert_eq!(p.create_topic, Some(1));
+        let spec = p.create_topic.expect("--create-topic");
+        assert_eq!(
+            (spec.partitions, spec.replication, spec.min_insync),
+            (1, None, None)
+        );
         assert!(matches!(p.fields.kind, Field::Const(ref c) if c == "push"));
         assert!(matches!(p.fields.source_id, Field::Path(ref f) if f.as_str() == "repo.name"));
         assert_eq!(
