@@ -165,6 +165,12 @@ mod tests {
         assert!(m(b"x[\\", b"x\\"));
         assert!(m(b"[a\\", b"\\"));
         assert!(!m(b"[a\\", b"b"));
+        // `^` negates only right after `[`; elsewhere it is itself.
+        assert!(m(b"[^a]", b"^"));
+        assert!(m(b"[^a]", b"["));
+        assert!(!m(b"[^a]", b"a"));
+        assert!(m(b"[a^]", b"^"));
+        assert!(!m(b"[a^]", b"b"));
         // Escapes inside a class, and before a `-`.
         assert!(m(b"[\\]]", b"]"));
         assert!(m(b"[\\-a]", b"-"));
