@@ -367,18 +367,8 @@ impl<'a> Sink<'a> {
                 ..
             } => {
                 // Nothing else is coming right now: send what is batched
-                // (--follow on a quiet topic), and as a group member wait
-                // until Redis took it.
-                if !batch.is_empty() && notifier.failure().is_none() {
-                    *handed += batch.len() as u64;
-                    handle.block_on(notifier.send(std::mem::take(batch)));
-                    if confirmed.is_tracking() {
-                        handle.block_on(notifier.published(*handed));
-                    }
-                }
-                if let Some(e) = notifier.failure() {
-                    return Err(error::fail(Code::Redis, format!("redis: publishing: {e}")));
-                }
+                // (--follow on a quiet topic).
+                send_notes(handle, notifier, batch, handed, confirmed)?;
                 confirm_published(notifier, waiting, seen_notified, confirmed);
             }
             Sink::Topic { sender, topic, .. } => {
@@ -451,18 +441,7 @@ impl<'a> Sink<'a> {
                 confirmed.handed(p, offset);
                 waiting.push_back((p, offset));
                 if batch.len() >= *per_send {
-                    *handed += batch.len() as u64;
-                    handle.block_on(notifier.send(std::mem::take(batch)));
-                    if confirmed.is_tracking() {
-                        // A group member hands on nothing more until Redis
-                        // took this batch: at a rebalance everything handed
-                        // is confirmed and committed, and the next member
-                        // starts right after it (no notification twice).
-                        handle.block_on(notifier.published(*handed));
-                    }
-                    if let Some(e) = notifier.failure() {
-                        return Err(error::fail(Code::Redis, format!("redis: publishing: {e}")));
-                    }
+                    send_notes(handle, notifier, batch, handed, confirmed)?;
                 }
                 confirm_published(notifier, waiting, seen_notified, confirmed);
                 Ok(())
@@ -572,6 +551,30 @@ impl<'a> Sink<'a> {
                 Ok((l.acknowledged, Vec::new()))
             }
         }
+    }
+}
+
+/// Hand the batched notifications to the notifier. A group member then
+/// hands on nothing more until Redis took them: at a rebalance everything
+/// handed is confirmed and committed, and the next member starts right after
+/// it (no notification twice). Fails on the notifier's first failure.
+fn send_notes(
+    handle: &Handle,
+    notifier: &mut Notifier,
+    batch: &mut Vec<notify::Note>,
+    handed: &mut u64,
+    confirmed: &Confirmed,
+) -> Result<()> {
+    if !batch.is_empty() && notifier.failure().is_none() {
+        *handed += batch.len() as u64;
+        handle.block_on(notifier.send(std::mem::take(batch)));
+        if confirmed.is_tracking() {
+            handle.block_on(notifier.published(*handed));
+        }
+    }
+    match notifier.failure() {
+        Some(e) => Err(error::fail(Code::Redis, format!("redis: publishing: {e}"))),
+        None => Ok(()),
     }
 }
 
