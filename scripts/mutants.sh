@@ -59,6 +59,8 @@ fi
 # reuse them.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}/mutants"
 out="$CARGO_TARGET_DIR/report"
+# cargo-mutants creates the report directory but not its parents.
+mkdir -p "$CARGO_TARGET_DIR"
 
 # The property tests draw the same cases on every run, so a mutant that
 # only a drawn case catches is caught every time, and scores do not wander.
