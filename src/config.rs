@@ -489,6 +489,91 @@ mod tests {
         assert!(parse_rate("inf").is_err());
         assert!(parse_rate("-1/s").is_err());
         assert!(parse_rate("fast").is_err());
+        // The bounds: one a minute and a billion a second, both included.
+        assert_eq!(parse_rate("0.5/s"), Ok(0.5));
+        assert!(parse_rate("0.0166").is_err());
+        assert!(parse_rate("0.0167").is_ok());
+        assert_eq!(parse_rate("1000000000"), Ok(1e9));
+        assert!(parse_rate("1000000001").is_err());
+    }
+
+    #[test]
+    fn timeouts_are_never_zero() {
+        assert!(parse_timeout("0s").unwrap_err().contains("longer than 0"));
+        assert_eq!(parse_timeout("1ms"), Ok(Duration::from_millis(1)));
+        assert!(refused(&["publish", "--timeout", "0s"]).contains("longer than 0"));
+        assert!(refused(&["replay", "--timeout", "0ms"]).contains("longer than 0"));
+        assert!(refused(&["health", "--timeout", "0s"]).contains("longer than 0"));
+    }
+
+    #[test]
+    fn replication_flags_are_checked_before_any_broker() {
+        let create = |extra: &[&str]| {
+            let mut args = vec!["publish", "--create-topic"];
+            args.extend(extra);
+            args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+        };
+        let refused_with = |extra: &[&str]| {
+            let args = create(extra);
+            refused(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            refused_with(&["--replication-factor", "0"]),
+            "--replication-factor must be at least 1"
+        );
+        assert_eq!(
+            refused_with(&["--min-insync-replicas", "0"]),
+            "--min-insync-replicas must be at least 1"
+        );
+        assert!(
+            refused_with(&["--replication-factor", "2", "--min-insync-replicas", "3"])
+                .contains("no write could succeed")
+        );
+        // At the limits: accepted.
+        let spec = publish_of(&[
+            "--create-topic",
+            "--replication-factor",
+            "1",
+            "--min-insync-replicas",
+            "1",
+        ])
+        .create_topic
+        .expect("--create-topic");
+        assert_eq!((spec.replication, spec.min_insync), (Some(1), Some(1)));
+        let spec = publish_of(&[
+            "--create-topic",
+            "--replication-factor",
+            "3",
+            "--min-insync-replicas",
+            "3",
+        ])
+        .create_topic
+        .expect("--create-topic");
+        assert_eq!((spec.replication, spec.min_insync), (Some(3), Some(3)));
+    }
+
+    #[test]
+    fn a_dead_letter_file_may_not_be_an_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.ndjson");
+        let other = dir.path().join("other.ndjson");
+        std::fs::write(&input, "{}\n").unwrap();
+        std::fs::write(&other, "{}\n").unwrap();
+        let (input, other) = (input.to_str().unwrap(), other.to_str().unwrap());
+        let dead = |path: &str| format!("dead-letter={path}");
+        let e = refused(&["publish", other, input, "--on-invalid", &dead(input)]);
+        assert!(
+            e.contains("that file is an input (") && e.contains("in.ndjson)"),
+            "{e}"
+        );
+        // Another existing file, or one not there yet, is fine.
+        publish_of(&[input, "--on-invalid", &dead(other)]);
+        let fresh = dir.path().join("fresh.ndjson");
+        publish_of(&[input, "--on-invalid", &dead(fresh.to_str().unwrap())]);
+        // The same name through another path is still the same file.
+        let dotted = format!("{}/./in.ndjson", dir.path().display());
+        assert!(refused(&["publish", input, "--on-invalid", &dead(&dotted)])
+            .contains("that file is an input"));
     }
 
     fn resolved(args: &[&str]) -> Result<(Common, Job)> {

@@ -89,6 +89,24 @@ mod tests {
     }
 
     #[test]
+    fn remaining_time_and_milliseconds() {
+        let now = std::time::Instant::now();
+        assert_eq!(
+            remaining(now),
+            Duration::from_millis(100),
+            "at least 100 ms"
+        );
+        let left = remaining(now + Duration::from_secs(5));
+        assert!(
+            left > Duration::from_millis(4900) && left <= Duration::from_secs(5),
+            "{left:?}"
+        );
+        assert_eq!(millis(Duration::from_micros(1500)), 1.5);
+        assert_eq!(millis(Duration::from_secs(2)), 2000.0);
+        assert_eq!(millis(Duration::from_nanos(1_234_567)), 1.235);
+    }
+
+    #[test]
     fn shown_durations() {
         assert_eq!(show_duration(Duration::from_millis(350)), "350ms");
         assert_eq!(show_duration(Duration::from_millis(2049)), "2.0s");

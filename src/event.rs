@@ -574,6 +574,17 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_said_plainly() {
+        let line = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let e = from_json_line(line.as_bytes(), &fields()).unwrap_err();
+        assert_eq!(e.reason, "nested more than 128 levels deep");
+        assert_eq!(e.column, Some(128));
+        // Other messages keep serde_json's words, without its position.
+        let e = from_json_line(b"{\"a\":}", &fields()).unwrap_err();
+        assert_eq!(e.reason, "expected value");
+    }
+
+    #[test]
     fn invalid_lines_say_why_and_where() {
         let e = from_json_line(br#"{"type":"t", oops}"#, &fields()).unwrap_err();
         assert_eq!(e.column, Some(14));
