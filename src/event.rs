@@ -634,7 +634,12 @@ mod tests {
         assert!(seconds.contains("looks like epoch seconds"), "{seconds}");
         assert!(seconds.contains("1700000000000"), "{seconds}");
         assert!(parse_time_text("1700000000").is_err());
-        assert!(parse_time(&serde_json::json!(-5)).is_err());
+        assert!(parse_time(&serde_json::json!(-5))
+            .unwrap_err()
+            .contains("before 1970"));
+        assert!(parse_time(&serde_json::json!(0))
+            .unwrap_err()
+            .contains("looks like epoch seconds"));
         assert_eq!(parse_time_text("100000000000"), Ok(100_000_000_000));
         assert!(parse_time_text("99999999999").is_err());
     }
