@@ -255,6 +255,25 @@ pub enum SummaryFormat {
     None,
 }
 
+/// One `--summary` of tail and replay: a format for stderr, or a JUnit file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SummaryChoice {
+    Format(SummaryFormat),
+    Junit(PathBuf),
+}
+
+fn summary_choice(text: &str) -> Result<SummaryChoice, String> {
+    if let Some(file) = text.strip_prefix("junit=") {
+        if file.is_empty() {
+            return Err("junit= needs a file name (junit=report.xml)".to_string());
+        }
+        return Ok(SummaryChoice::Junit(PathBuf::from(file)));
+    }
+    SummaryFormat::from_str(text, false)
+        .map(SummaryChoice::Format)
+        .map_err(|_| format!("{text:?}: expected auto, table, json, none or junit=FILE"))
+}
+
 #[derive(Debug, Args)]
 pub struct TailArgs {
     /// Channels or globs (`events:repo:*`); names without * ? [ use SUBSCRIBE.
@@ -297,6 +316,27 @@ pub struct TailArgs {
     /// Messages held between Redis and the output; past this, messages are dropped and counted.
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     pub queue: usize,
+
+    /// Print (and count for --count) only messages whose field has one of the values: type,
+    /// source_type, source_id, id, or a dotted path into the notification (with --fetch, into the
+    /// event).
+    #[arg(long, value_name = "FIELD=VALUE,…", value_delimiter = ',')]
+    pub filter: Vec<String>,
+
+    /// Wait for the events in FILE (one a line: an id, or a JSON object of field values such as
+    /// {"type":"order.created","source_id":"o-17"}): exit 0 once every one arrived, 124 at
+    /// --timeout naming those that did not.
+    #[arg(long, value_name = "FILE", conflicts_with = "count")]
+    pub expect: Option<PathBuf>,
+
+    /// With --expect, an expectation met twice is a failure (exit 6).
+    #[arg(long, requires = "expect")]
+    pub expect_once: bool,
+
+    /// End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal with
+    /// --expect]; junit=FILE also writes the expectations as a JUnit report (repeatable).
+    #[arg(long, value_name = "FORMAT", value_parser = summary_choice)]
+    pub summary: Vec<SummaryChoice>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -356,8 +396,8 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "TIME|DURATION", conflicts_with = "follow")]
     pub to_time: Option<String>,
 
-    /// Only records whose field has one of the values: type, source_type, source_id, id
-    /// (read from headers and key, else from the value).
+    /// Only records whose field has one of the values: type, source_type, source_id, id (read
+    /// from headers and key, else from the value), or a dotted path into the value.
     #[arg(long, value_name = "FIELD=VALUE,…", value_delimiter = ',')]
     pub filter: Vec<String>,
 
@@ -405,13 +445,30 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub progress: bool,
 
-    /// End-of-run summary per partition on stderr [auto: a table on a terminal, nothing on a pipe].
-    #[arg(long, value_enum, default_value_t = SummaryFormat::Auto, value_name = "FORMAT")]
-    pub summary: SummaryFormat,
+    /// End-of-run summary per partition on stderr: auto, table, json or none [auto: a table on a
+    /// terminal, nothing on a pipe]; junit=FILE also writes the expectations of --expect as a JUnit
+    /// report (repeatable).
+    #[arg(long, value_name = "FORMAT", value_parser = summary_choice)]
+    pub summary: Vec<SummaryChoice>,
 
     /// How long Kafka may take to answer before the run fails (exit 4).
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub timeout: String,
+
+    /// With --follow, stop after this long: exit 124 if --count records (or every --expect
+    /// expectation) had not arrived by then.
+    #[arg(long, value_name = "DURATION", requires = "follow")]
+    pub wait: Option<String>,
+
+    /// Wait for the events in FILE (one a line: an id, or a JSON object of field values): stop with
+    /// 0 once every one was read, 124 at the end (or at --wait with --follow) naming those that
+    /// were not.
+    #[arg(long, value_name = "FILE", conflicts_with = "count")]
+    pub expect: Option<PathBuf>,
+
+    /// With --expect, an expectation met twice is a failure (exit 6).
+    #[arg(long, requires = "expect")]
+    pub expect_once: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -11,11 +11,11 @@ use anyhow::Result;
 
 use crate::cli::{
     Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, PublishArgs, ReplayArgs,
-    ReplayFormat, ReportFormat, SummaryFormat, TailArgs, TailFormat,
+    ReplayFormat, ReportFormat, SummaryChoice, SummaryFormat, TailArgs, TailFormat,
 };
 use crate::duration::{parse_duration, parse_time_or_ago};
 use crate::error;
-use crate::event::{ChannelTemplate, Field, FieldMap, Filter, Path};
+use crate::event::{ChannelTemplate, Field, FieldMap, Path};
 use crate::input::{Format, Source};
 use crate::kafka::admin::TopicSpec;
 use crate::kafka::config::{parse_properties_file, parse_property};
@@ -26,6 +26,7 @@ use crate::output::summary::Format as Summary;
 use crate::output::{Color, DocFormat, Output};
 use crate::pubsub::subscribe::Subscriptions;
 use crate::pubsub::Target;
+use crate::select::{Expectations, Filter};
 
 /// What to run, with its checked settings.
 pub enum Job {
@@ -80,6 +81,59 @@ fn summary(f: SummaryFormat) -> Summary {
         SummaryFormat::Json => Summary::Json,
         SummaryFormat::None => Summary::None,
     }
+}
+
+/// `--summary` given any number of times: at most one stderr format (auto
+/// when none) and at most one JUnit file, which needs --expect.
+fn summaries(
+    choices: &[SummaryChoice],
+    expect: &Option<Expect>,
+) -> Result<(Summary, Option<PathBuf>)> {
+    let mut format = None;
+    let mut junit = None;
+    for choice in choices {
+        match choice {
+            SummaryChoice::Format(f) if format.is_none() => format = Some(summary(*f)),
+            SummaryChoice::Junit(path) if junit.is_none() => junit = Some(path.clone()),
+            SummaryChoice::Format(_) => {
+                return Err(error::usage(
+                    "--summary: give one of auto, table, json, none (and junit=FILE beside it)",
+                ))
+            }
+            SummaryChoice::Junit(_) => {
+                return Err(error::usage("--summary: one junit=FILE at most"))
+            }
+        }
+    }
+    if junit.is_some() && expect.is_none() {
+        return Err(error::usage(
+            "--summary junit=FILE reports expectations: it needs --expect FILE",
+        ));
+    }
+    Ok((format.unwrap_or(Summary::Auto), junit))
+}
+
+/// What `--expect` asks for.
+pub struct Expect {
+    pub expectations: Expectations,
+    /// --expect-once: an expectation met twice fails the run.
+    pub once: bool,
+}
+
+fn expect(file: Option<&std::path::Path>, once: bool) -> Result<Option<Expect>> {
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let name = file.display().to_string();
+    let text = std::fs::read(file).map_err(|e| error::usage(format!("--expect {name}: {e}")))?;
+    let text = String::from_utf8(text).map_err(|e| {
+        error::usage(format!(
+            "--expect {name}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let expectations = Expectations::parse(&name, &text).map_err(error::usage)?;
+    Ok(Some(Expect { expectations, once }))
 }
 
 /// Where Kafka and Redis are: the settings every command shares.
@@ -238,6 +292,10 @@ pub struct TailConfig {
     pub catch_up: Option<i64>,
     pub channel: ChannelTemplate,
     pub fetch: bool,
+    pub filter: Filter,
+    pub expect: Option<Expect>,
+    pub summary: Summary,
+    pub junit: Option<PathBuf>,
 }
 
 fn tail(args: &TailArgs, out: &Output) -> Result<TailConfig> {
@@ -249,6 +307,8 @@ fn tail(args: &TailArgs, out: &Output) -> Result<TailConfig> {
     if args.patterns.iter().any(String::is_empty) {
         return Err(error::usage("an empty channel pattern matches nothing"));
     }
+    let expect = expect(args.expect.as_deref(), args.expect_once)?;
+    let (summary, junit) = summaries(&args.summary, &expect)?;
     Ok(TailConfig {
         subscriptions: Subscriptions::new(&args.patterns, args.literal),
         format: match args.format {
@@ -268,6 +328,10 @@ fn tail(args: &TailArgs, out: &Output) -> Result<TailConfig> {
             .transpose()?,
         channel: ChannelTemplate::parse(&args.channel).map_err(error::usage)?,
         fetch: args.fetch,
+        filter: Filter::parse(&args.filter).map_err(error::usage)?,
+        expect,
+        summary,
+        junit,
     })
 }
 
@@ -325,6 +389,10 @@ pub struct ReplayConfig {
     pub timeout: Duration,
     /// Most copies in flight with --to-topic.
     pub max_in_flight: usize,
+    /// --wait: how long --follow may take to meet --count or --expect.
+    pub wait: Option<Duration>,
+    pub expect: Option<Expect>,
+    pub junit: Option<PathBuf>,
 }
 
 fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
@@ -367,6 +435,8 @@ fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
     if args.max_in_flight == 0 {
         return Err(error::usage("--max-in-flight must be at least 1"));
     }
+    let expect = expect(args.expect.as_deref(), args.expect_once)?;
+    let (summary, junit) = summaries(&args.summary, &expect)?;
     Ok(ReplayConfig {
         start,
         stop: Stop {
@@ -384,9 +454,16 @@ fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
         filter: Filter::parse(&args.filter).map_err(error::usage)?,
         sink,
         progress: args.progress,
-        summary: summary(args.summary),
+        summary,
         timeout: flag("--timeout", parse_timeout(&args.timeout))?,
         max_in_flight: args.max_in_flight,
+        wait: args
+            .wait
+            .as_deref()
+            .map(|v| flag("--wait", parse_duration(v)))
+            .transpose()?,
+        expect,
+        junit,
     })
 }
 
@@ -896,7 +973,7 @@ mod tests {
         assert!(refused(&["replay", "--to-redis", "--rate", "0"]).starts_with("--rate: "));
         assert!(refused(&["replay", "--from-time", "soon"]).starts_with("--from-time: "));
         assert!(refused(&["replay", "--to-time", "soon"]).starts_with("--to-time: "));
-        assert!(refused(&["replay", "--filter", "colour=red"]).contains("unknown field"));
+        assert!(refused(&["replay", "--filter", "=red"]).contains("empty field name"));
     }
 
     #[test]

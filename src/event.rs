@@ -36,7 +36,8 @@ impl Path {
         &self.dotted
     }
 
-    fn lookup<'v>(&self, object: &'v Map<String, Value>) -> Option<&'v Value> {
+    /// The value at this path in `object`, if there is one.
+    pub fn lookup<'v>(&self, object: &'v Map<String, Value>) -> Option<&'v Value> {
         if let Some(v) = object.get(&self.dotted) {
             return Some(v);
         }
@@ -377,63 +378,40 @@ impl ChannelTemplate {
         }
         out
     }
-}
 
-/// `--filter type=push,source_type=repo`: every field named must have one of
-/// the values given for it (a field named twice accepts either value).
-#[derive(Clone, Debug, Default)]
-pub struct Filter {
-    conditions: Vec<(FilterField, Vec<String>)>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum FilterField {
-    Id,
-    Kind,
-    SourceType,
-    SourceId,
-}
-
-impl Filter {
-    pub fn parse(terms: &[String]) -> Result<Filter, String> {
-        let mut filter = Filter::default();
-        for term in terms.iter().filter(|t| !t.is_empty()) {
-            let (name, value) = term
-                .split_once('=')
-                .ok_or_else(|| format!("--filter {term:?}: expected FIELD=VALUE"))?;
-            let field = match name.trim() {
-                "id" => FilterField::Id,
-                "type" => FilterField::Kind,
-                "source_type" => FilterField::SourceType,
-                "source_id" => FilterField::SourceId,
-                other => {
-                    return Err(format!(
-                        "--filter {other}: unknown field (known: type, source_type, source_id, id)"
-                    ))
+    /// The source type a channel was rendered with, read back through the
+    /// template (a notification does not carry it). Each placeholder ends at
+    /// the first occurrence of the text after it, the last one at the end of
+    /// the channel; `None` when the channel does not fit the template, or
+    /// two placeholders touch and the split is ambiguous.
+    pub fn source_type_of<'c>(&self, channel: &'c str) -> Option<&'c str> {
+        let mut rest = channel;
+        let mut found = None;
+        let mut parts = self.parts.iter().peekable();
+        while let Some(part) = parts.next() {
+            if let Part::Text(t) = part {
+                rest = rest.strip_prefix(t.as_str())?;
+                continue;
+            }
+            let value = match parts.peek() {
+                None => std::mem::take(&mut rest),
+                Some(Part::Text(next)) => {
+                    let end = rest.find(next.as_str())?;
+                    let (value, after) = rest.split_at(end);
+                    rest = after;
+                    value
                 }
+                Some(_) => return None,
             };
-            match filter.conditions.iter_mut().find(|(f, _)| *f == field) {
-                Some((_, values)) => values.push(value.to_string()),
-                None => filter.conditions.push((field, vec![value.to_string()])),
+            if let Part::SourceType = part {
+                found = Some(value);
             }
         }
-        Ok(filter)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.conditions.is_empty()
-    }
-
-    pub fn matches(&self, event: &Event) -> bool {
-        self.conditions.iter().all(|(field, values)| {
-            let actual = match field {
-                FilterField::Id => &event.id,
-                FilterField::Kind => &event.kind,
-                FilterField::SourceType => &event.source_type,
-                FilterField::SourceId => &event.source_id,
-            };
-            values.iter().any(|v| v == actual)
-        })
+        if rest.is_empty() {
+            found
+        } else {
+            None
+        }
     }
 }
 
@@ -683,6 +661,22 @@ mod tests {
     }
 
     #[test]
+    fn source_type_read_back_from_a_channel() {
+        let t = ChannelTemplate::parse("events:{source_type}:{source_id}").unwrap();
+        assert_eq!(t.source_type_of("events:repo:a:b"), Some("repo"));
+        assert_eq!(t.source_type_of("events::a"), Some(""));
+        assert_eq!(t.source_type_of("other:repo:a"), None);
+        assert_eq!(t.source_type_of("events:repo"), None);
+        let t = ChannelTemplate::parse("{source_id}/{source_type}.v1").unwrap();
+        assert_eq!(t.source_type_of("a/repo.v1"), Some("repo"));
+        assert_eq!(t.source_type_of("a/repo.v1x"), None);
+        let t = ChannelTemplate::parse("{source_type}{source_id}").unwrap();
+        assert_eq!(t.source_type_of("repoa"), None);
+        let t = ChannelTemplate::parse("events:{source_id}").unwrap();
+        assert_eq!(t.source_type_of("events:a"), None);
+    }
+
+    #[test]
     fn missing_fields_name_the_flags_that_fix_them() {
         let e = from_json_line(br#"{"type":"t","source_id":"1"}"#, &fields()).unwrap_err();
         assert_eq!(
@@ -724,30 +718,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!((e.id.as_str(), e.source_id.as_str()), ("true", "1.5"));
-    }
-
-    #[test]
-    fn filters() {
-        let e = from_json_line(
-            br#"{"id":"i","type":"push","source_type":"repo","source_id":"a"}"#,
-            &fields(),
-        )
-        .unwrap();
-        let f = |terms: &[&str]| {
-            Filter::parse(&terms.iter().map(|t| t.to_string()).collect::<Vec<_>>())
-        };
-        assert!(f(&["type=push"]).unwrap().matches(&e));
-        assert!(f(&["type=pr", "type=push", "source_id=a"])
-            .unwrap()
-            .matches(&e));
-        assert!(!f(&["type=push", "source_type=issue"]).unwrap().matches(&e));
-        assert!(f(&[]).unwrap().is_empty());
-        assert!(f(&[""]).unwrap().is_empty());
-        assert!(!f(&["type=push"]).unwrap().is_empty());
-        assert!(f(&[" id =i"]).unwrap().matches(&e));
-        assert!(!f(&["id=j"]).unwrap().matches(&e));
-        assert!(f(&["colour=red"]).unwrap_err().contains("unknown field"));
-        assert!(f(&["type"]).unwrap_err().contains("FIELD=VALUE"));
     }
 
     #[test]

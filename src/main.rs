@@ -14,6 +14,7 @@ mod output;
 mod publish;
 mod pubsub;
 mod replay;
+mod select;
 mod shutdown;
 mod tail;
 

@@ -2,7 +2,8 @@
 //! offsets taken at start (or forever with --follow), and hand each record
 //! to a sink: stdout (values byte for byte, envelopes, CSV), Redis
 //! (re-sent notifications) or another topic (a copy). Reads with assign(),
-//! nothing committed, unless --group.
+//! nothing committed, unless --group. --expect stops the read once the
+//! expected records were read; --wait bounds --follow.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -12,17 +13,19 @@ use rdkafka::message::{BorrowedMessage, Message};
 use serde_json::json;
 use tokio::runtime::Handle;
 
-use crate::config::{Common, ReplayConfig, ReplaySink};
+use crate::config::{Common, Expect, ReplayConfig, ReplaySink};
 use crate::duration::show_duration;
 use crate::error::{self, Code};
 use crate::event::{ChannelTemplate, Event, Notification};
 use crate::kafka::produce::{Delivery, Outcome, Record, Refused, Sender};
 use crate::kafka::read::{self, Confirmed, Flow, Planned, Polled, Read, Start};
 use crate::kafka::{admin, config as kafka_config, record};
+use crate::output::expect as verdict;
 use crate::output::records::RecordPrinter;
 use crate::output::summary::{round3, Ending, Note, Summary};
 use crate::output::{Data, Output, Unit};
 use crate::pubsub::notify::{self, Notifier};
+use crate::select::View;
 use crate::shutdown::Shutdown;
 
 /// What was read from one partition.
@@ -35,7 +38,13 @@ struct Range {
     bytes: u64,
 }
 
-pub async fn run(common: Common, cfg: ReplayConfig, out: &Output, shutdown: &Shutdown) -> Ending {
+pub async fn run(
+    common: Common,
+    mut cfg: ReplayConfig,
+    out: &Output,
+    shutdown: &Shutdown,
+) -> Ending {
+    let expect = cfg.expect.take();
     if let ReplaySink::Redis { .. } = cfg.sink {
         // Required here: fail now, before reading anything, if Redis is not there.
         if let Some(target) = &common.redis {
@@ -55,7 +64,10 @@ pub async fn run(common: Common, cfg: ReplayConfig, out: &Output, shutdown: &Shu
     let out = out.clone();
     let shutdown = shutdown.clone();
     let handle = Handle::current();
-    match tokio::task::spawn_blocking(move || replay(&common, &cfg, &out, &shutdown, handle)).await
+    match tokio::task::spawn_blocking(move || {
+        replay(&common, &cfg, expect, &out, &shutdown, handle)
+    })
+    .await
     {
         Ok(ending) => ending,
         Err(e) => Ending::bare(Err(anyhow::Error::new(e).context("replay thread"))),
@@ -65,19 +77,32 @@ pub async fn run(common: Common, cfg: ReplayConfig, out: &Output, shutdown: &Shu
 fn replay(
     common: &Common,
     cfg: &ReplayConfig,
+    mut expect: Option<Expect>,
     out: &Output,
     shutdown: &Shutdown,
     handle: Handle,
 ) -> Ending {
     let mut ranges = BTreeMap::new();
     let started = Instant::now();
-    let mut counts = (0u64, 0u64);
-    let result = read_all(common, cfg, out, shutdown, handle, &mut ranges, &mut counts);
-    let (total, filtered) = counts;
-    let (result, sent, notes) = match result {
+    let mut counts = Counts::default();
+    let result = read_all(
+        common,
+        cfg,
+        out,
+        shutdown,
+        handle,
+        &mut ranges,
+        (&mut counts, &mut expect),
+    );
+    let (mut result, sent, mut notes) = match result {
         Ok((outcome, sent, notes)) => (
             Ok(match outcome {
                 Read::Interrupted => Code::Interrupted,
+                Read::Done if counts.waited_out && cfg.count.is_some_and(|n| counts.total < n) => {
+                    notes_timeout(cfg, counts.total, out);
+                    Code::Timeout
+                }
+                Read::Done if counts.waited_out && expect.is_some() => Code::Timeout,
                 Read::Done => Code::Success,
             }),
             sent,
@@ -85,19 +110,56 @@ fn replay(
         ),
         Err(e) => (Err(e), 0, Vec::new()),
     };
-    let summary = (!ranges.is_empty() || result.is_ok()).then(|| {
+    if let (Some(x), Ok(code)) = (&expect, &result) {
+        let (code, said) = verdict::verdict(&x.expectations, x.once, *code);
+        result = Ok(code);
+        notes.extend(said);
+    }
+    let summary = (!ranges.is_empty() || result.is_ok() || expect.is_some()).then(|| {
         summary(
             cfg,
             &common.topic,
             &ranges,
-            (total, filtered, sent),
+            (counts.total, counts.filtered, sent),
+            expect.as_ref(),
             started.elapsed(),
         )
     });
+    if let (Some(x), Some(path)) = (&expect, &cfg.junit) {
+        let xml = verdict::junit(
+            &format!("dualstream replay {}", common.topic),
+            &x.expectations,
+            x.once,
+            started.elapsed(),
+        );
+        if let Err(e) = verdict::write_junit(path, &xml) {
+            match result {
+                Ok(Code::Success) => result = Err(e),
+                _ => notes.push(Note::Warn(format!("{e:#}"))),
+            }
+        }
+    }
     Ending {
         summary,
         notes,
         result,
+    }
+}
+
+/// What the read handed on, left out, and whether --wait ran out.
+#[derive(Default)]
+struct Counts {
+    total: u64,
+    filtered: u64,
+    waited_out: bool,
+}
+
+fn notes_timeout(cfg: &ReplayConfig, total: u64, out: &Output) {
+    if let (Some(n), Some(wait)) = (cfg.count, cfg.wait) {
+        out.info(&format!(
+            "--wait: {total} of {n} records arrived within {}",
+            show_duration(wait)
+        ));
     }
 }
 
@@ -110,7 +172,7 @@ fn read_all(
     shutdown: &Shutdown,
     handle: Handle,
     ranges: &mut BTreeMap<i32, Range>,
-    (total, filtered): &mut (u64, u64),
+    (counts, expect): (&mut Counts, &mut Option<Expect>),
 ) -> Result<(Read, u64, Vec<Note>)> {
     let stop = shutdown.flag();
     let consumer = kafka_config::consumer(&common.kafka, None)?;
@@ -190,7 +252,15 @@ fn read_all(
         .iter()
         .map(|(&p, r)| (p, (r.low, r.end.unwrap_or(i64::MAX))))
         .collect();
+    let deadline = cfg.wait.map(|w| Instant::now() + w);
+    let needs_body =
+        cfg.filter.needs_body() || expect.as_ref().is_some_and(|x| x.expectations.needs_body());
+    let selecting = !cfg.filter.is_empty() || expect.is_some();
     let mut handle_one = |polled: Polled<'_, '_>, confirmed: &mut Confirmed| -> Result<Flow> {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            counts.waited_out = true;
+            return Ok(Flow::Stop);
+        }
         let Polled::Record(message) = polled else {
             // Nothing waiting: what was printed must be seen now (--follow),
             // and what the sink confirmed can be committed.
@@ -206,19 +276,36 @@ fn read_all(
             range.read += 1;
             range.bytes += message.payload_len() as u64;
         }
-        let event = if cfg.filter.is_empty() && !sink.needs_event() {
+        let event = if !selecting && !sink.needs_event() {
             None
         } else {
             record::record_event(message)
         };
-        if !cfg.filter.is_empty() && !event.as_ref().is_some_and(|e| cfg.filter.matches(e)) {
-            *filtered += 1;
+        let body = needs_body
+            .then(|| message.payload())
+            .flatten()
+            .and_then(|v| {
+                serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(v).ok()
+            });
+        let view = View {
+            id: event.as_ref().map(|e| e.id.as_str()),
+            kind: event.as_ref().map(|e| e.kind.as_str()),
+            source_type: event.as_ref().map(|e| e.source_type.as_str()),
+            source_id: event.as_ref().map(|e| e.source_id.as_str()),
+            body: body.as_ref(),
+        };
+        if !cfg.filter.matches(&view) {
+            counts.filtered += 1;
             confirmed.skipped(message.partition(), message.offset());
             return Ok(Flow::Continue);
         }
         sink.take(message, event.as_ref(), confirmed)?;
-        *total += 1;
-        Ok(if cfg.count.is_some_and(|n| *total >= n) {
+        counts.total += 1;
+        let met_all = expect.as_mut().is_some_and(|x| {
+            x.expectations.observe(&view);
+            x.expectations.all_met()
+        });
+        Ok(if met_all || cfg.count.is_some_and(|n| counts.total >= n) {
             Flow::Stop
         } else {
             Flow::Continue
@@ -625,6 +712,7 @@ fn summary(
     topic: &str,
     ranges: &BTreeMap<i32, Range>,
     (total, filtered, sent): (u64, u64, u64),
+    expect: Option<&Expect>,
     elapsed: Duration,
 ) -> Summary {
     let secs = elapsed.as_secs_f64();
@@ -632,7 +720,7 @@ fn summary(
         .iter()
         .map(|(p, r)| json!({"partition": p, "start": r.start, "end": r.planned.end, "records": r.read, "bytes": r.bytes}))
         .collect();
-    let json = json!({
+    let mut json = json!({
         "topic": topic,
         "records": total,
         "filtered_out": filtered,
@@ -641,6 +729,9 @@ fn summary(
         "records_per_s": if secs > 0.0 { (total as f64 / secs).round() } else { 0.0 },
         "partitions": partitions,
     });
+    if let Some(x) = expect {
+        json["expect"] = x.expectations.to_json();
+    }
     let mut summary = Summary::new(cfg.summary, format!("replay {topic}"), json);
     for (p, r) in ranges {
         let end = r
@@ -661,6 +752,13 @@ fn summary(
     }
     if sent > 0 {
         summary.row("sent", sent.to_string());
+    }
+    if let Some(x) = expect {
+        let x = &x.expectations;
+        summary.row(
+            "expectations met",
+            format!("{} of {}", x.len() - x.missing().count(), x.len()),
+        );
     }
     summary
 }

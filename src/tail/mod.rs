@@ -2,7 +2,8 @@
 //! the chosen format, until --count, --timeout or Ctrl-C. With --catch-up
 //! the window is first read from Kafka (`catchup`), with an exact seam to
 //! the live stream; with --fetch each notification's full event is read
-//! from Kafka.
+//! from Kafka. --filter picks the messages to print and count; --expect
+//! ends the run once the expected events arrived.
 
 mod catchup;
 
@@ -12,28 +13,103 @@ use std::sync::Arc;
 use anyhow::Result;
 use tokio::sync::mpsc;
 
-use crate::config::{Common, TailConfig};
+use crate::config::{Common, Expect, TailConfig};
 use crate::duration::show_duration;
 use crate::error::{self, Code};
 use crate::event;
 use crate::kafka::read::Fetcher;
+use crate::output::expect as verdict;
 use crate::output::records::{Received, TailPrinter};
-use crate::output::summary::{Ending, Note};
+use crate::output::summary::{Ending, Format, Note, Summary};
 use crate::output::Output;
 use crate::pubsub::subscribe::{self, Feed};
+use crate::select::View;
 use crate::shutdown::Shutdown;
 use catchup::{Seam, Window};
 
-pub async fn run(common: Common, cfg: TailConfig, out: &Output, shutdown: &Shutdown) -> Ending {
-    match tail(common, &cfg, out, shutdown).await {
+pub async fn run(common: Common, mut cfg: TailConfig, out: &Output, shutdown: &Shutdown) -> Ending {
+    let started = std::time::Instant::now();
+    let mut expect = cfg.expect.take();
+    let mut counts = Counts::default();
+    let mut ending = match tail(common, &cfg, &mut expect, &mut counts, out, shutdown).await {
         Ok(ending) => ending,
         Err(e) => Ending::bare(Err(e)),
+    };
+    if let Some(expect) = &expect {
+        judge(&cfg, expect, &counts, started.elapsed(), &mut ending);
+    } else if cfg.summary != Format::Auto {
+        ending.summary = Some(summary(&cfg, None, &counts));
     }
+    ending
+}
+
+/// What a run printed and left out.
+#[derive(Default)]
+struct Counts {
+    printed: u64,
+    filtered: u64,
+    dropped: u64,
+}
+
+/// The end of a run with --expect: the expectations decide the exit code,
+/// say what is missing, fill the summary and write the JUnit report.
+fn judge(
+    cfg: &TailConfig,
+    expect: &Expect,
+    counts: &Counts,
+    elapsed: std::time::Duration,
+    ending: &mut Ending,
+) {
+    let x = &expect.expectations;
+    if let Ok(code) = ending.result {
+        let (code, notes) = verdict::verdict(x, expect.once, code);
+        ending.result = Ok(code);
+        ending.notes.extend(notes);
+    }
+    ending.summary = Some(summary(cfg, Some(expect), counts));
+    if let Some(path) = &cfg.junit {
+        let xml = verdict::junit("dualstream tail", x, expect.once, elapsed);
+        if let Err(e) = verdict::write_junit(path, &xml) {
+            match ending.result {
+                Ok(Code::Success) => ending.result = Err(e),
+                _ => ending.notes.push(Note::Warn(format!("{e:#}"))),
+            }
+        }
+    }
+}
+
+fn summary(cfg: &TailConfig, expect: Option<&Expect>, counts: &Counts) -> Summary {
+    let mut json = serde_json::json!({
+        "printed": counts.printed,
+        "filtered_out": counts.filtered,
+        "dropped": counts.dropped,
+    });
+    if let Some(expect) = expect {
+        json["expect"] = expect.expectations.to_json();
+    }
+    let mut s = Summary::new(cfg.summary, "tail", json);
+    s.row("printed", counts.printed.to_string());
+    if counts.filtered > 0 {
+        s.row("filtered out", counts.filtered.to_string());
+    }
+    if counts.dropped > 0 {
+        s.row("dropped", counts.dropped.to_string());
+    }
+    if let Some(expect) = expect {
+        let x = &expect.expectations;
+        s.row(
+            "expectations met",
+            format!("{} of {}", x.len() - x.missing().count(), x.len()),
+        );
+    }
+    s
 }
 
 async fn tail(
     common: Common,
     cfg: &TailConfig,
+    expect: &mut Option<Expect>,
+    counts: &mut Counts,
     out: &Output,
     shutdown: &Shutdown,
 ) -> Result<Ending> {
@@ -76,10 +152,20 @@ async fn tail(
     } else {
         None
     };
-    let result = write(cfg, catch_up, &mut feed, fetcher.as_ref(), out, shutdown).await;
+    let result = write(
+        cfg,
+        catch_up,
+        &mut feed,
+        fetcher.as_ref(),
+        (expect, &mut *counts),
+        out,
+        shutdown,
+    )
+    .await;
     stop.store(true, Ordering::SeqCst);
     let mut notes = Vec::new();
     let lost = feed.dropped();
+    counts.dropped = lost;
     if lost > 0 {
         notes.push(Note::Warn(format!(
             "{lost} messages dropped: output could not keep up (see --queue)"
@@ -104,6 +190,7 @@ async fn write(
     catch_up: Option<CatchUp>,
     feed: &mut Feed,
     fetcher: Option<&Fetcher>,
+    (expect, counts): (&mut Option<Expect>, &mut Counts),
     out: &Output,
     shutdown: &Shutdown,
 ) -> Result<Code> {
@@ -111,6 +198,7 @@ async fn write(
     let mut printer = TailPrinter::new(cfg.format, out.style(), cfg.fetch);
     printer.header(&mut stdout)?;
     let mut seen = 0u64;
+    let selecting = !cfg.filter.is_empty() || expect.is_some();
     if cfg.count == Some(0) {
         stdout.finish()?;
         return Ok(Code::Success);
@@ -135,7 +223,7 @@ async fn write(
             _ = shutdown.pressed(1) => break Code::Interrupted,
             // Before the messages: a stream that never pauses must not
             // starve the deadline.
-            _ = sleep_until(deadline) => break timed_out(cfg, seen, out),
+            _ = sleep_until(deadline) => break timed_out(cfg, seen, expect.is_some(), out),
             (msg, from_window) = next => {
                 let Some(mut msg) = msg else {
                     if !from_window {
@@ -164,7 +252,7 @@ async fn write(
                     let fetched = tokio::select! {
                         biased;
                         _ = shutdown.pressed(1) => break Code::Interrupted,
-                        _ = sleep_until(deadline) => break timed_out(cfg, seen, out),
+                        _ = sleep_until(deadline) => break timed_out(cfg, seen, expect.is_some(), out),
                         fetched = fetch(f, &msg.payload) => fetched,
                     };
                     msg.event = Some(match fetched {
@@ -175,8 +263,20 @@ async fn write(
                         }
                     });
                 }
-                printer.print(&mut stdout, &msg)?;
-                seen += 1;
+                let (wanted, met_all) = match selecting {
+                    true => select(cfg, expect, &msg),
+                    false => (true, false),
+                };
+                if wanted {
+                    printer.print(&mut stdout, &msg)?;
+                    seen += 1;
+                    counts.printed = seen;
+                    if met_all {
+                        break Code::Success;
+                    }
+                } else {
+                    counts.filtered += 1;
+                }
                 let dropped = feed.dropped();
                 if dropped > said_dropped && said_at.elapsed() >= std::time::Duration::from_secs(1) {
                     out.warn(&format!(
@@ -207,8 +307,57 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// The exit of a run that reached --timeout: 124 if --count was not met.
-fn timed_out(cfg: &TailConfig, seen: u64, out: &Output) -> Code {
+/// Whether a message passes --filter, and whether it met the last
+/// outstanding expectation of --expect.
+fn select(cfg: &TailConfig, expect: &mut Option<Expect>, msg: &Received) -> (bool, bool) {
+    let notification =
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&msg.payload).ok();
+    let event = match (&msg.event, cfg.fetch) {
+        (Some(bytes), true) => {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(bytes).ok()
+        }
+        _ => None,
+    };
+    let field = |name: &str| {
+        notification
+            .as_ref()
+            .and_then(|n| n.get(name))
+            .and_then(|v| v.as_str())
+    };
+    let channel = std::str::from_utf8(&msg.channel).ok();
+    let view = View {
+        id: field("id"),
+        kind: field("type"),
+        // A notification does not carry it: read it back from the channel.
+        source_type: field("source_type")
+            .or_else(|| channel.and_then(|c| cfg.channel.source_type_of(c))),
+        source_id: field("source_id"),
+        body: if cfg.fetch {
+            event.as_ref()
+        } else {
+            notification.as_ref()
+        },
+    };
+    if !cfg.filter.matches(&view) {
+        return (false, false);
+    }
+    match expect {
+        Some(x) => {
+            let x = &mut x.expectations;
+            let was_met = x.all_met();
+            x.observe(&view);
+            (true, !was_met && x.all_met())
+        }
+        None => (true, false),
+    }
+}
+
+/// The exit of a run that reached --timeout: 124 if --count was not met
+/// (--expect decides for itself once the run is over).
+fn timed_out(cfg: &TailConfig, seen: u64, expecting: bool, out: &Output) -> Code {
+    if expecting {
+        return Code::Timeout;
+    }
     match cfg.count {
         Some(n) => {
             out.info(&format!(

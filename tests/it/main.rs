@@ -4,6 +4,7 @@
 
 mod common;
 
+mod expect;
 mod faults;
 mod generated;
 mod glob_redis;
