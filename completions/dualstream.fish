@@ -104,6 +104,8 @@ always\t''
 never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l literal -d 'Subscribe to every PATTERN as a literal channel name, glob characters included'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fetch -d 'Print the full event from Kafka (at the notification\'s topic/partition/offset) for each notification'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fill-gaps -d 'Fill every gap in the live stream (a reconnect, messages dropped past --queue) from Kafka (--topic), with the seam of --catch-up: each event printed once [default: on with --catch-up]'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l no-fill-gaps -d 'Report gaps without filling them, also with --catch-up'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l expect-once -d 'With --expect, an expectation met twice is a failure (exit 6)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
@@ -132,6 +134,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s V -l ve
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-offset -d 'Start at offset N in each partition; negative: N before the end' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-time -d 'Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-offset -d 'Stop before offset N in each partition' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l last -d 'The newest N records across all partitions, merged by timestamp and printed oldest first (with --filter: the newest N that match; with --follow: then go on live)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l count -d 'Stop after N records in all' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l partition -d 'Only these partitions' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l group -d 'Read as a member of consumer group G and commit what was processed: several `replay --group G` split the partitions, and a rerun resumes where the last one stopped. Partitions the group never committed start at the beginning (or --from-end)' -r

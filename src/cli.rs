@@ -317,6 +317,16 @@ pub struct TailArgs {
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     pub queue: usize,
 
+    /// Fill every gap in the live stream (a reconnect, messages dropped past --queue) from Kafka
+    /// (--topic), with the seam of --catch-up: each event printed once [default: on with
+    /// --catch-up].
+    #[arg(long)]
+    pub fill_gaps: bool,
+
+    /// Report gaps without filling them, also with --catch-up.
+    #[arg(long, conflicts_with = "fill_gaps")]
+    pub no_fill_gaps: bool,
+
     /// Print (and count for --count) only messages whose field has one of the values: type,
     /// source_type, source_id, id, or a dotted path into the notification (with --fetch, into the
     /// event).
@@ -373,6 +383,11 @@ pub struct ReplayArgs {
     /// Stop before offset N in each partition.
     #[arg(long, value_name = "N", conflicts_with = "follow")]
     pub to_offset: Option<i64>,
+
+    /// The newest N records across all partitions, merged by timestamp and printed oldest first
+    /// (with --filter: the newest N that match; with --follow: then go on live).
+    #[arg(long, value_name = "N", conflicts_with_all = ["from", "to_offset", "to_time", "group"])]
+    pub last: Option<u64>,
 
     /// Stop after N records in all.
     #[arg(long, value_name = "N")]

@@ -296,6 +296,8 @@ pub struct TailConfig {
     pub expect: Option<Expect>,
     pub summary: Summary,
     pub junit: Option<PathBuf>,
+    /// Read gaps in the live stream from Kafka.
+    pub fill_gaps: bool,
 }
 
 fn tail(args: &TailArgs, out: &Output) -> Result<TailConfig> {
@@ -332,6 +334,8 @@ fn tail(args: &TailArgs, out: &Output) -> Result<TailConfig> {
         expect,
         summary,
         junit,
+        // On by default with --catch-up, which reads Kafka anyway.
+        fill_gaps: (args.fill_gaps || args.catch_up.is_some()) && !args.no_fill_gaps,
     })
 }
 
@@ -391,12 +395,17 @@ pub struct ReplayConfig {
     pub max_in_flight: usize,
     /// --wait: how long --follow may take to meet --count or --expect.
     pub wait: Option<Duration>,
+    /// --last N: the newest N records, merged by time.
+    pub last: Option<u64>,
     pub expect: Option<Expect>,
     pub junit: Option<PathBuf>,
 }
 
 fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
-    let start = if let Some(n) = args.from_offset {
+    let start = if args.last.is_some() {
+        // Read back from the end; after the newest N, --follow goes on live.
+        Start::End
+    } else if let Some(n) = args.from_offset {
         Start::Offset(n)
     } else if let Some(t) = &args.from_time {
         Start::Time(flag("--from-time", parse_time_or_ago(t))?)
@@ -464,6 +473,7 @@ fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
             .transpose()?,
         expect,
         junit,
+        last: args.last,
     })
 }
 

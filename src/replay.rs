@@ -6,10 +6,11 @@
 //! expected records were read; --wait bounds --follow.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::message::Message;
 use serde_json::json;
 use tokio::runtime::Handle;
 
@@ -23,7 +24,7 @@ use crate::kafka::{admin, config as kafka_config, record};
 use crate::output::expect as verdict;
 use crate::output::records::RecordPrinter;
 use crate::output::summary::{round3, Ending, Note, Summary};
-use crate::output::{Data, Output, Unit};
+use crate::output::{Data, Output, Progress, Unit};
 use crate::pubsub::notify::{self, Notifier};
 use crate::select::View;
 use crate::shutdown::Shutdown;
@@ -236,12 +237,11 @@ fn read_all(
         .filter_map(|r| r.end.map(|e| (e - r.start).max(0) as u64))
         .sum();
     // A group member reads only its share: no total to show.
-    let mut progress = out.progress(
+    let progress = out.progress(
         (!cfg.stop.follow && cfg.group.is_none()).then_some(planned_total),
         cfg.progress,
         Unit::Records,
     );
-    let mut sink = Sink::open(cfg, common, out, handle)?;
     let mut confirmed = match cfg.group {
         Some(_) => Confirmed::tracking(),
         None => Confirmed::default(),
@@ -252,64 +252,18 @@ fn read_all(
         .iter()
         .map(|(&p, r)| (p, (r.low, r.end.unwrap_or(i64::MAX))))
         .collect();
-    let deadline = cfg.wait.map(|w| Instant::now() + w);
     let needs_body =
         cfg.filter.needs_body() || expect.as_ref().is_some_and(|x| x.expectations.needs_body());
-    let selecting = !cfg.filter.is_empty() || expect.is_some();
-    let mut handle_one = |polled: Polled<'_, '_>, confirmed: &mut Confirmed| -> Result<Flow> {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            counts.waited_out = true;
-            return Ok(Flow::Stop);
-        }
-        let Polled::Record(message) = polled else {
-            // Nothing waiting: what was printed must be seen now (--follow),
-            // and what the sink confirmed can be committed.
-            sink.idle(confirmed)?;
-            return Ok(Flow::Continue);
-        };
-        progress.advance(1, message.payload_len() as u64);
-        if let Some(range) = ranges.get_mut(&message.partition()) {
-            if in_group && range.read == 0 {
-                // A group member starts where the group left off.
-                range.start = message.offset();
-            }
-            range.read += 1;
-            range.bytes += message.payload_len() as u64;
-        }
-        let event = if !selecting && !sink.needs_event() {
-            None
-        } else {
-            record::record_event(message)
-        };
-        let body = needs_body
-            .then(|| message.payload())
-            .flatten()
-            .and_then(|v| {
-                serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(v).ok()
-            });
-        let view = View {
-            id: event.as_ref().map(|e| e.id.as_str()),
-            kind: event.as_ref().map(|e| e.kind.as_str()),
-            source_type: event.as_ref().map(|e| e.source_type.as_str()),
-            source_id: event.as_ref().map(|e| e.source_id.as_str()),
-            body: body.as_ref(),
-        };
-        if !cfg.filter.matches(&view) {
-            counts.filtered += 1;
-            confirmed.skipped(message.partition(), message.offset());
-            return Ok(Flow::Continue);
-        }
-        sink.take(message, event.as_ref(), confirmed)?;
-        counts.total += 1;
-        let met_all = expect.as_mut().is_some_and(|x| {
-            x.expectations.observe(&view);
-            x.expectations.all_met()
-        });
-        Ok(if met_all || cfg.count.is_some_and(|n| counts.total >= n) {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        })
+    let mut handler = Handler {
+        cfg,
+        sink: Sink::open(cfg, common, out, handle)?,
+        progress,
+        ranges,
+        counts,
+        expect,
+        deadline: cfg.wait.map(|w| Instant::now() + w),
+        in_group,
+        needs_body,
     };
     let (outcome, member) = if cfg.count == Some(0) {
         (Ok(Read::Done), None)
@@ -321,16 +275,23 @@ fn read_all(
             (!cfg.stop.follow).then_some(&ends),
             stop,
             &mut confirmed,
-            &mut handle_one,
+            |polled, confirmed| handler.polled(polled, confirmed),
         );
         (outcome, Some(member))
     } else {
         let mut untracked = Confirmed::default();
-        let outcome = read::read_spans(&consumer, topic, &spans, stop, idle, |polled| {
-            handle_one(polled, &mut untracked)
-        });
+        let mut outcome = Ok(Read::Done);
+        if let Some(n) = cfg.last {
+            outcome = handler.last(common, &plan, n, (stop, cfg.timeout), &mut untracked);
+        }
+        if matches!(outcome, Ok(Read::Done)) && (cfg.last.is_none() || cfg.stop.follow) {
+            outcome = read::read_spans(&consumer, topic, &spans, stop, idle, |polled| {
+                handler.polled(polled, &mut untracked)
+            });
+        }
         (outcome, None)
     };
+    let Handler { sink, progress, .. } = handler;
     progress.finish();
     // Finish the sink even when reading failed: what it confirms, a group
     // commits; nothing past the first unconfirmed record.
@@ -341,6 +302,161 @@ fn read_all(
     let outcome = outcome?;
     let (sent, notes) = finished?;
     Ok((outcome, sent, notes))
+}
+
+/// What happens to each record read: counted, selected, handed to the
+/// sink, held against the expectations and the deadline.
+struct Handler<'a, 'r> {
+    cfg: &'a ReplayConfig,
+    sink: Sink<'a>,
+    progress: Progress,
+    ranges: &'r mut BTreeMap<i32, Range>,
+    counts: &'r mut Counts,
+    expect: &'r mut Option<Expect>,
+    deadline: Option<Instant>,
+    in_group: bool,
+    /// A filter or an expectation looks into the value.
+    needs_body: bool,
+}
+
+impl Handler<'_, '_> {
+    fn polled(&mut self, polled: Polled<'_, '_>, confirmed: &mut Confirmed) -> Result<Flow> {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.counts.waited_out = true;
+            return Ok(Flow::Stop);
+        }
+        match polled {
+            Polled::Record(m) => {
+                self.advance(m);
+                self.record(m, confirmed)
+            }
+            // Nothing waiting: what was printed must be seen now (--follow),
+            // and what the sink confirmed can be committed.
+            Polled::Idle => {
+                self.sink.idle(confirmed)?;
+                Ok(Flow::Continue)
+            }
+        }
+    }
+
+    /// The progress bar and the per-partition counts: every record read.
+    fn advance(&mut self, m: &impl Message) {
+        let len = m.payload().map_or(0, <[u8]>::len) as u64;
+        self.progress.advance(1, len);
+        if let Some(range) = self.ranges.get_mut(&m.partition()) {
+            if self.in_group && range.read == 0 {
+                // A group member starts where the group left off.
+                range.start = m.offset();
+            }
+            range.read += 1;
+            range.bytes += len;
+        }
+    }
+
+    fn record<M: Message>(&mut self, m: &M, confirmed: &mut Confirmed) -> Result<Flow> {
+        let selecting = !self.cfg.filter.is_empty() || self.expect.is_some();
+        let event = if !selecting && !self.sink.needs_event() {
+            None
+        } else {
+            record::record_event(m)
+        };
+        let (wanted, body) = select(self.cfg, self.needs_body, m, event.as_ref());
+        if !wanted {
+            self.counts.filtered += 1;
+            confirmed.skipped(m.partition(), m.offset());
+            return Ok(Flow::Continue);
+        }
+        self.sink.take(m, event.as_ref(), confirmed)?;
+        self.counts.total += 1;
+        let met_all = self.expect.as_mut().is_some_and(|x| {
+            x.expectations.observe(&view(event.as_ref(), body.as_ref()));
+            x.expectations.all_met()
+        });
+        Ok(
+            if met_all || self.cfg.count.is_some_and(|n| self.counts.total >= n) {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            },
+        )
+    }
+
+    /// --last N: find the newest N wanted records, then hand them on
+    /// oldest first.
+    fn last(
+        &mut self,
+        common: &Common,
+        plan: &BTreeMap<i32, Planned>,
+        n: u64,
+        (stop, idle): (&AtomicBool, Duration),
+        confirmed: &mut Confirmed,
+    ) -> Result<Read> {
+        let bounds: Vec<(i32, i64, i64)> = plan.iter().map(|(&p, r)| (p, r.low, r.high)).collect();
+        let mut scanned = 0u64;
+        let (cfg, needs_body, progress) = (self.cfg, self.needs_body, &mut self.progress);
+        let found = read::read_last(
+            &common.kafka,
+            &common.topic,
+            &bounds,
+            n,
+            (stop, idle),
+            |m| {
+                let event = (!cfg.filter.is_empty())
+                    .then(|| record::record_event(m))
+                    .flatten();
+                select(cfg, needs_body, m, event.as_ref()).0
+            },
+            |m| {
+                scanned += 1;
+                progress.advance(1, m.payload_len() as u64);
+            },
+        )?;
+        let Some(found) = found else {
+            return Ok(Read::Interrupted);
+        };
+        for m in &found {
+            if let Some(range) = self.ranges.get_mut(&m.partition()) {
+                range.start = range.start.min(m.offset());
+                range.read += 1;
+                range.bytes += m.payload().map_or(0, <[u8]>::len) as u64;
+            }
+            if let Flow::Stop = self.record(m, confirmed)? {
+                return Ok(Read::Done);
+            }
+        }
+        tracing::info!("--last {n}: scanned {scanned} records for {}", found.len());
+        self.sink.idle(confirmed)?;
+        Ok(Read::Done)
+    }
+}
+
+type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+/// Whether --filter wants the record, and the value parsed when a filter or
+/// an expectation looks into it.
+fn select<M: Message>(
+    cfg: &ReplayConfig,
+    needs_body: bool,
+    m: &M,
+    event: Option<&Event>,
+) -> (bool, Option<JsonObject>) {
+    let body = needs_body
+        .then(|| m.payload())
+        .flatten()
+        .and_then(|v| serde_json::from_slice::<JsonObject>(v).ok());
+    let wanted = cfg.filter.matches(&view(event, body.as_ref()));
+    (wanted, body)
+}
+
+/// What a filter or expectation sees of a record.
+fn view<'a>(event: Option<&'a Event>, body: Option<&'a JsonObject>) -> View<'a> {
+    View {
+        id: event.map(|e| e.id.as_str()),
+        kind: event.map(|e| e.kind.as_str()),
+        source_type: event.map(|e| e.source_type.as_str()),
+        source_id: event.map(|e| e.source_id.as_str()),
+        body,
+    }
 }
 
 /// Where records go: stdout in a format, Redis as notifications, or another topic.
@@ -474,9 +590,9 @@ impl<'a> Sink<'a> {
         matches!(self, Sink::Redis { .. })
     }
 
-    fn take(
+    fn take<M: Message>(
         &mut self,
-        m: &BorrowedMessage<'_>,
+        m: &M,
         event: Option<&Event>,
         confirmed: &mut Confirmed,
     ) -> Result<()> {
@@ -542,7 +658,7 @@ impl<'a> Sink<'a> {
                 let record = Record {
                     key: m.key(),
                     payload: m.payload(),
-                    headers: m.headers().map(|h| h.detach()),
+                    headers: m.headers().map(record::owned_headers),
                     timestamp: m.timestamp().to_millis(),
                 };
                 confirmed.handed(p, offset);

@@ -4,7 +4,7 @@
 //! and single-record fetches (`tail --fetch`, the time check). Used by
 //! `replay` and `tail`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -219,6 +219,89 @@ pub fn read_spans(
         }
     }
     Ok(Read::Done)
+}
+
+/// The newest `n` records that `keep` accepts across the partitions of
+/// `bounds` (`(partition, low, high)`, the offsets taken at start), oldest
+/// first: per partition the newest `n` accepted by offset, read backwards
+/// from `high` in chunks that double each round (a rare match costs a few
+/// rounds, not one per record), then merged by timestamp, ties by partition
+/// and offset. `scanned` hears of every record read. `None` if `stop` was
+/// set. Holds at most `n` records per partition.
+pub fn read_last(
+    settings: &KafkaSettings,
+    topic: &str,
+    bounds: &[(i32, i64, i64)],
+    n: u64,
+    (stop, idle): (&AtomicBool, Duration),
+    mut keep: impl FnMut(&BorrowedMessage<'_>) -> bool,
+    mut scanned: impl FnMut(&BorrowedMessage<'_>),
+) -> Result<Option<Vec<OwnedMessage>>> {
+    let want = usize::try_from(n).unwrap_or(usize::MAX);
+    // Per partition: the offset reading has got back to, and the newest
+    // accepted records found so far, oldest first.
+    let mut state: BTreeMap<i32, (i64, i64, VecDeque<OwnedMessage>)> = bounds
+        .iter()
+        .map(|&(p, low, high)| (p, (low, high, VecDeque::new())))
+        .collect();
+    let mut chunk = i64::try_from(n).unwrap_or(i64::MAX).max(1);
+    loop {
+        let spans: Vec<Span> = state
+            .iter()
+            .filter(|(_, (low, from, found))| found.len() < want && from > low)
+            .map(|(&p, &(low, from, _))| Span {
+                partition: p,
+                start: from.saturating_sub(chunk).max(low),
+                end: Some(from),
+            })
+            .collect();
+        if spans.is_empty() || want == 0 {
+            break;
+        }
+        // A fresh consumer per round: the last one paused what it finished.
+        let consumer = config::consumer(settings, None)?;
+        let mut got: HashMap<i32, VecDeque<OwnedMessage>> = HashMap::new();
+        let outcome = read_spans(&consumer, topic, &spans, stop, Some(idle), |polled| {
+            if let Polled::Record(m) = polled {
+                scanned(m);
+                if keep(m) {
+                    let found = got.entry(m.partition()).or_default();
+                    found.push_back(m.detach());
+                    if found.len() > want {
+                        found.pop_front();
+                    }
+                }
+            }
+            Ok(Flow::Continue)
+        })?;
+        if outcome == Read::Interrupted {
+            return Ok(None);
+        }
+        for span in &spans {
+            if let Some((_, from, found)) = state.get_mut(&span.partition) {
+                *from = span.start;
+                let mut older = got.remove(&span.partition).unwrap_or_default();
+                // The chunk read now is older than what was found before.
+                older.extend(found.drain(..));
+                while older.len() > want {
+                    older.pop_front();
+                }
+                *found = older;
+            }
+        }
+        chunk = chunk.saturating_mul(2);
+    }
+    let mut all: Vec<OwnedMessage> = state.into_values().flat_map(|(_, _, f)| f).collect();
+    all.sort_by_key(|m| {
+        (
+            m.timestamp().to_millis().unwrap_or(-1),
+            m.partition(),
+            m.offset(),
+        )
+    });
+    let extra = all.len().saturating_sub(want);
+    all.drain(..extra);
+    Ok(Some(all))
 }
 
 /// How often readers flush their callers, check positions and deadlines,

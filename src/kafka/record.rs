@@ -2,7 +2,7 @@
 //! the source id, and headers carry id, type and source type so consumers
 //! can filter without parsing the value.
 
-use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 
 use crate::event::{self, Event, FieldMap};
 
@@ -28,7 +28,7 @@ pub fn event_headers(id: &str, kind: &str, source_type: &str) -> OwnedHeaders {
 /// from its headers and the source id from its key; for records without
 /// those headers, from the value's default fields (the key still wins for
 /// the source id).
-pub fn record_event(m: &BorrowedMessage<'_>) -> Option<Event> {
+pub fn record_event(m: &impl Message) -> Option<Event> {
     let header = |key: &str| {
         m.headers()?
             .iter()
@@ -58,4 +58,17 @@ pub fn record_event(m: &BorrowedMessage<'_>) -> Option<Event> {
         event.source_id = key;
     }
     Some(event)
+}
+
+/// A record's headers as owned headers, to copy them into another record.
+pub fn owned_headers(headers: &impl Headers) -> OwnedHeaders {
+    headers.iter().fold(
+        OwnedHeaders::new_with_capacity(headers.count()),
+        |owned, h| {
+            owned.insert(Header {
+                key: h.key,
+                value: h.value,
+            })
+        },
+    )
 }

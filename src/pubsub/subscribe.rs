@@ -1,7 +1,10 @@
 //! Following channels: SUBSCRIBE to names, PSUBSCRIBE to globs, PING to
 //! notice a dead link, reconnect with backoff and resubscribe, and hand each
 //! message over a bounded queue. Redis drops what is published while a
-//! subscriber is away; the gap is reported through the warning callback.
+//! subscriber is away, and the queue drops what the reader is too slow to
+//! take: either way a [`Item::Gap`] marker goes into the queue, in order,
+//! so the reader knows where messages are missing (and can fill them from
+//! Kafka).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -82,10 +85,30 @@ pub struct Message {
     pub payload: Vec<u8>,
 }
 
+/// What the queue carries: messages, and marks where some were lost.
+pub enum Item {
+    Message(Message),
+    /// Messages published since `since` may be missing here: the link was
+    /// down (and is back, resubscribed), or the queue was full.
+    Gap {
+        since: jiff::Timestamp,
+        cause: Gap,
+    },
+}
+
+/// Why messages are missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gap {
+    /// The connection was lost; `lasted` is how long until resubscribed.
+    Disconnected { lasted: Duration },
+    /// The reader did not keep up: the queue dropped messages.
+    Overflow,
+}
+
 /// A live subscription: messages arrive on `rx`, each once however many
 /// subscriptions match it. Stops when dropped.
 pub struct Feed {
-    pub rx: mpsc::Receiver<Message>,
+    pub rx: mpsc::Receiver<Item>,
     dropped: Arc<AtomicU64>,
     task: JoinHandle<()>,
 }
@@ -160,7 +183,7 @@ async fn follow(
     target: Target,
     subs: Subscriptions,
     (mut sink, mut stream): (PubSubSink, PubSubStream),
-    tx: mpsc::Sender<Message>,
+    tx: mpsc::Sender<Item>,
     dropped: Arc<AtomicU64>,
     warn: Warn,
 ) {
@@ -169,6 +192,7 @@ async fn follow(
             return;
         };
         let lost_at = Instant::now();
+        let since = jiff::Timestamp::now();
         warn(&format!(
             "redis: connection to {} lost ({why}); reconnecting",
             target.shown
@@ -182,10 +206,13 @@ async fn follow(
             match connect(&target, &subs).await {
                 Ok(link) => {
                     (sink, stream) = link;
-                    warn(&format!(
-                        "redis: resubscribed after a gap of {}; messages published in the gap were missed",
-                        show_duration(lost_at.elapsed())
-                    ));
+                    // The reader says what the gap means (missed, or filled).
+                    let cause = Gap::Disconnected {
+                        lasted: lost_at.elapsed(),
+                    };
+                    if tx.send(Item::Gap { since, cause }).await.is_err() {
+                        return;
+                    }
                     break;
                 }
                 Err(_) => backoff = (backoff * 2).min(MAX_BACKOFF),
@@ -200,11 +227,14 @@ async fn pump(
     subs: &Subscriptions,
     sink: &mut PubSubSink,
     stream: &mut PubSubStream,
-    tx: &mpsc::Sender<Message>,
+    tx: &mpsc::Sender<Item>,
     dropped: &AtomicU64,
 ) -> Option<String> {
     let mut keepalive = tokio::time::interval(KEEPALIVE);
     keepalive.tick().await;
+    // When the queue first dropped a message the reader has not yet been
+    // told about: the marker goes in as soon as there is room.
+    let mut overflow_since: Option<jiff::Timestamp> = None;
     loop {
         tokio::select! {
             msg = stream.next() => {
@@ -222,10 +252,22 @@ async fn pump(
                 if !subs.first_match(&message.channel, message.pattern.as_deref()) {
                     continue;
                 }
-                match tx.try_send(message) {
+                if let Some(since) = overflow_since {
+                    let gap = Item::Gap { since, cause: Gap::Overflow };
+                    match tx.try_send(gap) {
+                        Ok(()) => overflow_since = None,
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            dropped.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => return None,
+                    }
+                }
+                match tx.try_send(Item::Message(message)) {
                     Ok(()) => {}
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         dropped.fetch_add(1, Ordering::Relaxed);
+                        overflow_since.get_or_insert_with(jiff::Timestamp::now);
                     }
                     Err(mpsc::error::TrySendError::Closed(_)) => return None,
                 }
@@ -233,6 +275,12 @@ async fn pump(
             // A subscribed RESP2 connection answers PING with ["pong", ""],
             // not +PONG: any answer proves the link is alive.
             _ = keepalive.tick() => {
+                // A quiet stream after an overflow: the marker still goes in.
+                if let Some(since) = overflow_since {
+                    if tx.try_send(Item::Gap { since, cause: Gap::Overflow }).is_ok() {
+                        overflow_since = None;
+                    }
+                }
                 match tokio::time::timeout(PING_TIMEOUT, sink.ping::<redis::Value>()).await {
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => return Some(e.to_string()),

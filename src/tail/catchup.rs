@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -53,6 +54,20 @@ pub struct Seam {
 const SEAM_OPEN: Duration = Duration::from_secs(10);
 
 impl Seam {
+    /// Take in the seam of a later window (a gap filled), and restart the
+    /// clock. A range still open is widened, not replaced: the originals of
+    /// what the earlier window printed may still be on their way (a record
+    /// is readable in Kafka before its publisher has the acknowledgement and
+    /// notifies), and must still be dropped when they come.
+    pub fn merge(&mut self, later: Seam) {
+        for (p, (start, end)) in later.ranges {
+            let range = self.ranges.entry(p).or_insert((start, end));
+            *range = (range.0.min(start), range.1.max(end));
+        }
+        self.unroutable += later.unroutable;
+        self.read_at = later.read_at;
+    }
+
     /// Was this live notification, received at `received`, already printed
     /// from Kafka? Learns from every notification it sees. The clock is the
     /// message's arrival, not its printing: a slow output must not turn
@@ -80,16 +95,65 @@ impl Seam {
     }
 }
 
-/// What to catch up on: `topic` from `since` (epoch ms), the events whose
-/// channel (rendered with `template`) falls under `subs`.
+/// Where a window starts in each partition.
+pub enum From {
+    /// The first record at or after this time (epoch ms): --catch-up.
+    Time(i64),
+    /// A gap: per partition, the offset after the last notification seen;
+    /// partitions with none from the first record at or after `otherwise`.
+    After {
+        next: HashMap<i32, i64>,
+        otherwise: i64,
+    },
+}
+
+/// What to catch up on: `topic` from `from`, the events whose channel
+/// (rendered with `template`) falls under `subs`.
 pub struct Window {
     pub settings: KafkaSettings,
     pub topic: String,
-    pub since: i64,
+    pub from: From,
     pub subs: Subscriptions,
     pub template: ChannelTemplate,
     /// Attach each full event (--fetch).
     pub fetch: bool,
+}
+
+/// Starts window reads: the catch-up window, and each gap to fill.
+pub struct Reader {
+    pub settings: KafkaSettings,
+    pub topic: String,
+    pub subs: Subscriptions,
+    pub template: ChannelTemplate,
+    pub fetch: bool,
+    /// Set when tail ends: a read in progress stops.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// A window being read: its notifications, then its seam.
+pub type Reading = (
+    mpsc::Receiver<Received>,
+    tokio::task::JoinHandle<Result<Seam>>,
+);
+
+impl Reader {
+    /// Read the window from `from` on a blocking thread.
+    pub fn spawn(&self, from: From) -> Reading {
+        let (tx, rx) = mpsc::channel(4096);
+        let window = Window {
+            settings: self.settings.clone(),
+            topic: self.topic.clone(),
+            from,
+            subs: self.subs.clone(),
+            template: self.template.clone(),
+            fetch: self.fetch,
+        };
+        let stop = self.stop.clone();
+        (
+            rx,
+            tokio::task::spawn_blocking(move || read(&window, tx, &stop)),
+        )
+    }
 }
 
 /// Read the window up to the end offsets taken now, sending a notification
@@ -97,10 +161,13 @@ pub struct Window {
 pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result<Seam> {
     let (settings, topic, subs, template, fetch) =
         (&w.settings, w.topic.as_str(), &w.subs, &w.template, w.fetch);
-    let since = w.since;
+    let (since, next) = match &w.from {
+        From::Time(t) => (*t, None),
+        From::After { next, otherwise } => (*otherwise, Some(next)),
+    };
     let consumer = config::consumer(settings, None)?;
     let partitions = admin::partitions(&consumer, &settings.brokers, topic, KAFKA_TIMEOUT)?;
-    let plan = read::plan(
+    let mut plan = read::plan(
         &consumer,
         topic,
         &partitions,
@@ -108,6 +175,11 @@ pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result
         Stop::default(),
         KAFKA_TIMEOUT,
     )?;
+    for (p, planned) in &mut plan {
+        if let Some(&offset) = next.and_then(|n| n.get(p)) {
+            planned.start = offset.clamp(planned.low, planned.high);
+        }
+    }
     let mut seam = Seam {
         topic: topic.to_string(),
         ranges: plan
@@ -175,6 +247,30 @@ mod tests {
 
     fn note(t: &str, p: i32, o: i64) -> Vec<u8> {
         format!(r#"{{"id":"x","topic":"{t}","partition":{p},"offset":{o}}}"#).into_bytes()
+    }
+
+    #[test]
+    fn a_later_window_widens_open_ranges() {
+        let mut seam = Seam {
+            topic: "events".into(),
+            ranges: HashMap::from([(0, (60, 198)), (1, (10, 20))]),
+            unroutable: 1,
+            read_at: Some(jiff::Timestamp::now()),
+        };
+        seam.merge(Seam {
+            topic: "events".into(),
+            ranges: HashMap::from([(0, (198, 250)), (2, (5, 9))]),
+            unroutable: 2,
+            read_at: Some(jiff::Timestamp::now()),
+        });
+        assert_eq!(
+            seam.ranges,
+            HashMap::from([(0, (60, 250)), (1, (10, 20)), (2, (5, 9))])
+        );
+        assert_eq!(seam.unroutable, 3);
+        // The original of a record the first window printed, arriving after
+        // the second window was read, is still a duplicate.
+        assert!(seam.covers_now(&note("events", 0, 170)));
     }
 
     #[test]

@@ -7,11 +7,11 @@
 
 mod catchup;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Result;
-use tokio::sync::mpsc;
 
 use crate::config::{Common, Expect, TailConfig};
 use crate::duration::show_duration;
@@ -22,10 +22,10 @@ use crate::output::expect as verdict;
 use crate::output::records::{Received, TailPrinter};
 use crate::output::summary::{Ending, Format, Note, Summary};
 use crate::output::Output;
-use crate::pubsub::subscribe::{self, Feed};
+use crate::pubsub::subscribe::{self, Feed, Gap, Item};
 use crate::select::View;
 use crate::shutdown::Shutdown;
-use catchup::{Seam, Window};
+use catchup::{From, Reader, Reading, Seam};
 
 pub async fn run(common: Common, mut cfg: TailConfig, out: &Output, shutdown: &Shutdown) -> Ending {
     let started = std::time::Instant::now();
@@ -130,23 +130,15 @@ async fn tail(
         cfg.subscriptions.describe(),
         redis.shown
     ));
-    let stop = Arc::new(AtomicBool::new(false));
-    let catch_up = cfg.catch_up.map(|since| {
-        let (tx, rx) = mpsc::channel(4096);
-        let window = Window {
-            settings: common.kafka.clone(),
-            topic: common.topic.clone(),
-            since,
-            subs: cfg.subscriptions.clone(),
-            template: cfg.channel.clone(),
-            fetch: cfg.fetch,
-        };
-        let stop = stop.clone();
-        (
-            rx,
-            tokio::task::spawn_blocking(move || catchup::read(&window, tx, &stop)),
-        )
-    });
+    let reader = Reader {
+        settings: common.kafka.clone(),
+        topic: common.topic.clone(),
+        subs: cfg.subscriptions.clone(),
+        template: cfg.channel.clone(),
+        fetch: cfg.fetch,
+        stop: Arc::new(AtomicBool::new(false)),
+    };
+    let catch_up = cfg.catch_up.map(|since| reader.spawn(From::Time(since)));
     let fetcher = if cfg.fetch {
         Some(Fetcher::start(&common.kafka)?)
     } else {
@@ -154,7 +146,7 @@ async fn tail(
     };
     let result = write(
         cfg,
-        catch_up,
+        (&reader, catch_up),
         &mut feed,
         fetcher.as_ref(),
         (expect, &mut *counts),
@@ -162,13 +154,18 @@ async fn tail(
         shutdown,
     )
     .await;
-    stop.store(true, Ordering::SeqCst);
+    reader.stop.store(true, Ordering::SeqCst);
     let mut notes = Vec::new();
     let lost = feed.dropped();
     counts.dropped = lost;
     if lost > 0 {
+        let what = if cfg.fill_gaps {
+            "read again from Kafka"
+        } else {
+            "see --queue"
+        };
         notes.push(Note::Warn(format!(
-            "{lost} messages dropped: output could not keep up (see --queue)"
+            "{lost} messages dropped: output could not keep up ({what})"
         )));
     }
     Ok(Ending {
@@ -178,16 +175,21 @@ async fn tail(
     })
 }
 
-type CatchUp = (
-    mpsc::Receiver<Received>,
-    tokio::task::JoinHandle<Result<Seam>>,
-);
+/// What the loop waits for next.
+enum Next {
+    /// From a window being read (`None`: it is read).
+    Window(Option<Received>),
+    /// From Redis (`None`: the subscription ended).
+    Live(Option<Item>),
+}
 
 /// Print messages until --count, --timeout or Ctrl-C: first the catch-up
 /// window from Kafka (if any), then live ones, minus those the window held.
+/// A gap in the live stream (a reconnect, a full queue) is reported, or
+/// with --fill-gaps read from Kafka like a window, with the same seam.
 async fn write(
     cfg: &TailConfig,
-    catch_up: Option<CatchUp>,
+    (reader, catch_up): (&Reader, Option<Reading>),
     feed: &mut Feed,
     fetcher: Option<&Fetcher>,
     (expect, counts): (&mut Option<Expect>, &mut Counts),
@@ -203,19 +205,26 @@ async fn write(
         stdout.finish()?;
         return Ok(Code::Success);
     }
+    let started = jiff::Timestamp::now();
     let deadline = cfg.timeout.map(|t| tokio::time::Instant::now() + t);
     let (mut window, mut reading) = match catch_up {
         Some((rx, reading)) => (Some(rx), Some(reading)),
         None => (None, None),
     };
+    // The window being read fills a gap (its failure is a warning, not
+    // the end of the run).
+    let mut filling = false;
+    // Per partition of --topic: the offset after the last notification
+    // seen, where a gap's fill starts.
+    let mut next: HashMap<i32, i64> = HashMap::new();
     let mut seam: Option<Seam> = None;
     // Drops are said as they happen (at most once a second), not only at exit.
     let (mut said_dropped, mut said_at) = (0u64, std::time::Instant::now());
     let code = loop {
-        let next = async {
+        let next_item = async {
             match window.as_mut() {
-                Some(rx) => (rx.recv().await, true),
-                None => (feed.rx.recv().await.map(live), false),
+                Some(rx) => Next::Window(rx.recv().await),
+                None => Next::Live(feed.rx.recv().await),
             }
         };
         tokio::select! {
@@ -224,27 +233,59 @@ async fn write(
             // Before the messages: a stream that never pauses must not
             // starve the deadline.
             _ = sleep_until(deadline) => break timed_out(cfg, seen, expect.is_some(), out),
-            (msg, from_window) = next => {
-                let Some(mut msg) = msg else {
-                    if !from_window {
-                        break Code::Unexpected;
-                    }
-                    // The window is read: learn the seam, then go live.
-                    window = None;
-                    if let Some(r) = reading.take() {
-                        let found = r.await.map_err(|e| anyhow::anyhow!("catch-up: {e}"))??;
-                        if found.unroutable > 0 {
-                            out.warn(&format!(
-                                "catch-up: {} records had no id/type/source_type headers or fields and were skipped",
-                                found.unroutable
-                            ));
+            item = next_item => {
+                let (mut msg, from_window) = match item {
+                    Next::Window(Some(msg)) => (msg, true),
+                    Next::Live(Some(Item::Message(m))) => (live(m), false),
+                    Next::Live(Some(Item::Gap { since, cause })) => {
+                        if let Some(fill) = gap(cfg, reader, &next, (since, cause), started, out) {
+                            (window, reading, filling) =
+                                (Some(fill.0), Some(fill.1), true);
                         }
-                        seam = Some(found);
+                        continue;
                     }
-                    continue;
+                    Next::Live(None) => break Code::Unexpected,
+                    Next::Window(None) => {
+                        // The window is read: learn the seam, then go live.
+                        window = None;
+                        if let Some(r) = reading.take() {
+                            let what = if filling { "filling the gap" } else { "catch-up" };
+                            let found = r.await.map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+                            let found = match (found, filling) {
+                                (Ok(found), _) => found,
+                                (Err(e), true) => {
+                                    out.warn(&format!(
+                                        "could not fill the gap from Kafka ({e:#}): messages published in it were missed"
+                                    ));
+                                    continue;
+                                }
+                                (Err(e), false) => return Err(e),
+                            };
+                            if found.unroutable > 0 {
+                                out.warn(&format!(
+                                    "{what}: {} records had no id/type/source_type headers or fields and were skipped",
+                                    found.unroutable
+                                ));
+                            }
+                            match seam.as_mut() {
+                                Some(s) => s.merge(found),
+                                None => seam = Some(found),
+                            }
+                        }
+                        filling = false;
+                        continue;
+                    }
                 };
                 if !from_window && seam.as_mut().is_some_and(|s| s.covers(&msg.payload, msg.received_at)) {
                     continue;
+                }
+                if cfg.fill_gaps {
+                    if let Some((topic, p, offset)) = event::coordinates(&msg.payload) {
+                        if topic == reader.topic {
+                            let after = next.entry(p).or_insert(0);
+                            *after = (*after).max(offset.saturating_add(1));
+                        }
+                    }
                 }
                 if let (Some(f), None) = (fetcher, &msg.event) {
                     // A fetch waits for Kafka: Ctrl-C and the deadline
@@ -279,8 +320,9 @@ async fn write(
                 }
                 let dropped = feed.dropped();
                 if dropped > said_dropped && said_at.elapsed() >= std::time::Duration::from_secs(1) {
+                    let fill = if cfg.fill_gaps { " (read again from Kafka)" } else { " (see --queue)" };
                     out.warn(&format!(
-                        "{dropped} messages dropped so far: output could not keep up (see --queue)"
+                        "{dropped} messages dropped so far: output could not keep up{fill}"
                     ));
                     (said_dropped, said_at) = (dropped, std::time::Instant::now());
                 }
@@ -297,6 +339,50 @@ async fn write(
     };
     stdout.finish()?;
     Ok(code)
+}
+
+/// How far before a disconnect a gap's fill reaches back in partitions
+/// that had no notification yet: a notification is published within
+/// milliseconds of its acknowledgement, this leaves room for a slow Redis.
+const GAP_MARGIN: jiff::SignedDuration = jiff::SignedDuration::from_secs(10);
+
+/// Say what a gap in the live stream means; with --fill-gaps, start
+/// reading it from Kafka: per partition from the offset after the last
+/// notification seen, elsewhere from a little before the gap (never before
+/// tail started), up to the end offsets taken now.
+fn gap(
+    cfg: &TailConfig,
+    reader: &Reader,
+    next: &HashMap<i32, i64>,
+    (since, cause): (jiff::Timestamp, Gap),
+    started: jiff::Timestamp,
+    out: &Output,
+) -> Option<Reading> {
+    let lasted = match cause {
+        Gap::Disconnected { lasted } => format!(
+            "redis: resubscribed after a gap of {}",
+            show_duration(lasted)
+        ),
+        Gap::Overflow => "output could not keep up and messages were dropped".to_string(),
+    };
+    if !cfg.fill_gaps {
+        if matches!(cause, Gap::Disconnected { .. }) {
+            out.warn(&format!(
+                "{lasted}; messages published in the gap were missed (--fill-gaps reads them from Kafka)"
+            ));
+        }
+        return None;
+    }
+    out.warn(&format!("{lasted}; reading the gap from Kafka"));
+    let otherwise = since
+        .checked_sub(GAP_MARGIN)
+        .unwrap_or(since)
+        .max(started)
+        .as_millisecond();
+    Some(reader.spawn(From::After {
+        next: next.clone(),
+        otherwise,
+    }))
 }
 
 /// Resolves at the deadline, if there is one.

@@ -6,6 +6,7 @@ mod common;
 
 mod expect;
 mod faults;
+mod gaps;
 mod generated;
 mod glob_redis;
 mod golden;

@@ -1,0 +1,216 @@
+//! `tail --fill-gaps`: a Redis tail that misses nothing. A publisher emits
+//! sequence-numbered events at a steady rate while Redis is killed and
+//! restarted, and tail's connection is killed; every event must be printed
+//! exactly once, the gaps read from Kafka.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+use crate::common::*;
+
+/// Events `0..n` without a time field (stamped now), over four source ids.
+fn ticks(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"s{i}\",\"type\":\"tick\",\"source_type\":\"seq\",\"source_id\":\"k{}\",\"n\":{i}}}\n",
+                i % 4
+            )
+        })
+        .collect()
+}
+
+/// `dualstream publish` fed one event every `every`; joins to its exit code.
+fn steady_publisher(
+    tansu: &Tansu,
+    redis: &Redis,
+    topic: &str,
+    n: usize,
+    every: Duration,
+) -> std::thread::JoinHandle<Option<i32>> {
+    let mut child = dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), topic)
+        .args(["publish", "--summary", "none"])
+        .spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        for line in ticks(n) {
+            stdin.write_all(line.as_bytes()).unwrap();
+            stdin.flush().unwrap();
+            std::thread::sleep(every);
+        }
+        drop(stdin);
+        wait_exit(&mut child, Duration::from_secs(60))
+    })
+}
+
+fn kill_subscribers(redis: &Redis) {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query(&mut conn)
+        .unwrap();
+    assert!(killed >= 1, "no subscriber to kill");
+}
+
+/// How often each `n` was printed.
+fn printed(stdout: &str) -> BTreeMap<u64, usize> {
+    let mut seen = BTreeMap::new();
+    for line in json_lines(stdout) {
+        let id = line["payload"]["id"].as_str().unwrap_or_default();
+        let Some(n) = id.strip_prefix('s').and_then(|n| n.parse().ok()) else {
+            panic!("not a notification of ours: {line}");
+        };
+        *seen.entry(n).or_insert(0) += 1;
+    }
+    seen
+}
+
+#[test]
+fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscriber() {
+    let tansu = Tansu::start();
+    let mut redis = Redis::start();
+    let topic = topic("fill-gaps");
+    tansu.create_topic(&topic, 3);
+    // About 15 s of events: the faults below all happen while they flow.
+    let n = 3000;
+    let t = tail(
+        &redis.url(),
+        &[
+            "events:seq:*",
+            "--brokers",
+            &tansu.brokers(),
+            "--topic",
+            &topic,
+            "--fill-gaps",
+            "--count",
+            &n.to_string(),
+            "--timeout",
+            "90s",
+        ],
+    );
+    let mut said = t.wait_stderr("subscribed");
+    let publisher = steady_publisher(&tansu, &redis, &topic, n, Duration::from_millis(4));
+    std::thread::sleep(Duration::from_millis(1000));
+    redis.stop();
+    std::thread::sleep(Duration::from_millis(400));
+    redis.restart();
+    said.extend(t.wait_stderr("reading the gap from Kafka"));
+    std::thread::sleep(Duration::from_millis(800));
+    kill_subscribers(&redis);
+    said.extend(t.wait_stderr("reading the gap from Kafka"));
+    std::thread::sleep(Duration::from_millis(800));
+    redis.stop();
+    std::thread::sleep(Duration::from_millis(400));
+    redis.restart();
+    said.extend(t.wait_stderr("reading the gap from Kafka"));
+    assert_eq!(publisher.join().unwrap(), Some(0), "publish failed");
+    let (code, stdout, stderr) = t.finish();
+    let stderr = format!("{}\n{stderr}", said.join("\n"));
+    assert_eq!(code, Some(0), "{stderr}");
+    let seen = printed(&stdout);
+    let missing: Vec<u64> = (0..n as u64).filter(|i| !seen.contains_key(i)).collect();
+    let twice: Vec<(&u64, &usize)> = seen.iter().filter(|(_, &c)| c > 1).collect();
+    let first_twice: Vec<&str> = twice
+        .first()
+        .map(|(n, _)| {
+            stdout
+                .lines()
+                .filter(|l| l.contains(&format!("\"s{n}\"")))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        missing.is_empty() && twice.is_empty(),
+        "missing {missing:?}, printed more than once: {twice:?}\n{first_twice:#?}\n{stderr}"
+    );
+    // The gaps really were filled from Kafka.
+    let from_kafka = json_lines(&stdout)
+        .iter()
+        .filter(|l| l["source"] == "kafka")
+        .count();
+    assert!(from_kafka > 0, "nothing came from Kafka\n{stderr}");
+    eprintln!(
+        "published {n}, gaps 3, printed {}, {from_kafka} of them from Kafka",
+        seen.len()
+    );
+}
+
+#[test]
+fn without_fill_gaps_the_gap_is_reported_and_events_are_missed() {
+    let tansu = Tansu::start();
+    let mut redis = Redis::start();
+    let topic = topic("no-fill");
+    tansu.create_topic(&topic, 2);
+    let n = 400;
+    let t = tail(
+        &redis.url(),
+        &["events:seq:*", "--format", "json", "--timeout", "6s"],
+    );
+    t.wait_stderr("subscribed");
+    let publisher = steady_publisher(&tansu, &redis, &topic, n, Duration::from_millis(5));
+    std::thread::sleep(Duration::from_millis(600));
+    redis.stop();
+    std::thread::sleep(Duration::from_millis(500));
+    redis.restart();
+    t.wait_stderr("messages published in the gap were missed (--fill-gaps reads them from Kafka)");
+    assert_eq!(publisher.join().unwrap(), Some(0));
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    let got = stdout.lines().count();
+    assert!(got < n, "nothing was missed: {got} of {n}\n{stderr}");
+}
+
+#[test]
+fn fill_gaps_reprints_what_a_full_queue_dropped() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("fill-queue");
+    tansu.create_topic(&topic, 2);
+    let n = 400;
+    // --fetch waits for Kafka at every message: with a queue of 5, a burst
+    // overflows it.
+    let t = tail(
+        &redis.url(),
+        &[
+            "events:seq:*",
+            "--brokers",
+            &tansu.brokers(),
+            "--topic",
+            &topic,
+            "--fill-gaps",
+            "--fetch",
+            "--queue",
+            "5",
+            "--count",
+            &n.to_string(),
+            "--timeout",
+            "90s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .arg("publish")
+        .stdin(ticks(n).concat())
+        .run()
+        .expect_code(0);
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("dropped"),
+        "the queue never overflowed\n{stderr}"
+    );
+    let seen = printed(&stdout);
+    let missing: Vec<u64> = (0..n as u64).filter(|i| !seen.contains_key(i)).collect();
+    let twice: Vec<(&u64, &usize)> = seen.iter().filter(|(_, &c)| c > 1).collect();
+    assert!(
+        missing.is_empty() && twice.is_empty(),
+        "missing {missing:?}, printed more than once: {twice:?}\n{stderr}"
+    );
+    assert!(json_lines(&stdout).iter().all(|l| l["event"]["n"].is_u64()));
+}
