@@ -379,6 +379,10 @@ pub fn run(job: &ProfileJob, out: &Output) -> Result<Code> {
     match &job.action {
         Action::List => {
             let (default, profiles) = match &file {
+                Some(f) if f.profiles.is_empty() => {
+                    out.info(&format!("no [profiles.NAME] table in {}", f.path.display()));
+                    (None, &[][..])
+                }
                 Some(f) => (f.default.as_deref(), f.profiles.as_slice()),
                 None => {
                     out.info(&format!("no config file at {}", location.shown()));
