@@ -700,7 +700,10 @@ Examples:
   dualstream tail --catch-up 10m 'events:repo:*'
 
   # In CI: exit 124 unless 3 notifications arrive within 30 s
-  dualstream tail 'events:repo:*' --count 3 --timeout 30s > seen.ndjson";
+  dualstream tail 'events:repo:*' --count 3 --timeout 30s > seen.ndjson
+
+  # In CI: every event listed in the file, each once, within 30 s (else 124, naming the missing)
+  dualstream tail 'events:order:*' --expect expected --expect-once --timeout 30s";
 
 const REPLAY_EXAMPLES: &str = "\
 Examples:
@@ -723,7 +726,10 @@ Examples:
   dualstream replay --from-time 2026-11-24T09:00:00Z --to-time 2026-11-24T09:40:00Z --to-redis --rate 500/s
 
   # Backfill another topic, keeping keys, headers and timestamps
-  dualstream replay --from-time 1h --filter source_type=repo --to-topic events-repo";
+  dualstream replay --from-time 1h --filter source_type=repo --to-topic events-repo
+
+  # In CI: the expected events are in Kafka, or exit 124 after 30 s
+  dualstream replay --follow --wait 30s --expect expected > /dev/null";
 
 const HEALTH_EXAMPLES: &str = "\
 Examples:
