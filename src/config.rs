@@ -1092,4 +1092,100 @@ mod tests {
             refused(&["health", "--probe", "--max-latency", "x"]).starts_with("--max-latency: ")
         );
     }
+
+    #[test]
+    fn a_profile_fills_only_what_was_left_at_a_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(
+            &file,
+            "default = \"p\"\n[profiles.p]\nbrokers = \"pk:1\"\nredis = \"redis://pr:2\"\n\
+             topic = \"pt\"\nchannel = \"prof:{source_type}:{source_id}\"\n\
+             [profiles.p.kafka]\n\"linger.ms\" = 1\n[profiles.q]\ntopic = \"qt\"\n",
+        )
+        .unwrap();
+        let file = file.to_str().unwrap();
+        let with = |args: &[&str]| {
+            let mut argv = vec!["--config", file];
+            argv.extend(args);
+            resolved(&argv).unwrap()
+        };
+        // The profile's values where the user gave none (the test helper gives --redis).
+        let (common, _) = with(&["health"]);
+        assert_eq!(common.kafka.brokers, "pk:1");
+        assert_eq!((common.topic.as_str(), common.topic_given), ("pt", true));
+        assert_eq!(
+            common.redis.as_ref().map(|r| r.shown.as_str()),
+            Some("redis://127.0.0.1:6379")
+        );
+        let pairs = |c: &Common| {
+            c.kafka
+                .properties
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pairs(&common), ["linger.ms=1"]);
+        let (common, _) = with(&["--redis", "off", "health"]);
+        assert!(common.redis.is_none());
+        // Flags win, and -X comes after the profile's properties.
+        let (common, _) = with(&[
+            "--brokers",
+            "fk:1",
+            "--topic",
+            "ft",
+            "-X",
+            "linger.ms=2",
+            "health",
+        ]);
+        assert_eq!(common.kafka.brokers, "fk:1");
+        assert_eq!(common.topic, "ft");
+        assert_eq!(pairs(&common), ["linger.ms=1", "linger.ms=2"]);
+        // The channel template of tail (and publish, replay), unless given.
+        let channel_of = |args: &[&str]| {
+            let mut argv = vec!["--config", file, "tail"];
+            argv.extend(args);
+            argv.push("x");
+            match resolved(&argv).unwrap().1 {
+                Job::Tail(t) => t.channel,
+                _ => unreachable!("tail resolves to a tail job"),
+            }
+        };
+        assert_eq!(channel_of(&[]).source_type_of("prof:repo:a"), Some("repo"));
+        assert_eq!(
+            channel_of(&["--channel", "ev:{source_type}:{source_id}"]).source_type_of("ev:repo:a"),
+            Some("repo")
+        );
+        // Another profile by name; none without a default.
+        let (common, _) = with(&["--profile", "q", "health"]);
+        assert_eq!(
+            (common.kafka.brokers.as_str(), common.topic.as_str()),
+            ("localhost:9092", "qt")
+        );
+        let (common, _) = resolved(&["health"]).unwrap();
+        assert_eq!(
+            (common.topic.as_str(), common.topic_given),
+            ("events", false)
+        );
+        assert!(
+            refused(&["--config", file, "--profile", "r", "health"]).contains("no profile \"r\"")
+        );
+        // `profile` itself prints the file: nothing is applied, nothing refused.
+        match with(&["--profile", "r", "profile", "show", "q", "--format", "json"]).1 {
+            Job::Profile(job) => {
+                assert!(matches!(job.action, Action::Show(Some(ref n)) if n == "q"));
+                assert_eq!(job.format, DocFormat::Json);
+                assert_eq!(job.chosen.as_deref(), Some("r"));
+                assert_eq!(job.config.as_deref(), Some(std::path::Path::new(file)));
+            }
+            _ => unreachable!("profile resolves to a profile job"),
+        }
+        match with(&["profile", "list"]).1 {
+            Job::Profile(job) => {
+                assert!(matches!(job.action, Action::List));
+                assert_eq!(job.format, DocFormat::Table);
+            }
+            _ => unreachable!("profile resolves to a profile job"),
+        }
+    }
 }
