@@ -22,11 +22,13 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
     $completions = @(switch ($command) {
         'dualstream' {
             [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
-            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
             [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
@@ -39,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'List and show the named profiles of the config file (secrets masked)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), or write every page into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -65,11 +68,13 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--replication-factor', '--replication-factor', [CompletionResultType]::ParameterName, 'Replication factor for --create-topic [default: 3, or the number of brokers if fewer]')
             [CompletionResult]::new('--min-insync-replicas', '--min-insync-replicas', [CompletionResultType]::ParameterName, 'min.insync.replicas for --create-topic [default: replication factor − 1, at least 1]')
             [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
-            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
             [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Validate and print what would be sent, without connecting to anything')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show the progress bar even when stderr is not a terminal')
             [CompletionResult]::new('--no-headers', '--no-headers', [CompletionResultType]::ParameterName, 'Send no id/type/source_type headers. Brokers that store each header as a row (Tansu with sqlite) take events about three times faster without them')
@@ -78,8 +83,8 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -95,11 +100,13 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Wait for the events in FILE (one a line: an id, or a JSON object of field values such as {"type":"order.created","source_id":"o-17"}): exit 0 once every one arrived, 124 at --timeout naming those that did not')
             [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal with --expect]; junit=FILE also writes the expectations as a JUnit report (repeatable)')
             [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
-            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
             [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
             [CompletionResult]::new('--literal', '--literal', [CompletionResultType]::ParameterName, 'Subscribe to every PATTERN as a literal channel name, glob characters included')
             [CompletionResult]::new('--fetch', '--fetch', [CompletionResultType]::ParameterName, 'Print the full event from Kafka (at the notification''s topic/partition/offset) for each notification')
             [CompletionResult]::new('--fill-gaps', '--fill-gaps', [CompletionResultType]::ParameterName, 'Fill every gap in the live stream (a reconnect, messages dropped past --queue) from Kafka (--topic), with the seam of --catch-up: each event printed once [default: on with --catch-up]')
@@ -123,18 +130,20 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on the whole check; an unreachable broker never hangs it longer')
             [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
-            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
             [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
             [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'Send one real event through the whole path (Kafka produce and ack, Redis publish and receive) and time each step')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -159,11 +168,13 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'With --follow, stop after this long: exit 124 if --count records (or every --expect expectation) had not arrived by then')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Wait for the events in FILE (one a line: an id, or a JSON object of field values): stop with 0 once every one was read, 124 at the end (or at --wait with --follow) naming those that were not')
             [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
-            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
             [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
             [CompletionResult]::new('--from-beginning', '--from-beginning', [CompletionResultType]::ParameterName, 'Start at the first offset of each partition (the default)')
             [CompletionResult]::new('--from-end', '--from-end', [CompletionResultType]::ParameterName, 'Start at the end: only what arrives from now on (with --follow)')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading past the end offsets, until Ctrl-C or --count')
@@ -175,25 +186,104 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'dualstream;completions' {
+        'dualstream;profile' {
             [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
-            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
             [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every profile of the config file: brokers, Redis, topic; the default marked')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Every setting of one profile, secrets masked')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'dualstream;profile;list' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dualstream;profile;show' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dualstream;profile;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every profile of the config file: brokers, Redis, topic; the default marked')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Every setting of one profile, secrets masked')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'dualstream;profile;help;list' {
+            break
+        }
+        'dualstream;profile;help;show' {
+            break
+        }
+        'dualstream;profile;help;help' {
+            break
+        }
+        'dualstream;completions' {
+            [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -201,17 +291,19 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
         'dualstream;man' {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Write dualstream.1 and one page per subcommand into this directory')
             [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
-            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
             [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL, or `off` to use Kafka only. A password in it is never printed')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -221,6 +313,7 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start')
+            [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'List and show the named profiles of the config file (secrets masked)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), or write every page into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -236,6 +329,17 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             break
         }
         'dualstream;help;replay' {
+            break
+        }
+        'dualstream;help;profile' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every profile of the config file: brokers, Redis, topic; the default marked')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Every setting of one profile, secrets masked')
+            break
+        }
+        'dualstream;help;profile;list' {
+            break
+        }
+        'dualstream;help;profile;show' {
             break
         }
         'dualstream;help;completions' {

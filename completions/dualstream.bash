@@ -28,6 +28,9 @@ _dualstream() {
             dualstream,man)
                 cmd="dualstream__subcmd__man"
                 ;;
+            dualstream,profile)
+                cmd="dualstream__subcmd__profile"
+                ;;
             dualstream,publish)
                 cmd="dualstream__subcmd__publish"
                 ;;
@@ -49,6 +52,9 @@ _dualstream() {
             dualstream__subcmd__help,man)
                 cmd="dualstream__subcmd__help__subcmd__man"
                 ;;
+            dualstream__subcmd__help,profile)
+                cmd="dualstream__subcmd__help__subcmd__profile"
+                ;;
             dualstream__subcmd__help,publish)
                 cmd="dualstream__subcmd__help__subcmd__publish"
                 ;;
@@ -58,6 +64,30 @@ _dualstream() {
             dualstream__subcmd__help,tail)
                 cmd="dualstream__subcmd__help__subcmd__tail"
                 ;;
+            dualstream__subcmd__help__subcmd__profile,list)
+                cmd="dualstream__subcmd__help__subcmd__profile__subcmd__list"
+                ;;
+            dualstream__subcmd__help__subcmd__profile,show)
+                cmd="dualstream__subcmd__help__subcmd__profile__subcmd__show"
+                ;;
+            dualstream__subcmd__profile,help)
+                cmd="dualstream__subcmd__profile__subcmd__help"
+                ;;
+            dualstream__subcmd__profile,list)
+                cmd="dualstream__subcmd__profile__subcmd__list"
+                ;;
+            dualstream__subcmd__profile,show)
+                cmd="dualstream__subcmd__profile__subcmd__show"
+                ;;
+            dualstream__subcmd__profile__subcmd__help,help)
+                cmd="dualstream__subcmd__profile__subcmd__help__subcmd__help"
+                ;;
+            dualstream__subcmd__profile__subcmd__help,list)
+                cmd="dualstream__subcmd__profile__subcmd__help__subcmd__list"
+                ;;
+            dualstream__subcmd__profile__subcmd__help,show)
+                cmd="dualstream__subcmd__profile__subcmd__help__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -65,17 +95,13 @@ _dualstream() {
 
     case "${cmd}" in
         dualstream)
-            opts="-X -F -q -v -h -V --brokers --redis --topic --quiet --verbose --color --help --version publish tail health replay completions man help"
+            opts="-X -F -q -v -h -V --brokers --topic --redis --quiet --verbose --color --profile --config --help --version publish tail health replay profile completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --brokers)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --redis)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -91,8 +117,20 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -103,17 +141,13 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__completions)
-            opts="-X -F -q -v -h -V --brokers --redis --topic --quiet --verbose --color --help --version bash elvish fish powershell zsh"
+            opts="-X -F -q -v -h -V --brokers --topic --redis --quiet --verbose --color --profile --config --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --brokers)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --redis)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -129,8 +163,20 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -141,7 +187,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__health)
-            opts="-X -F -q -v -h -V --probe --group --max-lag --max-latency --channel --format --timeout --brokers --redis --topic --quiet --verbose --color --help --version"
+            opts="-X -F -q -v -h -V --probe --group --max-lag --max-latency --channel --format --timeout --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,10 +221,6 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --redis)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -191,8 +233,20 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -203,7 +257,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__help)
-            opts="publish tail health replay completions man help"
+            opts="publish tail health replay profile completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,6 +326,48 @@ _dualstream() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dualstream__subcmd__help__subcmd__profile)
+            opts="list show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dualstream__subcmd__help__subcmd__profile__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dualstream__subcmd__help__subcmd__profile__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dualstream__subcmd__help__subcmd__publish)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -315,7 +411,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__man)
-            opts="-X -F -q -v -h -V --out-dir --brokers --redis --topic --quiet --verbose --color --help --version"
+            opts="-X -F -q -v -h -V --out-dir --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -326,10 +422,6 @@ _dualstream() {
                     return 0
                     ;;
                 --brokers)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --redis)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -345,8 +437,222 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dualstream__subcmd__profile)
+            opts="-X -F -q -v -h -V --brokers --topic --redis --quiet --verbose --color --profile --config --help --version list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --brokers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -X)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dualstream__subcmd__profile__subcmd__help)
+            opts="list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dualstream__subcmd__profile__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dualstream__subcmd__profile__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dualstream__subcmd__profile__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dualstream__subcmd__profile__subcmd__list)
+            opts="-X -F -q -v -h -V --format --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --brokers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -X)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dualstream__subcmd__profile__subcmd__show)
+            opts="-X -F -q -v -h -V --format --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --brokers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -X)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -357,7 +663,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__publish)
-            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --dry-run --summary --progress --timeout --max-in-flight --redis-batch --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --redis --topic --quiet --verbose --color --help --version"
+            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --dry-run --summary --progress --timeout --max-in-flight --redis-batch --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -443,10 +749,6 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --redis)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -459,8 +761,20 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -471,7 +785,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__replay)
-            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --last --count --follow --partition --group --to-time --filter --format --envelope --to-redis --channel --rate --to-topic --max-in-flight --progress --summary --timeout --wait --expect --expect-once --brokers --redis --topic --quiet --verbose --color --help --version"
+            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --last --count --follow --partition --group --to-time --filter --format --envelope --to-redis --channel --rate --to-topic --max-in-flight --progress --summary --timeout --wait --expect --expect-once --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -553,10 +867,6 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --redis)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -569,8 +879,20 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -581,7 +903,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__tail)
-            opts="-X -F -q -v -h -V --literal --format --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --redis --topic --quiet --verbose --color --help --version"
+            opts="-X -F -q -v -h -V --literal --format --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,10 +949,6 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --redis)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -643,8 +961,20 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --redis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_dualstream_global_optspecs
-    string join \n brokers= redis= topic= X= F= q/quiet v/verbose color= h/help V/version
+    string join \n brokers= topic= X= F= redis= q/quiet v/verbose color= profile= config= h/help V/version
 end
 
 function __fish_dualstream_needs_command
@@ -25,13 +25,15 @@ function __fish_dualstream_using_subcommand
 end
 
 complete -c dualstream -n "__fish_dualstream_needs_command" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
-complete -c dualstream -n "__fish_dualstream_needs_command" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_needs_command" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c dualstream -n "__fish_dualstream_needs_command" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_needs_command" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_needs_command" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_needs_command" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -40,6 +42,7 @@ complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "publish" -d '
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
+complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "profile" -d 'List and show the named profiles of the config file (secrets masked)'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -67,20 +70,22 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l partit
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l replication-factor -d 'Replication factor for --create-topic [default: 3, or the number of brokers if fewer]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l min-insync-replicas -d 'min.insync.replicas for --create-topic [default: replication factor − 1, at least 1]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l dry-run -d 'Validate and print what would be sent, without connecting to anything'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l progress -d 'Show the progress bar even when stderr is not a terminal'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l no-headers -d 'Send no id/type/source_type headers. Brokers that store each header as a row (Tansu with sqlite) take events about three times faster without them'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l create-topic -d 'Create the topic through the admin API when it does not exist'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s h -l help -d 'Print help'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l format -d 'Output format [default: pretty on a terminal, json on a pipe]' -r -f -a "pretty\t'Time, channel and compact payload, for people'
 json\t'One object a line: received_at, channel, pattern, payload'
@@ -95,13 +100,15 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l filter -d
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l expect -d 'Wait for the events in FILE (one a line: an id, or a JSON object of field values such as {"type":"order.created","source_id":"o-17"}): exit 0 once every one arrived, 124 at --timeout naming those that did not' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l summary -d 'End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal with --expect]; junit=FILE also writes the expectations as a JUnit report (repeatable)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l literal -d 'Subscribe to every PATTERN as a literal channel name, glob characters included'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fetch -d 'Print the full event from Kafka (at the notification\'s topic/partition/offset) for each notification'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fill-gaps -d 'Fill every gap in the live stream (a reconnect, messages dropped past --queue) from Kafka (--topic), with the seam of --catch-up: each event printed once [default: on with --catch-up]'
@@ -119,17 +126,19 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l format 
 json\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l timeout -d 'Bound on the whole check; an unreachable broker never hangs it longer' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l probe -d 'Send one real event through the whole path (Kafka produce and ack, Redis publish and receive) and time each step'
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
-complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s h -l help -d 'Print help'
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-offset -d 'Start at offset N in each partition; negative: N before the end' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-time -d 'Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m)' -r
@@ -152,13 +161,15 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l timeout
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l wait -d 'With --follow, stop after this long: exit 124 if --count records (or every --expect expectation) had not arrived by then' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l expect -d 'Wait for the events in FILE (one a line: an id, or a JSON object of field values): stop with 0 once every one was read, 124 at the end (or at --wait with --follow) naming those that were not' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-beginning -d 'Start at the first offset of each partition (the default)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-end -d 'Start at the end: only what arrives from now on (with --follow)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l follow -d 'Keep reading past the end offsets, until Ctrl-C or --count'
@@ -168,37 +179,96 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l progres
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l expect-once -d 'With --expect, an expectation met twice is a failure (exit 6)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s h -l help -d 'Print help'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -f -a "list" -d 'Every profile of the config file: brokers, Redis, topic; the default marked'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'Every setting of one profile, secrets masked'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t''
+json\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every profile of the config file: brokers, Redis, topic; the default marked'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Every setting of one profile, secrets masked'
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
-complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l out-dir -d 'Write dualstream.1 and one page per subcommand into this directory' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
-complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s h -l help -d 'Print help'
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s V -l version -d 'Print version'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "profile" -d 'List and show the named profiles of the config file (secrets masked)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'Every profile of the config file: brokers, Redis, topic; the default marked'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Every setting of one profile, secrets masked'

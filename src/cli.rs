@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "dualstream",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_long_help = EXAMPLES
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -26,6 +27,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The options every command shares, under the same headings everywhere:
+/// Kafka, Redis, Output, Profile (after each command's own options).
 #[derive(Debug, Args)]
 pub struct Global {
     /// Kafka bootstrap brokers, comma separated.
@@ -34,9 +37,29 @@ pub struct Global {
         global = true,
         env = "DUALSTREAM_BROKERS",
         default_value = "localhost:9092",
-        value_name = "HOST:PORT,…"
+        value_name = "HOST:PORT,…",
+        help_heading = KAFKA
     )]
     pub brokers: String,
+
+    /// Kafka topic.
+    #[arg(
+        long,
+        global = true,
+        env = "DUALSTREAM_TOPIC",
+        default_value = "events",
+        value_name = "NAME",
+        help_heading = KAFKA
+    )]
+    pub topic: String,
+
+    /// A librdkafka property, like kcat's -X (repeatable); applied after -F.
+    #[arg(short = 'X', global = true, value_name = "KEY=VALUE", help_heading = KAFKA)]
+    pub property: Vec<String>,
+
+    /// A librdkafka properties file (key=value lines, # comments).
+    #[arg(short = 'F', global = true, value_name = "FILE", help_heading = KAFKA)]
+    pub properties_file: Option<PathBuf>,
 
     /// Redis URL, or `off` to use Kafka only. A password in it is never printed.
     #[arg(
@@ -45,62 +68,118 @@ pub struct Global {
         env = "DUALSTREAM_REDIS",
         default_value = "redis://127.0.0.1:6379",
         hide_env_values = true,
-        value_name = "URL|off"
+        value_name = "URL|off",
+        help_heading = REDIS
     )]
     pub redis: String,
 
-    /// Kafka topic.
+    /// Print only errors.
     #[arg(
+        short,
         long,
         global = true,
-        env = "DUALSTREAM_TOPIC",
-        default_value = "events",
-        value_name = "NAME"
+        conflicts_with = "verbose",
+        help_heading = OUTPUT
     )]
-    pub topic: String,
-
-    /// A librdkafka property, like kcat's -X (repeatable); applied after -F.
-    #[arg(short = 'X', global = true, value_name = "KEY=VALUE")]
-    pub property: Vec<String>,
-
-    /// A librdkafka properties file (key=value lines, # comments).
-    #[arg(short = 'F', global = true, value_name = "FILE")]
-    pub properties_file: Option<PathBuf>,
-
-    /// Print only errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
     /// More detail on stderr: -v for client logs and error causes, -vv for debug.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = OUTPUT)]
     pub verbose: u8,
 
     /// When to use colours on a terminal (NO_COLOR is honoured by auto).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        value_name = "WHEN",
+        help_heading = OUTPUT
+    )]
     pub color: ColorChoice,
 
-    /// Whether --topic (or DUALSTREAM_TOPIC) was given rather than defaulted.
+    /// Take unset options from this profile of the config file [default: the file's `default`].
+    #[arg(
+        long,
+        global = true,
+        env = "DUALSTREAM_PROFILE",
+        value_name = "NAME",
+        help_heading = PROFILE
+    )]
+    pub profile: Option<String>,
+
+    /// The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else
+    /// ~/.config/dualstream/config.toml].
+    #[arg(
+        long,
+        global = true,
+        env = "DUALSTREAM_CONFIG",
+        value_name = "FILE",
+        help_heading = PROFILE
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Which of the options a profile may set were left at their built-in default.
     #[arg(skip)]
-    pub topic_given: bool,
+    pub defaulted: Defaulted,
+}
+
+const KAFKA: &str = "Kafka";
+const REDIS: &str = "Redis";
+const OUTPUT: &str = "Output";
+const PROFILE: &str = "Profile";
+
+/// The options a profile may set that took clap's built-in default: neither
+/// given on the command line nor by an environment variable. Only these are
+/// replaced by a profile's values (flag > environment > profile > default).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Defaulted {
+    pub brokers: bool,
+    pub redis: bool,
+    pub topic: bool,
+    /// The command's `--channel` template (publish, tail, replay).
+    pub channel: bool,
 }
 
 impl Cli {
     /// Parse the command line (exiting 2 on a usage error, like clap does),
-    /// noting whether the topic was chosen by the user.
+    /// noting which options were left at their defaults.
     pub fn parse_args() -> Cli {
+        Cli::try_parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// Parse `args` (the program name first), noting which options were left
+    /// at their defaults.
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
         use clap::parser::ValueSource;
         use clap::{CommandFactory, FromArgMatches};
-        let matches = Cli::command().get_matches();
-        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-        let given = |m: &clap::ArgMatches| {
-            matches!(
-                m.value_source("topic"),
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        let sub = matches.subcommand().map(|(_, sub)| sub);
+        // Global options are seen at the top and in the subcommand; given in
+        // either (or by the environment), they are not defaulted.
+        let defaulted = |m: &clap::ArgMatches, id: &str| {
+            !matches!(
+                m.value_source(id),
                 Some(ValueSource::CommandLine | ValueSource::EnvVariable)
             )
         };
-        cli.global.topic_given =
-            given(&matches) || matches.subcommand().is_some_and(|(_, sub)| given(sub));
-        cli
+        let global = |id: &str| defaulted(&matches, id) && sub.is_none_or(|s| defaulted(s, id));
+        let has_channel = matches!(
+            cli.command,
+            Command::Publish(_) | Command::Tail(_) | Command::Replay(_)
+        );
+        cli.global.defaulted = Defaulted {
+            brokers: global("brokers"),
+            redis: global("redis"),
+            topic: global("topic"),
+            channel: has_channel && sub.is_some_and(|s| defaulted(s, "channel")),
+        };
+        Ok(cli)
     }
 }
 
@@ -116,16 +195,25 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Publish NDJSON or CSV events to Kafka, then notify Redis.
+    #[command(after_long_help = PUBLISH_EXAMPLES)]
     Publish(PublishArgs),
     /// Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE).
+    #[command(after_long_help = TAIL_EXAMPLES)]
     Tail(TailArgs),
     /// Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe.
+    #[command(after_long_help = HEALTH_EXAMPLES)]
     Health(HealthArgs),
     /// Read a Kafka topic from an offset or a time, up to the end offsets taken at start.
+    #[command(after_long_help = REPLAY_EXAMPLES)]
     Replay(ReplayArgs),
+    /// List and show the named profiles of the config file (secrets masked).
+    #[command(after_long_help = PROFILE_EXAMPLES)]
+    Profile(ProfileArgs),
     /// Print a shell completion script.
+    #[command(after_long_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write every page into a directory.
+    #[command(after_long_help = MAN_EXAMPLES)]
     Man(ManArgs),
 }
 
@@ -531,6 +619,40 @@ pub enum ReportFormat {
 }
 
 #[derive(Debug, Args)]
+pub struct ProfileArgs {
+    #[command(subcommand)]
+    pub action: ProfileAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// Every profile of the config file: brokers, Redis, topic; the default marked.
+    #[command(after_long_help = PROFILE_EXAMPLES)]
+    List(ProfileListArgs),
+    /// Every setting of one profile, secrets masked.
+    #[command(after_long_help = PROFILE_EXAMPLES)]
+    Show(ProfileShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table, value_name = "FORMAT")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileShowArgs {
+    /// The profile [default: the one --profile (DUALSTREAM_PROFILE) or the file's `default` picks].
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table, value_name = "FORMAT")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
@@ -543,6 +665,129 @@ pub struct ManArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 }
+
+// The "Examples" sections at the end of each command's long help (--help,
+// the man pages): real invocations, as in the README.
+
+const EXAMPLES: &str = "\
+Examples:
+  # NDJSON (or .csv) to Kafka, then one notification per event to Redis
+  dualstream publish events.ndjson
+
+  # Follow the notifications as they happen
+  dualstream tail 'events:repo:*'
+
+  # The full events of the last hour, from Kafka
+  dualstream replay --from-time 1h --envelope > last-hour.ndjson
+
+  # Brokers, topics, Redis, and one real event through the whole path
+  dualstream --profile staging health --probe";
+
+const PUBLISH_EXAMPLES: &str = "\
+Examples:
+  # NDJSON (or .csv) to Kafka, then one notification per event to Redis
+  dualstream publish events.ndjson
+
+  # The source id at a dotted path, a constant source type
+  cat events.ndjson | dualstream publish --source-id-field repo.name --source-type repo
+
+  # Check a file without connecting to anything
+  dualstream publish --dry-run events.csv
+
+  # Keep going past invalid lines, setting them aside; a JSON summary for scripts
+  dualstream publish --on-invalid dead-letter=bad.ndjson --summary json events.ndjson
+
+  # Kafka only, creating the topic when it is missing
+  dualstream --redis off publish --create-topic --partitions 6 events.ndjson";
+
+const TAIL_EXAMPLES: &str = "\
+Examples:
+  # PSUBSCRIBE for globs, SUBSCRIBE for plain names
+  dualstream tail 'events:repo:*'
+
+  # Glob characters taken literally
+  dualstream tail --literal 'events:repo:a[1]'
+
+  # JSON lines on a pipe, flushed as they arrive
+  dualstream tail 'events:*' | jq .payload.id
+
+  # The last 10 minutes from Kafka first, then live without a gap
+  dualstream tail --catch-up 10m 'events:repo:*'
+
+  # In CI: exit 124 unless 3 notifications arrive within 30 s
+  dualstream tail 'events:repo:*' --count 3 --timeout 30s > seen.ndjson
+
+  # In CI: every event listed in the file, each once, within 30 s (else 124, naming the missing)
+  dualstream tail 'events:order:*' --expect expected --expect-once --timeout 30s";
+
+const REPLAY_EXAMPLES: &str = "\
+Examples:
+  # The whole topic, up to the end offsets taken at start
+  dualstream replay
+
+  # The last 100 records of each partition
+  dualstream replay --from-offset -100
+
+  # Partition, offset, timestamp, key, headers and value of the last 30 minutes
+  dualstream replay --from-time 30m --envelope
+
+  # Only new records, until Ctrl-C
+  dualstream replay --from-end --follow
+
+  # Pushes of repos as CSV
+  dualstream replay --filter type=push,source_type=repo --format csv > pushes.csv
+
+  # Redis was down from 09:00 to 09:40: re-send those notifications, gently
+  dualstream replay --from-time 2026-11-24T09:00:00Z --to-time 2026-11-24T09:40:00Z --to-redis --rate 500/s
+
+  # Backfill another topic, keeping keys, headers and timestamps
+  dualstream replay --from-time 1h --filter source_type=repo --to-topic events-repo
+
+  # In CI: the expected events are in Kafka, or exit 124 after 30 s
+  dualstream replay --follow --wait 30s --expect expected > /dev/null";
+
+const HEALTH_EXAMPLES: &str = "\
+Examples:
+  # Brokers, every topic's partitions, Redis
+  dualstream health
+
+  # And one real event through the whole path, timed
+  dualstream --topic events health --probe
+
+  # For scripts and monitors: exit 6 when the group lags by more than 10000
+  dualstream health --group indexer --max-lag 10000 --format json";
+
+const PROFILE_EXAMPLES: &str = "\
+Examples:
+  # ~/.config/dualstream/config.toml:
+  #   default = \"local\"
+  #   [profiles.local]
+  #   brokers = \"127.0.0.1:9092\"
+  #   [profiles.staging]
+  #   brokers = \"kafka-1.staging:9093\"
+  #   redis = \"redis://:secret@redis.staging:6380\"
+  #   [profiles.staging.kafka]
+  #   \"security.protocol\" = \"sasl_ssl\"
+
+  # Every profile, the default marked
+  dualstream profile list
+
+  # One profile's settings, secrets masked
+  dualstream profile show staging --format json
+
+  # Use a profile for one command (or set DUALSTREAM_PROFILE)
+  dualstream --profile staging tail 'events:*'";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  dualstream completions bash > ~/.local/share/bash-completion/completions/dualstream
+  dualstream completions zsh > ~/.zfunc/_dualstream
+  dualstream completions fish > ~/.config/fish/completions/dualstream.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  dualstream man | man -l -
+  dualstream man --out-dir ~/.local/share/man/man1";
 
 #[cfg(test)]
 mod tests {

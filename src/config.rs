@@ -3,6 +3,10 @@
 //! own. Every check that can fail without a broker happens here, flag
 //! combinations included, so a bad flag exits 2 before anything is
 //! connected. Clap types stop at this module.
+//!
+//! A named profile (`profile.rs`) fills in what the user left at a built-in
+//! default: flag > environment > profile > default. Clap tells which values
+//! are defaults ([`crate::cli::Defaulted`]); only those are replaced.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,8 +14,8 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{
-    Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, PublishArgs, ReplayArgs,
-    ReplayFormat, ReportFormat, SummaryChoice, SummaryFormat, TailArgs, TailFormat,
+    Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, ProfileAction, PublishArgs,
+    ReplayArgs, ReplayFormat, ReportFormat, SummaryChoice, SummaryFormat, TailArgs, TailFormat,
 };
 use crate::duration::{parse_duration, parse_time_or_ago};
 use crate::error;
@@ -24,6 +28,7 @@ use crate::kafka::KafkaSettings;
 use crate::output::records::{RecordFormat, TailFormat as Tail};
 use crate::output::summary::Format as Summary;
 use crate::output::{Color, DocFormat, Output};
+use crate::profile::{self, Action, Profile, ProfileJob};
 use crate::pubsub::subscribe::Subscriptions;
 use crate::pubsub::Target;
 use crate::select::{Expectations, Filter};
@@ -34,6 +39,7 @@ pub enum Job {
     Tail(TailConfig),
     Replay(ReplayConfig),
     Health(HealthConfig),
+    Profile(ProfileJob),
     Completions(clap_complete::Shell),
     /// Print the top page, or write every page into a directory.
     Man(Option<PathBuf>),
@@ -50,16 +56,25 @@ pub fn output(global: &Global) -> Output {
 }
 
 /// The settings every command shares and the command's own, checked.
-pub fn resolve(cli: Cli, out: &Output) -> Result<(Common, Job)> {
+pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
+    // `profile` prints the file as it is; completions and man need none.
+    let profile = match &cli.command {
+        Command::Profile(_) | Command::Completions(_) | Command::Man(_) => None,
+        _ => profile::choose(cli.global.config.as_deref(), cli.global.profile.as_deref())?,
+    };
+    if let Some(p) = &profile {
+        apply(p, &mut cli);
+    }
     let job = match &cli.command {
         Command::Publish(args) => Job::Publish(publish(args)?),
         Command::Tail(args) => Job::Tail(tail(args, out)?),
         Command::Replay(args) => Job::Replay(replay(args)?),
         Command::Health(args) => Job::Health(health(args)?),
+        Command::Profile(args) => Job::Profile(profile_job(&args.action, &cli.global)),
         Command::Completions(args) => Job::Completions(args.shell),
         Command::Man(args) => Job::Man(args.out_dir.clone()),
     };
-    let common = common(&cli.global)?;
+    let common = common(&cli.global, profile.as_ref())?;
     match &job {
         Job::Tail(_) if common.redis.is_none() => {
             return Err(error::usage(
@@ -146,8 +161,51 @@ pub struct Common {
     pub redis: Option<Target>,
 }
 
-fn common(global: &Global) -> Result<Common> {
-    let mut properties = Vec::new();
+/// Put the profile's values where the user left a built-in default.
+fn apply(p: &Profile, cli: &mut Cli) {
+    let g = &mut cli.global;
+    let fill = |defaulted: &mut bool, value: &mut String, from: &Option<String>| {
+        if let (true, Some(v)) = (*defaulted, from) {
+            *value = v.clone();
+            *defaulted = false;
+        }
+    };
+    fill(&mut g.defaulted.brokers, &mut g.brokers, &p.brokers);
+    fill(&mut g.defaulted.redis, &mut g.redis, &p.redis);
+    fill(&mut g.defaulted.topic, &mut g.topic, &p.topic);
+    let channel = match &mut cli.command {
+        Command::Publish(a) => &mut a.channel,
+        Command::Tail(a) => &mut a.channel,
+        Command::Replay(a) => &mut a.channel,
+        _ => return,
+    };
+    fill(&mut g.defaulted.channel, channel, &p.channel);
+}
+
+fn profile_job(action: &ProfileAction, global: &Global) -> ProfileJob {
+    let doc = |f: ReportFormat| match f {
+        ReportFormat::Table => DocFormat::Table,
+        ReportFormat::Json => DocFormat::Json,
+    };
+    let (action, format) = match action {
+        ProfileAction::List(a) => (Action::List, doc(a.format)),
+        ProfileAction::Show(a) => (Action::Show(a.name.clone()), doc(a.format)),
+    };
+    ProfileJob {
+        action,
+        format,
+        config: global.config.clone(),
+        chosen: global.profile.clone(),
+    }
+}
+
+/// The shared settings. A profile's librdkafka properties come first, so
+/// that -F and -X on the command line override them.
+fn common(global: &Global, profile: Option<&Profile>) -> Result<Common> {
+    let mut properties = match profile {
+        Some(p) => p.kafka_properties()?,
+        None => Vec::new(),
+    };
     if let Some(file) = &global.properties_file {
         let name = file.display().to_string();
         let text =
@@ -170,7 +228,7 @@ fn common(global: &Global) -> Result<Common> {
             properties,
         },
         topic: global.topic.clone(),
-        topic_given: global.topic_given,
+        topic_given: !global.defaulted.topic,
         redis,
     })
 }
@@ -561,8 +619,6 @@ fn source(path: PathBuf, format: Option<InputFormat>) -> Result<Source> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
     use crate::error::{code_of, Code};
 
@@ -670,8 +726,18 @@ mod tests {
         } else {
             &["--redis", "redis://127.0.0.1:6379"]
         };
-        let argv = ["dualstream"].iter().chain(redis).chain(args);
-        let cli = Cli::try_parse_from(argv).unwrap();
+        // An empty config file of our own, whatever the user's says.
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("config.toml");
+        std::fs::write(&empty, "").unwrap();
+        let config = ["--config", empty.to_str().unwrap()];
+        let config: &[&str] = if args.contains(&"--config") {
+            &[]
+        } else {
+            &config
+        };
+        let argv = ["dualstream"].iter().chain(redis).chain(config).chain(args);
+        let cli = Cli::try_parse_args(argv).unwrap();
         resolve(cli, &Output::new(Color::Never, false))
     }
 
@@ -1035,5 +1101,101 @@ mod tests {
         assert!(
             refused(&["health", "--probe", "--max-latency", "x"]).starts_with("--max-latency: ")
         );
+    }
+
+    #[test]
+    fn a_profile_fills_only_what_was_left_at_a_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(
+            &file,
+            "default = \"p\"\n[profiles.p]\nbrokers = \"pk:1\"\nredis = \"redis://pr:2\"\n\
+             topic = \"pt\"\nchannel = \"prof:{source_type}:{source_id}\"\n\
+             [profiles.p.kafka]\n\"linger.ms\" = 1\n[profiles.q]\ntopic = \"qt\"\n",
+        )
+        .unwrap();
+        let file = file.to_str().unwrap();
+        let with = |args: &[&str]| {
+            let mut argv = vec!["--config", file];
+            argv.extend(args);
+            resolved(&argv).unwrap()
+        };
+        // The profile's values where the user gave none (the test helper gives --redis).
+        let (common, _) = with(&["health"]);
+        assert_eq!(common.kafka.brokers, "pk:1");
+        assert_eq!((common.topic.as_str(), common.topic_given), ("pt", true));
+        assert_eq!(
+            common.redis.as_ref().map(|r| r.shown.as_str()),
+            Some("redis://127.0.0.1:6379")
+        );
+        let pairs = |c: &Common| {
+            c.kafka
+                .properties
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pairs(&common), ["linger.ms=1"]);
+        let (common, _) = with(&["--redis", "off", "health"]);
+        assert!(common.redis.is_none());
+        // Flags win, and -X comes after the profile's properties.
+        let (common, _) = with(&[
+            "--brokers",
+            "fk:1",
+            "--topic",
+            "ft",
+            "-X",
+            "linger.ms=2",
+            "health",
+        ]);
+        assert_eq!(common.kafka.brokers, "fk:1");
+        assert_eq!(common.topic, "ft");
+        assert_eq!(pairs(&common), ["linger.ms=1", "linger.ms=2"]);
+        // The channel template of tail (and publish, replay), unless given.
+        let channel_of = |args: &[&str]| {
+            let mut argv = vec!["--config", file, "tail"];
+            argv.extend(args);
+            argv.push("x");
+            match resolved(&argv).unwrap().1 {
+                Job::Tail(t) => t.channel,
+                _ => unreachable!("tail resolves to a tail job"),
+            }
+        };
+        assert_eq!(channel_of(&[]).source_type_of("prof:repo:a"), Some("repo"));
+        assert_eq!(
+            channel_of(&["--channel", "ev:{source_type}:{source_id}"]).source_type_of("ev:repo:a"),
+            Some("repo")
+        );
+        // Another profile by name; none without a default.
+        let (common, _) = with(&["--profile", "q", "health"]);
+        assert_eq!(
+            (common.kafka.brokers.as_str(), common.topic.as_str()),
+            ("localhost:9092", "qt")
+        );
+        let (common, _) = resolved(&["health"]).unwrap();
+        assert_eq!(
+            (common.topic.as_str(), common.topic_given),
+            ("events", false)
+        );
+        assert!(
+            refused(&["--config", file, "--profile", "r", "health"]).contains("no profile \"r\"")
+        );
+        // `profile` itself prints the file: nothing is applied, nothing refused.
+        match with(&["--profile", "r", "profile", "show", "q", "--format", "json"]).1 {
+            Job::Profile(job) => {
+                assert!(matches!(job.action, Action::Show(Some(ref n)) if n == "q"));
+                assert_eq!(job.format, DocFormat::Json);
+                assert_eq!(job.chosen.as_deref(), Some("r"));
+                assert_eq!(job.config.as_deref(), Some(std::path::Path::new(file)));
+            }
+            _ => unreachable!("profile resolves to a profile job"),
+        }
+        match with(&["profile", "list"]).1 {
+            Job::Profile(job) => {
+                assert!(matches!(job.action, Action::List));
+                assert_eq!(job.format, DocFormat::Table);
+            }
+            _ => unreachable!("profile resolves to a profile job"),
+        }
     }
 }

@@ -11,6 +11,7 @@ mod health;
 mod input;
 mod kafka;
 mod output;
+mod profile;
 mod publish;
 mod pubsub;
 mod replay;
@@ -64,6 +65,7 @@ fn run(common: config::Common, job: Job, out: &Output) -> Ending {
                 ending = health::run(common, cfg, out) => ending,
                 _ = shutdown.pressed(1) => Ending::bare(Ok(Code::Interrupted)),
             },
+            Job::Profile(job) => Ending::bare(profile::run(&job, out)),
             Job::Completions(shell) => {
                 Ending::bare(generate::completions(shell, &mut out.data(false)))
             }

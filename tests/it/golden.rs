@@ -262,7 +262,7 @@ fn health_tables() {
 
 #[test]
 fn help_texts() {
-    for sub in ["", "publish", "tail", "replay", "health"] {
+    for sub in ["", "publish", "tail", "replay", "health", "profile"] {
         let mut cmd = dualstream();
         if !sub.is_empty() {
             cmd = cmd.arg(sub);

@@ -11,6 +11,7 @@ mod generated;
 mod glob_redis;
 mod golden;
 mod health;
+mod profile;
 mod publish;
 mod replay;
 mod soak;

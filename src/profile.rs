@@ -1,0 +1,741 @@
+//! Named profiles: the config file (`--config`, else
+//! `$XDG_CONFIG_HOME/dualstream/config.toml`, else
+//! `~/.config/dualstream/config.toml`), its `default`, and its
+//! `[profiles.NAME]` tables, whose keys are long flag names. This module
+//! finds, reads and checks the file (every error names the file, the line
+//! and the key) and prints it for `dualstream profile`, secrets masked.
+//! Which of a profile's values apply is decided in `config.rs`: flag >
+//! environment > profile > built-in default.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Deserialize;
+use serde_json::json;
+use toml::Spanned;
+
+use crate::error::{self, Code};
+use crate::event::ChannelTemplate;
+use crate::kafka::config::parse_properties_file;
+use crate::kafka::KafkaSettings;
+use crate::output::{DocFormat, Output};
+use crate::pubsub::{display_url, Target};
+
+/// The file as written. Unknown keys are errors, at every level but the
+/// librdkafka properties (librdkafka checks those).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    default: Option<Spanned<String>>,
+    #[serde(default)]
+    profiles: BTreeMap<String, Spanned<RawProfile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawProfile {
+    brokers: Option<Spanned<String>>,
+    redis: Option<Spanned<String>>,
+    topic: Option<Spanned<String>>,
+    channel: Option<Spanned<String>>,
+    properties_file: Option<Spanned<String>>,
+    #[serde(default)]
+    kafka: BTreeMap<String, Spanned<toml::Value>>,
+}
+
+/// A config file, read and checked.
+#[derive(Debug)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    /// The profile used when none is named.
+    pub default: Option<String>,
+    /// By name.
+    pub profiles: Vec<Profile>,
+}
+
+/// One profile: values that stand in for options the user did not give.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Profile {
+    pub name: String,
+    pub brokers: Option<String>,
+    /// A Redis URL, or `off`.
+    pub redis: Option<String>,
+    pub topic: Option<String>,
+    /// The channel template of publish, tail and replay.
+    pub channel: Option<String>,
+    /// Like -F; a relative path is taken from the config file's directory.
+    pub properties_file: Option<PathBuf>,
+    /// librdkafka properties like -X, applied before -F and -X; nested
+    /// tables (`sasl.mechanism = …` without quotes) become dotted keys.
+    pub kafka: Vec<(String, String)>,
+    /// `file:line` of `properties-file`, for an error reading it.
+    properties_file_at: String,
+}
+
+impl Profile {
+    /// The profile's librdkafka properties: its properties file's, then its
+    /// `kafka` table's (later ones win).
+    pub fn kafka_properties(&self) -> Result<Vec<(String, String)>> {
+        let mut properties = Vec::new();
+        if let Some(file) = &self.properties_file {
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                error::usage(format!(
+                    "{}: properties-file {name}: {e}",
+                    self.properties_file_at
+                ))
+            })?;
+            properties.extend(parse_properties_file(&text, &name)?);
+        }
+        properties.extend(self.kafka.iter().cloned());
+        Ok(properties)
+    }
+}
+
+/// Where the config file is looked for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Location {
+    /// Named by --config or DUALSTREAM_CONFIG: it must exist.
+    Given(PathBuf),
+    /// The usual place: it may be absent.
+    Usual(PathBuf),
+    /// Neither XDG_CONFIG_HOME nor HOME is set.
+    Nowhere,
+}
+
+impl Location {
+    /// `given` (--config), else the XDG place, from the environment.
+    pub fn find(given: Option<&Path>) -> Location {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        Location::of(given, var("XDG_CONFIG_HOME"), var("HOME"))
+    }
+
+    fn of(
+        given: Option<&Path>,
+        xdg: Option<std::ffi::OsString>,
+        home: Option<std::ffi::OsString>,
+    ) -> Location {
+        if let Some(path) = given {
+            return Location::Given(path.to_path_buf());
+        }
+        // The XDG spec: a relative XDG_CONFIG_HOME is invalid and ignored.
+        let base = match (xdg.map(PathBuf::from), home) {
+            (Some(xdg), _) if xdg.is_absolute() => xdg,
+            (_, Some(home)) => PathBuf::from(home).join(".config"),
+            _ => return Location::Nowhere,
+        };
+        Location::Usual(base.join("dualstream").join("config.toml"))
+    }
+
+    /// The file, read and checked; `None` when the usual file is absent.
+    pub fn load(&self) -> Result<Option<ConfigFile>> {
+        let path = match self {
+            Location::Nowhere => return Ok(None),
+            Location::Given(p) | Location::Usual(p) => p,
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => ConfigFile::parse(path, &text).map(Some),
+            Err(e)
+                if matches!(self, Location::Usual(_))
+                    && e.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(error::usage(format!("config file {}: {e}", path.display()))),
+        }
+    }
+
+    /// The path, for messages.
+    fn shown(&self) -> String {
+        match self {
+            Location::Given(p) | Location::Usual(p) => p.display().to_string(),
+            Location::Nowhere => {
+                "(none: set --config, DUALSTREAM_CONFIG, XDG_CONFIG_HOME or HOME)".to_string()
+            }
+        }
+    }
+}
+
+/// The profile to apply: `name` (--profile), else the file's default, else
+/// none. No config file is fine unless a profile was named.
+pub fn choose(config: Option<&Path>, name: Option<&str>) -> Result<Option<Profile>> {
+    let location = Location::find(config);
+    match location.load()? {
+        Some(file) => file.select(name).map(|p| p.cloned()),
+        None => match name {
+            Some(name) => Err(error::usage(format!(
+                "profile {name:?}: no config file at {}",
+                location.shown()
+            ))),
+            None => Ok(None),
+        },
+    }
+}
+
+impl ConfigFile {
+    /// Parse and check `text`, read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
+        let file = path.display().to_string();
+        let at = |span: std::ops::Range<usize>| format!("{file}:{}", line_of(text, span.start));
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let place = match e.span() {
+                Some(span) => at(span),
+                None => file.clone(),
+            };
+            let message = without_strings(e.message().trim());
+            match e.span().and_then(|s| key_on_line(text, s.start)) {
+                Some(key) if !message.contains(&format!("`{key}`")) => {
+                    error::usage(format!("{place}: {key}: {message}"))
+                }
+                _ => error::usage(format!("{place}: {message}")),
+            }
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut profiles = Vec::new();
+        for (name, raw_profile) in raw.profiles {
+            let table_at = at(raw_profile.span());
+            let p = raw_profile.into_inner();
+            let bad = |key: &str, span: std::ops::Range<usize>, why: String| {
+                error::usage(format!("{}: {key}: {why} (profile {name:?})", at(span)))
+            };
+            let text_of = |key: &str, v: Option<Spanned<String>>| match v {
+                Some(v) if v.get_ref().trim().is_empty() => {
+                    Err(bad(key, v.span(), "must not be empty".to_string()))
+                }
+                Some(v) => Ok(Some(v)),
+                None => Ok(None),
+            };
+            let brokers = text_of("brokers", p.brokers)?;
+            let topic = text_of("topic", p.topic)?;
+            let redis = text_of("redis", p.redis)?;
+            if let Some(url) = &redis {
+                if !matches!(url.get_ref().as_str(), "off" | "none") {
+                    Target::open(url.get_ref()).map_err(|e| bad("redis", url.span(), e))?;
+                }
+            }
+            let channel = text_of("channel", p.channel)?;
+            if let Some(c) = &channel {
+                ChannelTemplate::parse(c.get_ref()).map_err(|e| bad("channel", c.span(), e))?;
+            }
+            let properties_file = text_of("properties-file", p.properties_file)?;
+            let mut kafka = Vec::new();
+            for (key, value) in p.kafka {
+                let span = value.span();
+                flatten(&key, value.get_ref(), &mut kafka)
+                    .map_err(|(key, why)| bad(&format!("kafka.{key}"), span, why))?;
+            }
+            profiles.push(Profile {
+                name: name.clone(),
+                brokers: brokers.map(Spanned::into_inner),
+                redis: redis.map(Spanned::into_inner),
+                topic: topic.map(Spanned::into_inner),
+                channel: channel.map(Spanned::into_inner),
+                properties_file_at: properties_file.as_ref().map_or(table_at, |f| at(f.span())),
+                properties_file: properties_file.map(|f| base.join(f.into_inner())),
+                kafka,
+            });
+        }
+        let default = match raw.default {
+            Some(d) if !profiles.iter().any(|p| &p.name == d.get_ref()) => {
+                return Err(error::usage(format!(
+                    "{}: default = {:?}: no such profile ({})",
+                    at(d.span()),
+                    d.get_ref(),
+                    names(&profiles)
+                )))
+            }
+            d => d.map(Spanned::into_inner),
+        };
+        Ok(ConfigFile {
+            path: path.to_path_buf(),
+            default,
+            profiles,
+        })
+    }
+
+    /// The profile called `name`, else the default one, else none.
+    pub fn select(&self, name: Option<&str>) -> Result<Option<&Profile>> {
+        let Some(name) = name.or(self.default.as_deref()) else {
+            return Ok(None);
+        };
+        match self.profiles.iter().find(|p| p.name == name) {
+            Some(p) => Ok(Some(p)),
+            None => Err(error::usage(format!(
+                "{}: no profile {name:?} ({})",
+                self.path.display(),
+                names(&self.profiles)
+            ))),
+        }
+    }
+}
+
+/// "profiles: a, b", or that there are none.
+fn names(profiles: &[Profile]) -> String {
+    if profiles.is_empty() {
+        return "the file has no [profiles.NAME] table".to_string();
+    }
+    let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+    format!("profiles: {}", names.join(", "))
+}
+
+/// A `kafka` value as librdkafka properties: scalars as text, tables as
+/// dotted keys. On error: the key and why.
+fn flatten(
+    key: &str,
+    value: &toml::Value,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), (String, String)> {
+    use toml::Value;
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Integer(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Table(table) => {
+            for (k, v) in table {
+                flatten(&format!("{key}.{k}"), v, out)?;
+            }
+            return Ok(());
+        }
+        Value::Array(_) | Value::Datetime(_) => {
+            return Err((
+                key.to_string(),
+                "expected a string, a number or a boolean".to_string(),
+            ))
+        }
+    };
+    out.push((key.to_string(), text));
+    Ok(())
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// The key of a `key = value` line holding byte `offset`, if that line is one.
+fn key_on_line(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty() && !key.starts_with('[') && !key.starts_with('#')).then(|| key.to_string())
+}
+
+/// serde's messages quote a rejected string value (`invalid type: string
+/// "…"`): a misplaced secret must not be printed, so the quoted text goes.
+fn without_strings(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(i) = rest.find("string \"") {
+        out.push_str(&rest[..i + "string".len()]);
+        let after = &rest[i + "string \"".len()..];
+        let mut escaped = false;
+        let mut end = after.len();
+        for (j, c) in after.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = j + 1;
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What `dualstream profile` prints.
+pub enum Action {
+    List,
+    /// The named profile, else the chosen one (--profile, else the default).
+    Show(Option<String>),
+}
+
+/// `dualstream profile list|show`, with where to look and what was chosen.
+pub struct ProfileJob {
+    pub action: Action,
+    pub format: DocFormat,
+    pub config: Option<PathBuf>,
+    /// --profile or DUALSTREAM_PROFILE.
+    pub chosen: Option<String>,
+}
+
+/// Print the config file's profiles, or one of them, secrets masked.
+pub fn run(job: &ProfileJob, out: &Output) -> Result<Code> {
+    let location = Location::find(job.config.as_deref());
+    let file = location.load()?;
+    let mut w = out.data(false);
+    match &job.action {
+        Action::List => {
+            let (default, profiles) = match &file {
+                Some(f) if f.profiles.is_empty() => {
+                    out.info(&format!("no [profiles.NAME] table in {}", f.path.display()));
+                    (None, &[][..])
+                }
+                Some(f) => (f.default.as_deref(), f.profiles.as_slice()),
+                None => {
+                    out.info(&format!("no config file at {}", location.shown()));
+                    (None, &[][..])
+                }
+            };
+            match job.format {
+                DocFormat::Json => {
+                    let doc = json!({
+                        "file": file.as_ref().map(|f| f.path.display().to_string()),
+                        "default": default,
+                        "profiles": profiles.iter().map(|p| shown(p, default)).collect::<Vec<_>>(),
+                    });
+                    out.json_document(&mut w, &doc)?;
+                }
+                DocFormat::Table => {
+                    let rows = profiles
+                        .iter()
+                        .map(|p| {
+                            let s = shown(p, default);
+                            let cell = |k: &str| s[k].as_str().unwrap_or("").to_string();
+                            let mark = if default == Some(p.name.as_str()) {
+                                " (default)"
+                            } else {
+                                ""
+                            };
+                            vec![
+                                format!("{}{mark}", p.name),
+                                cell("brokers"),
+                                cell("redis"),
+                                cell("topic"),
+                            ]
+                        })
+                        .collect();
+                    let title = match &file {
+                        Some(f) => format!("Profiles in {}", f.path.display()),
+                        None => String::new(),
+                    };
+                    if !profiles.is_empty() {
+                        out.report_table(
+                            &mut w,
+                            &title,
+                            &["profile", "brokers", "redis", "topic"],
+                            rows,
+                        )?;
+                    }
+                }
+            }
+        }
+        Action::Show(name) => {
+            let name = name.as_deref().or(job.chosen.as_deref());
+            let Some(file) = file else {
+                return Err(error::usage(match name {
+                    Some(name) => {
+                        format!("profile {name:?}: no config file at {}", location.shown())
+                    }
+                    None => format!("no config file at {}", location.shown()),
+                }));
+            };
+            let Some(profile) = file.select(name)? else {
+                return Err(error::usage(format!(
+                    "{}: no profile named and no default: give NAME or --profile ({})",
+                    file.path.display(),
+                    names(&file.profiles)
+                )));
+            };
+            let mut doc = shown(profile, file.default.as_deref());
+            match job.format {
+                DocFormat::Json => {
+                    doc["file"] = json!(file.path.display().to_string());
+                    out.json_document(&mut w, &doc)?;
+                }
+                DocFormat::Table => {
+                    let mut rows = Vec::new();
+                    for key in ["brokers", "redis", "topic", "channel", "properties-file"] {
+                        if let Some(v) = doc[key.replace('-', "_")].as_str() {
+                            rows.push(vec![key.to_string(), v.to_string()]);
+                        }
+                    }
+                    if let Some(kafka) = doc["kafka"].as_object() {
+                        for (k, v) in kafka {
+                            rows.push(vec![
+                                format!("kafka.{k}"),
+                                v.as_str().unwrap_or("").to_string(),
+                            ]);
+                        }
+                    }
+                    let default = if doc["default"] == json!(true) {
+                        " (default)"
+                    } else {
+                        ""
+                    };
+                    let title = format!(
+                        "Profile {}{default} in {}",
+                        profile.name,
+                        file.path.display()
+                    );
+                    out.report_table(&mut w, &title, &["", ""], rows)?;
+                }
+            }
+        }
+    }
+    w.finish()?;
+    Ok(Code::Success)
+}
+
+/// A profile as printed: the Redis URL without its password, and every
+/// other value scrubbed of the profile's secret librdkafka properties.
+fn shown(p: &Profile, default: Option<&str>) -> serde_json::Value {
+    let secrets = KafkaSettings {
+        brokers: String::new(),
+        properties: p.kafka.clone(),
+    };
+    let clean = |v: &Option<String>| v.as_deref().map(|v| secrets.scrub(v));
+    let kafka: serde_json::Map<String, serde_json::Value> = p
+        .kafka
+        .iter()
+        .map(|(k, v)| {
+            let v = if crate::kafka::config::is_secret(k) {
+                "<redacted>".to_string()
+            } else {
+                secrets.scrub(v)
+            };
+            (k.clone(), json!(v))
+        })
+        .collect();
+    json!({
+        "name": p.name,
+        "default": default == Some(p.name.as_str()),
+        "brokers": clean(&p.brokers),
+        "redis": p.redis.as_deref().map(|r| secrets.scrub(&display_url(r))),
+        "topic": clean(&p.topic),
+        "channel": clean(&p.channel),
+        "properties_file": p.properties_file.as_ref().map(|f| secrets.scrub(&f.display().to_string())),
+        "kafka": kafka,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::code_of;
+
+    fn parse(text: &str) -> Result<ConfigFile> {
+        ConfigFile::parse(Path::new("/etc/ds/config.toml"), text)
+    }
+
+    /// The usage error `text` gives, as printed.
+    fn refused(text: &str) -> String {
+        let e = parse(text).expect_err("accepted");
+        assert_eq!(code_of(&e), Code::Usage, "{e:#}");
+        format!("{e:#}")
+    }
+
+    const FILE: &str = r#"
+default = "local"
+
+[profiles.local]
+brokers = "127.0.0.1:9092"
+topic = "dev-events"
+
+[profiles.staging]
+brokers = "k1:9093,k2:9093"
+redis = "redis://:hunter2@redis.staging:6380/0"
+channel = "ev:{source_id}"
+properties-file = "staging.properties"
+
+[profiles.staging.kafka]
+"security.protocol" = "sasl_ssl"
+sasl.mechanism = "SCRAM-SHA-512"
+sasl.password = "hunter2"
+"linger.ms" = 5
+"enable.idempotence" = true
+"#;
+
+    #[test]
+    fn a_file_with_profiles() {
+        let f = parse(FILE).unwrap();
+        assert_eq!(f.default.as_deref(), Some("local"));
+        let names: Vec<&str> = f.profiles.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["local", "staging"]);
+        let local = &f.profiles[0];
+        assert_eq!(local.brokers.as_deref(), Some("127.0.0.1:9092"));
+        assert_eq!(local.topic.as_deref(), Some("dev-events"));
+        assert_eq!((&local.redis, &local.channel), (&None, &None));
+        assert!(local.kafka.is_empty() && local.properties_file.is_none());
+        let staging = &f.profiles[1];
+        assert_eq!(
+            staging.properties_file,
+            Some(PathBuf::from("/etc/ds/staging.properties"))
+        );
+        assert_eq!(staging.channel.as_deref(), Some("ev:{source_id}"));
+        let kafka: Vec<(&str, &str)> = staging
+            .kafka
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            kafka,
+            [
+                ("enable.idempotence", "true"),
+                ("linger.ms", "5"),
+                ("sasl.mechanism", "SCRAM-SHA-512"),
+                ("sasl.password", "hunter2"),
+                ("security.protocol", "sasl_ssl"),
+            ]
+        );
+        assert_eq!(f.select(None).unwrap().unwrap().name, "local");
+        assert_eq!(f.select(Some("staging")).unwrap().unwrap().name, "staging");
+        let e = format!("{:#}", f.select(Some("prod")).unwrap_err());
+        assert_eq!(
+            e,
+            "/etc/ds/config.toml: no profile \"prod\" (profiles: local, staging)"
+        );
+        // An absolute properties file stays as it is.
+        let f = parse("[profiles.a]\nproperties-file = \"/x/c.properties\"\n").unwrap();
+        assert_eq!(
+            f.profiles[0].properties_file,
+            Some(PathBuf::from("/x/c.properties"))
+        );
+    }
+
+    #[test]
+    fn empty_and_default_less_files() {
+        let f = parse("").unwrap();
+        assert!(f.profiles.is_empty() && f.default.is_none());
+        assert_eq!(f.select(None).unwrap(), None);
+        let f = parse("[profiles.a]\ntopic = \"t\"\n").unwrap();
+        assert_eq!(f.select(None).unwrap(), None);
+        assert!(
+            format!("{:#}", parse("").unwrap().select(Some("a")).unwrap_err())
+                .contains("the file has no [profiles.NAME] table")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_the_line_and_the_key() {
+        assert_eq!(
+            refused("default = \"x\"\n[profiles.a]\n"),
+            "/etc/ds/config.toml:1: default = \"x\": no such profile (profiles: a)"
+        );
+        let e = refused("[profiles.a]\nbrokers = \"b:1\"\nbrokerz = \"b:2\"\n");
+        assert!(
+            e.starts_with("/etc/ds/config.toml:3: unknown field `brokerz`, expected one of"),
+            "{e}"
+        );
+        let e = refused("defualt = \"a\"\n");
+        assert!(
+            e.starts_with("/etc/ds/config.toml:1: unknown field `defualt`"),
+            "{e}"
+        );
+        let e = refused("[profiles.a]\n\ntopic = 5\n");
+        assert!(
+            e.starts_with("/etc/ds/config.toml:3: topic: invalid type: integer `5`"),
+            "{e}"
+        );
+        let e = refused("[profiles.a]\ntopic = \"unterminated\n");
+        assert!(e.starts_with("/etc/ds/config.toml:2: "), "{e}");
+        let e = refused("[profiles.a]\n\n\ntopic = \"\"\n");
+        assert_eq!(
+            e,
+            "/etc/ds/config.toml:4: topic: must not be empty (profile \"a\")"
+        );
+        let e = refused("[profiles.a]\nredis = \"http://x\"\n");
+        assert!(e.starts_with("/etc/ds/config.toml:2: redis: "), "{e}");
+        let e = refused("[profiles.a]\nchannel = \"x:{nope}\"\n");
+        assert!(e.starts_with("/etc/ds/config.toml:2: channel: "), "{e}");
+        assert!(e.contains("unknown placeholder"), "{e}");
+        let e = refused("[profiles.a.kafka]\n\"bootstrap.x\" = [1, 2]\n");
+        assert_eq!(
+            e,
+            "/etc/ds/config.toml:2: kafka.bootstrap.x: expected a string, a number or a boolean (profile \"a\")"
+        );
+        let e = refused("[profiles.a]\nkafka = 3\n");
+        assert!(e.starts_with("/etc/ds/config.toml:2: kafka: "), "{e}");
+    }
+
+    #[test]
+    fn errors_never_quote_a_string_value() {
+        let e = refused("[profiles]\na = \"hunter2\"\n");
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(
+            e.starts_with("/etc/ds/config.toml:2: a: invalid type: string,"),
+            "{e}"
+        );
+        assert_eq!(
+            without_strings(r#"invalid type: string "a\"b", expected x"#),
+            "invalid type: string, expected x"
+        );
+        assert_eq!(without_strings("no strings here"), "no strings here");
+    }
+
+    #[test]
+    fn where_the_file_is_looked_for() {
+        let os = |s: &str| Some(std::ffi::OsString::from(s));
+        assert_eq!(
+            Location::of(Some(Path::new("c.toml")), os("/x"), os("/h")),
+            Location::Given(PathBuf::from("c.toml"))
+        );
+        assert_eq!(
+            Location::of(None, os("/x"), os("/h")),
+            Location::Usual(PathBuf::from("/x/dualstream/config.toml"))
+        );
+        // A relative XDG_CONFIG_HOME is ignored, as the spec says.
+        assert_eq!(
+            Location::of(None, os("rel"), os("/h")),
+            Location::Usual(PathBuf::from("/h/.config/dualstream/config.toml"))
+        );
+        assert_eq!(Location::of(None, None, None), Location::Nowhere);
+        assert_eq!(Location::Nowhere.load().unwrap().map(|f| f.path), None);
+        let dir = tempfile::tempdir().unwrap();
+        let absent = dir.path().join("config.toml");
+        assert!(Location::Usual(absent.clone()).load().unwrap().is_none());
+        let e = Location::Given(absent).load().unwrap_err();
+        assert_eq!(code_of(&e), Code::Usage);
+        assert!(format!("{e:#}").contains("config.toml"), "{e:#}");
+    }
+
+    #[test]
+    fn shown_profiles_mask_secrets() {
+        let f = parse(FILE).unwrap();
+        let doc = shown(&f.profiles[1], f.default.as_deref()).to_string();
+        assert!(!doc.contains("hunter2"), "{doc}");
+        assert!(
+            doc.contains("\"redis\":\"redis://redis.staging:6380/0\""),
+            "{doc}"
+        );
+        assert!(doc.contains("\"sasl.password\":\"<redacted>\""), "{doc}");
+        assert!(doc.contains("\"default\":false"), "{doc}");
+    }
+
+    #[test]
+    fn kafka_properties_come_from_the_file_then_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("c.properties"), "linger.ms=1\nacks=all\n").unwrap();
+        let path = dir.path().join("config.toml");
+        let text = "[profiles.a]\nproperties-file = \"c.properties\"\n[profiles.a.kafka]\n\"linger.ms\" = 7\n";
+        let f = ConfigFile::parse(&path, text).unwrap();
+        let props = f.profiles[0].kafka_properties().unwrap();
+        let props: Vec<(&str, &str)> = props
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            props,
+            [("linger.ms", "1"), ("acks", "all"), ("linger.ms", "7")]
+        );
+        let text = "[profiles.a]\n\nproperties-file = \"missing.properties\"\n";
+        let f = ConfigFile::parse(&path, text).unwrap();
+        let e = format!("{:#}", f.profiles[0].kafka_properties().unwrap_err());
+        assert!(
+            e.starts_with(&format!("{}:3: properties-file ", path.display())),
+            "{e}"
+        );
+    }
+}
