@@ -714,6 +714,9 @@ Examples:
   # The last 10 minutes from Kafka first, then live without a gap
   dualstream tail --catch-up 10m 'events:repo:*'
 
+  # Miss nothing: gaps (a Redis restart, a full queue) are read from Kafka
+  dualstream tail --fill-gaps 'events:repo:*'
+
   # In CI: exit 124 unless 3 notifications arrive within 30 s
   dualstream tail 'events:repo:*' --count 3 --timeout 30s > seen.ndjson
 
@@ -733,6 +736,9 @@ Examples:
 
   # Only new records, until Ctrl-C
   dualstream replay --from-end --follow
+
+  # The newest 20 records of the whole topic, merged by time, oldest first
+  dualstream replay --last 20
 
   # Pushes of repos as CSV
   dualstream replay --filter type=push,source_type=repo --format csv > pushes.csv
