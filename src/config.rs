@@ -128,6 +128,26 @@ fn summaries(
     Ok((format.unwrap_or(Summary::Auto), junit))
 }
 
+/// Longest expectation file read: a million ids fit many times over, and a
+/// mistaken `--expect /dev/zero` stops here.
+const EXPECT_LIMIT: u64 = 64 << 20;
+
+/// A file's bytes, refused past `limit`.
+fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "longer than {} MiB",
+            limit >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
 /// What `--expect` asks for.
 pub struct Expect {
     pub expectations: Expectations,
@@ -140,7 +160,8 @@ fn expect(file: Option<&std::path::Path>, once: bool) -> Result<Option<Expect>> 
         return Ok(None);
     };
     let name = file.display().to_string();
-    let text = std::fs::read(file).map_err(|e| error::usage(format!("--expect {name}: {e}")))?;
+    let text = read_bounded(file, EXPECT_LIMIT)
+        .map_err(|e| error::usage(format!("--expect {name}: {e}")))?;
     let text = String::from_utf8(text).map_err(|e| {
         error::usage(format!(
             "--expect {name}: not UTF-8 text (byte {})",

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::error::Code;
+use crate::output::records::escape_controls;
 use crate::output::summary::Note;
 use crate::select::{Expectations, Standing};
 
@@ -48,9 +49,14 @@ pub fn verdict(x: &Expectations, once: bool, ended: Code) -> (Code, Vec<Note>) {
             x.file
         )));
         notes.extend(listed(
-            duplicated
-                .iter()
-                .map(|(e, n)| format!("  {n} times {}:{}: {}", x.file, e.line, e.text)),
+            duplicated.iter().map(|(e, n)| {
+                format!(
+                    "  {n} times {}:{}: {}",
+                    x.file,
+                    e.line,
+                    escape_controls(&e.text)
+                )
+            }),
             duplicated.len(),
         ));
     }
@@ -193,6 +199,11 @@ mod tests {
                 "  missing e.txt:2: b"
             ]
         );
+        // What the file holds never reaches a terminal raw.
+        let x = expectations("a\u{1b}[2J\n", &[]);
+        let (_, notes) = verdict(&x, false, Code::Timeout);
+        assert!(!warnings(&notes)[1].contains('\u{1b}'));
+        let x = expectations("a\nb\n", &["a"]);
         // The end of a bounded read before every expectation: 124 too.
         assert_eq!(verdict(&x, false, Code::Success).0, Code::Timeout);
         assert_eq!(verdict(&x, false, Code::Interrupted).0, Code::Interrupted);

@@ -243,6 +243,10 @@ fn malformed_expectations_and_misused_flags_are_usage_errors() {
         &format!("{empty}: no expectations"),
     );
     usage(
+        &["tail", "x", "--expect", "/dev/zero"],
+        "--expect /dev/zero: longer than 64 MiB",
+    );
+    usage(
         &["tail", "x", "--expect", "/nonexistent/expected"],
         "--expect /nonexistent/expected: No such file",
     );
