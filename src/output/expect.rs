@@ -35,9 +35,14 @@ pub fn verdict(x: &Expectations, once: bool, ended: Code) -> (Code, Vec<Note>) {
             x.file
         )));
         notes.extend(listed(
-            missing
-                .iter()
-                .map(|e| format!("  missing {}:{}: {}", x.file, e.line, e.text)),
+            missing.iter().map(|e| {
+                format!(
+                    "  missing {}:{}: {}",
+                    x.file,
+                    e.line,
+                    escape_controls(&e.text)
+                )
+            }),
             missing.len(),
         ));
     }
