@@ -70,6 +70,28 @@ fn printed(stdout: &str) -> BTreeMap<u64, usize> {
     seen
 }
 
+/// Assert that every event `0..n` was printed exactly once; how often each was.
+fn exactly_once(stdout: &str, n: usize, stderr: &str) -> BTreeMap<u64, usize> {
+    let seen = printed(stdout);
+    let missing: Vec<u64> = (0..n as u64).filter(|i| !seen.contains_key(i)).collect();
+    let twice: Vec<(&u64, &usize)> = seen.iter().filter(|(_, &c)| c > 1).collect();
+    // The lines of the first event printed twice: where each copy came from.
+    let first_twice: Vec<&str> = twice
+        .first()
+        .map(|(n, _)| {
+            stdout
+                .lines()
+                .filter(|l| l.contains(&format!("\"s{n}\"")))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        missing.is_empty() && twice.is_empty(),
+        "missing {missing:?}, printed more than once: {twice:?}\n{first_twice:#?}\n{stderr}"
+    );
+    seen
+}
+
 #[test]
 fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscriber() {
     let tansu = Tansu::start();
@@ -112,22 +134,7 @@ fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscrib
     let (code, stdout, stderr) = t.finish();
     let stderr = format!("{}\n{stderr}", said.join("\n"));
     assert_eq!(code, Some(0), "{stderr}");
-    let seen = printed(&stdout);
-    let missing: Vec<u64> = (0..n as u64).filter(|i| !seen.contains_key(i)).collect();
-    let twice: Vec<(&u64, &usize)> = seen.iter().filter(|(_, &c)| c > 1).collect();
-    let first_twice: Vec<&str> = twice
-        .first()
-        .map(|(n, _)| {
-            stdout
-                .lines()
-                .filter(|l| l.contains(&format!("\"s{n}\"")))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(
-        missing.is_empty() && twice.is_empty(),
-        "missing {missing:?}, printed more than once: {twice:?}\n{first_twice:#?}\n{stderr}"
-    );
+    let seen = exactly_once(&stdout, n, &stderr);
     // The gaps really were filled from Kafka.
     let from_kafka = json_lines(&stdout)
         .iter()
@@ -205,12 +212,6 @@ fn fill_gaps_reprints_what_a_full_queue_dropped() {
         stderr.contains("dropped"),
         "the queue never overflowed\n{stderr}"
     );
-    let seen = printed(&stdout);
-    let missing: Vec<u64> = (0..n as u64).filter(|i| !seen.contains_key(i)).collect();
-    let twice: Vec<(&u64, &usize)> = seen.iter().filter(|(_, &c)| c > 1).collect();
-    assert!(
-        missing.is_empty() && twice.is_empty(),
-        "missing {missing:?}, printed more than once: {twice:?}\n{stderr}"
-    );
+    exactly_once(&stdout, n, &stderr);
     assert!(json_lines(&stdout).iter().all(|l| l["event"]["n"].is_u64()));
 }
