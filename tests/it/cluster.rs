@@ -118,9 +118,11 @@ fn cluster_publish_reaches_a_tail_on_another_node_exactly_once() {
     );
     t.wait_stderr("subscribed");
     assert_eq!(subscribed_node(&cluster), masters[0]);
-    // Published at another master: the cluster bus carries it over.
+    // Published at another master (the URL from the environment): the
+    // cluster bus carries it over.
     dualstream()
-        .brokers(&tansu.brokers(), &cluster.url_from(masters[1]), &topic)
+        .args(["--brokers", &tansu.brokers(), "--topic", &topic])
+        .env("DUALSTREAM_REDIS", &cluster.url_from(masters[1]))
         .arg("publish")
         .stdin(ticks(n).concat())
         .run()
