@@ -377,3 +377,46 @@ fn cluster_health_reports_every_node_and_is_degraded_without_a_slot_master() {
         table.stdout()
     );
 }
+
+#[test]
+fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
+    let tansu = Tansu::start();
+    let mut cluster = RedisCluster::start();
+    let masters = cluster.masters();
+    let topic = topic("cluster-publisher-node");
+    tansu.create_topic(&topic, 2);
+    let t = tail(
+        &cluster.url_from(masters[2]),
+        &["events:seq:*", "--format", "json", "--timeout", "60s"],
+    );
+    t.wait_stderr("subscribed");
+    let n = 1000;
+    let publisher = steady_publisher(
+        &tansu,
+        &cluster.url_from(masters[0]),
+        &topic,
+        n,
+        Duration::from_millis(4),
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    cluster.kill(masters[0]);
+    let (published, said) = publisher.join().unwrap();
+    assert_eq!(published, Some(0), "{said}");
+    std::thread::sleep(Duration::from_millis(1000));
+    sigint(t.child.id());
+    let (_, stdout, stderr) = t.finish();
+    let seen = printed(&stdout);
+    // What was published after the move arrives, each once; at most the
+    // pipeline in flight at the kill is lost.
+    let late: Vec<u64> = ((n as u64 - 400)..n as u64)
+        .filter(|i| seen.get(i) != Some(&1))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "not printed once: {late:?}\n{said}\n{stderr}"
+    );
+    assert!(seen.values().all(|&c| c == 1), "{seen:?}");
+    // The user hears which node failed.
+    let dead = format!("redis://127.0.0.1:{}", cluster.nodes[masters[0]].port);
+    assert!(said.contains(&dead), "{said}");
+}
