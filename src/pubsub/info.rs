@@ -53,21 +53,28 @@ pub struct ClusterNode {
     pub flags: Vec<String>,
 }
 
+/// How long connecting to one cluster node may take.
+const NODE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> RedisReport {
     let mut report = RedisReport {
         url: target.shown.clone(),
         ..RedisReport::default()
     };
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(remaining(deadline)))
-        .set_response_timeout(Some(remaining(deadline)));
     let at = |node: &Node| match target.cluster() {
         None => format!(" to {}", node.shown),
         Some(_) => String::new(),
     };
     let connected = target
         .on_any(None, |node| {
-            let config = config.clone();
+            // A cluster's unreachable node must not take the whole budget.
+            let connect = match target.cluster() {
+                None => remaining(deadline),
+                Some(_) => remaining(deadline).min(NODE_CONNECT_TIMEOUT),
+            };
+            let config = redis::AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(connect))
+                .set_response_timeout(Some(remaining(deadline)));
             let at = at(&node);
             async move {
                 node.client
