@@ -104,6 +104,34 @@ fn judge(
     if redis.is_some_and(|r| r.error.is_some()) {
         return ("redis_unreachable", Code::Redis, problems);
     }
+    if let Some(c) = redis.and_then(|r| r.cluster.as_ref()) {
+        if c.state != "ok" {
+            problems.push(format!(
+                "redis cluster: cluster_state is {} (at {})",
+                c.state, c.answered_by
+            ));
+        }
+        if c.slots_without_master > 0 {
+            let failed: Vec<&str> = c
+                .nodes
+                .iter()
+                .filter(|n| {
+                    n.flags.iter().any(|f| f == "master") && n.flags.iter().any(|f| f == "fail")
+                })
+                .map(|n| n.address.as_str())
+                .collect();
+            problems.push(format!(
+                "redis cluster: {} of {} slots have no master{}",
+                c.slots_without_master,
+                crate::pubsub::cluster::SLOTS,
+                if failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (failed: {})", failed.join(", "))
+                }
+            ));
+        }
+    }
     for t in &kafka.topics {
         if let Some(e) = &t.error {
             problems.push(format!("topic {}: {e}", t.name));

@@ -138,7 +138,36 @@ impl Output {
             for (ch, n) in &rd.channel_subscribers {
                 add(&format!("subscribers of {ch}"), Some(n.to_string()));
             }
+            if let Some(c) = &rd.cluster {
+                rows.push(vec!["cluster state".to_string(), c.state.clone()]);
+                rows.push(vec!["answered by".to_string(), c.answered_by.clone()]);
+                rows.push(vec![
+                    "slots without master".to_string(),
+                    c.slots_without_master.to_string(),
+                ]);
+            }
             out.report_table(w, "Redis", &["", ""], rows)?;
+            if let Some(c) = rd.cluster.as_ref().filter(|c| !c.nodes.is_empty()) {
+                let rows = c
+                    .nodes
+                    .iter()
+                    .map(|n| {
+                        vec![
+                            n.address.clone(),
+                            n.role.clone(),
+                            n.replica_of.clone().unwrap_or_default(),
+                            n.slots.to_string(),
+                            n.link.clone(),
+                        ]
+                    })
+                    .collect();
+                out.report_table(
+                    w,
+                    "",
+                    &["node", "role", "replica of", "slots", "link"],
+                    rows,
+                )?;
+            }
         }
         if let Some(p) = &r.probe {
             let fmt = |v: Option<f64>| v.map_or("-".to_string(), |m| format!("{m:.1} ms"));

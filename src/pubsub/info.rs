@@ -7,7 +7,7 @@ use std::time::Instant;
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::Target;
+use super::{cluster, Node, Target};
 use crate::duration::{millis, remaining};
 
 #[derive(Debug, Default, Serialize)]
@@ -21,34 +21,79 @@ pub struct RedisReport {
     pub used_memory: Option<String>,
     pub pattern_subscriptions: Option<i64>,
     pub channel_subscribers: Vec<(String, i64)>,
+    /// A Redis Cluster's state and nodes (the fields above are of the node
+    /// that answered); absent for a single Redis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterReport>,
 }
+
+/// What a cluster node says about the cluster.
+#[derive(Debug, Default, Serialize)]
+pub struct ClusterReport {
+    /// The node asked (its address, without credentials).
+    pub answered_by: String,
+    /// `cluster_state` of CLUSTER INFO: `ok` or `fail`.
+    pub state: String,
+    /// Slots that no master that is up serves (failed or unassigned).
+    pub slots_without_master: u32,
+    pub nodes: Vec<ClusterNode>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ClusterNode {
+    pub address: String,
+    pub id: String,
+    /// `master` or `replica`, with `(failed)` or `(failing?)`.
+    pub role: String,
+    /// A replica's master's address.
+    pub replica_of: Option<String>,
+    pub slots: u32,
+    /// The cluster bus link: `connected` or `disconnected`.
+    pub link: String,
+    pub flags: Vec<String>,
+}
+
+/// How long connecting to one cluster node may take.
+const NODE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> RedisReport {
     let mut report = RedisReport {
         url: target.shown.clone(),
         ..RedisReport::default()
     };
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(remaining(deadline)))
-        .set_response_timeout(Some(remaining(deadline)));
-    let mut conn = match target
-        .client()
-        .get_multiplexed_async_connection_with_config(&config)
-        .await
-    {
+    let at = |node: &Node| match target.cluster() {
+        None => format!(" to {}", node.shown),
+        Some(_) => String::new(),
+    };
+    let connected = target
+        .on_any(None, |node| {
+            // A cluster's unreachable node must not take the whole budget.
+            let connect = match target.cluster() {
+                None => remaining(deadline),
+                Some(_) => remaining(deadline).min(NODE_CONNECT_TIMEOUT),
+            };
+            let config = redis::AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(connect))
+                .set_response_timeout(Some(remaining(deadline)));
+            let at = at(&node);
+            async move {
+                node.client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .map_err(|e| format!("cannot connect{at}: {}", target.clean(&e)))
+            }
+        })
+        .await;
+    let (mut conn, node) = match connected {
         Ok(c) => c,
         Err(e) => {
-            report.error = Some(format!(
-                "cannot connect to {}: {}",
-                target.shown,
-                target.clean(&e)
-            ));
+            report.error = Some(e);
             return report;
         }
     };
     let sent = Instant::now();
     if let Err(e) = redis::cmd("PING").query_async::<String>(&mut conn).await {
-        report.error = Some(format!("PING to {}: {}", target.shown, target.clean(&e)));
+        report.error = Some(format!("PING to {}: {}", node.shown, target.clean(&e)));
         return report;
     }
     report.ping_ms = Some(millis(sent.elapsed()));
@@ -77,6 +122,62 @@ pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> 
             .unwrap_or_default();
         report.channel_subscribers = counts;
     }
+    if target.cluster().is_some() {
+        report.cluster = Some(cluster_report(&mut conn, &node, target).await);
+    }
+    report
+}
+
+/// The cluster as the node on `conn` sees it.
+async fn cluster_report(
+    conn: &mut redis::aio::MultiplexedConnection,
+    node: &Node,
+    target: &Target,
+) -> ClusterReport {
+    let mut report = ClusterReport {
+        answered_by: node.shown.clone(),
+        state: "unknown".to_string(),
+        ..ClusterReport::default()
+    };
+    match redis::cmd("CLUSTER")
+        .arg("INFO")
+        .query_async::<String>(conn)
+        .await
+    {
+        Ok(info) => {
+            if let Some(state) = info.lines().find_map(|l| l.strip_prefix("cluster_state:")) {
+                report.state = state.trim().to_string();
+            }
+        }
+        Err(e) => report.state = format!("unknown (CLUSTER INFO: {})", target.clean(&e)),
+    }
+    let view = match redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query_async::<String>(conn)
+        .await
+    {
+        Ok(text) => cluster::parse_nodes(&text),
+        Err(_) => Vec::new(),
+    };
+    report.slots_without_master = cluster::slots_without_master(&view);
+    let address = |id: &str| {
+        view.iter()
+            .find(|n| n.id == id)
+            .map_or_else(|| id.to_string(), |n| n.addr.clone())
+    };
+    report.nodes = view
+        .iter()
+        .map(|n| ClusterNode {
+            address: n.addr.clone(),
+            id: n.id.clone(),
+            role: n.role(),
+            replica_of: n.master.as_deref().map(address),
+            slots: n.slots,
+            link: n.link.clone(),
+            flags: n.flags.clone(),
+        })
+        .collect();
+    report.nodes.sort_by(|a, b| a.address.cmp(&b.address));
     report
 }
 
@@ -88,15 +189,20 @@ pub struct Listener {
 impl Listener {
     /// Subscribe to `channel` now.
     pub async fn start(target: &Target, channel: &str) -> Result<Listener, String> {
-        let mut pubsub = target
-            .client()
-            .get_async_pubsub()
-            .await
-            .map_err(|e| target.clean(&e))?;
-        pubsub
-            .subscribe(channel)
-            .await
-            .map_err(|e| target.clean(&e))?;
+        let (pubsub, _) = target
+            .on_any(None, |node| async move {
+                let mut pubsub = node
+                    .client
+                    .get_async_pubsub()
+                    .await
+                    .map_err(|e| target.clean(&e))?;
+                pubsub
+                    .subscribe(channel)
+                    .await
+                    .map_err(|e| target.clean(&e))?;
+                Ok(pubsub)
+            })
+            .await?;
         Ok(Listener { pubsub })
     }
 

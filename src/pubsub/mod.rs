@@ -9,35 +9,58 @@
 //! [`info::report`], never a connection. It never prints; what a user should
 //! hear about comes through the [`Warn`] callback a command passes in.
 
+pub mod cluster;
 pub mod glob;
 pub mod info;
 pub mod notify;
 pub mod subscribe;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Where warnings go (the command's `Output`); called from any task.
 pub type Warn = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// A Redis server to talk to.
+/// A Redis server, or a Redis Cluster (`redis+cluster://h:p,h:p`), to talk to.
 #[derive(Clone)]
 pub struct Target {
-    client: redis::Client,
+    kind: Kind,
     /// The URL without credentials, for messages.
     pub shown: String,
     /// The URL as given, only to scrub its passwords out of error texts.
     url: Arc<str>,
 }
 
+#[derive(Clone)]
+enum Kind {
+    Single(redis::Client),
+    Cluster(Arc<cluster::Nodes>),
+}
+
+/// One server: a client for it and its address without credentials.
+#[derive(Clone)]
+pub(crate) struct Node {
+    pub client: redis::Client,
+    pub shown: String,
+}
+
 impl Target {
     /// Parse a Redis URL; the error never contains the password.
     pub fn open(url: &str) -> Result<Target, String> {
         let shown = display_url(url);
-        let client = redis::Client::open(url)
-            .map_err(|e| format!("{shown}: not a Redis URL ({})", scrub(&e.to_string(), url)))?;
+        let kind = if cluster::is_cluster_url(url) {
+            let nodes = cluster::Nodes::parse(url)
+                .map_err(|e| format!("{shown}: not a Redis Cluster URL ({})", scrub(&e, url)))?;
+            Kind::Cluster(Arc::new(nodes))
+        } else {
+            let client = redis::Client::open(url).map_err(|e| {
+                format!("{shown}: not a Redis URL ({})", scrub(&e.to_string(), url))
+            })?;
+            Kind::Single(client)
+        };
         Ok(Target {
-            client,
+            kind,
             shown,
             url: Arc::from(url),
         })
@@ -49,32 +72,88 @@ impl Target {
         scrub(&e.to_string(), &self.url)
     }
 
-    pub(crate) fn client(&self) -> &redis::Client {
-        &self.client
+    pub(crate) fn cluster(&self) -> Option<&cluster::Nodes> {
+        match &self.kind {
+            Kind::Single(_) => None,
+            Kind::Cluster(nodes) => Some(nodes),
+        }
     }
 
-    /// Connect and PING within `timeout`: fails with a message naming the
-    /// (password-free) address.
+    /// The servers to try, in order. A single Redis: its one. A cluster: its
+    /// nodes as the cluster sees them now (asked of the first that answers),
+    /// the given ones first, failed ones last.
+    pub(crate) async fn nodes(&self) -> Vec<Node> {
+        match &self.kind {
+            Kind::Single(client) => vec![Node {
+                client: client.clone(),
+                shown: self.shown.clone(),
+            }],
+            Kind::Cluster(nodes) => nodes.refresh(self).await,
+        }
+    }
+
+    /// Run `attempt` on each server in turn until one succeeds; `avoid` (a
+    /// node's `shown`, the one that just failed) is tried last. The error
+    /// names what was tried, without passwords.
+    pub(crate) async fn on_any<T, F, Fut>(
+        &self,
+        avoid: Option<&str>,
+        mut attempt: F,
+    ) -> Result<(T, Node), String>
+    where
+        F: FnMut(Node) -> Fut,
+        Fut: Future<Output = Result<T, String>>,
+    {
+        let mut nodes = self.nodes().await;
+        if let Some(avoid) = avoid {
+            // Stable: the others keep their order.
+            nodes.sort_by_key(|n| n.shown == avoid);
+        }
+        let single = self.cluster().is_none();
+        let mut errors = Vec::new();
+        for node in nodes {
+            match attempt(node.clone()).await {
+                Ok(t) => return Ok((t, node)),
+                Err(e) if single => return Err(e),
+                Err(e) => errors.push(format!("{}: {e}", node.shown)),
+            }
+        }
+        Err(if errors.is_empty() {
+            "no node known".to_string()
+        } else {
+            format!("no cluster node answered ({})", errors.join("; "))
+        })
+    }
+
+    /// Connect and PING within `timeout` (a cluster: any node): fails with a
+    /// message naming the (password-free) address.
     pub async fn check(&self, timeout: Duration) -> Result<(), String> {
         let config = redis::AsyncConnectionConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout));
-        let mut conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(|e| {
-                format!(
-                    "redis: cannot connect to {}: {}",
-                    self.shown,
-                    self.clean(&e)
-                )
-            })?;
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map_err(|e| format!("redis: PING to {}: {}", self.shown, self.clean(&e)))?;
-        Ok(())
+        // A single server is named here; a cluster's nodes by `on_any`.
+        let at = |node: &Node| match self.cluster() {
+            None => format!(" to {}", node.shown),
+            Some(_) => String::new(),
+        };
+        self.on_any(None, |node| {
+            let config = config.clone();
+            let at = at(&node);
+            async move {
+                let mut conn = node
+                    .client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .map_err(|e| format!("cannot connect{at}: {}", self.clean(&e)))?;
+                redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .map_err(|e| format!("PING{at}: {}", self.clean(&e)))
+            }
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("redis: {e}"))
     }
 }
 

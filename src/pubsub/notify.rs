@@ -19,7 +19,7 @@ use redis::AsyncConnectionConfig;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
-use super::{Target, Warn};
+use super::{Node, Target, Warn};
 
 /// One notification: the channel and the JSON text to publish on it.
 pub type Note = (String, String);
@@ -204,7 +204,9 @@ async fn run(
         .set_connection_timeout(Some(CONNECT_TIMEOUT))
         .set_response_timeout(Some(RESPONSE_TIMEOUT));
     let mut stats = NotifyStats::default();
-    let mut conn: Option<MultiplexedConnection> = None;
+    let mut conn: Option<(MultiplexedConnection, Node)> = None;
+    // The node whose pipeline failed last: tried last when reconnecting.
+    let mut avoid: Option<String> = None;
     let mut retry_at = Instant::now();
     let started = Instant::now();
     let most = pipeline_size(rate);
@@ -246,31 +248,32 @@ async fn run(
             }
         }
         if conn.is_none() && Instant::now() >= retry_at {
-            match target
-                .client()
-                .get_multiplexed_async_connection_with_config(&config)
-                .await
-            {
-                Ok(c) => {
-                    if stats.failed > 0 {
-                        tracing::info!("redis: reconnected to {}", target.shown);
+            let target = &target;
+            let connected = target
+                .on_any(avoid.as_deref(), |node| {
+                    let config = config.clone();
+                    async move {
+                        node.client
+                            .get_multiplexed_async_connection_with_config(&config)
+                            .await
+                            .map_err(|e| target.clean(&e))
                     }
-                    conn = Some(c);
+                })
+                .await;
+            match connected {
+                Ok((c, node)) => {
+                    if stats.failed > 0 {
+                        tracing::info!("redis: reconnected to {}", node.shown);
+                    }
+                    conn = Some((c, node));
                 }
                 Err(e) => {
-                    fail(
-                        &mut stats,
-                        &shared,
-                        mode,
-                        &warn,
-                        &target.shown,
-                        &target.clean(&e),
-                    );
+                    fail(&mut stats, &shared, mode, &warn, &target.shown, &e);
                     retry_at = Instant::now() + RETRY_AFTER;
                 }
             }
         }
-        let Some(c) = conn.as_mut() else {
+        let Some((c, node)) = conn.as_mut() else {
             stats.failed += n;
             continue;
         };
@@ -285,16 +288,20 @@ async fn run(
             }
             Err(e) => {
                 stats.failed += n;
-                fail(
-                    &mut stats,
-                    &shared,
-                    mode,
-                    &warn,
-                    &target.shown,
-                    &target.clean(&e),
-                );
+                let error = target.clean(&e);
+                fail(&mut stats, &shared, mode, &warn, &node.shown, &error);
+                if target.cluster().is_some() {
+                    // Another node takes the next pipeline right away: any
+                    // node's PUBLISH reaches every subscriber. This one's
+                    // notifications are lost (some may have gone out), as
+                    // with a single Redis.
+                    tracing::info!("redis: {error} at {}; moving to another node", node.shown);
+                    avoid = Some(node.shown.clone());
+                    retry_at = Instant::now();
+                } else {
+                    retry_at = Instant::now() + RETRY_AFTER;
+                }
                 conn = None;
-                retry_at = Instant::now() + RETRY_AFTER;
             }
         }
     }

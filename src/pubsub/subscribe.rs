@@ -6,6 +6,8 @@
 //! so the reader knows where messages are missing (and can fill them from
 //! Kafka).
 
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +17,7 @@ use redis::aio::{PubSubSink, PubSubStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{glob, Target, Warn};
+use super::{glob, Node, Target, Warn};
 use crate::duration::show_duration;
 
 /// What to subscribe to: names (SUBSCRIBE) and globs (PSUBSCRIBE).
@@ -133,22 +135,26 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Subscribe now (failing with why, naming the address), then keep the
 /// subscription alive for as long as the feed lives, holding at most
-/// `queue` messages the reader has not taken.
+/// `queue` messages the reader has not taken. On a cluster the subscription
+/// is on one node; when that one fails it moves to another.
 pub async fn subscribe(
     target: &Target,
     subs: &Subscriptions,
     queue: usize,
     warn: Warn,
 ) -> Result<Feed, String> {
-    let (sink, stream) = connect(target, subs)
+    let (sink, stream, node) = connect(target, subs, None)
         .await
         .map_err(|e| format!("redis: cannot subscribe at {}: {e}", target.shown))?;
+    if target.cluster().is_some() {
+        tracing::info!("redis: subscribed at cluster node {}", node.shown);
+    }
     let (tx, rx) = mpsc::channel(queue.max(1));
     let dropped = Arc::new(AtomicU64::new(0));
     let task = tokio::spawn(follow(
         target.clone(),
         subs.clone(),
-        (sink, stream),
+        (sink, stream, node),
         tx,
         dropped.clone(),
         warn,
@@ -156,56 +162,81 @@ pub async fn subscribe(
     Ok(Feed { rx, dropped, task })
 }
 
+/// Connect to the first server that answers (`avoid` last) and subscribe.
 async fn connect(
     target: &Target,
     subs: &Subscriptions,
-) -> Result<(PubSubSink, PubSubStream), String> {
-    let pubsub = tokio::time::timeout(CONNECT_TIMEOUT, target.client().get_async_pubsub())
-        .await
-        .map_err(|_| format!("no answer within {}", show_duration(CONNECT_TIMEOUT)))?
-        .map_err(|e| target.clean(&e))?;
-    let (mut sink, stream) = pubsub.split();
-    if !subs.names.is_empty() {
-        sink.subscribe(&subs.names)
-            .await
-            .map_err(|e| target.clean(&e))?;
-    }
-    if !subs.patterns.is_empty() {
-        sink.psubscribe(&subs.patterns)
-            .await
-            .map_err(|e| target.clean(&e))?;
-    }
-    Ok((sink, stream))
+    avoid: Option<&str>,
+) -> Result<(PubSubSink, PubSubStream, Node), String> {
+    let ((sink, stream), node) = target
+        .on_any(avoid, |node| async move {
+            let pubsub = tokio::time::timeout(CONNECT_TIMEOUT, node.client.get_async_pubsub())
+                .await
+                .map_err(|_| format!("no answer within {}", show_duration(CONNECT_TIMEOUT)))?
+                .map_err(|e| target.clean(&e))?;
+            let (mut sink, stream) = pubsub.split();
+            if !subs.names.is_empty() {
+                sink.subscribe(&subs.names)
+                    .await
+                    .map_err(|e| target.clean(&e))?;
+            }
+            if !subs.patterns.is_empty() {
+                sink.psubscribe(&subs.patterns)
+                    .await
+                    .map_err(|e| target.clean(&e))?;
+            }
+            Ok((sink, stream))
+        })
+        .await?;
+    Ok((sink, stream, node))
 }
 
 /// Keep the subscription alive until the reader is gone.
 async fn follow(
     target: Target,
     subs: Subscriptions,
-    (mut sink, mut stream): (PubSubSink, PubSubStream),
+    (mut sink, mut stream, mut node): (PubSubSink, PubSubStream, Node),
     tx: mpsc::Sender<Item>,
     dropped: Arc<AtomicU64>,
     warn: Warn,
 ) {
+    let mut recent = Recent::new(target.cluster().is_some());
     loop {
-        let Some(why) = pump(&subs, &mut sink, &mut stream, &tx, &dropped).await else {
+        let Some(why) = pump(&subs, &mut sink, &mut stream, &tx, &dropped, &mut recent).await
+        else {
             return;
         };
         let lost_at = Instant::now();
         let since = jiff::Timestamp::now();
+        let clustered = target.cluster().is_some();
         warn(&format!(
-            "redis: connection to {} lost ({why}); reconnecting",
-            target.shown
+            "redis: connection to {} lost ({why}); {}",
+            node.shown,
+            if clustered {
+                "moving to another cluster node"
+            } else {
+                "reconnecting"
+            }
         ));
-        let mut backoff = Duration::from_millis(100);
+        // A cluster moves on at once: another node is most likely up.
+        let mut backoff = if clustered {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(100)
+        };
         loop {
             tokio::time::sleep(backoff).await;
             if tx.is_closed() {
                 return;
             }
-            match connect(&target, &subs).await {
-                Ok(link) => {
-                    (sink, stream) = link;
+            match connect(&target, &subs, Some(&node.shown)).await {
+                Ok((new_sink, new_stream, new_node)) => {
+                    (sink, stream) = (new_sink, new_stream);
+                    if clustered {
+                        warn(&format!("redis: subscribed at {} now", new_node.shown));
+                    }
+                    node = new_node;
+                    recent.moved();
                     // The reader says what the gap means (missed, or filled).
                     let cause = Gap::Disconnected {
                         lasted: lost_at.elapsed(),
@@ -215,7 +246,7 @@ async fn follow(
                     }
                     break;
                 }
-                Err(_) => backoff = (backoff * 2).min(MAX_BACKOFF),
+                Err(_) => backoff = (backoff * 2).clamp(Duration::from_millis(100), MAX_BACKOFF),
             }
         }
     }
@@ -229,6 +260,7 @@ async fn pump(
     stream: &mut PubSubStream,
     tx: &mpsc::Sender<Item>,
     dropped: &AtomicU64,
+    recent: &mut Recent,
 ) -> Option<String> {
     let mut keepalive = tokio::time::interval(KEEPALIVE);
     keepalive.tick().await;
@@ -250,6 +282,9 @@ async fn pump(
                     payload: msg.get_payload_bytes().to_vec(),
                 };
                 if !subs.first_match(&message.channel, message.pattern.as_deref()) {
+                    continue;
+                }
+                if recent.repeated(&message) {
                     continue;
                 }
                 if let Some(since) = overflow_since {
@@ -291,6 +326,75 @@ async fn pump(
     }
 }
 
+/// How long a message delivered on one cluster node may still reach
+/// another over the cluster bus.
+const BUS_DELAY: Duration = Duration::from_secs(2);
+/// Most messages remembered for that.
+const RECENT_MOST: usize = 100_000;
+
+/// A classic-mode cluster subscription that moved to another node: a message
+/// the old node delivered may still be on its way over the cluster bus to
+/// the new one, and would arrive twice (seen: 37 ms after the first, after
+/// `CLIENT KILL TYPE pubsub` on the publisher's node). So what was
+/// delivered in the last [`BUS_DELAY`] is remembered, and for that long
+/// after a move the same channel and payload are not delivered again. A
+/// single Redis remembers nothing.
+struct Recent {
+    on: bool,
+    seen: VecDeque<(Instant, u64)>,
+    counts: HashMap<u64, u32>,
+    /// Until when a repeat is dropped (set on a move).
+    guard_until: Option<Instant>,
+}
+
+impl Recent {
+    fn new(on: bool) -> Recent {
+        Recent {
+            on,
+            seen: VecDeque::new(),
+            counts: HashMap::new(),
+            guard_until: None,
+        }
+    }
+
+    /// The subscription is on another node now.
+    fn moved(&mut self) {
+        if self.on {
+            self.guard_until = Some(Instant::now() + BUS_DELAY);
+        }
+    }
+
+    /// Whether `message` was just delivered (and must not be again);
+    /// otherwise it is remembered.
+    fn repeated(&mut self, message: &Message) -> bool {
+        if !self.on {
+            return false;
+        }
+        let now = Instant::now();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (&message.channel, &message.payload).hash(&mut hasher);
+        let key = hasher.finish();
+        if self.guard_until.is_some_and(|until| now < until) && self.counts.contains_key(&key) {
+            return true;
+        }
+        while let Some(&(at, old)) = self.seen.front() {
+            if now.duration_since(at) < BUS_DELAY && self.seen.len() < RECENT_MOST {
+                break;
+            }
+            self.seen.pop_front();
+            if let Some(c) = self.counts.get_mut(&old) {
+                *c -= 1;
+                if *c == 0 {
+                    self.counts.remove(&old);
+                }
+            }
+        }
+        self.seen.push_back((now, key));
+        *self.counts.entry(key).or_insert(0) += 1;
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,5 +424,27 @@ mod tests {
         );
         assert_eq!(subs.matching(b"events:repo:a"), Some(None));
         assert_eq!(subs.matching(b"other"), None);
+    }
+
+    #[test]
+    fn a_cluster_move_drops_what_the_old_node_just_delivered() {
+        let msg = |payload: &str| Message {
+            received_at: jiff::Timestamp::now(),
+            channel: b"c".to_vec(),
+            pattern: None,
+            payload: payload.as_bytes().to_vec(),
+        };
+        let mut recent = Recent::new(true);
+        assert!(!recent.repeated(&msg("a")));
+        // Before a move, the same payload again is a re-send: delivered.
+        assert!(!recent.repeated(&msg("a")));
+        recent.moved();
+        assert!(recent.repeated(&msg("a")));
+        assert!(!recent.repeated(&msg("b")));
+        assert!(recent.repeated(&msg("b")));
+        let mut single = Recent::new(false);
+        single.moved();
+        assert!(!single.repeated(&msg("a")));
+        assert!(!single.repeated(&msg("a")));
     }
 }

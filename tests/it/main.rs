@@ -4,6 +4,7 @@
 
 mod common;
 
+mod cluster;
 mod expect;
 mod faults;
 mod gaps;

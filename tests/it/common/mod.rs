@@ -965,3 +965,6 @@ impl Tansu {
         producer.flush(Duration::from_secs(20)).unwrap();
     }
 }
+
+mod cluster;
+pub use cluster::*;

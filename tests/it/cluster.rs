@@ -1,0 +1,422 @@
+//! `--redis redis+cluster://…` against a real 6-node Redis Cluster (3
+//! masters, 3 replicas) in classic Pub/Sub mode: a publish reaches a tail
+//! on another node exactly once; tail survives `kill -9` of its node and
+//! `CLIENT KILL TYPE pubsub`, reports the gap and (with --fill-gaps) prints
+//! every event once; publish moves past a dead node; health reports every
+//! node and is degraded when slots lose their master.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// Events `0..n` (stamped now), over four source ids.
+fn ticks(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"c{i}\",\"type\":\"tick\",\"source_type\":\"seq\",\"source_id\":\"k{}\",\"n\":{i}}}\n",
+                i % 4
+            )
+        })
+        .collect()
+}
+
+/// `dualstream publish` fed one event every `every`; joins to its exit code
+/// and stderr.
+fn steady_publisher(
+    tansu: &Tansu,
+    redis: &str,
+    topic: &str,
+    n: usize,
+    every: Duration,
+) -> std::thread::JoinHandle<(Option<i32>, String)> {
+    let mut child = dualstream()
+        .brokers(&tansu.brokers(), redis, topic)
+        .args(["publish", "--summary", "none"])
+        .spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    let stderr = collect(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in ticks(n) {
+            stdin.write_all(line.as_bytes()).unwrap();
+            stdin.flush().unwrap();
+            std::thread::sleep(every);
+        }
+        drop(stdin);
+        let code = wait_exit(&mut child, Duration::from_secs(60));
+        (code, stderr.join().unwrap())
+    })
+}
+
+/// How often each `n` was printed.
+fn printed(stdout: &str) -> BTreeMap<u64, usize> {
+    let mut seen = BTreeMap::new();
+    for line in json_lines(stdout) {
+        let id = line["payload"]["id"].as_str().unwrap_or_default();
+        let Some(n) = id.strip_prefix('c').and_then(|n| n.parse().ok()) else {
+            panic!("not a notification of ours: {line}");
+        };
+        *seen.entry(n).or_insert(0) += 1;
+    }
+    seen
+}
+
+fn assert_each_once(stdout: &str, n: usize, stderr: &str) {
+    let seen = printed(stdout);
+    let missing: Vec<u64> = (0..n as u64).filter(|i| !seen.contains_key(i)).collect();
+    let twice: Vec<(&u64, &usize)> = seen.iter().filter(|(_, &c)| c > 1).collect();
+    let first_twice: Vec<&str> = twice
+        .first()
+        .map(|(n, _)| {
+            stdout
+                .lines()
+                .filter(|l| l.contains(&format!("\"c{n}\"")))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        missing.is_empty() && twice.is_empty(),
+        "missing {missing:?}, printed more than once: {twice:?}\n{first_twice:#?}\n{stderr}"
+    );
+}
+
+/// The one node tail is subscribed at, waiting for it to be there.
+fn subscribed_node(cluster: &RedisCluster) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let nodes = cluster.subscribed_nodes();
+        if nodes.len() == 1 {
+            return nodes[0];
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tail is subscribed at nodes {nodes:?}, not one"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn cluster_publish_reaches_a_tail_on_another_node_exactly_once() {
+    let tansu = Tansu::start();
+    let cluster = RedisCluster::start();
+    let masters = cluster.masters();
+    let topic = topic("cluster-once");
+    tansu.create_topic(&topic, 3);
+    let n = 500;
+    let t = tail(
+        &cluster.url_from(masters[0]),
+        &[
+            "events:seq:*",
+            "--count",
+            &n.to_string(),
+            "--timeout",
+            "60s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    assert_eq!(subscribed_node(&cluster), masters[0]);
+    // Published at another master (the URL from the environment): the
+    // cluster bus carries it over.
+    dualstream()
+        .args(["--brokers", &tansu.brokers(), "--topic", &topic])
+        .env("DUALSTREAM_REDIS", &cluster.url_from(masters[1]))
+        .arg("publish")
+        .stdin(ticks(n).concat())
+        .run()
+        .expect_code(0);
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_each_once(&stdout, n, &stderr);
+}
+
+#[test]
+fn cluster_publish_moves_past_a_dead_node() {
+    let tansu = Tansu::start();
+    let mut cluster = RedisCluster::start();
+    let masters = cluster.masters();
+    let topic = topic("cluster-dead-node");
+    tansu.create_topic(&topic, 2);
+    let n = 50;
+    let t = tail(
+        &cluster.url_from(masters[2]),
+        &[
+            "events:seq:*",
+            "--count",
+            &n.to_string(),
+            "--timeout",
+            "60s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    cluster.kill(masters[0]);
+    // The dead node is named first, with a password: it is never printed.
+    let url = cluster
+        .url_from(masters[0])
+        .replace("cluster://", "cluster://:s3cret@");
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &url, &topic)
+        .arg("publish")
+        .stdin(ticks(n).concat())
+        .run();
+    // No password set on the nodes: AUTH fails everywhere, named per node.
+    let run = run.expect_code(0);
+    assert!(!run.stderr().contains("s3cret"), "{}", run.describe());
+    assert!(
+        run.stderr().contains("no cluster node answered"),
+        "{}",
+        run.describe()
+    );
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &cluster.url_from(masters[0]), &topic)
+        .arg("publish")
+        .stdin(ticks(n).concat())
+        .run()
+        .expect_code(0);
+    assert!(
+        !run.stderr().contains("redis"),
+        "a live node should have taken the notifications\n{}",
+        run.describe()
+    );
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_each_once(&stdout, n, &stderr);
+}
+
+/// The gap tail reported, from "resubscribed after a gap of …".
+fn gap_of(said: &[String]) -> String {
+    said.iter()
+        .rev()
+        .find_map(|l| l.split("after a gap of ").nth(1))
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or("?")
+        .to_string()
+}
+
+#[test]
+fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
+    let tansu = Tansu::start();
+    let mut cluster = RedisCluster::start();
+    let masters = cluster.masters();
+    let topic = topic("cluster-fill");
+    tansu.create_topic(&topic, 3);
+    // About 12 s of events: both faults happen while they flow.
+    let n = 2500;
+    let t = tail(
+        &cluster.url_from(masters[0]),
+        &[
+            "events:seq:*",
+            "--brokers",
+            &tansu.brokers(),
+            "--topic",
+            &topic,
+            "--fill-gaps",
+            "--count",
+            &n.to_string(),
+            "--timeout",
+            "90s",
+        ],
+    );
+    let mut said = t.wait_stderr("subscribed");
+    assert_eq!(subscribed_node(&cluster), masters[0]);
+    let publisher = steady_publisher(
+        &tansu,
+        &cluster.url_from(masters[1]),
+        &topic,
+        n,
+        Duration::from_millis(4),
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    // kill -9 the master tail is subscribed at.
+    cluster.kill(masters[0]);
+    said.extend(t.wait_stderr("reading the gap from Kafka"));
+    let after_kill = gap_of(&said);
+    let now_at = subscribed_node(&cluster);
+    assert_ne!(now_at, masters[0]);
+    std::thread::sleep(Duration::from_millis(1500));
+    // The server drops tail's connection.
+    assert!(cluster.kill_subscribers(now_at) >= 1);
+    said.extend(t.wait_stderr("reading the gap from Kafka"));
+    let after_client_kill = gap_of(&said);
+    let (published, publisher_said) = publisher.join().unwrap();
+    assert_eq!(published, Some(0), "publish failed: {publisher_said}");
+    let (code, stdout, stderr) = t.finish();
+    let stderr = format!("{}\n{stderr}", said.join("\n"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("moving to another cluster node"),
+        "{stderr}"
+    );
+    assert_each_once(&stdout, n, &stderr);
+    let from_kafka = json_lines(&stdout)
+        .iter()
+        .filter(|l| l["source"] == "kafka")
+        .count();
+    eprintln!(
+        "receiving again after kill -9 of its master: {after_kill}; after CLIENT KILL: \
+         {after_client_kill}; {from_kafka} of {n} read from Kafka"
+    );
+}
+
+#[test]
+fn cluster_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
+    let tansu = Tansu::start();
+    let mut cluster = RedisCluster::start();
+    let masters = cluster.masters();
+    let topic = topic("cluster-gap");
+    tansu.create_topic(&topic, 2);
+    let t = tail(
+        &cluster.url_from(masters[1]),
+        &["events:seq:*", "--format", "json", "--timeout", "60s"],
+    );
+    t.wait_stderr("subscribed");
+    assert_eq!(subscribed_node(&cluster), masters[1]);
+    cluster.kill(masters[1]);
+    let said = t.wait_stderr("messages published in the gap were missed");
+    assert!(
+        said.iter()
+            .any(|l| l.contains("moving to another cluster node")),
+        "{said:?}"
+    );
+    let now_at = subscribed_node(&cluster);
+    assert_ne!(now_at, masters[1]);
+    // Published after tail is back, at a third node: every one arrives.
+    let n = 100;
+    dualstream()
+        .brokers(&tansu.brokers(), &cluster.url_from(masters[2]), &topic)
+        .arg("publish")
+        .stdin(ticks(n).concat())
+        .run()
+        .expect_code(0);
+    std::thread::sleep(Duration::from_millis(1000));
+    sigint(t.child.id());
+    let (_, stdout, stderr) = t.finish();
+    assert_each_once(&stdout, n, &stderr);
+}
+
+fn cluster_health(tansu: &Tansu, url: &str, format: &str) -> Run {
+    dualstream()
+        .args(["--brokers", &tansu.brokers(), "--redis", url])
+        .args(["health", "--format", format, "--timeout", "10s"])
+        .run()
+}
+
+#[test]
+fn cluster_health_reports_every_node_and_is_degraded_without_a_slot_master() {
+    let tansu = Tansu::start();
+    let mut cluster = RedisCluster::start();
+    let url = cluster.url_from(0);
+    let run = cluster_health(&tansu, &url, "json").expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let c = &doc["redis"]["cluster"];
+    assert_eq!(c["state"], "ok", "{doc:#}");
+    assert_eq!(c["slots_without_master"], 0);
+    let nodes = c["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 6, "{doc:#}");
+    let masters: Vec<&serde_json::Value> = nodes.iter().filter(|n| n["role"] == "master").collect();
+    assert_eq!(masters.len(), 3, "{doc:#}");
+    assert_eq!(
+        masters
+            .iter()
+            .map(|n| n["slots"].as_u64().unwrap())
+            .sum::<u64>(),
+        16384
+    );
+    assert_eq!(
+        nodes
+            .iter()
+            .filter(|n| n["role"] == "replica" && n["replica_of"].is_string())
+            .count(),
+        3
+    );
+    assert!(nodes.iter().all(|n| n["link"] == "connected"), "{doc:#}");
+    for node in &cluster.nodes {
+        let addr = format!("127.0.0.1:{}", node.port);
+        assert!(
+            nodes.iter().any(|n| n["address"] == addr.as_str()),
+            "{addr}"
+        );
+    }
+    let table = cluster_health(&tansu, &url, "table").expect_code(0);
+    let out = table.stdout();
+    assert!(
+        out.contains("cluster state") && out.contains("replica of"),
+        "{out}"
+    );
+    let node_rows = out
+        .lines()
+        .filter(|l| {
+            l.trim_start_matches('│')
+                .trim_start()
+                .starts_with("127.0.0.1:")
+        })
+        .count();
+    assert_eq!(node_rows, 6, "{out}");
+
+    // A master and its replica gone: their slots have no master.
+    let master = cluster.masters()[1];
+    let replica = cluster.replica_of(master);
+    cluster.kill(replica);
+    cluster.kill(master);
+    cluster.wait_state("fail", Duration::from_secs(20));
+    let run = cluster_health(&tansu, &cluster.url_from(master), "json").expect_code(6);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(doc["status"], "degraded");
+    assert_eq!(doc["redis"]["cluster"]["state"], "fail");
+    let problems = doc["problems"].to_string();
+    assert!(problems.contains("cluster_state is fail"), "{problems}");
+    assert!(problems.contains("slots have no master"), "{problems}");
+    let dead = format!("127.0.0.1:{}", cluster.nodes[master].port);
+    assert!(problems.contains(&dead), "{problems}");
+    let table = cluster_health(&tansu, &cluster.url_from(master), "table").expect_code(6);
+    assert!(
+        table.stdout().contains("master (failed)"),
+        "{}",
+        table.stdout()
+    );
+}
+
+#[test]
+fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
+    let tansu = Tansu::start();
+    let mut cluster = RedisCluster::start();
+    let masters = cluster.masters();
+    let topic = topic("cluster-publisher-node");
+    tansu.create_topic(&topic, 2);
+    let t = tail(
+        &cluster.url_from(masters[2]),
+        &["events:seq:*", "--format", "json", "--timeout", "60s"],
+    );
+    t.wait_stderr("subscribed");
+    let n = 1000;
+    let publisher = steady_publisher(
+        &tansu,
+        &cluster.url_from(masters[0]),
+        &topic,
+        n,
+        Duration::from_millis(4),
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    cluster.kill(masters[0]);
+    let (published, said) = publisher.join().unwrap();
+    assert_eq!(published, Some(0), "{said}");
+    std::thread::sleep(Duration::from_millis(1000));
+    sigint(t.child.id());
+    let (_, stdout, stderr) = t.finish();
+    let seen = printed(&stdout);
+    // What was published after the move arrives, each once; at most the
+    // pipeline in flight at the kill is lost.
+    let late: Vec<u64> = ((n as u64 - 400)..n as u64)
+        .filter(|i| seen.get(i) != Some(&1))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "not printed once: {late:?}\n{said}\n{stderr}"
+    );
+    assert!(seen.values().all(|&c| c == 1), "{seen:?}");
+    // The user hears which node failed.
+    let dead = format!("redis://127.0.0.1:{}", cluster.nodes[masters[0]].port);
+    assert!(said.contains(&dead), "{said}");
+}
