@@ -28,7 +28,7 @@ complete -c dualstream -n "__fish_dualstream_needs_command" -l brokers -d 'Kafka
 complete -c dualstream -n "__fish_dualstream_needs_command" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
-complete -c dualstream -n "__fish_dualstream_needs_command" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_needs_command" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -73,7 +73,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l broker
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -103,7 +103,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l brokers -
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -129,7 +129,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l brokers
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
-complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -164,7 +164,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l brokers
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -185,7 +185,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not _
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
-complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -204,7 +204,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fis
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
-complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -220,7 +220,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fis
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
-complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -237,7 +237,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l br
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
-complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -252,7 +252,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l brokers -d
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
-complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l redis -d 'Redis URL, or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
 never\t''"

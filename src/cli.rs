@@ -61,7 +61,8 @@ pub struct Global {
     #[arg(short = 'F', global = true, value_name = "FILE", help_heading = KAFKA)]
     pub properties_file: Option<PathBuf>,
 
-    /// Redis URL, or `off` to use Kafka only. A password in it is never printed.
+    /// Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off`
+    /// to use Kafka only. A password in it is never printed.
     #[arg(
         long,
         global = true,
