@@ -291,7 +291,7 @@ mod quick {
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut picked = Vec::new();
+            let mut picked = Vec::with_capacity(8);
             while let Some(key) = map.next_key_seed(Key)? {
                 if wanted(self.fields, &key) {
                     let value: Value = map.next_value()?;
