@@ -261,12 +261,95 @@ impl<T> Slots<T> {
     }
 }
 
-/// Sends records to one topic with at most `max_in_flight` unacknowledged.
+/// Latency-aware flow control: how many records may be in flight, between
+/// [`MIN_WINDOW`] and the caller's `max_in_flight`. A fixed window of 20,000
+/// queued behind a broker that takes 20k records/s made every record wait
+/// about a second for its acknowledgement (Tansu: ack p99 1.5 s), and a
+/// fixed small one starves a fast broker (the mock cluster at 1,000: a
+/// third of the rate). So the window follows the acknowledgements: once per
+/// round (half a window of acknowledgements, or [`ROUND`]), if their mean
+/// latency is above the target it shrinks in proportion; if the window was
+/// what held sending back and the latency is well below the target, it
+/// grows. The target is [`TARGET`] or twice the least latency seen lately,
+/// whichever is more, so that a distant broker (a long round trip) is not
+/// starved chasing a latency it cannot give. Measured in BENCHMARKS.md.
+struct Window {
+    size: usize,
+    max: usize,
+    round_start: Instant,
+    acks: u64,
+    sum_us: u64,
+    least_us: u64,
+    /// The least latency seen lately, and since when it is the least.
+    floor_us: u64,
+    floor_at: Instant,
+    /// Sending found the window full this round.
+    limited: bool,
+}
+
+const MIN_WINDOW: usize = 64;
+const FIRST_WINDOW: usize = 500;
+const TARGET: Duration = Duration::from_millis(30);
+const ROUND: Duration = Duration::from_millis(100);
+const FLOOR_KEPT: Duration = Duration::from_secs(10);
+
+impl Window {
+    fn new(max: usize, now: Instant) -> Window {
+        Window {
+            size: max.min(FIRST_WINDOW),
+            max,
+            round_start: now,
+            acks: 0,
+            sum_us: 0,
+            least_us: u64::MAX,
+            floor_us: u64::MAX,
+            floor_at: now,
+            limited: false,
+        }
+    }
+
+    fn ack(&mut self, micros: u64, now: Instant) {
+        self.acks += 1;
+        self.sum_us += micros;
+        self.least_us = self.least_us.min(micros);
+        if self.acks >= (self.size as u64 / 2).max(1)
+            || now.saturating_duration_since(self.round_start) >= ROUND
+        {
+            self.end_round(now);
+        }
+    }
+
+    fn end_round(&mut self, now: Instant) {
+        let mean = self.sum_us / self.acks.max(1);
+        if self.least_us <= self.floor_us
+            || now.saturating_duration_since(self.floor_at) > FLOOR_KEPT
+        {
+            (self.floor_us, self.floor_at) = (self.least_us, now);
+        }
+        let target = (TARGET.as_micros() as u64).max(self.floor_us.saturating_mul(3) / 2);
+        let size = self.size as u64;
+        let next = if mean > target {
+            (size * target / mean).max(size / 2)
+        } else if self.limited && mean < target / 2 {
+            size * 2
+        } else if self.limited {
+            size + size / 8 + 1
+        } else {
+            size
+        };
+        self.size = (next as usize).clamp(MIN_WINDOW.min(self.max), self.max);
+        (self.round_start, self.acks, self.sum_us, self.least_us) = (now, 0, 0, u64::MAX);
+        self.limited = false;
+    }
+}
+
+/// Sends records to one topic with at most `max_in_flight` unacknowledged
+/// (fewer while acknowledgements are slow, see [`Window`]).
 pub struct Sender<T> {
     producer: Producer,
     deliveries: Arc<Deliveries>,
     topic: Arc<str>,
-    max_in_flight: usize,
+    window: Window,
     timeout: Duration,
     slots: Slots<T>,
     /// Reports taken from [`Deliveries`] and not yet booked.
@@ -286,7 +369,7 @@ impl<T: Send + 'static> Sender<T> {
             producer,
             deliveries,
             topic: Arc::from(topic),
-            max_in_flight: max_in_flight.max(1),
+            window: Window::new(max_in_flight.max(1), Instant::now()),
             timeout,
             slots: Slots::new(),
             inbox: VecDeque::new(),
@@ -307,7 +390,7 @@ impl<T: Send + 'static> Sender<T> {
 
     /// Can another record be sent without waiting?
     pub fn has_room(&self) -> bool {
-        self.slots.live < self.max_in_flight
+        self.slots.live < self.window.size
     }
 
     /// Records sent and not yet reported (including reports not yet taken).
@@ -320,7 +403,8 @@ impl<T: Send + 'static> Sender<T> {
     pub async fn send(&mut self, record: Record<'_>, tag: T) -> Result<(), Refused<T>> {
         let waited_since = Instant::now();
         // The bound holds for every caller: wait for reports while it is full.
-        while self.slots.live >= self.max_in_flight {
+        while self.slots.live >= self.window.size {
+            self.window.limited = true;
             if waited_since.elapsed() > self.timeout {
                 return Err(self.stayed_full(tag));
             }
@@ -355,6 +439,9 @@ impl<T: Send + 'static> Sender<T> {
             }
         }
         self.slots.fill(tag, waited_since);
+        if self.slots.live >= self.window.size {
+            self.window.limited = true;
+        }
         Ok(())
     }
 
@@ -476,6 +563,7 @@ impl<T: Send + 'static> Sender<T> {
                 let waited = self.taken_at.saturating_duration_since(sent);
                 let micros = waited.as_micros().clamp(1, 3_600_000_000) as u64;
                 let _ = self.ledger.latency.record(micros);
+                self.window.ack(micros, self.taken_at);
                 Outcome::Acked { partition, offset }
             }
             Err(e) => {
@@ -542,4 +630,80 @@ fn stops_the_run(e: &KafkaError) -> bool {
                 | InvalidTimestamp
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One round of acknowledgements of `ms` each, `limited` or not.
+    fn round(w: &mut Window, now: &mut Instant, ms: u64, limited: bool) -> usize {
+        *now += Duration::from_millis(ms);
+        w.limited = limited;
+        w.ack(ms * 1000, *now);
+        while w.acks > 0 {
+            w.ack(ms * 1000, *now);
+        }
+        w.size
+    }
+
+    #[test]
+    fn the_window_grows_while_acks_are_fast_and_it_holds_sending_back() {
+        let mut now = Instant::now();
+        let mut w = Window::new(20_000, now);
+        assert_eq!(w.size, FIRST_WINDOW);
+        // Not what held sending back: no reason to grow.
+        assert_eq!(round(&mut w, &mut now, 5, false), FIRST_WINDOW);
+        for _ in 0..10 {
+            round(&mut w, &mut now, 5, true);
+        }
+        assert_eq!(w.size, 20_000, "capped by --max-in-flight");
+        // Between half the target and the target, it grows slowly.
+        let mut w = Window::new(20_000, now);
+        assert_eq!(
+            round(&mut w, &mut now, 20, true),
+            FIRST_WINDOW + FIRST_WINDOW / 8 + 1
+        );
+    }
+
+    #[test]
+    fn the_window_shrinks_in_proportion_when_acks_are_slow() {
+        let mut now = Instant::now();
+        let mut w = Window::new(20_000, now);
+        for _ in 0..10 {
+            round(&mut w, &mut now, 1, true);
+        }
+        assert_eq!(w.size, 20_000);
+        // The floor (least latency seen) is 1 ms: the target is TARGET.
+        let target = TARGET.as_millis() as u64;
+        assert_eq!(
+            round(&mut w, &mut now, target * 3 / 2, true),
+            20_000 * 2 / 3
+        );
+        // Never below half in one round, never below the minimum.
+        assert_eq!(round(&mut w, &mut now, target * 10, true), 20_000 / 3);
+        for _ in 0..20 {
+            round(&mut w, &mut now, target * 10, true);
+        }
+        assert_eq!(w.size, MIN_WINDOW);
+    }
+
+    #[test]
+    fn a_distant_broker_is_not_starved_chasing_the_target() {
+        let mut now = Instant::now();
+        let mut w = Window::new(20_000, now);
+        // Every acknowledgement takes 80 ms however few are in flight: the
+        // target becomes 1.5 × 80 ms, and the window keeps growing, by an
+        // eighth a round, to the cap.
+        let mut last = w.size;
+        for _ in 0..40 {
+            let size = round(&mut w, &mut now, 80, true);
+            assert!(size > last || size == 20_000, "{size} after {last}");
+            last = size;
+        }
+        assert_eq!(w.size, 20_000);
+        // A small window is kept small when the cap is small.
+        let w = Window::new(10, now);
+        assert_eq!(w.size, 10);
+    }
 }
