@@ -16,7 +16,7 @@ import tempfile
 import time
 
 DS = os.environ.get("DS", "target/release/dualstream")
-PERF = os.environ["RDKAFKA_PERFORMANCE"]
+PERF = os.environ.get("RDKAFKA_PERFORMANCE", "rdkafka_performance")
 RUNS = int(os.environ.get("RUNS", "3"))
 EVENTS = int(os.environ.get("EVENTS", "1000000"))
 SIZE = 324

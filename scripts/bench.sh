@@ -12,6 +12,10 @@
 #                               # librdkafka's mock cluster (no broker needed)
 #   RUNS=5 EVENTS=1000000 ROWS=1,2 scripts/bench.sh mock
 #
+#   scripts/bench.sh window     # ack latency and throughput per --max-in-flight
+#                               # and linger.ms, on Tansu (or DUALSTREAM_BROKERS)
+#   WINDOWS=20000,2000 LINGERS=5,0 HEADERS=yes scripts/bench.sh window
+#
 # The mock mode builds rdkafka_performance once, from the librdkafka sources
 # that rdkafka-sys vendors (the same version dualstream links), into the cache.
 set -euo pipefail
@@ -57,4 +61,8 @@ if [ -z "${DUALSTREAM_BROKERS:-}" ]; then
 fi
 export DUALSTREAM_REDIS="${DUALSTREAM_REDIS:-redis://127.0.0.1:6379}"
 cargo build --release --locked --quiet
-exec python3 bench/bench.py "$@"
+if [ "${1:-}" = window ]; then
+  python3 bench/window.py
+  exit
+fi
+python3 bench/bench.py "$@"
