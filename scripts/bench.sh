@@ -15,6 +15,8 @@
 #   scripts/bench.sh window     # ack latency and throughput per --max-in-flight
 #                               # and linger.ms, on Tansu (or DUALSTREAM_BROKERS)
 #   WINDOWS=20000,2000 LINGERS=5,0 HEADERS=yes scripts/bench.sh window
+#   scripts/bench.sh e2e        # event handed to publish -> printed by tail at
+#                               # 200 events/s, feeder and tail in their own processes
 #
 # The mock mode builds rdkafka_performance once, from the librdkafka sources
 # that rdkafka-sys vendors (the same version dualstream links), into the cache.
@@ -61,8 +63,8 @@ if [ -z "${DUALSTREAM_BROKERS:-}" ]; then
 fi
 export DUALSTREAM_REDIS="${DUALSTREAM_REDIS:-redis://127.0.0.1:6379}"
 cargo build --release --locked --quiet
-if [ "${1:-}" = window ]; then
-  python3 bench/window.py
-  exit
-fi
+case "${1:-}" in
+  window) python3 bench/window.py; exit ;;
+  e2e) python3 bench/e2e.py; exit ;;
+esac
 python3 bench/bench.py "$@"
