@@ -58,8 +58,12 @@ if [ "${1:-}" = mock ]; then
 fi
 
 if [ -z "${DUALSTREAM_BROKERS:-}" ]; then
+  # Stop the brokers at the end only if this run started them.
+  state="${DUALSTREAM_STATE:-$cache/run}"
+  already=no
+  [ -f "$state/tansu.pid" ] && kill -0 "$(cat "$state/tansu.pid")" 2>/dev/null && already=yes
   eval "$(bash scripts/brokers.sh start)"
-  trap 'bash scripts/brokers.sh stop' EXIT
+  [ "$already" = yes ] || trap 'bash scripts/brokers.sh stop' EXIT
 fi
 export DUALSTREAM_REDIS="${DUALSTREAM_REDIS:-redis://127.0.0.1:6379}"
 cargo build --release --locked --quiet
