@@ -100,6 +100,11 @@ def run(path, redis_url):
         ("dualstream publish --redis off --no-headers", ds + ["--redis", "off", "--no-headers"], "ds"),
         ("dualstream publish (Kafka + real Redis)", ds + ["--redis", redis_url], "ds"),
     ]
+    python = os.environ.get("PYTHON_PEER")  # a python with confluent-kafka (bench.sh makes a venv)
+    if python:
+        peer = os.path.join(os.path.dirname(__file__), "produce.py")
+        rows.append(("python confluent-kafka (parse, key, 3 headers)",
+                     [python, peer, path, "bench", "test.mock.num.brokers=3"], "py"))
     base = os.environ.get("DS_BASE")  # another build, for before/after rows in the same run
     if base:
         dsb = [base] + ds[1:]
@@ -115,7 +120,8 @@ def run(path, redis_url):
     for _ in range(RUNS):
         for name, cmd, kind in rows:  # interleaved: drift on a shared machine hits every row alike
             wall, rss, out, err = timed(cmd)
-            done = delivered_by_c_tool(out) if kind == "c" else acknowledged(err)
+            done = {"c": lambda: delivered_by_c_tool(out), "py": lambda: int(out.split()[-1]),
+                    "ds": lambda: acknowledged(err)}[kind]()
             if done != EVENTS:
                 raise SystemExit(f"{name}: {done} of {EVENTS} acknowledged")
             results[name].append((EVENTS / wall, rss))

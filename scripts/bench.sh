@@ -53,6 +53,14 @@ if [ "${1:-}" = mock ]; then
   command -v redis-server >/dev/null || { echo "bench: redis-server is needed (scripts/install-brokers.sh)" >&2; exit 1; }
   RDKAFKA_PERFORMANCE=$(build_rdkafka_performance)
   export RDKAFKA_PERFORMANCE
+  # The Python peer: confluent-kafka in a venv of the cache (skipped when pip cannot get it).
+  if [ ! -x "$cache/py-bench/bin/python" ] || ! "$cache/py-bench/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
+    python3 -m venv "$cache/py-bench" && "$cache/py-bench/bin/pip" install -q confluent-kafka >&2 ||
+      echo "bench: no confluent-kafka; the Python row is left out" >&2
+  fi
+  if "$cache/py-bench/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
+    export PYTHON_PEER="$cache/py-bench/bin/python"
+  fi
   cargo build --release --locked --quiet
   exec python3 bench/mock.py
 fi
