@@ -663,7 +663,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__publish)
-            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --dry-run --summary --progress --timeout --max-in-flight --redis-batch --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --dry-run --summary --progress --timeout --max-in-flight --compression --redis-batch --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,6 +727,10 @@ _dualstream() {
                     ;;
                 --max-in-flight)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compression)
+                    COMPREPLY=($(compgen -W "none gzip snappy lz4 zstd" -- "${cur}"))
                     return 0
                     ;;
                 --redis-batch)

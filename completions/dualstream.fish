@@ -64,7 +64,12 @@ table\t''
 json\t''
 none\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l timeout -d 'How long Kafka may take to connect or to acknowledge an event before the run fails (exit 4)' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-in-flight -d 'Most events sent to Kafka and not yet acknowledged' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-in-flight -d 'Most events sent to Kafka and not yet acknowledged; fewer while acknowledgements are slow (the window follows their latency)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l compression -d 'Compress record batches (librdkafka\'s compression.codec). Tansu 0.6 stores snappy batches but cannot serve them back: use another codec with it' -r -f -a "none\t''
+gzip\t''
+snappy\t''
+lz4\t''
+zstd\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis-batch -d 'Most notifications in one Redis pipeline' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l partitions -d 'Partitions for --create-topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l replication-factor -d 'Replication factor for --create-topic [default: 3, or the number of brokers if fewer]' -r

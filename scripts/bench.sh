@@ -7,12 +7,76 @@
 #
 #   scripts/bench.sh            # uses DUALSTREAM_BROKERS/REDIS, or starts local ones
 #   RUNS=5 EVENTS=200000 scripts/bench.sh
+#
+#   scripts/bench.sh mock       # publish vs librdkafka's rdkafka_performance on
+#                               # librdkafka's mock cluster (no broker needed)
+#   RUNS=5 EVENTS=1000000 ROWS=1,2 scripts/bench.sh mock
+#
+#   scripts/bench.sh window     # ack latency and throughput per --max-in-flight
+#                               # and linger.ms, on Tansu (or DUALSTREAM_BROKERS)
+#   WINDOWS=20000,2000 LINGERS=5,0 HEADERS=yes scripts/bench.sh window
+#   scripts/bench.sh e2e        # event handed to publish -> printed by tail at
+#                               # 200 events/s, feeder and tail in their own processes
+#
+# The mock mode builds rdkafka_performance once, from the librdkafka sources
+# that rdkafka-sys vendors (the same version dualstream links), into the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+cache="${DUALSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dualstream}"
+
+# rdkafka_performance from the vendored librdkafka, built once; prints its path.
+build_rdkafka_performance() {
+  local src version build
+  src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/rdkafka-sys-*/librdkafka 2>/dev/null | sort -V | tail -1)
+  if [ -z "$src" ]; then
+    cargo fetch --locked >&2
+    src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/rdkafka-sys-*/librdkafka | sort -V | tail -1)
+  fi
+  version=$(basename "$(dirname "$src")")   # rdkafka-sys-4.10.0+2.12.1
+  build="$cache/${version}-perf"
+  if [ ! -x "$build/examples/rdkafka_performance" ]; then
+    echo "bench: building rdkafka_performance from $src (once, about a minute)" >&2
+    rm -rf "$build" && mkdir -p "$cache" && cp -a "$src" "$build"
+    # mklove reads every configure.* file in the tree as a module: keep logs outside it.
+    (cd "$build" &&
+      ./configure --disable-ssl --disable-gssapi --disable-curl --disable-lz4-ext >"$cache/${version}-configure.log" 2>&1 &&
+      make -j"$(nproc)" libs >"$cache/${version}-make.log" 2>&1 &&
+      make -C examples rdkafka_performance >>"$cache/${version}-make.log" 2>&1) || {
+      echo "bench: building rdkafka_performance failed; see $cache/${version}-*.log" >&2
+      exit 1
+    }
+  fi
+  echo "$build/examples/rdkafka_performance"
+}
+
+if [ "${1:-}" = mock ]; then
+  command -v redis-server >/dev/null || { echo "bench: redis-server is needed (scripts/install-brokers.sh)" >&2; exit 1; }
+  RDKAFKA_PERFORMANCE=$(build_rdkafka_performance)
+  export RDKAFKA_PERFORMANCE
+  # The Python peer: confluent-kafka in a venv of the cache (skipped when pip cannot get it).
+  if [ ! -x "$cache/py-bench/bin/python" ] || ! "$cache/py-bench/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
+    python3 -m venv "$cache/py-bench" && "$cache/py-bench/bin/pip" install -q confluent-kafka >&2 ||
+      echo "bench: no confluent-kafka; the Python row is left out" >&2
+  fi
+  if "$cache/py-bench/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
+    export PYTHON_PEER="$cache/py-bench/bin/python"
+  fi
+  cargo build --release --locked --quiet
+  exec python3 bench/mock.py
+fi
+
 if [ -z "${DUALSTREAM_BROKERS:-}" ]; then
+  # Stop the brokers at the end only if this run started them.
+  state="${DUALSTREAM_STATE:-$cache/run}"
+  already=no
+  [ -f "$state/tansu.pid" ] && kill -0 "$(cat "$state/tansu.pid")" 2>/dev/null && already=yes
   eval "$(bash scripts/brokers.sh start)"
-  trap 'bash scripts/brokers.sh stop' EXIT
+  [ "$already" = yes ] || trap 'bash scripts/brokers.sh stop' EXIT
 fi
 export DUALSTREAM_REDIS="${DUALSTREAM_REDIS:-redis://127.0.0.1:6379}"
 cargo build --release --locked --quiet
-exec python3 bench/bench.py "$@"
+case "${1:-}" in
+  window) python3 bench/window.py; exit ;;
+  e2e) python3 bench/e2e.py; exit ;;
+esac
+python3 bench/bench.py "$@"

@@ -184,6 +184,16 @@ impl Cli {
     }
 }
 
+/// Record batch compression (`publish --compression`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Compression {
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -300,9 +310,15 @@ pub struct PublishArgs {
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub timeout: String,
 
-    /// Most events sent to Kafka and not yet acknowledged.
+    /// Most events sent to Kafka and not yet acknowledged; fewer while acknowledgements are slow
+    /// (the window follows their latency).
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub max_in_flight: usize,
+
+    /// Compress record batches (librdkafka's compression.codec). Tansu 0.6 stores snappy
+    /// batches but cannot serve them back: use another codec with it.
+    #[arg(long, value_enum, value_name = "CODEC")]
+    pub compression: Option<Compression>,
 
     /// Most notifications in one Redis pipeline.
     #[arg(long, default_value_t = 500, value_name = "N")]

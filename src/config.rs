@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::cli::Compression;
 use crate::cli::{
     Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, ProfileAction, PublishArgs,
     ReplayArgs, ReplayFormat, ReportFormat, SummaryChoice, SummaryFormat, TailArgs, TailFormat,
@@ -74,7 +75,25 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
         Command::Completions(args) => Job::Completions(args.shell),
         Command::Man(args) => Job::Man(args.out_dir.clone()),
     };
-    let common = common(&cli.global, profile.as_ref())?;
+    let mut common = common(&cli.global, profile.as_ref())?;
+    if let Command::Publish(PublishArgs {
+        compression: Some(codec),
+        ..
+    }) = &cli.command
+    {
+        // The flag is the user's word on compression: after -F and -X.
+        let codec = match codec {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        };
+        common
+            .kafka
+            .properties
+            .push(("compression.codec".to_string(), codec.to_string()));
+    }
     match &job {
         Job::Tail(_) if common.redis.is_none() => {
             return Err(error::usage(
@@ -874,6 +893,25 @@ mod tests {
             .starts_with("-F /nonexistent/client.properties: "));
         assert!(refused(&["-X", "linger.ms", "health"]).contains("linger.ms"));
         assert!(refused(&["--redis", "http://x", "health"]).starts_with("--redis "));
+    }
+
+    #[test]
+    fn compression_is_the_last_word_on_the_codec() {
+        let (common, _) = resolved(&["-X", "compression.codec=gzip", "publish"]).unwrap();
+        assert_eq!(
+            common.kafka.properties,
+            vec![("compression.codec".into(), "gzip".into())]
+        );
+        let args = [
+            "-X",
+            "compression.codec=gzip",
+            "publish",
+            "--compression",
+            "zstd",
+        ];
+        let (common, _) = resolved(&args).unwrap();
+        let codec = common.kafka.properties.last().unwrap();
+        assert_eq!(codec, &("compression.codec".into(), "zstd".into()));
     }
 
     #[test]

@@ -218,7 +218,8 @@ fn read_line(
                 too_long: content > max,
             }));
         }
-        let (take, done) = match available.iter().position(|&b| b == b'\n') {
+        // memchr: a byte-by-byte search was a fifth of the reader's time.
+        let (take, done) = match memchr::memchr(b'\n', available) {
             Some(i) => (i + 1, true),
             None => (available.len(), false),
         };

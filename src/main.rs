@@ -28,6 +28,13 @@ use crate::output::summary::Ending;
 use crate::output::Output;
 use crate::shutdown::Shutdown;
 
+/// jemalloc for Rust and, unprefixed, for librdkafka's C code too: with
+/// glibc's malloc, records allocated by the sending thread and freed by
+/// librdkafka's broker threads fought over arena locks; a third of publish's
+/// CPU went to malloc, free and futex waits (BENCHMARKS.md, profiles).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse_args();
     logging(cli.global.verbose, cli.global.quiet);

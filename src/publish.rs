@@ -140,6 +140,11 @@ enum Stop {
 /// What is known about an event while Kafka has it.
 struct Pending {
     at: Origin,
+    /// What its notification needs; `None` with `--redis off`.
+    note: Option<NoteParts>,
+}
+
+struct NoteParts {
     id: String,
     kind: String,
     source_id: String,
@@ -294,19 +299,22 @@ impl Run<'_> {
     /// Hand one event to Kafka; a full queue waits for deliveries (up to the
     /// timeout, then the run stops); a refused event is a failed line.
     async fn send(&mut self, at: Origin, event: Event) {
-        let channel = self.book.cfg.channel.render(&event, &self.book.topic);
         let headers = self
             .book
             .cfg
             .headers
             .then(|| record::event_headers(&event.id, &event.kind, &event.source_type));
-        let pending = Pending {
-            at,
-            id: event.id,
-            kind: event.kind,
-            source_id: event.source_id.clone(),
-            channel,
+        let note = if self.book.notifier.is_some() {
+            Some(NoteParts {
+                channel: self.book.cfg.channel.render(&event, &self.book.topic),
+                source_id: event.source_id.clone(),
+                id: event.id,
+                kind: event.kind,
+            })
+        } else {
+            None
         };
+        let pending = Pending { at, note };
         let out = Record {
             key: Some(event.source_id.as_bytes()),
             payload: Some(&event.value),
@@ -483,16 +491,16 @@ impl Book<'_> {
         let p = d.tag;
         match d.outcome {
             Outcome::Acked { partition, offset } => {
-                if self.notifier.is_some() {
+                if let Some(n) = p.note {
                     let note = Notification {
-                        id: &p.id,
-                        kind: &p.kind,
-                        source_id: &p.source_id,
+                        id: &n.id,
+                        kind: &n.kind,
+                        source_id: &n.source_id,
                         topic: &self.topic,
                         partition,
                         offset,
                     };
-                    self.notes.push((p.channel, note.to_json()));
+                    self.notes.push((n.channel, note.to_json()));
                     if self.notes.len() >= self.cfg.redis_batch {
                         self.flush_notes().await;
                     }

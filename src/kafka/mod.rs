@@ -22,11 +22,13 @@ pub mod read;
 pub mod record;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::DeliveryResult;
+use rdkafka::producer::ProducerContext;
 use rdkafka::ClientContext;
 
 pub use config::KafkaSettings;
@@ -41,11 +43,13 @@ pub type Consumer = BaseConsumer<Context>;
 /// assignment and commits what was processed before partitions are taken
 /// away, so the member that gets them next starts after it. Fatal errors of
 /// the idempotent producer are read back with `Client::fatal_error` where
-/// deliveries fail.
+/// deliveries fail. For the critical path's producer it also takes the
+/// delivery reports, for `produce::Sender` to book.
 #[derive(Default)]
 pub struct Context {
     all_brokers_down: AtomicBool,
     assigned: Mutex<Option<Vec<i32>>>,
+    pub(crate) deliveries: Arc<produce::Deliveries>,
 }
 
 impl Context {
@@ -82,6 +86,15 @@ impl ClientContext for Context {
             self.all_brokers_down.store(true, Ordering::Relaxed);
         }
         tracing::warn!(target: "librdkafka", "{error}: {reason}");
+    }
+}
+
+impl ProducerContext for Context {
+    /// The record's ticket in the sender's table of records in flight.
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, ticket: usize) {
+        self.deliveries.report(result, ticket);
     }
 }
 

@@ -4,19 +4,22 @@
 //! librdkafka refused to queue and records that never got a delivery report
 //! are counted apart from failed deliveries. Summaries and exit 4 read only
 //! the ledger. Used by `publish` and `replay --to-topic`.
+//!
+//! Delivery reports come from librdkafka's delivery callback (run by the
+//! producer's polling thread) through [`Deliveries`], a queue the sender
+//! empties in batches: one lock per report and no allocation per record.
+//! A future per record (rdkafka's `FutureProducer`) cost a oneshot channel,
+//! a boxed future and a wake-up each; see BENCHMARKS.md for the profiles.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::future::BoxFuture;
-use futures::stream::{FuturesUnordered, StreamExt};
-use futures::FutureExt;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::OwnedHeaders;
-use rdkafka::producer::future_producer::OwnedDeliveryResult;
-use rdkafka::producer::{FutureRecord, Producer as _};
+use rdkafka::message::{DeliveryResult, Message as _, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, FutureRecord, Producer as _};
+use tokio::sync::Notify;
 
 use super::config::Producer;
 use crate::duration::show_duration;
@@ -109,95 +112,322 @@ impl Ledger {
     }
 }
 
-type Report = (
-    u64,
-    Result<OwnedDeliveryResult, futures::channel::oneshot::Canceled>,
-);
+/// One delivery report as librdkafka gave it: the record's ticket (see
+/// [`Slots`]) and where it landed or why not.
+struct Report {
+    ticket: usize,
+    result: Result<(i32, i64), KafkaError>,
+}
 
-/// Sends records to one topic with at most `max_in_flight` unacknowledged.
+/// The hand-over of delivery reports from librdkafka's delivery callback
+/// (the producer's polling thread) to the [`Sender`], in the order
+/// librdkafka reported them (per partition, that is Kafka's order).
+#[derive(Default)]
+pub struct Deliveries {
+    queue: Mutex<Vec<Report>>,
+    /// Signalled when a report lands in an empty queue: the sender empties
+    /// the whole queue each time it looks, so one wake-up per batch.
+    arrived: Notify,
+}
+
+impl Deliveries {
+    /// Called by the client context for each delivery report.
+    pub fn report(&self, result: &DeliveryResult<'_>, ticket: usize) {
+        let result = match result {
+            Ok(m) => Ok((m.partition(), m.offset())),
+            Err((e, _)) => Err(e.clone()),
+        };
+        let first = {
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            queue.push(Report { ticket, result });
+            queue.len() == 1
+        };
+        if first {
+            self.arrived.notify_one();
+        }
+    }
+
+    /// Move every report in so far to `into`; false if there was none.
+    fn take(&self, into: &mut VecDeque<Report>) -> bool {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if queue.is_empty() {
+            return false;
+        }
+        into.extend(queue.drain(..));
+        true
+    }
+}
+
+/// The records in flight: a slab whose slot index, with the slot's reuse
+/// count in the high bits, is the ticket librdkafka carries for each record
+/// (its delivery opaque). Memory stays bounded by the records in flight even
+/// when one partition stalls and the others go on.
+struct Slots<T> {
+    slots: Vec<Slot<T>>,
+    free: Vec<usize>,
+    live: usize,
+    next_seq: u64,
+}
+
+struct Slot<T> {
+    reuse: usize,
+    busy: Option<Busy<T>>,
+}
+
+struct Busy<T> {
+    tag: T,
+    sent: Instant,
+    /// Order of sending, to list records without a report in order.
+    seq: u64,
+}
+
+const SLOT_BITS: u32 = 32;
+
+impl<T> Slots<T> {
+    fn new() -> Self {
+        Slots {
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            next_seq: 0,
+        }
+    }
+
+    /// The ticket the next [`Slots::fill`] will use.
+    fn next_ticket(&mut self) -> usize {
+        let index = match self.free.last() {
+            Some(&i) => i,
+            None => {
+                self.slots.push(Slot {
+                    reuse: 0,
+                    busy: None,
+                });
+                self.free.push(self.slots.len() - 1);
+                self.slots.len() - 1
+            }
+        };
+        (self.slots[index].reuse << SLOT_BITS) | index
+    }
+
+    /// Occupy the slot of [`Slots::next_ticket`].
+    fn fill(&mut self, tag: T, sent: Instant) {
+        if let Some(index) = self.free.pop() {
+            self.slots[index].busy = Some(Busy {
+                tag,
+                sent,
+                seq: self.next_seq,
+            });
+            self.next_seq += 1;
+            self.live += 1;
+        }
+    }
+
+    /// Free the slot of `ticket`; `None` for a ticket not in flight (a late
+    /// report after [`Slots::clear`]).
+    fn take(&mut self, ticket: usize) -> Option<Busy<T>> {
+        let index = ticket & ((1 << SLOT_BITS) - 1);
+        let slot = self.slots.get_mut(index)?;
+        if slot.reuse != ticket >> SLOT_BITS {
+            return None;
+        }
+        let busy = slot.busy.take()?;
+        slot.reuse = (slot.reuse + 1) & ((1 << SLOT_BITS) - 1);
+        self.free.push(index);
+        self.live -= 1;
+        Some(busy)
+    }
+
+    fn oldest(&self) -> Option<Instant> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.busy.as_ref().map(|b| b.sent))
+            .min()
+    }
+
+    /// Every record still in flight, in sending order; the slots are freed
+    /// (their tickets are void from now on).
+    fn clear(&mut self) -> Vec<T> {
+        let mut left: Vec<Busy<T>> = Vec::with_capacity(self.live);
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            if let Some(busy) = slot.busy.take() {
+                slot.reuse = (slot.reuse + 1) & ((1 << SLOT_BITS) - 1);
+                self.free.push(index);
+                left.push(busy);
+            }
+        }
+        self.live = 0;
+        left.sort_by_key(|b| b.seq);
+        left.into_iter().map(|b| b.tag).collect()
+    }
+}
+
+/// Latency-aware flow control: how many records may be in flight, between
+/// [`MIN_WINDOW`] and the caller's `max_in_flight`. A fixed window of 20,000
+/// queued behind a broker that takes 20k records/s made every record wait
+/// about a second for its acknowledgement (Tansu: ack p99 1.5 s), and a
+/// fixed small one starves a fast broker (the mock cluster at 1,000: a
+/// third of the rate). So the window follows the acknowledgements: once per
+/// round (half a window of acknowledgements, or [`ROUND`]), if their mean
+/// latency is above the target it shrinks in proportion; if the window was
+/// what held sending back and the latency is well below the target, it
+/// grows. The target is [`TARGET`] or twice the least latency seen lately,
+/// whichever is more, so that a distant broker (a long round trip) is not
+/// starved chasing a latency it cannot give. Measured in BENCHMARKS.md.
+struct Window {
+    size: usize,
+    max: usize,
+    round_start: Instant,
+    acks: u64,
+    sum_us: u64,
+    least_us: u64,
+    /// The least latency seen lately, and since when it is the least.
+    floor_us: u64,
+    floor_at: Instant,
+    /// Sending found the window full this round.
+    limited: bool,
+}
+
+const MIN_WINDOW: usize = 64;
+const FIRST_WINDOW: usize = 500;
+const TARGET: Duration = Duration::from_millis(30);
+const ROUND: Duration = Duration::from_millis(100);
+const FLOOR_KEPT: Duration = Duration::from_secs(10);
+
+impl Window {
+    fn new(max: usize, now: Instant) -> Window {
+        Window {
+            size: max.min(FIRST_WINDOW),
+            max,
+            round_start: now,
+            acks: 0,
+            sum_us: 0,
+            least_us: u64::MAX,
+            floor_us: u64::MAX,
+            floor_at: now,
+            limited: false,
+        }
+    }
+
+    fn ack(&mut self, micros: u64, now: Instant) {
+        self.acks += 1;
+        self.sum_us += micros;
+        self.least_us = self.least_us.min(micros);
+        if self.acks >= (self.size as u64 / 2).max(1)
+            || now.saturating_duration_since(self.round_start) >= ROUND
+        {
+            self.end_round(now);
+        }
+    }
+
+    fn end_round(&mut self, now: Instant) {
+        let mean = self.sum_us / self.acks.max(1);
+        if self.least_us <= self.floor_us
+            || now.saturating_duration_since(self.floor_at) > FLOOR_KEPT
+        {
+            (self.floor_us, self.floor_at) = (self.least_us, now);
+        }
+        let target = (TARGET.as_micros() as u64).max(self.floor_us.saturating_mul(3) / 2);
+        let size = self.size as u64;
+        let next = if mean > target {
+            (size * target / mean).max(size / 2)
+        } else if self.limited && mean < target / 2 {
+            size * 2
+        } else if self.limited {
+            size + size / 8 + 1
+        } else {
+            size
+        };
+        self.size = (next as usize).clamp(MIN_WINDOW.min(self.max), self.max);
+        (self.round_start, self.acks, self.sum_us, self.least_us) = (now, 0, 0, u64::MAX);
+        self.limited = false;
+    }
+}
+
+/// Sends records to one topic with at most `max_in_flight` unacknowledged
+/// (fewer while acknowledgements are slow, see [`Window`]).
 pub struct Sender<T> {
     producer: Producer,
+    deliveries: Arc<Deliveries>,
     topic: Arc<str>,
-    max_in_flight: usize,
+    window: Window,
     timeout: Duration,
-    inflight: FuturesUnordered<BoxFuture<'static, Report>>,
-    /// The tag and send time of each record in flight, by sequence number:
-    /// kept outside the futures so that records that never get a report can
-    /// still be named, and ordered so the oldest is at hand.
-    tags: BTreeMap<u64, (T, Instant)>,
-    next_seq: u64,
-    /// Reports that arrived while `send` waited for room.
+    slots: Slots<T>,
+    /// Reports taken from [`Deliveries`] and not yet booked.
+    inbox: VecDeque<Report>,
+    /// Reports booked while `send` waited for room.
     ready: VecDeque<Delivery<T>>,
+    /// When the reports in `inbox` were taken: their acknowledgement time
+    /// (one clock read per batch of reports, not one per report).
+    taken_at: Instant,
     pub ledger: Ledger,
 }
 
 impl<T: Send + 'static> Sender<T> {
     pub fn new(producer: Producer, topic: &str, max_in_flight: usize, timeout: Duration) -> Self {
+        let deliveries = Arc::clone(&producer.context().deliveries);
         Sender {
             producer,
+            deliveries,
             topic: Arc::from(topic),
-            max_in_flight: max_in_flight.max(1),
+            window: Window::new(max_in_flight.max(1), Instant::now()),
             timeout,
-            inflight: FuturesUnordered::new(),
-            tags: BTreeMap::new(),
-            next_seq: 0,
+            slots: Slots::new(),
+            inbox: VecDeque::new(),
             ready: VecDeque::new(),
+            taken_at: Instant::now(),
             ledger: Ledger::new(),
         }
     }
 
+    /// Move the reports in so far to `inbox`; false if there was none.
+    fn take_reports(&mut self) -> bool {
+        let any = self.deliveries.take(&mut self.inbox);
+        if any {
+            self.taken_at = Instant::now();
+        }
+        any
+    }
+
     /// Can another record be sent without waiting?
     pub fn has_room(&self) -> bool {
-        self.inflight.len() < self.max_in_flight
+        self.slots.live < self.window.size
     }
 
     /// Records sent and not yet reported (including reports not yet taken).
     pub fn pending(&self) -> usize {
-        self.inflight.len() + self.ready.len()
+        self.slots.live + self.ready.len()
     }
 
     /// Hand one record to librdkafka. While its queue is full, wait for
     /// deliveries (kept for [`Sender::next`]), for up to the timeout.
     pub async fn send(&mut self, record: Record<'_>, tag: T) -> Result<(), Refused<T>> {
+        let waited_since = Instant::now();
+        // The bound holds for every caller: wait for reports while it is full.
+        while self.slots.live >= self.window.size {
+            self.window.limited = true;
+            if waited_since.elapsed() > self.timeout {
+                return Err(self.stayed_full(tag));
+            }
+            self.wait_for_reports(Duration::from_millis(100)).await;
+        }
         let topic = Arc::clone(&self.topic);
-        let mut out = FutureRecord::<[u8], [u8]>::to(&topic);
+        let mut out = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&topic, 0);
         out.key = record.key;
         out.payload = record.payload;
         out.headers = record.headers;
         out.timestamp = record.timestamp;
-        let waited_since = Instant::now();
-        // The bound holds for every caller: wait for reports while it is full.
-        while self.inflight.len() >= self.max_in_flight {
-            if waited_since.elapsed() > self.timeout {
-                return Err(self.stayed_full(tag));
-            }
-            match tokio::time::timeout(Duration::from_millis(100), self.inflight.next()).await {
-                Ok(Some(done)) => {
-                    if let Some(d) = self.account(done) {
-                        self.ready.push_back(d);
-                    }
-                }
-                Ok(None) => break,
-                Err(_) => {}
-            }
-        }
-        let future = loop {
-            match self.producer.send_result(out) {
-                Ok(future) => break future,
+        loop {
+            // Taken again each time: booking reports while waiting frees slots.
+            out.delivery_opaque = self.slots.next_ticket();
+            match self.producer.send(out) {
+                Ok(()) => break,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     out = back;
                     if waited_since.elapsed() > self.timeout {
                         return Err(self.stayed_full(tag));
                     }
-                    match tokio::time::timeout(Duration::from_millis(100), self.inflight.next())
-                        .await
-                    {
-                        Ok(Some(done)) => {
-                            if let Some(d) = self.account(done) {
-                                self.ready.push_back(d);
-                            }
-                        }
-                        _ => tokio::time::sleep(Duration::from_millis(5)).await,
+                    if !self.wait_for_reports(Duration::from_millis(100)).await {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
                     }
                 }
                 Err((e, _)) => {
@@ -207,12 +437,30 @@ impl<T: Send + 'static> Sender<T> {
                     return Err(Refused::Rejected(tag, reason));
                 }
             }
-        };
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.tags.insert(seq, (tag, Instant::now()));
-        self.inflight.push(future.map(move |r| (seq, r)).boxed());
+        }
+        self.slots.fill(tag, waited_since);
+        if self.slots.live >= self.window.size {
+            self.window.limited = true;
+        }
         Ok(())
+    }
+
+    /// Wait up to `max` for delivery reports and book them into `ready`;
+    /// false if none came.
+    async fn wait_for_reports(&mut self, max: Duration) -> bool {
+        let deliveries = Arc::clone(&self.deliveries);
+        let arrived = deliveries.arrived.notified();
+        if !self.take_reports() && tokio::time::timeout(max, arrived).await.is_ok() {
+            self.take_reports();
+        }
+        let mut any = false;
+        while let Some(report) = self.inbox.pop_front() {
+            if let Some(d) = self.account(report) {
+                self.ready.push_back(d);
+                any = true;
+            }
+        }
+        any
     }
 
     fn stayed_full(&mut self, tag: T) -> Refused<T> {
@@ -226,14 +474,18 @@ impl<T: Send + 'static> Sender<T> {
 
     /// The next delivery report, waiting for one; `None` when nothing is in flight.
     pub async fn next(&mut self) -> Option<Delivery<T>> {
-        if let Some(d) = self.ready.pop_front() {
-            return Some(d);
-        }
         loop {
-            let done = self.inflight.next().await?;
-            if let Some(d) = self.account(done) {
+            let deliveries = Arc::clone(&self.deliveries);
+            // Registered before looking, so a report that lands between the
+            // look and the wait still wakes us.
+            let arrived = deliveries.arrived.notified();
+            if let Some(d) = self.next_ready() {
                 return Some(d);
             }
+            if self.slots.live == 0 {
+                return None;
+            }
+            arrived.await;
         }
     }
 
@@ -243,9 +495,13 @@ impl<T: Send + 'static> Sender<T> {
             return Some(d);
         }
         loop {
-            let done = self.inflight.next().now_or_never()??;
-            if let Some(d) = self.account(done) {
-                return Some(d);
+            while let Some(report) = self.inbox.pop_front() {
+                if let Some(d) = self.account(report) {
+                    return Some(d);
+                }
+            }
+            if !self.take_reports() {
+                return None;
             }
         }
     }
@@ -255,8 +511,7 @@ impl<T: Send + 'static> Sender<T> {
     /// record's own age counts, not the time since the last report: after a
     /// quiet spell in the input, the first new record is young.
     pub fn stalled(&self) -> Option<String> {
-        let (_, (_, sent)) = self.tags.first_key_value()?;
-        let age = sent.elapsed();
+        let age = self.slots.oldest()?.elapsed();
         (age > self.timeout + Duration::from_secs(5))
             .then(|| format!("no delivery report for {}", show_duration(age)))
     }
@@ -274,50 +529,44 @@ impl<T: Send + 'static> Sender<T> {
         while let Some(d) = self.ready.pop_front() {
             each(d);
         }
-        while !self.inflight.is_empty() {
+        while self.slots.live > 0 {
             tokio::select! {
                 biased;
                 _ = &mut give_up => break,
                 _ = tokio::time::sleep_until(deadline) => break,
-                Some(done) = self.inflight.next() => {
-                    if let Some(d) = self.account(done) {
-                        each(d);
-                    }
-                }
+                Some(d) = self.next() => each(d),
             }
         }
         // One last chance for reports librdkafka holds, then whatever is
         // still in flight got no report: as far as we know it is not in Kafka.
-        let _ = self.producer.flush(Duration::from_millis(500));
-        while let Some(Some(done)) = self.inflight.next().now_or_never() {
-            if let Some(d) = self.account(done) {
-                each(d);
-            }
+        if self.slots.live > 0 {
+            let _ = self.producer.flush(Duration::from_millis(500));
         }
-        self.inflight = FuturesUnordered::new();
-        let left = std::mem::take(&mut self.tags);
+        while let Some(d) = self.next_ready() {
+            each(d);
+        }
+        let left = self.slots.clear();
         for _ in 0..left.len() {
             self.ledger.unreported += 1;
             self.ledger.count("no delivery report");
         }
-        left.into_values().map(|(tag, _)| tag).collect()
+        left
     }
 
-    /// Book one report; `None` only for a sequence number not in flight,
-    /// which cannot happen (each is reported once).
-    fn account(&mut self, (seq, result): Report) -> Option<Delivery<T>> {
-        let (tag, sent) = self.tags.remove(&seq)?;
-        let outcome = match result {
-            Ok(Ok(delivery)) => {
+    /// Book one report; `None` for a ticket not in flight (its record was
+    /// already given up on).
+    fn account(&mut self, report: Report) -> Option<Delivery<T>> {
+        let Busy { tag, sent, .. } = self.slots.take(report.ticket)?;
+        let outcome = match report.result {
+            Ok((partition, offset)) => {
                 self.ledger.acknowledged += 1;
-                let micros = sent.elapsed().as_micros().clamp(1, 3_600_000_000) as u64;
+                let waited = self.taken_at.saturating_duration_since(sent);
+                let micros = waited.as_micros().clamp(1, 3_600_000_000) as u64;
                 let _ = self.ledger.latency.record(micros);
-                Outcome::Acked {
-                    partition: delivery.partition,
-                    offset: delivery.offset,
-                }
+                self.window.ack(micros, self.taken_at);
+                Outcome::Acked { partition, offset }
             }
-            Ok(Err((e, _))) => {
+            Err(e) => {
                 self.ledger.failed += 1;
                 let reason = e.to_string();
                 self.ledger.count(&reason);
@@ -331,15 +580,6 @@ impl<T: Send + 'static> Sender<T> {
                     self.ledger.fatal.get_or_insert(f);
                 }
                 Outcome::Failed { reason, stops_run }
-            }
-            Err(_canceled) => {
-                self.ledger.failed += 1;
-                let reason = "producer closed before delivery".to_string();
-                self.ledger.count(&reason);
-                Outcome::Failed {
-                    reason,
-                    stops_run: true,
-                }
             }
         };
         Some(Delivery { tag, outcome })
@@ -356,8 +596,7 @@ pub async fn send_timed(
     record: Record<'_>,
     budget: Duration,
 ) -> Result<(i32, i64, Duration), String> {
-    let producer =
-        super::config::producer(settings, budget, 10, true).map_err(|e| e.to_string())?;
+    let producer = super::config::probe_producer(settings, budget).map_err(|e| e.to_string())?;
     let (warm, warm_topic) = (producer.clone(), topic.to_string());
     let _ = tokio::task::spawn_blocking(move || {
         warm.client().fetch_metadata(Some(&warm_topic), budget)
@@ -391,4 +630,80 @@ fn stops_the_run(e: &KafkaError) -> bool {
                 | InvalidTimestamp
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One round of acknowledgements of `ms` each, `limited` or not.
+    fn round(w: &mut Window, now: &mut Instant, ms: u64, limited: bool) -> usize {
+        *now += Duration::from_millis(ms);
+        w.limited = limited;
+        w.ack(ms * 1000, *now);
+        while w.acks > 0 {
+            w.ack(ms * 1000, *now);
+        }
+        w.size
+    }
+
+    #[test]
+    fn the_window_grows_while_acks_are_fast_and_it_holds_sending_back() {
+        let mut now = Instant::now();
+        let mut w = Window::new(20_000, now);
+        assert_eq!(w.size, FIRST_WINDOW);
+        // Not what held sending back: no reason to grow.
+        assert_eq!(round(&mut w, &mut now, 5, false), FIRST_WINDOW);
+        for _ in 0..10 {
+            round(&mut w, &mut now, 5, true);
+        }
+        assert_eq!(w.size, 20_000, "capped by --max-in-flight");
+        // Between half the target and the target, it grows slowly.
+        let mut w = Window::new(20_000, now);
+        assert_eq!(
+            round(&mut w, &mut now, 20, true),
+            FIRST_WINDOW + FIRST_WINDOW / 8 + 1
+        );
+    }
+
+    #[test]
+    fn the_window_shrinks_in_proportion_when_acks_are_slow() {
+        let mut now = Instant::now();
+        let mut w = Window::new(20_000, now);
+        for _ in 0..10 {
+            round(&mut w, &mut now, 1, true);
+        }
+        assert_eq!(w.size, 20_000);
+        // The floor (least latency seen) is 1 ms: the target is TARGET.
+        let target = TARGET.as_millis() as u64;
+        assert_eq!(
+            round(&mut w, &mut now, target * 3 / 2, true),
+            20_000 * 2 / 3
+        );
+        // Never below half in one round, never below the minimum.
+        assert_eq!(round(&mut w, &mut now, target * 10, true), 20_000 / 3);
+        for _ in 0..20 {
+            round(&mut w, &mut now, target * 10, true);
+        }
+        assert_eq!(w.size, MIN_WINDOW);
+    }
+
+    #[test]
+    fn a_distant_broker_is_not_starved_chasing_the_target() {
+        let mut now = Instant::now();
+        let mut w = Window::new(20_000, now);
+        // Every acknowledgement takes 80 ms however few are in flight: the
+        // target becomes 1.5 × 80 ms, and the window keeps growing, by an
+        // eighth a round, to the cap.
+        let mut last = w.size;
+        for _ in 0..40 {
+            let size = round(&mut w, &mut now, 80, true);
+            assert!(size > last || size == 20_000, "{size} after {last}");
+            last = size;
+        }
+        assert_eq!(w.size, 20_000);
+        // A small window is kept small when the cap is small.
+        let w = Window::new(10, now);
+        assert_eq!(w.size, 10);
+    }
 }
