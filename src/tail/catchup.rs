@@ -156,6 +156,17 @@ impl Reader {
     }
 }
 
+/// How long `--fill-gaps` waits at start for Kafka to show the topic.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Make sure `topic` can be read before tail relies on it to fill gaps: a
+/// wrong topic or an unreachable broker fails the run now (exit 4), not
+/// in the middle of the first gap, after minutes of following Redis.
+pub fn check(settings: &KafkaSettings, topic: &str) -> Result<()> {
+    let consumer = config::consumer(settings, None)?;
+    admin::partitions(&consumer, &settings.brokers, topic, CHECK_TIMEOUT).map(|_| ())
+}
+
 /// Read the window up to the end offsets taken now, sending a notification
 /// for each matching event; returns those end offsets, the seam.
 pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result<Seam> {

@@ -118,6 +118,17 @@ async fn tail(
         .redis
         .as_ref()
         .ok_or_else(|| error::usage("tail reads Redis: --redis off leaves nothing to follow"))?;
+    if cfg.fill_gaps && cfg.catch_up.is_none() {
+        let (settings, topic) = (common.kafka.clone(), common.topic.clone());
+        shutdown
+            .or_interrupted(async {
+                tokio::task::spawn_blocking(move || catchup::check(&settings, &topic))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("--fill-gaps: {e}"))?
+                    .map_err(|e| e.context("--fill-gaps reads the gaps from Kafka"))
+            })
+            .await?;
+    }
     let mut feed = shutdown
         .or_interrupted(async {
             subscribe::subscribe(redis, &cfg.subscriptions, cfg.queue, out.warner())

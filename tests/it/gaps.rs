@@ -215,3 +215,25 @@ fn fill_gaps_reprints_what_a_full_queue_dropped() {
     exactly_once(&stdout, n, &stderr);
     assert!(json_lines(&stdout).iter().all(|l| l["event"]["n"].is_u64()));
 }
+
+#[test]
+fn fill_gaps_checks_kafka_before_following_redis() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    // A topic that is not there: said at once, not at the first gap.
+    let run = dualstream()
+        .args(["--redis", &redis.url(), "--brokers", &tansu.brokers()])
+        .args([
+            "--topic",
+            "no-such-topic",
+            "tail",
+            "x",
+            "--fill-gaps",
+            "--timeout",
+            "30s",
+        ])
+        .run();
+    let run = run.expect_stderr(4, "--fill-gaps reads the gaps from Kafka");
+    assert!(run.stderr().contains("no-such-topic"), "{}", run.describe());
+    assert!(!run.stderr().contains("subscribed"), "{}", run.describe());
+}
