@@ -706,6 +706,16 @@ fn last_n_merges_partitions_by_time_oldest_first() {
     assert!(lines[0]["timestamp"].as_i64() < lines[1]["timestamp"].as_i64());
     let run = replay(&tansu, &topic, &["--last", "2", "--format", "csv"]).expect_code(0);
     assert_eq!(run.stdout().lines().count(), 3, "{}", run.describe());
+    // Other sinks take the same records: a copy of the newest 3.
+    let copy = format!("{topic}-copy");
+    tansu.create_topic(&copy, 1);
+    replay(&tansu, &topic, &["--last", "3", "--to-topic", &copy]).expect_code(0);
+    let copied: Vec<u64> = tansu
+        .records(&copy)
+        .iter()
+        .map(|r| r.json()["n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(copied, [27, 28, 29]);
     // --last 0 prints nothing; it does not combine with a start.
     let run = replay(&tansu, &topic, &["--last", "0"]).expect_code(0);
     assert_eq!(run.stdout(), "");
