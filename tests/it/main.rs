@@ -11,5 +11,6 @@ mod golden;
 mod health;
 mod publish;
 mod replay;
+mod security;
 mod soak;
 mod tail;
