@@ -58,7 +58,7 @@ for target in "${targets[@]}"; do
   if cargo "${toolchain[@]}" fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" \
     -- -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     >"$log" 2>&1; then
-    grep -E '^#[0-9]+ +DONE' "$log" | sed "s/^/fuzz: $target: /" >&2 || true
+    grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' "$log" | sed "s/^/fuzz: $target: /" >&2 || true
   else
     grep -E "panicked at|^SUMMARY|Test unit written|^error" "$log" | sed "s/^/fuzz: $target: /" >&2 || true
     log "$target: FAILED (the input is under fuzz/artifacts/$target)"
