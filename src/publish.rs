@@ -15,13 +15,29 @@ use crate::config::{Common, OnInvalid, PublishConfig};
 use crate::error::{self, Code};
 use crate::event::{Event, Notification};
 use crate::input::{self, Chunk, Item, Origin};
-use crate::kafka::produce::{Delivery, Outcome, Record, Refused, Sender};
+use crate::kafka::produce::{Delivery, Ledger, Outcome, Record, Refused, Sender};
 use crate::kafka::{admin, config as kafka_config, record};
 use crate::output::records;
 use crate::output::summary::{round3, Ending, Note, Summary};
 use crate::output::{Output, Unit};
 use crate::pubsub::notify::{self, Notifier, NotifyStats};
 use crate::shutdown::Shutdown;
+
+/// Why deliveries failed, as the ledger counted them, most frequent first:
+/// the broker's reason belongs in the error line, not only in the JSON.
+fn failure_reasons(ledger: &Ledger) -> String {
+    let mut reasons: Vec<(&String, &u64)> = ledger.failures.iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(a.1));
+    let shown: Vec<String> = reasons
+        .iter()
+        .take(3)
+        .map(|(reason, n)| format!("{reason}: {n}"))
+        .collect();
+    if shown.is_empty() {
+        return "delivery failed".to_string();
+    }
+    shown.join("; ")
+}
 
 /// Invalid lines shown one by one before the rest are only counted.
 const SHOWN_INVALID: u64 = 10;
@@ -410,7 +426,7 @@ impl Run<'_> {
             stop if ledger.not_acknowledged() > 0 || matches!(stop, Some(Stop::Kafka(_))) => {
                 let why = match stop {
                     Some(Stop::Kafka(why)) => why,
-                    _ => "delivery failed".to_string(),
+                    _ => failure_reasons(ledger),
                 };
                 Err(error::kafka(format!(
                     "kafka: {} of {} events not acknowledged ({why}); {} acknowledged{}{resume}",

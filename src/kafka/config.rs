@@ -42,10 +42,26 @@ pub fn is_secret(key: &str) -> bool {
 /// A client that librdkafka refused to create, as a usage error. librdkafka's
 /// message carries the offending property's value: secret ones are replaced.
 pub fn config_error(settings: &KafkaSettings, e: &KafkaError) -> anyhow::Error {
+    // rust-rdkafka's text ends with the property's name and value; for a
+    // name librdkafka does not know (a mistyped `sasl.pasword`) nothing says
+    // the value is a secret. librdkafka's own description names the
+    // property and, for a value it refused, a value it knows.
+    let text = match e {
+        KafkaError::ClientConfig(_, description, _, _) => description.clone(),
+        other => other.to_string(),
+    };
     error::usage(format!(
         "kafka client configuration: {}",
-        settings.scrub(&e.to_string())
+        settings.scrub(&text)
     ))
+}
+
+/// Does librdkafka know this property and take this value? One it does not
+/// know may be a secret under a mistyped name: its value is never shown.
+fn known(key: &str, value: &str) -> bool {
+    let mut probe = ClientConfig::new();
+    probe.set(key, value);
+    probe.create_native_config().is_ok()
 }
 
 impl KafkaSettings {
@@ -108,11 +124,17 @@ pub fn client_config(settings: &KafkaSettings, defaults: &[(&str, String)]) -> C
         config.set(k, v);
     }
     if tracing::enabled!(tracing::Level::INFO) {
+        let unknown: Vec<&str> = settings
+            .properties
+            .iter()
+            .filter(|(k, v)| !known(k, v))
+            .map(|(k, _)| k.as_str())
+            .collect();
         let shown: Vec<String> = config
             .config_map()
             .iter()
             .map(|(k, v)| {
-                if is_secret(k) {
+                if is_secret(k) || unknown.iter().any(|u| u == k) {
                     format!("{k}=<redacted>")
                 } else {
                     format!("{k}={v}")
@@ -308,8 +330,30 @@ mod tests {
         );
         let text = config_error(&s, &e).to_string();
         assert!(!text.contains("hunter2"), "{text}");
-        assert!(text.contains("<redacted>"), "{text}");
         assert_eq!(s.scrub("linger 5 ok"), "linger 5 ok");
+        let shown = KafkaSettings {
+            brokers: "b:1".into(),
+            properties: vec![("sasl.password".into(), "hunter2".into())],
+        }
+        .scrub("Invalid value \"hunter2\"");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+
+    #[test]
+    fn a_mistyped_secret_property_keeps_its_value_out_of_the_error() {
+        let s = KafkaSettings {
+            brokers: "b:1".into(),
+            properties: vec![("sasl.pasword".into(), "hunter2".into())],
+        };
+        let e = client_config(&s, &[])
+            .create::<BaseConsumer>()
+            .err()
+            .expect("librdkafka refuses an unknown property");
+        let text = config_error(&s, &e).to_string();
+        assert!(text.contains("sasl.pasword"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(known("linger.ms", "5"));
+        assert!(!known("sasl.pasword", "hunter2"));
     }
 
     #[test]

@@ -50,12 +50,20 @@ pub struct Context {
     all_brokers_down: AtomicBool,
     assigned: Mutex<Option<Vec<i32>>>,
     pub(crate) deliveries: Arc<produce::Deliveries>,
+    /// The final commit was made (`read::commit_and_close`): closing revokes the
+    /// partitions, and that must not commit again, unbounded.
+    closing: AtomicBool,
 }
 
 impl Context {
     /// librdkafka reported that it could reach none of the brokers.
     pub fn all_brokers_down(&self) -> bool {
         self.all_brokers_down.load(Ordering::Relaxed)
+    }
+
+    /// The member is closing after its final commit.
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
     }
 
     /// A group member's partitions now; `None` until it has joined.
@@ -103,6 +111,12 @@ impl ConsumerContext for Context {
     // that assign() their partitions never see these.
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(_) = rebalance {
+            // librdkafka's synchronous commit waits for the coordinator
+            // without a limit: at close, with the broker gone, it would
+            // never return. The final commit has been made by then.
+            if self.closing.load(Ordering::SeqCst) {
+                return;
+            }
             if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
                 // Nothing stored yet is the usual reason; anything else is worth -v.
                 tracing::info!("commit before revoke: {e}");

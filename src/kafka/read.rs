@@ -526,12 +526,39 @@ fn store(consumer: &Consumer, topic: &str, confirmed: &mut Confirmed) {
     }
 }
 
-/// Store what the sink confirmed and commit it, synchronously: after the
+/// Store what the sink confirmed, commit it and leave the group: after the
 /// sink has finished (flushed, drained), whether the run succeeded or not.
-pub fn commit(consumer: &Consumer, topic: &str, confirmed: &mut Confirmed) {
-    store(consumer, topic, confirmed);
-    if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
-        tracing::info!("final commit: {e}");
+/// Waits up to `timeout` for the commit and for the close: librdkafka's
+/// synchronous commit and its close wait for the group coordinator without
+/// a limit, so with the broker gone `replay --group` never exited. The
+/// process is about to exit then; the group resumes from its last commit,
+/// and the broker drops the member when its session times out.
+pub fn commit_and_close(
+    consumer: Consumer,
+    topic: &str,
+    confirmed: &mut Confirmed,
+    timeout: Duration,
+) {
+    store(&consumer, topic, confirmed);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let closing = std::thread::spawn(move || {
+        if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+            // Nothing stored since the last commit is the usual reason.
+            tracing::info!("final commit: {e}");
+        }
+        // Closing revokes the partitions: no second commit then.
+        consumer.context().close();
+        drop(consumer);
+        let _ = done_tx.send(());
+    });
+    match done_rx.recv_timeout(timeout) {
+        Ok(()) => {
+            let _ = closing.join();
+        }
+        Err(_) => tracing::warn!(
+            "final commit: no answer from the group coordinator within {}; the group resumes from its last commit",
+            show_duration(timeout)
+        ),
     }
 }
 
@@ -539,11 +566,18 @@ pub fn commit(consumer: &Consumer, topic: &str, confirmed: &mut Confirmed) {
 /// record below `ends` (the end offsets taken at start; `None` follows),
 /// store what the sink confirmed as it goes, and stop when every partition
 /// this member holds has reached its end (or it holds none). The caller
-/// finishes its sink, then calls [`commit`].
+/// finishes its sink, then calls [`commit_and_close`].
+///
+/// A bounded read (with `ends`) fails with exit 4 when no record arrived for
+/// `timeout` and the cluster does not answer a metadata request within it
+/// either: retriable errors alone never end the read, and with the broker
+/// gone for good it waited forever. A quiet member whose cluster answers
+/// (joining, holding no partitions) goes on waiting.
 pub fn read_group(
     consumer: &Consumer,
     topic: &str,
     ends: Option<&HashMap<i32, (i64, i64)>>,
+    timeout: Duration,
     stop: &AtomicBool,
     confirmed: &mut Confirmed,
     mut each: impl FnMut(Polled<'_, '_>, &mut Confirmed) -> Result<Flow>,
@@ -552,6 +586,8 @@ pub fn read_group(
         .subscribe(&[topic])
         .map_err(|e| error::kafka(format!("kafka: subscribe to {topic}: {e}")))?;
     let mut tick = Instant::now();
+    // When Kafka last answered: a record, or a metadata request.
+    let mut heard = Instant::now();
     let outcome = loop {
         if stop.load(Ordering::SeqCst) {
             break Read::Interrupted;
@@ -562,6 +598,7 @@ pub fn read_group(
                 retriable(e, topic)?;
             }
             Some(Ok(message)) => {
+                heard = Instant::now();
                 let end = ends
                     .and_then(|e| e.get(&message.partition()))
                     .map(|&(_, high)| high);
@@ -588,6 +625,18 @@ pub fn read_group(
         if let Some(ends) = ends {
             if group_done(consumer, topic, ends) {
                 break Read::Done;
+            }
+            if heard.elapsed() >= timeout {
+                consumer
+                    .client()
+                    .fetch_metadata(Some(topic), timeout)
+                    .map_err(|e| {
+                        error::kafka(format!(
+                            "kafka: no records of {topic} and no answer from the cluster for {} ({e})",
+                            show_duration(heard.elapsed())
+                        ))
+                    })?;
+                heard = Instant::now();
             }
         }
     };

@@ -97,30 +97,43 @@ pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> 
         return report;
     }
     report.ping_ms = Some(millis(sent.elapsed()));
-    if let Ok(info) = redis::cmd("INFO").query_async::<String>(&mut conn).await {
-        let field = |name: &str| {
-            info.lines()
-                .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
-                .map(|v| v.trim().to_string())
-        };
-        report.version = field("redis_version");
-        report.role = field("role");
-        report.connected_clients = field("connected_clients").and_then(|v| v.parse().ok());
-        report.used_memory = field("used_memory_human");
+    // A command refused (an ACL user without the permission: NOPERM) is a
+    // problem to report, not a silent gap in the table.
+    let mut refused = |what: &str, e: redis::RedisError| {
+        report_error(&mut report.error, target, what, &e);
+    };
+    match redis::cmd("INFO").query_async::<String>(&mut conn).await {
+        Ok(info) => {
+            let field = |name: &str| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+                    .map(|v| v.trim().to_string())
+            };
+            report.version = field("redis_version");
+            report.role = field("role");
+            report.connected_clients = field("connected_clients").and_then(|v| v.parse().ok());
+            report.used_memory = field("used_memory_human");
+        }
+        Err(e) => refused("INFO", e),
     }
-    report.pattern_subscriptions = redis::cmd("PUBSUB")
+    match redis::cmd("PUBSUB")
         .arg("NUMPAT")
         .query_async(&mut conn)
         .await
-        .ok();
+    {
+        Ok(n) => report.pattern_subscriptions = Some(n),
+        Err(e) => refused("PUBSUB NUMPAT", e),
+    }
     if !channels.is_empty() {
-        let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
+        match redis::cmd("PUBSUB")
             .arg("NUMSUB")
             .arg(channels)
-            .query_async(&mut conn)
+            .query_async::<Vec<(String, i64)>>(&mut conn)
             .await
-            .unwrap_or_default();
-        report.channel_subscribers = counts;
+        {
+            Ok(counts) => report.channel_subscribers = counts,
+            Err(e) => refused("PUBSUB NUMSUB", e),
+        }
     }
     if target.cluster().is_some() {
         report.cluster = Some(cluster_report(&mut conn, &node, target).await);
@@ -179,6 +192,13 @@ async fn cluster_report(
         .collect();
     report.nodes.sort_by(|a, b| a.address.cmp(&b.address));
     report
+}
+
+/// Keep the first failed command's error, password-free.
+fn report_error(slot: &mut Option<String>, target: &Target, what: &str, e: &redis::RedisError) {
+    if slot.is_none() {
+        *slot = Some(format!("{what} on {}: {}", target.shown, target.clean(e)));
+    }
 }
 
 /// A subscription to one channel that waits for one payload (the probe).

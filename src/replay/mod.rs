@@ -273,6 +273,7 @@ fn read_all(
             &member,
             topic,
             (!cfg.stop.follow).then_some(&ends),
+            cfg.timeout,
             stop,
             &mut confirmed,
             |polled, confirmed| handler.polled(polled, confirmed),
@@ -296,8 +297,8 @@ fn read_all(
     // Finish the sink even when reading failed: what it confirms, a group
     // commits; nothing past the first unconfirmed record.
     let finished = sink.finish(&mut confirmed, shutdown);
-    if let Some(member) = &member {
-        read::commit(member, topic, &mut confirmed);
+    if let Some(member) = member {
+        read::commit_and_close(member, topic, &mut confirmed, cfg.timeout);
     }
     let outcome = outcome?;
     let (sent, notes) = finished?;

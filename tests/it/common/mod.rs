@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -424,87 +424,95 @@ impl Tansu {
 
     /// [`Tansu::records`], or why the broker could not be read.
     pub fn try_records(&self, topic: &str) -> Result<Vec<Record>, String> {
-        let consumer: BaseConsumer = self
-            .config(&self.brokers())
-            .set("group.id", "dualstream-test-reader")
-            .set("enable.auto.commit", "false")
-            .create()
-            .unwrap();
-        // A broker just restarted (or a proxy just cut) may refuse a while.
-        let mut tries = 0;
-        let metadata = loop {
-            match consumer.fetch_metadata(Some(topic), Duration::from_secs(10)) {
-                Ok(m) => break m,
-                Err(e) if tries < 5 => {
-                    tries += 1;
-                    eprintln!("records({topic}): {e}; retrying");
-                    std::thread::sleep(Duration::from_secs(1));
-                }
-                Err(e) => return Err(format!("records({topic}): {e}")),
-            }
-        };
-        let partitions: Vec<i32> = metadata.topics()[0]
-            .partitions()
-            .iter()
-            .map(|p| p.id())
-            .collect();
-        let mut ends = HashMap::new();
-        let mut tpl = TopicPartitionList::new();
-        for &p in &partitions {
-            let (low, high) = consumer
-                .fetch_watermarks(topic, p, Duration::from_secs(10))
-                .map_err(|e| format!("offsets of {topic}/{p}: {e}"))?;
-            if high > low {
-                ends.insert(p, high);
-                tpl.add_partition_offset(topic, p, Offset::Offset(low))
-                    .unwrap();
-            }
-        }
-        let mut out = Vec::new();
-        if ends.is_empty() {
-            return Ok(out);
-        }
-        consumer.assign(&tpl).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut done: HashMap<i32, bool> = ends.keys().map(|&p| (p, false)).collect();
-        while done.values().any(|d| !d) {
-            if Instant::now() >= deadline {
-                return Err(format!(
-                    "reading {topic} timed out with {} records",
-                    out.len()
-                ));
-            }
-            let Some(m) = consumer.poll(Duration::from_millis(500)) else {
-                continue;
-            };
-            let m = m.unwrap();
-            let headers = m
-                .headers()
-                .map(|h| {
-                    h.iter()
-                        .map(|h| {
-                            (
-                                h.key.to_string(),
-                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            out.push(Record {
-                partition: m.partition(),
-                offset: m.offset(),
-                key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                value: m.payload().unwrap_or_default().to_vec(),
-                timestamp: m.timestamp().to_millis(),
-                headers,
-            });
-            if m.offset() + 1 >= ends[&m.partition()] {
-                done.insert(m.partition(), true);
-            }
-        }
-        Ok(out)
+        read_records(&self.brokers(), topic)
     }
+}
+
+/// Every record of `topic` at `brokers` (Tansu, a proxy, librdkafka's mock
+/// cluster), read with assign() from the start of each partition to the end
+/// offsets taken now.
+pub fn read_records(brokers: &str, topic: &str) -> Result<Vec<Record>, String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("log_level", "0")
+        .set("group.id", "dualstream-test-reader")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    // A broker just restarted (or a proxy just cut) may refuse a while.
+    let mut tries = 0;
+    let metadata = loop {
+        match consumer.fetch_metadata(Some(topic), Duration::from_secs(10)) {
+            Ok(m) => break m,
+            Err(e) if tries < 5 => {
+                tries += 1;
+                eprintln!("records({topic}): {e}; retrying");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            Err(e) => return Err(format!("records({topic}): {e}")),
+        }
+    };
+    let partitions: Vec<i32> = metadata.topics()[0]
+        .partitions()
+        .iter()
+        .map(|p| p.id())
+        .collect();
+    let mut ends = HashMap::new();
+    let mut tpl = TopicPartitionList::new();
+    for &p in &partitions {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, p, Duration::from_secs(10))
+            .map_err(|e| format!("offsets of {topic}/{p}: {e}"))?;
+        if high > low {
+            ends.insert(p, high);
+            tpl.add_partition_offset(topic, p, Offset::Offset(low))
+                .unwrap();
+        }
+    }
+    let mut out = Vec::new();
+    if ends.is_empty() {
+        return Ok(out);
+    }
+    consumer.assign(&tpl).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut done: HashMap<i32, bool> = ends.keys().map(|&p| (p, false)).collect();
+    while done.values().any(|d| !d) {
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "reading {topic} timed out with {} records",
+                out.len()
+            ));
+        }
+        let Some(m) = consumer.poll(Duration::from_millis(500)) else {
+            continue;
+        };
+        let m = m.unwrap();
+        let headers = m
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| {
+                        (
+                            h.key.to_string(),
+                            String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(Record {
+            partition: m.partition(),
+            offset: m.offset(),
+            key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+            value: m.payload().unwrap_or_default().to_vec(),
+            timestamp: m.timestamp().to_millis(),
+            headers,
+        });
+        if m.offset() + 1 >= ends[&m.partition()] {
+            done.insert(m.partition(), true);
+        }
+    }
+    Ok(out)
 }
 
 /// Tansu 0.6.0's sqlite schema has no index on `header (topition, offset_id)`
@@ -878,7 +886,7 @@ pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
         }
         if started.elapsed() > limit {
             let _ = child.kill();
-            panic!("tail did not exit within {limit:?}");
+            panic!("the process did not exit within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -968,3 +976,43 @@ impl Tansu {
 
 mod cluster;
 pub use cluster::*;
+
+/// The committed offset of each partition of `group` on `topic`, as
+/// `health --group` reports it (0 when nothing was committed).
+pub fn committed(brokers: &str, topic: &str, group: &str) -> BTreeMap<i64, i64> {
+    try_committed(brokers, topic, group).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`committed`], or why `health` could not tell.
+pub fn try_committed(
+    brokers: &str,
+    topic: &str,
+    group: &str,
+) -> Result<BTreeMap<i64, i64>, String> {
+    let run = dualstream()
+        .brokers(brokers, "off", topic)
+        .args([
+            "health",
+            "--group",
+            group,
+            "--format",
+            "json",
+            "--timeout",
+            "10s",
+        ])
+        .run();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout())
+        .map_err(|_| format!("health --group\n{}", run.describe()))?;
+    let partitions = report["kafka"]["group"]["partitions"]
+        .as_array()
+        .ok_or_else(|| format!("no group partitions\n{}", run.describe()))?;
+    Ok(partitions
+        .iter()
+        .map(|p| {
+            (
+                p["partition"].as_i64().unwrap_or(-1),
+                p["committed"].as_i64().unwrap_or(0).max(0),
+            )
+        })
+        .collect())
+}
