@@ -229,6 +229,7 @@ async fn write(
     // seen, where a gap's fill starts.
     let mut next: HashMap<i32, i64> = HashMap::new();
     let mut seam: Option<Seam> = None;
+    let mut unread_window = false;
     // Drops are said as they happen (at most once a second), not only at exit.
     let (mut said_dropped, mut said_at) = (0u64, std::time::Instant::now());
     let code = loop {
@@ -243,7 +244,12 @@ async fn write(
             _ = shutdown.pressed(1) => break Code::Interrupted,
             // Before the messages: a stream that never pauses must not
             // starve the deadline.
-            _ = sleep_until(deadline) => break timed_out(cfg, seen, expect.is_some(), out),
+            _ = sleep_until(deadline) => {
+                // The catch-up window was asked for and never came: that is
+                // Kafka's failure, not a quiet channel.
+                unread_window = reading.is_some() && !filling;
+                break timed_out(cfg, seen, expect.is_some(), out);
+            }
             item = next_item => {
                 let (mut msg, from_window) = match item {
                     Next::Window(Some(msg)) => (msg, true),
@@ -349,6 +355,11 @@ async fn write(
         }
     };
     stdout.finish()?;
+    if unread_window {
+        return Err(error::kafka(
+            "kafka: --catch-up: the window was still being read when --timeout ran out",
+        ));
+    }
     Ok(code)
 }
 

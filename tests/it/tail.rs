@@ -648,3 +648,24 @@ fn catch_up_prints_re_sent_notifications_and_those_before_the_window() {
     let all: Vec<String> = (0..11).map(|i| format!("e{i}")).collect();
     assert_eq!(resent, all);
 }
+
+#[test]
+fn catch_up_that_kafka_never_serves_is_a_kafka_failure_at_the_deadline() {
+    let redis = Redis::start();
+    let closed = format!("127.0.0.1:{}", closed_port());
+    let run = dualstream()
+        .args([
+            "--redis",
+            &redis.url(),
+            "--brokers",
+            &closed,
+            "--topic",
+            "events",
+        ])
+        .args(["tail", "events:*", "--catch-up", "10m", "--timeout", "3s"])
+        .run();
+    run.expect_stderr(
+        4,
+        "--catch-up: the window was still being read when --timeout ran out",
+    );
+}
