@@ -1,0 +1,556 @@
+//! Unit tests of `event`.
+
+use super::*;
+use proptest::prelude::*;
+
+fn fields() -> FieldMap {
+    FieldMap::defaults()
+}
+
+#[test]
+fn json_line_keeps_the_value_byte_exact() {
+    let line = br#"{"id":"e1", "type":"push","source_type":"repo","source_id":"a/b","time":"2026-01-02T03:04:05.006Z"}"#;
+    let e = from_json_line(line, &fields()).unwrap();
+    assert_eq!(e.value, line.to_vec());
+    assert_eq!(e.id, "e1");
+    assert_eq!(e.kind, "push");
+    assert_eq!(e.source_id, "a/b");
+    assert_eq!(e.timestamp, Some(1_767_323_045_006));
+}
+
+#[test]
+fn dotted_paths_and_constants() {
+    let mut f = fields();
+    f.source_id = Field::Path(Path::new("repo.name"));
+    f.source_type = Field::Const("repo".into());
+    let e = from_json_line(br#"{"type":"x","repo":{"name":"r1"},"items":[1]}"#, &f).unwrap();
+    assert_eq!(
+        (e.source_type.as_str(), e.source_id.as_str()),
+        ("repo", "r1")
+    );
+    f.source_id = Field::Path(Path::new("items.0"));
+    let e = from_json_line(br#"{"type":"x","items":[7]}"#, &f).unwrap();
+    assert_eq!(e.source_id, "7");
+}
+
+#[test]
+fn literal_dotted_key_wins() {
+    let mut f = fields();
+    f.source_id = Field::Path(Path::new("repo.name"));
+    let e = from_json_line(
+        br#"{"type":"x","source_type":"r","repo.name":"flat","repo":{"name":"nested"}}"#,
+        &f,
+    )
+    .unwrap();
+    assert_eq!(e.source_id, "flat");
+}
+
+#[test]
+fn derived_id_ignores_formatting_and_key_order() {
+    let a = from_json_line(
+        br#"{"type":"t","source_type":"s","source_id":"1","n":{"b":1,"a":2}}"#,
+        &fields(),
+    )
+    .unwrap();
+    let b = from_json_line(
+        br#"{ "n": {"a": 2, "b": 1}, "source_id": "1", "source_type": "s", "type": "t" }"#,
+        &fields(),
+    )
+    .unwrap();
+    let c = from_json_line(
+        br#"{"type":"t","source_type":"s","source_id":"1","n":{"b":1,"a":3}}"#,
+        &fields(),
+    )
+    .unwrap();
+    assert_eq!(a.id, b.id);
+    assert_ne!(a.id, c.id);
+    assert_eq!(a.id.len(), 32);
+}
+
+/// Derived ids are a promise across releases: a re-run after an upgrade
+/// must give every event the id it had before, or consumers that dedup by
+/// id see duplicates. These values are committed; never change them.
+#[test]
+fn derived_ids_are_pinned_across_releases() {
+    let id = |line: &str| from_json_line(line.as_bytes(), &fields()).unwrap().id;
+    assert_eq!(
+        id(r#"{"type":"push","source_type":"repo","source_id":"r1","time":1700000000000,"n":1}"#),
+        "bd3455ba16740345a4e52267a206f3fb"
+    );
+    assert_eq!(
+        id(
+            r#"{"type":"issue","source_type":"repo","source_id":"r2","time":"2023-11-14T22:13:20Z","body":{"title":"Grüße, 世界 🚀","labels":["a","b"],"nested":{"z":null,"a":[1.5,-2,3e10,true]}}}"#
+        ),
+        "8c7ea86d5ef73fcea472bce2f00bba45"
+    );
+    assert_eq!(
+        id(
+            r#"{"type":"t","source_type":"s","source_id":"quote\"and\\slash","big":18446744073709551615,"neg":-9223372036854775808,"f":0.1,"esc":"tab\tnew\nline\u0000"}"#
+        ),
+        "4a5a5085eedc289807182bf210d10d1e"
+    );
+    // The canonical form itself: keys sorted at every depth, no
+    // whitespace, serde_json's rendering of strings and numbers.
+    let v: Value =
+        serde_json::from_str(r#"{"b":[{"y":1,"x":"é\n"}],"a":{"d":null,"c":2.50}}"#).unwrap();
+    let mut canonical = String::new();
+    write_canonical(&mut canonical, &v);
+    assert_eq!(
+        canonical,
+        r#"{"a":{"c":2.5,"d":null},"b":[{"x":"é\n","y":1}]}"#
+    );
+}
+
+#[test]
+fn deep_nesting_is_said_plainly() {
+    let line = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let e = from_json_line(line.as_bytes(), &fields()).unwrap_err();
+    assert_eq!(e.reason, "nested more than 128 levels deep");
+    assert_eq!(e.column, Some(128));
+    // Other messages keep serde_json's words, without its position.
+    let e = from_json_line(b"{\"a\":}", &fields()).unwrap_err();
+    assert_eq!(e.reason, "expected value");
+}
+
+#[test]
+fn the_quick_parse_refuses_what_the_whole_parse_refuses() {
+    let event = r#""id":"1","type":"t","source_type":"s","source_id":"x""#;
+    let deep = format!("{{{event},\"d\":{}{}}}", "[".repeat(200), "]".repeat(200));
+    let e = from_json_line(deep.as_bytes(), &fields()).unwrap_err();
+    assert_eq!(e.reason, "nested more than 128 levels deep");
+    let e = from_json_line(format!("{{{event},\"n\":1e400}}").as_bytes(), &fields()).unwrap_err();
+    assert_eq!(e.reason, "number out of range");
+    let e = from_json_line(format!("{{{event},\"s\":\"\\x\"}}").as_bytes(), &fields()).unwrap_err();
+    assert_eq!(e.reason, "invalid escape");
+    let e = from_json_line(format!("{{{event}}} x").as_bytes(), &fields()).unwrap_err();
+    assert_eq!(e.reason, "trailing characters");
+    // Escaped keys are keys like any other.
+    let escaped = r#"{"\u0069d":"7","type":"t","source_type":"s","source_id":"x"}"#;
+    assert_eq!(
+        from_json_line(escaped.as_bytes(), &fields()).unwrap().id,
+        "7"
+    );
+}
+
+#[test]
+fn invalid_lines_say_why_and_where() {
+    let e = from_json_line(br#"{"type":"t", oops}"#, &fields()).unwrap_err();
+    assert_eq!(e.column, Some(14));
+    assert!(e.reason.contains("key must be a string"), "{}", e.reason);
+    let e = from_json_line(b"[1,2]", &fields()).unwrap_err();
+    assert_eq!(e.reason, "expected a JSON object, found an array");
+    let e = from_json_line(br#"{"type":"t","source_type":"s"}"#, &fields()).unwrap_err();
+    assert!(
+        e.reason.starts_with("missing field \"source_id\""),
+        "{}",
+        e.reason
+    );
+    let e = from_json_line(b"{\"type\":\"\xff\"}", &fields()).unwrap_err();
+    assert_eq!((e.column, e.reason.as_str()), (Some(10), "invalid UTF-8"));
+    let e = from_json_line(
+        br#"{"type":"t","source_type":"s","source_id":{"a":1}}"#,
+        &fields(),
+    )
+    .unwrap_err();
+    assert!(e.reason.contains("is an object"), "{}", e.reason);
+    let e = from_json_line(
+        br#"{"type":"t","source_type":"s","source_id":"1","time":"yesterday"}"#,
+        &fields(),
+    )
+    .unwrap_err();
+    assert!(
+        e.reason.contains("neither RFC 3339 nor epoch"),
+        "{}",
+        e.reason
+    );
+}
+
+#[test]
+fn times() {
+    assert_eq!(parse_time_text("1700000000123"), Ok(1_700_000_000_123));
+    assert_eq!(
+        parse_time_text("2026-11-24T10:00:00+01:00"),
+        Ok(1_795_510_800_000)
+    );
+    assert_eq!(
+        parse_time(&serde_json::json!(1_700_000_000_123i64)),
+        Ok(1_700_000_000_123)
+    );
+    assert!(parse_time(&serde_json::json!(1.5)).is_err());
+    // Epoch seconds, and times before 1970, are refused with the fix.
+    let seconds = parse_time(&serde_json::json!(1_700_000_000)).unwrap_err();
+    assert!(seconds.contains("looks like epoch seconds"), "{seconds}");
+    assert!(seconds.contains("1700000000000"), "{seconds}");
+    assert!(parse_time_text("1700000000").is_err());
+    assert!(parse_time(&serde_json::json!(-5))
+        .unwrap_err()
+        .contains("before 1970"));
+    assert!(parse_time(&serde_json::json!(0))
+        .unwrap_err()
+        .contains("looks like epoch seconds"));
+    assert_eq!(parse_time_text("100000000000"), Ok(100_000_000_000));
+    assert!(parse_time_text("99999999999").is_err());
+}
+
+#[test]
+fn csv_record_becomes_json_object() {
+    let headers = vec![
+        "type".to_string(),
+        "source_type".into(),
+        "source_id".into(),
+        "n".into(),
+    ];
+    let e = from_csv_record(&headers, &["push", "repo", "r1", "5"], &fields()).unwrap();
+    let v: Value = serde_json::from_slice(&e.value).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"type":"push","source_type":"repo","source_id":"r1","n":"5"})
+    );
+}
+
+#[test]
+fn channel_template() {
+    let t = ChannelTemplate::parse("events:{source_type}:{source_id}").unwrap();
+    let e = from_json_line(
+        br#"{"id":"i","type":"t","source_type":"repo","source_id":"a/b"}"#,
+        &fields(),
+    )
+    .unwrap();
+    assert_eq!(t.render(&e, "events"), "events:repo:a/b");
+    let t = ChannelTemplate::parse("{topic}.{type}.{id}").unwrap();
+    assert_eq!(t.render(&e, "top"), "top.t.i");
+    assert!(ChannelTemplate::parse("x:{nope}")
+        .unwrap_err()
+        .contains("unknown placeholder {nope}"));
+    assert!(ChannelTemplate::parse("x:{source_id").is_err());
+    // Text after the last placeholder, and a template of text only.
+    let t = ChannelTemplate::parse("{source_type}/{source_id}.v1").unwrap();
+    assert_eq!(t.render(&e, "events"), "repo/a/b.v1");
+    let t = ChannelTemplate::parse("fixed").unwrap();
+    assert_eq!(t.render(&e, "events"), "fixed");
+}
+
+#[test]
+fn source_type_read_back_from_a_channel() {
+    let t = ChannelTemplate::parse("events:{source_type}:{source_id}").unwrap();
+    assert_eq!(t.source_type_of("events:repo:a:b"), Some("repo"));
+    assert_eq!(t.source_type_of("events::a"), Some(""));
+    assert_eq!(t.source_type_of("other:repo:a"), None);
+    assert_eq!(t.source_type_of("events:repo"), None);
+    let t = ChannelTemplate::parse("{source_id}/{source_type}.v1").unwrap();
+    assert_eq!(t.source_type_of("a/repo.v1"), Some("repo"));
+    assert_eq!(t.source_type_of("a/repo.v1x"), None);
+    let t = ChannelTemplate::parse("{source_type}{source_id}").unwrap();
+    assert_eq!(t.source_type_of("repoa"), None);
+    let t = ChannelTemplate::parse("events:{source_id}").unwrap();
+    assert_eq!(t.source_type_of("events:a"), None);
+}
+
+#[test]
+fn missing_fields_name_the_flags_that_fix_them() {
+    let e = from_json_line(br#"{"type":"t","source_id":"1"}"#, &fields()).unwrap_err();
+    assert_eq!(
+        e.reason,
+        "missing field \"source_type\" (source_type; point elsewhere with \
+         --source-type-field or give a constant with --source-type)"
+    );
+    // An empty string is missing, like null.
+    let e = from_json_line(
+        br#"{"type":"t","source_type":"s","source_id":""}"#,
+        &fields(),
+    )
+    .unwrap_err();
+    assert!(
+        e.reason.starts_with("missing field \"source_id\""),
+        "{}",
+        e.reason
+    );
+    let e = from_json_line(
+        br#"{"type":null,"source_type":"s","source_id":"1"}"#,
+        &fields(),
+    )
+    .unwrap_err();
+    assert!(
+        e.reason.starts_with("missing field \"type\""),
+        "{}",
+        e.reason
+    );
+    // An empty or null id is derived from the content instead.
+    let e = from_json_line(
+        br#"{"id":"","type":"t","source_type":"s","source_id":"1"}"#,
+        &fields(),
+    )
+    .unwrap();
+    assert_eq!(e.id.len(), 32);
+    let e = from_json_line(
+        br#"{"id":true,"type":"t","source_type":"s","source_id":1.5}"#,
+        &fields(),
+    )
+    .unwrap();
+    assert_eq!((e.id.as_str(), e.source_id.as_str()), ("true", "1.5"));
+}
+
+#[test]
+fn notification_shape() {
+    let n = Notification {
+        id: "i",
+        kind: "t",
+        source_id: "s",
+        topic: "events",
+        partition: 2,
+        offset: 9,
+    };
+    assert_eq!(
+        n.to_json(),
+        r#"{"id":"i","type":"t","source_id":"s","topic":"events","partition":2,"offset":9}"#
+    );
+}
+
+/// Any JSON value: scalars, and arrays and objects of them a few levels
+/// deep. Floats are eighths, so their text reads back exactly.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<i32>().prop_map(|n| Value::from(f64::from(n) / 8.0)),
+        ".{0,6}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 32, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((".{0,5}", inner), 0..4)
+                .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+        ]
+    })
+}
+
+fn json_object() -> impl Strategy<Value = Map<String, Value>> {
+    prop::collection::vec((".{0,5}", json_value()), 0..6)
+        .prop_map(|pairs| pairs.into_iter().collect())
+}
+
+/// The same value with every object's keys in reverse order.
+fn reversed(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), reversed(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(reversed).collect()),
+        scalar => scalar.clone(),
+    }
+}
+
+/// The same value with every object's keys sorted.
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut pairs: Vec<(&String, &Value)> = map.iter().collect();
+            pairs.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        scalar => scalar.clone(),
+    }
+}
+
+fn canonical(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(&mut out, v);
+    out
+}
+
+/// One step of a dotted path: a key, or an index into an array of `len`.
+#[derive(Clone, Debug)]
+enum Step {
+    Key(String),
+    Index(usize, usize),
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    let step = prop_oneof![
+        "[a-z_]{1,6}".prop_map(Step::Key),
+        (0usize..4, 1usize..4).prop_map(|(i, extra)| Step::Index(i, i + extra)),
+    ];
+    // A path starts at an object key: the event itself is an object.
+    ("[a-z_]{1,6}", prop::collection::vec(step, 0..4))
+        .prop_map(|(first, rest)| std::iter::once(Step::Key(first)).chain(rest).collect())
+}
+
+/// `value` placed at the end of `steps`, built from the inside out; other
+/// array slots are null.
+fn nest(steps: &[Step], value: Value) -> Value {
+    steps.iter().rev().fold(value, |inner, step| match step {
+        Step::Key(k) => serde_json::json!({ k.as_str(): inner }),
+        Step::Index(i, len) => {
+            let mut items = vec![Value::Null; *len];
+            items[*i] = inner;
+            Value::Array(items)
+        }
+    })
+}
+
+fn dotted(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Key(k) => k.clone(),
+            Step::Index(i, _) => i.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Fields that any object satisfies: constants, and id and time paths
+/// that the generated headers never use.
+fn constant_fields() -> FieldMap {
+    FieldMap {
+        id: Path::new("ID"),
+        kind: Field::Const("t".into()),
+        source_type: Field::Const("s".into()),
+        source_id: Field::Const("1".into()),
+        time: Path::new("TIME"),
+    }
+}
+
+/// Default field names, each often present, sometimes twice, with any
+/// kind of value, among other keys; compact or pretty.
+fn event_text() -> impl Strategy<Value = String> {
+    let field = prop_oneof![
+        Just("id"),
+        Just("type"),
+        Just("source_type"),
+        Just("source_id"),
+        Just("time")
+    ];
+    let wanted = prop::collection::vec(
+        (
+            field,
+            prop_oneof![json_value(), "[a-z0-9]{0,4}".prop_map(Value::String)],
+        ),
+        0..8,
+    );
+    (json_object(), wanted, any::<bool>()).prop_map(|(object, wanted, pretty)| {
+        let mut parts: Vec<String> = object
+            .iter()
+            .map(|(k, v)| format!("{}:{v}", Value::String(k.clone())))
+            .collect();
+        for (i, (k, v)) in wanted.into_iter().enumerate() {
+            parts.insert(i % (parts.len() + 1), format!("\"{k}\":{v}"));
+        }
+        let sep = if pretty { ",\n  " } else { "," };
+        format!("{{{}}}", parts.join(sep))
+    })
+}
+
+proptest! {
+    #[test]
+    fn the_quick_parse_agrees_with_the_whole_object(text in event_text()) {
+        let whole = from_whole_object(&text, text.as_bytes(), &fields());
+        prop_assert_eq!(from_json_line(text.as_bytes(), &fields()), whole);
+    }
+
+    #[test]
+    fn the_quick_parse_agrees_on_broken_lines(text in event_text(), cut in any::<prop::sample::Index>(), junk in "[\\[\\]{}\",:0-9e.-]{0,3}") {
+        let at = cut.index(text.len() + 1);
+        prop_assume!(text.is_char_boundary(at));
+        let broken = format!("{}{junk}{}", &text[..at], &text[at..]);
+        let whole = from_whole_object(&broken, broken.as_bytes(), &fields());
+        prop_assert_eq!(from_json_line(broken.as_bytes(), &fields()), whole);
+    }
+
+    #[test]
+    fn derived_ids_ignore_key_order_and_whitespace(object in json_object()) {
+        let value = Value::Object(object.clone());
+        let compact = serde_json::to_string(&value).unwrap();
+        let pretty = serde_json::to_string_pretty(&reversed(&value)).unwrap();
+        let from = |text: &str| -> Map<String, Value> { serde_json::from_str(text).unwrap() };
+        prop_assert_eq!(derived_id(&from(&pretty)), derived_id(&object));
+        prop_assert_eq!(derived_id(&from(&compact)), derived_id(&object));
+        prop_assert_eq!(canonical(&reversed(&value)), canonical(&value));
+    }
+
+    #[test]
+    fn the_canonical_form_is_compact_json_with_sorted_keys(value in json_value()) {
+        let text = canonical(&value);
+        prop_assert_eq!(&text, &serde_json::to_string(&sorted(&value)).unwrap());
+        prop_assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+    }
+
+    #[test]
+    fn different_values_get_different_ids(a in json_object(), b in json_object()) {
+        prop_assert_eq!(derived_id(&a) == derived_id(&b), a == b);
+        prop_assert_eq!(derived_id(&a).len(), 32);
+        prop_assert!(derived_id(&a).bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    }
+
+    #[test]
+    fn changing_one_field_changes_the_id(
+        object in json_object(),
+        key in ".{0,5}",
+        x in json_value(),
+        y in json_value(),
+    ) {
+        prop_assume!(x != y);
+        let mut a = object.clone();
+        a.insert(key.clone(), x);
+        let mut b = object;
+        b.insert(key, y);
+        prop_assert_ne!(derived_id(&a), derived_id(&b));
+    }
+
+    #[test]
+    fn a_value_at_a_dotted_path_is_found_there(steps in steps(), leaf in json_value()) {
+        let Value::Object(object) = nest(&steps, leaf.clone()) else {
+            unreachable!("a path starts with a key");
+        };
+        let path = Path::new(&dotted(&steps));
+        prop_assert_eq!(path.lookup(&object), Some(&leaf));
+        // One step further leads nowhere unless the leaf has that step.
+        let deeper = Path::new(&format!("{}.zz", dotted(&steps)));
+        prop_assert_eq!(deeper.lookup(&object), leaf.get("zz"));
+    }
+
+    #[test]
+    fn a_top_level_key_with_the_dots_wins(
+        steps in steps(),
+        nested in json_value(),
+        flat in json_value(),
+    ) {
+        let Value::Object(mut object) = nest(&steps, nested) else {
+            unreachable!("a path starts with a key");
+        };
+        let dotted = dotted(&steps);
+        object.insert(dotted.clone(), flat.clone());
+        prop_assert_eq!(Path::new(&dotted).lookup(&object), Some(&flat));
+    }
+
+    #[test]
+    fn a_csv_record_becomes_the_object_of_its_headers(
+        headers in prop::collection::btree_set("[a-z_ .]{0,6}", 0..6),
+        record in prop::collection::vec(".{0,8}", 0..7),
+    ) {
+        let headers: Vec<String> = headers.into_iter().collect();
+        let fields: Vec<&str> = record.iter().map(String::as_str).collect();
+        let e = from_csv_record(&headers, &fields, &constant_fields()).unwrap();
+        let object: Map<String, Value> = serde_json::from_slice(&e.value).unwrap();
+        let n = headers.len().min(fields.len());
+        // In header order, every field a string, extra fields dropped.
+        let keys: Vec<&String> = object.keys().collect();
+        prop_assert_eq!(keys, headers[..n].iter().collect::<Vec<_>>());
+        for (h, f) in headers.iter().zip(&fields) {
+            prop_assert_eq!(&object[h], &Value::String(f.to_string()));
+        }
+        prop_assert_eq!(e.id, derived_id(&object));
+        prop_assert_eq!((e.kind.as_str(), e.timestamp), ("t", None));
+    }
+}

@@ -1,0 +1,406 @@
+//! Unit tests of `input`.
+
+use super::*;
+
+fn lines(input: &[u8], max: usize) -> Vec<(Vec<u8>, u64, bool)> {
+    let mut r = BufReader::with_capacity(4, input);
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    while let Some(l) = read_line(&mut r, &mut buf, max).unwrap() {
+        out.push((trim_newline(&buf).to_vec(), l.bytes, l.too_long));
+        assert!(out.len() <= input.len(), "more lines than bytes");
+    }
+    out
+}
+
+#[test]
+fn bounded_lines() {
+    let got = lines(b"abc\r\nabcdefgh\nxy", 4);
+    assert_eq!(got[0], (b"abc".to_vec(), 5, false));
+    assert_eq!(got[1].1, 9);
+    assert!(got[1].2, "8 bytes is over 4");
+    assert!(got[1].0.len() <= 6);
+    assert_eq!(got[2], (b"xy".to_vec(), 2, false));
+    assert_eq!(got.len(), 3);
+    assert!(!lines(b"abcd\r\n", 4)[0].2);
+}
+
+/// What an item says, in a form tests can compare.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Event(Origin, String, u64),
+    Invalid(Origin, Option<usize>, String, Vec<u8>, u64),
+    Broken(String),
+}
+
+fn at(source: u32, line: u64) -> Origin {
+    Origin { source, line }
+}
+
+fn seen(item: &Item) -> Seen {
+    match item {
+        Item::Event { at, event, bytes } => Seen::Event(*at, event.id.clone(), *bytes),
+        Item::Invalid {
+            at,
+            column,
+            reason,
+            raw,
+            bytes,
+        } => Seen::Invalid(*at, *column, reason.clone(), raw.clone(), *bytes),
+        Item::Broken(why) => Seen::Broken(why.clone()),
+    }
+}
+
+fn source(i: usize, format: Format) -> Source {
+    Source {
+        name: format!("in{i}"),
+        path: None,
+        format,
+        size: None,
+    }
+}
+
+/// Run the reader thread over these inputs; every chunk it sent.
+fn read_chunks(inputs: Vec<(Format, Box<dyn Read + Send>)>, max_line: usize) -> Vec<Chunk> {
+    let sources = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, (format, _))| source(i, *format))
+        .collect();
+    let readers = inputs.into_iter().map(|(_, r)| r).collect();
+    let (tx, mut rx) = mpsc::channel(4);
+    let reader = spawn_reader(sources, readers, FieldMap::defaults(), max_line, tx);
+    let mut chunks = Vec::new();
+    while let Some(chunk) = rx.blocking_recv() {
+        chunks.push(chunk);
+    }
+    reader.join().unwrap();
+    chunks
+}
+
+fn read(inputs: Vec<(Format, &'static [u8])>, max_line: usize) -> Vec<Seen> {
+    let inputs = inputs
+        .into_iter()
+        .map(|(f, bytes)| (f, Box::new(bytes) as Box<dyn Read + Send>))
+        .collect();
+    read_chunks(inputs, max_line)
+        .iter()
+        .flatten()
+        .map(seen)
+        .collect()
+}
+
+/// Reads `data`, then fails.
+struct Failing(&'static [u8], bool);
+
+impl Failing {
+    fn after(data: &'static [u8]) -> Failing {
+        Failing(data, false)
+    }
+}
+
+impl Read for Failing {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Retrying after an error would read forever: fail the test now.
+        assert!(!self.1, "read again after an error");
+        if self.0.is_empty() {
+            self.1 = true;
+            return Err(io::Error::other("disk on fire"));
+        }
+        self.0.read(buf)
+    }
+}
+
+/// The same valid line, `left` bytes of it, counting the bytes read.
+struct Lines {
+    left: usize,
+    read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Read for Lines {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let line = b"{\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"1\"}\n";
+        let n = buf.len().min(self.left) / line.len() * line.len();
+        for slot in buf[..n].chunks_mut(line.len()) {
+            slot.copy_from_slice(line);
+        }
+        self.left -= n;
+        self.read.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+const EVENT: &str = r#"{"id":"ID","type":"t","source_type":"s","source_id":"1"}"#;
+
+fn event(id: &str) -> String {
+    EVENT.replace("ID", id)
+}
+
+#[test]
+fn ndjson_lines_become_events_where_they_were_read() {
+    let text = format!(
+        "\u{feff}{}\n\n  \r\n{{\"type\":1\n{}\r\n\u{feff}{}",
+        event("a"),
+        event("b"),
+        event("c")
+    );
+    let got = read(vec![(Format::Ndjson, text.leak().as_bytes())], 1000);
+    let len = event("a").len() as u64;
+    assert_eq!(got.len(), 4, "{got:?}");
+    // The byte-order mark of the first line is not part of the event.
+    assert_eq!(got[0], Seen::Event(at(0, 1), "a".into(), 3 + len + 1));
+    // Blank lines are skipped, but counted.
+    let Seen::Invalid(origin, column, reason, raw, bytes) = &got[1] else {
+        panic!("{:?}", got[1]);
+    };
+    assert_eq!((*origin, *column), (at(0, 4), Some(9)));
+    assert!(reason.contains("EOF"), "{reason}");
+    assert_eq!((raw.as_slice(), *bytes), (&b"{\"type\":1"[..], 10));
+    assert_eq!(got[2], Seen::Event(at(0, 5), "b".into(), len + 2));
+    // A byte-order mark on a later line is an error in that line.
+    let Seen::Invalid(origin, column, _, raw, bytes) = &got[3] else {
+        panic!("{:?}", got[3]);
+    };
+    assert_eq!((*origin, *column, *bytes), (at(0, 6), Some(1), len + 3));
+    assert!(raw.starts_with(b"\xEF\xBB\xBF{"));
+}
+
+#[test]
+fn a_line_over_the_limit_is_refused_and_kept_short() {
+    let text = format!("{}\n{}\n", event("a"), event("long-id"));
+    let max = event("a").len();
+    let got = read(vec![(Format::Ndjson, text.leak().as_bytes())], max);
+    assert_eq!(got[0], Seen::Event(at(0, 1), "a".into(), max as u64 + 1));
+    let Seen::Invalid(origin, None, reason, raw, bytes) = &got[1] else {
+        panic!("{:?}", got[1]);
+    };
+    assert_eq!(*origin, at(0, 2));
+    assert_eq!(
+        reason,
+        &format!("line is longer than --max-line-bytes {max}")
+    );
+    assert_eq!(raw.len(), max + 2);
+    assert_eq!(*bytes, event("long-id").len() as u64 + 1);
+}
+
+#[test]
+fn sources_are_read_in_order_with_their_own_line_numbers() {
+    let a = format!("{}\n{}\n", event("a1"), event("a2"))
+        .leak()
+        .as_bytes();
+    let b = event("b1").leak().as_bytes();
+    let got = read(vec![(Format::Ndjson, a), (Format::Ndjson, b)], 1000);
+    let ids: Vec<(Origin, String)> = got
+        .into_iter()
+        .map(|s| match s {
+            Seen::Event(at, id, _) => (at, id),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (at(0, 1), "a1".to_string()),
+            (at(0, 2), "a2".to_string()),
+            (at(1, 1), "b1".to_string())
+        ]
+    );
+}
+
+#[test]
+fn items_travel_in_chunks() {
+    let text: String = (0..600).map(|i| event(&i.to_string()) + "\n").collect();
+    let input: Box<dyn Read + Send> = Box::new(io::Cursor::new(text.into_bytes()));
+    let chunks = read_chunks(vec![(Format::Ndjson, input)], 1000);
+    let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [256, 256, 88]);
+}
+
+#[test]
+fn csv_records_become_events() {
+    let text: &[u8] = b"id,type,source_type,source_id\n\
+        e1,push,repo,r1\n\
+        e2,push,repo,\"a,b\"\n\
+        e3,push,re\xffpo,r3\n\
+        e4,push\n\
+        e5,push,repo,\n\
+        e6,push,repo,r6-is-long\n\
+        e7,push,repo,r7-longer\n";
+    // Records count the bytes of their fields: e6's are 20, e7's 19.
+    let got = read(vec![(Format::Csv, text)], 19);
+    assert_eq!(got[0], Seen::Event(at(0, 2), "e1".into(), 16));
+    assert_eq!(got[1], Seen::Event(at(0, 3), "e2".into(), 19));
+    assert_eq!(
+        got[2],
+        Seen::Invalid(
+            at(0, 4),
+            None,
+            "invalid UTF-8 in field 3".into(),
+            b"e3,push,re\xffpo,r3".to_vec(),
+            17
+        )
+    );
+    let Seen::Invalid(_, None, reason, raw, bytes) = &got[3] else {
+        panic!("{:?}", got[3]);
+    };
+    assert_eq!(reason, "2 fields where the header has 4");
+    assert_eq!((raw.as_slice(), *bytes), (&b""[..], 8));
+    let Seen::Invalid(origin, None, reason, raw, bytes) = &got[4] else {
+        panic!("{:?}", got[4]);
+    };
+    assert_eq!(*origin, at(0, 6));
+    assert!(
+        reason.starts_with("missing field \"source_id\""),
+        "{reason}"
+    );
+    assert_eq!((raw.as_slice(), *bytes), (&b"e5,push,repo,"[..], 14));
+    assert_eq!(
+        got[5],
+        Seen::Invalid(
+            at(0, 7),
+            None,
+            "record is longer than --max-line-bytes 19".into(),
+            b"e6,push,repo,r6-is-long".to_vec(),
+            24
+        )
+    );
+    assert_eq!(got[6], Seen::Event(at(0, 8), "e7".into(), 23));
+    assert_eq!(got.len(), 7);
+}
+
+#[test]
+fn csv_records_are_sent_when_the_input_ends() {
+    let text: String = std::iter::once("id,type,source_type,source_id\n".to_string())
+        .chain((0..300).map(|i| format!("e{i},t,s,1\n")))
+        .collect();
+    let input: Box<dyn Read + Send> = Box::new(io::Cursor::new(text.into_bytes()));
+    let sizes: Vec<usize> = read_chunks(vec![(Format::Csv, input)], 1000)
+        .iter()
+        .map(Vec::len)
+        .collect();
+    assert_eq!(sizes, [256, 44]);
+}
+
+#[test]
+fn a_read_error_stops_the_run() {
+    let line = format!("{}\n", event("a")).leak().as_bytes();
+    let inputs: Vec<(Format, Box<dyn Read + Send>)> = vec![
+        (Format::Ndjson, Box::new(Failing::after(line))),
+        (Format::Ndjson, Box::new(line)),
+    ];
+    let got: Vec<Seen> = read_chunks(inputs, 1000)
+        .iter()
+        .flatten()
+        .map(seen)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            Seen::Event(at(0, 1), "a".into(), line.len() as u64),
+            Seen::Broken("in0: disk on fire".into())
+        ]
+    );
+    let csv: Vec<(Format, Box<dyn Read + Send>)> =
+        vec![(Format::Csv, Box::new(Failing::after(b"id,type")))];
+    let got: Vec<Seen> = read_chunks(csv, 1000).iter().flatten().map(seen).collect();
+    assert_eq!(
+        got,
+        [Seen::Broken("in0: line 1: CSV header: disk on fire".into())]
+    );
+    let csv: Vec<(Format, Box<dyn Read + Send>)> = vec![(
+        Format::Csv,
+        Box::new(Failing::after(b"id,type,source_type,source_id\ne1,t,s,1\n")),
+    )];
+    let got: Vec<Seen> = read_chunks(csv, 1000).iter().flatten().map(seen).collect();
+    assert_eq!(
+        got,
+        [
+            Seen::Event(at(0, 2), "e1".into(), 9),
+            Seen::Broken("in0: disk on fire".into())
+        ]
+    );
+}
+
+#[test]
+fn reading_stops_when_nobody_listens() {
+    for format in [Format::Ndjson, Format::Csv] {
+        let (tx, rx) = mpsc::channel(1);
+        drop(rx);
+        let (read, second_read) = (std::sync::Arc::default(), std::sync::Arc::default());
+        let input = Lines {
+            left: 8 << 20,
+            read: std::sync::Arc::clone(&read),
+        };
+        let second = Lines {
+            left: 8 << 20,
+            read: std::sync::Arc::clone(&second_read),
+        };
+        let reader = spawn_reader(
+            vec![source(0, format), source(1, format)],
+            vec![Box::new(input), Box::new(second)],
+            FieldMap::defaults(),
+            1000,
+            tx,
+        );
+        reader.join().unwrap();
+        // The first chunk could not be sent: one buffer was read, not
+        // the 8 MiB, and nothing of the second source.
+        let read = read.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(read <= 256 * 1024, "{format:?}: {read} bytes read");
+        let second_read = second_read.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(second_read, 0, "{format:?}");
+    }
+}
+
+#[test]
+fn sources_open_before_anything_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, "x\n").unwrap();
+    let mut sources = vec![source(0, Format::Ndjson), source(1, Format::Ndjson)];
+    sources[1].path = Some(file.clone());
+    let mut readers = open_all(&sources).unwrap();
+    let mut text = String::new();
+    readers[1].read_to_string(&mut text).unwrap();
+    assert_eq!(text, "x\n");
+    sources[1].path = Some(dir.path().join("missing.ndjson"));
+    let err = open_all(&sources).err().unwrap();
+    assert!(format!("{err:#}").contains("missing.ndjson"), "{err:#}");
+}
+
+#[test]
+fn line_ends_and_interruptions() {
+    assert_eq!(trim_newline(b"a\r\n"), b"a");
+    assert_eq!(trim_newline(b"a\n"), b"a");
+    assert_eq!(trim_newline(b"a\r"), b"a");
+    assert_eq!(trim_newline(b"a\n\n"), b"a\n");
+    // A line of exactly the limit is fine, with or without "\r\n".
+    assert_eq!(lines(b"abcd\nabcde\n", 4)[0], (b"abcd".to_vec(), 5, false));
+    assert!(lines(b"abcd\nabcde\n", 4)[1].2);
+    assert_eq!(lines(b"abcd", 4), [(b"abcd".to_vec(), 4, false)]);
+    assert!(lines(b"abcde", 4)[0].2);
+    assert!(lines(b"", 4).is_empty());
+    assert_eq!(lines(b"\n", 4), [(Vec::new(), 1, false)]);
+
+    struct Interrupted(bool, &'static [u8]);
+    impl Read for Interrupted {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if std::mem::take(&mut self.0) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            self.1.read(buf)
+        }
+    }
+    let mut r = BufReader::new(Interrupted(true, b"ab\n"));
+    let mut buf = Vec::new();
+    let l = read_line(&mut r, &mut buf, 10).unwrap().unwrap();
+    assert_eq!((buf.as_slice(), l.bytes), (&b"ab\n"[..], 3));
+    let mut r = BufReader::new(Failing::after(b""));
+    assert!(read_line(&mut r, &mut buf, 10).is_err());
+}
+
+#[test]
+fn a_csv_record_is_written_back_as_one_line() {
+    let record = csv::ByteRecord::from(vec!["a", "b,c", "d\"e", ""]);
+    assert_eq!(csv_line(&record), b"a,\"b,c\",\"d\"\"e\",".to_vec());
+}
