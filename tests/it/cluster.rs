@@ -5,82 +5,9 @@
 //! every event once; publish moves past a dead node; health reports every
 //! node and is degraded when slots lose their master.
 
-use std::collections::BTreeMap;
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-
-/// Events `0..n` (stamped now), over four source ids.
-fn ticks(n: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| {
-            format!(
-                "{{\"id\":\"c{i}\",\"type\":\"tick\",\"source_type\":\"seq\",\"source_id\":\"k{}\",\"n\":{i}}}\n",
-                i % 4
-            )
-        })
-        .collect()
-}
-
-/// `dualstream publish` fed one event every `every`; joins to its exit code
-/// and stderr.
-fn steady_publisher(
-    tansu: &Tansu,
-    redis: &str,
-    topic: &str,
-    n: usize,
-    every: Duration,
-) -> std::thread::JoinHandle<(Option<i32>, String)> {
-    let mut child = dualstream()
-        .brokers(&tansu.brokers(), redis, topic)
-        .args(["publish", "--summary", "none"])
-        .spawn();
-    let mut stdin = child.stdin.take().unwrap();
-    let stderr = collect(child.stderr.take().unwrap());
-    std::thread::spawn(move || {
-        for line in ticks(n) {
-            stdin.write_all(line.as_bytes()).unwrap();
-            stdin.flush().unwrap();
-            std::thread::sleep(every);
-        }
-        drop(stdin);
-        let code = wait_exit(&mut child, Duration::from_secs(60));
-        (code, stderr.join().unwrap())
-    })
-}
-
-/// How often each `n` was printed.
-fn printed(stdout: &str) -> BTreeMap<u64, usize> {
-    let mut seen = BTreeMap::new();
-    for line in json_lines(stdout) {
-        let id = line["payload"]["id"].as_str().unwrap_or_default();
-        let Some(n) = id.strip_prefix('c').and_then(|n| n.parse().ok()) else {
-            panic!("not a notification of ours: {line}");
-        };
-        *seen.entry(n).or_insert(0) += 1;
-    }
-    seen
-}
-
-fn assert_each_once(stdout: &str, n: usize, stderr: &str) {
-    let seen = printed(stdout);
-    let missing: Vec<u64> = (0..n as u64).filter(|i| !seen.contains_key(i)).collect();
-    let twice: Vec<(&u64, &usize)> = seen.iter().filter(|(_, &c)| c > 1).collect();
-    let first_twice: Vec<&str> = twice
-        .first()
-        .map(|(n, _)| {
-            stdout
-                .lines()
-                .filter(|l| l.contains(&format!("\"c{n}\"")))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(
-        missing.is_empty() && twice.is_empty(),
-        "missing {missing:?}, printed more than once: {twice:?}\n{first_twice:#?}\n{stderr}"
-    );
-}
 
 /// The one node tail is subscribed at, waiting for it to be there.
 fn subscribed_node(cluster: &RedisCluster) -> usize {
@@ -124,12 +51,12 @@ fn cluster_publish_reaches_a_tail_on_another_node_exactly_once() {
         .args(["--brokers", &tansu.brokers(), "--topic", &topic])
         .env("DUALSTREAM_REDIS", &cluster.url_from(masters[1]))
         .arg("publish")
-        .stdin(ticks(n).concat())
+        .stdin(ticks("c", n).concat())
         .run()
         .expect_code(0);
     let (code, stdout, stderr) = t.finish();
     assert_eq!(code, Some(0), "{stderr}");
-    assert_each_once(&stdout, n, &stderr);
+    each_once(&stdout, "c", n, &stderr);
 }
 
 #[test]
@@ -159,7 +86,7 @@ fn cluster_publish_moves_past_a_dead_node() {
     let run = dualstream()
         .brokers(&tansu.brokers(), &url, &topic)
         .arg("publish")
-        .stdin(ticks(n).concat())
+        .stdin(ticks("c", n).concat())
         .run();
     // No password set on the nodes: AUTH fails everywhere, named per node.
     let run = run.expect_code(0);
@@ -172,7 +99,7 @@ fn cluster_publish_moves_past_a_dead_node() {
     let run = dualstream()
         .brokers(&tansu.brokers(), &cluster.url_from(masters[0]), &topic)
         .arg("publish")
-        .stdin(ticks(n).concat())
+        .stdin(ticks("c", n).concat())
         .run()
         .expect_code(0);
     assert!(
@@ -182,7 +109,7 @@ fn cluster_publish_moves_past_a_dead_node() {
     );
     let (code, stdout, stderr) = t.finish();
     assert_eq!(code, Some(0), "{stderr}");
-    assert_each_once(&stdout, n, &stderr);
+    each_once(&stdout, "c", n, &stderr);
 }
 
 /// The gap tail reported, from "resubscribed after a gap of …".
@@ -225,7 +152,7 @@ fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
         &tansu,
         &cluster.url_from(masters[1]),
         &topic,
-        n,
+        ticks("c", n),
         Duration::from_millis(4),
     );
     std::thread::sleep(Duration::from_millis(1000));
@@ -249,7 +176,7 @@ fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
         stderr.contains("moving to another cluster node"),
         "{stderr}"
     );
-    assert_each_once(&stdout, n, &stderr);
+    each_once(&stdout, "c", n, &stderr);
     let from_kafka = json_lines(&stdout)
         .iter()
         .filter(|l| l["source"] == "kafka")
@@ -287,13 +214,13 @@ fn cluster_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
     dualstream()
         .brokers(&tansu.brokers(), &cluster.url_from(masters[2]), &topic)
         .arg("publish")
-        .stdin(ticks(n).concat())
+        .stdin(ticks("c", n).concat())
         .run()
         .expect_code(0);
     std::thread::sleep(Duration::from_millis(1000));
     sigint(t.child.id());
     let (_, stdout, stderr) = t.finish();
-    assert_each_once(&stdout, n, &stderr);
+    each_once(&stdout, "c", n, &stderr);
 }
 
 fn cluster_health(tansu: &Tansu, url: &str, format: &str) -> Run {
@@ -395,7 +322,7 @@ fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
         &tansu,
         &cluster.url_from(masters[0]),
         &topic,
-        n,
+        ticks("c", n),
         Duration::from_millis(4),
     );
     std::thread::sleep(Duration::from_millis(1000));
@@ -405,7 +332,7 @@ fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
     std::thread::sleep(Duration::from_millis(1000));
     sigint(t.child.id());
     let (_, stdout, stderr) = t.finish();
-    let seen = printed(&stdout);
+    let seen = printed(&stdout, "c");
     // What was published after the move arrives, each once; at most the
     // pipeline in flight at the kill is lost.
     let late: Vec<u64> = ((n as u64 - 400)..n as u64)

@@ -3,47 +3,9 @@
 //! restarted, and tail's connection is killed; every event must be printed
 //! exactly once, the gaps read from Kafka.
 
-use std::collections::BTreeMap;
-use std::io::Write;
 use std::time::Duration;
 
 use crate::common::*;
-
-/// Events `0..n` without a time field (stamped now), over four source ids.
-fn ticks(n: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| {
-            format!(
-                "{{\"id\":\"s{i}\",\"type\":\"tick\",\"source_type\":\"seq\",\"source_id\":\"k{}\",\"n\":{i}}}\n",
-                i % 4
-            )
-        })
-        .collect()
-}
-
-/// `dualstream publish` fed one event every `every`; joins to its exit code.
-fn steady_publisher(
-    tansu: &Tansu,
-    redis: &Redis,
-    topic: &str,
-    n: usize,
-    every: Duration,
-) -> std::thread::JoinHandle<Option<i32>> {
-    let mut child = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), topic)
-        .args(["publish", "--summary", "none"])
-        .spawn();
-    let mut stdin = child.stdin.take().unwrap();
-    std::thread::spawn(move || {
-        for line in ticks(n) {
-            stdin.write_all(line.as_bytes()).unwrap();
-            stdin.flush().unwrap();
-            std::thread::sleep(every);
-        }
-        drop(stdin);
-        wait_exit(&mut child, Duration::from_secs(60))
-    })
-}
 
 fn kill_subscribers(redis: &Redis) {
     let client = redis::Client::open(redis.url()).unwrap();
@@ -55,41 +17,6 @@ fn kill_subscribers(redis: &Redis) {
         .query(&mut conn)
         .unwrap();
     assert!(killed >= 1, "no subscriber to kill");
-}
-
-/// How often each `n` was printed.
-fn printed(stdout: &str) -> BTreeMap<u64, usize> {
-    let mut seen = BTreeMap::new();
-    for line in json_lines(stdout) {
-        let id = line["payload"]["id"].as_str().unwrap_or_default();
-        let Some(n) = id.strip_prefix('s').and_then(|n| n.parse().ok()) else {
-            panic!("not a notification of ours: {line}");
-        };
-        *seen.entry(n).or_insert(0) += 1;
-    }
-    seen
-}
-
-/// Assert that every event `0..n` was printed exactly once; how often each was.
-fn exactly_once(stdout: &str, n: usize, stderr: &str) -> BTreeMap<u64, usize> {
-    let seen = printed(stdout);
-    let missing: Vec<u64> = (0..n as u64).filter(|i| !seen.contains_key(i)).collect();
-    let twice: Vec<(&u64, &usize)> = seen.iter().filter(|(_, &c)| c > 1).collect();
-    // The lines of the first event printed twice: where each copy came from.
-    let first_twice: Vec<&str> = twice
-        .first()
-        .map(|(n, _)| {
-            stdout
-                .lines()
-                .filter(|l| l.contains(&format!("\"s{n}\"")))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(
-        missing.is_empty() && twice.is_empty(),
-        "missing {missing:?}, printed more than once: {twice:?}\n{first_twice:#?}\n{stderr}"
-    );
-    seen
 }
 
 #[test]
@@ -116,7 +43,13 @@ fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscrib
         ],
     );
     let mut said = t.wait_stderr("subscribed");
-    let publisher = steady_publisher(&tansu, &redis, &topic, n, Duration::from_millis(4));
+    let publisher = steady_publisher(
+        &tansu,
+        &redis.url(),
+        &topic,
+        ticks("s", n),
+        Duration::from_millis(4),
+    );
     std::thread::sleep(Duration::from_millis(1000));
     redis.stop();
     std::thread::sleep(Duration::from_millis(400));
@@ -130,11 +63,12 @@ fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscrib
     std::thread::sleep(Duration::from_millis(400));
     redis.restart();
     said.extend(t.wait_stderr("reading the gap from Kafka"));
-    assert_eq!(publisher.join().unwrap(), Some(0), "publish failed");
+    let (code, said_publish) = publisher.join().unwrap();
+    assert_eq!(code, Some(0), "publish failed: {said_publish}");
     let (code, stdout, stderr) = t.finish();
     let stderr = format!("{}\n{stderr}", said.join("\n"));
     assert_eq!(code, Some(0), "{stderr}");
-    let seen = exactly_once(&stdout, n, &stderr);
+    let seen = each_once(&stdout, "s", n, &stderr);
     // The gaps really were filled from Kafka.
     let from_kafka = json_lines(&stdout)
         .iter()
@@ -159,13 +93,19 @@ fn without_fill_gaps_the_gap_is_reported_and_events_are_missed() {
         &["events:seq:*", "--format", "json", "--timeout", "6s"],
     );
     t.wait_stderr("subscribed");
-    let publisher = steady_publisher(&tansu, &redis, &topic, n, Duration::from_millis(5));
+    let publisher = steady_publisher(
+        &tansu,
+        &redis.url(),
+        &topic,
+        ticks("s", n),
+        Duration::from_millis(5),
+    );
     std::thread::sleep(Duration::from_millis(600));
     redis.stop();
     std::thread::sleep(Duration::from_millis(500));
     redis.restart();
     t.wait_stderr("messages published in the gap were missed (--fill-gaps reads them from Kafka)");
-    assert_eq!(publisher.join().unwrap(), Some(0));
+    assert_eq!(publisher.join().unwrap().0, Some(0));
     let (code, stdout, stderr) = t.finish();
     assert_eq!(code, Some(0), "{stderr}");
     let got = stdout.lines().count();
@@ -203,7 +143,7 @@ fn fill_gaps_reprints_what_a_full_queue_dropped() {
     dualstream()
         .brokers(&tansu.brokers(), &redis.url(), &topic)
         .arg("publish")
-        .stdin(ticks(n).concat())
+        .stdin(ticks("s", n).concat())
         .run()
         .expect_code(0);
     let (code, stdout, stderr) = t.finish();
@@ -212,7 +152,7 @@ fn fill_gaps_reprints_what_a_full_queue_dropped() {
         stderr.contains("dropped"),
         "the queue never overflowed\n{stderr}"
     );
-    exactly_once(&stdout, n, &stderr);
+    each_once(&stdout, "s", n, &stderr);
     assert!(json_lines(&stdout).iter().all(|l| l["event"]["n"].is_u64()));
 }
 

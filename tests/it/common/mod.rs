@@ -975,7 +975,9 @@ impl Tansu {
 }
 
 mod cluster;
+mod sequence;
 pub use cluster::*;
+pub use sequence::*;
 
 /// The committed offset of each partition of `group` on `topic`, as
 /// `health --group` reports it (0 when nothing was committed).
