@@ -69,6 +69,27 @@ fn kafka_stalling_mid_run_exits_4_with_the_line_to_resume_from() {
         (0..20).collect::<Vec<u64>>(),
         "only acknowledged events are in Kafka"
     );
+
+    // The rerun from the line it named completes the set, and nothing
+    // acknowledged the first time is there twice.
+    let input = events(0, 40, 2);
+    let rest: String = input.lines().skip(20).map(|l| format!("{l}\n")).collect();
+    dualstream()
+        .brokers(&tansu.brokers(), "off", &topic)
+        .arg("publish")
+        .stdin(rest)
+        .run()
+        .expect_code(0);
+    let ns: Vec<u64> = tansu
+        .records(&topic)
+        .iter()
+        .map(|r| r.json()["n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ns,
+        (0..40).collect::<Vec<u64>>(),
+        "each event once, in order"
+    );
 }
 
 /// `tail -F app.log | dualstream publish`: a pause in the input longer than

@@ -558,38 +558,65 @@ fn from_time_reads_the_window_even_when_the_last_record_is_older() {
     assert_eq!(ids, ["e8", "e9", "old"], "{stdout}");
 }
 
-/// A broker restart is routine: `replay --follow` logs the errors librdkafka
-/// reports while the broker is away and goes on reading when it is back.
+/// A broker restart is routine: `replay --follow`, alone or as a group
+/// member, logs the errors librdkafka reports while the broker is away and
+/// goes on reading when it is back.
 #[test]
 fn follow_survives_a_broker_restart() {
+    follows_through_a_restart("followrestart", &[]);
+}
+
+#[test]
+fn a_group_member_survives_a_broker_restart() {
+    follows_through_a_restart("grouprestart", &["--group", "g-restart"]);
+}
+
+fn follows_through_a_restart(name: &str, extra: &[&str]) {
     let mut tansu = Tansu::start();
-    let topic = topic("followrestart");
+    let topic = topic(name);
     tansu.create_topic(&topic, 1);
     let mut child = dualstream()
         .brokers(&tansu.brokers(), "off", &topic)
         .args(["replay", "--follow", "--summary", "json"])
+        .args(extra)
         .spawn();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = collect(child.stderr.take().unwrap());
     seed(&tansu, &topic, events(0, 3, 1));
+    let mut got = Vec::new();
     for _ in 0..3 {
-        stdout
-            .recv_timeout(std::time::Duration::from_secs(20))
-            .expect("record before the restart");
+        got.push(
+            stdout
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .expect("record before the restart"),
+        );
     }
     tansu.stop();
     std::thread::sleep(std::time::Duration::from_secs(2));
     tansu.restart();
     seed(&tansu, &topic, events(3, 3, 1));
     for _ in 0..3 {
-        stdout
-            .recv_timeout(std::time::Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("no record after the restart; exit {:?}", child.try_wait()));
+        got.push(
+            stdout
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .unwrap_or_else(|_| {
+                    panic!("no record after the restart; exit {:?}", child.try_wait())
+                }),
+        );
     }
     sigint(child.id());
     assert_eq!(child.wait().unwrap().code(), Some(130));
     let stderr = stderr.join().unwrap();
     assert!(stderr.contains("\"records\":6"), "{stderr}");
+    let ns: Vec<u64> = got
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["n"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ns, [0, 1, 2, 3, 4, 5], "each record once");
 }
 
 /// What a group committed reached the sink: a member killed with records in

@@ -669,3 +669,63 @@ fn catch_up_that_kafka_never_serves_is_a_kafka_failure_at_the_deadline() {
         "--catch-up: the window was still being read when --timeout ran out",
     );
 }
+
+/// --fetch reads each event from Kafka: a broker restart in between is
+/// routine, the fetches after it find their events.
+#[test]
+fn fetch_survives_a_broker_restart() {
+    let mut tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("fetchrestart");
+    tansu.create_topic(&topic, 1);
+    let mut child = dualstream()
+        .args(["--redis", &redis.url(), "--brokers", &tansu.brokers()])
+        .args([
+            "tail",
+            "events:repo:*",
+            "--fetch",
+            "--count",
+            "6",
+            "--timeout",
+            "90s",
+        ])
+        .spawn();
+    let stdout = lines(child.stdout.take().unwrap());
+    let stderr = lines(child.stderr.take().unwrap());
+    stderr
+        .recv_timeout(Duration::from_secs(30))
+        .expect("subscribed");
+    let brokers = tansu.brokers();
+    let publish = |first| {
+        dualstream()
+            .brokers(&brokers, &redis.url(), &topic)
+            .arg("publish")
+            .stdin(events(first, 3, 1))
+            .run()
+            .expect_code(0);
+    };
+    publish(0);
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(
+            stdout
+                .recv_timeout(Duration::from_secs(30))
+                .expect("before"),
+        );
+    }
+    tansu.stop();
+    std::thread::sleep(Duration::from_secs(2));
+    tansu.restart();
+    publish(3);
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(90)), Some(0));
+    got.extend(stdout.try_iter());
+    let ns: Vec<u64> = got
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["event"]["n"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ns, [0, 1, 2, 3, 4, 5]);
+}
