@@ -263,6 +263,11 @@ impl Expectations {
         self.items.len()
     }
 
+    /// How many expectations were met at least once.
+    pub fn met(&self) -> usize {
+        self.items.len() - self.unmet
+    }
+
     /// Each expectation with where it stands.
     pub fn standings(&self) -> impl Iterator<Item = (&Expectation, Standing)> {
         self.items.iter().zip(&self.met).map(|(e, &n)| {
@@ -296,7 +301,7 @@ impl Expectations {
         serde_json::json!({
             "file": self.file,
             "expected": self.items.len(),
-            "met": self.items.len() - self.unmet,
+            "met": self.met(),
             "missing": self.missing().map(entry).collect::<Vec<_>>(),
             "duplicated": self.duplicated().map(|(e, n)| {
                 let mut v = entry(e);

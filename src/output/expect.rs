@@ -90,7 +90,7 @@ fn listed(lines: impl Iterator<Item = String>, total: usize) -> Vec<Note> {
 
 /// The expectations as a JUnit XML report: one test case per expectation,
 /// failed when missing, or duplicated under `--expect-once`.
-pub fn junit(suite: &str, x: &Expectations, once: bool, elapsed: Duration) -> String {
+fn junit_xml(suite: &str, x: &Expectations, once: bool, elapsed: Duration) -> String {
     let cases: Vec<(String, Option<(&str, String)>)> = x
         .standings()
         .map(|(e, standing)| {
@@ -135,10 +135,38 @@ pub fn junit(suite: &str, x: &Expectations, once: bool, elapsed: Duration) -> St
     xml
 }
 
-/// Write the JUnit report to `path`.
-pub fn write_junit(path: &Path, xml: &str) -> anyhow::Result<()> {
-    std::fs::write(path, xml)
-        .map_err(|e| anyhow::anyhow!("--summary junit={}: {e}", path.display()))
+/// The end of a run with `--expect`, the same for every command: the
+/// expectations decide the exit code of a run that did not fail, their
+/// notes follow the summary, and the JUnit report (`junit`: its file and
+/// suite name) is written. A report that cannot be written fails a run that
+/// had otherwise succeeded, and is a warning beside any other ending.
+pub fn conclude(
+    x: &Expectations,
+    once: bool,
+    junit: Option<(&Path, &str)>,
+    elapsed: Duration,
+    (result, notes): (&mut anyhow::Result<Code>, &mut Vec<Note>),
+) {
+    if let Ok(code) = result {
+        let (code, said) = verdict(x, once, *code);
+        *result = Ok(code);
+        notes.extend(said);
+    }
+    let Some((path, suite)) = junit else {
+        return;
+    };
+    if let Err(e) = std::fs::write(path, junit_xml(suite, x, once, elapsed)) {
+        let e = anyhow::anyhow!("--summary junit={}: {e}", path.display());
+        match result {
+            Ok(Code::Success) => *result = Err(e),
+            _ => notes.push(Note::Warn(format!("{e:#}"))),
+        }
+    }
+}
+
+/// The summary table's line for the expectations.
+pub fn met_row(x: &Expectations) -> (&'static str, String) {
+    ("expectations met", format!("{} of {}", x.met(), x.len()))
 }
 
 /// Text for an XML attribute: markup escaped, and the characters XML 1.0
@@ -244,7 +272,7 @@ mod tests {
     #[test]
     fn junit_report() {
         let x = expectations("a\n{\"type\":\"<t&\\\"q\\u0001>\"}\nc\n", &["a", "c", "c"]);
-        let xml = junit("dualstream tail", &x, true, Duration::from_millis(1500));
+        let xml = junit_xml("dualstream tail", &x, true, Duration::from_millis(1500));
         assert_eq!(
             xml,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
@@ -258,7 +286,7 @@ mod tests {
              </testsuite>\n</testsuites>\n"
         );
         // Without --expect-once a duplicate passes.
-        assert!(junit("s", &x, false, Duration::ZERO).contains("failures=\"1\""));
+        assert!(junit_xml("s", &x, false, Duration::ZERO).contains("failures=\"1\""));
     }
 
     #[test]

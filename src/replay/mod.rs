@@ -111,10 +111,15 @@ fn replay(
         ),
         Err(e) => (Err(e), 0, Vec::new()),
     };
-    if let (Some(x), Ok(code)) = (&expect, &result) {
-        let (code, said) = verdict::verdict(&x.expectations, x.once, *code);
-        result = Ok(code);
-        notes.extend(said);
+    if let Some(x) = &expect {
+        let suite = format!("dualstream replay {}", common.topic);
+        verdict::conclude(
+            &x.expectations,
+            x.once,
+            cfg.junit.as_deref().map(|p| (p, suite.as_str())),
+            started.elapsed(),
+            (&mut result, &mut notes),
+        );
     }
     let summary = (!ranges.is_empty() || result.is_ok() || expect.is_some()).then(|| {
         summary(
@@ -126,20 +131,6 @@ fn replay(
             started.elapsed(),
         )
     });
-    if let (Some(x), Some(path)) = (&expect, &cfg.junit) {
-        let xml = verdict::junit(
-            &format!("dualstream replay {}", common.topic),
-            &x.expectations,
-            x.once,
-            started.elapsed(),
-        );
-        if let Err(e) = verdict::write_junit(path, &xml) {
-            match result {
-                Ok(Code::Success) => result = Err(e),
-                _ => notes.push(Note::Warn(format!("{e:#}"))),
-            }
-        }
-    }
     Ending {
         summary,
         notes,
@@ -507,11 +498,8 @@ fn summary(
         summary.row("sent", sent.to_string());
     }
     if let Some(x) = expect {
-        let x = &x.expectations;
-        summary.row(
-            "expectations met",
-            format!("{} of {}", x.len() - x.missing().count(), x.len()),
-        );
+        let (key, value) = verdict::met_row(&x.expectations);
+        summary.row(key, value);
     }
     summary
 }

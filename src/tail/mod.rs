@@ -60,22 +60,14 @@ fn judge(
     elapsed: std::time::Duration,
     ending: &mut Ending,
 ) {
-    let x = &expect.expectations;
-    if let Ok(code) = ending.result {
-        let (code, notes) = verdict::verdict(x, expect.once, code);
-        ending.result = Ok(code);
-        ending.notes.extend(notes);
-    }
+    verdict::conclude(
+        &expect.expectations,
+        expect.once,
+        cfg.junit.as_deref().map(|p| (p, "dualstream tail")),
+        elapsed,
+        (&mut ending.result, &mut ending.notes),
+    );
     ending.summary = Some(summary(cfg, Some(expect), counts));
-    if let Some(path) = &cfg.junit {
-        let xml = verdict::junit("dualstream tail", x, expect.once, elapsed);
-        if let Err(e) = verdict::write_junit(path, &xml) {
-            match ending.result {
-                Ok(Code::Success) => ending.result = Err(e),
-                _ => ending.notes.push(Note::Warn(format!("{e:#}"))),
-            }
-        }
-    }
 }
 
 fn summary(cfg: &TailConfig, expect: Option<&Expect>, counts: &Counts) -> Summary {
@@ -96,11 +88,8 @@ fn summary(cfg: &TailConfig, expect: Option<&Expect>, counts: &Counts) -> Summar
         s.row("dropped", counts.dropped.to_string());
     }
     if let Some(expect) = expect {
-        let x = &expect.expectations;
-        s.row(
-            "expectations met",
-            format!("{} of {}", x.len() - x.missing().count(), x.len()),
-        );
+        let (key, value) = verdict::met_row(&expect.expectations);
+        s.row(key, value);
     }
     s
 }
