@@ -149,7 +149,7 @@ fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
     let mut said = t.wait_stderr("subscribed");
     assert_eq!(subscribed_node(&cluster), masters[0]);
     let publisher = steady_publisher(
-        &tansu,
+        &tansu.brokers(),
         &cluster.url_from(masters[1]),
         &topic,
         ticks("c", n),
@@ -319,7 +319,7 @@ fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
     t.wait_stderr("subscribed");
     let n = 1000;
     let publisher = steady_publisher(
-        &tansu,
+        &tansu.brokers(),
         &cluster.url_from(masters[0]),
         &topic,
         ticks("c", n),

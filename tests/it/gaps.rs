@@ -44,7 +44,7 @@ fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscrib
     );
     let mut said = t.wait_stderr("subscribed");
     let publisher = steady_publisher(
-        &tansu,
+        &tansu.brokers(),
         &redis.url(),
         &topic,
         ticks("s", n),
@@ -94,7 +94,7 @@ fn without_fill_gaps_the_gap_is_reported_and_events_are_missed() {
     );
     t.wait_stderr("subscribed");
     let publisher = steady_publisher(
-        &tansu,
+        &tansu.brokers(),
         &redis.url(),
         &topic,
         ticks("s", n),

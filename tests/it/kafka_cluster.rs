@@ -4,7 +4,6 @@
 //! flow. Tansu lists only itself in Metadata and cannot show any of this.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::time::Duration;
 
 use rdkafka::mocking::MockCluster;
@@ -21,32 +20,6 @@ fn orders(first: usize, n: usize, keys: usize) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// `dualstream publish` fed one event every `every`, to `topic` at `brokers`.
-fn slow_publish(
-    brokers: &str,
-    topic: &str,
-    lines: Vec<String>,
-    every: Duration,
-) -> std::thread::JoinHandle<(Option<i32>, String)> {
-    let mut child = dualstream()
-        .brokers(brokers, "off", topic)
-        .args(["publish", "--summary", "json", "--timeout", "60s"])
-        .spawn();
-    let mut stdin = child.stdin.take().unwrap();
-    let stderr = collect(child.stderr.take().unwrap());
-    std::thread::spawn(move || {
-        for line in lines {
-            if stdin.write_all(line.as_bytes()).is_err() {
-                break;
-            }
-            std::thread::sleep(every);
-        }
-        drop(stdin);
-        let code = wait_exit(&mut child, Duration::from_secs(120));
-        (code, stderr.join().unwrap())
-    })
 }
 
 /// Every id once, and per source id in publishing order (by offset).
@@ -80,8 +53,9 @@ fn publish_rides_out_leader_moves_and_a_broker_restart() {
     cluster.create_topic("orders", 3, 3).unwrap();
     let brokers = cluster.bootstrap_servers();
     let n = 3000;
-    let publisher = slow_publish(
+    let publisher = steady_publisher(
         &brokers,
+        "off",
         "orders",
         orders(0, n, 12),
         Duration::from_millis(1),
@@ -111,7 +85,7 @@ fn replay_and_a_group_read_every_record_once_across_a_leader_change() {
     cluster.create_topic("orders", 3, 3).unwrap();
     let brokers = cluster.bootstrap_servers();
     let n = 600;
-    slow_publish(&brokers, "orders", orders(0, n, 6), Duration::ZERO)
+    steady_publisher(&brokers, "off", "orders", orders(0, n, 6), Duration::ZERO)
         .join()
         .unwrap();
     // A follower and a group member read the first n, then n more arrive
@@ -129,8 +103,9 @@ fn replay_and_a_group_read_every_record_once_across_a_leader_change() {
     };
     let readers = [start(&[]), start(&["--group", "g1"])];
     std::thread::sleep(Duration::from_millis(1500));
-    let publisher = slow_publish(
+    let publisher = steady_publisher(
         &brokers,
+        "off",
         "orders",
         orders(n, n, 6),
         Duration::from_millis(2),

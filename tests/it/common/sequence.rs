@@ -21,29 +21,32 @@ pub fn ticks(prefix: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// `dualstream publish` fed one line every `every`; joins to its exit code
-/// and stderr.
+/// `dualstream publish` to `topic` at `brokers` (Redis `redis`, or `off`),
+/// fed one line every `every`; joins to its exit code and stderr, which
+/// ends with the `--summary json` document.
 pub fn steady_publisher(
-    tansu: &Tansu,
+    brokers: &str,
     redis: &str,
     topic: &str,
     lines: Vec<String>,
     every: Duration,
 ) -> std::thread::JoinHandle<(Option<i32>, String)> {
     let mut child = dualstream()
-        .brokers(&tansu.brokers(), redis, topic)
-        .args(["publish", "--summary", "none"])
+        .brokers(brokers, redis, topic)
+        .args(["publish", "--summary", "json", "--timeout", "60s"])
         .spawn();
     let mut stdin = child.stdin.take().unwrap();
     let stderr = collect(child.stderr.take().unwrap());
     std::thread::spawn(move || {
         for line in lines {
-            stdin.write_all(line.as_bytes()).unwrap();
-            stdin.flush().unwrap();
+            // A publisher that stopped early says why through its exit.
+            if stdin.write_all(line.as_bytes()).is_err() {
+                break;
+            }
             std::thread::sleep(every);
         }
         drop(stdin);
-        let code = wait_exit(&mut child, Duration::from_secs(60));
+        let code = wait_exit(&mut child, Duration::from_secs(120));
         (code, stderr.join().unwrap())
     })
 }
