@@ -14,6 +14,7 @@ pub mod glob;
 pub mod info;
 pub mod notify;
 pub mod subscribe;
+pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;
