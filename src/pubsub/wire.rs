@@ -73,6 +73,8 @@ pub struct Reader {
     /// `buf[start..end]` is read and not yet parsed.
     start: usize,
     end: usize,
+    /// When the last read returned.
+    read_at: jiff::Timestamp,
 }
 
 /// The sending half of a connection.
@@ -140,6 +142,7 @@ async fn open(node: &Node) -> Result<(Reader, Writer), String> {
         buf: vec![0; READ_SIZE],
         start: 0,
         end: 0,
+        read_at: jiff::Timestamp::now(),
     };
     let mut writer = Writer {
         half: write,
@@ -200,16 +203,8 @@ impl Reader {
     /// in the buffer for the next call.
     pub async fn next(&mut self) -> Result<Option<Frame>, String> {
         loop {
-            match parse(&self.buf[self.start..self.end])? {
-                Parsed::Frame(raw, used) => {
-                    let frame = raw.frame(&self.buf[self.start..]);
-                    self.start += used;
-                    if self.start == self.end {
-                        (self.start, self.end) = (0, 0);
-                    }
-                    return Ok(Some(frame));
-                }
-                Parsed::Need(more) => self.make_room(more),
+            if let Some(frame) = self.buffered()? {
+                return Ok(Some(frame));
             }
             let n = self
                 .half
@@ -220,7 +215,33 @@ impl Reader {
                 return Ok(None);
             }
             self.end += n;
+            self.read_at = jiff::Timestamp::now();
         }
+    }
+
+    /// The next frame if it is already read, without waiting; when it is
+    /// not, room is made for the read that will complete it.
+    pub fn buffered(&mut self) -> Result<Option<Frame>, String> {
+        match parse(&self.buf[self.start..self.end])? {
+            Parsed::Frame(raw, used) => {
+                let frame = raw.frame(&self.buf[self.start..]);
+                self.start += used;
+                if self.start == self.end {
+                    (self.start, self.end) = (0, 0);
+                }
+                Ok(Some(frame))
+            }
+            Parsed::Need(more) => {
+                self.make_room(more);
+                Ok(None)
+            }
+        }
+    }
+
+    /// When the bytes of the frame [`Reader::next`] returned last arrived
+    /// (a frame is complete only once its last bytes are read).
+    pub fn read_at(&self) -> jiff::Timestamp {
+        self.read_at
     }
 
     /// Room after `end` for a read, and for a frame known to need `more`
