@@ -1,4 +1,3 @@
-
 use super::*;
 
 /// One round of acknowledgements of `ms` each, `limited` or not.
