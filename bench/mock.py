@@ -33,20 +33,21 @@ def event(i):
     return json.dumps(e, separators=(",", ":"))
 
 
-def timed(cmd, env=None):
-    """Run cmd; (wall seconds, peak RSS in MB, stdout, stderr). Fails loudly."""
+def timed(cmd, env=None, stdout_to_null=False, stdin=None):
+    """Run cmd; (wall seconds, peak RSS in MB, stdout, stderr). Fails loudly.
+    With stdout_to_null its output goes to /dev/null (and "" is returned)."""
     fd, report = tempfile.mkstemp(prefix="dualstream-bench-time-")
     os.close(fd)
     started = time.monotonic()
-    out = subprocess.run(["/usr/bin/time", "-o", report, "-f", "%M"] + cmd, capture_output=True, text=True,
-                         env=env)
+    out = subprocess.run(["/usr/bin/time", "-o", report, "-f", "%M"] + cmd, text=True, env=env, stdin=stdin,
+                         stdout=subprocess.DEVNULL if stdout_to_null else subprocess.PIPE, stderr=subprocess.PIPE)
     wall = time.monotonic() - started
     with open(report) as f:
         rss_kb = int(f.read().split()[-1])
     os.unlink(report)
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {out.returncode}:\n{out.stderr[-2000:]}")
-    return wall, rss_kb / 1024, out.stdout, out.stderr
+    return wall, rss_kb / 1024, out.stdout or "", out.stderr
 
 
 def acknowledged(stderr):
