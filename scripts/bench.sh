@@ -94,13 +94,14 @@ case "${1:-}" in
   flood) peers && python3 bench/flood.py; exit ;;
   rss) peers && python3 bench/rss.py; exit ;;
   all)
-    # Every table of issue #14, one after another (about 15 minutes on a quiet 2-core machine).
+    # Every table of issue #14, one after another (about 15 minutes on a quiet 2-core machine;
+    # EVENTS sizes the mock-cluster rows, E2E_EVENTS the paced latency run).
     peers && brokers
     python3 bench/mock.py
     python3 bench/mock.py tansu
     python3 bench/replay.py
     python3 bench/flood.py
-    RATES="${RATES:-200,max}" python3 bench/e2e.py
+    RATES="${RATES:-200,max}" EVENTS="${E2E_EVENTS:-1000}" python3 bench/e2e.py
     python3 bench/rss.py
     exit ;;
 esac
