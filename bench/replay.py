@@ -1,5 +1,5 @@
 """replay beside librdkafka's own consumer and a confluent-kafka consumer, on
-the same topic. Run through `scripts/bench.sh replay` (it builds the peers,
+the same topic. Run through `scripts/bench.sh replay-peers` (it builds the peers,
 the mock cluster holder and starts Tansu).
 
 Two tables: librdkafka's mock cluster (3 brokers in a process of their own,

@@ -19,7 +19,7 @@
 #                               # 200 events/s, feeder and tail in their own processes
 #   RATES=200,max scripts/bench.sh e2e   # ... and with the feeder at full speed
 #   scripts/bench.sh mock-tansu # publish vs rdkafka_performance -P on Tansu
-#   scripts/bench.sh replay     # replay vs rdkafka_performance -G and confluent-kafka,
+#   scripts/bench.sh replay-peers  # replay vs rdkafka_performance -G and confluent-kafka,
 #                               # on a mock cluster of its own process, then Tansu
 #   scripts/bench.sh flood      # tail vs a redis-benchmark -P 64 PUBLISH flood (and
 #                               # redis-cli SUBSCRIBE), each on a fresh redis-server
@@ -90,7 +90,7 @@ brokers() {
 case "${1:-}" in
   mock) peers && exec python3 bench/mock.py ;;
   mock-tansu) peers && brokers && python3 bench/mock.py tansu; exit ;;
-  replay) peers && brokers && python3 bench/replay.py; exit ;;
+  replay-peers) peers && brokers && python3 bench/replay.py; exit ;;
   flood) peers && python3 bench/flood.py; exit ;;
   rss) peers && python3 bench/rss.py; exit ;;
   all)
