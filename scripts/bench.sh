@@ -61,7 +61,9 @@ build_rdkafka_performance() {
 # Python rows are left out when pip cannot get it), the release build and the
 # mock cluster holder (examples/mock_cluster.rs).
 peers() {
-  command -v redis-server >/dev/null || { echo "bench: redis-server is needed (scripts/install-brokers.sh)" >&2; exit 1; }
+  for tool in redis-server redis-cli redis-benchmark; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is needed (scripts/install-brokers.sh)" >&2; exit 1; }
+  done
   RDKAFKA_PERFORMANCE=$(build_rdkafka_performance)
   export RDKAFKA_PERFORMANCE
   if [ ! -x "$cache/py-bench/bin/python" ] || ! "$cache/py-bench/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
