@@ -22,7 +22,8 @@ from mock import free_port
 DS = os.environ.get("DS", "target/release/dualstream")
 BASE = os.environ.get("DS_BASE")
 RUNS = int(os.environ.get("RUNS", "3"))
-N = int(os.environ.get("FLOOD", "1000000"))
+# redis-benchmark sends whole pipelines: N rounded up to a multiple of 64.
+N = -(-int(os.environ.get("FLOOD", "1000000")) // 64) * 64
 PAYLOAD = "x" * 80
 WAIT = 20  # seconds a subscriber may take after the flood before it counts as cut off
 
