@@ -198,7 +198,7 @@ def bench_replay_vs_python():
     for _ in range(RUNS):
         for name, cmd in commands:  # interleaved, so drift hits both alike
             started = time.monotonic()
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             times[name].append(time.monotonic() - started)
     base = statistics.median(times[commands[0][0]])
     for name, _ in commands:

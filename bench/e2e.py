@@ -9,6 +9,10 @@ its JSON lines (with received_at) to a file. Nothing else runs in the
 feeder, so its timestamps are taken right at the write.
 
   RATE=200 EVENTS=1000 RUNS=3 DS_BASE=path
+  RATES=200,max MAX_EVENTS=50000   # also with the feeder writing as fast as publish takes them
+
+At full speed ("max") the stamp is taken when the write into publish's stdin
+returns, so the time a line waits for room in the pipe is not counted.
 """
 
 import json
@@ -23,15 +27,17 @@ from datetime import datetime
 DS = os.environ.get("DS", "target/release/dualstream")
 BASE = os.environ.get("DS_BASE")
 RUNS = int(os.environ.get("RUNS", "3"))
-RATE = float(os.environ.get("RATE", "200"))
+RATES = os.environ.get("RATES", os.environ.get("RATE", "200")).split(",")
 EVENTS = int(os.environ.get("EVENTS", "1000"))
+MAX_EVENTS = int(os.environ.get("MAX_EVENTS", "50000"))
 
 
-def feed(out):
+def feed(out, rate):
     sent = {}
     start = time.monotonic()
-    for i in range(EVENTS):
-        delay = start + i / RATE - time.monotonic()
+    full = rate == "max"
+    for i in range(MAX_EVENTS if full else EVENTS):
+        delay = 0 if full else start + i / float(rate) - time.monotonic()
         if delay > 0:
             time.sleep(delay)
         line = json.dumps({"id": f"e{i}", "type": "push", "source_type": "repo", "source_id": f"r{i % 100}",
@@ -39,21 +45,22 @@ def feed(out):
         stamp = time.time()
         sys.stdout.write(line)
         sys.stdout.flush()
-        sent[f"e{i}"] = stamp
+        sent[f"e{i}"] = time.time() if full else stamp
     with open(out, "w") as f:
         json.dump(sent, f)
 
 
-def one(binary, topic, tmp):
+def one(binary, topic, tmp, rate):
+    events = MAX_EVENTS if rate == "max" else EVENTS
     subprocess.run([binary, "--topic", topic, "--redis", "off", "publish", "--create-topic", "--partitions", "3",
                     "/dev/null"], capture_output=True, check=True)
     printed, sent = os.path.join(tmp, f"{topic}.tail"), os.path.join(tmp, f"{topic}.sent")
     with open(printed, "w") as out:
         tail = subprocess.Popen([binary, "--topic", topic, "tail", "events:repo:*", "--format", "json", "--count",
-                                 str(EVENTS), "--timeout", "120s"], stdout=out, stderr=subprocess.PIPE, text=True)
+                                 str(events), "--timeout", "120s"], stdout=out, stderr=subprocess.PIPE, text=True)
         if "subscribed" not in tail.stderr.readline():
             raise SystemExit("tail did not subscribe")
-        feeder = subprocess.Popen([sys.executable, __file__, "--feed", sent], stdout=subprocess.PIPE)
+        feeder = subprocess.Popen([sys.executable, __file__, "--feed", sent, rate], stdout=subprocess.PIPE)
         pub = subprocess.run([binary, "--topic", topic, "publish", "--summary", "json"], stdin=feeder.stdout,
                              capture_output=True, text=True)
         feeder.wait()
@@ -69,29 +76,36 @@ def one(binary, topic, tmp):
             lat.append((at - stamps[m["payload"]["id"]]) * 1000)
     lat.sort()
     q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]  # noqa: E731
-    return ack["p50"], ack["p99"], q(0.5), q(0.99), len(lat)
+    rate_seen = len(lat) / (max(stamps.values()) - min(stamps.values()) or 1)
+    return ack["p50"], ack["p99"], q(0.5), q(0.99), len(lat), rate_seen
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "--feed":
-        return feed(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--feed":
+        return feed(sys.argv[2], sys.argv[3])
     builds = [("this", DS)] + ([("before", BASE)] if BASE else [])
-    results = {name: [] for name, _ in builds}
+    results = {(rate, name): [] for rate in RATES for name, _ in builds}
     run_id = str(int(time.time()))
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(RUNS):
-            for name, binary in builds:  # interleaved
-                results[name].append(one(binary, f"e2e-{run_id}-{r}-{name}", tmp))
-    print(f"\n{EVENTS} events at {RATE:.0f}/s, Tansu {os.environ.get('DUALSTREAM_BROKERS')}, "
-          f"Redis {os.environ.get('DUALSTREAM_REDIS')}; median of {RUNS} interleaved runs (each run's p99 in brackets)")
-    print("| build | Kafka ack p50 ms | ack p99 ms | handed to publish -> printed by tail p50 ms | p99 ms | printed |")
-    print("|---|---|---|---|---|---|")
-    for name, _ in builds:
-        r = results[name]
-        med = lambda i: statistics.median(x[i] for x in r)  # noqa: E731
-        runs = ", ".join(f"{x[3]:.1f}" for x in r)
-        print(f"| {name} | {med(0):.1f} | {med(1):.1f} | {med(2):.1f} | {med(3):.1f} [{runs}] | "
-              f"{min(x[4] for x in r)} |")
+            for rate in RATES:
+                for name, binary in builds:  # interleaved
+                    topic = f"e2e-{run_id}-{r}-{rate}-{name}"
+                    results[(rate, name)].append(one(binary, topic, tmp, rate))
+    print(f"\nevent handed to publish -> printed by tail; Tansu {os.environ.get('DUALSTREAM_BROKERS')}, "
+          f"Redis {os.environ.get('DUALSTREAM_REDIS')}; {EVENTS} events at a set rate, {MAX_EVENTS} at full speed "
+          f"(max); median of {RUNS} interleaved runs (each run's p99 in brackets)")
+    print("| rate | build | events/s fed | Kafka ack p50 ms | ack p99 ms | handed to publish -> printed by tail p50 ms "
+          "| p99 ms | printed |")
+    print("|---|---|---|---|---|---|---|---|")
+    for rate in RATES:
+        for name, _ in builds:
+            r = results[(rate, name)]
+            med = lambda i: statistics.median(x[i] for x in r)  # noqa: E731
+            runs = ", ".join(f"{x[3]:.1f}" for x in r)
+            print(f"| {rate} | {name} | {med(5):,.0f} | {med(0):.1f} | {med(1):.1f} | {med(2):.1f} | "
+                  f"{med(3):.1f} [{runs}] | {min(x[4] for x in r)} |")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

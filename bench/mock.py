@@ -2,6 +2,10 @@
 cluster (in-process brokers: no broker is the bottleneck, so the clients are
 what is measured). Run through `scripts/bench.sh mock`, which builds the peer.
 
+`mock.py tansu` (`scripts/bench.sh mock-tansu`) runs the same rows against
+DUALSTREAM_BROKERS (Tansu), TANSU_EVENTS (50,000) events, each run into a new
+3-partition topic.
+
 Every row is a whole process timed from outside (wall clock, peak RSS) with
 acks=all and idempotence; rows are interleaved, RUNS times, and the table
 shows medians and the ratio to the C tool with the same three headers.
@@ -18,9 +22,12 @@ import time
 DS = os.environ.get("DS", "target/release/dualstream")
 PERF = os.environ.get("RDKAFKA_PERFORMANCE", "rdkafka_performance")
 RUNS = int(os.environ.get("RUNS", "3"))
-EVENTS = int(os.environ.get("EVENTS", "1000000"))
+TANSU = os.environ.get("DUALSTREAM_BROKERS") if sys.argv[1:] == ["tansu"] else None
+EVENTS = int(os.environ.get("TANSU_EVENTS", "50000") if TANSU else os.environ.get("EVENTS", "1000000"))
 SIZE = 324
 MOCK = ["-X", "test.mock.num.brokers=3"]
+C_TARGET = ["-b", TANSU] if TANSU else MOCK
+DS_TARGET = ["--brokers", TANSU] if TANSU else MOCK
 KAFKA = ["-X", "acks=all", "-X", "enable.idempotence=true"]
 
 
@@ -33,20 +40,21 @@ def event(i):
     return json.dumps(e, separators=(",", ":"))
 
 
-def timed(cmd, env=None):
-    """Run cmd; (wall seconds, peak RSS in MB, stdout, stderr). Fails loudly."""
+def timed(cmd, env=None, stdout_to_null=False, stdin=None):
+    """Run cmd; (wall seconds, peak RSS in MB, stdout, stderr). Fails loudly.
+    With stdout_to_null its output goes to /dev/null (and "" is returned)."""
     fd, report = tempfile.mkstemp(prefix="dualstream-bench-time-")
     os.close(fd)
     started = time.monotonic()
-    out = subprocess.run(["/usr/bin/time", "-o", report, "-f", "%M"] + cmd, capture_output=True, text=True,
-                         env=env)
+    out = subprocess.run(["/usr/bin/time", "-o", report, "-f", "%M"] + cmd, text=True, env=env, stdin=stdin,
+                         stdout=subprocess.DEVNULL if stdout_to_null else subprocess.PIPE, stderr=subprocess.PIPE)
     wall = time.monotonic() - started
     with open(report) as f:
         rss_kb = int(f.read().split()[-1])
     os.unlink(report)
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {out.returncode}:\n{out.stderr[-2000:]}")
-    return wall, rss_kb / 1024, out.stdout, out.stderr
+    return wall, rss_kb / 1024, out.stdout or "", out.stderr
 
 
 def acknowledged(stderr):
@@ -90,9 +98,11 @@ def main():
 
 
 def run(path, redis_url):
-    perf = [PERF, "-P", "-t", "bench", "-s", str(SIZE), "-c", str(EVENTS), "-a", "-1", "-u"] + MOCK + KAFKA
+    if TANSU is None and sys.argv[1:]:
+        raise SystemExit("mock.py tansu needs DUALSTREAM_BROKERS")
+    perf = [PERF, "-P", "-t", "{topic}", "-s", str(SIZE), "-c", str(EVENTS), "-a", "-1", "-u"] + C_TARGET + KAFKA
     headers = ["-H", "id=evt-000000001", "-H", "type=push", "-H", "source_type=repo"]
-    ds = [DS, "--topic", "bench"] + MOCK + KAFKA + ["publish", "--summary", "json", path]
+    ds = [DS, "--topic", "{topic}"] + DS_TARGET + KAFKA + ["publish", "--summary", "json", path]
     rows = [
         ("rdkafka_performance -P (C), no headers", perf, "c"),
         ("rdkafka_performance -P (C), 3 headers", perf + headers, "c"),
@@ -103,8 +113,9 @@ def run(path, redis_url):
     python = os.environ.get("PYTHON_PEER")  # a python with confluent-kafka (bench.sh makes a venv)
     if python:
         peer = os.path.join(os.path.dirname(__file__), "produce.py")
-        rows.append(("python confluent-kafka (parse, key, 3 headers)",
-                     [python, peer, path, "bench", "test.mock.num.brokers=3"], "py"))
+        target = f"bootstrap.servers={TANSU}" if TANSU else "test.mock.num.brokers=3"
+        rows.append(("python confluent-kafka (parse, key, 3 headers)", [python, peer, path, "{topic}", target],
+                     "py"))
     base = os.environ.get("DS_BASE")  # another build, for before/after rows in the same run
     if base:
         dsb = [base] + ds[1:]
@@ -117,9 +128,14 @@ def run(path, redis_url):
     if only:
         rows = [r for i, r in enumerate(rows) if str(i) in only.split(",")]
     results = {name: [] for name, _, _ in rows}
-    for _ in range(RUNS):
-        for name, cmd, kind in rows:  # interleaved: drift on a shared machine hits every row alike
-            wall, rss, out, err = timed(cmd)
+    for r in range(RUNS):
+        for i, (name, cmd, kind) in enumerate(rows):  # interleaved: drift hits every row alike
+            topic = "bench"
+            if TANSU:  # a new topic each run, so that no run reads or appends behind another
+                topic = f"bench-{int(time.time())}-{r}-{i}"
+                subprocess.run([DS, "--brokers", TANSU, "--topic", topic, "--redis", "off", "publish",
+                                "--create-topic", "--partitions", "3", "/dev/null"], capture_output=True, check=True)
+            wall, rss, out, err = timed([a.replace("{topic}", topic) for a in cmd])
             done = {"c": lambda: delivered_by_c_tool(out), "py": lambda: int(out.split()[-1]),
                     "ds": lambda: acknowledged(err)}[kind]()
             if done != EVENTS:
@@ -127,7 +143,8 @@ def run(path, redis_url):
             results[name].append((EVENTS / wall, rss))
     reference = "rdkafka_performance -P (C), 3 headers"
     c = statistics.median(r for r, _ in results[reference]) if results.get(reference) else None
-    print(f"\npublish {EVENTS} events of {SIZE} B to librdkafka's mock cluster (3 brokers), acks=all + "
+    where = f"Tansu at {TANSU} (3 partitions)" if TANSU else "librdkafka's mock cluster (3 brokers)"
+    print(f"\npublish {EVENTS} events of {SIZE} B to {where}, acks=all + "
           f"idempotence; whole process; median of {RUNS} interleaved runs")
     header = ["command", "events/s", "min-max", "vs C 3 headers", "peak RSS MB"]
     table = []

@@ -157,6 +157,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --rate 'With --to-redis, send at most N notifications a second (500 or 500/s)'
             cand --to-topic 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)'
             cand --max-in-flight 'With --to-topic, most copies sent and not yet acknowledged'
+            cand --compression 'With --to-topic, compress the copies'' record batches (librdkafka''s compression.codec). Tansu 0.6 stores snappy batches but cannot serve them back: use another codec with it'
             cand --summary 'End-of-run summary per partition on stderr: auto, table, json or none [auto: a table on a terminal, nothing on a pipe]; junit=FILE also writes the expectations of --expect as a JUnit report (repeatable)'
             cand --timeout 'How long Kafka may take to answer before the run fails (exit 4)'
             cand --wait 'With --follow, stop after this long: exit 124 if --count records (or every --expect expectation) had not arrived by then'

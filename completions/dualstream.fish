@@ -161,6 +161,11 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l channel
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l rate -d 'With --to-redis, send at most N notifications a second (500 or 500/s)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-topic -d 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l max-in-flight -d 'With --to-topic, most copies sent and not yet acknowledged' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l compression -d 'With --to-topic, compress the copies\' record batches (librdkafka\'s compression.codec). Tansu 0.6 stores snappy batches but cannot serve them back: use another codec with it' -r -f -a "none\t''
+gzip\t''
+snappy\t''
+lz4\t''
+zstd\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l summary -d 'End-of-run summary per partition on stderr: auto, table, json or none [auto: a table on a terminal, nothing on a pipe]; junit=FILE also writes the expectations of --expect as a JUnit report (repeatable)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l timeout -d 'How long Kafka may take to answer before the run fails (exit 4)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l wait -d 'With --follow, stop after this long: exit 124 if --count records (or every --expect expectation) had not arrived by then' -r

@@ -17,6 +17,14 @@
 #   WINDOWS=20000,2000 LINGERS=5,0 HEADERS=yes scripts/bench.sh window
 #   scripts/bench.sh e2e        # event handed to publish -> printed by tail at
 #                               # 200 events/s, feeder and tail in their own processes
+#   RATES=200,max scripts/bench.sh e2e   # ... and with the feeder at full speed
+#   scripts/bench.sh mock-tansu # publish vs rdkafka_performance -P on Tansu
+#   scripts/bench.sh replay-peers  # replay vs rdkafka_performance -G and confluent-kafka,
+#                               # on a mock cluster of its own process, then Tansu
+#   scripts/bench.sh flood      # tail vs a redis-benchmark -P 64 PUBLISH flood (and
+#                               # redis-cli SUBSCRIBE), each on a fresh redis-server
+#   scripts/bench.sh rss        # peak RSS of publish for 1M and 10M events from stdin
+#   scripts/bench.sh all        # every table above, in one run
 #
 # The mock mode builds rdkafka_performance once, from the librdkafka sources
 # that rdkafka-sys vendors (the same version dualstream links), into the cache.
@@ -49,11 +57,15 @@ build_rdkafka_performance() {
   echo "$build/examples/rdkafka_performance"
 }
 
-if [ "${1:-}" = mock ]; then
-  command -v redis-server >/dev/null || { echo "bench: redis-server is needed (scripts/install-brokers.sh)" >&2; exit 1; }
+# The peers: rdkafka_performance, confluent-kafka in a venv of the cache (the
+# Python rows are left out when pip cannot get it), the release build and the
+# mock cluster holder (examples/mock_cluster.rs).
+peers() {
+  for tool in redis-server redis-cli redis-benchmark; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is needed (scripts/install-brokers.sh)" >&2; exit 1; }
+  done
   RDKAFKA_PERFORMANCE=$(build_rdkafka_performance)
   export RDKAFKA_PERFORMANCE
-  # The Python peer: confluent-kafka in a venv of the cache (skipped when pip cannot get it).
   if [ ! -x "$cache/py-bench/bin/python" ] || ! "$cache/py-bench/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
     python3 -m venv "$cache/py-bench" && "$cache/py-bench/bin/pip" install -q confluent-kafka >&2 ||
       echo "bench: no confluent-kafka; the Python row is left out" >&2
@@ -61,19 +73,42 @@ if [ "${1:-}" = mock ]; then
   if "$cache/py-bench/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
     export PYTHON_PEER="$cache/py-bench/bin/python"
   fi
-  cargo build --release --locked --quiet
-  exec python3 bench/mock.py
-fi
+  cargo build --release --locked --quiet --bin dualstream --example mock_cluster
+}
 
-if [ -z "${DUALSTREAM_BROKERS:-}" ]; then
-  # Stop the brokers at the end only if this run started them.
-  state="${DUALSTREAM_STATE:-$cache/run}"
-  already=no
-  [ -f "$state/tansu.pid" ] && kill -0 "$(cat "$state/tansu.pid")" 2>/dev/null && already=yes
-  eval "$(bash scripts/brokers.sh start)"
-  [ "$already" = yes ] || trap 'bash scripts/brokers.sh stop' EXIT
-fi
-export DUALSTREAM_REDIS="${DUALSTREAM_REDIS:-redis://127.0.0.1:6379}"
+# Tansu and Redis: DUALSTREAM_BROKERS/REDIS, or local ones (stopped at the end
+# only if this run started them).
+brokers() {
+  if [ -z "${DUALSTREAM_BROKERS:-}" ]; then
+    state="${DUALSTREAM_STATE:-$cache/run}"
+    already=no
+    [ -f "$state/tansu.pid" ] && kill -0 "$(cat "$state/tansu.pid")" 2>/dev/null && already=yes
+    eval "$(bash scripts/brokers.sh start)"
+    [ "$already" = yes ] || trap 'bash scripts/brokers.sh stop' EXIT
+  fi
+  export DUALSTREAM_REDIS="${DUALSTREAM_REDIS:-redis://127.0.0.1:6379}"
+}
+
+case "${1:-}" in
+  mock) peers && exec python3 bench/mock.py ;;
+  mock-tansu) peers && brokers && python3 bench/mock.py tansu; exit ;;
+  replay-peers) peers && brokers && python3 bench/replay.py; exit ;;
+  flood) peers && python3 bench/flood.py; exit ;;
+  rss) peers && python3 bench/rss.py; exit ;;
+  all)
+    # Every table of issue #14, one after another (about 15 minutes on a quiet 2-core machine;
+    # EVENTS sizes the mock-cluster rows, E2E_EVENTS the paced latency run).
+    peers && brokers
+    python3 bench/mock.py
+    python3 bench/mock.py tansu
+    python3 bench/replay.py
+    python3 bench/flood.py
+    RATES="${RATES:-200,max}" EVENTS="${E2E_EVENTS:-1000}" python3 bench/e2e.py
+    python3 bench/rss.py
+    exit ;;
+esac
+
+brokers
 cargo build --release --locked --quiet
 case "${1:-}" in
   window) python3 bench/window.py; exit ;;

@@ -184,7 +184,7 @@ impl Cli {
     }
 }
 
-/// Record batch compression (`publish --compression`).
+/// Record batch compression (`publish --compression`, `replay --to-topic --compression`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Compression {
     None,
@@ -192,6 +192,19 @@ pub enum Compression {
     Snappy,
     Lz4,
     Zstd,
+}
+
+impl Compression {
+    /// The value of librdkafka's `compression.codec`.
+    pub fn codec(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -560,6 +573,11 @@ pub struct ReplayArgs {
         requires = "to_topic"
     )]
     pub max_in_flight: usize,
+
+    /// With --to-topic, compress the copies' record batches (librdkafka's compression.codec).
+    /// Tansu 0.6 stores snappy batches but cannot serve them back: use another codec with it.
+    #[arg(long, value_enum, value_name = "CODEC", requires = "to_topic")]
+    pub compression: Option<Compression>,
 
     /// Show the progress bar even when stderr is not a terminal.
     #[arg(long)]

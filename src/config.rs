@@ -82,17 +82,10 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
     }) = &cli.command
     {
         // The flag is the user's word on compression: after -F and -X.
-        let codec = match codec {
-            Compression::None => "none",
-            Compression::Gzip => "gzip",
-            Compression::Snappy => "snappy",
-            Compression::Lz4 => "lz4",
-            Compression::Zstd => "zstd",
-        };
         common
             .kafka
             .properties
-            .push(("compression.codec".to_string(), codec.to_string()));
+            .push(("compression.codec".to_string(), codec.codec().to_string()));
     }
     match &job {
         Job::Tail(_) if common.redis.is_none() => {
@@ -491,6 +484,8 @@ pub struct ReplayConfig {
     pub timeout: Duration,
     /// Most copies in flight with --to-topic.
     pub max_in_flight: usize,
+    /// --compression with --to-topic: the copy producer's codec, after -F and -X.
+    pub compression: Option<Compression>,
     /// --wait: how long --follow may take to meet --count or --expect.
     pub wait: Option<Duration>,
     /// --last N: the newest N records, merged by time.
@@ -564,6 +559,7 @@ fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
         summary,
         timeout: flag("--timeout", parse_timeout(&args.timeout))?,
         max_in_flight: args.max_in_flight,
+        compression: args.compression,
         wait: args
             .wait
             .as_deref()

@@ -256,6 +256,18 @@ fn compression_is_the_last_word_on_the_codec() {
 }
 
 #[test]
+fn replay_compression_is_the_copy_producers_alone() {
+    let (common, job) = resolved(&["replay", "--to-topic", "c", "--compression", "lz4"]).unwrap();
+    // Not in the shared properties: the replay's consumer gets no codec.
+    assert!(common.kafka.properties.is_empty());
+    match job {
+        Job::Replay(r) => assert_eq!(r.compression, Some(Compression::Lz4)),
+        _ => unreachable!("replay resolves to a replay job"),
+    }
+    assert_eq!(replay_of(&["--to-topic", "c"]).compression, None);
+}
+
+#[test]
 fn publish_settings() {
     let p = publish_of(&[]);
     assert_eq!(p.sources.len(), 1);

@@ -96,8 +96,15 @@ impl<'a> Sink<'a> {
                 }
             }
             ReplaySink::Topic(topic) => {
+                // --compression is the copy producer's alone (the reading consumer has no codec).
+                let mut settings = common.kafka.clone();
+                if let Some(codec) = cfg.compression {
+                    settings
+                        .properties
+                        .push(("compression.codec".to_string(), codec.codec().to_string()));
+                }
                 let producer =
-                    kafka_config::producer(&common.kafka, cfg.timeout, cfg.max_in_flight, false)?;
+                    kafka_config::producer(&settings, cfg.timeout, cfg.max_in_flight, false)?;
                 admin::producer_topic(&producer, &common.kafka.brokers, topic, cfg.timeout)?;
                 Sink::Topic {
                     handle,

@@ -1,0 +1,64 @@
+"""Peak RSS of `publish --redis off -` for 1M and 10M events from stdin (the
+324 B events of `bench.sh mock`, the 1M file piped once or ten times), to a
+librdkafka mock cluster in a process of its own (examples/mock_cluster.rs),
+so the figure is publish's alone. Run through `scripts/bench.sh rss`.
+
+  RUNS=2 EVENTS=1000000 TIMES=10
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+from mock import SIZE, event, timed
+
+DS = os.environ.get("DS", "target/release/dualstream")
+MOCK_CLUSTER = os.environ.get("MOCK_CLUSTER", "target/release/examples/mock_cluster")
+RUNS = int(os.environ.get("RUNS", "2"))
+EVENTS = int(os.environ.get("EVENTS", "1000000"))
+TIMES = int(os.environ.get("TIMES", "10"))
+
+
+def main():
+    path = f"/tmp/dualstream-bench-mock-{EVENTS}.ndjson"
+    if not os.path.exists(path) or os.path.getsize(path) != EVENTS * (SIZE + 1):
+        with open(path, "w") as f:
+            for i in range(EVENTS):
+                f.write(event(i) + "\n")
+    # The mock keeps only each partition's newest ~5 MB, so it stays small too.
+    mock = subprocess.Popen([MOCK_CLUSTER, "3", "bench-rss:3"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        brokers = mock.stdout.readline().strip()
+        cmd = [DS, "--brokers", brokers, "--topic", "bench-rss", "--redis", "off", "publish", "--summary", "json", "-"]
+        sizes = [1, TIMES]
+        results = {n: [] for n in sizes}
+        for _ in range(RUNS):
+            for n in sizes:  # interleaved
+                feeder = subprocess.Popen(["cat"] + [path] * n, stdout=subprocess.PIPE)
+                wall, rss, _, err = timed(cmd, stdin=feeder.stdout)
+                feeder.stdout.close()
+                feeder.wait()
+                acked = json.loads([x for x in err.splitlines() if x.startswith("{")][-1])["acknowledged"]
+                if acked != n * EVENTS:
+                    raise SystemExit(f"{n * EVENTS} events: {acked} acknowledged")
+                results[n].append((wall, rss))
+    finally:
+        mock.stdin.close()
+        mock.wait()
+    print(f"\npublish --redis off - (events of {SIZE} B from stdin) to a mock cluster in its own process; "
+          f"{RUNS} interleaved runs")
+    print("| events | peak RSS MB (each run) | median | seconds (median) | events/s |")
+    print("|---|---|---|---|---|")
+    for n in sizes:
+        r = results[n]
+        wall = statistics.median(w for w, _ in r)
+        print(f"| {n * EVENTS:,} | {', '.join(f'{m:.0f}' for _, m in r)} | {statistics.median(m for _, m in r):.0f} "
+              f"| {wall:.1f} | {n * EVENTS / wall:,.0f} |")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
