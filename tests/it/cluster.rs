@@ -347,3 +347,94 @@ fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
     let dead = format!("redis://127.0.0.1:{}", cluster.nodes[masters[0]].port);
     assert!(said.contains(&dead), "{said}");
 }
+
+#[test]
+fn cluster_classic_tail_is_unaffected_by_a_slot_migration() {
+    let tansu = Tansu::start();
+    let cluster = RedisCluster::start();
+    let masters = cluster.masters();
+    let topic = topic("cluster-classic-migrate");
+    tansu.create_topic(&topic, 3);
+    let n = 1500;
+    let t = tail(
+        &cluster.url_from(masters[0]),
+        &[
+            "events:seq:*",
+            "--count",
+            &n.to_string(),
+            "--timeout",
+            "60s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    let publisher = steady_publisher(
+        &tansu.brokers(),
+        &cluster.url_from(masters[1]),
+        &topic,
+        ticks("c", n),
+        Duration::from_millis(4),
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    // The slot of a channel in flight moves twice: held half-way (ASK) for a
+    // while, then to a third master at once.
+    let slot = cluster.slot_of("events:seq:k0");
+    let owner = cluster.owner_of(slot);
+    let to = *masters.iter().find(|&&m| m != owner).unwrap();
+    let from = cluster.begin_migration(slot, to);
+    std::thread::sleep(Duration::from_millis(500));
+    cluster.finish_migration(slot, to, from);
+    let third = *masters.iter().find(|&&m| m != owner && m != to).unwrap();
+    cluster.migrate_slot(slot, third);
+    let (published, said) = publisher.join().unwrap();
+    assert_eq!(published, Some(0), "{said}");
+    assert!(said.contains("\"redis_failures\":0"), "{said}");
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    // Classic Pub/Sub does not route by slot: no gap, nothing lost.
+    assert!(!stderr.contains("gap"), "{stderr}");
+    each_once(&stdout, "c", n, &stderr);
+}
+
+#[test]
+fn sharded_tail_refuses_a_glob_and_says_why() {
+    let run = dualstream()
+        .args(["--redis", "redis+cluster://127.0.0.1:1", "--sharded"])
+        .args(["tail", "events:repo:a", "events:repo:*"])
+        .run();
+    let run = run.expect_code(2);
+    let said = run.stderr();
+    assert!(said.contains("events:repo:*"), "{said}");
+    assert!(said.contains("SSUBSCRIBE has no pattern form"), "{said}");
+    assert!(said.contains("events:{repo}:"), "{said}");
+    assert!(said.contains("classic Pub/Sub"), "{said}");
+    // The environment and a profile say it too; --literal names are fine.
+    dualstream()
+        .env("DUALSTREAM_REDIS_SHARDED", "1")
+        .args(["--redis", "redis+cluster://127.0.0.1:1", "tail", "e:*"])
+        .run()
+        .expect_stderr(2, "SSUBSCRIBE has no pattern form");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "default = \"c\"\n[profiles.c]\nredis = \"redis+cluster://127.0.0.1:1\"\nsharded = true\n",
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    dualstream()
+        .args(["--config", &config, "tail", "e:*"])
+        .run()
+        .expect_stderr(2, "SSUBSCRIBE has no pattern form");
+    // Given as false in the environment, the profile's true does not apply.
+    dualstream()
+        .env("DUALSTREAM_REDIS_SHARDED", "false")
+        .args(["--config", &config, "tail", "e:*", "--timeout", "1s"])
+        .run()
+        .expect_code(5);
+    let run = dualstream()
+        .args(["--config", &config, "profile", "show", "--format", "json"])
+        .run()
+        .expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(doc["sharded"], true, "{doc:#}");
+}
