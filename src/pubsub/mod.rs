@@ -15,6 +15,7 @@ pub mod info;
 pub mod notify;
 pub mod sharded;
 pub mod subscribe;
+pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;

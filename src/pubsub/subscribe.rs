@@ -12,12 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-use redis::aio::{PubSubSink, PubSubStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{glob, Node, Target, Warn};
+use super::{glob, wire, Node, Target, Warn};
 use crate::duration::show_duration;
 
 /// What to subscribe to: names (SUBSCRIBE) and globs (PSUBSCRIBE).
@@ -143,18 +141,18 @@ pub async fn subscribe(
     queue: usize,
     warn: Warn,
 ) -> Result<Feed, String> {
-    let (sink, stream, node) = connect(target, subs, None)
+    let link = connect(target, subs, None)
         .await
         .map_err(|e| format!("redis: cannot subscribe at {}: {e}", target.shown))?;
     if target.cluster().is_some() {
-        tracing::info!("redis: subscribed at cluster node {}", node.shown);
+        tracing::info!("redis: subscribed at cluster node {}", link.node.shown);
     }
     let (tx, rx) = mpsc::channel(queue.max(1));
     let dropped = Arc::new(AtomicU64::new(0));
     let task = tokio::spawn(follow(
         target.clone(),
         subs.clone(),
-        (sink, stream, node),
+        link,
         tx,
         dropped.clone(),
         warn,
@@ -162,56 +160,100 @@ pub async fn subscribe(
     Ok(Feed { rx, dropped, task })
 }
 
-/// Connect to the first server that answers (`avoid` last) and subscribe.
+/// A subscribed connection, and the messages that came with the
+/// confirmations (delivered first).
+struct Link {
+    reader: wire::Reader,
+    writer: wire::Writer,
+    node: Node,
+    early: Vec<Message>,
+}
+
+/// Connect to the first server that answers (`avoid` last) and subscribe,
+/// waiting for Redis to confirm every subscription.
 async fn connect(
     target: &Target,
     subs: &Subscriptions,
     avoid: Option<&str>,
-) -> Result<(PubSubSink, PubSubStream, Node), String> {
-    let ((sink, stream), node) = target
+) -> Result<Link, String> {
+    let ((reader, writer, early), node) = target
         .on_any(avoid, |node| async move {
-            let pubsub = tokio::time::timeout(CONNECT_TIMEOUT, node.client.get_async_pubsub())
+            let confirmed = async {
+                let (mut reader, mut writer) = wire::connect(&node, CONNECT_TIMEOUT).await?;
+                let mut wanted = 0;
+                for (command, list) in [("SUBSCRIBE", &subs.names), ("PSUBSCRIBE", &subs.patterns)]
+                {
+                    if list.is_empty() {
+                        continue;
+                    }
+                    let mut args: Vec<&[u8]> = vec![command.as_bytes()];
+                    args.extend(list.iter().map(|s| s.as_bytes()));
+                    writer.send(&args).await?;
+                    wanted += list.len();
+                }
+                let mut early = Vec::new();
+                while wanted > 0 {
+                    match reader.next().await? {
+                        Some(wire::Frame::Subscribed { .. }) => wanted -= 1,
+                        Some(wire::Frame::Error(e)) => return Err(e),
+                        Some(wire::Frame::Message {
+                            channel,
+                            pattern,
+                            payload,
+                            ..
+                        }) => {
+                            early.push(message(channel, pattern, payload));
+                        }
+                        Some(_) => {}
+                        None => return Err("the server closed the connection".to_string()),
+                    }
+                }
+                Ok((reader, writer, early))
+            };
+            tokio::time::timeout(CONNECT_TIMEOUT, confirmed)
                 .await
                 .map_err(|_| format!("no answer within {}", show_duration(CONNECT_TIMEOUT)))?
-                .map_err(|e| target.clean(&e))?;
-            let (mut sink, stream) = pubsub.split();
-            if !subs.names.is_empty() {
-                sink.subscribe(&subs.names)
-                    .await
-                    .map_err(|e| target.clean(&e))?;
-            }
-            if !subs.patterns.is_empty() {
-                sink.psubscribe(&subs.patterns)
-                    .await
-                    .map_err(|e| target.clean(&e))?;
-            }
-            Ok((sink, stream))
+                .map_err(|e| target.clean(&e))
         })
         .await?;
-    Ok((sink, stream, node))
+    Ok(Link {
+        reader,
+        writer,
+        node,
+        early,
+    })
+}
+
+fn message(channel: Vec<u8>, pattern: Option<Vec<u8>>, payload: Vec<u8>) -> Message {
+    Message {
+        received_at: jiff::Timestamp::now(),
+        channel,
+        pattern,
+        payload,
+    }
 }
 
 /// Keep the subscription alive until the reader is gone.
 async fn follow(
     target: Target,
     subs: Subscriptions,
-    (mut sink, mut stream, mut node): (PubSubSink, PubSubStream, Node),
+    mut link: Link,
     tx: mpsc::Sender<Item>,
     dropped: Arc<AtomicU64>,
     warn: Warn,
 ) {
     let mut recent = Recent::new(target.cluster().is_some());
     loop {
-        let Some(why) = pump(&subs, &mut sink, &mut stream, &tx, &dropped, &mut recent).await
-        else {
+        let Some(why) = pump(&subs, &mut link, &tx, &dropped, &mut recent).await else {
             return;
         };
         let lost_at = Instant::now();
         let since = jiff::Timestamp::now();
         let clustered = target.cluster().is_some();
         warn(&format!(
-            "redis: connection to {} lost ({why}); {}",
-            node.shown,
+            "redis: connection to {} lost ({}); {}",
+            link.node.shown,
+            target.clean(&why),
             if clustered {
                 "moving to another cluster node"
             } else {
@@ -229,13 +271,12 @@ async fn follow(
             if tx.is_closed() {
                 return;
             }
-            match connect(&target, &subs, Some(&node.shown)).await {
-                Ok((new_sink, new_stream, new_node)) => {
-                    (sink, stream) = (new_sink, new_stream);
+            match connect(&target, &subs, Some(&link.node.shown)).await {
+                Ok(new) => {
                     if clustered {
-                        warn(&format!("redis: subscribed at {} now", new_node.shown));
+                        warn(&format!("redis: subscribed at {} now", new.node.shown));
                     }
-                    node = new_node;
+                    link = new;
                     recent.moved();
                     // The reader says what the gap means (missed, or filled).
                     let cause = Gap::Disconnected {
@@ -252,74 +293,123 @@ async fn follow(
     }
 }
 
+/// Hands messages to the reader: at most `queue` waiting, and a gap marker,
+/// in order, where the queue dropped some.
+struct Handoff<'a> {
+    tx: &'a mpsc::Sender<Item>,
+    dropped: &'a AtomicU64,
+    /// When the queue first dropped a message the reader has not yet been
+    /// told about: the marker goes in as soon as there is room.
+    overflow_since: Option<jiff::Timestamp>,
+}
+
+impl Handoff<'_> {
+    /// Queue `message`; `Err` when the reader is gone.
+    fn give(&mut self, message: Message) -> Result<(), ()> {
+        if !self.mark()? {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        match self.tx.try_send(Item::Message(message)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                self.overflow_since.get_or_insert_with(jiff::Timestamp::now);
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+        }
+    }
+
+    /// Put in the overflow marker if one is owed: whether the queue has room
+    /// after it (`Err` when the reader is gone).
+    fn mark(&mut self) -> Result<bool, ()> {
+        let Some(since) = self.overflow_since else {
+            return Ok(true);
+        };
+        match self.tx.try_send(Item::Gap {
+            since,
+            cause: Gap::Overflow,
+        }) {
+            Ok(()) => {
+                self.overflow_since = None;
+                Ok(true)
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => Ok(false),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(()),
+        }
+    }
+}
+
+/// How often the link is looked at; a PING goes out after [`KEEPALIVE`]
+/// without a frame, and the link counts as lost [`PING_TIMEOUT`] after it.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+
 /// Move messages to the reader until the link fails (`Some(reason)`) or the
 /// reader is gone (`None`).
 async fn pump(
     subs: &Subscriptions,
-    sink: &mut PubSubSink,
-    stream: &mut PubSubStream,
+    link: &mut Link,
     tx: &mpsc::Sender<Item>,
     dropped: &AtomicU64,
     recent: &mut Recent,
 ) -> Option<String> {
-    let mut keepalive = tokio::time::interval(KEEPALIVE);
-    keepalive.tick().await;
-    // When the queue first dropped a message the reader has not yet been
-    // told about: the marker goes in as soon as there is room.
-    let mut overflow_since: Option<jiff::Timestamp> = None;
+    let mut handoff = Handoff {
+        tx,
+        dropped,
+        overflow_since: None,
+    };
+    for message in std::mem::take(&mut link.early) {
+        if !subs.first_match(&message.channel, message.pattern.as_deref())
+            || recent.repeated(&message)
+        {
+            continue;
+        }
+        handoff.give(message).ok()?;
+    }
+    let mut check = tokio::time::interval(CHECK_EVERY);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    check.tick().await;
+    let mut heard = Instant::now();
+    let mut pinged: Option<Instant> = None;
     loop {
         tokio::select! {
-            msg = stream.next() => {
-                // Redis ends the stream when it cuts the connection, also when
-                // it drops a slow subscriber at its output-buffer limit.
-                let Some(msg) = msg else {
-                    return Some("the server closed the connection".to_string());
+            frame = link.reader.next() => {
+                heard = Instant::now();
+                pinged = None;
+                // Redis closes the connection when it cuts it, also when it
+                // drops a slow subscriber at its output-buffer limit.
+                let (channel, pattern, payload) = match frame {
+                    Ok(Some(wire::Frame::Message { channel, pattern, payload, .. })) => (channel, pattern, payload),
+                    Ok(Some(wire::Frame::Error(e))) => return Some(e),
+                    Ok(Some(_)) => continue,
+                    Ok(None) => return Some("the server closed the connection".to_string()),
+                    Err(e) => return Some(e),
                 };
-                let message = Message {
-                    received_at: jiff::Timestamp::now(),
-                    channel: msg.get_channel::<Vec<u8>>().unwrap_or_default(),
-                    pattern: msg.get_pattern::<Option<Vec<u8>>>().unwrap_or_default(),
-                    payload: msg.get_payload_bytes().to_vec(),
-                };
+                let message = message(channel, pattern, payload);
                 if !subs.first_match(&message.channel, message.pattern.as_deref()) {
                     continue;
                 }
                 if recent.repeated(&message) {
                     continue;
                 }
-                if let Some(since) = overflow_since {
-                    let gap = Item::Gap { since, cause: Gap::Overflow };
-                    match tx.try_send(gap) {
-                        Ok(()) => overflow_since = None,
-                        Err(mpsc::error::TrySendError::Full(_)) => {
-                            dropped.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                        Err(mpsc::error::TrySendError::Closed(_)) => return None,
-                    }
-                }
-                match tx.try_send(Item::Message(message)) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        dropped.fetch_add(1, Ordering::Relaxed);
-                        overflow_since.get_or_insert_with(jiff::Timestamp::now);
-                    }
-                    Err(mpsc::error::TrySendError::Closed(_)) => return None,
-                }
+                handoff.give(message).ok()?;
             }
-            // A subscribed RESP2 connection answers PING with ["pong", ""],
-            // not +PONG: any answer proves the link is alive.
-            _ = keepalive.tick() => {
+            _ = check.tick() => {
                 // A quiet stream after an overflow: the marker still goes in.
-                if let Some(since) = overflow_since {
-                    if tx.try_send(Item::Gap { since, cause: Gap::Overflow }).is_ok() {
-                        overflow_since = None;
+                handoff.mark().ok()?;
+                if let Some(at) = pinged {
+                    if at.elapsed() >= PING_TIMEOUT {
+                        return Some(format!("no PING answer within {}", show_duration(PING_TIMEOUT)));
                     }
-                }
-                match tokio::time::timeout(PING_TIMEOUT, sink.ping::<redis::Value>()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => return Some(e.to_string()),
-                    Err(_) => return Some(format!("no PING answer within {}", show_duration(PING_TIMEOUT))),
+                } else if heard.elapsed() >= KEEPALIVE {
+                    // Any frame proves the link alive; a subscribed RESP2
+                    // connection answers PING with ["pong", ""].
+                    match tokio::time::timeout(PING_TIMEOUT, link.writer.send(&[b"PING"])).await {
+                        Ok(Ok(())) => pinged = Some(Instant::now()),
+                        Ok(Err(e)) => return Some(e),
+                        Err(_) => return Some(format!("no PING answer within {}", show_duration(PING_TIMEOUT))),
+                    }
                 }
             }
         }
