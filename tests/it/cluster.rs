@@ -438,3 +438,95 @@ fn sharded_tail_refuses_a_glob_and_says_why() {
     let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(doc["sharded"], true, "{doc:#}");
 }
+
+/// The channels of `ticks`: their slots are spread over all three masters
+/// (k2 on the first, k3 on the second, k0 and k1 on the third).
+const SEQ_CHANNELS: [&str; 4] = [
+    "events:seq:k0",
+    "events:seq:k1",
+    "events:seq:k2",
+    "events:seq:k3",
+];
+
+/// `tail --sharded` of the channels of `ticks`, with `args`.
+fn sharded_tail(cluster: &RedisCluster, first: usize, args: &[&str]) -> Tailing {
+    let mut all: Vec<&str> = SEQ_CHANNELS.to_vec();
+    all.push("--sharded");
+    all.extend(args);
+    tail(&cluster.url_from(first), &all)
+}
+
+/// The nodes tail is subscribed at, waiting until there are `n`.
+fn subscribed_at(cluster: &RedisCluster, n: usize) -> Vec<usize> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let nodes = cluster.subscribed_nodes();
+        if nodes.len() == n {
+            return nodes;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tail is subscribed at nodes {nodes:?}, not {n}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// How long each resubscription took, from "resubscribed to … after D".
+fn resubscribed_after(said: &[String], channel: &str) -> Vec<String> {
+    said.iter()
+        .filter(|l| l.contains("resubscribed to") && l.contains(channel))
+        .filter_map(|l| l.rsplit(" after ").next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn sharded_publish_reaches_a_tail_on_every_master_exactly_once() {
+    let tansu = Tansu::start();
+    let cluster = RedisCluster::start();
+    let masters = cluster.masters();
+    let owners: std::collections::BTreeSet<usize> = SEQ_CHANNELS
+        .iter()
+        .map(|c| cluster.owner_of(cluster.slot_of(c)))
+        .collect();
+    assert_eq!(owners.len(), 3, "the channels should span every master");
+    let topic = topic("sharded-once");
+    tansu.create_topic(&topic, 3);
+    let n = 600;
+    let t = sharded_tail(
+        &cluster,
+        masters[0],
+        &["--count", &n.to_string(), "--timeout", "60s"],
+    );
+    t.wait_stderr("subscribed");
+    // One connection per master that owns a tailed channel's slot.
+    assert_eq!(subscribed_at(&cluster, 3), masters);
+    // A classic subscriber sees none of it: SPUBLISH stays in its shard.
+    let classic = tail(
+        &cluster.url_from(masters[1]),
+        &["events:seq:*", "--format", "json", "--timeout", "60s"],
+    );
+    classic.wait_stderr("subscribed");
+    let run = dualstream()
+        .args(["--brokers", &tansu.brokers(), "--topic", &topic])
+        .env("DUALSTREAM_REDIS", &cluster.url_from(masters[1]))
+        .env("DUALSTREAM_REDIS_SHARDED", "true")
+        .args(["publish", "--summary", "json"])
+        .stdin(ticks("s", n).concat())
+        .run()
+        .expect_code(0);
+    let summary = run.summary();
+    assert_eq!(summary["notified"], n as u64, "{}", run.describe());
+    assert_eq!(summary["redis_failures"], 0, "{}", run.describe());
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    each_once(&stdout, "s", n, &stderr);
+    sigint(classic.child.id());
+    let (_, classic_out, _) = classic.finish();
+    assert_eq!(
+        classic_out.trim(),
+        "",
+        "a classic subscriber saw sharded messages"
+    );
+}
