@@ -260,7 +260,7 @@ async fn run(
                 stats.failed += n;
                 continue;
             }
-            let (done, error) = shards.publish(&target, &batch).await;
+            let (done, error, unreachable) = shards.publish(&target, &batch).await;
             // Required: only the run of published notifications from the
             // start counts (what the caller confirms is a prefix); one a
             // later owner took after a failed one counts as failed.
@@ -273,8 +273,8 @@ async fn run(
             shared.notified.fetch_add(took, Ordering::Release);
             if let Some((at, error)) = error {
                 fail(&mut stats, &shared, mode, &warn, &at, &error);
-                if took == 0 {
-                    // Nothing answered: no new attempt for a moment.
+                if unreachable {
+                    // No node answered: no new attempt for a moment.
                     retry_at = Instant::now() + RETRY_AFTER;
                 }
             }
@@ -343,12 +343,23 @@ async fn run(
 
 /// Most rounds of redirects (MOVED, ASK) or retries for one batch.
 const MOST_ROUNDS: usize = 5;
+/// A stale slot map is asked for again at most this often (a failover
+/// takes seconds; every batch meanwhile must not cost a round trip).
+const REFRESH_EVERY: Duration = Duration::from_millis(50);
+/// A node that failed is not tried again for this long: its notifications
+/// count as failed at once (the other nodes' go on).
+const DOWN_FOR: Duration = Duration::from_millis(100);
 
 /// Sharded mode's connections: one per slot owner, and the slot map.
 struct Shards {
     config: AsyncConnectionConfig,
     map: Option<SlotMap>,
+    /// The map is known to be out of date (a MOVED, a failed node).
+    stale: bool,
+    refreshed: Option<Instant>,
     conns: HashMap<String, (MultiplexedConnection, Node)>,
+    /// Nodes that failed: until when they are skipped, and what they said.
+    down: HashMap<String, (Instant, String, String)>,
 }
 
 /// What became of one notification in a round.
@@ -364,7 +375,10 @@ impl Shards {
         Shards {
             config,
             map: None,
+            stale: false,
+            refreshed: None,
             conns: HashMap::new(),
+            down: HashMap::new(),
         }
     }
 
@@ -392,12 +406,13 @@ impl Shards {
     /// notification whether Redis took it, and the first error (the node's
     /// address and what it said). A MOVED refreshes the map and goes to the
     /// new owner, an ASK goes to the node named with ASKING first; a node
-    /// that fails gets its notifications again once, after a refresh.
+    /// that fails gets its notifications again once, after a refresh (and
+    /// is skipped for [`DOWN_FOR`]). Also whether no node answered at all.
     async fn publish(
         &mut self,
         target: &Target,
         batch: &[Note],
-    ) -> (Vec<bool>, Option<(String, String)>) {
+    ) -> (Vec<bool>, Option<(String, String)>, bool) {
         let slots: Vec<u16> = batch.iter().map(|(c, _)| key_slot(c.as_bytes())).collect();
         let mut done = vec![false; batch.len()];
         let mut failures = vec![0u8; batch.len()];
@@ -409,15 +424,23 @@ impl Shards {
             if todo.is_empty() {
                 break;
             }
-            if self.map.is_none() {
+            let due = self
+                .refreshed
+                .is_none_or(|at| at.elapsed() >= REFRESH_EVERY);
+            if self.map.is_none() || (self.stale && due) {
                 match slot_map(target).await {
-                    Ok(map) => self.map = Some(map),
+                    Ok(map) => {
+                        self.map = Some(map);
+                        self.stale = false;
+                        self.refreshed = Some(Instant::now());
+                    }
                     Err(e) => {
-                        last_error = Some((target.shown.clone(), e));
-                        break;
+                        return (done, Some((target.shown.clone(), e)), true);
                     }
                 }
             }
+            let now = Instant::now();
+            self.down.retain(|_, (until, ..)| now < *until);
             let map = self.map.clone().unwrap_or_default();
             let mut groups: BTreeMap<(String, bool), Vec<usize>> = BTreeMap::new();
             for &i in &todo {
@@ -436,6 +459,13 @@ impl Shards {
             let mut sends = Vec::new();
             let mut outcomes: Vec<(usize, Outcome)> = Vec::new();
             for ((addr, asking), idx) in groups {
+                if let Some((_, shown, e)) = self.down.get(&addr) {
+                    last_error = Some((shown.clone(), e.clone()));
+                    for i in idx {
+                        failures[i] = u8::MAX;
+                    }
+                    continue;
+                }
                 match self.conn(target, &addr).await {
                     Ok((mut conn, node)) => {
                         let mut pipe = redis::pipe();
@@ -456,7 +486,9 @@ impl Shards {
                         let shown = target
                             .node_at(&addr)
                             .map_or_else(|_| addr.clone(), |n| n.shown);
-                        last_error = Some((shown, e.clone()));
+                        last_error = Some((shown.clone(), e.clone()));
+                        self.down
+                            .insert(addr.clone(), (now + DOWN_FOR, shown, e.clone()));
                         outcomes.extend(idx.into_iter().map(|i| (i, Outcome::Failed(e.clone()))));
                     }
                 }
@@ -470,6 +502,10 @@ impl Shards {
                         self.conns.remove(&addr);
                         let e = target.clean(&e);
                         last_error = Some((node.shown.clone(), e.clone()));
+                        self.down.insert(
+                            addr.clone(),
+                            (now + DOWN_FOR, node.shown.clone(), e.clone()),
+                        );
                         outcomes.extend(idx.into_iter().map(|i| (i, Outcome::Failed(e.clone()))));
                         continue;
                     }
@@ -496,6 +532,13 @@ impl Shards {
                     };
                     if let Outcome::Failed(e) = &outcome {
                         last_error = Some((node.shown.clone(), e.clone()));
+                    }
+                    if let Outcome::Redirected(to, ask) = &outcome {
+                        tracing::debug!(
+                            "redis: {} said {} to {to}",
+                            node.shown,
+                            if *ask { "ASK" } else { "MOVED" }
+                        );
                     }
                     outcomes.push((i, outcome));
                 }
@@ -524,9 +567,7 @@ impl Shards {
             if first_error.is_none() && done.iter().any(|d| !d) {
                 first_error = last_error.clone();
             }
-            if refresh {
-                self.map = None;
-            }
+            self.stale |= refresh;
         }
         let error = if done.iter().all(|d| *d) {
             None
@@ -538,7 +579,7 @@ impl Shards {
                 ))
             })
         };
-        (done, error)
+        (done, error, false)
     }
 }
 
