@@ -33,6 +33,14 @@ impl NodeView {
     }
 }
 
+impl ClusterNode {
+    /// Whether `view` lists this node as a replica.
+    fn is_replica_by(&self, view: &[NodeView]) -> bool {
+        view.iter()
+            .any(|v| v.port == self.port && v.flags.contains("slave"))
+    }
+}
+
 impl RedisCluster {
     /// Start 6 nodes and make them a cluster; ready when every node says
     /// `cluster_state:ok` and sees 3 masters and 3 replicas.
@@ -65,6 +73,10 @@ impl RedisCluster {
                 .args(["--cluster-node-timeout", "2000"])
                 .args(["--cluster-port", &bus.to_string()])
                 .args(["--save", "", "--appendonly", "no"])
+                // A replica takes over only once it has synced (a replica
+                // that never had its master's data refuses to fail over);
+                // Redis 7 waits 5 s before a diskless sync by default.
+                .args(["--repl-diskless-sync-delay", "0"])
                 .arg("--dir")
                 .arg(&node_dir)
                 .stdout(Stdio::null())
@@ -106,9 +118,13 @@ impl RedisCluster {
                 let ok = query(n.port, &["CLUSTER", "INFO"])
                     .is_ok_and(|i| i.contains("cluster_state:ok"));
                 let view = parse(&query(n.port, &["CLUSTER", "NODES"]).unwrap_or_default());
+                let synced = !n.is_replica_by(&view)
+                    || query(n.port, &["INFO", "replication"])
+                        .is_ok_and(|i| i.contains("master_link_status:up"));
                 ok && view.len() == 6
                     && view.iter().filter(|v| v.is_master()).count() == 3
                     && view.iter().filter(|v| v.flags.contains("slave")).count() == 3
+                    && synced
             });
             if ready {
                 return Ok(cluster);
