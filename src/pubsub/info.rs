@@ -13,6 +13,9 @@ use crate::duration::{millis, remaining};
 #[derive(Debug, Default, Serialize)]
 pub struct RedisReport {
     pub url: String,
+    /// `--sharded`: notifications and subscriptions are sharded Pub/Sub.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sharded: bool,
     pub error: Option<String>,
     pub ping_ms: Option<f64>,
     pub version: Option<String>,
@@ -59,6 +62,7 @@ const NODE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> RedisReport {
     let mut report = RedisReport {
         url: target.shown.clone(),
+        sharded: target.sharded(),
         ..RedisReport::default()
     };
     let at = |node: &Node| match target.cluster() {
@@ -202,13 +206,24 @@ fn report_error(slot: &mut Option<String>, target: &Target, what: &str, e: &redi
 }
 
 /// A subscription to one channel that waits for one payload (the probe).
-pub struct Listener {
-    pubsub: redis::aio::PubSub,
+pub enum Listener {
+    Classic(redis::aio::PubSub),
+    /// `--sharded`: SSUBSCRIBE at the channel's slot owner.
+    Sharded(super::subscribe::Feed),
 }
 
 impl Listener {
     /// Subscribe to `channel` now.
     pub async fn start(target: &Target, channel: &str) -> Result<Listener, String> {
+        if target.sharded() {
+            let subs = super::subscribe::Subscriptions {
+                names: vec![channel.to_string()],
+                patterns: Vec::new(),
+            };
+            let quiet: super::Warn = std::sync::Arc::new(|_: &str| {});
+            let feed = super::subscribe::subscribe(target, &subs, 16, quiet).await?;
+            return Ok(Listener::Sharded(feed));
+        }
         let (pubsub, _) = target
             .on_any(None, |node| async move {
                 let mut pubsub = node
@@ -223,12 +238,24 @@ impl Listener {
                 Ok(pubsub)
             })
             .await?;
-        Ok(Listener { pubsub })
+        Ok(Listener::Classic(pubsub))
     }
 
     /// Wait until `payload` arrives.
     pub async fn receive(&mut self, payload: &[u8]) -> Result<(), String> {
-        let mut messages = self.pubsub.on_message();
+        let pubsub = match self {
+            Listener::Classic(pubsub) => pubsub,
+            Listener::Sharded(feed) => loop {
+                match feed.rx.recv().await {
+                    Some(super::subscribe::Item::Message(m)) if m.payload == payload => {
+                        return Ok(())
+                    }
+                    Some(_) => continue,
+                    None => return Err("subscription closed".to_string()),
+                }
+            },
+        };
+        let mut messages = pubsub.on_message();
         loop {
             match messages.next().await {
                 Some(m) if m.get_payload_bytes() == payload => return Ok(()),

@@ -723,3 +723,71 @@ fn sharded_publish_follows_a_slot_moved_mid_stream_and_notifies_each_event_once(
     assert_eq!(code, Some(0), "{stderr}");
     each_once(&stdout, "s", n, &stderr);
 }
+
+#[test]
+fn sharded_mode_works_on_a_single_redis_7_too() {
+    let tansu = Tansu::start();
+    let redis = Redis::start();
+    let topic = topic("sharded-single");
+    tansu.create_topic(&topic, 2);
+    let n = 100;
+    let mut args: Vec<&str> = SEQ_CHANNELS.to_vec();
+    args.extend(["--sharded", "--count", "100", "--timeout", "30s"]);
+    let t = tail(&redis.url(), &args);
+    t.wait_stderr("subscribed");
+    // A classic subscriber on the same server sees none of it.
+    let classic = redis.subscribe("events:*");
+    dualstream()
+        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .args(["publish", "--sharded"])
+        .stdin(ticks("s", n).concat())
+        .run()
+        .expect_code(0);
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    each_once(&stdout, "s", n, &stderr);
+    assert!(classic.settle(Duration::from_millis(300)).is_empty());
+}
+
+#[test]
+fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
+    let tansu = Tansu::start();
+    let cluster = RedisCluster::start();
+    let masters = cluster.masters();
+    let topic = topic("sharded-replay");
+    tansu.create_topic(&topic, 3);
+    let n = 400;
+    // In Kafka, nobody notified (Redis was "down").
+    seed(&tansu, &topic, ticks("r", n).concat());
+    let t = sharded_tail(
+        &cluster,
+        masters[2],
+        &["--count", &n.to_string(), "--timeout", "30s"],
+    );
+    t.wait_stderr("subscribed");
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &cluster.url_from(masters[0]), &topic)
+        .args(["--sharded", "replay", "--to-redis", "--summary", "json"])
+        .run()
+        .expect_code(0);
+    assert_eq!(run.summary()["sent"], n as u64, "{}", run.describe());
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    each_once(&stdout, "r", n, &stderr);
+    // The probe publishes and subscribes sharded too, and says the mode.
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &cluster.url_from(masters[1]), &topic)
+        .args(["--sharded", "health", "--probe", "--format", "json"])
+        .args(["--channel", "probe:{x}", "--timeout", "10s"])
+        .run()
+        .expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(doc["probe"]["failed"], serde_json::Value::Null, "{doc:#}");
+    assert_eq!(doc["redis"]["sharded"], true, "{doc:#}");
+    let table = dualstream()
+        .brokers(&tansu.brokers(), &cluster.url_from(masters[1]), &topic)
+        .args(["--sharded", "health", "--format", "table"])
+        .run()
+        .expect_code(0);
+    assert!(table.stdout().contains("sharded"), "{}", table.stdout());
+}
