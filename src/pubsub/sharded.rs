@@ -249,6 +249,7 @@ impl State {
             match slot_map(&self.target).await {
                 Ok(map) => self.map = Some(map),
                 Err(e) => {
+                    tracing::debug!("redis: no slot map: {e}");
                     self.last_error = Some(e);
                     return;
                 }
@@ -270,9 +271,11 @@ impl State {
             }
         }
         for ((addr, asking), slots) in by_owner {
+            tracing::debug!("redis: SSUBSCRIBE slots {slots:?} at {addr} (asking: {asking})");
             let id = match self.conn_to(&addr).await {
                 Ok(id) => id,
                 Err(e) => {
+                    tracing::debug!("redis: {e}");
                     // Most likely a master that died: ask for the owner again.
                     self.last_error = Some(e);
                     self.map = None;
