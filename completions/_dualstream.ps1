@@ -58,7 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--source-id-field', '--source-id-field', [CompletionResultType]::ParameterName, 'Field holding the source id, the Kafka key (dotted path, e.g. repo.name)')
             [CompletionResult]::new('--source-id', '--source-id', [CompletionResultType]::ParameterName, 'A constant source id for every event, instead of --source-id-field')
             [CompletionResult]::new('--time-field', '--time-field', [CompletionResultType]::ParameterName, 'Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now')
-            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }} for literal braces (a Redis Cluster hash tag)')
             [CompletionResult]::new('--on-invalid', '--on-invalid', [CompletionResultType]::ParameterName, 'What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE')
             [CompletionResult]::new('--max-line-bytes', '--max-line-bytes', [CompletionResultType]::ParameterName, 'Longest accepted line (NDJSON) or record (CSV), in bytes')
             [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'End-of-run summary on stderr [auto: a table on a terminal, nothing on a pipe]')

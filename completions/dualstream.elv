@@ -54,7 +54,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --source-id-field 'Field holding the source id, the Kafka key (dotted path, e.g. repo.name)'
             cand --source-id 'A constant source id for every event, instead of --source-id-field'
             cand --time-field 'Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now'
-            cand --channel 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}'
+            cand --channel 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }} for literal braces (a Redis Cluster hash tag)'
             cand --on-invalid 'What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE'
             cand --max-line-bytes 'Longest accepted line (NDJSON) or record (CSV), in bytes'
             cand --summary 'End-of-run summary on stderr [auto: a table on a terminal, nothing on a pipe]'

@@ -57,7 +57,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source-id-field -d 'Field holding the source id, the Kafka key (dotted path, e.g. repo.name)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source-id -d 'A constant source id for every event, instead of --source-id-field' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l time-field -d 'Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l channel -d 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l channel -d 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }} for literal braces (a Redis Cluster hash tag)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l on-invalid -d 'What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-line-bytes -d 'Longest accepted line (NDJSON) or record (CSV), in bytes' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l summary -d 'End-of-run summary on stderr [auto: a table on a terminal, nothing on a pipe]' -r -f -a "auto\t''

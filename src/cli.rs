@@ -291,7 +291,8 @@ pub struct PublishArgs {
     #[arg(long, default_value = "time", value_name = "PATH")]
     pub time_field: String,
 
-    /// Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}.
+    /// Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }}
+    /// for literal braces (a Redis Cluster hash tag).
     #[arg(
         long,
         default_value = "events:{source_type}:{source_id}",

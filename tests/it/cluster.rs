@@ -791,3 +791,32 @@ fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
         .expect_code(0);
     assert!(table.stdout().contains("sharded"), "{}", table.stdout());
 }
+
+#[test]
+fn sharded_hash_tagged_channels_share_one_slot_and_one_subscription() {
+    let tansu = Tansu::start();
+    let cluster = RedisCluster::start();
+    let topic = topic("sharded-tagged");
+    tansu.create_topic(&topic, 2);
+    let channels: Vec<String> = (0..4).map(|i| format!("events:{{seq}}:k{i}")).collect();
+    let slot = cluster.slot_of("seq");
+    assert!(channels.iter().all(|c| cluster.slot_of(c) == slot));
+    let n = 200;
+    let mut args: Vec<&str> = channels.iter().map(String::as_str).collect();
+    args.extend(["--sharded", "--count", "200", "--timeout", "30s"]);
+    let t = tail(&cluster.url_from(0), &args);
+    t.wait_stderr("subscribed");
+    // One SSUBSCRIBE of the four, at the slot's owner only.
+    assert_eq!(subscribed_at(&cluster, 1), [cluster.owner_of(slot)]);
+    dualstream()
+        .brokers(&tansu.brokers(), &cluster.url_from(1), &topic)
+        .args(["--sharded", "publish"])
+        .args(["--channel", "events:{{{source_type}}}:{source_id}"])
+        .stdin(ticks("h", n).concat())
+        .run()
+        .expect_code(0);
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    each_once(&stdout, "h", n, &stderr);
+    assert!(stdout.contains("events:{seq}:k3"), "{stdout}");
+}
