@@ -107,7 +107,8 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
             return Err(error::usage(format!(
                 "--sharded cannot follow {}: SSUBSCRIBE has no pattern form (a glob would span \
                  every slot); name the channels, give them a hash tag to keep them in one slot \
-                 (events:{{repo}}:…), or leave out --sharded for classic Pub/Sub (PSUBSCRIBE)",
+                 (events:{{repo}}:…, published with --channel 'events:{{{{{{source_type}}}}}}:{{source_id}}'), \
+                 or leave out --sharded for classic Pub/Sub (PSUBSCRIBE)",
                 t.subscriptions.patterns.join(", ")
             )))
         }
