@@ -820,3 +820,39 @@ fn sharded_hash_tagged_channels_share_one_slot_and_one_subscription() {
     each_once(&stdout, "h", n, &stderr);
     assert!(stdout.contains("events:{seq}:k3"), "{stdout}");
 }
+
+#[test]
+fn sharded_tail_follows_a_manual_failover() {
+    let tansu = Tansu::start();
+    let cluster = RedisCluster::start();
+    let masters = cluster.masters();
+    let topic = topic("sharded-failover");
+    tansu.create_topic(&topic, 2);
+    let t = sharded_tail(
+        &cluster,
+        masters[0],
+        &["--format", "json", "--timeout", "60s"],
+    );
+    t.wait_stderr("subscribed");
+    // The replica of k0's master takes over, the master steps down.
+    let old = cluster.owner_of(cluster.slot_of("events:seq:k0"));
+    let replica = cluster.replica_of(old);
+    cluster.failover_to(replica);
+    let said = t.wait_stderr("resubscribed to");
+    assert!(
+        said.iter().any(|l| l.contains("events:seq:k0")),
+        "{said:#?}"
+    );
+    // Published after: every one arrives, once.
+    let n = 200;
+    dualstream()
+        .brokers(&tansu.brokers(), &cluster.url_from(masters[1]), &topic)
+        .args(["--sharded", "publish"])
+        .stdin(ticks("s", n).concat())
+        .run()
+        .expect_code(0);
+    std::thread::sleep(Duration::from_millis(1000));
+    sigint(t.child.id());
+    let (_, stdout, stderr) = t.finish();
+    each_once(&stdout, "s", n, &stderr);
+}

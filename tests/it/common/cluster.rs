@@ -316,6 +316,24 @@ impl RedisCluster {
         }
     }
 
+    /// `CLUSTER FAILOVER` at replica `i`: it becomes master, its master
+    /// a replica; waits until the cluster sees it so.
+    pub fn failover_to(&self, i: usize) {
+        assert_eq!(
+            query(self.nodes[i].port, &["CLUSTER", "FAILOVER"]).unwrap(),
+            "OK"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self
+            .view()
+            .iter()
+            .any(|v| v.port == self.nodes[i].port && v.is_master())
+        {
+            assert!(Instant::now() < deadline, "node {i} did not take over");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Move `slot` to master `to` at once.
     pub fn migrate_slot(&self, slot: u16, to: usize) {
         let from = self.begin_migration(slot, to);
