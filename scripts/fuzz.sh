@@ -2,7 +2,8 @@
 # Fuzz the input parsers with cargo-fuzz (libFuzzer): the NDJSON event parser
 # (event_json), the NDJSON and CSV readers (ndjson_reader, csv_reader) and
 # field extraction with arbitrary paths, constants, times and channel
-# templates (fields). Each target runs for a bounded time; a crash stops the
+# templates (fields), and tail's RESP2 parser (resp_frames). Each target
+# runs for a bounded time; a crash stops the
 # script with exit 1 and leaves its input under fuzz/artifacts/TARGET/.
 #
 #   scripts/fuzz.sh                    every target, 60 s each
@@ -24,7 +25,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(event_json ndjson_reader csv_reader fields)
+  targets=(event_json ndjson_reader csv_reader fields resp_frames)
 fi
 
 cache="${DUALSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dualstream}"

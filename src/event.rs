@@ -642,13 +642,21 @@ impl Notification<'_> {
 }
 
 /// Where a notification points: the Kafka topic, partition and offset in its
-/// payload, if it is one.
+/// payload, if it is one. Read without building the whole object: tail
+/// asks this of every live message when it fills gaps.
 pub fn coordinates(payload: &[u8]) -> Option<(String, i32, i64)> {
-    let v: Value = serde_json::from_slice(payload).ok()?;
+    #[derive(serde::Deserialize)]
+    struct Place<'a> {
+        #[serde(borrow)]
+        topic: std::borrow::Cow<'a, str>,
+        partition: i64,
+        offset: i64,
+    }
+    let place: Place = serde_json::from_slice(payload).ok()?;
     Some((
-        v.get("topic")?.as_str()?.to_string(),
-        i32::try_from(v.get("partition")?.as_i64()?).ok()?,
-        v.get("offset")?.as_i64()?,
+        place.topic.into_owned(),
+        i32::try_from(place.partition).ok()?,
+        place.offset,
     ))
 }
 

@@ -40,10 +40,12 @@ async fn health(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code>
         }
     };
     let (kafka, redis) = tokio::join!(kafka_check, redis_check);
-    let kafka = kafka.unwrap_or_else(|e| KafkaReport {
-        error: Some(format!("check failed: {e}")),
-        ..KafkaReport::default()
-    });
+    let kafka = kafka.unwrap_or_else(|e| {
+        Ok(KafkaReport {
+            error: Some(format!("check failed: {e}")),
+            ..KafkaReport::default()
+        })
+    })?;
     let probe = match (&common.redis, cfg.probe) {
         (_, false) => None,
         (_, true) if kafka.error.is_some() => Some(skipped_probe(&common, "kafka unreachable")),

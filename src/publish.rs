@@ -23,6 +23,8 @@ use crate::output::{Output, Unit};
 use crate::pubsub::notify::{self, Notifier, NotifyStats};
 use crate::shutdown::Shutdown;
 
+mod dry_run;
+
 /// Why deliveries failed, as the ledger counted them, most frequent first:
 /// the broker's reason belongs in the error line, not only in the JSON.
 fn failure_reasons(ledger: &Ledger) -> String {
@@ -71,7 +73,7 @@ async fn publish(
     };
     if cfg.dry_run {
         start_reading(readers, tx);
-        return Ok(Ending::bare(dry_run(&common, cfg, rx, out).await));
+        return Ok(Ending::bare(dry_run::dry_run(&common, cfg, rx, out).await));
     }
     let dead_letters = match &cfg.on_invalid {
         OnInvalid::DeadLetter(path) => Some(BufWriter::new(open_dead_letters(path)?)),
@@ -658,63 +660,4 @@ fn origin(item: &Item) -> Option<Origin> {
         Item::Event { at, .. } | Item::Invalid { at, .. } => Some(*at),
         Item::Broken(_) => None,
     }
-}
-
-/// Validate and print what would be sent, one JSON object a line, without
-/// connecting to anything.
-async fn dry_run(
-    common: &Common,
-    cfg: &PublishConfig,
-    mut rx: mpsc::Receiver<Chunk>,
-    out: &Output,
-) -> Result<Code> {
-    let mut stdout = out.data(false);
-    let (mut valid, mut invalid) = (0u64, 0u64);
-    while let Some(chunk) = rx.recv().await {
-        for item in chunk {
-            match item {
-                Item::Event { at, event, .. } => {
-                    valid += 1;
-                    let channel = common
-                        .redis
-                        .as_ref()
-                        .map(|_| cfg.channel.render(&event, &common.topic));
-                    let line = records::dry_run_line(
-                        &cfg.sources[at.source as usize].name,
-                        at.line,
-                        &common.topic,
-                        &event,
-                        channel,
-                    )
-                    .context("re-reading a parsed event")?;
-                    serde_json::to_writer(&mut stdout, &line)?;
-                    stdout.write_all(b"\n")?;
-                }
-                Item::Invalid {
-                    at, column, reason, ..
-                } => {
-                    invalid += 1;
-                    let name = &cfg.sources[at.source as usize].name;
-                    let place = match column {
-                        Some(c) => format!("{name}:{}:{c}", at.line),
-                        None => format!("{name}:{}", at.line),
-                    };
-                    if cfg.on_invalid == OnInvalid::Fail {
-                        stdout.finish()?;
-                        return Err(error::fail(
-                            Code::InvalidInput,
-                            format!("{place}: {reason}"),
-                        ));
-                    }
-                    out.warn(&format!("{place}: {reason}"));
-                }
-                Item::Broken(message) => return Err(anyhow::anyhow!(message)),
-            }
-        }
-    }
-    stdout.finish()?;
-    out.info(&format!(
-        "dry run: {valid} valid events, {invalid} invalid; nothing was sent"
-    ));
-    Ok(Code::Success)
 }

@@ -1,7 +1,8 @@
 //! The pure modules of dualstream, compiled here by path so the fuzz targets
 //! can call them: the binary crate has no library to depend on. Only
-//! `event` (parsing, field extraction, ids, channels) and `input` (the
-//! NDJSON and CSV readers) come in; they import nothing else of the crate.
+//! `event` (parsing, field extraction, ids, channels), `input` (the NDJSON
+//! and CSV readers) and `resp` (tail's RESP2 parser) come in; they import
+//! nothing else of the crate.
 
 #![allow(dead_code)]
 
@@ -10,6 +11,9 @@ pub mod event;
 
 #[path = "../../src/input.rs"]
 pub mod input;
+
+#[path = "../../src/pubsub/resp.rs"]
+pub mod resp;
 
 use input::{Format, Item, Source};
 

@@ -269,18 +269,14 @@ pub fn cluster_report(
     topic_given: bool,
     group: Option<&str>,
     deadline: Instant,
-) -> KafkaReport {
+) -> anyhow::Result<KafkaReport> {
     let mut report = KafkaReport {
         bootstrap: settings.brokers.clone(),
         ..KafkaReport::default()
     };
-    let consumer = match config::consumer(settings, group) {
-        Ok(c) => c,
-        Err(e) => {
-            report.error = Some(e.to_string());
-            return report;
-        }
-    };
+    // A configuration librdkafka refuses is the user's mistake (exit 2),
+    // not an unreachable cluster.
+    let consumer = config::consumer(settings, group)?;
     // Ask in short slices: once librdkafka has seen every broker refuse for
     // a moment, the answer is "unreachable" now, not at the deadline.
     let started = Instant::now();
@@ -299,7 +295,7 @@ pub fn cluster_report(
                         settings.brokers,
                         show_duration(started.elapsed())
                     ));
-                    return report;
+                    return Ok(report);
                 }
             }
         }
@@ -350,7 +346,7 @@ pub fn cluster_report(
     if let Some(name) = group {
         report.group = group_lag(&consumer, name, topic, &report.topics, deadline);
     }
-    report
+    Ok(report)
 }
 
 /// Committed offsets of `group` on `topic`, and the lag to each end offset.

@@ -85,6 +85,8 @@ pub struct TailPrinter {
     color: bool,
     /// Escape control characters: they must never reach a terminal raw.
     escape: bool,
+    /// The last `received_at` shown, by millisecond (a burst shares it).
+    stamp: (i64, String),
 }
 
 impl TailPrinter {
@@ -94,7 +96,17 @@ impl TailPrinter {
             fetch,
             color: style.color,
             escape: style.escape,
+            stamp: (i64::MIN, String::new()),
         }
+    }
+
+    /// `at` to the millisecond, as text.
+    fn stamp(&mut self, at: jiff::Timestamp) -> String {
+        let ms = at.as_millisecond();
+        if self.stamp.0 != ms {
+            self.stamp = (ms, format!("{at:.3}"));
+        }
+        self.stamp.1.clone()
     }
 
     pub fn header(&self, w: &mut impl Write) -> Result<()> {
@@ -106,12 +118,9 @@ impl TailPrinter {
     }
 
     pub fn print(&mut self, w: &mut impl Write, msg: &Received) -> Result<()> {
-        let time = format!("{:.3}", msg.received_at);
+        let time = self.stamp(msg.received_at);
         match self.format {
-            TailFormat::Json => {
-                serde_json::to_writer(&mut *w, &tail_json(&time, msg))?;
-                w.write_all(b"\n")?;
-            }
+            TailFormat::Json => write_tail_json(w, &time, msg)?,
             TailFormat::Csv => {
                 let pattern = msg.pattern.as_deref().map(lossy).unwrap_or_default();
                 let mut fields = vec![
@@ -206,20 +215,78 @@ fn source(msg: &Received) -> &'static str {
     }
 }
 
-/// The `tail --format json` object: `received_at`, `channel`, `pattern`,
+/// The `tail --format json` line: `received_at`, `channel`, `pattern`,
 /// `payload`, `source` (`redis`, or `kafka` for --catch-up), and `event` with
-/// --fetch.
-pub fn tail_json(time: &str, msg: &Received) -> Value {
-    let mut line = Map::new();
-    line.insert("received_at".into(), json!(time));
-    line.insert("channel".into(), json!(lossy(&msg.channel)));
-    line.insert("pattern".into(), json!(msg.pattern.as_deref().map(lossy)));
-    put_payload(&mut line, "payload", &msg.payload);
-    line.insert("source".into(), json!(source(msg)));
-    if let Some(event) = &msg.event {
-        put_payload(&mut line, "event", event);
+/// --fetch. Written field by field, with a JSON payload copied as it came
+/// (checked, not rebuilt): tail must keep up with a flood.
+pub fn write_tail_json(w: &mut impl Write, time: &str, msg: &Received) -> Result<()> {
+    w.write_all(b"{\"received_at\":")?;
+    serde_json::to_writer(&mut *w, time)?;
+    w.write_all(b",\"channel\":")?;
+    serde_json::to_writer(&mut *w, &String::from_utf8_lossy(&msg.channel))?;
+    w.write_all(b",\"pattern\":")?;
+    match &msg.pattern {
+        Some(p) => serde_json::to_writer(&mut *w, &String::from_utf8_lossy(p))?,
+        None => w.write_all(b"null")?,
     }
-    Value::Object(line)
+    w.write_all(b",")?;
+    write_payload(w, "payload", &msg.payload)?;
+    w.write_all(b",\"source\":")?;
+    serde_json::to_writer(&mut *w, source(msg))?;
+    if let Some(event) = &msg.event {
+        w.write_all(b",")?;
+        write_payload(w, "event", event)?;
+    }
+    w.write_all(b"}\n")?;
+    Ok(())
+}
+
+/// `"key":` and a payload as [`put_payload`] puts it, with JSON checked and
+/// copied without its whitespace rather than rebuilt (numbers keep their
+/// digits).
+fn write_payload(w: &mut impl Write, key: &str, bytes: &[u8]) -> Result<()> {
+    serde_json::to_writer(&mut *w, key)?;
+    w.write_all(b":")?;
+    if let Ok(raw) = serde_json::from_slice::<&serde_json::value::RawValue>(bytes) {
+        return Ok(write_compact(w, raw.get().as_bytes())?);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::to_writer(&mut *w, text)?,
+        Err(_) => {
+            w.write_all(b"null,")?;
+            serde_json::to_writer(&mut *w, &format!("{key}_base64"))?;
+            w.write_all(b":")?;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+            serde_json::to_writer(&mut *w, &encoded)?;
+        }
+    }
+    Ok(())
+}
+
+/// Valid JSON without the whitespace between its tokens: on one line.
+fn write_compact(w: &mut impl Write, json: &[u8]) -> std::io::Result<()> {
+    let spaced = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    if !json.iter().any(spaced) {
+        return w.write_all(json);
+    }
+    let (mut in_string, mut escaped) = (false, false);
+    let mut out = Vec::with_capacity(json.len());
+    for &b in json {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if spaced(&b) {
+            continue;
+        }
+        out.push(b);
+    }
+    w.write_all(&out)
 }
 
 /// `replay`'s output formats.
@@ -390,17 +457,43 @@ mod tests {
         assert_eq!(escape_controls("a\x1b[31mb\n"), "a\\u{1b}[31mb\\n");
     }
 
+    /// A tail JSON line, as written and parsed back.
+    fn tail_json(m: &Received) -> (String, Value) {
+        let mut out = Vec::new();
+        write_tail_json(&mut out, "t", m).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches('\n').count(), 1, "{text}");
+        assert!(text.ends_with('\n'), "{text}");
+        let value = serde_json::from_str(&text).unwrap();
+        (text, value)
+    }
+
     #[test]
     fn json_lines_keep_json_and_encode_binary() {
+        let (text, line) = tail_json(&msg(br#"{"a":1,"big":123456789012345678901234567890}"#));
         assert_eq!(
-            tail_json("t", &msg(br#"{"a":1}"#))["payload"],
-            json!({"a":1})
+            text,
+            "{\"received_at\":\"t\",\"channel\":\"c\",\"pattern\":\"*\",\"payload\":{\"a\":1,\"big\":123456789012345678901234567890},\"source\":\"redis\"}\n"
         );
-        assert_eq!(tail_json("t", &msg(b"plain"))["payload"], "plain");
-        let line = tail_json("t", &msg(&[0xff, 0x00]));
+        assert_eq!(line["payload"]["a"], 1);
+        assert_eq!(tail_json(&msg(b"plain")).1["payload"], "plain");
+        assert_eq!(tail_json(&msg(b"a \"q\"\n")).1["payload"], "a \"q\"\n");
+        // JSON over lines is put on one, its strings untouched.
+        let (text, line) = tail_json(&msg(b" {\"a\" :\n [1, \"x y\\\" z\"]}\t"));
+        assert!(text.contains(r#""payload":{"a":[1,"x y\" z"]},"#), "{text}");
+        assert_eq!(line["payload"], json!({"a": [1, "x y\" z"]}));
+        let (_, line) = tail_json(&msg(&[0xff, 0x00]));
         assert_eq!(line["payload"], Value::Null);
         assert_eq!(line["payload_base64"], "/wA=");
         assert_eq!(line["pattern"], "*");
+        let mut fetched = msg(b"1");
+        fetched.event = Some(vec![0xfe]);
+        let (text, line) = tail_json(&fetched);
+        assert!(
+            text.ends_with(",\"event\":null,\"event_base64\":\"/g==\"}\n"),
+            "{text}"
+        );
+        assert_eq!(line["payload"], 1);
     }
 
     #[test]

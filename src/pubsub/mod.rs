@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod glob;
 pub mod info;
 pub mod notify;
+pub mod resp;
 pub mod sharded;
 pub mod subscribe;
 pub mod wire;

@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use super::cluster::{key_slot, slot_map, SlotMap};
 use super::subscribe::{message, Feed, Gap, Handoff, Item, Message, Subscriptions};
-use super::{wire, Target, Warn};
+use super::{resp, wire, Target, Warn};
 use crate::duration::show_duration;
 
 /// How long connecting to one node may take (a dead master must not hold up
@@ -418,7 +418,7 @@ impl State {
                 self.held.push_back(message(channel, None, payload));
             }
             Ok(Some(wire::Frame::Subscribed {
-                kind: wire::Kind::Shard,
+                kind: resp::Kind::Shard,
                 channel,
                 ..
             })) => {
@@ -448,7 +448,7 @@ impl State {
                 }
             }
             Ok(Some(wire::Frame::Unsubscribed {
-                kind: wire::Kind::Shard,
+                kind: resp::Kind::Shard,
                 channel,
                 ..
             })) => {

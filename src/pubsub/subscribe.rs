@@ -389,23 +389,36 @@ async fn pump(
             frame = link.reader.next() => {
                 heard = Instant::now();
                 pinged = None;
-                // Redis closes the connection when it cuts it, also when it
-                // drops a slow subscriber at its output-buffer limit.
-                let (channel, pattern, payload) = match frame {
-                    Ok(Some(wire::Frame::Message { channel, pattern, payload, .. })) => (channel, pattern, payload),
-                    Ok(Some(wire::Frame::Error(e))) => return Some(e),
-                    Ok(Some(_)) => continue,
-                    Ok(None) => return Some("the server closed the connection".to_string()),
-                    Err(e) => return Some(e),
-                };
-                let message = message(channel, pattern, payload);
-                if !subs.first_match(&message.channel, message.pattern.as_deref()) {
-                    continue;
+                // Then every frame the same read brought, without waiting.
+                let mut frame = frame;
+                loop {
+                    let message = match frame {
+                        Ok(Some(wire::Frame::Message { channel, pattern, payload, .. })) => Some(Message {
+                            received_at: link.reader.read_at(),
+                            channel,
+                            pattern,
+                            payload,
+                        }),
+                        Ok(Some(wire::Frame::Error(e))) => return Some(e),
+                        // Confirmations, PING answers.
+                        Ok(Some(_)) => None,
+                        // Redis closes the connection when it cuts it, also when
+                        // it drops a slow subscriber at its output-buffer limit.
+                        Ok(None) => return Some("the server closed the connection".to_string()),
+                        Err(e) => return Some(e),
+                    };
+                    if let Some(message) = message {
+                        if subs.first_match(&message.channel, message.pattern.as_deref())
+                            && !recent.repeated(&message)
+                        {
+                            handoff.give(message).ok()?;
+                        }
+                    }
+                    frame = match link.reader.buffered() {
+                        Ok(None) => break,
+                        other => other,
+                    };
                 }
-                if recent.repeated(&message) {
-                    continue;
-                }
-                handoff.give(message).ok()?;
             }
             _ = check.tick() => {
                 // A quiet stream after an overflow: the marker still goes in.

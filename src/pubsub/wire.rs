@@ -7,60 +7,19 @@
 //! here every frame reaches the caller as it came.
 //!
 //! It speaks only what a subscriber needs: connect (TCP, TLS, unix socket)
-//! and AUTH as the URL says, send commands, and read frames. Each read
+//! and AUTH as the URL says, send commands, and read frames ([`super::resp`]). Each read
 //! takes whatever the socket holds, and frames are cut out of that buffer
 //! without a copy until the caller asks for owned bytes.
 
-use std::ops::Range;
 use std::time::Duration;
 
 use redis::ConnectionAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
+pub use super::resp::Frame;
+use super::resp::{encode, parse, Parsed};
 use super::Node;
 use crate::duration::show_duration;
-
-/// What a subscription delivers, as Redis framed it.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Frame {
-    /// `message`, `pmessage` (with its pattern) or `smessage` (`sharded`).
-    Message {
-        channel: Vec<u8>,
-        pattern: Option<Vec<u8>>,
-        payload: Vec<u8>,
-        sharded: bool,
-    },
-    /// A subscription took effect; `count` is how many the connection has.
-    Subscribed {
-        kind: Kind,
-        channel: Vec<u8>,
-        count: i64,
-    },
-    /// A subscription ended: asked for, or (`sunsubscribe` after a slot
-    /// moved away from this node) not.
-    Unsubscribed {
-        kind: Kind,
-        channel: Vec<u8>,
-        count: i64,
-    },
-    /// The answer to PING (`["pong", ""]` once subscribed, `+PONG` before).
-    Pong,
-    /// An error reply (`-MOVED 1234 h:p`, `-NOPERM …`), without the dash.
-    Error(String),
-    /// Anything else (`+OK`, a reply this reader has no use for).
-    Other,
-}
-
-/// Which kind of subscription a confirmation is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// SUBSCRIBE: a channel name.
-    Channel,
-    /// PSUBSCRIBE: a glob.
-    Pattern,
-    /// SSUBSCRIBE: a shard channel (Redis Cluster, sharded Pub/Sub).
-    Shard,
-}
 
 /// Anything a connection can run over.
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -73,6 +32,8 @@ pub struct Reader {
     /// `buf[start..end]` is read and not yet parsed.
     start: usize,
     end: usize,
+    /// When the last read returned.
+    read_at: jiff::Timestamp,
 }
 
 /// The sending half of a connection.
@@ -85,12 +46,6 @@ pub struct Writer {
 const READ_SIZE: usize = 256 * 1024;
 /// Room a read gets at least.
 const MIN_FREE: usize = 16 * 1024;
-/// Redis's own limit on a bulk string (`proto-max-bulk-len`).
-const MAX_BULK: usize = 512 * 1024 * 1024;
-/// Elements of a reply this reader keeps; longer ones are skipped whole.
-const MAX_PARTS: usize = 4;
-/// How deep nested replies may go before the stream counts as garbage.
-const MAX_DEPTH: usize = 8;
 
 /// Connect to `node`, authenticate as its URL says, all within `timeout`.
 /// Errors name what failed; they hold no password (Redis's own refusals,
@@ -140,6 +95,7 @@ async fn open(node: &Node) -> Result<(Reader, Writer), String> {
         buf: vec![0; READ_SIZE],
         start: 0,
         end: 0,
+        read_at: jiff::Timestamp::now(),
     };
     let mut writer = Writer {
         half: write,
@@ -184,32 +140,14 @@ impl Writer {
     }
 }
 
-/// A command in RESP: an array of bulk strings.
-fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for arg in args {
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
 impl Reader {
     /// The next frame; `None` when the server closed the connection. A
     /// stream that is not RESP is an error. Cancel-safe: what was read stays
     /// in the buffer for the next call.
     pub async fn next(&mut self) -> Result<Option<Frame>, String> {
         loop {
-            match parse(&self.buf[self.start..self.end])? {
-                Parsed::Frame(raw, used) => {
-                    let frame = raw.frame(&self.buf[self.start..]);
-                    self.start += used;
-                    if self.start == self.end {
-                        (self.start, self.end) = (0, 0);
-                    }
-                    return Ok(Some(frame));
-                }
-                Parsed::Need(more) => self.make_room(more),
+            if let Some(frame) = self.buffered()? {
+                return Ok(Some(frame));
             }
             let n = self
                 .half
@@ -220,7 +158,33 @@ impl Reader {
                 return Ok(None);
             }
             self.end += n;
+            self.read_at = jiff::Timestamp::now();
         }
+    }
+
+    /// The next frame if it is already read, without waiting; when it is
+    /// not, room is made for the read that will complete it.
+    pub fn buffered(&mut self) -> Result<Option<Frame>, String> {
+        match parse(&self.buf[self.start..self.end])? {
+            Parsed::Frame(raw, used) => {
+                let frame = raw.frame(&self.buf[self.start..]);
+                self.start += used;
+                if self.start == self.end {
+                    (self.start, self.end) = (0, 0);
+                }
+                Ok(Some(frame))
+            }
+            Parsed::Need(more) => {
+                self.make_room(more);
+                Ok(None)
+            }
+        }
+    }
+
+    /// When the bytes of the frame [`Reader::next`] returned last arrived
+    /// (a frame is complete only once its last bytes are read).
+    pub fn read_at(&self) -> jiff::Timestamp {
+        self.read_at
     }
 
     /// Room after `end` for a read, and for a frame known to need `more`
@@ -238,352 +202,5 @@ impl Reader {
             // A huge message came and went: give the memory back.
             self.buf = vec![0; READ_SIZE];
         }
-    }
-}
-
-/// One element of a reply, as a place in the buffer.
-#[derive(Clone, Debug)]
-enum Part {
-    Bulk(Range<usize>),
-    Nil,
-    Int(i64),
-    Simple(Range<usize>),
-    Error(Range<usize>),
-    /// A nested array, skipped.
-    Nested,
-}
-
-/// A whole reply: a scalar, or an array of up to [`MAX_PARTS`] elements
-/// (`len` counts them all; beyond MAX_PARTS they are skipped).
-struct Raw {
-    parts: [Part; MAX_PARTS],
-    len: usize,
-    array: bool,
-}
-
-enum Parsed {
-    /// A reply, and the bytes it took.
-    Frame(Raw, usize),
-    /// Not all here yet; at least this many more bytes are needed.
-    Need(usize),
-}
-
-/// Cut one reply off the front of `buf`.
-fn parse(buf: &[u8]) -> Result<Parsed, String> {
-    let mut at = 0;
-    let none = || Part::Nil;
-    let mut raw = Raw {
-        parts: [none(), none(), none(), none()],
-        len: 0,
-        array: false,
-    };
-    if buf.first() == Some(&b'*') {
-        let Some((n, next)) = line(buf, 0)? else {
-            return Ok(Parsed::Need(1));
-        };
-        at = next;
-        let n = number(&buf[1..n])?;
-        raw.array = true;
-        raw.len = usize::try_from(n).unwrap_or(0);
-        for i in 0..raw.len {
-            match element(buf, at, 1)? {
-                Step::Done(part, next) => {
-                    if i < MAX_PARTS {
-                        raw.parts[i] = part;
-                    }
-                    at = next;
-                }
-                Step::Need(more) => return Ok(Parsed::Need(more)),
-            }
-        }
-        return Ok(Parsed::Frame(raw, at));
-    }
-    match element(buf, at, 0)? {
-        Step::Done(part, next) => {
-            raw.parts[0] = part;
-            raw.len = 1;
-            Ok(Parsed::Frame(raw, next))
-        }
-        Step::Need(more) => Ok(Parsed::Need(more)),
-    }
-}
-
-enum Step {
-    Done(Part, usize),
-    Need(usize),
-}
-
-/// The line starting at `at`: the index of its `\r` and of the byte after
-/// its `\n`; `None` if it is not all here.
-fn line(buf: &[u8], at: usize) -> Result<Option<(usize, usize)>, String> {
-    match memchr::memchr(b'\n', &buf[at..]) {
-        Some(i) if i > 0 && buf[at + i - 1] == b'\r' => Ok(Some((at + i - 1, at + i + 1))),
-        Some(_) => Err("protocol error: a line without \\r\\n".to_string()),
-        // A header line is short: a long one without an end is garbage.
-        None if buf.len() - at > 64 => Err("protocol error: no line end".to_string()),
-        None => Ok(None),
-    }
-}
-
-fn number(digits: &[u8]) -> Result<i64, String> {
-    std::str::from_utf8(digits)
-        .ok()
-        .and_then(|s| s.parse::<i64>().ok())
-        .ok_or_else(|| {
-            format!(
-                "protocol error: {:?} is not a number",
-                String::from_utf8_lossy(digits)
-            )
-        })
-}
-
-/// One element starting at `at`.
-fn element(buf: &[u8], at: usize, depth: usize) -> Result<Step, String> {
-    if at >= buf.len() {
-        return Ok(Step::Need(1));
-    }
-    let Some((cr, next)) = line(buf, at)? else {
-        return Ok(Step::Need(1));
-    };
-    let body = at + 1..cr;
-    let part = match buf[at] {
-        b'$' => {
-            let len = number(&buf[body])?;
-            if len < 0 {
-                return Ok(Step::Done(Part::Nil, next));
-            }
-            let len = usize::try_from(len).unwrap_or(usize::MAX);
-            if len > MAX_BULK {
-                return Err(format!("protocol error: a bulk string of {len} bytes"));
-            }
-            let end = next + len + 2;
-            if buf.len() < end {
-                return Ok(Step::Need(end - buf.len()));
-            }
-            if &buf[end - 2..end] != b"\r\n" {
-                return Err("protocol error: a bulk string without \\r\\n".to_string());
-            }
-            return Ok(Step::Done(Part::Bulk(next..end - 2), end));
-        }
-        b':' => Part::Int(number(&buf[body])?),
-        b'+' => Part::Simple(body),
-        b'-' => Part::Error(body),
-        b'*' => {
-            if depth >= MAX_DEPTH {
-                return Err("protocol error: replies nested too deep".to_string());
-            }
-            let n = number(&buf[body])?;
-            let mut at = next;
-            for _ in 0..n.max(0) {
-                match element(buf, at, depth + 1)? {
-                    Step::Done(_, after) => at = after,
-                    need => return Ok(need),
-                }
-            }
-            return Ok(Step::Done(Part::Nested, at));
-        }
-        other => {
-            return Err(format!(
-                "protocol error: unexpected {:?}",
-                char::from(other).escape_default().to_string()
-            ))
-        }
-    };
-    Ok(Step::Done(part, next))
-}
-
-impl Raw {
-    /// The frame this reply is, with owned bytes from `buf`.
-    fn frame(&self, buf: &[u8]) -> Frame {
-        let bytes = |i: usize| match &self.parts[i] {
-            Part::Bulk(r) | Part::Simple(r) => buf[r.clone()].to_vec(),
-            _ => Vec::new(),
-        };
-        let int = |i: usize| match self.parts[i] {
-            Part::Int(n) => n,
-            _ => 0,
-        };
-        if !self.array {
-            return match &self.parts[0] {
-                Part::Error(r) => Frame::Error(String::from_utf8_lossy(&buf[r.clone()]).into()),
-                Part::Simple(r) if buf[r.clone()].eq_ignore_ascii_case(b"PONG") => Frame::Pong,
-                _ => Frame::Other,
-            };
-        }
-        let Some(Part::Bulk(kind)) = self.parts.first().filter(|_| self.len > 0) else {
-            return Frame::Other;
-        };
-        let kind = &buf[kind.clone()];
-        match (kind, self.len) {
-            (b"message", 3) | (b"smessage", 3) => Frame::Message {
-                channel: bytes(1),
-                pattern: None,
-                payload: bytes(2),
-                sharded: kind == b"smessage",
-            },
-            (b"pmessage", 4) => Frame::Message {
-                pattern: Some(bytes(1)),
-                channel: bytes(2),
-                payload: bytes(3),
-                sharded: false,
-            },
-            (b"pong", _) => Frame::Pong,
-            (_, 3) => {
-                let (channel, count) = (bytes(1), int(2));
-                match kind {
-                    b"subscribe" => Frame::Subscribed {
-                        kind: Kind::Channel,
-                        channel,
-                        count,
-                    },
-                    b"psubscribe" => Frame::Subscribed {
-                        kind: Kind::Pattern,
-                        channel,
-                        count,
-                    },
-                    b"ssubscribe" => Frame::Subscribed {
-                        kind: Kind::Shard,
-                        channel,
-                        count,
-                    },
-                    b"unsubscribe" => Frame::Unsubscribed {
-                        kind: Kind::Channel,
-                        channel,
-                        count,
-                    },
-                    b"punsubscribe" => Frame::Unsubscribed {
-                        kind: Kind::Pattern,
-                        channel,
-                        count,
-                    },
-                    b"sunsubscribe" => Frame::Unsubscribed {
-                        kind: Kind::Shard,
-                        channel,
-                        count,
-                    },
-                    _ => Frame::Other,
-                }
-            }
-            _ => Frame::Other,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every frame of `wire`, parsed from the bytes split at every place.
-    fn frames(wire: &[u8]) -> Vec<Frame> {
-        let whole = all(wire);
-        for cut in 0..wire.len() {
-            // A prefix parses to whole frames and then asks for more.
-            let mut at = 0;
-            let mut got = Vec::new();
-            while let Parsed::Frame(raw, used) = parse(&wire[at..cut]).unwrap() {
-                got.push(raw.frame(&wire[at..]));
-                at += used;
-            }
-            assert_eq!(got[..], whole[..got.len()], "cut at {cut}");
-        }
-        whole
-    }
-
-    fn all(wire: &[u8]) -> Vec<Frame> {
-        let mut at = 0;
-        let mut got = Vec::new();
-        while at < wire.len() {
-            match parse(&wire[at..]).unwrap() {
-                Parsed::Frame(raw, used) => {
-                    got.push(raw.frame(&wire[at..]));
-                    at += used;
-                }
-                Parsed::Need(_) => panic!("incomplete at {at}"),
-            }
-        }
-        got
-    }
-
-    #[test]
-    fn pubsub_frames_are_read() {
-        let wire = b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n\
-*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$5\r\nhe\r\no\r\n\
-*4\r\n$8\r\npmessage\r\n$2\r\ne*\r\n$2\r\nev\r\n$0\r\n\r\n\
-*3\r\n$8\r\nsmessage\r\n$3\r\n{x}\r\n$1\r\n{\r\n\
-*3\r\n$12\r\nsunsubscribe\r\n$3\r\n{x}\r\n:0\r\n\
-*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n\
-*2\r\n$4\r\npong\r\n$0\r\n\r\n+PONG\r\n+OK\r\n\
--MOVED 3999 127.0.0.1:7002\r\n*2\r\n*1\r\n:1\r\n:2\r\n";
-        let got = frames(wire);
-        let v = |s: &str| s.as_bytes().to_vec();
-        assert_eq!(
-            got,
-            vec![
-                Frame::Subscribed {
-                    kind: Kind::Channel,
-                    channel: v("a"),
-                    count: 1
-                },
-                Frame::Message {
-                    channel: v("a"),
-                    pattern: None,
-                    payload: v("he\r\no"),
-                    sharded: false
-                },
-                Frame::Message {
-                    channel: v("ev"),
-                    pattern: Some(v("e*")),
-                    payload: v(""),
-                    sharded: false
-                },
-                Frame::Message {
-                    channel: v("{x}"),
-                    pattern: None,
-                    payload: v("{"),
-                    sharded: true
-                },
-                Frame::Unsubscribed {
-                    kind: Kind::Shard,
-                    channel: v("{x}"),
-                    count: 0
-                },
-                Frame::Unsubscribed {
-                    kind: Kind::Channel,
-                    channel: v(""),
-                    count: 0
-                },
-                Frame::Pong,
-                Frame::Pong,
-                Frame::Other,
-                Frame::Error("MOVED 3999 127.0.0.1:7002".to_string()),
-                Frame::Other,
-            ]
-        );
-    }
-
-    #[test]
-    fn garbage_and_hostile_lengths_are_errors() {
-        for bad in [
-            &b"?what\r\n"[..],
-            b"$x\r\n",
-            b"$3\r\nabcde",
-            b"*1\r\n$99999999999\r\n",
-            b":1\n",
-        ] {
-            assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
-        }
-        // A header line that never ends is garbage, not a wait.
-        assert!(parse(&[b'$'; 100]).is_err());
-        let deep = "*1\r\n".repeat(MAX_DEPTH + 2);
-        assert!(parse(deep.as_bytes()).is_err());
-        // A big bulk string not yet here says how much more it needs.
-        assert!(matches!(parse(b"$1000\r\nab").unwrap(), Parsed::Need(1000)));
-    }
-
-    #[test]
-    fn commands_are_encoded_as_arrays() {
-        let mut out = Vec::new();
-        encode(&mut out, &[b"SSUBSCRIBE", b"{a}x", b""]);
-        assert_eq!(out, b"*3\r\n$10\r\nSSUBSCRIBE\r\n$4\r\n{a}x\r\n$0\r\n\r\n");
     }
 }

@@ -19,7 +19,7 @@ use anyhow::Result;
 use rdkafka::message::Message;
 use tokio::sync::mpsc;
 
-use crate::event::{coordinates, ChannelTemplate, Notification};
+use crate::event::{ChannelTemplate, Notification};
 use crate::kafka::read::{self, Flow, Polled, Start, Stop};
 use crate::kafka::{admin, config, record, KafkaSettings};
 use crate::output::records::Received;
@@ -72,11 +72,15 @@ impl Seam {
     /// from Kafka? Learns from every notification it sees. The clock is the
     /// message's arrival, not its printing: a slow output must not turn
     /// originals queued during catch-up into "late" ones.
-    pub fn covers(&mut self, payload: &[u8], received: jiff::Timestamp) -> bool {
-        let Some((topic, partition, offset)) = coordinates(payload) else {
+    pub fn covers(
+        &mut self,
+        place: Option<&(String, i32, i64)>,
+        received: jiff::Timestamp,
+    ) -> bool {
+        let Some(&(ref topic, partition, offset)) = place else {
             return false;
         };
-        if topic != self.topic {
+        if *topic != self.topic {
             return false;
         }
         let Some(&(start, end)) = self.ranges.get(&partition) else {
@@ -249,10 +253,11 @@ pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::coordinates;
 
     impl Seam {
         fn covers_now(&mut self, payload: &[u8]) -> bool {
-            self.covers(payload, jiff::Timestamp::now())
+            self.covers(coordinates(payload).as_ref(), jiff::Timestamp::now())
         }
     }
 
@@ -309,11 +314,9 @@ mod tests {
             unroutable: 0,
             read_at: Some(now - jiff::SignedDuration::from_secs(11)),
         };
-        assert!(!late.covers(&note("events", 0, 3), now));
+        let place = coordinates(&note("events", 0, 3));
+        assert!(!late.covers(place.as_ref(), now));
         // What arrived in time counts, however late it is printed.
-        assert!(late.covers(
-            &note("events", 0, 3),
-            now - jiff::SignedDuration::from_secs(5)
-        ));
+        assert!(late.covers(place.as_ref(), now - jiff::SignedDuration::from_secs(5)));
     }
 }

@@ -221,6 +221,11 @@ async fn write(
     let mut unread_window = false;
     // Drops are said as they happen (at most once a second), not only at exit.
     let (mut said_dropped, mut said_at) = (0u64, std::time::Instant::now());
+    // Made once: a stream of messages must not pay for new timers each time.
+    let interrupted = shutdown.pressed(1);
+    tokio::pin!(interrupted);
+    let expired = sleep_until(deadline);
+    tokio::pin!(expired);
     let code = loop {
         let next_item = async {
             match window.as_mut() {
@@ -230,10 +235,10 @@ async fn write(
         };
         tokio::select! {
             biased;
-            _ = shutdown.pressed(1) => break Code::Interrupted,
+            _ = &mut interrupted => break Code::Interrupted,
             // Before the messages: a stream that never pauses must not
             // starve the deadline.
-            _ = sleep_until(deadline) => {
+            _ = &mut expired => {
                 // The catch-up window was asked for and never came: that is
                 // Kafka's failure, not a quiet channel.
                 unread_window = reading.is_some() && !filling;
@@ -282,15 +287,16 @@ async fn write(
                         continue;
                     }
                 };
-                if !from_window && seam.as_mut().is_some_and(|s| s.covers(&msg.payload, msg.received_at)) {
+                // Where the notification points, read once for all who ask.
+                let needs_place = seam.is_some() || cfg.fill_gaps || fetcher.is_some();
+                let place = needs_place.then(|| event::coordinates(&msg.payload)).flatten();
+                if !from_window && seam.as_mut().is_some_and(|s| s.covers(place.as_ref(), msg.received_at)) {
                     continue;
                 }
-                if cfg.fill_gaps {
-                    if let Some((topic, p, offset)) = event::coordinates(&msg.payload) {
-                        if topic == reader.topic {
-                            let after = next.entry(p).or_insert(0);
-                            *after = (*after).max(offset.saturating_add(1));
-                        }
+                if let (true, Some((topic, p, offset))) = (cfg.fill_gaps, &place) {
+                    if *topic == reader.topic {
+                        let after = next.entry(*p).or_insert(0);
+                        *after = (*after).max(offset.saturating_add(1));
                     }
                 }
                 if let (Some(f), None) = (fetcher, &msg.event) {
@@ -298,9 +304,9 @@ async fn write(
                     // still end the run meanwhile.
                     let fetched = tokio::select! {
                         biased;
-                        _ = shutdown.pressed(1) => break Code::Interrupted,
-                        _ = sleep_until(deadline) => break timed_out(cfg, seen, expect.is_some(), out),
-                        fetched = fetch(f, &msg.payload) => fetched,
+                        _ = &mut interrupted => break Code::Interrupted,
+                        _ = &mut expired => break timed_out(cfg, seen, expect.is_some(), out),
+                        fetched = fetch(f, place.as_ref()) => fetched,
                     };
                     msg.event = Some(match fetched {
                         Ok(event) => event,
@@ -480,8 +486,8 @@ fn live(m: subscribe::Message) -> Received {
 }
 
 /// The full event a notification points at.
-async fn fetch(fetcher: &Fetcher, payload: &[u8]) -> Result<Vec<u8>, String> {
-    let (topic, p, offset) = event::coordinates(payload)
-        .ok_or("not a notification (no topic/partition/offset)".to_string())?;
-    fetcher.fetch(topic, p, offset).await
+async fn fetch(fetcher: &Fetcher, place: Option<&(String, i32, i64)>) -> Result<Vec<u8>, String> {
+    let (topic, p, offset) =
+        place.ok_or("not a notification (no topic/partition/offset)".to_string())?;
+    fetcher.fetch(topic.clone(), *p, *offset).await
 }

@@ -1,0 +1,282 @@
+//! The group reader (`replay --group`): partitions from the group
+//! coordinator, and offsets committed only once the sink confirmed them.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use rdkafka::consumer::{CommitMode, Consumer as _};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::{retriable, Flow, Polled, Read, TICK};
+use crate::duration::show_duration;
+use crate::error;
+use crate::kafka::Consumer;
+
+/// What a sink has confirmed of the records it was handed, per partition. A
+/// group member stores — and so commits — an offset only once every record
+/// before it was confirmed (written and flushed, acknowledged by Kafka,
+/// published by Redis): what the group committed reached the sink. Records
+/// handed but not confirmed when partitions move to another member are read
+/// again there: at least once, never lost.
+#[derive(Debug, Default)]
+pub struct Confirmed {
+    /// Off for readers that commit nothing: every call is free.
+    on: bool,
+    /// Handed and not yet confirmed.
+    open: HashMap<i32, BTreeSet<i64>>,
+    /// One past the last record handed.
+    next: HashMap<i32, i64>,
+    /// Partitions whose committable offset may have moved.
+    moved: HashSet<i32>,
+}
+
+impl Confirmed {
+    /// Tracking for a group member.
+    pub fn tracking() -> Confirmed {
+        Confirmed {
+            on: true,
+            ..Confirmed::default()
+        }
+    }
+
+    /// Is anything tracked (a group member)?
+    pub fn is_tracking(&self) -> bool {
+        self.on
+    }
+
+    /// A record was handed to the sink.
+    pub fn handed(&mut self, p: i32, offset: i64) {
+        if self.on {
+            self.open.entry(p).or_default().insert(offset);
+            self.next.insert(p, offset + 1);
+        }
+    }
+
+    /// The sink confirmed a record.
+    pub fn confirm(&mut self, p: i32, offset: i64) {
+        if self.on {
+            if let Some(open) = self.open.get_mut(&p) {
+                open.remove(&offset);
+            }
+            self.moved.insert(p);
+        }
+    }
+
+    /// A record that needs nothing from the sink (filtered out).
+    pub fn skipped(&mut self, p: i32, offset: i64) {
+        if self.on {
+            self.next.insert(p, offset + 1);
+            self.moved.insert(p);
+        }
+    }
+
+    /// The sink confirmed everything it was handed (a flush).
+    pub fn confirm_all(&mut self) {
+        for (p, open) in &mut self.open {
+            if !open.is_empty() {
+                open.clear();
+                self.moved.insert(*p);
+            }
+        }
+    }
+
+    /// Per partition that moved: the first record not confirmed, or one
+    /// past the last handed — the offset a restart must begin at.
+    fn committable(&mut self) -> Vec<(i32, i64)> {
+        let moved: Vec<i32> = self.moved.drain().collect();
+        moved
+            .into_iter()
+            .filter_map(|p| {
+                let first_open = self.open.get(&p).and_then(|o| o.first()).copied();
+                let next = *self.next.get(&p)?;
+                Some((p, first_open.unwrap_or(next)))
+            })
+            .collect()
+    }
+}
+
+/// Store what is committable; librdkafka's auto-commit and the commit
+/// before a rebalance then commit it.
+fn store(consumer: &Consumer, topic: &str, confirmed: &mut Confirmed) {
+    let offsets = confirmed.committable();
+    if offsets.is_empty() {
+        return;
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (p, offset) in offsets {
+        let _ = tpl.add_partition_offset(topic, p, Offset::Offset(offset));
+    }
+    // Partitions taken away since cannot be stored: the next owner reads
+    // their unconfirmed records again.
+    if let Err(e) = consumer.store_offsets(&tpl) {
+        tracing::info!("storing offsets: {e}");
+    }
+}
+
+/// Store what the sink confirmed, commit it and leave the group: after the
+/// sink has finished (flushed, drained), whether the run succeeded or not.
+/// Waits up to `timeout` for the commit and for the close: librdkafka's
+/// synchronous commit and its close wait for the group coordinator without
+/// a limit, so with the broker gone `replay --group` never exited. The
+/// process is about to exit then; the group resumes from its last commit,
+/// and the broker drops the member when its session times out.
+pub fn commit_and_close(
+    consumer: Consumer,
+    topic: &str,
+    confirmed: &mut Confirmed,
+    timeout: Duration,
+) {
+    store(&consumer, topic, confirmed);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let closing = std::thread::spawn(move || {
+        if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+            // Nothing stored since the last commit is the usual reason.
+            tracing::info!("final commit: {e}");
+        }
+        // Closing revokes the partitions: no second commit then.
+        consumer.context().close();
+        drop(consumer);
+        let _ = done_tx.send(());
+    });
+    match done_rx.recv_timeout(timeout) {
+        Ok(()) => {
+            let _ = closing.join();
+        }
+        Err(_) => tracing::warn!(
+            "final commit: no answer from the group coordinator within {}; the group resumes from its last commit",
+            show_duration(timeout)
+        ),
+    }
+}
+
+/// Read `topic` as a member of the consumer's group: call `each` for every
+/// record below `ends` (the end offsets taken at start; `None` follows),
+/// store what the sink confirmed as it goes, and stop when every partition
+/// this member holds has reached its end (or it holds none). The caller
+/// finishes its sink, then calls [`commit_and_close`].
+///
+/// A bounded read (with `ends`) fails with exit 4 when no record arrived for
+/// `timeout` and the cluster does not answer a metadata request within it
+/// either: retriable errors alone never end the read, and with the broker
+/// gone for good it waited forever. A quiet member whose cluster answers
+/// (joining, holding no partitions) goes on waiting.
+pub fn read_group(
+    consumer: &Consumer,
+    topic: &str,
+    ends: Option<&HashMap<i32, (i64, i64)>>,
+    timeout: Duration,
+    stop: &AtomicBool,
+    confirmed: &mut Confirmed,
+    mut each: impl FnMut(Polled<'_, '_>, &mut Confirmed) -> Result<Flow>,
+) -> Result<Read> {
+    consumer
+        .subscribe(&[topic])
+        .map_err(|e| error::kafka(format!("kafka: subscribe to {topic}: {e}")))?;
+    let mut tick = Instant::now();
+    // When Kafka last answered: a record, or a metadata request.
+    let mut heard = Instant::now();
+    let outcome = loop {
+        if stop.load(Ordering::SeqCst) {
+            break Read::Interrupted;
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Err(e)) => {
+                retriable(e, topic)?;
+            }
+            Some(Ok(message)) => {
+                heard = Instant::now();
+                let end = ends
+                    .and_then(|e| e.get(&message.partition()))
+                    .map(|&(_, high)| high);
+                if end.is_none_or(|end| message.offset() < end) {
+                    let flow = each(Polled::Record(&message), confirmed)?;
+                    store(consumer, topic, confirmed);
+                    if let Flow::Stop = flow {
+                        break Read::Done;
+                    }
+                }
+                // On a busy topic poll may never come back empty: the
+                // checks below still run every TICK.
+                if tick.elapsed() < TICK {
+                    continue;
+                }
+            }
+        }
+        tick = Instant::now();
+        let flow = each(Polled::Idle, confirmed)?;
+        store(consumer, topic, confirmed);
+        if let Flow::Stop = flow {
+            break Read::Done;
+        }
+        if let Some(ends) = ends {
+            if group_done(consumer, topic, ends) {
+                break Read::Done;
+            }
+            if heard.elapsed() >= timeout {
+                consumer
+                    .client()
+                    .fetch_metadata(Some(topic), timeout)
+                    .map_err(|e| {
+                        error::kafka(format!(
+                            "kafka: no records of {topic} and no answer from the cluster for {} ({e})",
+                            show_duration(heard.elapsed())
+                        ))
+                    })?;
+                heard = Instant::now();
+            }
+        }
+    };
+    Ok(outcome)
+}
+
+/// Has this member read everything it holds up to the ends? Only once it has
+/// joined (an assignment was seen). A partition's position counts what this
+/// member consumed; one it resumed at its end has consumed nothing, so the
+/// group's committed offset counts too.
+fn group_done(consumer: &Consumer, topic: &str, ends: &HashMap<i32, (i64, i64)>) -> bool {
+    let Some(assigned) = consumer.context().assigned() else {
+        return false;
+    };
+    let Ok(positions) = consumer.position() else {
+        return false;
+    };
+    let reached = |list: &TopicPartitionList, p: i32, high: i64| {
+        list.find_partition(topic, p)
+            .is_some_and(|e| matches!(e.offset(), Offset::Offset(pos) if pos >= high))
+    };
+    if assigned.is_empty() {
+        // Holding nothing is not "done": the partitions may sit with a
+        // member that died (it keeps them until its session expires) or be
+        // on their way here. Done once the group has committed every
+        // partition up to its end, whoever did it.
+        let mut all = TopicPartitionList::new();
+        for (&p, &(low, high)) in ends {
+            if high > low {
+                all.add_partition(topic, p);
+            }
+        }
+        return match consumer.committed_offsets(all, Duration::from_secs(5)) {
+            Ok(committed) => ends
+                .iter()
+                .all(|(&p, &(low, high))| high <= low || reached(&committed, p, high)),
+            Err(_) => false,
+        };
+    }
+    let open: Vec<(i32, i64)> = assigned
+        .iter()
+        .filter_map(|p| ends.get(p).map(|&(low, high)| (*p, low, high)))
+        .filter(|&(p, low, high)| high > low && !reached(&positions, p, high))
+        .map(|(p, _, high)| (p, high))
+        .collect();
+    if open.is_empty() {
+        return true;
+    }
+    match consumer.committed(Duration::from_secs(5)) {
+        Ok(committed) => open.iter().all(|&(p, high)| reached(&committed, p, high)),
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,71 @@
+//! `publish --dry-run`: every line checked as publish would, nothing sent.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use tokio::sync::mpsc;
+
+use crate::config::{Common, OnInvalid, PublishConfig};
+use crate::error::{self, Code};
+use crate::input::{Chunk, Item};
+use crate::output::records;
+use crate::output::Output;
+
+/// Validate and print what would be sent, one JSON object a line, without
+/// connecting to anything.
+pub(super) async fn dry_run(
+    common: &Common,
+    cfg: &PublishConfig,
+    mut rx: mpsc::Receiver<Chunk>,
+    out: &Output,
+) -> Result<Code> {
+    let mut stdout = out.data(false);
+    let (mut valid, mut invalid) = (0u64, 0u64);
+    while let Some(chunk) = rx.recv().await {
+        for item in chunk {
+            match item {
+                Item::Event { at, event, .. } => {
+                    valid += 1;
+                    let channel = common
+                        .redis
+                        .as_ref()
+                        .map(|_| cfg.channel.render(&event, &common.topic));
+                    let line = records::dry_run_line(
+                        &cfg.sources[at.source as usize].name,
+                        at.line,
+                        &common.topic,
+                        &event,
+                        channel,
+                    )
+                    .context("re-reading a parsed event")?;
+                    serde_json::to_writer(&mut stdout, &line)?;
+                    stdout.write_all(b"\n")?;
+                }
+                Item::Invalid {
+                    at, column, reason, ..
+                } => {
+                    invalid += 1;
+                    let name = &cfg.sources[at.source as usize].name;
+                    let place = match column {
+                        Some(c) => format!("{name}:{}:{c}", at.line),
+                        None => format!("{name}:{}", at.line),
+                    };
+                    if cfg.on_invalid == OnInvalid::Fail {
+                        stdout.finish()?;
+                        return Err(error::fail(
+                            Code::InvalidInput,
+                            format!("{place}: {reason}"),
+                        ));
+                    }
+                    out.warn(&format!("{place}: {reason}"));
+                }
+                Item::Broken(message) => return Err(anyhow::anyhow!(message)),
+            }
+        }
+    }
+    stdout.finish()?;
+    out.info(&format!(
+        "dry run: {valid} valid events, {invalid} invalid; nothing was sent"
+    ));
+    Ok(Code::Success)
+}
