@@ -133,8 +133,11 @@ struct Slot {
     conn: Option<u64>,
     /// Confirmations still awaited from `conn`.
     waiting: usize,
-    /// When the subscription was lost; `None` before the first one.
+    /// When the subscription was lost; `None` while it holds.
     lost: Option<(Instant, jiff::Timestamp)>,
+    /// It was confirmed once: losing it now means a gap (before, nothing
+    /// was delivered yet, so nothing is missing).
+    began: bool,
     /// Where a MOVED (false) or ASK (true) said to go next.
     hint: Option<(String, bool)>,
 }
@@ -205,6 +208,7 @@ impl State {
                 conn: None,
                 waiting: 0,
                 lost: None,
+                began: false,
                 hint: None,
             });
             if !slot.channels.contains(channel) {
@@ -369,7 +373,7 @@ impl State {
         s.conn = None;
         s.waiting = 0;
         self.map = None;
-        if s.lost.is_none() {
+        if s.lost.is_none() && s.began {
             s.lost = Some((Instant::now(), jiff::Timestamp::now()));
             (self.warn)(&format!(
                 "redis: sharded subscription to {} (slot {slot}) at {at} lost ({why}); \
@@ -438,6 +442,7 @@ impl State {
                 }
                 s.waiting -= 1;
                 if s.waiting == 0 {
+                    s.began = true;
                     if let Some(lost) = s.lost.take() {
                         self.recovered.push(Recovered {
                             channels: s.channels.clone(),

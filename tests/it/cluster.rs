@@ -521,6 +521,7 @@ fn sharded_publish_reaches_a_tail_on_every_master_exactly_once() {
     assert_eq!(summary["redis_failures"], 0, "{}", run.describe());
     let (code, stdout, stderr) = t.finish();
     assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("gap"), "{stderr}");
     each_once(&stdout, "s", n, &stderr);
     sigint(classic.child.id());
     let (_, classic_out, _) = classic.finish();
