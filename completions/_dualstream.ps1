@@ -130,7 +130,7 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Report this consumer group''s committed offsets and lag on --topic')
             [CompletionResult]::new('--max-lag', '--max-lag', [CompletionResultType]::ParameterName, 'Degraded (exit 6) when the group''s total lag is over N')
             [CompletionResult]::new('--max-latency', '--max-latency', [CompletionResultType]::ParameterName, 'Degraded (exit 6) when the probe takes longer than this end to end')
-            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Channels whose subscriber counts to report (PUBSUB NUMSUB); repeatable')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Channels whose subscriber counts to report (PUBSUB NUMSUB; with --sharded, SHARDNUMSUB at each channel''s slot owner); repeatable')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on the whole check; an unreachable broker never hangs it longer')
             [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')

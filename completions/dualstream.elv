@@ -124,7 +124,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --group 'Report this consumer group''s committed offsets and lag on --topic'
             cand --max-lag 'Degraded (exit 6) when the group''s total lag is over N'
             cand --max-latency 'Degraded (exit 6) when the probe takes longer than this end to end'
-            cand --channel 'Channels whose subscriber counts to report (PUBSUB NUMSUB); repeatable'
+            cand --channel 'Channels whose subscriber counts to report (PUBSUB NUMSUB; with --sharded, SHARDNUMSUB at each channel''s slot owner); repeatable'
             cand --format 'Report format'
             cand --timeout 'Bound on the whole check; an unreachable broker never hangs it longer'
             cand --brokers 'Kafka bootstrap brokers, comma separated'

@@ -129,7 +129,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s V -l vers
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l group -d 'Report this consumer group\'s committed offsets and lag on --topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l max-lag -d 'Degraded (exit 6) when the group\'s total lag is over N' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l max-latency -d 'Degraded (exit 6) when the probe takes longer than this end to end' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l channel -d 'Channels whose subscriber counts to report (PUBSUB NUMSUB); repeatable' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l channel -d 'Channels whose subscriber counts to report (PUBSUB NUMSUB; with --sharded, SHARDNUMSUB at each channel\'s slot owner); repeatable' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l format -d 'Report format' -r -f -a "table\t''
 json\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l timeout -d 'Bound on the whole check; an unreachable broker never hangs it longer' -r

@@ -630,7 +630,8 @@ pub struct HealthArgs {
     #[arg(long, value_name = "DURATION", requires = "probe")]
     pub max_latency: Option<String>,
 
-    /// Channels whose subscriber counts to report (PUBSUB NUMSUB); repeatable.
+    /// Channels whose subscriber counts to report (PUBSUB NUMSUB; with --sharded, SHARDNUMSUB at
+    /// each channel's slot owner); repeatable.
     #[arg(long = "channel", value_name = "NAME")]
     pub channels: Vec<String>,
 

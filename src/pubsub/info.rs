@@ -128,7 +128,16 @@ pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> 
         Ok(n) => report.pattern_subscriptions = Some(n),
         Err(e) => refused("PUBSUB NUMPAT", e),
     }
-    if !channels.is_empty() {
+    if !channels.is_empty() && target.sharded() {
+        match shard_subscribers(target, channels, deadline).await {
+            Ok(counts) => report.channel_subscribers = counts,
+            Err(e) => {
+                if report.error.is_none() {
+                    report.error = Some(format!("PUBSUB SHARDNUMSUB on {}: {e}", target.shown));
+                }
+            }
+        }
+    } else if !channels.is_empty() {
         match redis::cmd("PUBSUB")
             .arg("NUMSUB")
             .arg(channels)
@@ -143,6 +152,40 @@ pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> 
         report.cluster = Some(cluster_report(&mut conn, &node, target).await);
     }
     report
+}
+
+/// Sharded subscribers of each channel, asked of its slot's owner
+/// (`PUBSUB SHARDNUMSUB` counts only the node's own).
+async fn shard_subscribers(
+    target: &Target,
+    channels: &[String],
+    deadline: Instant,
+) -> Result<Vec<(String, i64)>, String> {
+    let map = cluster::slot_map(target).await?;
+    let mut counts = Vec::new();
+    for channel in channels {
+        let slot = cluster::key_slot(channel.as_bytes());
+        let owner = map
+            .owner(slot)
+            .ok_or_else(|| format!("slot {slot} has no master"))?;
+        let node = target.node_at(owner)?;
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(remaining(deadline).min(NODE_CONNECT_TIMEOUT)))
+            .set_response_timeout(Some(remaining(deadline)));
+        let mut conn = node
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|e| format!("{}: {}", node.shown, target.clean(&e)))?;
+        let mut pair = redis::cmd("PUBSUB")
+            .arg("SHARDNUMSUB")
+            .arg(channel)
+            .query_async::<Vec<(String, i64)>>(&mut conn)
+            .await
+            .map_err(|e| format!("{}: {}", node.shown, target.clean(&e)))?;
+        counts.append(&mut pair);
+    }
+    Ok(counts)
 }
 
 /// The cluster as the node on `conn` sees it.

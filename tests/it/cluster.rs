@@ -502,6 +502,24 @@ fn sharded_publish_reaches_a_tail_on_every_master_exactly_once() {
     t.wait_stderr("subscribed");
     // One connection per master that owns a tailed channel's slot.
     assert_eq!(subscribed_at(&cluster, 3), masters);
+    // health counts them where they are: at each channel's owner.
+    let run = dualstream()
+        .brokers(&tansu.brokers(), &cluster.url_from(masters[1]), &topic)
+        .args(["--sharded", "health", "--format", "json"])
+        .args(["--channel", "events:seq:k0", "--channel", "events:seq:k2"])
+        .args(["--channel", "events:seq:none"])
+        .run()
+        .expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(
+        doc["redis"]["channel_subscribers"],
+        serde_json::json!([
+            ["events:seq:k0", 1],
+            ["events:seq:k2", 1],
+            ["events:seq:none", 0]
+        ]),
+        "{doc:#}"
+    );
     // A classic subscriber sees none of it: SPUBLISH stays in its shard.
     let classic = tail(
         &cluster.url_from(masters[1]),
