@@ -110,7 +110,7 @@ async fn open(node: &Node) -> Result<(Reader, Writer), String> {
         auth.push(password.as_bytes());
         writer.send(&auth).await?;
         match reader.next().await? {
-            Some(Frame::Error(e)) => return Err(e),
+            Some(Frame::Error(e)) => return Err(format!("authentication failed: {e}")),
             Some(_) => {}
             None => return Err("the server closed the connection".to_string()),
         }

@@ -11,7 +11,7 @@
 //! gap, no duplicate.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -171,7 +171,12 @@ pub fn check(settings: &KafkaSettings, topic: &str) -> Result<()> {
     admin::partitions(&consumer, &settings.brokers, topic, CHECK_TIMEOUT).map(|_| ())
 }
 
-/// Read the window up to the end offsets taken now, sending a notification
+/// How long after a resubscription a gap's end offsets are taken: longer
+/// than a publisher's notifier waits before it reconnects (500 ms).
+const GAP_SETTLE: Duration = Duration::from_secs(1);
+
+/// Read the window up to the end offsets taken now (a gap's: after
+/// [`GAP_SETTLE`]), sending a notification
 /// for each matching event; returns those end offsets, the seam.
 pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result<Seam> {
     let (settings, topic, subs, template, fetch) =
@@ -180,6 +185,15 @@ pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result
         From::Time(t) => (*t, None),
         From::After { next, otherwise } => (*otherwise, Some(next)),
     };
+    if next.is_some() {
+        // Publishers lost Redis too, and may take a moment longer than tail
+        // to be back: what they acknowledge until then is never notified.
+        // End offsets taken after a pause cover it.
+        let until = std::time::Instant::now() + GAP_SETTLE;
+        while std::time::Instant::now() < until && !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
     let consumer = config::consumer(settings, None)?;
     let partitions = admin::partitions(&consumer, &settings.brokers, topic, KAFKA_TIMEOUT)?;
     let mut plan = read::plan(
