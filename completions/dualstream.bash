@@ -95,7 +95,7 @@ _dualstream() {
 
     case "${cmd}" in
         dualstream)
-            opts="-X -F -q -v -h -V --brokers --topic --redis --quiet --verbose --color --profile --config --help --version publish tail health replay profile completions man help"
+            opts="-X -F -q -v -h -V --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version publish tail health replay profile completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,7 +141,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__completions)
-            opts="-X -F -q -v -h -V --brokers --topic --redis --quiet --verbose --color --profile --config --help --version bash elvish fish powershell zsh"
+            opts="-X -F -q -v -h -V --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,7 +187,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__health)
-            opts="-X -F -q -v -h -V --probe --group --max-lag --max-latency --channel --format --timeout --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --probe --group --max-lag --max-latency --channel --format --timeout --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -411,7 +411,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__man)
-            opts="-X -F -q -v -h -V --out-dir --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --out-dir --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,7 +461,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__profile)
-            opts="-X -F -q -v -h -V --brokers --topic --redis --quiet --verbose --color --profile --config --help --version list show help"
+            opts="-X -F -q -v -h -V --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -563,7 +563,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__profile__subcmd__list)
-            opts="-X -F -q -v -h -V --format --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --format --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -613,7 +613,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__profile__subcmd__show)
-            opts="-X -F -q -v -h -V --format --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --format --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,7 +663,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__publish)
-            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --dry-run --summary --progress --timeout --max-in-flight --compression --redis-batch --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --dry-run --summary --progress --timeout --max-in-flight --compression --redis-batch --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -789,7 +789,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__replay)
-            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --last --count --follow --partition --group --to-time --filter --format --envelope --to-redis --channel --rate --to-topic --max-in-flight --compression --progress --summary --timeout --wait --expect --expect-once --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --last --count --follow --partition --group --to-time --filter --format --envelope --to-redis --channel --rate --to-topic --max-in-flight --compression --progress --summary --timeout --wait --expect --expect-once --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -911,7 +911,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__tail)
-            opts="-X -F -q -v -h -V --literal --format --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --topic --redis --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --literal --format --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

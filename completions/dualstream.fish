@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_dualstream_global_optspecs
-    string join \n brokers= topic= X= F= redis= q/quiet v/verbose color= profile= config= h/help V/version
+    string join \n brokers= topic= X= F= redis= sharded q/quiet v/verbose color= profile= config= h/help V/version
 end
 
 function __fish_dualstream_needs_command
@@ -34,6 +34,7 @@ always\t''
 never\t''"
 complete -c dualstream -n "__fish_dualstream_needs_command" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_needs_command" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_needs_command" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_needs_command" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -56,7 +57,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source-id-field -d 'Field holding the source id, the Kafka key (dotted path, e.g. repo.name)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source-id -d 'A constant source id for every event, instead of --source-id-field' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l time-field -d 'Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l channel -d 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l channel -d 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }} for literal braces (a Redis Cluster hash tag)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l on-invalid -d 'What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-line-bytes -d 'Longest accepted line (NDJSON) or record (CSV), in bytes' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l summary -d 'End-of-run summary on stderr [auto: a table on a terminal, nothing on a pipe]' -r -f -a "auto\t''
@@ -88,6 +89,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l dry-ru
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l progress -d 'Show the progress bar even when stderr is not a terminal'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l no-headers -d 'Send no id/type/source_type headers. Brokers that store each header as a row (Tansu with sqlite) take events about three times faster without them'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l create-topic -d 'Create the topic through the admin API when it does not exist'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -119,6 +121,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fetch -d 
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fill-gaps -d 'Fill every gap in the live stream (a reconnect, messages dropped past --queue) from Kafka (--topic), with the seam of --catch-up: each event printed once [default: on with --catch-up]'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l no-fill-gaps -d 'Report gaps without filling them, also with --catch-up'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l expect-once -d 'With --expect, an expectation met twice is a failure (exit 6)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -126,7 +129,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s V -l vers
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l group -d 'Report this consumer group\'s committed offsets and lag on --topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l max-lag -d 'Degraded (exit 6) when the group\'s total lag is over N' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l max-latency -d 'Degraded (exit 6) when the probe takes longer than this end to end' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l channel -d 'Channels whose subscriber counts to report (PUBSUB NUMSUB); repeatable' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l channel -d 'Channels whose subscriber counts to report (PUBSUB NUMSUB; with --sharded, SHARDNUMSUB at each channel\'s slot owner); repeatable' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l format -d 'Report format' -r -f -a "table\t''
 json\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l timeout -d 'Bound on the whole check; an unreachable broker never hangs it longer' -r
@@ -141,6 +144,7 @@ never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l probe -d 'Send one real event through the whole path (Kafka produce and ack, Redis publish and receive) and time each step'
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -187,6 +191,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l envelop
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-redis -d 'Instead of printing, re-send each record\'s notification to Redis as publish would (repairs subscribers after a Redis outage)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l progress -d 'Show the progress bar even when stderr is not a terminal'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l expect-once -d 'With --expect, an expectation met twice is a failure (exit 6)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -201,6 +206,7 @@ always\t''
 never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -220,6 +226,7 @@ always\t''
 never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -236,6 +243,7 @@ always\t''
 never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -253,6 +261,7 @@ always\t''
 never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -268,6 +277,7 @@ always\t''
 never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -74,6 +74,17 @@ pub struct Global {
     )]
     pub redis: String,
 
+    /// Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel's
+    /// slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs.
+    #[arg(
+        long,
+        global = true,
+        env = "DUALSTREAM_REDIS_SHARDED",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = REDIS
+    )]
+    pub sharded: bool,
+
     /// Print only errors.
     #[arg(
         short,
@@ -137,6 +148,7 @@ const PROFILE: &str = "Profile";
 pub struct Defaulted {
     pub brokers: bool,
     pub redis: bool,
+    pub sharded: bool,
     pub topic: bool,
     /// The command's `--channel` template (publish, tail, replay).
     pub channel: bool,
@@ -177,6 +189,7 @@ impl Cli {
         cli.global.defaulted = Defaulted {
             brokers: global("brokers"),
             redis: global("redis"),
+            sharded: global("sharded"),
             topic: global("topic"),
             channel: has_channel && sub.is_some_and(|s| defaulted(s, "channel")),
         };
@@ -291,7 +304,8 @@ pub struct PublishArgs {
     #[arg(long, default_value = "time", value_name = "PATH")]
     pub time_field: String,
 
-    /// Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}.
+    /// Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }}
+    /// for literal braces (a Redis Cluster hash tag).
     #[arg(
         long,
         default_value = "events:{source_type}:{source_id}",
@@ -634,7 +648,8 @@ pub struct HealthArgs {
     #[arg(long, value_name = "DURATION", requires = "probe")]
     pub max_latency: Option<String>,
 
-    /// Channels whose subscriber counts to report (PUBSUB NUMSUB); repeatable.
+    /// Channels whose subscriber counts to report (PUBSUB NUMSUB; with --sharded, SHARDNUMSUB at
+    /// each channel's slot owner); repeatable.
     #[arg(long = "channel", value_name = "NAME")]
     pub channels: Vec<String>,
 

@@ -96,6 +96,15 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
         Job::Replay(r) if matches!(r.sink, ReplaySink::Redis { .. }) && common.redis.is_none() => {
             return Err(error::usage("--to-redis needs Redis: not with --redis off"))
         }
+        Job::Tail(t) if cli.global.sharded && !t.subscriptions.patterns.is_empty() => {
+            return Err(error::usage(format!(
+                "--sharded cannot follow {}: SSUBSCRIBE has no pattern form (a glob would span \
+                 every slot); name the channels, give them a hash tag to keep them in one slot \
+                 (events:{{repo}}:…, published with --channel 'events:{{{{{{source_type}}}}}}:{{source_id}}'), \
+                 or leave out --sharded for classic Pub/Sub (PSUBSCRIBE)",
+                t.subscriptions.patterns.join(", ")
+            )))
+        }
         _ => {}
     }
     Ok((common, job))
@@ -205,6 +214,10 @@ fn apply(p: &Profile, cli: &mut Cli) {
     };
     fill(&mut g.defaulted.brokers, &mut g.brokers, &p.brokers);
     fill(&mut g.defaulted.redis, &mut g.redis, &p.redis);
+    if let (true, Some(on)) = (g.defaulted.sharded, p.sharded) {
+        g.sharded = on;
+        g.defaulted.sharded = false;
+    }
     fill(&mut g.defaulted.topic, &mut g.topic, &p.topic);
     let channel = match &mut cli.command {
         Command::Publish(a) => &mut a.channel,
@@ -253,7 +266,11 @@ fn common(global: &Global, profile: Option<&Profile>) -> Result<Common> {
     }
     let redis = match global.redis.as_str() {
         "off" | "none" => None,
-        url => Some(Target::open(url).map_err(|e| error::usage(format!("--redis {e}")))?),
+        url => Some(
+            Target::open(url)
+                .map_err(|e| error::usage(format!("--redis {e}")))?
+                .with_sharded(global.sharded),
+        ),
     };
     Ok(Common {
         kafka: KafkaSettings {

@@ -523,17 +523,30 @@ enum Part {
 }
 
 impl ChannelTemplate {
+    /// Parse a template: `{name}` placeholders, `{{` and `}}` for literal
+    /// braces (a Redis Cluster hash tag: `events:{{{source_type}}}:{source_id}`).
     pub fn parse(template: &str) -> Result<ChannelTemplate, String> {
         let mut parts = Vec::new();
+        let mut text = String::new();
         let mut rest = template;
-        while let Some(open) = rest.find('{') {
-            if open > 0 {
-                parts.push(Part::Text(rest[..open].to_string()));
+        while let Some(at) = rest.find(['{', '}']) {
+            text.push_str(&rest[..at]);
+            rest = &rest[at..];
+            // `{{` and `}}` are one brace of text; so is a lone `}`, as it
+            // always was.
+            let literal = ["{{", "}}", "}"].into_iter().find(|l| rest.starts_with(l));
+            if let Some(literal) = literal {
+                text.push_str(&literal[..1]);
+                rest = &rest[literal.len()..];
+                continue;
             }
-            let close = rest[open..]
+            let close = rest
                 .find('}')
                 .ok_or_else(|| format!("channel template {template:?}: unclosed '{{'"))?;
-            let name = &rest[open + 1..open + close];
+            let name = &rest[1..close];
+            if !text.is_empty() {
+                parts.push(Part::Text(std::mem::take(&mut text)));
+            }
             parts.push(match name {
                 "id" => Part::Id,
                 "type" => Part::Kind,
@@ -543,14 +556,16 @@ impl ChannelTemplate {
                 other => {
                     return Err(format!(
                         "channel template {template:?}: unknown placeholder {{{other}}} \
-                         (known: {{source_type}} {{source_id}} {{type}} {{id}} {{topic}})"
+                         (known: {{source_type}} {{source_id}} {{type}} {{id}} {{topic}}; \
+                         {{{{ and }}}} for literal braces)"
                     ))
                 }
             });
-            rest = &rest[open + close + 1..];
+            rest = &rest[close + 1..];
         }
-        if !rest.is_empty() {
-            parts.push(Part::Text(rest.to_string()));
+        text.push_str(rest);
+        if !text.is_empty() {
+            parts.push(Part::Text(text));
         }
         Ok(ChannelTemplate { parts })
     }

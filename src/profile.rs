@@ -37,6 +37,7 @@ struct RawFile {
 struct RawProfile {
     brokers: Option<Spanned<String>>,
     redis: Option<Spanned<String>>,
+    sharded: Option<bool>,
     topic: Option<Spanned<String>>,
     channel: Option<Spanned<String>>,
     properties_file: Option<Spanned<String>>,
@@ -61,6 +62,8 @@ pub struct Profile {
     pub brokers: Option<String>,
     /// A Redis URL, or `off`.
     pub redis: Option<String>,
+    /// Sharded Pub/Sub, like --sharded.
+    pub sharded: Option<bool>,
     pub topic: Option<String>,
     /// The channel template of publish, tail and replay.
     pub channel: Option<String>,
@@ -229,6 +232,7 @@ impl ConfigFile {
                 name: name.clone(),
                 brokers: brokers.map(Spanned::into_inner),
                 redis: redis.map(Spanned::into_inner),
+                sharded: p.sharded,
                 topic: topic.map(Spanned::into_inner),
                 channel: channel.map(Spanned::into_inner),
                 properties_file_at: properties_file.as_ref().map_or(table_at, |f| at(f.span())),
@@ -461,6 +465,9 @@ pub fn run(job: &ProfileJob, out: &Output) -> Result<Code> {
                         if let Some(v) = doc[key.replace('-', "_")].as_str() {
                             rows.push(vec![key.to_string(), v.to_string()]);
                         }
+                        if let (true, Some(on)) = (key == "redis", doc["sharded"].as_bool()) {
+                            rows.push(vec!["sharded".to_string(), on.to_string()]);
+                        }
                     }
                     if let Some(kafka) = doc["kafka"].as_object() {
                         for (k, v) in kafka {
@@ -509,7 +516,7 @@ fn shown(p: &Profile, default: Option<&str>) -> serde_json::Value {
             (k.clone(), json!(v))
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "name": p.name,
         "default": default == Some(p.name.as_str()),
         "brokers": clean(&p.brokers),
@@ -518,7 +525,11 @@ fn shown(p: &Profile, default: Option<&str>) -> serde_json::Value {
         "channel": clean(&p.channel),
         "properties_file": p.properties_file.as_ref().map(|f| secrets.scrub(&f.display().to_string())),
         "kafka": kafka,
-    })
+    });
+    if let Some(on) = p.sharded {
+        doc["sharded"] = json!(on);
+    }
+    doc
 }
 
 #[cfg(test)]

@@ -228,6 +228,14 @@ fn channel_template() {
     assert_eq!(t.render(&e, "events"), "repo/a/b.v1");
     let t = ChannelTemplate::parse("fixed").unwrap();
     assert_eq!(t.render(&e, "events"), "fixed");
+    // Doubled braces are literal: a hash tag for Redis Cluster.
+    let t = ChannelTemplate::parse("events:{{{source_type}}}:{source_id}").unwrap();
+    assert_eq!(t.render(&e, "events"), "events:{repo}:a/b");
+    assert_eq!(t.source_type_of("events:{repo}:a/b"), Some("repo"));
+    let t = ChannelTemplate::parse("{{x}}:{{{{").unwrap();
+    assert_eq!(t.render(&e, "events"), "{x}:{{");
+    let t = ChannelTemplate::parse("a}b:{id}").unwrap();
+    assert_eq!(t.render(&e, "events"), "a}b:i");
 }
 
 #[test]

@@ -126,6 +126,11 @@ impl Output {
                 }
             };
             add("error", rd.error.clone());
+            add(
+                "pub/sub",
+                rd.sharded
+                    .then(|| "sharded (SPUBLISH, SSUBSCRIBE)".to_string()),
+            );
             add("ping", rd.ping_ms.map(|m| format!("{m:.2} ms")));
             add("version", rd.version.clone());
             add("role", rd.role.clone());

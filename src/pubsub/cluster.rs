@@ -6,6 +6,10 @@
 //! subscribing only need *a* live node: this module keeps the order in which
 //! to try them. It does not use redis-rs's cluster client, whose Pub/Sub
 //! loses subscriptions on failover (issue 15).
+//!
+//! Sharded Pub/Sub (`SPUBLISH`, `SSUBSCRIBE`) is routed by slot like a key:
+//! [`key_slot`] and the [`SlotMap`] of `CLUSTER SLOTS` say which master
+//! owns a channel now.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -83,7 +87,7 @@ impl Nodes {
 
     /// A client for the node at `addr`, with the URL's user, password and
     /// options.
-    fn node(&self, addr: &str) -> Result<Node, String> {
+    pub(crate) fn node(&self, addr: &str) -> Result<Node, String> {
         let url = format!("{}://{}{addr}{}", self.scheme, self.userinfo, self.suffix);
         let client = redis::Client::open(url.as_str()).map_err(|e| e.to_string())?;
         Ok(Node {
@@ -140,6 +144,154 @@ impl Nodes {
         }
         order
     }
+}
+
+/// CRC16/XMODEM (polynomial 0x1021, start 0): the checksum Redis Cluster
+/// hashes keys and shard channels with.
+const CRC16: [u16; 256] = {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
+};
+
+fn crc16(bytes: &[u8]) -> u16 {
+    bytes.iter().fold(0u16, |crc, &b| {
+        (crc << 8) ^ CRC16[usize::from((crc >> 8) as u8 ^ b)]
+    })
+}
+
+/// The slot of a key or shard channel: CRC16 of its hash tag (what is
+/// between the first `{` and the next `}`, when not empty), else of the
+/// whole name, modulo 16384.
+pub fn key_slot(key: &[u8]) -> u16 {
+    let tagged = key.iter().position(|&b| b == b'{').and_then(|open| {
+        let rest = &key[open + 1..];
+        let close = rest.iter().position(|&b| b == b'}')?;
+        (close > 0).then(|| &rest[..close])
+    });
+    crc16(tagged.unwrap_or(key)) % SLOTS as u16
+}
+
+/// Which master serves each slot: `host:port` per range, from `CLUSTER
+/// SLOTS`. A single Redis (sharded Pub/Sub without a cluster) owns them all.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SlotMap {
+    /// (first, last, master's `host:port`), sorted by first slot.
+    ranges: Vec<(u16, u16, String)>,
+}
+
+impl SlotMap {
+    /// Every slot at `addr`.
+    pub fn whole(addr: &str) -> SlotMap {
+        SlotMap {
+            ranges: vec![(0, (SLOTS - 1) as u16, addr.to_string())],
+        }
+    }
+
+    /// The master serving `slot`, if the map knows one.
+    pub fn owner(&self, slot: u16) -> Option<&str> {
+        let i = self.ranges.partition_point(|r| r.0 <= slot);
+        let (first, last, addr) = self.ranges.get(i.checked_sub(1)?)?;
+        (*first <= slot && slot <= *last).then_some(addr.as_str())
+    }
+
+    /// Parse a `CLUSTER SLOTS` reply; `asked` (`host:port`) stands in for an
+    /// empty address (the node asked, as Redis means it).
+    pub fn parse(reply: &redis::Value, asked: &str) -> Result<SlotMap, String> {
+        use redis::Value;
+        let int = |v: &Value| match v {
+            Value::Int(i) => u16::try_from(*i).ok(),
+            _ => None,
+        };
+        let text = |v: &Value| match v {
+            Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            Value::SimpleString(s) => Some(s.clone()),
+            _ => None,
+        };
+        let Value::Array(rows) = reply else {
+            return Err(format!("CLUSTER SLOTS: unexpected reply {reply:?}"));
+        };
+        let mut ranges = Vec::new();
+        for row in rows {
+            let Value::Array(fields) = row else { continue };
+            let (Some(first), Some(last), Some(Value::Array(master))) = (
+                fields.first().and_then(int),
+                fields.get(1).and_then(int),
+                fields.get(2),
+            ) else {
+                continue;
+            };
+            let (Some(host), Some(port)) =
+                (master.first().and_then(text), master.get(1).and_then(int))
+            else {
+                continue;
+            };
+            let addr = if host.is_empty() || host == "?" {
+                let asked_host = asked.rsplit_once(':').map_or(asked, |(h, _)| h);
+                format!("{asked_host}:{port}")
+            } else {
+                format!("{host}:{port}")
+            };
+            ranges.push((first, last, addr));
+        }
+        if ranges.is_empty() {
+            return Err("CLUSTER SLOTS: no slot is served".to_string());
+        }
+        ranges.sort();
+        Ok(SlotMap { ranges })
+    }
+}
+
+/// The slot map, asked of the first node that answers (in the order of
+/// [`Target::nodes`]). A single Redis: all slots are its own.
+pub(crate) async fn slot_map(target: &Target) -> Result<SlotMap, String> {
+    if target.cluster().is_none() {
+        return Ok(SlotMap::whole(&target.shown));
+    }
+    let (map, _) = target
+        .on_any(None, |node| async move {
+            let asked = node_addr(&node.shown);
+            let reply = tokio::time::timeout(ASK_TIMEOUT, async {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(ASK_TIMEOUT))
+                    .set_response_timeout(Some(ASK_TIMEOUT));
+                let mut conn = node
+                    .client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await?;
+                redis::cmd("CLUSTER")
+                    .arg("SLOTS")
+                    .query_async::<redis::Value>(&mut conn)
+                    .await
+            })
+            .await
+            .map_err(|_| "no answer in time".to_string())?
+            .map_err(|e| target.clean(&e))?;
+            SlotMap::parse(&reply, &asked)
+        })
+        .await?;
+    Ok(map)
+}
+
+/// `host:port` of a node's shown URL (`redis://h:p/0` → `h:p`).
+pub(crate) fn node_addr(shown: &str) -> String {
+    let rest = shown.split_once("://").map_or(shown, |(_, r)| r);
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    rest[..end].to_string()
 }
 
 /// `CLUSTER NODES` of one node.
@@ -308,6 +460,56 @@ b3 :0@0 slave,noaddr a2 0 1 2 disconnected
         );
         let node = nodes.node("127.0.0.1:7002").unwrap();
         assert_eq!(node.shown, "redis://127.0.0.1:7002/0");
+    }
+
+    #[test]
+    fn slots_are_crc16_of_the_hash_tag_or_the_name() {
+        assert_eq!(crc16(b"123456789"), 0x31c3);
+        assert_eq!(key_slot(b"foo"), 12182);
+        assert_eq!(key_slot(b"bar"), 5061);
+        assert_eq!(key_slot(b""), 0);
+        assert_eq!(
+            key_slot(b"{user1000}.following"),
+            key_slot(b"{user1000}.followers")
+        );
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
+        // An empty tag does not count: the whole name is hashed.
+        assert_eq!(key_slot(b"foo{}{bar}"), crc16(b"foo{}{bar}") % 16384);
+        // Only the first `{` and the next `}`.
+        assert_eq!(key_slot(b"foo{{bar}}zap"), key_slot(b"{bar"));
+        assert_eq!(key_slot(b"foo{bar}{zap}"), key_slot(b"bar"));
+        assert_eq!(key_slot(b"events:{repo}:a"), key_slot(b"events:{repo}:b"));
+    }
+
+    #[test]
+    fn slot_maps_name_each_slots_master() {
+        use redis::Value;
+        let master = |host: &str, port: i64| {
+            Value::Array(vec![
+                Value::BulkString(host.as_bytes().to_vec()),
+                Value::Int(port),
+                Value::BulkString(b"id".to_vec()),
+            ])
+        };
+        let row = |a: i64, b: i64, m: Value| Value::Array(vec![Value::Int(a), Value::Int(b), m]);
+        let reply = Value::Array(vec![
+            row(5461, 10922, master("127.0.0.1", 7002)),
+            row(0, 5460, master("127.0.0.1", 7001)),
+            row(10923, 16383, master("", 7003)),
+        ]);
+        let map = SlotMap::parse(&reply, "10.0.0.9:7001").unwrap();
+        assert_eq!(map.owner(0), Some("127.0.0.1:7001"));
+        assert_eq!(map.owner(5460), Some("127.0.0.1:7001"));
+        assert_eq!(map.owner(5461), Some("127.0.0.1:7002"));
+        assert_eq!(map.owner(16383), Some("10.0.0.9:7003"));
+        let partial =
+            SlotMap::parse(&Value::Array(vec![row(100, 200, master("h", 1))]), "x:1").unwrap();
+        assert_eq!(partial.owner(99), None);
+        assert_eq!(partial.owner(150), Some("h:1"));
+        assert_eq!(partial.owner(201), None);
+        assert!(SlotMap::parse(&Value::Array(vec![]), "x:1").is_err());
+        assert_eq!(SlotMap::whole("a:1").owner(16383), Some("a:1"));
+        assert_eq!(node_addr("rediss://h:7000/0?x=1"), "h:7000");
     }
 
     #[test]

@@ -13,6 +13,9 @@ use crate::duration::{millis, remaining};
 #[derive(Debug, Default, Serialize)]
 pub struct RedisReport {
     pub url: String,
+    /// `--sharded`: notifications and subscriptions are sharded Pub/Sub.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sharded: bool,
     pub error: Option<String>,
     pub ping_ms: Option<f64>,
     pub version: Option<String>,
@@ -59,6 +62,7 @@ const NODE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> RedisReport {
     let mut report = RedisReport {
         url: target.shown.clone(),
+        sharded: target.sharded(),
         ..RedisReport::default()
     };
     let at = |node: &Node| match target.cluster() {
@@ -124,7 +128,16 @@ pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> 
         Ok(n) => report.pattern_subscriptions = Some(n),
         Err(e) => refused("PUBSUB NUMPAT", e),
     }
-    if !channels.is_empty() {
+    if !channels.is_empty() && target.sharded() {
+        match shard_subscribers(target, channels, deadline).await {
+            Ok(counts) => report.channel_subscribers = counts,
+            Err(e) => {
+                if report.error.is_none() {
+                    report.error = Some(format!("PUBSUB SHARDNUMSUB on {}: {e}", target.shown));
+                }
+            }
+        }
+    } else if !channels.is_empty() {
         match redis::cmd("PUBSUB")
             .arg("NUMSUB")
             .arg(channels)
@@ -139,6 +152,40 @@ pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> 
         report.cluster = Some(cluster_report(&mut conn, &node, target).await);
     }
     report
+}
+
+/// Sharded subscribers of each channel, asked of its slot's owner
+/// (`PUBSUB SHARDNUMSUB` counts only the node's own).
+async fn shard_subscribers(
+    target: &Target,
+    channels: &[String],
+    deadline: Instant,
+) -> Result<Vec<(String, i64)>, String> {
+    let map = cluster::slot_map(target).await?;
+    let mut counts = Vec::new();
+    for channel in channels {
+        let slot = cluster::key_slot(channel.as_bytes());
+        let owner = map
+            .owner(slot)
+            .ok_or_else(|| format!("slot {slot} has no master"))?;
+        let node = target.node_at(owner)?;
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(remaining(deadline).min(NODE_CONNECT_TIMEOUT)))
+            .set_response_timeout(Some(remaining(deadline)));
+        let mut conn = node
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|e| format!("{}: {}", node.shown, target.clean(&e)))?;
+        let mut pair = redis::cmd("PUBSUB")
+            .arg("SHARDNUMSUB")
+            .arg(channel)
+            .query_async::<Vec<(String, i64)>>(&mut conn)
+            .await
+            .map_err(|e| format!("{}: {}", node.shown, target.clean(&e)))?;
+        counts.append(&mut pair);
+    }
+    Ok(counts)
 }
 
 /// The cluster as the node on `conn` sees it.
@@ -202,13 +249,24 @@ fn report_error(slot: &mut Option<String>, target: &Target, what: &str, e: &redi
 }
 
 /// A subscription to one channel that waits for one payload (the probe).
-pub struct Listener {
-    pubsub: redis::aio::PubSub,
+pub enum Listener {
+    Classic(redis::aio::PubSub),
+    /// `--sharded`: SSUBSCRIBE at the channel's slot owner.
+    Sharded(super::subscribe::Feed),
 }
 
 impl Listener {
     /// Subscribe to `channel` now.
     pub async fn start(target: &Target, channel: &str) -> Result<Listener, String> {
+        if target.sharded() {
+            let subs = super::subscribe::Subscriptions {
+                names: vec![channel.to_string()],
+                patterns: Vec::new(),
+            };
+            let quiet: super::Warn = std::sync::Arc::new(|_: &str| {});
+            let feed = super::subscribe::subscribe(target, &subs, 16, quiet).await?;
+            return Ok(Listener::Sharded(feed));
+        }
         let (pubsub, _) = target
             .on_any(None, |node| async move {
                 let mut pubsub = node
@@ -223,12 +281,24 @@ impl Listener {
                 Ok(pubsub)
             })
             .await?;
-        Ok(Listener { pubsub })
+        Ok(Listener::Classic(pubsub))
     }
 
     /// Wait until `payload` arrives.
     pub async fn receive(&mut self, payload: &[u8]) -> Result<(), String> {
-        let mut messages = self.pubsub.on_message();
+        let pubsub = match self {
+            Listener::Classic(pubsub) => pubsub,
+            Listener::Sharded(feed) => loop {
+                match feed.rx.recv().await {
+                    Some(super::subscribe::Item::Message(m)) if m.payload == payload => {
+                        return Ok(())
+                    }
+                    Some(_) => continue,
+                    None => return Err("subscription closed".to_string()),
+                }
+            },
+        };
+        let mut messages = pubsub.on_message();
         loop {
             match messages.next().await {
                 Some(m) if m.get_payload_bytes() == payload => return Ok(()),

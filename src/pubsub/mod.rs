@@ -14,6 +14,7 @@ pub mod glob;
 pub mod info;
 pub mod notify;
 pub mod resp;
+pub mod sharded;
 pub mod subscribe;
 pub mod wire;
 
@@ -32,6 +33,9 @@ pub struct Target {
     pub shown: String,
     /// The URL as given, only to scrub its passwords out of error texts.
     url: Arc<str>,
+    /// Sharded Pub/Sub (`--sharded`): SPUBLISH and SSUBSCRIBE at each
+    /// channel's slot owner instead of PUBLISH and SUBSCRIBE anywhere.
+    sharded: bool,
 }
 
 #[derive(Clone)]
@@ -68,7 +72,32 @@ impl Target {
             kind,
             shown,
             url: Arc::from(url),
+            sharded: false,
         })
+    }
+
+    /// The same Redis in sharded Pub/Sub mode (`on`) or classic mode.
+    pub fn with_sharded(mut self, on: bool) -> Target {
+        self.sharded = on;
+        self
+    }
+
+    /// Whether notifications and subscriptions are sharded (`--sharded`).
+    pub fn sharded(&self) -> bool {
+        self.sharded
+    }
+
+    /// The server at `addr` (`host:port`, from a slot map or a redirect):
+    /// a cluster node with the URL's credentials; a single Redis is its own
+    /// one server whatever the address.
+    pub(crate) fn node_at(&self, addr: &str) -> Result<Node, String> {
+        match &self.kind {
+            Kind::Single(client) => Ok(Node {
+                client: client.clone(),
+                shown: self.shown.clone(),
+            }),
+            Kind::Cluster(nodes) => nodes.node(addr).map_err(|e| self.clean(&e)),
+        }
     }
 
     /// An error's text for a message, with this URL's passwords replaced

@@ -9,7 +9,13 @@
 //!
 //! With a rate, pipelines are paced so that no more than rate × elapsed
 //! notifications have left.
+//!
+//! Classic mode PUBLISHes a pipeline at any node (a cluster's bus carries
+//! it everywhere). Sharded mode (`--sharded`) SPUBLISHes each notification
+//! at its channel's slot owner, one pipeline per owner, from a slot map it
+//! keeps, following MOVED and ASK per command.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,6 +25,7 @@ use redis::AsyncConnectionConfig;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
+use super::cluster::{key_slot, slot_map, SlotMap};
 use super::{Node, Target, Warn};
 
 /// One notification: the channel and the JSON text to publish on it.
@@ -211,6 +218,7 @@ async fn run(
     let started = Instant::now();
     let most = pipeline_size(rate);
     let mut queued: Vec<Note> = Vec::new();
+    let mut shards = Shards::new(config.clone());
     loop {
         if queued.is_empty() {
             match rx.recv().await {
@@ -246,6 +254,31 @@ async fn run(
             if let Some(wait) = due.checked_sub(started.elapsed()) {
                 tokio::time::sleep(wait).await;
             }
+        }
+        if target.sharded() {
+            if Instant::now() < retry_at {
+                stats.failed += n;
+                continue;
+            }
+            let (done, error, unreachable) = shards.publish(&target, &batch).await;
+            // Required: only the run of published notifications from the
+            // start counts (what the caller confirms is a prefix); one a
+            // later owner took after a failed one counts as failed.
+            let took = match mode {
+                Mode::BestEffort => done.iter().filter(|d| **d).count(),
+                Mode::Required => done.iter().take_while(|d| **d).count(),
+            } as u64;
+            stats.notified += took;
+            stats.failed += n - took;
+            shared.notified.fetch_add(took, Ordering::Release);
+            if let Some((at, error)) = error {
+                fail(&mut stats, &shared, mode, &warn, &at, &error);
+                if unreachable {
+                    // No node answered: no new attempt for a moment.
+                    retry_at = Instant::now() + RETRY_AFTER;
+                }
+            }
+            continue;
         }
         if conn.is_none() && Instant::now() >= retry_at {
             let target = &target;
@@ -306,6 +339,248 @@ async fn run(
         }
     }
     stats
+}
+
+/// Most rounds of redirects (MOVED, ASK) or retries for one batch.
+const MOST_ROUNDS: usize = 5;
+/// A stale slot map is asked for again at most this often (a failover
+/// takes seconds; every batch meanwhile must not cost a round trip).
+const REFRESH_EVERY: Duration = Duration::from_millis(50);
+/// A node that failed is not tried again for this long: its notifications
+/// count as failed at once (the other nodes' go on).
+const DOWN_FOR: Duration = Duration::from_millis(100);
+
+/// Sharded mode's connections: one per slot owner, and the slot map.
+struct Shards {
+    config: AsyncConnectionConfig,
+    map: Option<SlotMap>,
+    /// The map is known to be out of date (a MOVED, a failed node).
+    stale: bool,
+    refreshed: Option<Instant>,
+    conns: HashMap<String, (MultiplexedConnection, Node)>,
+    /// Nodes that failed: until when they are skipped, and what they said.
+    down: HashMap<String, (Instant, String, String)>,
+}
+
+/// What became of one notification in a round.
+enum Outcome {
+    Taken,
+    /// MOVED or ASK (true) to `host:port`.
+    Redirected(String, bool),
+    Failed(String),
+}
+
+impl Shards {
+    fn new(config: AsyncConnectionConfig) -> Shards {
+        Shards {
+            config,
+            map: None,
+            stale: false,
+            refreshed: None,
+            conns: HashMap::new(),
+            down: HashMap::new(),
+        }
+    }
+
+    /// The connection to `addr`, made if need be.
+    async fn conn(
+        &mut self,
+        target: &Target,
+        addr: &str,
+    ) -> Result<(MultiplexedConnection, Node), String> {
+        if let Some(c) = self.conns.get(addr) {
+            return Ok(c.clone());
+        }
+        let node = target.node_at(addr)?;
+        let conn = node
+            .client
+            .get_multiplexed_async_connection_with_config(&self.config)
+            .await
+            .map_err(|e| target.clean(&e))?;
+        self.conns
+            .insert(addr.to_string(), (conn.clone(), node.clone()));
+        Ok((conn, node))
+    }
+
+    /// SPUBLISH `batch`, one pipeline per slot owner at once: per
+    /// notification whether Redis took it, and the first error (the node's
+    /// address and what it said). A MOVED refreshes the map and goes to the
+    /// new owner, an ASK goes to the node named with ASKING first; a node
+    /// that fails gets its notifications again once, after a refresh (and
+    /// is skipped for [`DOWN_FOR`]). Also whether no node answered at all.
+    async fn publish(
+        &mut self,
+        target: &Target,
+        batch: &[Note],
+    ) -> (Vec<bool>, Option<(String, String)>, bool) {
+        let slots: Vec<u16> = batch.iter().map(|(c, _)| key_slot(c.as_bytes())).collect();
+        let mut done = vec![false; batch.len()];
+        let mut failures = vec![0u8; batch.len()];
+        let mut redirect: Vec<Option<(String, bool)>> = vec![None; batch.len()];
+        let mut todo: Vec<usize> = (0..batch.len()).collect();
+        let mut first_error: Option<(String, String)> = None;
+        let mut last_error: Option<(String, String)> = None;
+        for _ in 0..MOST_ROUNDS {
+            if todo.is_empty() {
+                break;
+            }
+            let due = self
+                .refreshed
+                .is_none_or(|at| at.elapsed() >= REFRESH_EVERY);
+            if self.map.is_none() || (self.stale && due) {
+                match slot_map(target).await {
+                    Ok(map) => {
+                        self.map = Some(map);
+                        self.stale = false;
+                        self.refreshed = Some(Instant::now());
+                    }
+                    Err(e) => {
+                        return (done, Some((target.shown.clone(), e)), true);
+                    }
+                }
+            }
+            let now = Instant::now();
+            self.down.retain(|_, (until, ..)| now < *until);
+            let map = self.map.clone().unwrap_or_default();
+            let mut groups: BTreeMap<(String, bool), Vec<usize>> = BTreeMap::new();
+            for &i in &todo {
+                let route = redirect[i]
+                    .take()
+                    .or_else(|| map.owner(slots[i]).map(|addr| (addr.to_string(), false)));
+                match route {
+                    Some(route) => groups.entry(route).or_default().push(i),
+                    None => {
+                        let e = format!("slot {} has no master", slots[i]);
+                        last_error = Some((target.shown.clone(), e));
+                        failures[i] = u8::MAX;
+                    }
+                }
+            }
+            let mut sends = Vec::new();
+            let mut outcomes: Vec<(usize, Outcome)> = Vec::new();
+            for ((addr, asking), idx) in groups {
+                if let Some((_, shown, e)) = self.down.get(&addr) {
+                    last_error = Some((shown.clone(), e.clone()));
+                    for i in idx {
+                        failures[i] = u8::MAX;
+                    }
+                    continue;
+                }
+                match self.conn(target, &addr).await {
+                    Ok((mut conn, node)) => {
+                        let mut pipe = redis::pipe();
+                        pipe.ignore_errors();
+                        for &i in &idx {
+                            if asking {
+                                pipe.cmd("ASKING");
+                            }
+                            let (channel, payload) = &batch[i];
+                            pipe.cmd("SPUBLISH").arg(channel).arg(payload);
+                        }
+                        sends.push(async move {
+                            let replies = pipe.query_async::<Vec<redis::Value>>(&mut conn).await;
+                            (addr, node, asking, idx, replies)
+                        });
+                    }
+                    Err(e) => {
+                        let shown = target
+                            .node_at(&addr)
+                            .map_or_else(|_| addr.clone(), |n| n.shown);
+                        last_error = Some((shown.clone(), e.clone()));
+                        self.down
+                            .insert(addr.clone(), (now + DOWN_FOR, shown, e.clone()));
+                        outcomes.extend(idx.into_iter().map(|i| (i, Outcome::Failed(e.clone()))));
+                    }
+                }
+            }
+            let mut refresh = false;
+            for (addr, node, asking, idx, replies) in futures::future::join_all(sends).await {
+                let replies = match replies {
+                    Ok(replies) => replies,
+                    Err(e) => {
+                        // The link is gone (or timed out): a new one next time.
+                        self.conns.remove(&addr);
+                        let e = target.clean(&e);
+                        last_error = Some((node.shown.clone(), e.clone()));
+                        self.down.insert(
+                            addr.clone(),
+                            (now + DOWN_FOR, node.shown.clone(), e.clone()),
+                        );
+                        outcomes.extend(idx.into_iter().map(|i| (i, Outcome::Failed(e.clone()))));
+                        continue;
+                    }
+                };
+                // With ASKING first, every other reply is an SPUBLISH's.
+                let step = if asking { 2 } else { 1 };
+                let answers = replies.into_iter().skip(step - 1).step_by(step);
+                let mut answers = answers.fuse();
+                for i in idx {
+                    let outcome = match answers.next() {
+                        Some(redis::Value::ServerError(e)) => match (e.code(), e.details()) {
+                            ("MOVED", Some(d)) | ("ASK", Some(d)) => {
+                                match d.split_whitespace().nth(1) {
+                                    Some(to) => {
+                                        Outcome::Redirected(to.to_string(), e.code() == "ASK")
+                                    }
+                                    None => Outcome::Failed(format!("{} {d}", e.code())),
+                                }
+                            }
+                            (code, d) => Outcome::Failed(format!("{code} {}", d.unwrap_or(""))),
+                        },
+                        Some(_) => Outcome::Taken,
+                        None => Outcome::Failed("no reply".to_string()),
+                    };
+                    if let Outcome::Failed(e) = &outcome {
+                        last_error = Some((node.shown.clone(), e.clone()));
+                    }
+                    if let Outcome::Redirected(to, ask) = &outcome {
+                        tracing::debug!(
+                            "redis: {} said {} to {to}",
+                            node.shown,
+                            if *ask { "ASK" } else { "MOVED" }
+                        );
+                    }
+                    outcomes.push((i, outcome));
+                }
+            }
+            todo.clear();
+            for (i, outcome) in outcomes {
+                match outcome {
+                    Outcome::Taken => done[i] = true,
+                    Outcome::Redirected(to, ask) => {
+                        // MOVED: the map is stale. ASK: only this command
+                        // goes elsewhere, mid-migration.
+                        refresh |= !ask;
+                        redirect[i] = Some((to, ask));
+                        todo.push(i);
+                    }
+                    Outcome::Failed(_) => {
+                        refresh = true;
+                        failures[i] += 1;
+                        if failures[i] < 2 {
+                            todo.push(i);
+                        }
+                    }
+                }
+            }
+            todo.sort_unstable();
+            if first_error.is_none() && done.iter().any(|d| !d) {
+                first_error = last_error.clone();
+            }
+            self.stale |= refresh;
+        }
+        let error = if done.iter().all(|d| *d) {
+            None
+        } else {
+            last_error.or(first_error).or_else(|| {
+                Some((
+                    target.shown.clone(),
+                    format!("still redirected after {MOST_ROUNDS} tries"),
+                ))
+            })
+        };
+        (done, error, false)
+    }
 }
 
 /// Most notifications in one pipeline: paced, about 10 ms worth.

@@ -114,6 +114,15 @@ pub struct Feed {
 }
 
 impl Feed {
+    /// A feed fed by `task` (the sharded subscriber builds its own).
+    pub(super) fn new(
+        rx: mpsc::Receiver<Item>,
+        dropped: Arc<AtomicU64>,
+        task: JoinHandle<()>,
+    ) -> Feed {
+        Feed { rx, dropped, task }
+    }
+
     /// Messages dropped because the queue was full (the reader too slow).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
@@ -141,6 +150,9 @@ pub async fn subscribe(
     queue: usize,
     warn: Warn,
 ) -> Result<Feed, String> {
+    if target.sharded() {
+        return super::sharded::subscribe(target, subs, queue, warn).await;
+    }
     let link = connect(target, subs, None)
         .await
         .map_err(|e| format!("redis: cannot subscribe at {}: {e}", target.shown))?;
@@ -224,7 +236,7 @@ async fn connect(
     })
 }
 
-fn message(channel: Vec<u8>, pattern: Option<Vec<u8>>, payload: Vec<u8>) -> Message {
+pub(super) fn message(channel: Vec<u8>, pattern: Option<Vec<u8>>, payload: Vec<u8>) -> Message {
     Message {
         received_at: jiff::Timestamp::now(),
         channel,
@@ -295,17 +307,17 @@ async fn follow(
 
 /// Hands messages to the reader: at most `queue` waiting, and a gap marker,
 /// in order, where the queue dropped some.
-struct Handoff<'a> {
-    tx: &'a mpsc::Sender<Item>,
-    dropped: &'a AtomicU64,
+pub(super) struct Handoff<'a> {
+    pub(super) tx: &'a mpsc::Sender<Item>,
+    pub(super) dropped: &'a AtomicU64,
     /// When the queue first dropped a message the reader has not yet been
     /// told about: the marker goes in as soon as there is room.
-    overflow_since: Option<jiff::Timestamp>,
+    pub(super) overflow_since: Option<jiff::Timestamp>,
 }
 
 impl Handoff<'_> {
     /// Queue `message`; `Err` when the reader is gone.
-    fn give(&mut self, message: Message) -> Result<(), ()> {
+    pub(super) fn give(&mut self, message: Message) -> Result<(), ()> {
         if !self.mark()? {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return Ok(());
@@ -323,7 +335,7 @@ impl Handoff<'_> {
 
     /// Put in the overflow marker if one is owed: whether the queue has room
     /// after it (`Err` when the reader is gone).
-    fn mark(&mut self) -> Result<bool, ()> {
+    pub(super) fn mark(&mut self) -> Result<bool, ()> {
         let Some(since) = self.overflow_since else {
             return Ok(true);
         };

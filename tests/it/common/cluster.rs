@@ -1,6 +1,7 @@
 //! A real Redis Cluster of our own: 6 redis-servers (3 masters, 3
 //! replicas) on free loopback ports, joined by `redis-cli --cluster create`.
-//! Faults: `kill -9` of a node, `CLIENT KILL TYPE pubsub`. Stops on drop.
+//! Faults: `kill -9` of a node, `CLIENT KILL TYPE pubsub`, a slot moved
+//! to another master (`CLUSTER SETSLOT`). Stops on drop.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,6 +30,14 @@ pub struct NodeView {
 impl NodeView {
     pub fn is_master(&self) -> bool {
         self.flags.split(',').any(|f| f == "master")
+    }
+}
+
+impl ClusterNode {
+    /// Whether `view` lists this node as a replica.
+    fn is_replica_by(&self, view: &[NodeView]) -> bool {
+        view.iter()
+            .any(|v| v.port == self.port && v.flags.contains("slave"))
     }
 }
 
@@ -64,6 +73,10 @@ impl RedisCluster {
                 .args(["--cluster-node-timeout", "2000"])
                 .args(["--cluster-port", &bus.to_string()])
                 .args(["--save", "", "--appendonly", "no"])
+                // A replica takes over only once it has synced (a replica
+                // that never had its master's data refuses to fail over);
+                // Redis 7 waits 5 s before a diskless sync by default.
+                .args(["--repl-diskless-sync-delay", "0"])
                 .arg("--dir")
                 .arg(&node_dir)
                 .stdout(Stdio::null())
@@ -105,9 +118,13 @@ impl RedisCluster {
                 let ok = query(n.port, &["CLUSTER", "INFO"])
                     .is_ok_and(|i| i.contains("cluster_state:ok"));
                 let view = parse(&query(n.port, &["CLUSTER", "NODES"]).unwrap_or_default());
+                let synced = !n.is_replica_by(&view)
+                    || query(n.port, &["INFO", "replication"])
+                        .is_ok_and(|i| i.contains("master_link_status:up"));
                 ok && view.len() == 6
                     && view.iter().filter(|v| v.is_master()).count() == 3
                     && view.iter().filter(|v| v.flags.contains("slave")).count() == 3
+                    && synced
             });
             if ready {
                 return Ok(cluster);
@@ -200,6 +217,129 @@ impl RedisCluster {
             .unwrap()
     }
 
+    /// The slot of a key or shard channel, as the cluster computes it.
+    pub fn slot_of(&self, channel: &str) -> u16 {
+        let port = self.up_port();
+        query(port, &["CLUSTER", "KEYSLOT", channel])
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|e| panic!("CLUSTER KEYSLOT {channel}: {e}"))
+    }
+
+    /// The index of the master serving `slot`, as a node that is up sees it.
+    pub fn owner_of(&self, slot: u16) -> usize {
+        let port = self.up_port();
+        let nodes = query(port, &["CLUSTER", "NODES"]).unwrap();
+        for line in nodes.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 9 || !f[2].contains("master") || f[2].contains("fail") {
+                continue;
+            }
+            let serves = f[8..].iter().filter(|r| !r.starts_with('[')).any(|r| {
+                let (a, b) = r.split_once('-').unwrap_or((r, r));
+                let (a, b): (u16, u16) = (a.parse().unwrap(), b.parse().unwrap());
+                (a..=b).contains(&slot)
+            });
+            if serves {
+                let port: u16 = f[1]
+                    .split('@')
+                    .next()
+                    .unwrap()
+                    .rsplit_once(':')
+                    .unwrap()
+                    .1
+                    .parse()
+                    .unwrap();
+                return self.index_of(port);
+            }
+        }
+        panic!("no master serves slot {slot}:\n{nodes}");
+    }
+
+    fn up_port(&self) -> u16 {
+        self.nodes.iter().find(|n| n.child.is_some()).unwrap().port
+    }
+
+    fn id_of(&self, i: usize) -> String {
+        query(self.nodes[i].port, &["CLUSTER", "MYID"]).unwrap()
+    }
+
+    /// Start moving `slot` to master `to`: IMPORTING there, MIGRATING at
+    /// its owner (commands for it are answered with ASK meanwhile).
+    /// Returns the owner's index.
+    pub fn begin_migration(&self, slot: u16, to: usize) -> usize {
+        let from = self.owner_of(slot);
+        assert_ne!(from, to, "slot {slot} is at node {to} already");
+        let slot = slot.to_string();
+        let ok = |port: u16, args: &[&str]| {
+            let said = query(port, args).unwrap();
+            assert_eq!(said, "OK", "{args:?}");
+        };
+        ok(
+            self.nodes[to].port,
+            &["CLUSTER", "SETSLOT", &slot, "IMPORTING", &self.id_of(from)],
+        );
+        ok(
+            self.nodes[from].port,
+            &["CLUSTER", "SETSLOT", &slot, "MIGRATING", &self.id_of(to)],
+        );
+        from
+    }
+
+    /// Finish moving `slot` to master `to` (begun by [`begin_migration`]):
+    /// `SETSLOT NODE` at the new owner, the old one, then every other master,
+    /// as `redis-cli --cluster reshard` does. There are no keys to migrate:
+    /// Pub/Sub keeps none.
+    pub fn finish_migration(&self, slot: u16, to: usize, from: usize) {
+        let id = self.id_of(to);
+        let slot_text = slot.to_string();
+        let mut order = vec![to, from];
+        order.extend(
+            self.masters()
+                .into_iter()
+                .filter(|m| *m != to && *m != from),
+        );
+        for i in order {
+            query(
+                self.nodes[i].port,
+                &["CLUSTER", "SETSLOT", &slot_text, "NODE", &id],
+            )
+            .unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.owner_of(slot) != to {
+            assert!(
+                Instant::now() < deadline,
+                "slot {slot} did not move to node {to}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `CLUSTER FAILOVER` at replica `i`: it becomes master, its master
+    /// a replica; waits until the cluster sees it so.
+    pub fn failover_to(&self, i: usize) {
+        assert_eq!(
+            query(self.nodes[i].port, &["CLUSTER", "FAILOVER"]).unwrap(),
+            "OK"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self
+            .view()
+            .iter()
+            .any(|v| v.port == self.nodes[i].port && v.is_master())
+        {
+            assert!(Instant::now() < deadline, "node {i} did not take over");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Move `slot` to master `to` at once.
+    pub fn migrate_slot(&self, slot: u16, to: usize) {
+        let from = self.begin_migration(slot, to);
+        self.finish_migration(slot, to, from);
+    }
+
     /// Wait until a node that is up reports `cluster_state:<state>`.
     pub fn wait_state(&self, state: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
@@ -244,6 +384,8 @@ fn query(port: u16, args: &[&str]) -> Result<String, String> {
         redis::Value::BulkString(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
         redis::Value::VerbatimString { text, .. } => Ok(text),
         redis::Value::SimpleString(s) => Ok(s),
+        redis::Value::Int(i) => Ok(i.to_string()),
+        redis::Value::Okay => Ok("OK".to_string()),
         other => Ok(format!("{other:?}")),
     }
 }

@@ -31,9 +31,22 @@ pub fn steady_publisher(
     lines: Vec<String>,
     every: Duration,
 ) -> std::thread::JoinHandle<(Option<i32>, String)> {
+    steady_publisher_with(brokers, redis, topic, &[], lines, every)
+}
+
+/// [`steady_publisher`] with more options for `publish` (`--sharded`).
+pub fn steady_publisher_with(
+    brokers: &str,
+    redis: &str,
+    topic: &str,
+    extra: &[&str],
+    lines: Vec<String>,
+    every: Duration,
+) -> std::thread::JoinHandle<(Option<i32>, String)> {
     let mut child = dualstream()
         .brokers(brokers, redis, topic)
         .args(["publish", "--summary", "json", "--timeout", "60s"])
+        .args(extra)
         .spawn();
     let mut stdin = child.stdin.take().unwrap();
     let stderr = collect(child.stderr.take().unwrap());
