@@ -173,6 +173,8 @@ pub fn read_spans(
             None => {}
             Some(Err(e)) => last_error = Some(retriable(e, topic)?),
             Some(Ok(message)) => {
+                // One clock read a record: for the idle check and the tick.
+                let now = Instant::now();
                 let p = message.partition();
                 if let Some(&end) = ends.get(&p) {
                     if end.is_some_and(|end| message.offset() >= end) {
@@ -180,7 +182,7 @@ pub fn read_spans(
                         // offsets: control records, compaction): finished.
                         finish(consumer, topic, p, &mut ends);
                     } else {
-                        last_record = Instant::now();
+                        last_record = now;
                         if let Flow::Stop = each(Polled::Record(&message))? {
                             return Ok(Read::Done);
                         }
@@ -191,7 +193,7 @@ pub fn read_spans(
                 }
                 // A busy topic may never let poll come back empty: the
                 // housekeeping below still runs every TICK.
-                if tick.elapsed() < TICK {
+                if now.saturating_duration_since(tick) < TICK {
                     continue;
                 }
             }

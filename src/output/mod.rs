@@ -134,6 +134,7 @@ impl Output {
             last_line: Instant::now(),
             events: 0,
             bytes: 0,
+            unshown: (0, 0),
         }
     }
 

@@ -21,7 +21,12 @@ pub struct Progress {
     pub(super) last_line: Instant,
     pub(super) events: u64,
     pub(super) bytes: u64,
+    /// Counted and not yet given to the bar, and in how many calls: the bar
+    /// moves every [`BAR_EVERY`] calls (each move reads the clock).
+    pub(super) unshown: (u64, u32),
 }
+
+const BAR_EVERY: u32 = 256;
 
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
@@ -30,11 +35,15 @@ impl Progress {
     pub fn advance(&mut self, events: u64, bytes: u64) {
         self.events += events;
         self.bytes += bytes;
-        self.bar.inc(if self.unit == Unit::Records {
+        self.unshown.0 += if self.unit == Unit::Records {
             events
         } else {
             bytes
-        });
+        };
+        self.unshown.1 += 1;
+        if self.unshown.1 >= BAR_EVERY {
+            self.show();
+        }
         if self.plain && self.last_line.elapsed() >= PLAIN_EVERY {
             self.last_line = Instant::now();
             let secs = self.started.elapsed().as_secs_f64().max(1e-9);
@@ -47,12 +56,22 @@ impl Progress {
         }
     }
 
+    /// Move the bar by what was counted since it last moved.
+    fn show(&mut self) {
+        let (unshown, _) = std::mem::take(&mut self.unshown);
+        if unshown > 0 {
+            self.bar.inc(unshown);
+        }
+    }
+
     /// Short status text beside the bar (e.g. acknowledged counts).
-    pub fn message(&self, text: String) {
+    pub fn message(&mut self, text: String) {
+        self.show();
         self.bar.set_message(text);
     }
 
-    pub fn finish(&self) {
+    pub fn finish(&mut self) {
+        self.show();
         self.bar.finish_and_clear();
     }
 }

@@ -283,7 +283,9 @@ fn read_all(
         }
         (outcome, None)
     };
-    let Handler { sink, progress, .. } = handler;
+    let Handler {
+        sink, mut progress, ..
+    } = handler;
     progress.finish();
     // Finish the sink even when reading failed: what it confirms, a group
     // commits; nothing past the first unconfirmed record.
