@@ -1,6 +1,6 @@
 """tail against a PUBLISH flood: `redis-benchmark -P 64 -c 1 -n N PUBLISH`
 into a fresh redis-server, with one subscriber ready before it starts:
-`dualstream tail CH --format raw --count N --summary json > /dev/null`, or
+`dualstream tail CH --format raw|json --count N --summary json > /dev/null`, or
 redis-cli SUBSCRIBE (its output to a file) as the peer. Redis closes a
 subscriber that falls more than its pubsub output-buffer limit (32 MB hard,
 by default) behind, so "received" says whether the reader kept up.
@@ -47,8 +47,8 @@ def flood(port):
     return float(rates[-1]) if rates else float("nan")
 
 
-def tail(binary, port):
-    proc = subprocess.Popen([binary, "--redis", f"redis://127.0.0.1:{port}", "tail", "flood", "--format", "raw",
+def tail(binary, port, fmt="raw"):
+    proc = subprocess.Popen([binary, "--redis", f"redis://127.0.0.1:{port}", "tail", "flood", "--format", fmt,
                              "--count", str(N), "--timeout", f"{WAIT}s", "--summary", "json"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()
@@ -95,9 +95,12 @@ def redis_cli(port):
 
 
 def main():
-    rows = [("dualstream tail --format raw > /dev/null", lambda port: tail(DS, port))]
+    # raw: the payload only; json: the default on a pipe (a line per message).
+    rows = [("dualstream tail --format raw > /dev/null", lambda port: tail(DS, port)),
+            ("dualstream tail --format json > /dev/null", lambda port: tail(DS, port, "json"))]
     if BASE:
-        rows.append(("before: dualstream tail", lambda port: tail(BASE, port)))
+        rows.append(("before: dualstream tail --format raw", lambda port: tail(BASE, port)))
+        rows.append(("before: dualstream tail --format json", lambda port: tail(BASE, port, "json")))
     rows.append(("redis-cli SUBSCRIBE > file", redis_cli))
     results = {name: [] for name, _ in rows}
     for _ in range(RUNS):
