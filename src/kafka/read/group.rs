@@ -199,6 +199,15 @@ pub fn read_group(
                         break Read::Done;
                     }
                 }
+                // The last record of a partition: perhaps the last of all,
+                // and then the run need not wait for the next tick.
+                if end.is_some_and(|end| message.offset() + 1 >= end) {
+                    if let Some(ends) = ends {
+                        if group_done(consumer, topic, ends) {
+                            break Read::Done;
+                        }
+                    }
+                }
                 // On a busy topic poll may never come back empty: the
                 // checks below still run every TICK.
                 if tick.elapsed() < TICK {
