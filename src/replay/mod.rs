@@ -293,6 +293,10 @@ fn read_all(
     if let Some(member) = member {
         read::commit_and_close(member, topic, &mut confirmed, cfg.timeout);
     }
+    // The reading (or planning) consumer commits nothing: librdkafka may
+    // take its time to stop its threads (about 100 ms), on a thread of its
+    // own, which the process does not wait for at exit.
+    std::thread::spawn(move || drop(consumer));
     let outcome = outcome?;
     let (sent, notes) = finished?;
     Ok((outcome, sent, notes))
