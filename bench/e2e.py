@@ -4,9 +4,10 @@ to its stdin) until `tail` prints its notification, on Tansu and Redis
 `scripts/bench.sh e2e`.
 
 Each side is a process of its own: the feeder (this script with --feed)
-writes events at RATE a second and records when it wrote each; tail writes
-its JSON lines (with received_at) to a file. Nothing else runs in the
-feeder, so its timestamps are taken right at the write.
+writes events at RATE a second and records when it wrote each; a thread
+here stamps each of tail's JSON lines as it comes out of tail's stdout
+(tail's own received_at has only millisecond resolution). Nothing else runs
+in the feeder, so its timestamps are taken right at the write.
 
   RATE=200 EVENTS=1000 RUNS=3 DS_BASE=path
   RATES=200,max MAX_EVENTS=50000   # also with the feeder writing as fast as publish takes them
@@ -21,8 +22,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from datetime import datetime
 
 DS = os.environ.get("DS", "target/release/dualstream")
 BASE = os.environ.get("DS_BASE")
@@ -54,26 +55,28 @@ def one(binary, topic, tmp, rate):
     events = MAX_EVENTS if rate == "max" else EVENTS
     subprocess.run([binary, "--topic", topic, "--redis", "off", "publish", "--create-topic", "--partitions", "3",
                     "/dev/null"], capture_output=True, check=True)
-    printed, sent = os.path.join(tmp, f"{topic}.tail"), os.path.join(tmp, f"{topic}.sent")
-    with open(printed, "w") as out:
-        tail = subprocess.Popen([binary, "--topic", topic, "tail", "events:repo:*", "--format", "json", "--count",
-                                 str(events), "--timeout", "120s"], stdout=out, stderr=subprocess.PIPE, text=True)
-        if "subscribed" not in tail.stderr.readline():
-            raise SystemExit("tail did not subscribe")
-        feeder = subprocess.Popen([sys.executable, __file__, "--feed", sent, rate], stdout=subprocess.PIPE)
-        pub = subprocess.run([binary, "--topic", topic, "publish", "--summary", "json"], stdin=feeder.stdout,
-                             capture_output=True, text=True)
-        feeder.wait()
-        tail.wait()
+    sent = os.path.join(tmp, f"{topic}.sent")
+    tail = subprocess.Popen([binary, "--topic", topic, "tail", "events:repo:*", "--format", "json", "--count",
+                             str(events), "--timeout", "120s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    if "subscribed" not in tail.stderr.readline():
+        raise SystemExit("tail did not subscribe")
+    # "Printed" is when the line reaches this reader (tail flushes each line
+    # it has nothing behind): received_at has only millisecond resolution.
+    printed = []
+    reader = threading.Thread(target=lambda: printed.extend((time.time(), line) for line in tail.stdout),
+                              daemon=True)
+    reader.start()
+    feeder = subprocess.Popen([sys.executable, __file__, "--feed", sent, rate], stdout=subprocess.PIPE)
+    pub = subprocess.run([binary, "--topic", topic, "publish", "--summary", "json"], stdin=feeder.stdout,
+                         capture_output=True, text=True)
+    feeder.wait()
+    tail.wait()
+    reader.join()
     ack = json.loads([line for line in pub.stderr.splitlines() if line.startswith("{")][-1])["ack_latency_ms"]
     with open(sent) as f:
         stamps = json.load(f)
-    lat = []
-    with open(printed) as f:
-        for line in f:
-            m = json.loads(line)
-            at = datetime.fromisoformat(m["received_at"].replace("Z", "+00:00")).timestamp()
-            lat.append((at - stamps[m["payload"]["id"]]) * 1000)
+    lat = [(at - stamps[json.loads(line)["payload"]["id"]]) * 1000 for at, line in printed]
     lat.sort()
     q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]  # noqa: E731
     rate_seen = len(lat) / (max(stamps.values()) - min(stamps.values()) or 1)
