@@ -4,7 +4,20 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+mod examples;
+mod values;
+
+use examples::{
+    COMPLETIONS_EXAMPLES, EXAMPLES, HEALTH_EXAMPLES, MAN_EXAMPLES, PROFILE_EXAMPLES,
+    PUBLISH_EXAMPLES, REPLAY_EXAMPLES, TAIL_EXAMPLES,
+};
+use values::summary_choice;
+pub use values::{
+    ColorChoice, Compression, InputFormat, ReplayFormat, ReportFormat, SummaryChoice,
+    SummaryFormat, TailFormat,
+};
 
 /// Publish events to Kafka (the durable log) and notify Redis Pub/Sub (real time).
 ///
@@ -197,36 +210,6 @@ impl Cli {
     }
 }
 
-/// Record batch compression (`publish --compression`, `replay --to-topic --compression`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Compression {
-    None,
-    Gzip,
-    Snappy,
-    Lz4,
-    Zstd,
-}
-
-impl Compression {
-    /// The value of librdkafka's `compression.codec`.
-    pub fn codec(self) -> &'static str {
-        match self {
-            Compression::None => "none",
-            Compression::Gzip => "gzip",
-            Compression::Snappy => "snappy",
-            Compression::Lz4 => "lz4",
-            Compression::Zstd => "zstd",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
 // Parsed once per run: the size difference between variants costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
@@ -373,39 +356,6 @@ pub struct PublishArgs {
     pub min_insync_replicas: Option<i32>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum InputFormat {
-    Ndjson,
-    Csv,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum SummaryFormat {
-    Auto,
-    Table,
-    Json,
-    None,
-}
-
-/// One `--summary` of tail and replay: a format for stderr, or a JUnit file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SummaryChoice {
-    Format(SummaryFormat),
-    Junit(PathBuf),
-}
-
-fn summary_choice(text: &str) -> Result<SummaryChoice, String> {
-    if let Some(file) = text.strip_prefix("junit=") {
-        if file.is_empty() {
-            return Err("junit= needs a file name (junit=report.xml)".to_string());
-        }
-        return Ok(SummaryChoice::Junit(PathBuf::from(file)));
-    }
-    SummaryFormat::from_str(text, false)
-        .map(SummaryChoice::Format)
-        .map_err(|_| format!("{text:?}: expected auto, table, json, none or junit=FILE"))
-}
-
 #[derive(Debug, Args)]
 pub struct TailArgs {
     /// Channels or globs (`events:repo:*`); names without * ? [ use SUBSCRIBE.
@@ -479,18 +429,6 @@ pub struct TailArgs {
     /// --expect]; junit=FILE also writes the expectations as a JUnit report (repeatable).
     #[arg(long, value_name = "FORMAT", value_parser = summary_choice)]
     pub summary: Vec<SummaryChoice>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TailFormat {
-    /// Time, channel and compact payload, for people.
-    Pretty,
-    /// One object a line: received_at, channel, pattern, payload.
-    Json,
-    /// RFC 4180 CSV with a header row.
-    Csv,
-    /// The payload only, one a line.
-    Raw,
 }
 
 #[derive(Debug, Args)]
@@ -623,13 +561,6 @@ pub struct ReplayArgs {
     pub expect_once: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ReplayFormat {
-    Ndjson,
-    Envelope,
-    Csv,
-}
-
 #[derive(Debug, Args)]
 pub struct HealthArgs {
     /// Send one real event through the whole path (Kafka produce and ack, Redis publish and receive) and time each step.
@@ -660,12 +591,6 @@ pub struct HealthArgs {
     /// Bound on the whole check; an unreachable broker never hangs it longer.
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub timeout: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -715,135 +640,6 @@ pub struct ManArgs {
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 }
-
-// The "Examples" sections at the end of each command's long help (--help,
-// the man pages): real invocations, as in the README.
-
-const EXAMPLES: &str = "\
-Examples:
-  # NDJSON (or .csv) to Kafka, then one notification per event to Redis
-  dualstream publish events.ndjson
-
-  # Follow the notifications as they happen
-  dualstream tail 'events:repo:*'
-
-  # The full events of the last hour, from Kafka
-  dualstream replay --from-time 1h --envelope > last-hour.ndjson
-
-  # Brokers, topics, Redis, and one real event through the whole path
-  dualstream --profile staging health --probe";
-
-const PUBLISH_EXAMPLES: &str = "\
-Examples:
-  # NDJSON (or .csv) to Kafka, then one notification per event to Redis
-  dualstream publish events.ndjson
-
-  # The source id at a dotted path, a constant source type
-  cat events.ndjson | dualstream publish --source-id-field repo.name --source-type repo
-
-  # Check a file without connecting to anything
-  dualstream publish --dry-run events.csv
-
-  # Keep going past invalid lines, setting them aside; a JSON summary for scripts
-  dualstream publish --on-invalid dead-letter=bad.ndjson --summary json events.ndjson
-
-  # Kafka only, creating the topic when it is missing
-  dualstream --redis off publish --create-topic --partitions 6 events.ndjson";
-
-const TAIL_EXAMPLES: &str = "\
-Examples:
-  # PSUBSCRIBE for globs, SUBSCRIBE for plain names
-  dualstream tail 'events:repo:*'
-
-  # Glob characters taken literally
-  dualstream tail --literal 'events:repo:a[1]'
-
-  # JSON lines on a pipe, flushed as they arrive
-  dualstream tail 'events:*' | jq .payload.id
-
-  # The last 10 minutes from Kafka first, then live without a gap
-  dualstream tail --catch-up 10m 'events:repo:*'
-
-  # Miss nothing: gaps (a Redis restart, a full queue) are read from Kafka
-  dualstream tail --fill-gaps 'events:repo:*'
-
-  # In CI: exit 124 unless 3 notifications arrive within 30 s
-  dualstream tail 'events:repo:*' --count 3 --timeout 30s > seen.ndjson
-
-  # In CI: every event listed in the file, each once, within 30 s (else 124, naming the missing)
-  dualstream tail 'events:order:*' --expect expected --expect-once --timeout 30s";
-
-const REPLAY_EXAMPLES: &str = "\
-Examples:
-  # The whole topic, up to the end offsets taken at start
-  dualstream replay
-
-  # The last 100 records of each partition
-  dualstream replay --from-offset -100
-
-  # Partition, offset, timestamp, key, headers and value of the last 30 minutes
-  dualstream replay --from-time 30m --envelope
-
-  # Only new records, until Ctrl-C
-  dualstream replay --from-end --follow
-
-  # The newest 20 records of the whole topic, merged by time, oldest first
-  dualstream replay --last 20
-
-  # Pushes of repos as CSV
-  dualstream replay --filter type=push,source_type=repo --format csv > pushes.csv
-
-  # Redis was down from 09:00 to 09:40: re-send those notifications, gently
-  dualstream replay --from-time 2026-11-24T09:00:00Z --to-time 2026-11-24T09:40:00Z --to-redis --rate 500/s
-
-  # Backfill another topic, keeping keys, headers and timestamps
-  dualstream replay --from-time 1h --filter source_type=repo --to-topic events-repo
-
-  # In CI: the expected events are in Kafka, or exit 124 after 30 s
-  dualstream replay --follow --wait 30s --expect expected > /dev/null";
-
-const HEALTH_EXAMPLES: &str = "\
-Examples:
-  # Brokers, every topic's partitions, Redis
-  dualstream health
-
-  # And one real event through the whole path, timed
-  dualstream --topic events health --probe
-
-  # For scripts and monitors: exit 6 when the group lags by more than 10000
-  dualstream health --group indexer --max-lag 10000 --format json";
-
-const PROFILE_EXAMPLES: &str = "\
-Examples:
-  # ~/.config/dualstream/config.toml:
-  #   default = \"local\"
-  #   [profiles.local]
-  #   brokers = \"127.0.0.1:9092\"
-  #   [profiles.staging]
-  #   brokers = \"kafka-1.staging:9093\"
-  #   redis = \"redis://:secret@redis.staging:6380\"
-  #   [profiles.staging.kafka]
-  #   \"security.protocol\" = \"sasl_ssl\"
-
-  # Every profile, the default marked
-  dualstream profile list
-
-  # One profile's settings, secrets masked
-  dualstream profile show staging --format json
-
-  # Use a profile for one command (or set DUALSTREAM_PROFILE)
-  dualstream --profile staging tail 'events:*'";
-
-const COMPLETIONS_EXAMPLES: &str = "\
-Examples:
-  dualstream completions bash > ~/.local/share/bash-completion/completions/dualstream
-  dualstream completions zsh > ~/.zfunc/_dualstream
-  dualstream completions fish > ~/.config/fish/completions/dualstream.fish";
-
-const MAN_EXAMPLES: &str = "\
-Examples:
-  dualstream man | man -l -
-  dualstream man --out-dir ~/.local/share/man/man1";
 
 #[cfg(test)]
 mod tests {

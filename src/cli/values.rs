@@ -1,0 +1,93 @@
+//! The values flags take: formats, codecs, choices.
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+/// Record batch compression (`publish --compression`, `replay --to-topic --compression`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Compression {
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+impl Compression {
+    /// The value of librdkafka's `compression.codec`.
+    pub fn codec(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    Ndjson,
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Auto,
+    Table,
+    Json,
+    None,
+}
+
+/// One `--summary` of tail and replay: a format for stderr, or a JUnit file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SummaryChoice {
+    Format(SummaryFormat),
+    Junit(PathBuf),
+}
+
+pub(super) fn summary_choice(text: &str) -> Result<SummaryChoice, String> {
+    if let Some(file) = text.strip_prefix("junit=") {
+        if file.is_empty() {
+            return Err("junit= needs a file name (junit=report.xml)".to_string());
+        }
+        return Ok(SummaryChoice::Junit(PathBuf::from(file)));
+    }
+    SummaryFormat::from_str(text, false)
+        .map(SummaryChoice::Format)
+        .map_err(|_| format!("{text:?}: expected auto, table, json, none or junit=FILE"))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TailFormat {
+    /// Time, channel and compact payload, for people.
+    Pretty,
+    /// One object a line: received_at, channel, pattern, payload.
+    Json,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// The payload only, one a line.
+    Raw,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    Ndjson,
+    Envelope,
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
