@@ -105,7 +105,7 @@ impl Nodes {
     pub(crate) async fn refresh(&self, target: &Target) -> Vec<Node> {
         let known = self.known.lock().unwrap_or_else(|e| e.into_inner()).clone();
         for node in self.nodes(&known) {
-            let Ok(Ok(text)) = tokio::time::timeout(ASK_TIMEOUT, ask(&node)).await else {
+            let Ok(text) = ask::<String>(&node, "NODES").await else {
                 continue;
             };
             let view = parse_nodes(&text);
@@ -265,22 +265,9 @@ pub(crate) async fn slot_map(target: &Target) -> Result<SlotMap, String> {
     let (map, _) = target
         .on_any(None, |node| async move {
             let asked = node_addr(&node.shown);
-            let reply = tokio::time::timeout(ASK_TIMEOUT, async {
-                let config = redis::AsyncConnectionConfig::new()
-                    .set_connection_timeout(Some(ASK_TIMEOUT))
-                    .set_response_timeout(Some(ASK_TIMEOUT));
-                let mut conn = node
-                    .client
-                    .get_multiplexed_async_connection_with_config(&config)
-                    .await?;
-                redis::cmd("CLUSTER")
-                    .arg("SLOTS")
-                    .query_async::<redis::Value>(&mut conn)
-                    .await
-            })
-            .await
-            .map_err(|_| "no answer in time".to_string())?
-            .map_err(|e| target.clean(&e))?;
+            let reply = ask::<redis::Value>(&node, "SLOTS")
+                .await
+                .map_err(|e| target.clean(&e))?;
             SlotMap::parse(&reply, &asked)
         })
         .await?;
@@ -294,20 +281,25 @@ pub(crate) fn node_addr(shown: &str) -> String {
     rest[..end].to_string()
 }
 
-/// `CLUSTER NODES` of one node.
-async fn ask(node: &Node) -> Result<String, String> {
+/// `CLUSTER <what>` (`NODES`, `SLOTS`) of one node, within [`ASK_TIMEOUT`].
+/// Errors may hold the password (callers scrub what they show).
+async fn ask<T: redis::FromRedisValue>(node: &Node, what: &str) -> Result<T, String> {
     let config = redis::AsyncConnectionConfig::new()
         .set_connection_timeout(Some(ASK_TIMEOUT))
         .set_response_timeout(Some(ASK_TIMEOUT));
-    let mut conn = node
-        .client
-        .get_multiplexed_async_connection_with_config(&config)
+    let query = async {
+        let mut conn = node
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
+        redis::cmd("CLUSTER")
+            .arg(what)
+            .query_async::<T>(&mut conn)
+            .await
+    };
+    tokio::time::timeout(ASK_TIMEOUT, query)
         .await
-        .map_err(|e| e.to_string())?;
-    redis::cmd("CLUSTER")
-        .arg("NODES")
-        .query_async::<String>(&mut conn)
-        .await
+        .map_err(|_| "no answer in time".to_string())?
         .map_err(|e| e.to_string())
 }
 
