@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -146,7 +147,7 @@ pub fn read_spans(
     idle: Option<Duration>,
     mut each: impl FnMut(Polled<'_, '_>) -> Result<Flow>,
 ) -> Result<Read> {
-    let mut ends: HashMap<i32, Option<i64>> = HashMap::new();
+    let mut ends: ByPartition<Option<i64>> = ByPartition::default();
     let mut tpl = TopicPartitionList::new();
     for s in spans
         .iter()
@@ -305,13 +306,36 @@ pub fn read_last(
     Ok(Some(all))
 }
 
+/// A map keyed by partition, looked up for every record read: a multiply
+/// for a hash instead of SipHash (partitions are not chosen by an attacker).
+type ByPartition<V> = HashMap<i32, V, BuildHasherDefault<PartitionHash>>;
+
+#[derive(Default)]
+struct PartitionHash(u64);
+
+impl Hasher for PartitionHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_i32(&mut self, n: i32) {
+        self.0 = u64::from(n as u32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// How often readers flush their callers, check positions and deadlines,
 /// whether or not records keep coming.
 const TICK: Duration = Duration::from_millis(100);
 
 /// A partition read to its end: stop fetching it (a busy one would keep
 /// `poll` from ever coming back empty) and forget it.
-fn finish(consumer: &Consumer, topic: &str, p: i32, ends: &mut HashMap<i32, Option<i64>>) {
+fn finish(consumer: &Consumer, topic: &str, p: i32, ends: &mut ByPartition<Option<i64>>) {
     ends.remove(&p);
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition(topic, p);
@@ -332,7 +356,7 @@ fn retriable(e: KafkaError, topic: &str) -> Result<String> {
     Ok(e.to_string())
 }
 
-fn finish_by_position(consumer: &Consumer, topic: &str, ends: &mut HashMap<i32, Option<i64>>) {
+fn finish_by_position(consumer: &Consumer, topic: &str, ends: &mut ByPartition<Option<i64>>) {
     let Ok(positions) = consumer.position() else {
         return;
     };
