@@ -612,7 +612,7 @@ fn fail(
     if stats.first_error.is_none() {
         if mode == Mode::BestEffort {
             warn(&format!(
-                "redis: {error} at {shown_url}; notifications are being dropped, Kafka publishing continues"
+                "redis: {error} at {shown_url}; notifications that cannot be sent are counted as failed (the summary says how many), Kafka publishing continues"
             ));
         }
         let first = format!("{error} at {shown_url}");
