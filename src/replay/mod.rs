@@ -291,7 +291,13 @@ fn read_all(
     // commits; nothing past the first unconfirmed record.
     let finished = sink.finish(&mut confirmed, shutdown);
     if let Some(member) = member {
-        read::commit_and_close(member, topic, &mut confirmed, cfg.timeout);
+        // A read that failed (the cluster gone) already waited --timeout:
+        // the final commit gets a short grace, not another --timeout.
+        let grace = match &outcome {
+            Ok(_) => cfg.timeout,
+            Err(_) => cfg.timeout.min(FAILED_CLOSE),
+        };
+        read::commit_and_close(member, topic, &mut confirmed, grace);
     }
     // The reading (or planning) consumer commits nothing: librdkafka may
     // take its time to stop its threads (about 100 ms), on a thread of its
@@ -301,6 +307,9 @@ fn read_all(
     let (sent, notes) = finished?;
     Ok((outcome, sent, notes))
 }
+
+/// How long a group member whose read failed may take to commit and leave.
+const FAILED_CLOSE: Duration = Duration::from_secs(2);
 
 /// What happens to each record read: counted, selected, handed to the
 /// sink, held against the expectations and the deadline.

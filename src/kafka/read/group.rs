@@ -152,6 +152,10 @@ pub fn commit_and_close(
     }
 }
 
+/// How long the cluster may take to answer the metadata request that
+/// decides whether a quiet group read goes on.
+const PROBE: Duration = Duration::from_secs(2);
+
 /// Read `topic` as a member of the consumer's group: call `each` for every
 /// record below `ends` (the end offsets taken at start; `None` follows),
 /// store what the sink confirmed as it goes, and stop when every partition
@@ -160,7 +164,7 @@ pub fn commit_and_close(
 ///
 /// A bounded read (with `ends`) fails with exit 4 when no record arrived for
 /// `timeout` and the cluster does not answer a metadata request within it
-/// either: retriable errors alone never end the read, and with the broker
+/// either (at most [`PROBE`]): retriable errors alone never end the read, and with the broker
 /// gone for good it waited forever. A quiet member whose cluster answers
 /// (joining, holding no partitions) goes on waiting.
 pub fn read_group(
@@ -226,9 +230,10 @@ pub fn read_group(
                 break Read::Done;
             }
             if heard.elapsed() >= timeout {
+                // Already `timeout` without a word: the probe need not be as long.
                 consumer
                     .client()
-                    .fetch_metadata(Some(topic), timeout)
+                    .fetch_metadata(Some(topic), timeout.min(PROBE))
                     .map_err(|e| {
                         error::kafka(format!(
                             "kafka: no records of {topic} and no answer from the cluster for {} ({e})",
