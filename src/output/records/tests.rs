@@ -44,6 +44,13 @@ fn json_lines_keep_json_and_encode_binary() {
     let (text, line) = tail_json(&msg(b" {\"a\" :\n [1, \"x y\\\" z\"]}\t"));
     assert!(text.contains(r#""payload":{"a":[1,"x y\" z"]},"#), "{text}");
     assert_eq!(line["payload"], json!({"a": [1, "x y\" z"]}));
+    // An escape ends with its character: what follows the string is
+    // outside it again, and loses its whitespace.
+    let (text, _) = tail_json(&msg(br#"{"q": "a\"", "b": "\\", "c": 1}"#));
+    assert!(
+        text.contains(r#""payload":{"q":"a\"","b":"\\","c":1},"#),
+        "{text}"
+    );
     let (_, line) = tail_json(&msg(&[0xff, 0x00]));
     assert_eq!(line["payload"], Value::Null);
     assert_eq!(line["payload_base64"], "/wA=");
