@@ -1,4 +1,3 @@
-
 use rdkafka::message::{Header, OwnedHeaders, OwnedMessage, Timestamp};
 
 use super::*;
