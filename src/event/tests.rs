@@ -45,6 +45,26 @@ fn literal_dotted_key_wins() {
     assert_eq!(e.source_id, "flat");
 }
 
+/// With an id the line takes the one-pass path (without, the derived id
+/// needs the whole object): nested and literal dotted keys are found alike.
+#[test]
+fn dotted_paths_with_an_id_are_found_alike() {
+    let mut f = fields();
+    f.source_id = Field::Path(Path::new("repo.name"));
+    let e = from_json_line(
+        br#"{"id":"e1","type":"x","source_type":"r","repo.name":"flat","repo":{"name":"nested"}}"#,
+        &f,
+    )
+    .unwrap();
+    assert_eq!(e.source_id, "flat");
+    let e = from_json_line(
+        br#"{"id":"e2","type":"x","source_type":"r","repo":{"name":"nested"}}"#,
+        &f,
+    )
+    .unwrap();
+    assert_eq!(e.source_id, "nested");
+}
+
 #[test]
 fn derived_id_ignores_formatting_and_key_order() {
     let a = from_json_line(
