@@ -36,10 +36,6 @@ const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a slot without a subscription is tried again, and the links
 /// looked at.
 const RETRY_EVERY: Duration = Duration::from_millis(100);
-/// A PING goes out after this long without a frame …
-const KEEPALIVE: Duration = Duration::from_secs(5);
-/// … and the link counts as lost this long after it.
-const PING_TIMEOUT: Duration = Duration::from_secs(3);
 /// Most messages held back while a slot is being resubscribed; past it they
 /// are dropped (and said to be, as a full queue's are).
 const HOLD_MOST: usize = 100_000;
@@ -156,8 +152,7 @@ struct Conn {
     writer: wire::Writer,
     /// SSUBSCRIBEs sent and not answered in full: (slot, answers left).
     sent: VecDeque<(u16, usize)>,
-    heard: Instant,
-    pinged: Option<Instant>,
+    alive: wire::Liveness,
     reader: JoinHandle<()>,
 }
 
@@ -352,8 +347,7 @@ impl State {
                 shown: node.shown,
                 writer,
                 sent: VecDeque::new(),
-                heard: Instant::now(),
-                pinged: None,
+                alive: wire::Liveness::new(),
                 reader,
             },
         );
@@ -402,8 +396,7 @@ impl State {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
-        conn.heard = Instant::now();
-        conn.pinged = None;
+        conn.alive.heard();
         match frame {
             Ok(Some(wire::Frame::Message {
                 channel,
@@ -500,19 +493,8 @@ impl State {
     async fn keepalive(&mut self) {
         let mut dead = Vec::new();
         for (&id, conn) in self.conns.iter_mut() {
-            if let Some(at) = conn.pinged {
-                if at.elapsed() >= PING_TIMEOUT {
-                    dead.push((
-                        id,
-                        format!("no PING answer within {}", show_duration(PING_TIMEOUT)),
-                    ));
-                }
-            } else if conn.heard.elapsed() >= KEEPALIVE {
-                match tokio::time::timeout(PING_TIMEOUT, conn.writer.send(&[b"PING"])).await {
-                    Ok(Ok(())) => conn.pinged = Some(Instant::now()),
-                    Ok(Err(e)) => dead.push((id, e)),
-                    Err(_) => dead.push((id, "PING could not be sent".to_string())),
-                }
+            if let Err(why) = conn.alive.check(&mut conn.writer).await {
+                dead.push((id, why));
             }
         }
         for (id, why) in dead {

@@ -135,8 +135,6 @@ impl Drop for Feed {
     }
 }
 
-const KEEPALIVE: Duration = Duration::from_secs(5);
-const PING_TIMEOUT: Duration = Duration::from_secs(3);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -353,8 +351,7 @@ impl Handoff<'_> {
     }
 }
 
-/// How often the link is looked at; a PING goes out after [`KEEPALIVE`]
-/// without a frame, and the link counts as lost [`PING_TIMEOUT`] after it.
+/// How often the link is looked at (see [`wire::Liveness`]).
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Move messages to the reader until the link fails (`Some(reason)`) or the
@@ -382,13 +379,11 @@ async fn pump(
     let mut check = tokio::time::interval(CHECK_EVERY);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     check.tick().await;
-    let mut heard = Instant::now();
-    let mut pinged: Option<Instant> = None;
+    let mut alive = wire::Liveness::new();
     loop {
         tokio::select! {
             frame = link.reader.next() => {
-                heard = Instant::now();
-                pinged = None;
+                alive.heard();
                 // Then every frame the same read brought, without waiting.
                 let mut frame = frame;
                 loop {
@@ -423,18 +418,8 @@ async fn pump(
             _ = check.tick() => {
                 // A quiet stream after an overflow: the marker still goes in.
                 handoff.mark().ok()?;
-                if let Some(at) = pinged {
-                    if at.elapsed() >= PING_TIMEOUT {
-                        return Some(format!("no PING answer within {}", show_duration(PING_TIMEOUT)));
-                    }
-                } else if heard.elapsed() >= KEEPALIVE {
-                    // Any frame proves the link alive; a subscribed RESP2
-                    // connection answers PING with ["pong", ""].
-                    match tokio::time::timeout(PING_TIMEOUT, link.writer.send(&[b"PING"])).await {
-                        Ok(Ok(())) => pinged = Some(Instant::now()),
-                        Ok(Err(e)) => return Some(e),
-                        Err(_) => return Some(format!("no PING answer within {}", show_duration(PING_TIMEOUT))),
-                    }
+                if let Err(why) = alive.check(&mut link.writer).await {
+                    return Some(why);
                 }
             }
         }

@@ -11,7 +11,7 @@
 //! takes whatever the socket holds, and frames are cut out of that buffer
 //! without a copy until the caller asks for owned bytes.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::ConnectionAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
@@ -125,6 +125,59 @@ async fn tcp(host: &str, port: u16) -> Result<tokio::net::TcpStream, String> {
     // Commands are small and rare; waiting to batch them only delays PING.
     let _ = stream.set_nodelay(true);
     Ok(stream)
+}
+
+/// A PING goes out on a link quiet for this long …
+const KEEPALIVE: Duration = Duration::from_secs(5);
+/// … and the link counts as lost when nothing comes back within this.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Whether a link is alive: any frame proves it; a link quiet for
+/// [`KEEPALIVE`] is pinged (a subscribed RESP2 connection answers
+/// `["pong", ""]`), and one that stays quiet [`PING_TIMEOUT`] after is dead.
+pub struct Liveness {
+    heard: Instant,
+    pinged: Option<Instant>,
+}
+
+impl Liveness {
+    pub fn new() -> Liveness {
+        Liveness {
+            heard: Instant::now(),
+            pinged: None,
+        }
+    }
+
+    /// A frame came.
+    pub fn heard(&mut self) {
+        self.heard = Instant::now();
+        self.pinged = None;
+    }
+
+    /// Ping the link through `writer` if it is due; `Err` (why) when the
+    /// link counts as lost. Call it every second or so.
+    pub async fn check(&mut self, writer: &mut Writer) -> Result<(), String> {
+        if let Some(at) = self.pinged {
+            if at.elapsed() >= PING_TIMEOUT {
+                return Err(format!(
+                    "no PING answer within {}",
+                    show_duration(PING_TIMEOUT)
+                ));
+            }
+        } else if self.heard.elapsed() >= KEEPALIVE {
+            match tokio::time::timeout(PING_TIMEOUT, writer.send(&[b"PING"])).await {
+                Ok(Ok(())) => self.pinged = Some(Instant::now()),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    return Err(format!(
+                        "PING could not be sent within {}",
+                        show_duration(PING_TIMEOUT)
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Writer {
