@@ -82,7 +82,7 @@ brokers() {
   if [ -z "${DUALSTREAM_BROKERS:-}" ]; then
     state="${DUALSTREAM_STATE:-$cache/run}"
     already=no
-    [ -f "$state/tansu.pid" ] && kill -0 "$(cat "$state/tansu.pid")" 2>/dev/null && already=yes
+    [ -f "$state/kafka-1.pid" ] && kill -0 "$(cat "$state/kafka-1.pid")" 2>/dev/null && already=yes
     eval "$(bash scripts/brokers.sh start)"
     [ "$already" = yes ] || trap 'bash scripts/brokers.sh stop' EXIT
   fi

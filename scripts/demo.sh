@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job, end to end: start local Redis and Tansu if no brokers are
-# configured (installing them on first use), then tail Redis in the
+# The main job, end to end: start a local Redis and Apache Kafka if no
+# brokers are configured (installing them on first use), then tail Redis in the
 # background, publish sample events through Kafka and Redis, and show the
 # notifications that arrived and the records now in Kafka.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 if [ -z "${DUALSTREAM_BROKERS:-}" ]; then
-  say "no DUALSTREAM_BROKERS set: starting a local Redis and Tansu (the first run builds Tansu once, ~10 min)"
+  say "no DUALSTREAM_BROKERS set: starting a local Redis and Apache Kafka (the first run fetches Kafka's jars once)"
   eval "$(bash scripts/brokers.sh start)"
   trap 'bash scripts/brokers.sh stop' EXIT
 fi

@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
 # Install what dualstream's demo and tests need, idempotently, on a fresh machine:
-#   - redis-server (Debian's package, through apt)
-#   - Tansu 0.6.0 (Kafka wire compatible broker), built once by cargo into a cache
-#     directory outside the repository and reused by every later run.
-# Prints the path of the tansu binary on its last line.
+#   - redis-server and redis-cli (Debian's packages, through apt)
+#   - Java 17 and Maven (apt, when missing)
+#   - Apache Kafka (the broker, its storage tool and its Java tools, with a
+#     Log4j 2 backend), resolved once from Maven Central by
+#     scripts/kafka/pom.xml into a cache directory outside the repository.
+# Prints the directory of the broker's jars on its last line.
+#
+# The cache: DUALSTREAM_CACHE, else $XDG_CACHE_HOME/dualstream, else ~/.cache/dualstream.
 set -euo pipefail
 
+here="$(cd "$(dirname "$0")" && pwd)"
 cache="${DUALSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dualstream}"
-tansu_version="0.6.0"
-tansu_root="$cache/tansu-$tansu_version"
-tansu_bin="$tansu_root/bin/tansu"
+pom="$here/kafka/pom.xml"
+kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$pom")"
+kafka_home="$cache/kafka-$kafka_version"
+lib="$kafka_home/lib"
 
 log() { printf 'install-brokers: %s\n' "$*" >&2; }
 
-# redis-server for the tests and the demo; libssl-dev and pkg-config for
-# librdkafka's TLS/SASL support, which dualstream itself is built with.
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# redis-cli joins the test Redis Cluster; redis-benchmark floods for bench.sh.
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+# libssl-dev and pkg-config for librdkafka's TLS/SASL support, which
+# dualstream itself is built with; the TLS tests make certificates with openssl.
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
-# The TLS tests (rediss://) make a self-signed certificate with the openssl tool.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} (apt)"
   sudo_cmd=()
@@ -31,12 +40,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   # demo start their own on free ports, so leave the system one alone.
 fi
 
-if [ ! -x "$tansu_bin" ]; then
-  log "building tansu $tansu_version into $tansu_root (once; about 10 minutes on 2 cores)"
-  mkdir -p "$tansu_root"
-  cargo install tansu --version "$tansu_version" --locked --features libsql \
-    --root "$tansu_root" --quiet
+# The jars are resolved once per pom: a changed pom (another Kafka release)
+# resolves again into its own directory.
+stamp="$lib/.pom.sha256"
+want="$(sha256sum "$pom" | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "resolving Apache Kafka $kafka_version from Maven Central into $lib (once)"
+  tmp="$kafka_home/lib.partial"
+  rm -rf "$tmp"
+  mkdir -p "$kafka_home"
+  # A partial download never passes for a complete one: resolve into a
+  # directory of its own, then move it into place.
+  (cd "$here/kafka" && mvn -q -B -Dstyle.color=never -f pom.xml dependency:copy-dependencies \
+    -DoutputDirectory="$tmp" -DincludeScope=runtime) >&2
+  echo "$want" >"$tmp/.pom.sha256"
+  rm -rf "$lib"
+  mv "$tmp" "$lib"
 fi
 
-"$tansu_bin" --version >/dev/null 2>&1 || { log "tansu at $tansu_bin does not run"; exit 1; }
-echo "$tansu_bin"
+ls "$lib"/kafka_2.13-*.jar >/dev/null 2>&1 || { log "no broker jar in $lib"; exit 1; }
+echo "$lib"

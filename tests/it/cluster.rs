@@ -27,11 +27,11 @@ fn subscribed_node(cluster: &RedisCluster) -> usize {
 
 #[test]
 fn cluster_publish_reaches_a_tail_on_another_node_exactly_once() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("cluster-once");
-    tansu.create_topic(&topic, 3);
+    kafka.create_topic(&topic, 3);
     let n = 500;
     let t = tail(
         &cluster.url_from(masters[0]),
@@ -48,7 +48,7 @@ fn cluster_publish_reaches_a_tail_on_another_node_exactly_once() {
     // Published at another master (the URL from the environment): the
     // cluster bus carries it over.
     dualstream()
-        .args(["--brokers", &tansu.brokers(), "--topic", &topic])
+        .args(["--brokers", &kafka.brokers(), "--topic", &topic])
         .env("DUALSTREAM_REDIS", &cluster.url_from(masters[1]))
         .arg("publish")
         .stdin(ticks("c", n).concat())
@@ -61,11 +61,11 @@ fn cluster_publish_reaches_a_tail_on_another_node_exactly_once() {
 
 #[test]
 fn cluster_publish_moves_past_a_dead_node() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("cluster-dead-node");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let n = 50;
     let t = tail(
         &cluster.url_from(masters[2]),
@@ -84,7 +84,7 @@ fn cluster_publish_moves_past_a_dead_node() {
         .url_from(masters[0])
         .replace("cluster://", "cluster://:s3cret@");
     let run = dualstream()
-        .brokers(&tansu.brokers(), &url, &topic)
+        .brokers(&kafka.brokers(), &url, &topic)
         .arg("publish")
         .stdin(ticks("c", n).concat())
         .run();
@@ -97,7 +97,7 @@ fn cluster_publish_moves_past_a_dead_node() {
         run.describe()
     );
     let run = dualstream()
-        .brokers(&tansu.brokers(), &cluster.url_from(masters[0]), &topic)
+        .brokers(&kafka.brokers(), &cluster.url_from(masters[0]), &topic)
         .arg("publish")
         .stdin(ticks("c", n).concat())
         .run()
@@ -124,11 +124,11 @@ fn gap_of(said: &[String]) -> String {
 
 #[test]
 fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("cluster-fill");
-    tansu.create_topic(&topic, 3);
+    kafka.create_topic(&topic, 3);
     // About 12 s of events: both faults happen while they flow.
     let n = 2500;
     let t = tail(
@@ -136,7 +136,7 @@ fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
         &[
             "events:seq:*",
             "--brokers",
-            &tansu.brokers(),
+            &kafka.brokers(),
             "--topic",
             &topic,
             "--fill-gaps",
@@ -149,7 +149,7 @@ fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
     let mut said = t.wait_stderr("subscribed");
     assert_eq!(subscribed_node(&cluster), masters[0]);
     let publisher = steady_publisher(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &cluster.url_from(masters[1]),
         &topic,
         ticks("c", n),
@@ -189,11 +189,11 @@ fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
 
 #[test]
 fn cluster_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("cluster-gap");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let t = tail(
         &cluster.url_from(masters[1]),
         &["events:seq:*", "--format", "json", "--timeout", "60s"],
@@ -212,7 +212,7 @@ fn cluster_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
     // Published after tail is back, at a third node: every one arrives.
     let n = 100;
     dualstream()
-        .brokers(&tansu.brokers(), &cluster.url_from(masters[2]), &topic)
+        .brokers(&kafka.brokers(), &cluster.url_from(masters[2]), &topic)
         .arg("publish")
         .stdin(ticks("c", n).concat())
         .run()
@@ -223,19 +223,19 @@ fn cluster_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
     each_once(&stdout, "c", n, &stderr);
 }
 
-fn cluster_health(tansu: &Tansu, url: &str, format: &str) -> Run {
+fn cluster_health(kafka: &Kafka, url: &str, format: &str) -> Run {
     dualstream()
-        .args(["--brokers", &tansu.brokers(), "--redis", url])
+        .args(["--brokers", &kafka.brokers(), "--redis", url])
         .args(["health", "--format", format, "--timeout", "10s"])
         .run()
 }
 
 #[test]
 fn cluster_health_reports_every_node_and_is_degraded_without_a_slot_master() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let mut cluster = RedisCluster::start();
     let url = cluster.url_from(0);
-    let run = cluster_health(&tansu, &url, "json").expect_code(0);
+    let run = cluster_health(kafka, &url, "json").expect_code(0);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
     let c = &doc["redis"]["cluster"];
     assert_eq!(c["state"], "ok", "{doc:#}");
@@ -266,7 +266,7 @@ fn cluster_health_reports_every_node_and_is_degraded_without_a_slot_master() {
             "{addr}"
         );
     }
-    let table = cluster_health(&tansu, &url, "table").expect_code(0);
+    let table = cluster_health(kafka, &url, "table").expect_code(0);
     let out = table.stdout();
     assert!(
         out.contains("cluster state") && out.contains("replica of"),
@@ -288,7 +288,7 @@ fn cluster_health_reports_every_node_and_is_degraded_without_a_slot_master() {
     cluster.kill(replica);
     cluster.kill(master);
     cluster.wait_state("fail", Duration::from_secs(20));
-    let run = cluster_health(&tansu, &cluster.url_from(master), "json").expect_code(6);
+    let run = cluster_health(kafka, &cluster.url_from(master), "json").expect_code(6);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(doc["status"], "degraded");
     assert_eq!(doc["redis"]["cluster"]["state"], "fail");
@@ -297,7 +297,7 @@ fn cluster_health_reports_every_node_and_is_degraded_without_a_slot_master() {
     assert!(problems.contains("slots have no master"), "{problems}");
     let dead = format!("127.0.0.1:{}", cluster.nodes[master].port);
     assert!(problems.contains(&dead), "{problems}");
-    let table = cluster_health(&tansu, &cluster.url_from(master), "table").expect_code(6);
+    let table = cluster_health(kafka, &cluster.url_from(master), "table").expect_code(6);
     assert!(
         table.stdout().contains("master (failed)"),
         "{}",
@@ -307,11 +307,11 @@ fn cluster_health_reports_every_node_and_is_degraded_without_a_slot_master() {
 
 #[test]
 fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("cluster-publisher-node");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let t = tail(
         &cluster.url_from(masters[2]),
         &["events:seq:*", "--format", "json", "--timeout", "60s"],
@@ -319,7 +319,7 @@ fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
     t.wait_stderr("subscribed");
     let n = 1000;
     let publisher = steady_publisher(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &cluster.url_from(masters[0]),
         &topic,
         ticks("c", n),
@@ -350,11 +350,11 @@ fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
 
 #[test]
 fn cluster_classic_tail_is_unaffected_by_a_slot_migration() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("cluster-classic-migrate");
-    tansu.create_topic(&topic, 3);
+    kafka.create_topic(&topic, 3);
     let n = 1500;
     let t = tail(
         &cluster.url_from(masters[0]),
@@ -368,7 +368,7 @@ fn cluster_classic_tail_is_unaffected_by_a_slot_migration() {
     );
     t.wait_stderr("subscribed");
     let publisher = steady_publisher(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &cluster.url_from(masters[1]),
         &topic,
         ticks("c", n),
@@ -483,7 +483,7 @@ fn resubscribed_after(said: &[String], channel: &str) -> Vec<String> {
 
 #[test]
 fn sharded_publish_reaches_a_tail_on_every_master_exactly_once() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
     let owners: std::collections::BTreeSet<usize> = SEQ_CHANNELS
@@ -492,7 +492,7 @@ fn sharded_publish_reaches_a_tail_on_every_master_exactly_once() {
         .collect();
     assert_eq!(owners.len(), 3, "the channels should span every master");
     let topic = topic("sharded-once");
-    tansu.create_topic(&topic, 3);
+    kafka.create_topic(&topic, 3);
     let n = 600;
     let t = sharded_tail(
         &cluster,
@@ -504,7 +504,7 @@ fn sharded_publish_reaches_a_tail_on_every_master_exactly_once() {
     assert_eq!(subscribed_at(&cluster, 3), masters);
     // health counts them where they are: at each channel's owner.
     let run = dualstream()
-        .brokers(&tansu.brokers(), &cluster.url_from(masters[1]), &topic)
+        .brokers(&kafka.brokers(), &cluster.url_from(masters[1]), &topic)
         .args(["--sharded", "health", "--format", "json"])
         .args(["--channel", "events:seq:k0", "--channel", "events:seq:k2"])
         .args(["--channel", "events:seq:none"])
@@ -527,7 +527,7 @@ fn sharded_publish_reaches_a_tail_on_every_master_exactly_once() {
     );
     classic.wait_stderr("subscribed");
     let run = dualstream()
-        .args(["--brokers", &tansu.brokers(), "--topic", &topic])
+        .args(["--brokers", &kafka.brokers(), "--topic", &topic])
         .env("DUALSTREAM_REDIS", &cluster.url_from(masters[1]))
         .env("DUALSTREAM_REDIS_SHARDED", "true")
         .args(["publish", "--summary", "json"])
@@ -552,11 +552,11 @@ fn sharded_publish_reaches_a_tail_on_every_master_exactly_once() {
 
 #[test]
 fn sharded_tail_fills_the_gaps_of_a_killed_master_a_moved_slot_and_a_killed_subscriber() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("sharded-fill");
-    tansu.create_topic(&topic, 3);
+    kafka.create_topic(&topic, 3);
     // About 15 s of events: the three faults happen while they flow.
     let n = 3000;
     let t = sharded_tail(
@@ -564,7 +564,7 @@ fn sharded_tail_fills_the_gaps_of_a_killed_master_a_moved_slot_and_a_killed_subs
         masters[0],
         &[
             "--brokers",
-            &tansu.brokers(),
+            &kafka.brokers(),
             "--topic",
             &topic,
             "--fill-gaps",
@@ -577,7 +577,7 @@ fn sharded_tail_fills_the_gaps_of_a_killed_master_a_moved_slot_and_a_killed_subs
     let mut said = t.wait_stderr("subscribed");
     subscribed_at(&cluster, 3);
     let publisher = steady_publisher_with(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &cluster.url_from(masters[1]),
         &topic,
         &["--sharded"],
@@ -653,11 +653,11 @@ fn sharded_tail_fills_the_gaps_of_a_killed_master_a_moved_slot_and_a_killed_subs
 
 #[test]
 fn sharded_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("sharded-gap");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let t = sharded_tail(
         &cluster,
         masters[1],
@@ -675,7 +675,7 @@ fn sharded_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
     // Published after tail is back: every one arrives, once.
     let n = 200;
     let run = dualstream()
-        .brokers(&tansu.brokers(), &cluster.url_from(masters[2]), &topic)
+        .brokers(&kafka.brokers(), &cluster.url_from(masters[2]), &topic)
         .args(["--sharded", "publish", "--summary", "json"])
         .stdin(ticks("s", n).concat())
         .run()
@@ -689,18 +689,18 @@ fn sharded_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
 
 #[test]
 fn sharded_publish_follows_a_slot_moved_mid_stream_and_notifies_each_event_once() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("sharded-moved");
-    tansu.create_topic(&topic, 3);
+    kafka.create_topic(&topic, 3);
     let n = 1500;
     let t = sharded_tail(
         &cluster,
         masters[0],
         &[
             "--brokers",
-            &tansu.brokers(),
+            &kafka.brokers(),
             "--topic",
             &topic,
             "--fill-gaps",
@@ -712,7 +712,7 @@ fn sharded_publish_follows_a_slot_moved_mid_stream_and_notifies_each_event_once(
     );
     t.wait_stderr("subscribed");
     let publisher = steady_publisher_with(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &cluster.url_from(masters[0]),
         &topic,
         &["--sharded", "-vv"],
@@ -745,10 +745,10 @@ fn sharded_publish_follows_a_slot_moved_mid_stream_and_notifies_each_event_once(
 
 #[test]
 fn sharded_mode_works_on_a_single_redis_7_too() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("sharded-single");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let n = 100;
     let mut args: Vec<&str> = SEQ_CHANNELS.to_vec();
     args.extend(["--sharded", "--count", "100", "--timeout", "30s"]);
@@ -757,7 +757,7 @@ fn sharded_mode_works_on_a_single_redis_7_too() {
     // A classic subscriber on the same server sees none of it.
     let classic = redis.subscribe("events:*");
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", "--sharded"])
         .stdin(ticks("s", n).concat())
         .run()
@@ -770,14 +770,14 @@ fn sharded_mode_works_on_a_single_redis_7_too() {
 
 #[test]
 fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("sharded-replay");
-    tansu.create_topic(&topic, 3);
+    kafka.create_topic(&topic, 3);
     let n = 400;
     // In Kafka, nobody notified (Redis was "down").
-    seed(&tansu, &topic, ticks("r", n).concat());
+    seed(kafka, &topic, ticks("r", n).concat());
     let t = sharded_tail(
         &cluster,
         masters[2],
@@ -785,7 +785,7 @@ fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
     );
     t.wait_stderr("subscribed");
     let run = dualstream()
-        .brokers(&tansu.brokers(), &cluster.url_from(masters[0]), &topic)
+        .brokers(&kafka.brokers(), &cluster.url_from(masters[0]), &topic)
         .args(["--sharded", "replay", "--to-redis", "--summary", "json"])
         .run()
         .expect_code(0);
@@ -795,7 +795,7 @@ fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
     each_once(&stdout, "r", n, &stderr);
     // The probe publishes and subscribes sharded too, and says the mode.
     let run = dualstream()
-        .brokers(&tansu.brokers(), &cluster.url_from(masters[1]), &topic)
+        .brokers(&kafka.brokers(), &cluster.url_from(masters[1]), &topic)
         .args(["--sharded", "health", "--probe", "--format", "json"])
         .args(["--channel", "probe:{x}", "--timeout", "10s"])
         .run()
@@ -804,7 +804,7 @@ fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
     assert_eq!(doc["probe"]["failed"], serde_json::Value::Null, "{doc:#}");
     assert_eq!(doc["redis"]["sharded"], true, "{doc:#}");
     let table = dualstream()
-        .brokers(&tansu.brokers(), &cluster.url_from(masters[1]), &topic)
+        .brokers(&kafka.brokers(), &cluster.url_from(masters[1]), &topic)
         .args(["--sharded", "health", "--format", "table"])
         .run()
         .expect_code(0);
@@ -813,10 +813,10 @@ fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
 
 #[test]
 fn sharded_hash_tagged_channels_share_one_slot_and_one_subscription() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let cluster = RedisCluster::start();
     let topic = topic("sharded-tagged");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let channels: Vec<String> = (0..4).map(|i| format!("events:{{seq}}:k{i}")).collect();
     let slot = cluster.slot_of("seq");
     assert!(channels.iter().all(|c| cluster.slot_of(c) == slot));
@@ -828,7 +828,7 @@ fn sharded_hash_tagged_channels_share_one_slot_and_one_subscription() {
     // One SSUBSCRIBE of the four, at the slot's owner only.
     assert_eq!(subscribed_at(&cluster, 1), [cluster.owner_of(slot)]);
     dualstream()
-        .brokers(&tansu.brokers(), &cluster.url_from(1), &topic)
+        .brokers(&kafka.brokers(), &cluster.url_from(1), &topic)
         .args(["--sharded", "publish"])
         .args(["--channel", "events:{{{source_type}}}:{source_id}"])
         .stdin(ticks("h", n).concat())
@@ -842,11 +842,11 @@ fn sharded_hash_tagged_channels_share_one_slot_and_one_subscription() {
 
 #[test]
 fn sharded_tail_follows_a_manual_failover() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
     let topic = topic("sharded-failover");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let t = sharded_tail(
         &cluster,
         masters[0],
@@ -865,7 +865,7 @@ fn sharded_tail_follows_a_manual_failover() {
     // Published after: every one arrives, once.
     let n = 200;
     dualstream()
-        .brokers(&tansu.brokers(), &cluster.url_from(masters[1]), &topic)
+        .brokers(&kafka.brokers(), &cluster.url_from(masters[1]), &topic)
         .args(["--sharded", "publish"])
         .stdin(ticks("s", n).concat())
         .run()

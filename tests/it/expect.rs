@@ -267,9 +267,9 @@ fn malformed_expectations_and_misused_flags_are_usage_errors() {
 }
 
 /// Publish `input` dual-stream, expecting success.
-fn publish(tansu: &Tansu, redis: &Redis, topic: &str, input: String) {
+fn publish(kafka: &Kafka, redis: &Redis, topic: &str, input: String) {
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), topic)
+        .brokers(&kafka.brokers(), &redis.url(), topic)
         .arg("publish")
         .stdin(input)
         .run()
@@ -290,10 +290,10 @@ fn orders(first: usize, n: usize) -> String {
 
 #[test]
 fn both_sides_of_a_publish_meet_their_expectations() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("expect-both");
-    tansu.create_topic(&topic, 3);
+    kafka.create_topic(&topic, 3);
     let dir = tempfile::tempdir().unwrap();
     let expect = write(
         dir.path(),
@@ -306,7 +306,7 @@ fn both_sides_of_a_publish_meet_their_expectations() {
         &[
             "events:order:*",
             "--brokers",
-            &tansu.brokers(),
+            &kafka.brokers(),
             "--fetch",
             "--expect",
             &expect,
@@ -316,7 +316,7 @@ fn both_sides_of_a_publish_meet_their_expectations() {
         ],
     );
     t.wait_stderr("subscribed");
-    publish(&tansu, &redis, &topic, orders(0, 8));
+    publish(kafka, &redis, &topic, orders(0, 8));
     let (code, stdout, stderr) = t.finish();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stdout.is_empty());
@@ -324,7 +324,7 @@ fn both_sides_of_a_publish_meet_their_expectations() {
     // Kafka, after the fact: the records are there.
     let replay = |args: &[&str]| {
         dualstream()
-            .brokers(&tansu.brokers(), "off", &topic)
+            .brokers(&kafka.brokers(), "off", &topic)
             .arg("replay")
             .args(args)
             .run()
@@ -359,15 +359,15 @@ fn both_sides_of_a_publish_meet_their_expectations() {
 
 #[test]
 fn replay_follow_expect_ends_when_the_last_expected_record_arrives() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("expect-follow");
-    tansu.create_topic(&topic, 2);
-    publish(&tansu, &redis, &topic, orders(0, 4));
+    kafka.create_topic(&topic, 2);
+    publish(kafka, &redis, &topic, orders(0, 4));
     let dir = tempfile::tempdir().unwrap();
     let expect = write(dir.path(), "expected", "ord-1\nord-6\n");
     let mut child = dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args(["replay", "--follow", "--expect", &expect, "--wait", "60s"])
         .spawn();
     let stdout = collect(child.stdout.take().unwrap());
@@ -377,7 +377,7 @@ fn replay_follow_expect_ends_when_the_last_expected_record_arrives() {
         child.try_wait().unwrap().is_none(),
         "replay ended before ord-6 was published"
     );
-    publish(&tansu, &redis, &topic, orders(4, 4));
+    publish(kafka, &redis, &topic, orders(4, 4));
     let code = wait_exit(&mut child, Duration::from_secs(30));
     let stderr = stderr.join().unwrap();
     assert_eq!(code, Some(0), "{stderr}");
@@ -387,12 +387,12 @@ fn replay_follow_expect_ends_when_the_last_expected_record_arrives() {
 
 #[test]
 fn the_ci_smoke_example_passes() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let out = std::process::Command::new("bash")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ci-smoke.sh"))
         .env("DUALSTREAM_BIN", env!("CARGO_BIN_EXE_dualstream"))
-        .env("DUALSTREAM_BROKERS", tansu.brokers())
+        .env("DUALSTREAM_BROKERS", kafka.brokers())
         .env("DUALSTREAM_REDIS", redis.url())
         .env("DUALSTREAM_TOPIC", topic("smoke"))
         .env_remove("DUALSTREAM_PROFILE")

@@ -21,10 +21,10 @@ fn kill_subscribers(redis: &Redis) {
 
 #[test]
 fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscriber() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let mut redis = Redis::start();
     let topic = topic("fill-gaps");
-    tansu.create_topic(&topic, 3);
+    kafka.create_topic(&topic, 3);
     // About 15 s of events: the faults below all happen while they flow.
     let n = 3000;
     let t = tail(
@@ -32,7 +32,7 @@ fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscrib
         &[
             "events:seq:*",
             "--brokers",
-            &tansu.brokers(),
+            &kafka.brokers(),
             "--topic",
             &topic,
             "--fill-gaps",
@@ -44,7 +44,7 @@ fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscrib
     );
     let mut said = t.wait_stderr("subscribed");
     let publisher = steady_publisher(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &redis.url(),
         &topic,
         ticks("s", n),
@@ -83,10 +83,10 @@ fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscrib
 
 #[test]
 fn without_fill_gaps_the_gap_is_reported_and_events_are_missed() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let mut redis = Redis::start();
     let topic = topic("no-fill");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let n = 400;
     let t = tail(
         &redis.url(),
@@ -94,7 +94,7 @@ fn without_fill_gaps_the_gap_is_reported_and_events_are_missed() {
     );
     t.wait_stderr("subscribed");
     let publisher = steady_publisher(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &redis.url(),
         &topic,
         ticks("s", n),
@@ -114,10 +114,10 @@ fn without_fill_gaps_the_gap_is_reported_and_events_are_missed() {
 
 #[test]
 fn fill_gaps_reprints_what_a_full_queue_dropped() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("fill-queue");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let n = 400;
     // --fetch waits for Kafka at every message: with a queue of 5, a burst
     // overflows it.
@@ -126,7 +126,7 @@ fn fill_gaps_reprints_what_a_full_queue_dropped() {
         &[
             "events:seq:*",
             "--brokers",
-            &tansu.brokers(),
+            &kafka.brokers(),
             "--topic",
             &topic,
             "--fill-gaps",
@@ -141,7 +141,7 @@ fn fill_gaps_reprints_what_a_full_queue_dropped() {
     );
     t.wait_stderr("subscribed");
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .arg("publish")
         .stdin(ticks("s", n).concat())
         .run()
@@ -158,11 +158,11 @@ fn fill_gaps_reprints_what_a_full_queue_dropped() {
 
 #[test]
 fn fill_gaps_checks_kafka_before_following_redis() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     // A topic that is not there: said at once, not at the first gap.
     let run = dualstream()
-        .args(["--redis", &redis.url(), "--brokers", &tansu.brokers()])
+        .args(["--redis", &redis.url(), "--brokers", &kafka.brokers()])
         .args([
             "--topic",
             "no-such-topic",

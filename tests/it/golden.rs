@@ -61,9 +61,9 @@ fn dry_run_with_a_channel_template_and_csv_input() {
 
 #[test]
 fn dead_letter_records_and_the_publish_summary() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("golden-dl");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let dir = tempfile::tempdir().unwrap();
     let dead = dir.path().join("dead.ndjson");
     let mut input = Vec::new();
@@ -80,7 +80,7 @@ fn dead_letter_records_and_the_publish_summary() {
         b"{\"id\":\"ok-2\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"a\"}\n",
     );
     let run = dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args(["publish", "--summary", "json", "--max-line-bytes", "200"])
         .arg(format!("--on-invalid=dead-letter={}", dead.display()))
         .stdin(input)
@@ -106,18 +106,18 @@ fn dead_letter_records_and_the_publish_summary() {
 
 /// A one-partition topic with two published events and one raw record whose
 /// key, value and a header are not UTF-8.
-fn replay_topic(tansu: &Tansu, name: &str) -> String {
+fn replay_topic(kafka: &Kafka, name: &str) -> String {
     let topic = topic(name);
-    tansu.create_topic(&topic, 1);
-    seed(tansu, &topic, events(0, 2, 1));
-    tansu.produce_raw(
+    kafka.create_topic(&topic, 1);
+    seed(kafka, &topic, events(0, 2, 1));
+    kafka.produce_raw(
         &topic,
         Some(b"k\xff"),
         Some(b"\x00\x01bin\xfe"),
         &[("id", b"raw-1"), ("blob", b"\xc3\x28")],
         1_700_000_000_123,
     );
-    tansu.produce_raw(
+    kafka.produce_raw(
         &topic,
         None,
         Some(b"plain text, not JSON"),
@@ -129,11 +129,11 @@ fn replay_topic(tansu: &Tansu, name: &str) -> String {
 
 #[test]
 fn replay_envelope_csv_ndjson_and_summary() {
-    let tansu = Tansu::start();
-    let topic = replay_topic(&tansu, "golden-replay");
+    let kafka = Kafka::shared();
+    let topic = replay_topic(kafka, "golden-replay");
     let replay = |args: &[&str]| {
         dualstream()
-            .brokers(&tansu.brokers(), "off", &topic)
+            .brokers(&kafka.brokers(), "off", &topic)
             .arg("replay")
             .args(args)
             .run()
@@ -192,13 +192,13 @@ fn tail_json_csv_and_raw_lines() {
 
 #[test]
 fn health_json_shape() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("golden-health");
-    tansu.create_topic(&topic, 2);
-    seed(&tansu, &topic, events(0, 4, 2));
+    kafka.create_topic(&topic, 2);
+    seed(kafka, &topic, events(0, 4, 2));
     let run = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args([
             "health",
             "--probe",
@@ -233,17 +233,17 @@ fn health_json_shape() {
 
 #[test]
 fn health_tables() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("golden-table");
-    tansu.create_topic(&topic, 1);
-    seed(&tansu, &topic, events(0, 3, 1));
+    kafka.create_topic(&topic, 1);
+    seed(kafka, &topic, events(0, 3, 1));
     let run = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["health", "--probe", "--channel", "golden"])
         .run()
         .expect_code(0);
-    let port = tansu.port.to_string();
+    let port = kafka.port().to_string();
     let redis_port = redis.port.to_string();
     insta::with_settings!({filters => vec![
         (topic.as_str(), "[topic]"),

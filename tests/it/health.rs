@@ -24,13 +24,13 @@ fn json(run: &Run) -> Value {
 
 #[test]
 fn healthy_cluster_reports_brokers_partitions_redis_and_probe() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("healthy");
-    tansu.create_topic(&topic, 2);
-    seed(&tansu, &topic, events(0, 10, 1));
+    kafka.create_topic(&topic, 2);
+    seed(kafka, &topic, events(0, 10, 1));
     let run = health(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &redis.url(),
         Some(&topic),
         &["--probe", "--format", "json", "--channel", "x"],
@@ -41,7 +41,7 @@ fn healthy_cluster_reports_brokers_partitions_redis_and_probe() {
     assert_eq!(r["problems"], serde_json::json!([]));
     let brokers = r["kafka"]["brokers"].as_array().unwrap();
     assert_eq!(brokers.len(), 1);
-    assert_eq!(brokers[0]["port"], tansu.port);
+    assert_eq!(brokers[0]["port"], kafka.port());
     assert_eq!(r["kafka"]["controller"], brokers[0]["id"]);
     let topics = r["kafka"]["topics"].as_array().unwrap();
     assert_eq!(topics.len(), 1, "--topic limits the report");
@@ -72,7 +72,7 @@ fn healthy_cluster_reports_brokers_partitions_redis_and_probe() {
         assert!(probe[step].as_f64().unwrap() > 0.0, "{step}: {probe}");
     }
     // The probe record is really in Kafka, where the report says.
-    let records = tansu.records(&topic);
+    let records = kafka.records(&topic);
     let probe_record = records
         .iter()
         .find(|r| r.headers.get("type").map(String::as_str) == Some("dualstream.probe"));
@@ -80,16 +80,16 @@ fn healthy_cluster_reports_brokers_partitions_redis_and_probe() {
     assert_eq!(probe_record.offset, probe["offset"].as_i64().unwrap());
 
     // The table form on a pipe, for people reading CI logs.
-    let run = health(&tansu.brokers(), &redis.url(), Some(&topic), &[]).expect_code(0);
+    let run = health(&kafka.brokers(), &redis.url(), Some(&topic), &[]).expect_code(0);
     assert!(run.stdout().contains("status: ok"), "{}", run.describe());
     assert!(run.stdout().contains("(controller)"), "{}", run.describe());
 }
 
 #[test]
 fn redis_down_exits_5_and_kafka_down_exits_4_within_the_timeout() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let dead_redis = format!("redis://:pw@127.0.0.1:{}", closed_port());
-    let run = health(&tansu.brokers(), &dead_redis, None, &["--format", "json"]).expect_code(5);
+    let run = health(&kafka.brokers(), &dead_redis, None, &["--format", "json"]).expect_code(5);
     assert_eq!(json(&run)["status"], "redis_unreachable");
     assert!(!run.stdout().contains(":pw@"), "{}", run.describe());
 
@@ -120,13 +120,13 @@ fn redis_down_exits_5_and_kafka_down_exits_4_within_the_timeout() {
 
 #[test]
 fn group_lag_and_max_lag() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("lag");
-    tansu.create_topic(&topic, 1);
-    seed(&tansu, &topic, events(0, 10, 1));
+    kafka.create_topic(&topic, 1);
+    seed(kafka, &topic, events(0, 10, 1));
     // A consumer of group "readers" that got through 4 of 10 records.
     let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", tansu.brokers())
+        .set("bootstrap.servers", kafka.brokers())
         .set("group.id", "readers")
         .set("enable.auto.commit", "false")
         .create()
@@ -137,7 +137,7 @@ fn group_lag_and_max_lag() {
     consumer.commit(&tpl, CommitMode::Sync).unwrap();
 
     let run = health(
-        &tansu.brokers(),
+        &kafka.brokers(),
         "off",
         Some(&topic),
         &["--group", "readers", "--format", "json"],
@@ -149,7 +149,7 @@ fn group_lag_and_max_lag() {
     assert_eq!(g["partitions"][0]["high"], 10);
 
     let run = health(
-        &tansu.brokers(),
+        &kafka.brokers(),
         "off",
         Some(&topic),
         &["--group", "readers", "--max-lag", "5", "--format", "json"],
@@ -168,10 +168,10 @@ fn group_lag_and_max_lag() {
 
 #[test]
 fn probe_slower_than_max_latency_and_missing_topic_are_degraded() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let run = health(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &redis.url(),
         Some("absent"),
         &["--probe", "--format", "json"],
@@ -187,9 +187,9 @@ fn probe_slower_than_max_latency_and_missing_topic_are_degraded() {
     );
 
     let topic = topic("slowprobe");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let run = health(
-        &tansu.brokers(),
+        &kafka.brokers(),
         &redis.url(),
         Some(&topic),
         &["--probe", "--max-latency", "1us", "--format", "json"],

@@ -1,5 +1,6 @@
 //! The integration tests: one binary (one link of librdkafka), a module per
-//! command. Each test starts its own Redis and Tansu on free loopback ports
+//! command. Each test starts its own Redis on free loopback ports and shares
+//! one Apache Kafka broker with the others, or starts its own nodes
 //! through `common` and runs the real `dualstream` binary.
 
 mod common;
@@ -13,6 +14,7 @@ mod glob_redis;
 mod golden;
 mod health;
 mod kafka_cluster;
+
 mod profile;
 mod publish;
 mod replay;

@@ -55,11 +55,11 @@ fn dry_run(cmd: Dualstream) -> (String, String) {
 
 #[test]
 fn precedence_flag_then_environment_then_profile_then_default() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let (from_profile, from_env, from_flag) = (topic("prof-p"), topic("prof-e"), topic("prof-f"));
     for t in [&from_profile, &from_env, &from_flag] {
-        tansu.create_topic(t, 1);
+        kafka.create_topic(t, 1);
     }
     let dead_kafka = format!("127.0.0.1:{}", closed_port());
     let dead_redis = format!("redis://127.0.0.1:{}", closed_port());
@@ -78,7 +78,7 @@ brokers = "{dead_kafka}"
 redis = "{dead_redis}"
 topic = "never-used"
 "#,
-        brokers = tansu.brokers(),
+        brokers = kafka.brokers(),
         redis = redis.url(),
     ));
 
@@ -98,7 +98,7 @@ topic = "never-used"
         .run()
         .expect_code(0);
     assert_eq!(run.summary()["notified"], 3, "{}", run.describe());
-    assert_eq!(tansu.records(&from_profile).len(), 3);
+    assert_eq!(kafka.records(&from_profile).len(), 3);
     let seen = sub.wait_for(3, Duration::from_secs(10));
     let channels: Vec<&str> = seen.iter().map(|(c, _)| c.as_str()).collect();
     assert_eq!(channels, ["prof:r0"; 3]);
@@ -109,7 +109,7 @@ topic = "never-used"
     let run = config
         .dualstream()
         .env("DUALSTREAM_PROFILE", "broken")
-        .env("DUALSTREAM_BROKERS", &tansu.brokers())
+        .env("DUALSTREAM_BROKERS", &kafka.brokers())
         .env("DUALSTREAM_REDIS", &redis.url())
         .env("DUALSTREAM_TOPIC", &from_env)
         .args(["publish", "--summary", "json", "--timeout", "5s"])
@@ -117,7 +117,7 @@ topic = "never-used"
         .run()
         .expect_code(0);
     assert_eq!(run.summary()["notified"], 2, "{}", run.describe());
-    assert_eq!(tansu.records(&from_env).len(), 2);
+    assert_eq!(kafka.records(&from_env).len(), 2);
 
     // Flag over environment (and profile): the environment points at
     // nothing, the flags at the real servers; the flag's channel template
@@ -128,7 +128,7 @@ topic = "never-used"
         .env("DUALSTREAM_BROKERS", &dead_kafka)
         .env("DUALSTREAM_REDIS", &dead_redis)
         .env("DUALSTREAM_TOPIC", &from_env)
-        .args(["--brokers", &tansu.brokers(), "--redis", &redis.url()])
+        .args(["--brokers", &kafka.brokers(), "--redis", &redis.url()])
         .args(["--topic", &from_flag])
         .args(["publish", "--summary", "json", "--timeout", "5s"])
         .args(["--channel", "flag:{source_id}"])
@@ -136,9 +136,9 @@ topic = "never-used"
         .run()
         .expect_code(0);
     assert_eq!(run.summary()["notified"], 4, "{}", run.describe());
-    assert_eq!(tansu.records(&from_flag).len(), 4);
+    assert_eq!(kafka.records(&from_flag).len(), 4);
     assert_eq!(
-        tansu.records(&from_env).len(),
+        kafka.records(&from_env).len(),
         2,
         "nothing more from the env"
     );
@@ -176,9 +176,9 @@ topic = "never-used"
 
 #[test]
 fn profile_kafka_properties_come_before_minus_f_and_minus_x() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("prof-kafka");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let config = Config::new(&format!(
         r#"
 default = "dev"
@@ -192,7 +192,7 @@ properties-file = "client.properties"
 [profiles.dev.kafka]
 enable.idempotence = false
 "#,
-        tansu.brokers()
+        kafka.brokers()
     ));
     // Relative to the config file's directory.
     std::fs::write(
@@ -229,7 +229,7 @@ enable.idempotence = false
     std::fs::write(&file, "enable.idempotence=true\n").unwrap();
     let run = publish(&["-F", file.to_str().unwrap()]);
     assert_eq!(run.summary()["lowered_durability"], serde_json::json!([]));
-    assert_eq!(tansu.records(&topic).len(), 6);
+    assert_eq!(kafka.records(&topic).len(), 6);
 }
 
 #[test]

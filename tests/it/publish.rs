@@ -7,17 +7,17 @@ use std::time::Duration;
 use crate::common::*;
 use serde_json::Value;
 
-fn setup(name: &str, partitions: i32) -> (Tansu, Redis, String) {
-    let tansu = Tansu::start();
+fn setup(name: &str, partitions: i32) -> (&'static Kafka, Redis, String) {
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic(name);
-    tansu.create_topic(&topic, partitions);
-    (tansu, redis, topic)
+    kafka.create_topic(&topic, partitions);
+    (kafka, redis, topic)
 }
 
 #[test]
 fn ndjson_file_lands_in_kafka_and_notifies_redis() {
-    let (tansu, redis, topic) = setup("ndjson", 3);
+    let (kafka, redis, topic) = setup("ndjson", 3);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("events.ndjson");
     let input = events(0, 60, 6);
@@ -25,7 +25,7 @@ fn ndjson_file_lands_in_kafka_and_notifies_redis() {
     let sub = redis.subscribe("events:repo:*");
 
     let run = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", file.to_str().unwrap(), "--summary", "json"])
         .run()
         .expect_code(0);
@@ -36,7 +36,7 @@ fn ndjson_file_lands_in_kafka_and_notifies_redis() {
     assert_eq!(summary["notified"], 60);
     assert!(summary["ack_latency_ms"]["p99"].as_f64().unwrap() > 0.0);
 
-    let records = tansu.records(&topic);
+    let records = kafka.records(&topic);
     assert_eq!(records.len(), 60);
     let lines: Vec<&str> = input.lines().collect();
     let mut by_coords = HashMap::new();
@@ -89,7 +89,7 @@ fn ndjson_file_lands_in_kafka_and_notifies_redis() {
 
 #[test]
 fn csv_input_becomes_json_records() {
-    let (tansu, redis, topic) = setup("csv", 1);
+    let (kafka, redis, topic) = setup("csv", 1);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("events.csv");
     std::fs::write(
@@ -101,11 +101,11 @@ fn csv_input_becomes_json_records() {
     .unwrap();
     let sub = redis.subscribe("events:issue:*");
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", file.to_str().unwrap()])
         .run()
         .expect_code(0);
-    let records = tansu.records(&topic);
+    let records = kafka.records(&topic);
     assert_eq!(records.len(), 2);
     assert_eq!(
         records[0].json(),
@@ -121,13 +121,13 @@ fn csv_input_becomes_json_records() {
 
 #[test]
 fn stdin_with_field_paths_constants_and_channel_template() {
-    let (tansu, redis, topic) = setup("stdin", 2);
+    let (kafka, redis, topic) = setup("stdin", 2);
     let input = r#"{"kind":"star","repo":{"name":"octo/one"},"when":"2026-01-01T00:00:00+02:00"}
 {"kind":"fork","repo":{"name":"octo/two"},"when":1767225600000}
 "#;
     let sub = redis.subscribe("gh.*");
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args([
             "publish",
             "--type-field",
@@ -144,7 +144,7 @@ fn stdin_with_field_paths_constants_and_channel_template() {
         .stdin(input)
         .run()
         .expect_code(0);
-    let mut records = tansu.records(&topic);
+    let mut records = kafka.records(&topic);
     records.sort_by_key(|r| r.timestamp);
     assert_eq!(records.len(), 2);
     assert_eq!(records[0].key.as_deref(), Some("octo/one"));
@@ -189,14 +189,14 @@ fn stdin_with_field_paths_constants_and_channel_template() {
 
 #[test]
 fn several_files_in_one_run_report_their_own_lines() {
-    let (tansu, redis, topic) = setup("files", 1);
+    let (kafka, redis, topic) = setup("files", 1);
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.jsonl");
     let b = dir.path().join("b.ndjson");
     std::fs::write(&a, events(0, 3, 1)).unwrap();
     std::fs::write(&b, format!("{}{{\"broken\"\n", events(3, 2, 1))).unwrap();
     let run = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", a.to_str().unwrap(), b.to_str().unwrap()])
         .run()
         .expect_code(3);
@@ -205,17 +205,17 @@ fn several_files_in_one_run_report_their_own_lines() {
         "{}",
         run.describe()
     );
-    assert_eq!(tansu.records(&topic).len(), 5);
+    assert_eq!(kafka.records(&topic).len(), 5);
 }
 
 #[test]
 fn redis_down_is_a_warning_and_kafka_gets_everything() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("redisdown");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let dead_redis = format!("redis://:hunter2@127.0.0.1:{}", closed_port());
     let run = dualstream()
-        .brokers(&tansu.brokers(), &dead_redis, &topic)
+        .brokers(&kafka.brokers(), &dead_redis, &topic)
         .args(["publish", "--summary", "json"])
         .stdin(events(0, 500, 10))
         .run()
@@ -235,21 +235,21 @@ fn redis_down_is_a_warning_and_kafka_gets_everything() {
     assert_eq!(summary["acknowledged"], 500);
     assert_eq!(summary["redis_failures"], 500);
     assert_eq!(summary["notified"], 0);
-    assert_eq!(tansu.records(&topic).len(), 500);
+    assert_eq!(kafka.records(&topic).len(), 500);
 }
 
 #[test]
 fn no_headers_leaves_records_without_headers() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("noheaders");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args(["publish", "--no-headers"])
         .stdin(events(0, 3, 1))
         .run()
         .expect_code(0);
-    let records = tansu.records(&topic);
+    let records = kafka.records(&topic);
     assert_eq!(records.len(), 3);
     assert!(records.iter().all(|r| r.headers.is_empty()), "{records:?}");
     assert_eq!(records[0].key.as_deref(), Some("r0"));
@@ -257,20 +257,20 @@ fn no_headers_leaves_records_without_headers() {
 
 #[test]
 fn compressed_batches_arrive_whole() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let input = events(0, 40, 4);
     // snappy is left out: Tansu 0.6 takes snappy batches but cannot serve them.
     for codec in ["gzip", "lz4", "zstd", "none"] {
         let topic = topic(&format!("compression-{codec}"));
-        tansu.create_topic(&topic, 2);
+        kafka.create_topic(&topic, 2);
         let run = dualstream()
-            .brokers(&tansu.brokers(), "off", &topic)
+            .brokers(&kafka.brokers(), "off", &topic)
             .args(["publish", "--compression", codec, "--summary", "json"])
             .stdin(input.clone())
             .run()
             .expect_code(0);
         assert_eq!(run.summary()["acknowledged"], 40, "{codec}");
-        let mut values: Vec<Vec<u8>> = tansu.records(&topic).into_iter().map(|r| r.value).collect();
+        let mut values: Vec<Vec<u8>> = kafka.records(&topic).into_iter().map(|r| r.value).collect();
         values.sort();
         let mut lines: Vec<Vec<u8>> = input.lines().map(|l| l.as_bytes().to_vec()).collect();
         lines.sort();
@@ -291,18 +291,18 @@ fn compressed_batches_arrive_whole() {
 
 #[test]
 fn redis_off_publishes_to_kafka_only() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("redisoff");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let run = dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args(["publish", "--summary", "json"])
         .stdin(events(0, 10, 2))
         .run()
         .expect_code(0);
     assert_eq!(run.summary()["redis"], "off");
     assert!(!run.stderr().contains("warning"), "{}", run.describe());
-    assert_eq!(tansu.records(&topic).len(), 10);
+    assert_eq!(kafka.records(&topic).len(), 10);
 }
 
 #[test]
@@ -329,11 +329,11 @@ fn kafka_unreachable_exits_4_quickly_naming_the_brokers() {
 
 #[test]
 fn missing_topic_is_named_and_create_topic_creates_it() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("missing");
     let run = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", "--timeout", "10s"])
         .stdin(events(0, 5, 1))
         .run()
@@ -353,13 +353,13 @@ fn missing_topic_is_named_and_create_topic_creates_it() {
     // More replicas than brokers, or more in sync than replicas: refused
     // before anything is created.
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", "--create-topic", "--replication-factor", "3"])
         .stdin(events(0, 1, 1))
         .run()
         .expect_stderr(2, "--replication-factor 3 is more than the 1 broker(s)");
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", "--create-topic", "--replication-factor", "1"])
         .args(["--min-insync-replicas", "2"])
         .stdin(events(0, 1, 1))
@@ -368,19 +368,19 @@ fn missing_topic_is_named_and_create_topic_creates_it() {
 
     // One broker: replication factor 1, said plainly.
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", "--create-topic", "--partitions", "4"])
         .stdin(events(0, 40, 8))
         .run()
         .expect_stderr(0, "replication factor 1");
-    let records = tansu.records(&topic);
+    let records = kafka.records(&topic);
     assert_eq!(records.len(), 40);
     assert!(records.iter().all(|r| (0..4).contains(&r.partition)));
 }
 
 #[test]
 fn on_invalid_fail_stops_at_the_bad_line_with_exit_3() {
-    let (tansu, redis, topic) = setup("fail", 1);
+    let (kafka, redis, topic) = setup("fail", 1);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("in.ndjson");
     let input = format!(
@@ -390,7 +390,7 @@ fn on_invalid_fail_stops_at_the_bad_line_with_exit_3() {
     );
     std::fs::write(&file, input).unwrap();
     let run = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", file.to_str().unwrap(), "--summary", "json"])
         .run()
         .expect_code(3);
@@ -404,7 +404,7 @@ fn on_invalid_fail_stops_at_the_bad_line_with_exit_3() {
     assert_eq!(summary["acknowledged"], 4);
     assert_eq!(summary["resume_from"], format!("{}:5", file.display()));
     // What came before the bad line is in Kafka; nothing after it.
-    let ns: Vec<u64> = tansu
+    let ns: Vec<u64> = kafka
         .records(&topic)
         .iter()
         .map(|r| r.json()["n"].as_u64().unwrap())
@@ -414,7 +414,7 @@ fn on_invalid_fail_stops_at_the_bad_line_with_exit_3() {
 
 #[test]
 fn on_invalid_skip_and_dead_letter_continue() {
-    let (tansu, redis, topic) = setup("skip", 1);
+    let (kafka, redis, topic) = setup("skip", 1);
     let too_long = format!(
         "{{\"type\":\"x\",\"source_type\":\"s\",\"source_id\":\"1\",\"pad\":\"{}\"}}",
         "z".repeat(300)
@@ -428,7 +428,7 @@ fn on_invalid_skip_and_dead_letter_continue() {
     input.extend_from_slice(events(2, 2, 1).as_bytes());
 
     let run = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args([
             "publish",
             "--on-invalid",
@@ -457,12 +457,12 @@ fn on_invalid_skip_and_dead_letter_continue() {
             "missing {expected:?} in\n{stderr}"
         );
     }
-    assert_eq!(tansu.records(&topic).len(), 4);
+    assert_eq!(kafka.records(&topic).len(), 4);
 
     let dir = tempfile::tempdir().unwrap();
     let dead = dir.path().join("dead.ndjson");
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", "--max-line-bytes", "200"])
         .arg(format!("--on-invalid=dead-letter={}", dead.display()))
         .stdin(input)
@@ -482,7 +482,7 @@ fn on_invalid_skip_and_dead_letter_continue() {
         .unwrap()
         .contains("expected ident"));
     assert_eq!(letters[3]["raw_base64"], "eyJ0eXBlIjoi/yJ9");
-    assert_eq!(tansu.records(&topic).len(), 8);
+    assert_eq!(kafka.records(&topic).len(), 8);
 }
 
 #[test]
@@ -545,20 +545,20 @@ fn usage_errors_exit_2_before_connecting() {
 
 #[test]
 fn hundred_thousand_events_in_one_run() {
-    let (tansu, redis, topic) = setup("100k", 3);
+    let (kafka, redis, topic) = setup("100k", 3);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("big.ndjson");
     std::fs::write(&file, events(0, 100_000, 1000)).unwrap();
     let sub = redis.subscribe("events:*");
     let run = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", file.to_str().unwrap(), "--summary", "json"])
         .run()
         .expect_code(0);
     let summary = run.summary();
     assert_eq!(summary["acknowledged"], 100_000, "{}", run.describe());
     assert_eq!(summary["notified"], 100_000, "{}", run.describe());
-    let records = tansu.records(&topic);
+    let records = kafka.records(&topic);
     assert_eq!(records.len(), 100_000);
     let mut ids: Vec<&str> = records.iter().map(|r| r.headers["id"].as_str()).collect();
     ids.sort();
@@ -572,9 +572,9 @@ fn hundred_thousand_events_in_one_run() {
 
 #[test]
 fn ctrl_c_flushes_in_flight_prints_the_summary_and_exits_130() {
-    let (tansu, redis, topic) = setup("sigint", 1);
+    let (kafka, redis, topic) = setup("sigint", 1);
     let mut child = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", "--summary", "json"])
         .spawn();
     let mut stdin = child.stdin.take().unwrap();
@@ -582,7 +582,7 @@ fn ctrl_c_flushes_in_flight_prints_the_summary_and_exits_130() {
     stdin.flush().unwrap();
     // Wait until Kafka has them, then interrupt with stdin still open.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while tansu.records(&topic).len() < 25 {
+    while kafka.records(&topic).len() < 25 {
         assert!(std::time::Instant::now() < deadline, "events never arrived");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -636,16 +636,16 @@ fn secrets_never_reach_logs_or_errors() {
 #[test]
 fn dead_letter_file_is_never_an_input_is_appended_to_and_private() {
     use std::os::unix::fs::PermissionsExt;
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("deadletters");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.ndjson");
     let content = format!("{}not json\n", events(0, 3, 1));
     std::fs::write(&input, &content).unwrap();
     let publish = |dead: &std::path::Path| {
         dualstream()
-            .brokers(&tansu.brokers(), "off", &topic)
+            .brokers(&kafka.brokers(), "off", &topic)
             .arg("publish")
             .arg(input.to_str().unwrap())
             .arg(format!("--on-invalid=dead-letter={}", dead.display()))
@@ -657,7 +657,7 @@ fn dead_letter_file_is_never_an_input_is_appended_to_and_private() {
     assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
     // Also when the input comes through stdin.
     dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args([
             "publish",
             &format!("--on-invalid=dead-letter={}", input.display()),
@@ -771,16 +771,16 @@ fn hostile_input_is_refused_with_where_and_why() {
 /// message (a warning for publish, exit 5 where Redis is required).
 #[test]
 fn redis_passwords_never_show_and_wrong_ones_are_named() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start_with(&["--requirepass", "right-Pa55"]);
     let topic = topic("redispass");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let secret = "wr0ng/p@ss?#w0rd";
     let url = format!("redis://:{secret}@127.0.0.1:{}", redis.port);
     let encoded = format!("redis://:wr0ng%2Fp%40ss%3F%23w0rd@127.0.0.1:{}", redis.port);
     // Unencoded, the URL does not parse: a usage error that still hides it.
     let run = dualstream()
-        .brokers(&tansu.brokers(), &url, &topic)
+        .brokers(&kafka.brokers(), &url, &topic)
         .arg("publish")
         .stdin(events(0, 1, 1))
         .run()
@@ -789,7 +789,7 @@ fn redis_passwords_never_show_and_wrong_ones_are_named() {
     let url = encoded;
     let run = dualstream()
         .args(["-vv"])
-        .brokers(&tansu.brokers(), &url, &topic)
+        .brokers(&kafka.brokers(), &url, &topic)
         .arg("publish")
         .stdin(events(0, 3, 1))
         .run()
@@ -807,7 +807,7 @@ fn redis_passwords_never_show_and_wrong_ones_are_named() {
     ] {
         let run = dualstream()
             .args(["-vv"])
-            .brokers(&tansu.brokers(), &url, &topic)
+            .brokers(&kafka.brokers(), &url, &topic)
             .args(&args)
             .run();
         let all = format!("{}{}", run.stdout(), run.stderr());
@@ -817,5 +817,5 @@ fn redis_passwords_never_show_and_wrong_ones_are_named() {
             assert!(!all.contains(leak), "{args:?}: {leak} leaked:\n{all}");
         }
     }
-    assert_eq!(tansu.records(&topic).len(), 3, "Kafka got every event");
+    assert_eq!(kafka.records(&topic).len(), 3, "Kafka got every event");
 }

@@ -6,16 +6,16 @@ use crate::common::*;
 use serde_json::Value;
 
 /// A 3-partition topic holding events 0..30 with timestamps 1_700_000_000_000 + i.
-fn topic_with_events(tansu: &Tansu, name: &str) -> String {
+fn topic_with_events(kafka: &Kafka, name: &str) -> String {
     let topic = topic(name);
-    tansu.create_topic(&topic, 3);
-    seed(tansu, &topic, events(0, 30, 6));
+    kafka.create_topic(&topic, 3);
+    seed(kafka, &topic, events(0, 30, 6));
     topic
 }
 
-fn replay(tansu: &Tansu, topic: &str, args: &[&str]) -> Run {
+fn replay(kafka: &Kafka, topic: &str, args: &[&str]) -> Run {
     dualstream()
-        .brokers(&tansu.brokers(), "off", topic)
+        .brokers(&kafka.brokers(), "off", topic)
         .arg("replay")
         .args(args)
         .run()
@@ -37,21 +37,21 @@ fn ns(run: &Run) -> Vec<u64> {
 
 #[test]
 fn start_modes_and_bounds() {
-    let tansu = Tansu::start();
-    let topic = topic_with_events(&tansu, "starts");
-    let records = tansu.records(&topic);
+    let kafka = Kafka::shared();
+    let topic = topic_with_events(kafka, "starts");
+    let records = kafka.records(&topic);
     let filled = records
         .iter()
         .map(|r| r.partition)
         .collect::<BTreeSet<_>>()
         .len();
 
-    let all = replay(&tansu, &topic, &["--from-beginning"]).expect_code(0);
+    let all = replay(kafka, &topic, &["--from-beginning"]).expect_code(0);
     assert_eq!(ns(&all), (0..30).collect::<Vec<_>>());
 
     // --from-offset N is per partition.
     // (Partitions shorter than that are read from their end, with a warning.)
-    let run = replay(&tansu, &topic, &["--from-offset", "2", "--summary", "json"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--from-offset", "2", "--summary", "json"]).expect_code(0);
     let expected: Vec<u64> = {
         let mut v: Vec<u64> = records
             .iter()
@@ -65,23 +65,23 @@ fn start_modes_and_bounds() {
     assert_eq!(run.summary()["records"], expected.len());
 
     // Negative: that many before the end of each partition.
-    let run = replay(&tansu, &topic, &["--from-offset", "-1"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--from-offset", "-1"]).expect_code(0);
     assert_eq!(ns(&run).len(), filled);
 
     // A time inside the data: records at or after it (timestamps rise with n).
-    let run = replay(&tansu, &topic, &["--from-time", "1700000000020"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--from-time", "1700000000020"]).expect_code(0);
     assert_eq!(ns(&run), (20..30).collect::<Vec<_>>());
-    let run = replay(&tansu, &topic, &["--from-time", "2023-11-14T22:13:20.025Z"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--from-time", "2023-11-14T22:13:20.025Z"]).expect_code(0);
     assert_eq!(ns(&run), (25..30).collect::<Vec<_>>());
 
     // A time after the last record starts at the end (Tansu answers 0 there).
-    let run = replay(&tansu, &topic, &["--from-time", "2099-01-01T00:00:00Z"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--from-time", "2099-01-01T00:00:00Z"]).expect_code(0);
     assert_eq!(run.stdout(), "", "{}", run.describe());
-    let run = replay(&tansu, &topic, &["--from-time", "1m"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--from-time", "1m"]).expect_code(0);
     assert_eq!(run.stdout(), "");
 
     // Past the end is an error, not a silent reread.
-    let run = replay(&tansu, &topic, &["--from-offset", "1000"]).expect_code(2);
+    let run = replay(kafka, &topic, &["--from-offset", "1000"]).expect_code(2);
     assert!(
         run.stderr().contains("start offset is past the end of"),
         "{}",
@@ -89,11 +89,11 @@ fn start_modes_and_bounds() {
     );
 
     // --to-offset, --count and --partition.
-    let run = replay(&tansu, &topic, &["--to-offset", "1"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--to-offset", "1"]).expect_code(0);
     assert_eq!(ns(&run).len(), filled);
-    let run = replay(&tansu, &topic, &["--count", "4"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--count", "4"]).expect_code(0);
     assert_eq!(ns(&run).len(), 4);
-    let run = replay(&tansu, &topic, &["--partition", "1"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--partition", "1"]).expect_code(0);
     let in_p1: Vec<u64> = {
         let mut v: Vec<u64> = records
             .iter()
@@ -104,40 +104,40 @@ fn start_modes_and_bounds() {
         v
     };
     assert_eq!(ns(&run), in_p1);
-    replay(&tansu, &topic, &["--partition", "7"]).expect_code(2);
+    replay(kafka, &topic, &["--partition", "7"]).expect_code(2);
 }
 
 #[test]
 fn empty_partitions_and_empty_topics_terminate() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("empty");
-    tansu.create_topic(&topic, 4);
-    let run = replay(&tansu, &topic, &["--summary", "json"]).expect_code(0);
+    kafka.create_topic(&topic, 4);
+    let run = replay(kafka, &topic, &["--summary", "json"]).expect_code(0);
     assert_eq!(run.stdout(), "");
     assert_eq!(run.summary()["records"], 0);
     // One key: one partition has data, three stay empty.
-    seed(&tansu, &topic, events(0, 5, 1));
-    let run = replay(&tansu, &topic, &["--summary", "json"]).expect_code(0);
+    seed(kafka, &topic, events(0, 5, 1));
+    let run = replay(kafka, &topic, &["--summary", "json"]).expect_code(0);
     assert_eq!(ns(&run), [0, 1, 2, 3, 4]);
     assert_eq!(run.summary()["partitions"].as_array().unwrap().len(), 4);
 }
 
 #[test]
 fn values_round_trip_byte_for_byte_and_envelopes_carry_coordinates() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("bytes");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let input = "{ \"id\" : \"a\", \"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k\",  \"text\":\"héllo \\u00e9 \\\"q\\\"\" }\n\
                  {\"id\":\"b\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k\",\"n\":1.50,\"time\":\"2026-11-24T10:00:00Z\"}\n";
-    seed(&tansu, &topic, input);
-    let run = replay(&tansu, &topic, &[]).expect_code(0);
+    seed(kafka, &topic, input);
+    let run = replay(kafka, &topic, &[]).expect_code(0);
     assert_eq!(
         run.stdout(),
         input,
         "replay must give back exactly what was published"
     );
 
-    let run = replay(&tansu, &topic, &["--envelope"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--envelope"]).expect_code(0);
     let lines: Vec<Value> = run
         .stdout()
         .lines()
@@ -162,8 +162,8 @@ fn values_round_trip_byte_for_byte_and_envelopes_carry_coordinates() {
 
 #[test]
 fn missing_topic_and_unreachable_broker_exit_4() {
-    let tansu = Tansu::start();
-    let run = replay(&tansu, "nope", &["--timeout", "5s"]).expect_code(4);
+    let kafka = Kafka::shared();
+    let run = replay(kafka, "nope", &["--timeout", "5s"]).expect_code(4);
     assert!(
         run.stderr().contains("topic \"nope\" does not exist"),
         "{}",
@@ -183,18 +183,18 @@ fn missing_topic_and_unreachable_broker_exit_4() {
 
 #[test]
 fn to_time_filter_and_csv() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("totime");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let mut input = events(0, 10, 2);
     input.push_str(
         "{\"id\":\"x1\",\"type\":\"delete\",\"source_type\":\"issue\",\"source_id\":\"i1\",\"time\":1700000000100,\"n\":100}\n",
     );
-    seed(&tansu, &topic, input);
+    seed(kafka, &topic, input);
 
     // Events 0..10 have timestamps 1_700_000_000_000 + n.
     let run = replay(
-        &tansu,
+        kafka,
         &topic,
         &["--from-time", "1700000000002", "--to-time", "1700000000006"],
     )
@@ -202,7 +202,7 @@ fn to_time_filter_and_csv() {
     assert_eq!(ns(&run), [2, 3, 4, 5]);
 
     let run = replay(
-        &tansu,
+        kafka,
         &topic,
         &["--filter", "type=delete", "--summary", "json"],
     )
@@ -210,23 +210,23 @@ fn to_time_filter_and_csv() {
     assert_eq!(ns(&run), [100]);
     assert_eq!(run.summary()["filtered_out"], 10);
     let run = replay(
-        &tansu,
+        kafka,
         &topic,
         &["--filter", "source_type=repo,source_id=r1"],
     )
     .expect_code(0);
     assert_eq!(ns(&run), [1, 3, 5, 7, 9]);
     // Any other name is a path into the value: no record has a colour.
-    let run = replay(&tansu, &topic, &["--filter", "colour=red"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--filter", "colour=red"]).expect_code(0);
     assert_eq!(run.stdout(), "");
-    replay(&tansu, &topic, &["--filter", "=red"]).expect_stderr(2, "empty field name");
+    replay(kafka, &topic, &["--filter", "=red"]).expect_stderr(2, "empty field name");
 
     // Records published without headers are filtered on their value.
-    let plain = topic_without_headers(&tansu);
-    let run = replay(&tansu, &plain, &["--filter", "source_id=r0"]).expect_code(0);
+    let plain = topic_without_headers(kafka);
+    let run = replay(kafka, &plain, &["--filter", "source_id=r0"]).expect_code(0);
     assert_eq!(ns(&run), [0, 2]);
 
-    let run = replay(&tansu, &topic, &["--format", "csv", "--count", "2"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--format", "csv", "--count", "2"]).expect_code(0);
     let out = run.stdout();
     let mut reader = csv::Reader::from_reader(out.as_bytes());
     assert_eq!(
@@ -235,7 +235,7 @@ fn to_time_filter_and_csv() {
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 2);
-    let records = tansu.records(&topic);
+    let records = kafka.records(&topic);
     for row in rows {
         let (p, o): (i32, i64) = (row[1].parse().unwrap(), row[2].parse().unwrap());
         let r = records
@@ -248,11 +248,11 @@ fn to_time_filter_and_csv() {
     }
 }
 
-fn topic_without_headers(tansu: &Tansu) -> String {
+fn topic_without_headers(kafka: &Kafka) -> String {
     let topic = topic("plain");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args(["publish", "--no-headers"])
         .stdin(events(0, 4, 2))
         .run()
@@ -262,16 +262,16 @@ fn topic_without_headers(tansu: &Tansu) -> String {
 
 #[test]
 fn to_redis_resends_notifications_as_publish_would() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("toredis");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     // Published while Redis was "down": Kafka has the events, nobody was notified.
-    seed(&tansu, &topic, events(0, 20, 4));
+    seed(kafka, &topic, events(0, 20, 4));
     let sub = redis.subscribe("events:repo:*");
     let started = std::time::Instant::now();
     let run = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args([
             "replay",
             "--to-redis",
@@ -290,7 +290,7 @@ fn to_redis_resends_notifications_as_publish_would() {
     assert_eq!(run.stdout(), "", "--to-redis prints no records");
     let notes = sub.wait_for(20, std::time::Duration::from_secs(10));
     assert_eq!(notes.len(), 20);
-    let records = tansu.records(&topic);
+    let records = kafka.records(&topic);
     for (channel, payload) in notes {
         let n: Value = serde_json::from_str(&payload).unwrap();
         let r = records
@@ -310,7 +310,7 @@ fn to_redis_resends_notifications_as_publish_would() {
 
     let dead = format!("redis://127.0.0.1:{}", closed_port());
     let run = dualstream()
-        .brokers(&tansu.brokers(), &dead, &topic)
+        .brokers(&kafka.brokers(), &dead, &topic)
         .args(["replay", "--to-redis"])
         .run()
         .expect_code(5);
@@ -323,14 +323,14 @@ fn to_redis_resends_notifications_as_publish_would() {
 
 #[test]
 fn to_topic_copies_keeping_key_headers_and_timestamp() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let source = topic("copysrc");
     let target = topic("copydst");
-    tansu.create_topic(&source, 2);
-    tansu.create_topic(&target, 2);
-    seed(&tansu, &source, events(0, 30, 5));
+    kafka.create_topic(&source, 2);
+    kafka.create_topic(&target, 2);
+    seed(kafka, &source, events(0, 30, 5));
     let run = dualstream()
-        .brokers(&tansu.brokers(), "off", &source)
+        .brokers(&kafka.brokers(), "off", &source)
         .args([
             "replay",
             "--to-topic",
@@ -343,9 +343,9 @@ fn to_topic_copies_keeping_key_headers_and_timestamp() {
         .run()
         .expect_code(0);
     assert_eq!(run.summary()["sent"], 6);
-    let mut copies = tansu.records(&target);
+    let mut copies = kafka.records(&target);
     copies.sort_by_key(|r| r.json()["n"].as_u64());
-    let originals: Vec<Record> = tansu
+    let originals: Vec<Record> = kafka
         .records(&source)
         .into_iter()
         .filter(|r| r.key.as_deref() == Some("r2"))
@@ -361,7 +361,7 @@ fn to_topic_copies_keeping_key_headers_and_timestamp() {
         assert_eq!(c.timestamp, o.timestamp);
     }
     let run = dualstream()
-        .brokers(&tansu.brokers(), "off", &source)
+        .brokers(&kafka.brokers(), "off", &source)
         .args(["replay", "--to-topic", "nowhere", "--timeout", "5s"])
         .run()
         .expect_code(4);
@@ -374,14 +374,14 @@ fn to_topic_copies_keeping_key_headers_and_timestamp() {
 
 #[test]
 fn to_topic_with_compression_gzip_lands_readable_compressed_copies() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let source = topic("gzipsrc");
     let target = topic("gzipdst");
-    tansu.create_topic(&source, 2);
-    tansu.create_topic(&target, 2);
-    seed(&tansu, &source, events(0, 40, 4));
+    kafka.create_topic(&source, 2);
+    kafka.create_topic(&target, 2);
+    seed(kafka, &source, events(0, 40, 4));
     let run = dualstream()
-        .brokers(&tansu.brokers(), "off", &source)
+        .brokers(&kafka.brokers(), "off", &source)
         .args([
             "replay",
             "--to-topic",
@@ -394,8 +394,8 @@ fn to_topic_with_compression_gzip_lands_readable_compressed_copies() {
         .run()
         .expect_code(0);
     assert_eq!(run.summary()["sent"], 40, "{}", run.describe());
-    let mut copies = tansu.records(&target);
-    let mut originals = tansu.records(&source);
+    let mut copies = kafka.records(&target);
+    let mut originals = kafka.records(&source);
     copies.sort_by(|a, b| a.value.cmp(&b.value));
     originals.sort_by(|a, b| a.value.cmp(&b.value));
     assert_eq!(copies.len(), 40);
@@ -407,7 +407,7 @@ fn to_topic_with_compression_gzip_lands_readable_compressed_copies() {
     }
     // What the broker serves back is gzip: librdkafka's fetch log names the codec.
     let read = dualstream()
-        .brokers(&tansu.brokers(), "off", &target)
+        .brokers(&kafka.brokers(), "off", &target)
         .args(["-vv", "-X", "debug=msg", "replay"])
         .run()
         .expect_code(0);
@@ -419,7 +419,7 @@ fn to_topic_with_compression_gzip_lands_readable_compressed_copies() {
         "{fetched:?}"
     );
     let run = dualstream()
-        .brokers(&tansu.brokers(), "off", &source)
+        .brokers(&kafka.brokers(), "off", &source)
         .args(["replay", "--compression", "gzip"])
         .run();
     assert_eq!(run.code(), 2, "{}", run.describe());
@@ -428,13 +428,13 @@ fn to_topic_with_compression_gzip_lands_readable_compressed_copies() {
 
 #[test]
 fn group_members_split_partitions_and_reruns_resume() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("group");
-    tansu.create_topic(&topic, 4);
-    seed(&tansu, &topic, events(0, 2000, 40));
+    kafka.create_topic(&topic, 4);
+    seed(kafka, &topic, events(0, 2000, 40));
     let member = || {
         dualstream()
-            .brokers(&tansu.brokers(), "off", &topic)
+            .brokers(&kafka.brokers(), "off", &topic)
             .args(["replay", "--group", "backfill", "--timeout", "30s"])
             .spawn()
     };
@@ -464,27 +464,27 @@ fn group_members_split_partitions_and_reruns_resume() {
     );
 
     // A rerun of the group reads only what arrived since.
-    seed(&tansu, &topic, events(2000, 10, 40));
-    let run = replay(&tansu, &topic, &["--group", "backfill"]).expect_code(0);
+    seed(kafka, &topic, events(2000, 10, 40));
+    let run = replay(kafka, &topic, &["--group", "backfill"]).expect_code(0);
     assert_eq!(ns(&run), (2000..2010).collect::<Vec<u64>>());
-    let run = replay(&tansu, &topic, &["--group", "backfill"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--group", "backfill"]).expect_code(0);
     assert_eq!(run.stdout(), "", "nothing new");
     // Without --group nothing was committed: a plain replay still reads everything.
-    assert_eq!(ns(&replay(&tansu, &topic, &[])).len(), 2010);
+    assert_eq!(ns(&replay(kafka, &topic, &[])).len(), 2010);
 }
 
 #[test]
 fn follow_runs_until_ctrl_c_then_exits_130_with_the_summary() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("follow");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let mut child = dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args(["replay", "--follow", "--summary", "json"])
         .spawn();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = collect(child.stderr.take().unwrap());
-    seed(&tansu, &topic, events(0, 3, 1));
+    seed(kafka, &topic, events(0, 3, 1));
     for _ in 0..3 {
         stdout
             .recv_timeout(std::time::Duration::from_secs(20))
@@ -498,16 +498,16 @@ fn follow_runs_until_ctrl_c_then_exits_130_with_the_summary() {
 
 #[test]
 fn slow_group_members_share_the_partitions_without_overlap() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("groupslow");
-    tansu.create_topic(&topic, 4);
-    seed(&tansu, &topic, events(0, 800, 40));
+    kafka.create_topic(&topic, 4);
+    seed(kafka, &topic, events(0, 800, 40));
     let sub = redis.subscribe("events:*");
     // Paced at 200/s, each member is still reading when the other joins.
     let member = || {
         dualstream()
-            .brokers(&tansu.brokers(), &redis.url(), &topic)
+            .brokers(&kafka.brokers(), &redis.url(), &topic)
             .args([
                 "replay",
                 "--group",
@@ -572,26 +572,26 @@ fn slow_group_members_share_the_partitions_without_overlap() {
 /// the end of a partition must not hide the newer records before it.
 #[test]
 fn from_time_reads_the_window_even_when_the_last_record_is_older() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("backfilled");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let mut input = events(0, 10, 1);
     input.push_str(
         "{\"id\":\"old\",\"type\":\"push\",\"source_type\":\"repo\",\"source_id\":\"r0\",\"time\":1600000000000,\"n\":99}\n",
     );
-    seed(&tansu, &topic, input);
-    let run = replay(&tansu, &topic, &["--from-time", "1700000000005"]).expect_code(0);
+    seed(kafka, &topic, input);
+    let run = replay(kafka, &topic, &["--from-time", "1700000000005"]).expect_code(0);
     assert_eq!(ns(&run), [5, 6, 7, 8, 9, 99], "{}", run.describe());
     // A time after every record still starts at the end (Tansu answers 0 there).
-    let run = replay(&tansu, &topic, &["--from-time", "1800000000000"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--from-time", "1800000000000"]).expect_code(0);
     assert_eq!(ns(&run), Vec::<u64>::new(), "{}", run.describe());
     // tail --catch-up plans its window the same way.
     let t = tail(
         &redis.url(),
         &[
             "--brokers",
-            &tansu.brokers(),
+            &kafka.brokers(),
             "--topic",
             &topic,
             "events:repo:*",
@@ -626,17 +626,17 @@ fn a_group_member_survives_a_broker_restart() {
 }
 
 fn follows_through_a_restart(name: &str, extra: &[&str]) {
-    let mut tansu = Tansu::start();
+    let kafka = Kafka::start();
     let topic = topic(name);
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let mut child = dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args(["replay", "--follow", "--summary", "json"])
         .args(extra)
         .spawn();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = collect(child.stderr.take().unwrap());
-    seed(&tansu, &topic, events(0, 3, 1));
+    seed(&kafka, &topic, events(0, 3, 1));
     let mut got = Vec::new();
     for _ in 0..3 {
         got.push(
@@ -645,10 +645,10 @@ fn follows_through_a_restart(name: &str, extra: &[&str]) {
                 .expect("record before the restart"),
         );
     }
-    tansu.stop();
+    kafka.stop();
     std::thread::sleep(std::time::Duration::from_secs(2));
-    tansu.restart();
-    seed(&tansu, &topic, events(3, 3, 1));
+    kafka.restart();
+    seed(&kafka, &topic, events(3, 3, 1));
     for _ in 0..3 {
         got.push(
             stdout
@@ -680,18 +680,18 @@ fn follows_through_a_restart(name: &str, extra: &[&str]) {
 #[test]
 fn group_commits_only_what_reached_stdout() {
     use std::io::BufRead;
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("groupkill");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let n = 20_000;
     dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args(["publish", "--no-headers"])
         .stdin(events(0, n, 1))
         .run()
         .expect_code(0);
     let mut child = dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args([
             "replay",
             "--group",
@@ -720,7 +720,7 @@ fn group_commits_only_what_reached_stdout() {
     assert!(printed < n as u64, "the member was stopped midway");
 
     let health = dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args(["health", "--group", "killed", "--format", "json"])
         .run()
         .expect_code(0);
@@ -752,11 +752,11 @@ fn ns_in_order(run: &Run) -> Vec<u64> {
 
 #[test]
 fn last_n_merges_partitions_by_time_oldest_first() {
-    let tansu = Tansu::start();
-    let topic = topic_with_events(&tansu, "last");
+    let kafka = Kafka::shared();
+    let topic = topic_with_events(kafka, "last");
     // Events 0..30 are spread over three partitions by source id; their
     // timestamps grow with n.
-    let run = replay(&tansu, &topic, &["--last", "5"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--last", "5"]).expect_code(0);
     assert_eq!(
         ns_in_order(&run),
         [25, 26, 27, 28, 29],
@@ -764,19 +764,19 @@ fn last_n_merges_partitions_by_time_oldest_first() {
         run.describe()
     );
     // More than there are: all of them, in time order.
-    let run = replay(&tansu, &topic, &["--last", "100"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--last", "100"]).expect_code(0);
     assert_eq!(ns_in_order(&run), (0..30).collect::<Vec<_>>());
     // --filter counts matching records, reading further back as needed:
     // source r1 holds 1, 7, 13, 19, 25; id e0 is the first record of all.
-    let run = replay(&tansu, &topic, &["--last", "2", "--filter", "source_id=r1"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--last", "2", "--filter", "source_id=r1"]).expect_code(0);
     assert_eq!(ns_in_order(&run), [19, 25]);
-    let run = replay(&tansu, &topic, &["--last", "1", "--filter", "id=e0"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--last", "1", "--filter", "id=e0"]).expect_code(0);
     assert_eq!(ns_in_order(&run), [0]);
-    let run = replay(&tansu, &topic, &["--last", "3", "--filter", "n=4,n=5,n=28"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--last", "3", "--filter", "n=4,n=5,n=28"]).expect_code(0);
     assert_eq!(ns_in_order(&run), [4, 5, 28]);
     // Every format, one partition only.
     let run = replay(
-        &tansu,
+        kafka,
         &topic,
         &["--last", "2", "--partition", "0", "--envelope"],
     )
@@ -785,31 +785,31 @@ fn last_n_merges_partitions_by_time_oldest_first() {
     assert_eq!(lines.len(), 2, "{}", run.describe());
     assert!(lines.iter().all(|l| l["partition"] == 0));
     assert!(lines[0]["timestamp"].as_i64() < lines[1]["timestamp"].as_i64());
-    let run = replay(&tansu, &topic, &["--last", "2", "--format", "csv"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--last", "2", "--format", "csv"]).expect_code(0);
     assert_eq!(run.stdout().lines().count(), 3, "{}", run.describe());
     // Other sinks take the same records: a copy of the newest 3.
     let copy = format!("{topic}-copy");
-    tansu.create_topic(&copy, 1);
-    replay(&tansu, &topic, &["--last", "3", "--to-topic", &copy]).expect_code(0);
-    let copied: Vec<u64> = tansu
+    kafka.create_topic(&copy, 1);
+    replay(kafka, &topic, &["--last", "3", "--to-topic", &copy]).expect_code(0);
+    let copied: Vec<u64> = kafka
         .records(&copy)
         .iter()
         .map(|r| r.json()["n"].as_u64().unwrap())
         .collect();
     assert_eq!(copied, [27, 28, 29]);
     // --last 0 prints nothing; it does not combine with a start.
-    let run = replay(&tansu, &topic, &["--last", "0"]).expect_code(0);
+    let run = replay(kafka, &topic, &["--last", "0"]).expect_code(0);
     assert_eq!(run.stdout(), "");
-    replay(&tansu, &topic, &["--last", "2", "--from-beginning"])
+    replay(kafka, &topic, &["--last", "2", "--from-beginning"])
         .expect_stderr(2, "cannot be used with");
 }
 
 #[test]
 fn last_n_with_follow_goes_on_live() {
-    let tansu = Tansu::start();
-    let topic = topic_with_events(&tansu, "last-follow");
+    let kafka = Kafka::shared();
+    let topic = topic_with_events(kafka, "last-follow");
     let mut child = dualstream()
-        .brokers(&tansu.brokers(), "off", &topic)
+        .brokers(&kafka.brokers(), "off", &topic)
         .args(["replay", "--last", "2", "--follow", "--count", "4"])
         .spawn();
     let stdout = lines(child.stdout.take().unwrap());
@@ -821,7 +821,7 @@ fn last_n_with_follow_goes_on_live() {
                 .unwrap()
         })
         .collect();
-    seed(&tansu, &topic, events(30, 2, 6));
+    seed(kafka, &topic, events(30, 2, 6));
     let code = wait_exit(&mut child, std::time::Duration::from_secs(30));
     let rest: Vec<String> = stdout.try_iter().collect();
     let stderr = stderr.join().unwrap();

@@ -41,10 +41,10 @@ fn run_checked(
 /// of its cause.
 #[test]
 fn kafka_secrets_never_appear_in_any_output() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("secrets");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let secret = "Mk7-kafka-SECRET-marker";
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str, text: String| {
@@ -87,7 +87,7 @@ fn kafka_secrets_never_appear_in_any_output() {
         &["tail", "events:*", "--catch-up", "1h", "--timeout", "3s"],
         &["replay", "--to-topic", "copy", "--timeout", "3s"],
     ];
-    let (kafka, url) = (tansu.brokers(), redis.url());
+    let (kafka, url) = (kafka.brokers(), redis.url());
     std::thread::scope(|scope| {
         for (global, code) in &cases {
             let handles: Vec<_> = commands
@@ -116,10 +116,10 @@ fn kafka_secrets_never_appear_in_any_output() {
 /// password for the user is WRONGPASS, likewise. No password is printed.
 #[test]
 fn redis_acl_refusals_are_clear_and_exit_5_where_redis_is_required() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("acl");
-    tansu.create_topic(&topic, 1);
-    seed(&tansu, &topic, events(0, 3, 1));
+    kafka.create_topic(&topic, 1);
+    seed(kafka, &topic, events(0, 3, 1));
     let password = "Acl-Pa55-marker";
     let rule = format!(">{password}");
     let redis = Redis::start_with(&[
@@ -135,7 +135,7 @@ fn redis_acl_refusals_are_clear_and_exit_5_where_redis_is_required() {
         "-publish",
         "-info",
     ]);
-    let kafka = tansu.brokers();
+    let kafka = kafka.brokers();
     let limited = format!("redis://limited:{password}@127.0.0.1:{}", redis.port);
     let required: [&[&str]; 3] = [
         &["tail", "events:*", "--timeout", "3s"],
@@ -220,9 +220,9 @@ fn rediss_urls_notify_and_tail_over_tls() {
         "Tls-Pa55-marker",
     ]);
     let url = format!("rediss://:Tls-Pa55-marker@127.0.0.1:{tls_port}");
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let topic = topic("rediss");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
 
     let mut tail = dualstream()
         .env("SSL_CERT_FILE", cert_s)
@@ -249,7 +249,7 @@ fn rediss_urls_notify_and_tail_over_tls() {
     }
     let run = dualstream()
         .env("SSL_CERT_FILE", cert_s)
-        .brokers(&tansu.brokers(), &url, &topic)
+        .brokers(&kafka.brokers(), &url, &topic)
         .args(["publish", "--summary", "json"])
         .stdin(events(0, 3, 1))
         .run()

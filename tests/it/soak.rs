@@ -32,8 +32,8 @@ impl Rng {
 
 #[derive(Clone, Copy, Debug)]
 enum Fault {
-    KillTansu,
-    FreezeTansu,
+    KillKafka,
+    FreezeKafka,
     CutConnections,
     StallNetwork,
     KillRedis,
@@ -41,8 +41,8 @@ enum Fault {
 }
 
 const FAULTS: [Fault; 6] = [
-    Fault::KillTansu,
-    Fault::FreezeTansu,
+    Fault::KillKafka,
+    Fault::FreezeKafka,
     Fault::CutConnections,
     Fault::StallNetwork,
     Fault::KillRedis,
@@ -74,7 +74,7 @@ fn publish_keeps_its_promise_under_random_faults() {
     let mut rng = Rng(seed | 1);
     let (broker_port, proxy_port) = (free_port(), free_port());
     let proxy = Proxy::start(proxy_port, broker_port);
-    let mut tansu = Tansu::start_advertising(broker_port, proxy_port);
+    let mut kafka = Kafka::start_advertising(broker_port, proxy_port);
     let mut redis = Redis::start();
     let mut tally = Tally::default();
     for run in 0..runs {
@@ -87,7 +87,7 @@ fn publish_keeps_its_promise_under_random_faults() {
                 (fault, at, lasting)
             })
             .collect();
-        soak_run(run, &faults, &mut tansu, &mut redis, &proxy, &mut tally);
+        soak_run(run, &faults, &mut kafka, &mut redis, &proxy, &mut tally);
         eprintln!(
             "soak run {run}: {faults:?}; {} violations so far",
             tally.violations.len()
@@ -115,13 +115,13 @@ fn publish_keeps_its_promise_under_random_faults() {
 fn soak_run(
     run: u64,
     faults: &[(Fault, Duration, Duration)],
-    tansu: &mut Tansu,
+    kafka: &mut Kafka,
     redis: &mut Redis,
     proxy: &Proxy,
     tally: &mut Tally,
 ) {
     let topic = format!("{}-{run}", topic("soak"));
-    tansu.create_topic(&topic, 3);
+    kafka.create_topic(&topic, 3);
     let n = 4000;
     // Unique ids per run; `n` is the sequence within its source.
     let input: Vec<String> = (0..n)
@@ -133,7 +133,7 @@ fn soak_run(
         })
         .collect();
     let mut child = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["publish", "--timeout", "3s", "--summary", "json"])
         .spawn();
     let stderr = collect(child.stderr.take().unwrap());
@@ -153,7 +153,7 @@ fn soak_run(
             std::thread::sleep(wait);
         }
         *tally.faults.entry(format!("{fault:?}")).or_default() += 1;
-        inject(fault, lasting, tansu, redis, proxy);
+        inject(fault, lasting, kafka, redis, proxy);
     }
     writer.join().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -212,12 +212,12 @@ fn soak_run(
     }
     // A broker that stopped answering after the faults (seen: Tansu after a
     // stall and a kill) is restarted: what it stored is what is checked.
-    let records = match tansu.try_records(&topic) {
+    let records = match kafka.try_records(&topic) {
         Ok(r) => r,
         Err(e) => {
             tally.wedged.push(format!("run {run} ({faults:?}): {e}"));
-            tansu.restart();
-            match tansu.try_records(&topic) {
+            kafka.restart();
+            match kafka.try_records(&topic) {
                 Ok(r) => r,
                 Err(e) => {
                     tally.violations.push(format!(
@@ -269,14 +269,14 @@ fn soak_run(
     }
 }
 
-fn inject(fault: Fault, lasting: Duration, tansu: &mut Tansu, redis: &mut Redis, proxy: &Proxy) {
+fn inject(fault: Fault, lasting: Duration, kafka: &mut Kafka, redis: &mut Redis, proxy: &Proxy) {
     match fault {
-        Fault::KillTansu => {
-            tansu.stop();
+        Fault::KillKafka => {
+            kafka.stop();
             std::thread::sleep(lasting);
-            tansu.restart();
+            kafka.restart();
         }
-        Fault::FreezeTansu => freeze(tansu.pid(), lasting),
+        Fault::FreezeKafka => freeze(kafka.pid(), lasting),
         Fault::CutConnections => proxy.cut(),
         Fault::StallNetwork => {
             proxy.stall(true);
@@ -304,8 +304,8 @@ fn freeze(pid: Option<u32>, lasting: Duration) {
 
 /// Kafka-side faults only: `replay --to-topic` does not use Redis.
 const COPY_FAULTS: [Fault; 4] = [
-    Fault::KillTansu,
-    Fault::FreezeTansu,
+    Fault::KillKafka,
+    Fault::FreezeKafka,
     Fault::CutConnections,
     Fault::StallNetwork,
 ];
@@ -331,7 +331,7 @@ fn replay_group_to_topic_keeps_its_promise_under_random_faults() {
     let mut rng = Rng(seed | 1);
     let (broker_port, proxy_port) = (free_port(), free_port());
     let proxy = Proxy::start(proxy_port, broker_port);
-    let mut tansu = Tansu::start_advertising(broker_port, proxy_port);
+    let mut kafka = Kafka::start_advertising(broker_port, proxy_port);
     // Never used by a copy; `inject` wants one.
     let mut redis = Redis::start();
     let mut tally = Tally::default();
@@ -349,7 +349,7 @@ fn replay_group_to_topic_keeps_its_promise_under_random_faults() {
         let mut copy = Copy {
             run,
             faults: &faults,
-            tansu: &mut tansu,
+            kafka: &mut kafka,
             redis: &mut redis,
             proxy: &proxy,
             tally: &mut tally,
@@ -384,7 +384,7 @@ fn replay_group_to_topic_keeps_its_promise_under_random_faults() {
 struct Copy<'a> {
     run: u64,
     faults: &'a [(Fault, Duration, Duration)],
-    tansu: &'a mut Tansu,
+    kafka: &'a mut Kafka,
     redis: &'a mut Redis,
     proxy: &'a Proxy,
     tally: &'a mut Tally,
@@ -398,8 +398,8 @@ impl Copy<'_> {
         let source = format!("{}-{run}", topic("copysoak-src"));
         let target = format!("{}-{run}", topic("copysoak-dst"));
         let group = format!("copysoak-{run}");
-        self.tansu.create_topic(&source, 3);
-        self.tansu.create_topic(&target, 3);
+        self.kafka.create_topic(&source, 3);
+        self.kafka.create_topic(&target, 3);
         let n = 3000;
         let input: String = (0..n)
             .map(|i| {
@@ -409,10 +409,10 @@ impl Copy<'_> {
                 )
             })
             .collect();
-        seed(self.tansu, &source, input);
-        let copy = |tansu: &Tansu| {
+        seed(self.kafka, &source, input);
+        let copy = |kafka: &Kafka| {
             dualstream()
-                .brokers(&tansu.brokers(), "off", &source)
+                .brokers(&kafka.brokers(), "off", &source)
                 .args([
                     "replay",
                     "--group",
@@ -428,7 +428,7 @@ impl Copy<'_> {
         // Few copies in flight: the copy lasts long enough for the faults.
         // A member that could not leave (broker gone) is dropped after 6 s
         // rather than 45: the reruns need not wait it out.
-        let mut child = copy(self.tansu)
+        let mut child = copy(self.kafka)
             .args(["--max-in-flight", "2", "-X", "session.timeout.ms=6000"])
             .spawn();
         let stderr = collect(child.stderr.take().unwrap());
@@ -438,7 +438,7 @@ impl Copy<'_> {
                 std::thread::sleep(wait);
             }
             *self.tally.faults.entry(format!("{fault:?}")).or_default() += 1;
-            inject(fault, lasting, self.tansu, self.redis, self.proxy);
+            inject(fault, lasting, self.kafka, self.redis, self.proxy);
         }
         let context = format!("run {run} ({:?})", self.faults);
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -468,7 +468,7 @@ impl Copy<'_> {
         // What the group committed must be in the target already.
         let sources = self.read(&source, &context)?;
         let copied = self.ids(&target, &context)?;
-        let commits = match try_committed(&self.tansu.brokers(), &source, &group) {
+        let commits = match try_committed(&self.kafka.brokers(), &source, &group) {
             Ok(c) => c,
             Err(e) => {
                 self.tally
@@ -493,7 +493,7 @@ impl Copy<'_> {
         let mut last = code;
         while last != 0 && reruns < 3 {
             reruns += 1;
-            let mut again = copy(self.tansu).spawn();
+            let mut again = copy(self.kafka).spawn();
             let stderr = collect(again.stderr.take().unwrap());
             let deadline = Instant::now() + Duration::from_secs(90);
             let status = loop {
@@ -515,7 +515,7 @@ impl Copy<'_> {
                 self.tally.wedged.push(format!(
                     "{context}: a rerun got no partitions within 90 s; broker restarted"
                 ));
-                self.tansu.restart();
+                self.kafka.restart();
                 return None;
             };
             last = status.code().unwrap_or(-1);
@@ -555,12 +555,12 @@ impl Copy<'_> {
 
     /// A topic's records; a broker that stopped answering is restarted once.
     fn read(&mut self, topic: &str, context: &str) -> Option<Vec<Record>> {
-        match self.tansu.try_records(topic) {
+        match self.kafka.try_records(topic) {
             Ok(r) => Some(r),
             Err(e) => {
                 self.tally.wedged.push(format!("{context}: {e}"));
-                self.tansu.restart();
-                match self.tansu.try_records(topic) {
+                self.kafka.restart();
+                match self.kafka.try_records(topic) {
                     Ok(r) => Some(r),
                     Err(e) => {
                         self.tally.violations.push(format!(

@@ -310,17 +310,17 @@ fn hundred_thousand_messages_arrive_without_loss() {
 
 #[test]
 fn tail_sees_what_publish_sends() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("tailpub");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let t = tail(
         &redis.url(),
         &["events:repo:*", "--count", "5", "--timeout", "30s"],
     );
     t.wait_stderr("subscribed");
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .arg("publish")
         .stdin(events(0, 5, 5))
         .run()
@@ -337,20 +337,20 @@ fn tail_sees_what_publish_sends() {
 
 #[test]
 fn catch_up_then_live_has_no_gap_and_no_duplicate_at_the_seam() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("seam");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     // 20 events before anyone listens…
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .arg("publish")
         .stdin(events(0, 20, 4))
         .run()
         .expect_code(0);
     // …and 40 more trickling in while tail starts, catches up and goes live.
     let mut publisher = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .arg("publish")
         .spawn();
     let mut stdin = publisher.stdin.take().unwrap();
@@ -364,7 +364,7 @@ fn catch_up_then_live_has_no_gap_and_no_duplicate_at_the_seam() {
     });
     std::thread::sleep(Duration::from_millis(100));
     let mut child = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args([
             "tail",
             "events:repo:*",
@@ -416,13 +416,13 @@ fn catch_up_then_live_has_no_gap_and_no_duplicate_at_the_seam() {
 
 #[test]
 fn catch_up_only_prints_events_whose_channel_matches() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("catchmatch");
-    tansu.create_topic(&topic, 1);
-    seed(&tansu, &topic, events(0, 6, 3));
+    kafka.create_topic(&topic, 1);
+    seed(kafka, &topic, events(0, 6, 3));
     let run = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args([
             "tail",
             "events:repo:r1",
@@ -444,12 +444,12 @@ fn catch_up_only_prints_events_whose_channel_matches() {
 
 #[test]
 fn fetch_prints_the_full_event_from_kafka() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("fetch");
-    tansu.create_topic(&topic, 2);
+    kafka.create_topic(&topic, 2);
     let mut t = dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args([
             "tail",
             "events:*",
@@ -466,7 +466,7 @@ fn fetch_prints_the_full_event_from_kafka() {
     assert!(line.contains("subscribed"), "{line}");
     let input = events(0, 3, 3);
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .arg("publish")
         .stdin(input.clone())
         .run()
@@ -592,18 +592,18 @@ fn a_stalled_reader_makes_tail_drop_and_count_instead_of_growing() {
 /// records before the window, are printed.
 #[test]
 fn catch_up_prints_re_sent_notifications_and_those_before_the_window() {
-    let tansu = Tansu::start();
+    let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("reseam");
-    tansu.create_topic(&topic, 1);
-    seed(&tansu, &topic, events(0, 10, 1));
+    kafka.create_topic(&topic, 1);
+    seed(kafka, &topic, events(0, 10, 1));
     // The window: e5..e9 (by time); then one new event live, then all 11
     // re-sent from Kafka.
     let t = tail(
         &redis.url(),
         &[
             "--brokers",
-            &tansu.brokers(),
+            &kafka.brokers(),
             "--topic",
             &topic,
             "events:repo:*",
@@ -618,14 +618,14 @@ fn catch_up_prints_re_sent_notifications_and_those_before_the_window() {
     t.wait_stderr("subscribed");
     std::thread::sleep(Duration::from_millis(1500));
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .arg("publish")
         .stdin(events(10, 1, 1))
         .run()
         .expect_code(0);
     std::thread::sleep(Duration::from_millis(500));
     dualstream()
-        .brokers(&tansu.brokers(), &redis.url(), &topic)
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
         .args(["replay", "--to-redis"])
         .run()
         .expect_code(0);
@@ -674,12 +674,12 @@ fn catch_up_that_kafka_never_serves_is_a_kafka_failure_at_the_deadline() {
 /// routine, the fetches after it find their events.
 #[test]
 fn fetch_survives_a_broker_restart() {
-    let mut tansu = Tansu::start();
+    let kafka = Kafka::start();
     let redis = Redis::start();
     let topic = topic("fetchrestart");
-    tansu.create_topic(&topic, 1);
+    kafka.create_topic(&topic, 1);
     let mut child = dualstream()
-        .args(["--redis", &redis.url(), "--brokers", &tansu.brokers()])
+        .args(["--redis", &redis.url(), "--brokers", &kafka.brokers()])
         .args([
             "tail",
             "events:repo:*",
@@ -695,7 +695,7 @@ fn fetch_survives_a_broker_restart() {
     stderr
         .recv_timeout(Duration::from_secs(30))
         .expect("subscribed");
-    let brokers = tansu.brokers();
+    let brokers = kafka.brokers();
     let publish = |first| {
         dualstream()
             .brokers(&brokers, &redis.url(), &topic)
@@ -713,9 +713,9 @@ fn fetch_survives_a_broker_restart() {
                 .expect("before"),
         );
     }
-    tansu.stop();
+    kafka.stop();
     std::thread::sleep(Duration::from_secs(2));
-    tansu.restart();
+    kafka.restart();
     publish(3);
     assert_eq!(wait_exit(&mut child, Duration::from_secs(90)), Some(0));
     got.extend(stdout.try_iter());

@@ -1,4 +1,4 @@
-//! Test fixtures: real Redis and Tansu servers on free loopback ports, a
+//! Test fixtures: real Redis and Apache Kafka servers on free loopback ports, a
 //! Kafka reader and a Redis subscriber to check what arrived, and a builder
 //! that runs the real `dualstream` binary. Servers stop when dropped.
 
@@ -12,8 +12,6 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
@@ -30,29 +28,6 @@ pub fn free_port() -> u16 {
 /// A port nothing listens on (bound, then released).
 pub fn closed_port() -> u16 {
     free_port()
-}
-
-fn tansu_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("TANSU_BIN") {
-        return PathBuf::from(p);
-    }
-    let cache = std::env::var_os("DUALSTREAM_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let base = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache")
-                });
-            base.join("dualstream")
-        });
-    let bin = cache.join("tansu-0.6.0/bin/tansu");
-    assert!(
-        bin.exists(),
-        "tansu is not installed at {} — run scripts/install-brokers.sh (the test suite never skips)",
-        bin.display()
-    );
-    bin
 }
 
 fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
@@ -280,155 +255,7 @@ impl Subscriber {
     }
 }
 
-/// A Tansu broker with sqlite storage, in a directory of its own.
-pub struct Tansu {
-    pub port: u16,
-    child: Option<Child>,
-    dir: tempfile::TempDir,
-    /// Address clients are told to use (a proxy's, when one sits in front).
-    advertised: u16,
-}
-
-impl Tansu {
-    pub fn start() -> Tansu {
-        on_free_port(|port| {
-            let mut tansu = Tansu {
-                port,
-                child: None,
-                dir: tempfile::tempdir().unwrap(),
-                advertised: port,
-            };
-            tansu.try_restart().map(|()| tansu)
-        })
-    }
-
-    /// Listen on `port` but tell clients to connect to `advertised` (where a
-    /// fault proxy forwards to `port`).
-    pub fn start_advertising(port: u16, advertised: u16) -> Tansu {
-        let dir = tempfile::tempdir().unwrap();
-        let mut tansu = Tansu {
-            port,
-            child: None,
-            dir,
-            advertised,
-        };
-        tansu.restart();
-        tansu
-    }
-
-    pub fn brokers(&self) -> String {
-        format!("127.0.0.1:{}", self.advertised)
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            kill(&mut c);
-        }
-    }
-
-    /// The broker's process id, while it runs.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
-
-    pub fn restart(&mut self) {
-        if let Err(e) = self.try_restart() {
-            panic!("{e}");
-        }
-    }
-
-    fn try_restart(&mut self) -> Result<(), String> {
-        self.stop();
-        let mut child = Command::new(tansu_bin())
-            .args([
-                "broker",
-                "--cluster-id",
-                "dualstream-test",
-                "--listener-url",
-                &format!("tcp://127.0.0.1:{}", self.port),
-                "--advertised-listener-url",
-                &format!("tcp://127.0.0.1:{}", self.advertised),
-                "--storage-engine",
-                "sqlite://tansu.db",
-            ])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .current_dir(self.dir.path())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(self.dir.path().join("tansu.log")).unwrap())
-            .spawn()
-            .expect("start tansu");
-        let direct = format!("127.0.0.1:{}", self.port);
-        let ready = wait_for_child("tansu", &mut child, Duration::from_secs(20), || {
-            TcpStream::connect(&direct).is_ok()
-        });
-        self.child = Some(child);
-        ready?;
-        let admin = self.admin_direct();
-        wait_until("tansu metadata", Duration::from_secs(20), || {
-            admin
-                .inner()
-                .fetch_metadata(None, Duration::from_secs(1))
-                .is_ok()
-        });
-        index_headers(&self.dir.path().join("tansu.db"));
-        Ok(())
-    }
-
-    fn config(&self, brokers: &str) -> ClientConfig {
-        let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", brokers);
-        c.set("log_level", "0");
-        c
-    }
-
-    fn admin_direct(&self) -> AdminClient<DefaultClientContext> {
-        self.config(&format!("127.0.0.1:{}", self.port))
-            .create()
-            .unwrap()
-    }
-
-    /// Create a topic and wait until metadata lists its partitions.
-    pub fn create_topic(&self, name: &str, partitions: i32) {
-        let admin: AdminClient<DefaultClientContext> =
-            self.config(&self.brokers()).create().unwrap();
-        let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let results = rt
-            .block_on(admin.create_topics([&topic], &AdminOptions::new()))
-            .unwrap();
-        for r in results {
-            r.unwrap();
-        }
-        wait_until("topic metadata", Duration::from_secs(20), || {
-            admin
-                .inner()
-                .fetch_metadata(Some(name), Duration::from_secs(1))
-                .map(|m| {
-                    m.topics()
-                        .iter()
-                        .any(|t| t.name() == name && t.partitions().len() == partitions as usize)
-                })
-                .unwrap_or(false)
-        });
-    }
-
-    /// Every record of the topic, read with assign() from the start of each
-    /// partition to the end offsets taken now.
-    pub fn records(&self, topic: &str) -> Vec<Record> {
-        self.try_records(topic).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// [`Tansu::records`], or why the broker could not be read.
-    pub fn try_records(&self, topic: &str) -> Result<Vec<Record>, String> {
-        read_records(&self.brokers(), topic)
-    }
-}
-
-/// Every record of `topic` at `brokers` (Tansu, a proxy, librdkafka's mock
+/// Every record of `topic` at `brokers` (Kafka, a proxy, librdkafka's mock
 /// cluster), read with assign() from the start of each partition to the end
 /// offsets taken now.
 pub fn read_records(brokers: &str, topic: &str) -> Result<Vec<Record>, String> {
@@ -513,31 +340,6 @@ pub fn read_records(brokers: &str, topic: &str) -> Result<Vec<Record>, String> {
         }
     }
     Ok(out)
-}
-
-/// Tansu 0.6.0's sqlite schema has no index on `header (topition, offset_id)`
-/// and fetches headers record by record, so reading N records that carry
-/// headers scans the whole header table N times (measured: 10k records took
-/// 15 s, 100k never finished). The index makes it 100k in 3 s. The same fix
-/// is in scripts/brokers.sh.
-fn index_headers(db: &Path) {
-    let status = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); \
-             c.execute('create index if not exists header_topition_offset on header (topition, offset_id)'); \
-             c.commit()",
-        )
-        .arg(db)
-        .status()
-        .expect("python3 (for the Tansu header index)");
-    assert!(status.success(), "could not index Tansu's header table");
-}
-
-impl Drop for Tansu {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -742,18 +544,21 @@ pub fn events(first: usize, n: usize, sources: usize) -> String {
 }
 
 /// Publish `input` to `topic` with Kafka only, expecting success: test data.
-pub fn seed(tansu: &Tansu, topic: &str, input: impl Into<Vec<u8>>) {
+pub fn seed(kafka: &Kafka, topic: &str, input: impl Into<Vec<u8>>) {
     dualstream()
-        .brokers(&tansu.brokers(), "off", topic)
+        .brokers(&kafka.brokers(), "off", topic)
         .arg("publish")
         .stdin(input)
         .run()
         .expect_code(0);
 }
 
-/// A unique topic name per test.
+/// A topic name of its own: unique per call, across the test processes
+/// that share one broker.
 pub fn topic(name: &str) -> String {
-    format!("t-{name}-{}", std::process::id())
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("t-{name}-{}-{n}", std::process::id())
 }
 
 /// A TCP proxy in front of a broker that can be switched to swallow
@@ -939,44 +744,11 @@ impl Run {
     }
 }
 
-impl Tansu {
-    /// Produce one record as given (any bytes, headers, timestamp), for
-    /// records that `publish` would never write.
-    pub fn produce_raw(
-        &self,
-        topic: &str,
-        key: Option<&[u8]>,
-        value: Option<&[u8]>,
-        headers: &[(&str, &[u8])],
-        timestamp: i64,
-    ) {
-        use rdkafka::message::{Header, OwnedHeaders};
-        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-        let producer: BaseProducer = self.config(&self.brokers()).create().unwrap();
-        let mut h = OwnedHeaders::new();
-        for (k, v) in headers {
-            h = h.insert(Header {
-                key: k,
-                value: Some(*v),
-            });
-        }
-        let mut record = BaseRecord::<[u8], [u8]>::to(topic)
-            .headers(h)
-            .timestamp(timestamp);
-        if let Some(k) = key {
-            record = record.key(k);
-        }
-        if let Some(v) = value {
-            record = record.payload(v);
-        }
-        producer.send(record).map_err(|(e, _)| e).unwrap();
-        producer.flush(Duration::from_secs(20)).unwrap();
-    }
-}
-
 mod cluster;
+mod kafka;
 mod sequence;
 pub use cluster::*;
+pub use kafka::*;
 pub use sequence::*;
 
 /// The committed offset of each partition of `group` on `topic`, as

@@ -1,0 +1,796 @@
+//! Apache Kafka for the tests: KRaft nodes (each a combined broker and
+//! controller) started from the jars `scripts/install-brokers.sh` resolved,
+//! on free loopback ports, with their data in a temporary directory.
+//!
+//! * [`Kafka::shared`]: the one broker of the test run, for every test that
+//!   does not hurt it (each test with its own topics). `scripts/test.sh`
+//!   starts it and names it in `DUALSTREAM_TEST_KAFKA`; without that, the
+//!   first test of the process starts one that lives as long as the process.
+//! * [`Kafka::start`], [`Kafka::start_advertising`]: a single node of the
+//!   test's own, for tests that stop, freeze or cut it.
+//! * [`Kafka::cluster`]: three nodes, RF 3, `min.insync.replicas=2`,
+//!   unclean leader election off, for the fault tests.
+//!
+//! Every JVM is started from one long-lived thread with `PR_SET_PDEATHSIG`,
+//! so a test process that is killed (a nextest timeout) takes its brokers
+//! with it.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+
+use super::{free_port, read_records, Record};
+
+/// The directory of the broker's jars (`scripts/install-brokers.sh`).
+pub fn kafka_lib() -> PathBuf {
+    if let Some(p) = std::env::var_os("DUALSTREAM_KAFKA_LIB") {
+        return PathBuf::from(p);
+    }
+    let pom = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka/pom.xml");
+    let pom = std::fs::read_to_string(&pom).expect("scripts/kafka/pom.xml");
+    let version = pom
+        .split("<kafka.version>")
+        .nth(1)
+        .and_then(|s| s.split("</kafka.version>").next())
+        .expect("<kafka.version> in scripts/kafka/pom.xml");
+    let lib = cache_dir().join(format!("kafka-{version}/lib"));
+    assert!(
+        lib.join(".pom.sha256").exists(),
+        "Apache Kafka {version} is not installed at {} — run scripts/install-brokers.sh \
+         (the test suite never skips)",
+        lib.display()
+    );
+    lib
+}
+
+fn cache_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("DUALSTREAM_CACHE") {
+        return PathBuf::from(p);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
+    base.join("dualstream")
+}
+
+fn scripts_kafka() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka")
+}
+
+fn java(lib: &Path) -> Command {
+    let mut cmd = Command::new("java");
+    cmd.arg("-cp").arg(format!("{}/*", lib.display()));
+    cmd
+}
+
+type SpawnJob = (Command, mpsc::Sender<std::io::Result<Child>>);
+
+/// Start `cmd` on the spawner thread, which never exits: the child gets
+/// SIGKILL when this process dies (the death signal follows the thread that
+/// forked, so a short-lived test thread would take the broker with it).
+pub fn spawn_tied(cmd: Command) -> std::io::Result<Child> {
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnJob>>> = OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<SpawnJob>();
+        std::thread::spawn(move || {
+            for (mut cmd, reply) in rx {
+                // SAFETY: prctl is async-signal-safe; nothing else runs
+                // between fork and exec.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        Ok(())
+                    });
+                }
+                let _ = reply.send(cmd.spawn());
+            }
+        });
+        Mutex::new(tx)
+    });
+    let (tx, rx) = mpsc::channel();
+    spawner.lock().unwrap().send((cmd, tx)).unwrap();
+    rx.recv().unwrap()
+}
+
+/// One KRaft node: its ports, its directory, its process while it runs.
+struct Node {
+    id: u32,
+    port: u16,
+    /// The port clients are told to use (a proxy's, when one sits in front).
+    advertised: u16,
+    controller: u16,
+    /// Extra listeners: (name, protocol, port).
+    listeners: Vec<(String, String, u16)>,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Node {
+    fn config(&self, voters: &str, spec: &Spec) -> String {
+        let extra: String = self
+            .listeners
+            .iter()
+            .map(|(name, _, port)| format!(",{name}://127.0.0.1:{port}"))
+            .collect();
+        let mut c = format!(
+            "node.id={}\n\
+             listeners=PLAINTEXT://127.0.0.1:{},CONTROLLER://127.0.0.1:{}{extra}\n\
+             advertised.listeners=PLAINTEXT://127.0.0.1:{}{extra}\n\
+             log.dirs={}\n",
+            self.id,
+            self.port,
+            self.controller,
+            self.advertised,
+            self.dir.join("data").display()
+        );
+        let (topology, file) = if spec.nodes == 1 {
+            (
+                format!(
+                    "controller.quorum.bootstrap.servers=127.0.0.1:{}\n",
+                    self.controller
+                ),
+                "single.properties",
+            )
+        } else {
+            (
+                format!("controller.quorum.voters={voters}\n"),
+                "cluster.properties",
+            )
+        };
+        c.push_str(&topology);
+        for f in [file, "common.properties"] {
+            c.push_str(&std::fs::read_to_string(scripts_kafka().join(f)).unwrap());
+            c.push('\n');
+        }
+        // Later keys win in a properties file.
+        if !self.listeners.is_empty() {
+            let map: String = self
+                .listeners
+                .iter()
+                .map(|(name, protocol, _)| format!(",{name}:{protocol}"))
+                .collect();
+            c.push_str(&format!(
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT{map}\n"
+            ));
+        }
+        for line in &spec.config {
+            c.push_str(line);
+            c.push('\n');
+        }
+        c
+    }
+
+    fn start(&mut self, lib: &Path) -> std::io::Result<()> {
+        let log4j = scripts_kafka().join("log4j2.properties");
+        let mut cmd = java(lib);
+        cmd.args(["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC"])
+            .arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
+            .arg(format!("-Dkafka.logs.dir={}", self.dir.display()))
+            .arg("kafka.Kafka")
+            .arg(self.dir.join("server.properties"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.join("stderr.log"))?);
+        self.child = Some(spawn_tied(cmd)?);
+        Ok(())
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// The end of the node's own log, for a failure message.
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+}
+
+/// What to start: how many nodes, and what to add to their configuration.
+#[derive(Clone, Default)]
+pub struct Spec {
+    nodes: usize,
+    ports: Option<(u16, u16)>,
+    config: Vec<String>,
+    listeners: Vec<(String, String)>,
+    format: Vec<String>,
+}
+
+impl Spec {
+    pub fn nodes(mut self, n: usize) -> Spec {
+        self.nodes = n;
+        self
+    }
+
+    /// A `server.properties` line for every node (it wins over the defaults).
+    pub fn config(mut self, line: impl Into<String>) -> Spec {
+        self.config.push(line.into());
+        self
+    }
+
+    /// Another listener (`SASL_PLAINTEXT`, `SSL`, …) on a free port of each
+    /// node, beside the PLAINTEXT one the fixture itself uses.
+    pub fn listener(mut self, name: &str, protocol: &str) -> Spec {
+        self.listeners.push((name.into(), protocol.into()));
+        self
+    }
+
+    /// An argument for `kafka-storage format` (`--add-scram …`).
+    pub fn format_arg(mut self, arg: impl Into<String>) -> Spec {
+        self.format.push(arg.into());
+        self
+    }
+
+    pub fn start(self) -> Kafka {
+        Kafka::launch(self)
+    }
+}
+
+/// A Kafka of the test's own (one node or a cluster), or the shared one.
+pub struct Kafka {
+    nodes: Mutex<Vec<Node>>,
+    /// `host:port,…` that clients bootstrap from.
+    bootstrap: String,
+    _dir: Option<tempfile::TempDir>,
+    lib: PathBuf,
+    /// The run's shared broker: no test may stop, freeze or cut it.
+    shared: bool,
+}
+
+impl Kafka {
+    /// The broker of the test run, shared by every test that does not stop,
+    /// freeze or cut it. Each test makes its own topics.
+    pub fn shared() -> &'static Kafka {
+        static SHARED: OnceLock<Kafka> = OnceLock::new();
+        SHARED.get_or_init(|| match std::env::var("DUALSTREAM_TEST_KAFKA") {
+            Ok(bootstrap) if !bootstrap.is_empty() => Kafka {
+                nodes: Mutex::new(Vec::new()),
+                bootstrap,
+                _dir: None,
+                lib: kafka_lib(),
+                shared: true,
+            },
+            _ => {
+                let mut kafka = Kafka::start();
+                kafka.shared = true;
+                kafka
+            }
+        })
+    }
+
+    /// A single combined broker and controller of the test's own.
+    pub fn start() -> Kafka {
+        Kafka::builder().start()
+    }
+
+    /// A single node listening on `port` that tells clients to connect to
+    /// `advertised` (where a fault proxy forwards to `port`).
+    pub fn start_advertising(port: u16, advertised: u16) -> Kafka {
+        Kafka::launch(Spec {
+            ports: Some((port, advertised)),
+            ..Kafka::builder()
+        })
+    }
+
+    /// Combined nodes replicated as users run them: RF 3,
+    /// `min.insync.replicas=2`, unclean leader election off.
+    pub fn cluster(nodes: usize) -> Kafka {
+        Kafka::builder().nodes(nodes).start()
+    }
+
+    /// One node unless told otherwise; see [`Spec`].
+    pub fn builder() -> Spec {
+        Spec {
+            nodes: 1,
+            ..Spec::default()
+        }
+    }
+
+    fn launch(spec: Spec) -> Kafka {
+        let mut last = String::new();
+        for _ in 0..4 {
+            match Kafka::try_launch(&spec) {
+                Ok(k) => return k,
+                Err(e) if spec.ports.is_none() => last = e,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        panic!("could not start Kafka: {last}");
+    }
+
+    fn try_launch(spec: &Spec) -> Result<Kafka, String> {
+        let (nodes, ports) = (spec.nodes, spec.ports);
+        let lib = kafka_lib();
+        let dir = tempfile::Builder::new()
+            .prefix("dualstream-kafka-")
+            .tempdir()
+            .unwrap();
+        let mut list: Vec<Node> = (1..=nodes as u32)
+            .map(|id| {
+                let (port, advertised) = ports.unwrap_or_else(|| {
+                    let p = free_port();
+                    (p, p)
+                });
+                Node {
+                    id,
+                    port,
+                    advertised,
+                    controller: free_port(),
+                    listeners: spec
+                        .listeners
+                        .iter()
+                        .map(|(name, protocol)| (name.clone(), protocol.clone(), free_port()))
+                        .collect(),
+                    dir: dir.path().join(format!("node-{id}")),
+                    child: None,
+                }
+            })
+            .collect();
+        let voters = list
+            .iter()
+            .map(|n| format!("{}@127.0.0.1:{}", n.id, n.controller))
+            .collect::<Vec<_>>()
+            .join(",");
+        let cluster_id = {
+            let out = java(&lib)
+                .args(["kafka.tools.StorageTool", "random-uuid"])
+                .output()
+                .map_err(|e| format!("java: {e}"))?;
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        // Format every node (one JVM each, in parallel), then start them.
+        let mut formats = Vec::new();
+        for n in &list {
+            std::fs::create_dir_all(&n.dir).unwrap();
+            let props = n.dir.join("server.properties");
+            std::fs::write(&props, n.config(&voters, spec)).unwrap();
+            let mut cmd = java(&lib);
+            cmd.args(["kafka.tools.StorageTool", "format", "-t", &cluster_id, "-c"])
+                .arg(&props);
+            if nodes == 1 {
+                cmd.arg("--standalone");
+            }
+            cmd.args(&spec.format);
+            cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+            formats.push(cmd.spawn().map_err(|e| format!("java: {e}"))?);
+        }
+        for f in formats {
+            let out = f.wait_with_output().unwrap();
+            if !out.status.success() {
+                return Err(format!(
+                    "kafka-storage format failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+        for n in &mut list {
+            n.start(&lib).map_err(|e| format!("java: {e}"))?;
+        }
+        let bootstrap = list
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.advertised))
+            .collect::<Vec<_>>()
+            .join(",");
+        let kafka = Kafka {
+            nodes: Mutex::new(list),
+            bootstrap,
+            _dir: Some(dir),
+            lib,
+            shared: false,
+        };
+        kafka.wait_ready(Duration::from_secs(90))?;
+        Ok(kafka)
+    }
+
+    /// Ready means Metadata lists every node, not an open port: a broker
+    /// listens before it has joined its controllers. A node that exited
+    /// (its port was taken between `free_port` and the bind) fails at once.
+    fn wait_ready(&self, limit: Duration) -> Result<(), String> {
+        let want = self.lock().len();
+        let direct = {
+            let nodes = self.lock();
+            nodes
+                .iter()
+                .map(|n| format!("127.0.0.1:{}", n.port))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let admin = self.admin(&direct);
+        let deadline = Instant::now() + limit;
+        loop {
+            {
+                let mut nodes = self.lock();
+                for n in nodes.iter_mut() {
+                    if let Some(c) = n.child.as_mut() {
+                        if let Ok(Some(status)) = c.try_wait() {
+                            let tail = n.log_tail();
+                            n.child = None;
+                            return Err(format!(
+                                "Kafka node {} exited at start ({status}); its log ends:\n{tail}",
+                                n.id
+                            ));
+                        }
+                    }
+                }
+            }
+            let listed = admin
+                .inner()
+                .fetch_metadata(None, Duration::from_secs(1))
+                .map(|m| m.brokers().len())
+                .unwrap_or(0);
+            if listed >= want {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                let tails: Vec<String> = self
+                    .nodes
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|n| format!("node {}:\n{}", n.id, n.log_tail()))
+                    .collect();
+                return Err(format!(
+                    "Kafka listed {listed} of {want} brokers after {limit:?}\n{}",
+                    tails.join("\n")
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn brokers(&self) -> String {
+        self.bootstrap.clone()
+    }
+
+    /// The bootstrap servers of the listener `name` (see [`Spec::listener`]).
+    pub fn listener_address(&self, name: &str) -> String {
+        self.lock()
+            .iter()
+            .map(|n| {
+                let (_, _, port) = n
+                    .listeners
+                    .iter()
+                    .find(|(l, _, _)| l == name)
+                    .unwrap_or_else(|| panic!("no listener {name}"));
+                format!("127.0.0.1:{port}")
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The port of the first bootstrap server.
+    pub fn port(&self) -> u16 {
+        let first = self.bootstrap.split(',').next().unwrap_or_default();
+        first
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .parse()
+            .unwrap()
+    }
+
+    /// How many nodes this Kafka has (0 for a shared broker started elsewhere).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// The nodes, whatever a test that panicked left them as.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Node>> {
+        self.nodes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The nodes of a Kafka that is the test's own.
+    fn own(&self) -> std::sync::MutexGuard<'_, Vec<Node>> {
+        let nodes = self.lock();
+        if self.shared || nodes.is_empty() {
+            drop(nodes);
+            panic!("the shared broker is not the test's to stop: use Kafka::start()");
+        }
+        nodes
+    }
+
+    /// Kill every node (-9).
+    pub fn stop(&self) {
+        for n in self.own().iter_mut() {
+            n.kill();
+        }
+    }
+
+    /// Start every stopped node again on the same ports and data, and wait
+    /// until Metadata lists them all.
+    pub fn restart(&self) {
+        {
+            let mut nodes = self.own();
+            for n in nodes.iter_mut() {
+                if n.child.is_none() {
+                    n.start(&self.lib).unwrap();
+                }
+            }
+        }
+        self.wait_ready(Duration::from_secs(90))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// The first node's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid_of(1)
+    }
+
+    /// Node `id`'s process id, while it runs.
+    pub fn pid_of(&self, id: u32) -> Option<u32> {
+        self.own()
+            .iter()
+            .find(|n| n.id == id)
+            .and_then(|n| n.child.as_ref().map(Child::id))
+    }
+
+    /// Kill node `id` (-9).
+    pub fn kill_node(&self, id: u32) {
+        if let Some(n) = self.own().iter_mut().find(|n| n.id == id) {
+            n.kill();
+        }
+    }
+
+    /// Start node `id` again (same ports, same data) without waiting.
+    pub fn start_node(&self, id: u32) {
+        let lib = self.lib.clone();
+        if let Some(n) = self.own().iter_mut().find(|n| n.id == id) {
+            if n.child.is_none() {
+                n.start(&lib).unwrap();
+            }
+        }
+    }
+
+    /// The bootstrap address of node `id` alone.
+    pub fn node_address(&self, id: u32) -> String {
+        let nodes = self.own();
+        let n = nodes.iter().find(|n| n.id == id).expect("no such node");
+        format!("127.0.0.1:{}", n.advertised)
+    }
+
+    fn admin(&self, brokers: &str) -> AdminClient<DefaultClientContext> {
+        client_config(brokers).create().unwrap()
+    }
+
+    /// Create a topic (replicated on every node of a cluster) and wait until
+    /// metadata lists its partitions with a leader each.
+    pub fn create_topic(&self, name: &str, partitions: i32) {
+        self.create_topic_with(name, partitions, &[]);
+    }
+
+    /// [`Kafka::create_topic`] with topic configs (`min.insync.replicas`, …).
+    pub fn create_topic_with(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
+        let admin = self.admin(&self.brokers());
+        let rf = self.len().clamp(1, 3) as i32;
+        let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(rf));
+        for (k, v) in configs {
+            topic = topic.set(k, v);
+        }
+        let results = block_on(admin.create_topics([&topic], &AdminOptions::new()))
+            .unwrap_or_else(|e| panic!("create topic {name}: {e}"));
+        for r in results {
+            r.unwrap_or_else(|(t, e)| panic!("create topic {t}: {e}"));
+        }
+        self.wait_partitions(name, partitions as usize);
+    }
+
+    /// Grow a topic to `total` partitions.
+    pub fn add_partitions(&self, name: &str, total: usize) {
+        let admin = self.admin(&self.brokers());
+        let grow = NewPartitions::new(name, total);
+        let results = block_on(admin.create_partitions([&grow], &AdminOptions::new())).unwrap();
+        for r in results {
+            r.unwrap_or_else(|(t, e)| panic!("add partitions to {t}: {e}"));
+        }
+        self.wait_partitions(name, total);
+    }
+
+    /// Delete a topic.
+    pub fn delete_topic(&self, name: &str) {
+        let admin = self.admin(&self.brokers());
+        let results = block_on(admin.delete_topics(&[name], &AdminOptions::new())).unwrap();
+        for r in results {
+            r.unwrap_or_else(|(t, e)| panic!("delete topic {t}: {e}"));
+        }
+    }
+
+    fn wait_partitions(&self, name: &str, partitions: usize) {
+        let admin = self.admin(&self.brokers());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ok = admin
+                .inner()
+                .fetch_metadata(Some(name), Duration::from_secs(2))
+                .map(|m| {
+                    m.topics().iter().any(|t| {
+                        t.name() == name
+                            && t.error().is_none()
+                            && t.partitions().len() == partitions
+                            && t.partitions().iter().all(|p| p.leader() >= 0)
+                    })
+                })
+                .unwrap_or(false);
+            if ok {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "topic {name} did not get {partitions} partitions with leaders"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait until Metadata lists every node again (after [`Kafka::start_node`]).
+    pub fn wait_all_listed(&self) {
+        self.wait_ready(Duration::from_secs(90))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// The in-sync replicas of `topic`/`partition` now.
+    pub fn isr(&self, topic: &str, partition: i32) -> Vec<i32> {
+        let admin = self.admin(&self.brokers());
+        admin
+            .inner()
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .ok()
+            .and_then(|m| {
+                m.topics()
+                    .iter()
+                    .find(|t| t.name() == topic)
+                    .and_then(|t| t.partitions().iter().find(|p| p.id() == partition))
+                    .map(|p| p.isr().to_vec())
+            })
+            .unwrap_or_default()
+    }
+
+    /// The node id that leads `topic`/`partition` now (-1: none).
+    pub fn leader(&self, topic: &str, partition: i32) -> i32 {
+        let admin = self.admin(&self.brokers());
+        admin
+            .inner()
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .ok()
+            .and_then(|m| {
+                m.topics()
+                    .iter()
+                    .find(|t| t.name() == topic)
+                    .and_then(|t| t.partitions().iter().find(|p| p.id() == partition))
+                    .map(|p| p.leader())
+            })
+            .unwrap_or(-1)
+    }
+
+    /// Every record of the topic, read with assign() from the start of each
+    /// partition to the end offsets taken now.
+    pub fn records(&self, topic: &str) -> Vec<Record> {
+        self.try_records(topic).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Kafka::records`], or why the broker could not be read.
+    pub fn try_records(&self, topic: &str) -> Result<Vec<Record>, String> {
+        read_records(&self.brokers(), topic)
+    }
+
+    /// The records of `topic` as Kafka's own Java consumer reads them
+    /// (`kafka-console-consumer`, read_committed): an independent check of
+    /// what landed, by a client that is not librdkafka. Each record as
+    /// (partition, offset, key, value).
+    pub fn java_records(&self, topic: &str, expected: usize) -> Vec<(i32, i64, String, String)> {
+        let out = java(&self.lib)
+            .args(["-Xmx256m", "-XX:TieredStopAtLevel=1"])
+            .arg(format!(
+                "-Dlog4j2.configurationFile={}",
+                scripts_kafka().join("log4j2-tools.properties").display()
+            ))
+            .args([
+                "org.apache.kafka.tools.consumer.ConsoleConsumer",
+                "--bootstrap-server",
+                &self.brokers(),
+                "--topic",
+                topic,
+                "--from-beginning",
+                "--isolation-level",
+                "read_committed",
+                "--max-messages",
+                &expected.to_string(),
+                "--timeout-ms",
+                "20000",
+                "--formatter-property",
+                "print.partition=true",
+                "--formatter-property",
+                "print.offset=true",
+                "--formatter-property",
+                "print.key=true",
+                "--formatter-property",
+                "key.separator=\t",
+                "--formatter-property",
+                "line.separator=\n",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .expect("java (kafka-console-consumer)");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        stdout
+            .lines()
+            .filter_map(|l| {
+                // Partition:P\tOffset:O\tKEY\tVALUE
+                let mut f = l.splitn(4, '\t');
+                let p = f.next()?.strip_prefix("Partition:")?.parse().ok()?;
+                let o = f.next()?.strip_prefix("Offset:")?.parse().ok()?;
+                let k = f.next()?.to_string();
+                let v = f.next()?.to_string();
+                Some((p, o, k, v))
+            })
+            .collect()
+    }
+
+    /// Produce one record as given (any bytes, headers, timestamp), for
+    /// records that `publish` would never write.
+    pub fn produce_raw(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(&str, &[u8])],
+        timestamp: i64,
+    ) {
+        use rdkafka::message::{Header, OwnedHeaders};
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+        let producer: BaseProducer = client_config(&self.brokers()).create().unwrap();
+        let mut h = OwnedHeaders::new();
+        for (k, v) in headers {
+            h = h.insert(Header {
+                key: k,
+                value: Some(*v),
+            });
+        }
+        let mut record = BaseRecord::<[u8], [u8]>::to(topic)
+            .headers(h)
+            .timestamp(timestamp);
+        if let Some(k) = key {
+            record = record.key(k);
+        }
+        if let Some(v) = value {
+            record = record.payload(v);
+        }
+        producer.send(record).map_err(|(e, _)| e).unwrap();
+        producer.flush(Duration::from_secs(20)).unwrap();
+    }
+}
+
+impl Drop for Kafka {
+    fn drop(&mut self) {
+        if let Ok(mut nodes) = self.nodes.lock() {
+            for n in nodes.iter_mut() {
+                n.kill();
+            }
+        }
+    }
+}
+
+fn client_config(brokers: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", brokers);
+    c.set("log_level", "0");
+    c
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
