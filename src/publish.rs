@@ -16,7 +16,7 @@ use crate::error::{self, Code};
 use crate::event::{Event, Notification};
 use crate::input::{self, Chunk, Item, Origin};
 use crate::kafka::produce::{Delivery, Ledger, Outcome, Record, Refused, Sender};
-use crate::kafka::{admin, config as kafka_config, record};
+use crate::kafka::{admin, config as kafka_config, record, KafkaSettings};
 use crate::output::records;
 use crate::output::summary::{round3, Ending, Note, Summary};
 use crate::output::{Output, Unit};
@@ -140,6 +140,7 @@ async fn publish(
             stop: None,
         },
         lowered,
+        kafka: &common.kafka,
     };
     run.pump(rx, shutdown).await;
     run.drain(shutdown).await;
@@ -212,6 +213,8 @@ struct Run<'a> {
     sender: Sender<Pending>,
     book: Book<'a>,
     lowered: Vec<String>,
+    /// To ask the cluster why acknowledgements stopped.
+    kafka: &'a KafkaSettings,
 }
 
 /// Everything but the sender: what the deliveries are booked into.
@@ -381,6 +384,7 @@ impl Run<'_> {
             sender,
             mut book,
             lowered,
+            kafka,
         } = self;
         book.progress.finish();
         let redis = match book.notifier.take() {
@@ -426,10 +430,20 @@ impl Run<'_> {
             }
             Some(Stop::Input(message)) => Err(anyhow::anyhow!("{message}{resume}")),
             stop if ledger.not_acknowledged() > 0 || matches!(stop, Some(Stop::Kafka(_))) => {
-                let why = match stop {
+                let mut why = match stop {
                     Some(Stop::Kafka(why)) => why,
                     _ => failure_reasons(ledger),
                 };
+                // "Timed out" is all librdkafka says of a write the broker
+                // kept refusing with a retriable error: ask the cluster.
+                if why.to_lowercase().contains("timed out") {
+                    let budget = book.cfg.timeout.min(Duration::from_secs(3));
+                    if let Some(cause) = admin::why_unacknowledged(kafka, &book.topic, budget).await
+                    {
+                        why.push_str("; ");
+                        why.push_str(&cause);
+                    }
+                }
                 Err(error::kafka(format!(
                     "kafka: {} of {} events not acknowledged ({why}); {} acknowledged{}{resume}",
                     ledger.not_acknowledged() + book.unsent(&sender),

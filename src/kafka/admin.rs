@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-use rdkafka::admin::{AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::Client;
 use rdkafka::consumer::Consumer as _;
 use rdkafka::error::RDKafkaErrorCode;
@@ -58,6 +58,80 @@ pub fn check_topic<C: ClientContext>(
         )));
     }
     Ok(partitions)
+}
+
+/// Why acknowledgements stopped, as far as the cluster can tell now: the
+/// partitions of `topic` that have no leader, or fewer in-sync replicas
+/// than the topic's `min.insync.replicas`. A broker refuses acks=all writes
+/// to those with NOT_ENOUGH_REPLICAS, which librdkafka retries until the
+/// message times out, so a delivery report says only "timed out". `None`
+/// when every partition looks writable or the cluster does not answer.
+pub async fn why_unacknowledged(
+    settings: &KafkaSettings,
+    topic: &str,
+    budget: Duration,
+) -> Option<String> {
+    let reader = config::consumer(settings, None).ok()?;
+    let name = topic.to_string();
+    let partitions = tokio::task::spawn_blocking(move || {
+        let metadata = reader.fetch_metadata(Some(&name), budget).ok()?;
+        let t = metadata.topics().iter().find(|t| t.name() == name)?;
+        Some(
+            t.partitions()
+                .iter()
+                .map(|p| (p.id(), p.leader(), p.isr().len(), p.replicas().len()))
+                .collect::<Vec<_>>(),
+        )
+    })
+    .await
+    .ok()??;
+    let leaderless: Vec<String> = partitions
+        .iter()
+        .filter(|p| p.1 < 0)
+        .map(|p| p.0.to_string())
+        .collect();
+    let min_insync = min_insync_replicas(settings, topic, budget).await;
+    let short: Vec<String> = partitions
+        .iter()
+        .filter(|p| p.1 >= 0 && min_insync.is_some_and(|m| (p.2 as i64) < m))
+        .map(|p| format!("{} ({} of {} in sync)", p.0, p.2, p.3))
+        .collect();
+    let mut why = Vec::new();
+    if !leaderless.is_empty() {
+        why.push(format!(
+            "partition {} of {topic} has no leader",
+            leaderless.join(", ")
+        ));
+    }
+    if let (false, Some(m)) = (short.is_empty(), min_insync) {
+        why.push(format!(
+            "partition {} of {topic} has fewer in-sync replicas than min.insync.replicas={m}, so the broker refuses acks=all writes (NOT_ENOUGH_REPLICAS: not enough in-sync replicas)",
+            short.join(", ")
+        ));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// The topic's `min.insync.replicas`, when the cluster says.
+async fn min_insync_replicas(
+    settings: &KafkaSettings,
+    topic: &str,
+    budget: Duration,
+) -> Option<i64> {
+    let admin = config::admin(settings).ok()?;
+    let options = AdminOptions::new().request_timeout(Some(budget));
+    let answer = tokio::time::timeout(
+        budget,
+        admin.describe_configs([&ResourceSpecifier::Topic(topic)], &options),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    let resource = answer.into_iter().next()?.ok()?;
+    resource
+        .get("min.insync.replicas")
+        .and_then(|e| e.value.as_deref())
+        .and_then(|v| v.parse().ok())
 }
 
 /// The partitions of `topic` (0..n), after [`check_topic`].

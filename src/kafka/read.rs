@@ -75,10 +75,9 @@ pub fn plan(
     timeout: Duration,
 ) -> Result<BTreeMap<i32, Planned>> {
     let mut planned = BTreeMap::new();
+    let deadline = Instant::now() + timeout;
     for &p in partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, p, timeout)
-            .map_err(|e| error::kafka(format!("kafka: offsets of {topic}/{p}: {e}")))?;
+        let (low, high) = watermarks(consumer, topic, p, deadline)?;
         let wanted = start_offset(consumer, topic, p, start, (low, high), timeout)?;
         // An explicit offset outside a partition is clamped to it; the
         // caller says so, from `wanted`.
@@ -379,6 +378,36 @@ fn finish_by_position(consumer: &Consumer, topic: &str, ends: &mut ByPartition<O
 /// read starts at the end. The last record's timestamp would not do:
 /// timestamps are event times, not monotonic, and one backfilled old event
 /// at the end of a partition would hide every newer record before it.
+/// A partition's low and high offsets, asked again until `deadline` while
+/// the answer is an error: a cluster that is electing leaders (nodes just
+/// restarted) answers "leader not available" or drops broker handles for a
+/// few seconds, which is no reason to fail a run that has time left.
+fn watermarks(consumer: &Consumer, topic: &str, p: i32, deadline: Instant) -> Result<(i64, i64)> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match consumer.fetch_watermarks(topic, p, left.max(Duration::from_millis(500))) {
+            Ok(w) => {
+                tracing::debug!("offsets of {topic}/{p}: {}..{}", w.0, w.1);
+                return Ok(w);
+            }
+            Err(e) if !refused(&e) && Instant::now() + Duration::from_millis(250) < deadline => {
+                tracing::debug!("offsets of {topic}/{p}: {e}; asking again");
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            Err(e) => return Err(error::kafka(format!("kafka: offsets of {topic}/{p}: {e}"))),
+        }
+    }
+}
+
+/// An answer that asking again will not change.
+fn refused(e: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode::*;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(TopicAuthorizationFailed | ClusterAuthorizationFailed | SaslAuthenticationFailed)
+    )
+}
+
 fn start_offset(
     consumer: &Consumer,
     topic: &str,

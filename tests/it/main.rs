@@ -14,7 +14,7 @@ mod glob_redis;
 mod golden;
 mod health;
 mod kafka_cluster;
-
+mod kraft;
 mod profile;
 mod publish;
 mod replay;

@@ -638,6 +638,38 @@ impl Kafka {
             .unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// Wait until every partition of `topic` has a leader and all its
+    /// replicas in sync (a cluster whole again after a fault).
+    pub fn wait_healthy(&self, topic: &str) {
+        let admin = self.admin(&self.brokers());
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let healthy = admin
+                .inner()
+                .fetch_metadata(Some(topic), Duration::from_secs(2))
+                .map(|m| {
+                    m.topics().iter().any(|t| {
+                        t.name() == topic
+                            && !t.partitions().is_empty()
+                            && t.partitions().iter().all(|p| {
+                                p.leader() >= 0
+                                    && p.error().is_none()
+                                    && p.isr().len() == p.replicas().len()
+                            })
+                    })
+                })
+                .unwrap_or(false);
+            if healthy {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{topic} did not get leaders and full ISRs back"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// The in-sync replicas of `topic`/`partition` now.
     pub fn isr(&self, topic: &str, partition: i32) -> Vec<i32> {
         let admin = self.admin(&self.brokers());

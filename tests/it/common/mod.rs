@@ -287,9 +287,19 @@ pub fn read_records(brokers: &str, topic: &str) -> Result<Vec<Record>, String> {
     let mut ends = HashMap::new();
     let mut tpl = TopicPartitionList::new();
     for &p in &partitions {
-        let (low, high) = consumer
-            .fetch_watermarks(topic, p, Duration::from_secs(10))
-            .map_err(|e| format!("offsets of {topic}/{p}: {e}"))?;
+        // A cluster electing leaders after a fault answers errors a while.
+        let mut tries = 0;
+        let (low, high) = loop {
+            match consumer.fetch_watermarks(topic, p, Duration::from_secs(10)) {
+                Ok(w) => break w,
+                Err(e) if tries < 5 => {
+                    tries += 1;
+                    eprintln!("records({topic}): offsets of {p}: {e}; retrying");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+                Err(e) => return Err(format!("offsets of {topic}/{p}: {e}")),
+            }
+        };
         if high > low {
             ends.insert(p, high);
             tpl.add_partition_offset(topic, p, Offset::Offset(low))
@@ -313,7 +323,15 @@ pub fn read_records(brokers: &str, topic: &str) -> Result<Vec<Record>, String> {
         let Some(m) = consumer.poll(Duration::from_millis(500)) else {
             continue;
         };
-        let m = m.unwrap();
+        // A broker connection lost while a cluster heals is retried by
+        // librdkafka; only records matter here.
+        let m = match m {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("records({topic}): {e}");
+                continue;
+            }
+        };
         let headers = m
             .headers()
             .map(|h| {

@@ -45,7 +45,12 @@ pub fn steady_publisher_with(
 ) -> std::thread::JoinHandle<(Option<i32>, String)> {
     let mut child = dualstream()
         .brokers(brokers, redis, topic)
-        .args(["publish", "--summary", "json", "--timeout", "60s"])
+        .args(["publish", "--summary", "json"])
+        .args(if extra.contains(&"--timeout") {
+            &[][..]
+        } else {
+            &["--timeout", "60s"][..]
+        })
         .args(extra)
         .spawn();
     let mut stdin = child.stdin.take().unwrap();
