@@ -76,15 +76,23 @@ pub async fn why_unacknowledged(
     let partitions = tokio::task::spawn_blocking(move || {
         let metadata = reader.fetch_metadata(Some(&name), budget).ok()?;
         let t = metadata.topics().iter().find(|t| t.name() == name)?;
-        Some(
+        if t.error().is_some() || t.partitions().is_empty() {
+            return Some(None);
+        }
+        Some(Some(
             t.partitions()
                 .iter()
                 .map(|p| (p.id(), p.leader(), p.isr().len(), p.replicas().len()))
                 .collect::<Vec<_>>(),
-        )
+        ))
     })
     .await
     .ok()??;
+    let Some(partitions) = partitions else {
+        return Some(format!(
+            "topic {topic:?} does not exist any more (deleted while publishing?)"
+        ));
+    };
     let leaderless: Vec<String> = partitions
         .iter()
         .filter(|p| p.1 < 0)

@@ -170,6 +170,9 @@ pub fn group_consumer(settings: &KafkaSettings, group: &str, from_end: bool) -> 
         ("enable.auto.commit", "true".to_string()),
         ("enable.auto.offset.store", "false".to_string()),
         ("enable.partition.eof", "false".to_string()),
+        // Partitions added to the topic reach the group on the next
+        // metadata refresh: every 10 s, not librdkafka's 5 minutes.
+        ("topic.metadata.refresh.interval.ms", "10000".to_string()),
         (
             "auto.offset.reset",
             if from_end { "latest" } else { "earliest" }.to_string(),

@@ -119,6 +119,8 @@ pub struct Span {
 pub enum Polled<'a, 'm> {
     Record(&'a BorrowedMessage<'m>),
     Idle,
+    /// The topic grew: these partitions are read too now, from their start.
+    Grew(&'a [i32]),
 }
 
 /// What the record callback of [`read_spans`] wants next.
@@ -137,13 +139,16 @@ pub enum Read {
 /// Read `spans` of `topic` with assign() (no group, nothing committed),
 /// calling `each` for every record inside them, until every bounded span is
 /// read, `each` says stop, or `stop` is set. `idle` bounds how long no record
-/// may arrive while bounded spans are unfinished (exit 4 after it).
+/// may arrive while bounded spans are unfinished (exit 4 after it). With
+/// `grow`, partitions added to the topic while it is read are read too,
+/// from their start (every record in them is newer than the read), and
+/// `each` hears of them (`Polled::Grew`).
 pub fn read_spans(
     consumer: &Consumer,
     topic: &str,
     spans: &[Span],
     stop: &AtomicBool,
-    idle: Option<Duration>,
+    (idle, grow): (Option<Duration>, bool),
     mut each: impl FnMut(Polled<'_, '_>) -> Result<Flow>,
 ) -> Result<Read> {
     let mut ends: ByPartition<Option<i64>> = ByPartition::default();
@@ -162,6 +167,9 @@ pub fn read_spans(
     consumer
         .assign(&tpl)
         .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
+    let mut known: Vec<i32> = spans.iter().map(|s| s.partition).collect();
+    let mut grew_checked = Instant::now();
+    let mut gone_checks = 0;
     let mut last_record = Instant::now();
     let mut last_error: Option<String> = None;
     let mut tick = Instant::now();
@@ -205,6 +213,42 @@ pub fn read_spans(
         // Offsets can skip (control records, compaction): a partition is
         // finished when its position reaches the end, whatever was seen.
         finish_by_position(consumer, topic, &mut ends);
+        if grew_checked.elapsed() >= GROW_CHECK {
+            grew_checked = Instant::now();
+            let added = match topic_now(consumer, topic) {
+                TopicNow::Gone => {
+                    gone_checks += 1;
+                    // Twice in a row: one answer from a broker that has
+                    // not caught up with metadata is not proof.
+                    if gone_checks >= 2 {
+                        return Err(error::kafka(format!(
+                            "kafka: topic {topic:?} no longer exists (deleted while it was read)"
+                        )));
+                    }
+                    Vec::new()
+                }
+                TopicNow::Partitions(all) => {
+                    gone_checks = 0;
+                    all.into_iter().filter(|p| !known.contains(p)).collect()
+                }
+                TopicNow::Unknown => Vec::new(),
+            };
+            if grow && !added.is_empty() {
+                let mut tpl = TopicPartitionList::new();
+                for &p in &added {
+                    tpl.add_partition_offset(topic, p, Offset::Beginning)
+                        .map_err(|e| error::kafka(format!("kafka: {e}")))?;
+                    ends.insert(p, None);
+                }
+                consumer
+                    .incremental_assign(&tpl)
+                    .map_err(|e| error::kafka(format!("kafka: assign new partitions: {e}")))?;
+                known.extend(&added);
+                if let Flow::Stop = each(Polled::Grew(&added))? {
+                    return Ok(Read::Done);
+                }
+            }
+        }
         if let Some(idle) = idle {
             let unfinished = ends.values().any(Option::is_some);
             if unfinished && last_record.elapsed() > idle {
@@ -262,19 +306,26 @@ pub fn read_last(
         // A fresh consumer per round: the last one paused what it finished.
         let consumer = config::consumer(settings, None)?;
         let mut got: HashMap<i32, VecDeque<OwnedMessage>> = HashMap::new();
-        let outcome = read_spans(&consumer, topic, &spans, stop, Some(idle), |polled| {
-            if let Polled::Record(m) = polled {
-                scanned(m);
-                if keep(m) {
-                    let found = got.entry(m.partition()).or_default();
-                    found.push_back(m.detach());
-                    if found.len() > want {
-                        found.pop_front();
+        let outcome = read_spans(
+            &consumer,
+            topic,
+            &spans,
+            stop,
+            (Some(idle), false),
+            |polled| {
+                if let Polled::Record(m) = polled {
+                    scanned(m);
+                    if keep(m) {
+                        let found = got.entry(m.partition()).or_default();
+                        found.push_back(m.detach());
+                        if found.len() > want {
+                            found.pop_front();
+                        }
                     }
                 }
-            }
-            Ok(Flow::Continue)
-        })?;
+                Ok(Flow::Continue)
+            },
+        )?;
         if outcome == Read::Interrupted {
             return Ok(None);
         }
@@ -331,6 +382,32 @@ impl Hasher for PartitionHash {
 /// How often readers flush their callers, check positions and deadlines,
 /// whether or not records keep coming.
 const TICK: Duration = Duration::from_millis(100);
+
+/// How often a read asks whether its topic grew or was deleted.
+const GROW_CHECK: Duration = Duration::from_secs(3);
+
+/// What metadata says of a topic being read.
+enum TopicNow {
+    /// Deleted: the cluster answers that it does not know it.
+    Gone,
+    Partitions(Vec<i32>),
+    /// No answer (the cluster is busy or away): ask again later.
+    Unknown,
+}
+
+fn topic_now(consumer: &Consumer, topic: &str) -> TopicNow {
+    use rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(1)) else {
+        return TopicNow::Unknown;
+    };
+    match metadata.topics().iter().find(|t| t.name() == topic) {
+        Some(t) if t.error().is_none() => {
+            TopicNow::Partitions(t.partitions().iter().map(|p| p.id()).collect())
+        }
+        Some(t) if t.error() == Some(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) => TopicNow::Gone,
+        _ => TopicNow::Unknown,
+    }
+}
 
 /// A partition read to its end: stop fetching it (a busy one would keep
 /// `poll` from ever coming back empty) and forget it.

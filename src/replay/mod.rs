@@ -247,6 +247,8 @@ fn read_all(
         cfg.filter.needs_body() || expect.as_ref().is_some_and(|x| x.expectations.needs_body());
     let mut handler = Handler {
         cfg,
+        topic,
+        out,
         sink: Sink::open(cfg, common, out, handle)?,
         progress,
         ranges,
@@ -277,7 +279,9 @@ fn read_all(
             outcome = handler.last(common, &plan, n, (stop, cfg.timeout), &mut untracked);
         }
         if matches!(outcome, Ok(Read::Done)) && (cfg.last.is_none() || cfg.stop.follow) {
-            outcome = read::read_spans(&consumer, topic, &spans, stop, idle, |polled| {
+            // Following the whole topic: partitions added meanwhile are read too.
+            let grow = cfg.stop.follow && cfg.partitions.is_none();
+            outcome = read::read_spans(&consumer, topic, &spans, stop, (idle, grow), |polled| {
                 handler.polled(polled, &mut untracked)
             });
         }
@@ -315,6 +319,8 @@ const FAILED_CLOSE: Duration = Duration::from_secs(2);
 /// sink, held against the expectations and the deadline.
 struct Handler<'a, 'r> {
     cfg: &'a ReplayConfig,
+    topic: &'a str,
+    out: &'a Output,
     sink: Sink<'a>,
     progress: Progress,
     ranges: &'r mut BTreeMap<i32, Range>,
@@ -341,6 +347,30 @@ impl Handler<'_, '_> {
             // and what the sink confirmed can be committed.
             Polled::Idle => {
                 self.sink.idle(confirmed)?;
+                Ok(Flow::Continue)
+            }
+            Polled::Grew(added) => {
+                let shown: Vec<String> = added.iter().map(i32::to_string).collect();
+                self.out.info(&format!(
+                    "{} grew: reading its new partition {} from the start",
+                    self.topic,
+                    shown.join(", ")
+                ));
+                for &p in added {
+                    let planned = Planned {
+                        low: 0,
+                        high: 0,
+                        wanted: 0,
+                        start: 0,
+                        end: None,
+                    };
+                    self.ranges.entry(p).or_insert(Range {
+                        planned,
+                        start: 0,
+                        read: 0,
+                        bytes: 0,
+                    });
+                }
                 Ok(Flow::Continue)
             }
         }

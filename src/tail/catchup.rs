@@ -224,7 +224,7 @@ pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result
         topic,
         &spans,
         stop,
-        Some(KAFKA_TIMEOUT),
+        (Some(KAFKA_TIMEOUT), false),
         |polled| {
             let Polled::Record(m) = polled else {
                 return Ok(Flow::Continue);

@@ -388,3 +388,104 @@ fn the_controller_quorum_lost_mid_replay_exits_4_and_a_rerun_reads_everything() 
     );
     assert!(counts.values().all(|&c| c == 1), "each once");
 }
+
+/// A rolling restart of all three nodes (each stopped with SIGTERM, started
+/// again, and back in every ISR before the next) under `publish`,
+/// `replay --group --to-topic --follow` and `tail --fill-gaps` at once:
+/// publish ends with 0 and every event in Kafka once, in order per key;
+/// tail prints every notification once; the copy, finished by a bounded
+/// rerun of the same group, holds every event.
+#[test]
+fn a_rolling_restart_under_publish_replay_and_tail_loses_nothing() {
+    let kafka = Kafka::cluster(3);
+    let redis = Redis::start();
+    let (topic, copy) = (topic("rolling"), topic("rollingcopy"));
+    kafka.create_topic(&topic, 3);
+    kafka.create_topic(&copy, 3);
+    let n = 10_000;
+    let input = ticks("rr", n);
+
+    let mut tail = dualstream()
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
+        .args(["tail", "events:seq:*", "--format", "json", "--fill-gaps"])
+        .args(["--count", &n.to_string(), "--timeout", "180s"])
+        .spawn();
+    let tail_out = collect(tail.stdout.take().unwrap());
+    let tail_err = lines(tail.stderr.take().unwrap());
+    wait_for_line(&tail_err, "subscribed");
+
+    let mut copier = dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .args([
+            "replay",
+            "--group",
+            "rolling",
+            "--to-topic",
+            &copy,
+            "--follow",
+        ])
+        .spawn();
+    let copier_err = collect(copier.stderr.take().unwrap());
+
+    let publisher = steady_publisher_with(
+        &kafka.brokers(),
+        &redis.url(),
+        &topic,
+        &[],
+        input.clone(),
+        Duration::from_millis(3),
+    );
+    wait_records(&kafka, &topic, 500);
+    for node in 1..=3 {
+        kafka.stop_node(node);
+        kafka.start_node(node);
+        kafka.wait_all_listed();
+        kafka.wait_healthy(&topic);
+        kafka.wait_healthy(&copy);
+    }
+    let run = outcome(publisher.join().unwrap());
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    check_and_complete(&kafka, &topic, &input, &run, || {});
+
+    // tail: every notification once.
+    let status = wait_exit(&mut tail, Duration::from_secs(120));
+    let printed = tail_out.join().unwrap();
+    let said: Vec<String> = tail_err.try_iter().collect();
+    assert_eq!(status, Some(0), "{said:?}");
+    let mut seen = HashSet::new();
+    for l in printed.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let id = v["payload"]["id"].as_str().unwrap_or_default().to_string();
+        assert!(seen.insert(id.clone()), "tail printed {id} twice");
+    }
+    assert_eq!(seen.len(), n, "{said:?}");
+
+    // The copy: stop the follower, finish with a bounded rerun of the group.
+    sigint(copier.id());
+    let status = wait_exit(&mut copier, Duration::from_secs(60));
+    let copier_err = copier_err.join().unwrap();
+    assert_eq!(status, Some(130), "{copier_err}");
+    dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .args(["replay", "--group", "rolling", "--to-topic", &copy])
+        .run()
+        .expect_code(0);
+    let copied: HashSet<String> = kafka
+        .records(&copy)
+        .iter()
+        .map(|r| r.json()["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(copied.len(), n, "the copy holds every event");
+}
+
+fn wait_for_line(rx: &std::sync::mpsc::Receiver<String>, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) if l.contains(text) => return,
+            Ok(_) => {}
+            Err(_) => panic!("no line with {text:?}"),
+        }
+    }
+}

@@ -21,3 +21,4 @@ mod replay;
 mod security;
 mod soak;
 mod tail;
+mod topology;

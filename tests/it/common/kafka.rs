@@ -542,6 +542,29 @@ impl Kafka {
         }
     }
 
+    /// Stop node `id` as an operator does (SIGTERM: a controlled shutdown
+    /// that hands its leaderships over), and wait until it exited.
+    pub fn stop_node(&self, id: u32) {
+        let mut nodes = self.own();
+        let Some(n) = nodes.iter_mut().find(|n| n.id == id) else {
+            return;
+        };
+        if let Some(mut c) = n.child.take() {
+            unsafe {
+                libc::kill(c.id() as i32, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while c.try_wait().ok().flatten().is_none() {
+                if Instant::now() > deadline {
+                    let _ = c.kill();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = c.wait();
+        }
+    }
+
     /// Start node `id` again (same ports, same data) without waiting.
     pub fn start_node(&self, id: u32) {
         let lib = self.lib.clone();
