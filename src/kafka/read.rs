@@ -168,8 +168,7 @@ pub fn read_spans(
         .assign(&tpl)
         .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
     let mut known: Vec<i32> = spans.iter().map(|s| s.partition).collect();
-    let mut grew_checked = Instant::now();
-    let mut gone_checks = 0;
+    let mut watch = TopicWatch::default();
     let mut last_record = Instant::now();
     let mut last_error: Option<String> = None;
     let mut tick = Instant::now();
@@ -213,26 +212,8 @@ pub fn read_spans(
         // Offsets can skip (control records, compaction): a partition is
         // finished when its position reaches the end, whatever was seen.
         finish_by_position(consumer, topic, &mut ends);
-        if grew_checked.elapsed() >= GROW_CHECK {
-            grew_checked = Instant::now();
-            let added = match topic_now(consumer, topic) {
-                TopicNow::Gone => {
-                    gone_checks += 1;
-                    // Twice in a row: one answer from a broker that has
-                    // not caught up with metadata is not proof.
-                    if gone_checks >= 2 {
-                        return Err(error::kafka(format!(
-                            "kafka: topic {topic:?} no longer exists (deleted while it was read)"
-                        )));
-                    }
-                    Vec::new()
-                }
-                TopicNow::Partitions(all) => {
-                    gone_checks = 0;
-                    all.into_iter().filter(|p| !known.contains(p)).collect()
-                }
-                TopicNow::Unknown => Vec::new(),
-            };
+        if let Some(all) = watch.check(consumer, topic)? {
+            let added: Vec<i32> = all.into_iter().filter(|p| !known.contains(p)).collect();
             if grow && !added.is_empty() {
                 let mut tpl = TopicPartitionList::new();
                 for &p in &added {
@@ -385,6 +366,50 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// How often a read asks whether its topic grew or was deleted.
 const GROW_CHECK: Duration = Duration::from_secs(3);
+
+/// Asks every [`GROW_CHECK`] what metadata says of the topic being read:
+/// its partitions now, or an error once it was deleted.
+pub(super) struct TopicWatch {
+    checked: Instant,
+    gone: u32,
+}
+
+impl Default for TopicWatch {
+    fn default() -> TopicWatch {
+        TopicWatch {
+            checked: Instant::now(),
+            gone: 0,
+        }
+    }
+}
+
+impl TopicWatch {
+    /// `Some(partitions)` when it was time to ask and the cluster answered.
+    pub(super) fn check(&mut self, consumer: &Consumer, topic: &str) -> Result<Option<Vec<i32>>> {
+        if self.checked.elapsed() < GROW_CHECK {
+            return Ok(None);
+        }
+        self.checked = Instant::now();
+        match topic_now(consumer, topic) {
+            TopicNow::Gone => {
+                self.gone += 1;
+                // Twice in a row: one answer from a broker that has not
+                // caught up with metadata is not proof.
+                if self.gone >= 2 {
+                    return Err(error::kafka(format!(
+                        "kafka: topic {topic:?} no longer exists (deleted while it was read)"
+                    )));
+                }
+                Ok(None)
+            }
+            TopicNow::Partitions(all) => {
+                self.gone = 0;
+                Ok(Some(all))
+            }
+            TopicNow::Unknown => Ok(None),
+        }
+    }
+}
 
 /// What metadata says of a topic being read.
 enum TopicNow {

@@ -211,3 +211,111 @@ fn a_topic_deleted_under_replay_follow_exits_4_naming_it() {
     );
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
+
+/// The topic deleted under `replay --group G --follow`: exit 4 naming the
+/// topic within seconds; the group consumer waited for it forever.
+#[test]
+fn a_topic_deleted_under_replay_group_follow_exits_4_naming_it() {
+    let kafka = Kafka::shared();
+    let topic = topic("delgroup");
+    kafka.create_topic(&topic, 2);
+    seed(kafka, &topic, events(0, 10, 3));
+    let mut child = dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .args([
+            "replay",
+            "--group",
+            "deleted",
+            "--follow",
+            "--timeout",
+            "5s",
+        ])
+        .spawn();
+    let stdout = lines(child.stdout.take().unwrap());
+    let stderr = collect(child.stderr.take().unwrap());
+    assert_eq!(take_lines(&stdout, 10, Duration::from_secs(30)).len(), 10);
+    let deleted_at = Instant::now();
+    kafka.delete_topic(&topic);
+    let status = wait_exit(&mut child, Duration::from_secs(60));
+    let elapsed = deleted_at.elapsed();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status, Some(4), "{stderr}");
+    assert!(
+        stderr.contains(&format!("topic {topic:?} no longer exists")),
+        "{stderr}"
+    );
+    assert!(elapsed < Duration::from_secs(25), "took {elapsed:?}");
+}
+
+/// Group members leaving mid-batch: two `replay --group G --to-redis`
+/// members share the partitions, then one is interrupted (it commits what
+/// Redis confirmed and leaves). The other takes its partitions over from
+/// those commits: every record reaches Redis at least once, and nothing
+/// is committed that was not published.
+#[test]
+fn a_member_leaving_mid_batch_hands_over_without_losing_a_record() {
+    let kafka = Kafka::shared();
+    let redis = Redis::start();
+    let topic = topic("groupleave");
+    kafka.create_topic(&topic, 4);
+    let n = 3_000;
+    seed(kafka, &topic, events(0, n, 40));
+    let sub = redis.subscribe("events:*");
+    let member = |rate: &str| {
+        dualstream()
+            .brokers(&kafka.brokers(), &redis.url(), &topic)
+            .args(["replay", "--group", "leavers", "--to-redis", "--rate", rate])
+            .args(["-X", "heartbeat.interval.ms=200"])
+            .spawn()
+    };
+    let mut a = member("100/s");
+    std::thread::sleep(Duration::from_millis(500));
+    let mut b = member("400/s");
+    let (err_a, err_b) = (
+        collect(a.stderr.take().unwrap()),
+        collect(b.stderr.take().unwrap()),
+    );
+    // Both hold partitions now; the first leaves mid-batch.
+    std::thread::sleep(Duration::from_secs(3));
+    sigint(a.id());
+    let status_a = wait_exit(&mut a, Duration::from_secs(30));
+    let status_b = wait_exit(&mut b, Duration::from_secs(60));
+    let (err_a, err_b) = (err_a.join().unwrap(), err_b.join().unwrap());
+    assert_eq!(status_a, Some(130), "{err_a}");
+    assert_eq!(status_b, Some(0), "{err_b}");
+    let notes = sub.settle(Duration::from_millis(500));
+    let published: std::collections::HashSet<(i64, i64)> = notes
+        .iter()
+        .map(|(_, p)| {
+            let v: serde_json::Value = serde_json::from_str(p).unwrap();
+            (
+                v["partition"].as_i64().unwrap(),
+                v["offset"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let commits = committed(&kafka.brokers(), &topic, "leavers");
+    for (p, c) in &commits {
+        for offset in 0..*c {
+            assert!(
+                published.contains(&(*p, offset)),
+                "{p}@{offset} is committed but was never published\n{err_a}\n{err_b}"
+            );
+        }
+    }
+    // The member that stayed read to the end of every partition it held.
+    dualstream()
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
+        .args(["replay", "--group", "leavers", "--to-redis"])
+        .run()
+        .expect_code(0);
+    let all = sub.settle(Duration::from_millis(500));
+    let ids: std::collections::HashSet<String> = all
+        .iter()
+        .map(|(_, p)| {
+            let v: serde_json::Value = serde_json::from_str(p).unwrap();
+            v["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), n, "every record reached Redis at least once");
+}

@@ -180,6 +180,7 @@ pub fn read_group(
         .subscribe(&[topic])
         .map_err(|e| error::kafka(format!("kafka: subscribe to {topic}: {e}")))?;
     let mut tick = Instant::now();
+    let mut watch = super::TopicWatch::default();
     // When Kafka last answered: a record, or a metadata request.
     let mut heard = Instant::now();
     let outcome = loop {
@@ -225,6 +226,8 @@ pub fn read_group(
         if let Flow::Stop = flow {
             break Read::Done;
         }
+        // A deleted topic ends the read (the group would wait for it forever).
+        watch.check(consumer, topic)?;
         if let Some(ends) = ends {
             if group_done(consumer, topic, ends) {
                 break Read::Done;
