@@ -1,8 +1,12 @@
 //! A randomized soak of the promise "an event reported as published is in
 //! Kafka, once per run, in order per source id": publish runs under a random
-//! schedule of broker faults — Tansu killed (-9) and restarted, frozen
-//! (SIGSTOP/SIGCONT), its connections cut or stalled by a proxy; Redis
-//! killed, restarted or frozen — and after each run Kafka is read back.
+//! schedule of broker faults — a Kafka node killed (-9) and restarted,
+//! frozen (SIGSTOP/SIGCONT), its connections cut or stalled by the proxy in
+//! front of it; Redis killed, restarted or frozen — and after each run Kafka
+//! is read back. Each soak runs on a single node and on a 3-node cluster
+//! (where a node's proxy carries its replication too, so cutting it cuts
+//! the node off from the others; the cluster's runs are also read back by
+//! Kafka's own Java consumer).
 //!
 //! CI runs a few runs; `DUALSTREAM_SOAK_RUNS=100 cargo nextest run --profile soak soak
 //! --no-capture` runs a long one (`DUALSTREAM_SOAK_SEED` picks another
@@ -63,38 +67,101 @@ struct Tally {
 
 #[test]
 fn publish_keeps_its_promise_under_random_faults() {
+    publish_soak(Rig::single(), 4);
+}
+
+#[test]
+fn publish_keeps_its_promise_on_a_3_node_cluster_under_random_faults() {
+    publish_soak(Rig::cluster(3), 3);
+}
+
+/// The servers a soak runs against: Kafka (one node or a cluster) with a
+/// fault proxy in front of each node, and a Redis.
+struct Rig {
+    kafka: Kafka,
+    proxies: Vec<Proxy>,
+    redis: Redis,
+}
+
+impl Rig {
+    fn single() -> Rig {
+        let (broker_port, proxy_port) = (free_port(), free_port());
+        let proxy = Proxy::start(proxy_port, broker_port);
+        Rig {
+            kafka: Kafka::start_advertising(broker_port, proxy_port),
+            proxies: vec![proxy],
+            redis: Redis::start(),
+        }
+    }
+
+    fn cluster(nodes: usize) -> Rig {
+        let ports: Vec<(u16, u16)> = (0..nodes).map(|_| (free_port(), free_port())).collect();
+        let proxies = ports
+            .iter()
+            .map(|&(broker, proxy)| Proxy::start(proxy, broker))
+            .collect();
+        Rig {
+            kafka: Kafka::cluster_advertising(&ports),
+            proxies,
+            redis: Redis::start(),
+        }
+    }
+
+    fn nodes(&self) -> u64 {
+        self.proxies.len() as u64
+    }
+
+    /// The node a Kafka fault hits (any of a cluster's).
+    fn pick(&self, rng: &mut Rng) -> u32 {
+        if self.nodes() > 1 {
+            1 + rng.below(self.nodes()) as u32
+        } else {
+            1
+        }
+    }
+
+    /// A cluster is read back once every partition has its leader and all
+    /// its replicas again.
+    fn settle(&self, topic: &str) {
+        if self.nodes() > 1 {
+            self.kafka.wait_healthy(topic);
+        }
+    }
+}
+
+/// One scheduled fault: what, on which node, when, for how long.
+type Scheduled = (Fault, u32, Duration, Duration);
+
+fn publish_soak(mut rig: Rig, default_runs: u64) {
     let runs: u64 = std::env::var("DUALSTREAM_SOAK_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(4);
+        .unwrap_or(default_runs);
     let seed: u64 = std::env::var("DUALSTREAM_SOAK_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5eed_d0a1);
     let mut rng = Rng(seed | 1);
-    let (broker_port, proxy_port) = (free_port(), free_port());
-    let proxy = Proxy::start(proxy_port, broker_port);
-    let mut kafka = Kafka::start_advertising(broker_port, proxy_port);
-    let mut redis = Redis::start();
     let mut tally = Tally::default();
+    let nodes = rig.nodes();
     for run in 0..runs {
         eprintln!("soak run {run}: starting");
-        let faults: Vec<(Fault, Duration, Duration)> = (0..1 + rng.below(2))
+        let faults: Vec<Scheduled> = (0..1 + rng.below(2))
             .map(|_| {
                 let fault = FAULTS[rng.below(FAULTS.len() as u64) as usize];
                 let at = Duration::from_millis(100 + rng.below(1500));
                 let lasting = Duration::from_millis(200 + rng.below(4000));
-                (fault, at, lasting)
+                (fault, rig.pick(&mut rng), at, lasting)
             })
             .collect();
-        soak_run(run, &faults, &mut kafka, &mut redis, &proxy, &mut tally);
+        soak_run(run, &faults, &mut rig, &mut tally);
         eprintln!(
             "soak run {run}: {faults:?}; {} violations so far",
             tally.violations.len()
         );
     }
     eprintln!(
-        "soak: {} runs (seed {seed}), faults {:?}, exits {:?}, {} acknowledged events checked in Kafka, {} events read back, {} violations",
+        "soak ({nodes} node(s)): {} runs (seed {seed}), faults {:?}, exits {:?}, {} acknowledged events checked in Kafka, {} events read back, {} violations",
         tally.runs,
         tally.faults,
         tally.exits,
@@ -112,16 +179,9 @@ fn publish_keeps_its_promise_under_random_faults() {
     );
 }
 
-fn soak_run(
-    run: u64,
-    faults: &[(Fault, Duration, Duration)],
-    kafka: &mut Kafka,
-    redis: &mut Redis,
-    proxy: &Proxy,
-    tally: &mut Tally,
-) {
+fn soak_run(run: u64, faults: &[Scheduled], rig: &mut Rig, tally: &mut Tally) {
     let topic = format!("{}-{run}", topic("soak"));
-    kafka.create_topic(&topic, 3);
+    rig.kafka.create_topic(&topic, 3);
     let n = 4000;
     // Unique ids per run; `n` is the sequence within its source.
     let input: Vec<String> = (0..n)
@@ -133,7 +193,7 @@ fn soak_run(
         })
         .collect();
     let mut child = dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+        .brokers(&rig.kafka.brokers(), &rig.redis.url(), &topic)
         .args(["publish", "--timeout", "3s", "--summary", "json"])
         .spawn();
     let stderr = collect(child.stderr.take().unwrap());
@@ -148,12 +208,12 @@ fn soak_run(
         }
     });
     let started = Instant::now();
-    for &(fault, at, lasting) in faults {
+    for &(fault, node, at, lasting) in faults {
         if let Some(wait) = at.checked_sub(started.elapsed()) {
             std::thread::sleep(wait);
         }
         *tally.faults.entry(format!("{fault:?}")).or_default() += 1;
-        inject(fault, lasting, kafka, redis, proxy);
+        inject(fault, node, lasting, rig);
     }
     writer.join().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -212,12 +272,13 @@ fn soak_run(
     }
     // A broker that stopped answering after the faults (seen: Tansu after a
     // stall and a kill) is restarted: what it stored is what is checked.
-    let records = match kafka.try_records(&topic) {
+    rig.settle(&topic);
+    let records = match rig.kafka.try_records(&topic) {
         Ok(r) => r,
         Err(e) => {
             tally.wedged.push(format!("run {run} ({faults:?}): {e}"));
-            kafka.restart();
-            match kafka.try_records(&topic) {
+            rig.kafka.restart();
+            match rig.kafka.try_records(&topic) {
                 Ok(r) => r,
                 Err(e) => {
                     tally.violations.push(format!(
@@ -252,6 +313,26 @@ fn soak_run(
         }
         last.insert(key, seq);
     }
+    // On the cluster, Kafka's own Java consumer reads the same ids.
+    if rig.nodes() > 1 {
+        let java: HashSet<String> = rig
+            .kafka
+            .java_records(&topic, ids.len())
+            .iter()
+            .filter_map(|(_, _, _, v)| {
+                serde_json::from_str::<serde_json::Value>(v).ok()?["id"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect();
+        if java != ids {
+            tally.violations.push(format!(
+                "{context}: Kafka's Java consumer read {} ids, librdkafka {}",
+                java.len(),
+                ids.len()
+            ));
+        }
+    }
     if (ids.len() as u64) < acknowledged {
         tally.violations.push(format!(
             "{context}: {acknowledged} acknowledged but only {} in Kafka",
@@ -269,14 +350,15 @@ fn soak_run(
     }
 }
 
-fn inject(fault: Fault, lasting: Duration, kafka: &mut Kafka, redis: &mut Redis, proxy: &Proxy) {
+fn inject(fault: Fault, node: u32, lasting: Duration, rig: &mut Rig) {
+    let proxy = &rig.proxies[node as usize - 1];
     match fault {
         Fault::KillKafka => {
-            kafka.stop();
+            rig.kafka.kill_node(node);
             std::thread::sleep(lasting);
-            kafka.restart();
+            rig.kafka.restart();
         }
-        Fault::FreezeKafka => freeze(kafka.pid(), lasting),
+        Fault::FreezeKafka => freeze(rig.kafka.pid_of(node), lasting),
         Fault::CutConnections => proxy.cut(),
         Fault::StallNetwork => {
             proxy.stall(true);
@@ -286,11 +368,11 @@ fn inject(fault: Fault, lasting: Duration, kafka: &mut Kafka, redis: &mut Redis,
             proxy.cut();
         }
         Fault::KillRedis => {
-            redis.stop();
+            rig.redis.stop();
             std::thread::sleep(lasting);
-            redis.restart();
+            rig.redis.restart();
         }
-        Fault::FreezeRedis => freeze(redis.pid(), lasting),
+        Fault::FreezeRedis => freeze(rig.redis.pid(), lasting),
     }
 }
 
@@ -320,38 +402,41 @@ const COPY_FAULTS: [Fault; 4] = [
 /// `DUALSTREAM_SOAK_RUNS` and `DUALSTREAM_SOAK_SEED` work as for publish.
 #[test]
 fn replay_group_to_topic_keeps_its_promise_under_random_faults() {
+    copy_soak(Rig::single(), 3);
+}
+
+#[test]
+fn replay_group_to_topic_keeps_its_promise_on_a_3_node_cluster_under_random_faults() {
+    copy_soak(Rig::cluster(3), 1);
+}
+
+fn copy_soak(mut rig: Rig, default_runs: u64) {
     let runs: u64 = std::env::var("DUALSTREAM_SOAK_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(default_runs);
     let seed: u64 = std::env::var("DUALSTREAM_SOAK_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0xc0_9e5e);
     let mut rng = Rng(seed | 1);
-    let (broker_port, proxy_port) = (free_port(), free_port());
-    let proxy = Proxy::start(proxy_port, broker_port);
-    let mut kafka = Kafka::start_advertising(broker_port, proxy_port);
-    // Never used by a copy; `inject` wants one.
-    let mut redis = Redis::start();
+    let nodes = rig.nodes();
     let mut tally = Tally::default();
     let mut reruns = 0u64;
     let mut duplicates = 0u64;
     for run in 0..runs {
-        let faults: Vec<(Fault, Duration, Duration)> = (0..1 + rng.below(2))
+        let faults: Vec<Scheduled> = (0..1 + rng.below(2))
             .map(|_| {
                 let fault = COPY_FAULTS[rng.below(COPY_FAULTS.len() as u64) as usize];
                 let at = Duration::from_millis(100 + rng.below(1500));
                 let lasting = Duration::from_millis(200 + rng.below(4000));
-                (fault, at, lasting)
+                (fault, rig.pick(&mut rng), at, lasting)
             })
             .collect();
         let mut copy = Copy {
             run,
             faults: &faults,
-            kafka: &mut kafka,
-            redis: &mut redis,
-            proxy: &proxy,
+            rig: &mut rig,
             tally: &mut tally,
         };
         if let Some((r, d)) = copy.run() {
@@ -364,7 +449,7 @@ fn replay_group_to_topic_keeps_its_promise_under_random_faults() {
         );
     }
     eprintln!(
-        "copy soak: {} runs (seed {seed}), faults {:?}, exits of the faulted runs {:?}, {reruns} reruns, {} source records checked in the target, {duplicates} copied twice, {} violations",
+        "copy soak ({nodes} node(s)): {} runs (seed {seed}), faults {:?}, exits of the faulted runs {:?}, {reruns} reruns, {} source records checked in the target, {duplicates} copied twice, {} violations",
         tally.runs,
         tally.faults,
         tally.exits,
@@ -383,10 +468,8 @@ fn replay_group_to_topic_keeps_its_promise_under_random_faults() {
 
 struct Copy<'a> {
     run: u64,
-    faults: &'a [(Fault, Duration, Duration)],
-    kafka: &'a mut Kafka,
-    redis: &'a mut Redis,
-    proxy: &'a Proxy,
+    faults: &'a [Scheduled],
+    rig: &'a mut Rig,
     tally: &'a mut Tally,
 }
 
@@ -398,8 +481,8 @@ impl Copy<'_> {
         let source = format!("{}-{run}", topic("copysoak-src"));
         let target = format!("{}-{run}", topic("copysoak-dst"));
         let group = format!("copysoak-{run}");
-        self.kafka.create_topic(&source, 3);
-        self.kafka.create_topic(&target, 3);
+        self.rig.kafka.create_topic(&source, 3);
+        self.rig.kafka.create_topic(&target, 3);
         let n = 3000;
         let input: String = (0..n)
             .map(|i| {
@@ -409,7 +492,7 @@ impl Copy<'_> {
                 )
             })
             .collect();
-        seed(self.kafka, &source, input);
+        seed(&self.rig.kafka, &source, input);
         let copy = |kafka: &Kafka| {
             dualstream()
                 .brokers(&kafka.brokers(), "off", &source)
@@ -428,17 +511,17 @@ impl Copy<'_> {
         // Few copies in flight: the copy lasts long enough for the faults.
         // A member that could not leave (broker gone) is dropped after 6 s
         // rather than 45: the reruns need not wait it out.
-        let mut child = copy(self.kafka)
+        let mut child = copy(&self.rig.kafka)
             .args(["--max-in-flight", "2", "-X", "session.timeout.ms=6000"])
             .spawn();
         let stderr = collect(child.stderr.take().unwrap());
         let started = Instant::now();
-        for &(fault, at, lasting) in self.faults {
+        for &(fault, node, at, lasting) in self.faults {
             if let Some(wait) = at.checked_sub(started.elapsed()) {
                 std::thread::sleep(wait);
             }
             *self.tally.faults.entry(format!("{fault:?}")).or_default() += 1;
-            inject(fault, lasting, self.kafka, self.redis, self.proxy);
+            inject(fault, node, lasting, self.rig);
         }
         let context = format!("run {run} ({:?})", self.faults);
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -468,7 +551,7 @@ impl Copy<'_> {
         // What the group committed must be in the target already.
         let sources = self.read(&source, &context)?;
         let copied = self.ids(&target, &context)?;
-        let commits = match try_committed(&self.kafka.brokers(), &source, &group) {
+        let commits = match try_committed(&self.rig.kafka.brokers(), &source, &group) {
             Ok(c) => c,
             Err(e) => {
                 self.tally
@@ -493,7 +576,7 @@ impl Copy<'_> {
         let mut last = code;
         while last != 0 && reruns < 3 {
             reruns += 1;
-            let mut again = copy(self.kafka).spawn();
+            let mut again = copy(&self.rig.kafka).spawn();
             let stderr = collect(again.stderr.take().unwrap());
             let deadline = Instant::now() + Duration::from_secs(90);
             let status = loop {
@@ -515,7 +598,7 @@ impl Copy<'_> {
                 self.tally.wedged.push(format!(
                     "{context}: a rerun got no partitions within 90 s; broker restarted"
                 ));
-                self.kafka.restart();
+                self.rig.kafka.restart();
                 return None;
             };
             last = status.code().unwrap_or(-1);
@@ -555,12 +638,13 @@ impl Copy<'_> {
 
     /// A topic's records; a broker that stopped answering is restarted once.
     fn read(&mut self, topic: &str, context: &str) -> Option<Vec<Record>> {
-        match self.kafka.try_records(topic) {
+        self.rig.settle(topic);
+        match self.rig.kafka.try_records(topic) {
             Ok(r) => Some(r),
             Err(e) => {
                 self.tally.wedged.push(format!("{context}: {e}"));
-                self.kafka.restart();
-                match self.kafka.try_records(topic) {
+                self.rig.kafka.restart();
+                match self.rig.kafka.try_records(topic) {
                     Ok(r) => Some(r),
                     Err(e) => {
                         self.tally.violations.push(format!(

@@ -201,7 +201,9 @@ impl Node {
 #[derive(Clone, Default)]
 pub struct Spec {
     nodes: usize,
-    ports: Option<(u16, u16)>,
+    /// Per node: the port it listens on and the one clients are told (a
+    /// proxy's); free ports when empty.
+    ports: Vec<(u16, u16)>,
     config: Vec<String>,
     listeners: Vec<(String, String)>,
     format: Vec<String>,
@@ -278,8 +280,18 @@ impl Kafka {
     /// `advertised` (where a fault proxy forwards to `port`).
     pub fn start_advertising(port: u16, advertised: u16) -> Kafka {
         Kafka::launch(Spec {
-            ports: Some((port, advertised)),
+            ports: vec![(port, advertised)],
             ..Kafka::builder()
+        })
+    }
+
+    /// A cluster whose node `i` listens on `ports[i].0` and tells clients
+    /// (and the other nodes) to connect to `ports[i].1`, where a proxy
+    /// forwards: cutting it cuts the node off from clients and replicas.
+    pub fn cluster_advertising(ports: &[(u16, u16)]) -> Kafka {
+        Kafka::launch(Spec {
+            ports: ports.to_vec(),
+            ..Kafka::builder().nodes(ports.len())
         })
     }
 
@@ -302,7 +314,7 @@ impl Kafka {
         for _ in 0..4 {
             match Kafka::try_launch(&spec) {
                 Ok(k) => return k,
-                Err(e) if spec.ports.is_none() => last = e,
+                Err(e) if spec.ports.is_empty() => last = e,
                 Err(e) => panic!("{e}"),
             }
         }
@@ -310,7 +322,7 @@ impl Kafka {
     }
 
     fn try_launch(spec: &Spec) -> Result<Kafka, String> {
-        let (nodes, ports) = (spec.nodes, spec.ports);
+        let (nodes, ports) = (spec.nodes, &spec.ports);
         let lib = kafka_lib();
         let dir = tempfile::Builder::new()
             .prefix("dualstream-kafka-")
@@ -318,7 +330,7 @@ impl Kafka {
             .unwrap();
         let mut list: Vec<Node> = (1..=nodes as u32)
             .map(|id| {
-                let (port, advertised) = ports.unwrap_or_else(|| {
+                let (port, advertised) = ports.get(id as usize - 1).copied().unwrap_or_else(|| {
                     let p = free_port();
                     (p, p)
                 });
