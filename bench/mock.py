@@ -2,9 +2,11 @@
 cluster (in-process brokers: no broker is the bottleneck, so the clients are
 what is measured). Run through `scripts/bench.sh mock`, which builds the peer.
 
-`mock.py tansu` (`scripts/bench.sh mock-tansu`) runs the same rows against
-DUALSTREAM_BROKERS (Tansu), TANSU_EVENTS (50,000) events, each run into a new
-3-partition topic.
+`mock.py broker` (`scripts/bench.sh kafka`, `kafka3`) runs the same rows
+against the broker at DUALSTREAM_BROKERS (Apache Kafka: one node, or three),
+BROKER_EVENTS (50,000) events, each run into a new 3-partition topic; with
+KAFKA_LIB (the broker's jars) Kafka's own Java producer,
+kafka-producer-perf-test, is a row too (it sends no headers).
 
 Every row is a whole process timed from outside (wall clock, peak RSS) with
 acks=all and idempotence; rows are interleaved, RUNS times, and the table
@@ -22,8 +24,10 @@ import time
 DS = os.environ.get("DS", "target/release/dualstream")
 PERF = os.environ.get("RDKAFKA_PERFORMANCE", "rdkafka_performance")
 RUNS = int(os.environ.get("RUNS", "3"))
-TANSU = os.environ.get("DUALSTREAM_BROKERS") if sys.argv[1:] == ["tansu"] else None
-EVENTS = int(os.environ.get("TANSU_EVENTS", "50000") if TANSU else os.environ.get("EVENTS", "1000000"))
+TANSU = os.environ.get("DUALSTREAM_BROKERS") if sys.argv[1:] in (["tansu"], ["broker"]) else None
+EVENTS = int(os.environ.get("BROKER_EVENTS", os.environ.get("TANSU_EVENTS", "50000"))
+             if TANSU else os.environ.get("EVENTS", "1000000"))
+KAFKA_LIB = os.environ.get("KAFKA_LIB")
 SIZE = 324
 MOCK = ["-X", "test.mock.num.brokers=3"]
 C_TARGET = ["-b", TANSU] if TANSU else MOCK
@@ -55,6 +59,14 @@ def timed(cmd, env=None, stdout_to_null=False, stdin=None):
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} exited {out.returncode}:\n{out.stderr[-2000:]}")
     return wall, rss_kb / 1024, out.stdout or "", out.stderr
+
+
+def sent_by_java(stdout):
+    """kafka-producer-perf-test's last line: "N records sent, …"."""
+    for line in reversed(stdout.splitlines()):
+        if " records sent," in line:
+            return int(line.split()[0])
+    return 0
 
 
 def acknowledged(stderr):
@@ -99,7 +111,7 @@ def main():
 
 def run(path, redis_url):
     if TANSU is None and sys.argv[1:]:
-        raise SystemExit("mock.py tansu needs DUALSTREAM_BROKERS")
+        raise SystemExit("mock.py broker needs DUALSTREAM_BROKERS")
     perf = [PERF, "-P", "-t", "{topic}", "-s", str(SIZE), "-c", str(EVENTS), "-a", "-1", "-u"] + C_TARGET + KAFKA
     headers = ["-H", "id=evt-000000001", "-H", "type=push", "-H", "source_type=repo"]
     ds = [DS, "--topic", "{topic}"] + DS_TARGET + KAFKA + ["publish", "--summary", "json", path]
@@ -110,6 +122,13 @@ def run(path, redis_url):
         ("dualstream publish --redis off --no-headers", ds + ["--redis", "off", "--no-headers"], "ds"),
         ("dualstream publish (Kafka + real Redis)", ds + ["--redis", redis_url], "ds"),
     ]
+    if TANSU and KAFKA_LIB:
+        java = ["java", "-Xmx512m", "-cp", f"{KAFKA_LIB}/*",
+                "-Dlog4j2.configurationFile=scripts/kafka/log4j2-tools.properties",
+                "org.apache.kafka.tools.ProducerPerformance", "--topic", "{topic}",
+                "--num-records", str(EVENTS), "--record-size", str(SIZE), "--throughput", "-1",
+                "--producer-props", f"bootstrap.servers={TANSU}", "acks=all", "enable.idempotence=true"]
+        rows.insert(2, ("kafka-producer-perf-test (Java), no headers", java, "java"))
     python = os.environ.get("PYTHON_PEER")  # a python with confluent-kafka (bench.sh makes a venv)
     if python:
         peer = os.path.join(os.path.dirname(__file__), "produce.py")
@@ -137,13 +156,15 @@ def run(path, redis_url):
                                 "--create-topic", "--partitions", "3", "/dev/null"], capture_output=True, check=True)
             wall, rss, out, err = timed([a.replace("{topic}", topic) for a in cmd])
             done = {"c": lambda: delivered_by_c_tool(out), "py": lambda: int(out.split()[-1]),
-                    "ds": lambda: acknowledged(err)}[kind]()
+                    "java": lambda: sent_by_java(out), "ds": lambda: acknowledged(err)}[kind]()
             if done != EVENTS:
                 raise SystemExit(f"{name}: {done} of {EVENTS} acknowledged")
             results[name].append((EVENTS / wall, rss))
     reference = "rdkafka_performance -P (C), 3 headers"
     c = statistics.median(r for r, _ in results[reference]) if results.get(reference) else None
-    where = f"Tansu at {TANSU} (3 partitions)" if TANSU else "librdkafka's mock cluster (3 brokers)"
+    nodes = os.environ.get("BROKER_NODES", "1")
+    where = (f"Apache Kafka, {nodes} node(s) at {TANSU} (3 partitions, RF {min(3, int(nodes))})" if TANSU
+             else "librdkafka's mock cluster (3 brokers)")
     print(f"\npublish {EVENTS} events of {SIZE} B to {where}, acks=all + "
           f"idempotence; whole process; median of {RUNS} interleaved runs")
     header = ["command", "events/s", "min-max", "vs C 3 headers", "peak RSS MB"]

@@ -18,7 +18,9 @@
 #   scripts/bench.sh e2e        # event handed to publish -> printed by tail at
 #                               # 200 events/s, feeder and tail in their own processes
 #   RATES=200,max scripts/bench.sh e2e   # ... and with the feeder at full speed
-#   scripts/bench.sh mock-tansu # publish vs rdkafka_performance -P on Tansu
+#   scripts/bench.sh kafka      # publish vs rdkafka_performance -P and Kafka's Java
+#                               # kafka-producer-perf-test on one Apache Kafka node
+#   scripts/bench.sh kafka3     # ... on a 3-node cluster (RF 3, min.insync 2)
 #   scripts/bench.sh replay-peers  # replay vs rdkafka_performance -G and confluent-kafka,
 #                               # on a mock cluster of its own process, then Tansu
 #   scripts/bench.sh flood      # tail vs a redis-benchmark -P 64 PUBLISH flood (and
@@ -89,8 +91,21 @@ brokers() {
   export DUALSTREAM_REDIS="${DUALSTREAM_REDIS:-redis://127.0.0.1:6379}"
 }
 
+# A Kafka of the bench's own (NODES of them), unless DUALSTREAM_BROKERS names one.
+kafka_nodes() {
+  KAFKA_LIB="$(bash scripts/install-brokers.sh)"
+  export KAFKA_LIB BROKER_NODES="$1"
+  if [ -z "${DUALSTREAM_BROKERS:-}" ]; then
+    bench_state="$(mktemp -d "${TMPDIR:-/tmp}/dualstream-bench.XXXXXX")"
+    trap 'DUALSTREAM_STATE="$bench_state" bash scripts/brokers.sh stop; rm -rf "$bench_state"' EXIT
+    eval "$(DUALSTREAM_STATE="$bench_state" bash scripts/brokers.sh start --nodes "$1")"
+  fi
+}
+
 case "${1:-}" in
   mock) peers && exec python3 bench/mock.py ;;
+  kafka) peers && kafka_nodes 1 && python3 bench/mock.py broker; exit ;;
+  kafka3) peers && kafka_nodes 3 && python3 bench/mock.py broker; exit ;;
   mock-tansu) peers && brokers && python3 bench/mock.py tansu; exit ;;
   replay-peers) peers && brokers && python3 bench/replay.py; exit ;;
   flood) peers && python3 bench/flood.py; exit ;;

@@ -71,27 +71,40 @@ pub async fn why_unacknowledged(
     topic: &str,
     budget: Duration,
 ) -> Option<String> {
+    use rdkafka::types::RDKafkaRespErr::{
+        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+    };
     let reader = config::consumer(settings, None).ok()?;
     let name = topic.to_string();
     let partitions = tokio::task::spawn_blocking(move || {
         let metadata = reader.fetch_metadata(Some(&name), budget).ok()?;
         let t = metadata.topics().iter().find(|t| t.name() == name)?;
-        if t.error().is_some() || t.partitions().is_empty() {
-            return Some(None);
+        match t.error() {
+            Some(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) => return Some(Err("gone")),
+            Some(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) => return Some(Err("refused")),
+            Some(_) => return None,
+            None => {}
         }
-        Some(Some(
-            t.partitions()
-                .iter()
-                .map(|p| (p.id(), p.leader(), p.isr().len(), p.replicas().len()))
-                .collect::<Vec<_>>(),
-        ))
+        Some(Ok(t
+            .partitions()
+            .iter()
+            .map(|p| (p.id(), p.leader(), p.isr().len(), p.replicas().len()))
+            .collect::<Vec<_>>()))
     })
     .await
     .ok()??;
-    let Some(partitions) = partitions else {
-        return Some(format!(
-            "topic {topic:?} does not exist any more (deleted while publishing?)"
-        ));
+    let partitions = match partitions {
+        Ok(p) => p,
+        Err("gone") => {
+            return Some(format!(
+                "topic {topic:?} does not exist any more (deleted while publishing?)"
+            ))
+        }
+        Err(_) => {
+            return Some(format!(
+                "not authorized to write to topic {topic:?} (TOPIC_AUTHORIZATION_FAILED)"
+            ))
+        }
     };
     let leaderless: Vec<String> = partitions
         .iter()

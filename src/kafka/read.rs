@@ -406,6 +406,9 @@ impl TopicWatch {
                 self.gone = 0;
                 Ok(Some(all))
             }
+            TopicNow::Refused => Err(error::kafka(format!(
+                "kafka: not authorized to read topic {topic:?} any more (TOPIC_AUTHORIZATION_FAILED)"
+            ))),
             TopicNow::Unknown => Ok(None),
         }
     }
@@ -416,12 +419,17 @@ enum TopicNow {
     /// Deleted: the cluster answers that it does not know it.
     Gone,
     Partitions(Vec<i32>),
+    /// The client may not see it (an ACL revoked).
+    Refused,
     /// No answer (the cluster is busy or away): ask again later.
     Unknown,
 }
 
 fn topic_now(consumer: &Consumer, topic: &str) -> TopicNow {
-    use rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    use rdkafka::types::RDKafkaRespErr::{
+        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED as NOT_AUTHORIZED,
+        RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART as UNKNOWN,
+    };
     let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(1)) else {
         return TopicNow::Unknown;
     };
@@ -429,7 +437,8 @@ fn topic_now(consumer: &Consumer, topic: &str) -> TopicNow {
         Some(t) if t.error().is_none() => {
             TopicNow::Partitions(t.partitions().iter().map(|p| p.id()).collect())
         }
-        Some(t) if t.error() == Some(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) => TopicNow::Gone,
+        Some(t) if t.error() == Some(UNKNOWN) => TopicNow::Gone,
+        Some(t) if t.error() == Some(NOT_AUTHORIZED) => TopicNow::Refused,
         _ => TopicNow::Unknown,
     }
 }
@@ -470,16 +479,6 @@ fn finish_by_position(consumer: &Consumer, topic: &str, ends: &mut ByPartition<O
     }
 }
 
-/// The first offset to read in one partition for `start`. Explicit offsets
-/// are returned as asked (the caller clamps and says so); times go through
-/// offsets-for-times, whose answer is checked where it points.
-///
-/// Tansu (sqlite) answers 0, the start, for a time after the last record
-/// instead of -1, the end. So the record at the answered offset is read: if
-/// it is older than the time asked for, the broker meant "nothing", and the
-/// read starts at the end. The last record's timestamp would not do:
-/// timestamps are event times, not monotonic, and one backfilled old event
-/// at the end of a partition would hide every newer record before it.
 /// A partition's low and high offsets, asked again until `deadline` while
 /// the answer is an error: a cluster that is electing leaders (nodes just
 /// restarted) answers "leader not available" or drops broker handles for a
@@ -510,6 +509,16 @@ fn refused(e: &KafkaError) -> bool {
     )
 }
 
+/// The first offset to read in one partition for `start`. Explicit offsets
+/// are returned as asked (the caller clamps and says so); times go through
+/// offsets-for-times, whose answer is checked where it points.
+///
+/// Tansu (sqlite) answers 0, the start, for a time after the last record
+/// instead of -1, the end. So the record at the answered offset is read: if
+/// it is older than the time asked for, the broker meant "nothing", and the
+/// read starts at the end. The last record's timestamp would not do:
+/// timestamps are event times, not monotonic, and one backfilled old event
+/// at the end of a partition would hide every newer record before it.
 fn start_offset(
     consumer: &Consumer,
     topic: &str,
