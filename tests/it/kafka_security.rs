@@ -18,8 +18,9 @@ use crate::common::*;
 
 const ALICE: &str = "Alice-Scram-Pa55-marker";
 const BOB: &str = "Bob-Scram-Pa55-marker";
+const CAROL: &str = "Carol-Scram-Pa55-marker";
 const WRONG: &str = "Wrong-Scram-Pa55-marker";
-const SECRETS: [&str; 3] = [ALICE, BOB, WRONG];
+const SECRETS: [&str; 4] = [ALICE, BOB, CAROL, WRONG];
 
 /// The CA that signed the broker's certificate, another CA that did not,
 /// and the broker's PEM keystore (key and certificate).
@@ -143,11 +144,13 @@ fn secure_kafka(certs: &Certs) -> Kafka {
         .format_arg(format!("SCRAM-SHA-512=[name=alice,password={ALICE}]"))
         .format_arg("--add-scram")
         .format_arg(format!("SCRAM-SHA-512=[name=bob,password={BOB}]"))
+        .format_arg("--add-scram")
+        .format_arg(format!("SCRAM-SHA-512=[name=carol,password={CAROL}]"))
         .start()
 }
 
-/// Grant `principal` every operation on `resource` (`--topic T`, `--group G`).
-fn allow(kafka: &Kafka, principal: &str, resource: &[&str]) {
+/// Grant `principal` the `operations` on `resource` (`--topic T`, `--group G`).
+fn allow(kafka: &Kafka, principal: &str, operations: &[&str], resource: &[&str]) {
     let brokers = kafka.brokers();
     let mut args = vec![
         "--bootstrap-server",
@@ -155,16 +158,18 @@ fn allow(kafka: &Kafka, principal: &str, resource: &[&str]) {
         "--add",
         "--allow-principal",
         principal,
-        "--operation",
-        "All",
     ];
+    for op in operations {
+        args.extend(["--operation", op]);
+    }
     args.extend_from_slice(resource);
     kafka.tool("org.apache.kafka.tools.AclCommand", &args);
 }
 
 /// A test's node, with its certificates, topics and ACLs: alice may do
 /// anything on `topic` and in the group `alice-group`, and nothing else;
-/// bob exists and may do nothing.
+/// carol may read `topic` (Describe, Read) and nothing else; bob exists and
+/// may do nothing.
 struct Secure {
     kafka: Kafka,
     certs: Certs,
@@ -183,7 +188,14 @@ fn secure() -> Secure {
     allow(
         &kafka,
         "User:alice",
+        &["All"],
         &["--topic", &topic, "--group", "alice-group"],
+    );
+    allow(
+        &kafka,
+        "User:carol",
+        &["Describe", "Read"],
+        &["--topic", &topic],
     );
     Secure {
         kafka,
@@ -451,7 +463,8 @@ fn kafka_security_scram_and_ssl_work_through_x_file_and_profile() {
 /// (authentication and TLS refusals used to read "no broker reachable …
 /// Broker transport failure" after the whole timeout), a topic the user
 /// has no ACL for (it used to read "does not exist"), a group the user has
-/// no ACL for (`replay --group` used to retry forever). `health` reports
+/// no ACL for (`replay --group` used to retry forever), publishing with
+/// read rights only (it read "not queued: … Fatal"). `health` reports
 /// a refused topic or group as a problem, degraded (6), as it does a
 /// missing topic; a refused connection is `kafka_unreachable` (4). Each
 /// way of giving the settings (-X, -F, profile) gives the same answer.
@@ -605,6 +618,31 @@ fn kafka_security_refusals_name_their_cause_with_exit_4() {
         );
         assert!(h.elapsed < Duration::from_secs(12), "{}", h.describe());
     }
+    // A reader (Describe and Read on the topic, no Write) who publishes:
+    // the idempotent producer is refused its producer id, fatally; that is
+    // the cause (it read "not queued: … Fatal (Local: Fatal error)").
+    for way in [Way::X, Way::File, Way::Profile] {
+        let f = flags(
+            way,
+            &scram("carol", CAROL),
+            &sasl,
+            &s.topic,
+            "off",
+            dir.path(),
+        );
+        let r = run(&f, &["publish", "--timeout", "20s"], events(200, 2, 1));
+        assert_eq!(r.code(), 4, "{way:?}\n{}", r.describe());
+        let text = shown(&r);
+        for said in [
+            "events not acknowledged (fatal producer error: ",
+            "Cluster authorization failed",
+            "the idempotent producer needs an ACL allowing Write on the topic",
+        ] {
+            assert!(text.contains(said), "{way:?}: {said:?}\n{}", r.describe());
+        }
+        assert!(!text.contains("not queued"), "{way:?}\n{}", r.describe());
+    }
+
     // Nothing of any refused run landed.
     assert!(s.kafka.records(&s.other).is_empty());
     assert!(s.kafka.records(&s.topic).is_empty());
