@@ -7,9 +7,11 @@
 //!
 //! dualstream is configured through -X, -F and a profile; publish lands
 //! records, replay reads them, health reports. Every refusal (wrong
-//! password, unknown user, topic or group not authorised, a server
-//! certificate that does not verify) ends each command with exit 4 and a
-//! message that names the cause, and no password is printed at -vv.
+//! password, unknown user, topic or group not authorised, publishing with
+//! read rights only, a server certificate that does not verify) ends each
+//! command with exit 4 and a message that names the cause (health: a topic
+//! or group it may not use is a problem, degraded, 6), and no password is
+//! printed at -vv.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
