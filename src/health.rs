@@ -149,6 +149,11 @@ fn judge(
             }
         }
     }
+    if let Some(g) = &kafka.group {
+        if let Some(e) = &g.error {
+            problems.push(format!("group {}: {e}", g.name));
+        }
+    }
     if let (Some(g), Some(max)) = (&kafka.group, cfg.max_lag) {
         if g.total_lag > max {
             problems.push(format!(

@@ -348,7 +348,14 @@ impl Run<'_> {
                 self.book.stats.failed(p.at);
                 self.book.stop = Some(Stop::Kafka(why));
             }
-            Err(Refused::Rejected(p, _)) => self.book.stats.failed(p.at),
+            Err(Refused::Rejected(p, _)) => {
+                self.book.stats.failed(p.at);
+                // A fatal producer refuses every record after: stop (the
+                // error names the fatal cause).
+                if let Some(f) = &self.sender.ledger.fatal {
+                    self.book.stop = Some(Stop::Kafka(f.clone()));
+                }
+            }
         }
     }
 

@@ -12,7 +12,7 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde::Serialize;
 
-use super::{config, Consumer, KafkaSettings};
+use super::{config, Consumer, Context, KafkaSettings};
 use crate::duration::{remaining, show_duration};
 use crate::error;
 
@@ -30,25 +30,46 @@ pub fn controller_id<C: ClientContext>(client: &Client<C>, timeout: Duration) ->
 }
 
 /// Wait for the topic's metadata: fails with exit 4 naming the brokers when
-/// none answers within `timeout`, or naming the topic when it does not exist.
+/// none answers within `timeout`, the cause when they refused this client
+/// (authentication, TLS: at once, not at the timeout), or naming the topic
+/// when it does not exist or this user may not use it. `pump` serves the
+/// client's events (a consumer's poll), so that a refusal is heard.
 /// Returns the topic's partition count.
-pub fn check_topic<C: ClientContext>(
-    client: &Client<C>,
+pub fn check_topic(
+    client: &Client<Context>,
+    pump: &dyn Fn(),
     brokers: &str,
     topic: &str,
     timeout: Duration,
 ) -> Result<usize> {
     let started = Instant::now();
-    let metadata = client.fetch_metadata(Some(topic), timeout).map_err(|e| {
-        error::kafka(format!(
-            "kafka: no broker reachable at {brokers} after {} ({e})",
-            show_duration(started.elapsed())
-        ))
-    })?;
-    let partitions = metadata
-        .topics()
-        .iter()
-        .find(|t| t.name() == topic)
+    let deadline = started + timeout;
+    let metadata = loop {
+        let slice = remaining(deadline).min(Duration::from_millis(250));
+        match client.fetch_metadata(Some(topic), slice) {
+            Ok(m) => break m,
+            Err(e) => {
+                pump();
+                if let Some(why) = client.context().refused() {
+                    return Err(error::kafka(format!("kafka: {why}")));
+                }
+                if Instant::now() >= deadline {
+                    return Err(error::kafka(format!(
+                        "kafka: no broker reachable at {brokers} after {} ({e})",
+                        show_duration(started.elapsed())
+                    )));
+                }
+            }
+        }
+    };
+    let found = metadata.topics().iter().find(|t| t.name() == topic);
+    if let Some(why) = found
+        .and_then(|t| t.error())
+        .and_then(|e| super::denied(e.into(), topic, None))
+    {
+        return Err(error::kafka(format!("kafka: {why}")));
+    }
+    let partitions = found
         .filter(|t| t.error().is_none())
         .map(|t| t.partitions().len())
         .unwrap_or(0);
@@ -162,11 +183,14 @@ pub fn partitions(
     topic: &str,
     timeout: Duration,
 ) -> Result<Vec<i32>> {
-    let count = check_topic(consumer.client(), brokers, topic, timeout)?;
+    let pump = || {
+        let _ = consumer.poll(Duration::ZERO);
+    };
+    let count = check_topic(consumer.client(), &pump, brokers, topic, timeout)?;
     Ok((0..i32::try_from(count).unwrap_or(i32::MAX)).collect())
 }
 
-/// [`check_topic`] for a producer.
+/// [`check_topic`] for a producer (its own thread serves its events).
 pub fn producer_topic(
     producer: &config::Producer,
     brokers: &str,
@@ -174,7 +198,7 @@ pub fn producer_topic(
     timeout: Duration,
 ) -> Result<usize> {
     use rdkafka::producer::Producer as _;
-    check_topic(producer.client(), brokers, topic, timeout)
+    check_topic(producer.client(), &|| {}, brokers, topic, timeout)
 }
 
 /// What `--create-topic` asks for.
@@ -232,7 +256,13 @@ pub async fn create_topic(
         reader
             .fetch_metadata(None, timeout)
             .map(|m| m.brokers().len())
-            .map_err(|e| error::kafka(format!("kafka: no broker reachable at {shown} ({e})")))
+            .map_err(|e| {
+                let _ = reader.poll(Duration::ZERO);
+                match reader.context().refused() {
+                    Some(why) => error::kafka(format!("kafka: {why}")),
+                    None => error::kafka(format!("kafka: no broker reachable at {shown} ({e})")),
+                }
+            })
     })
     .await
     .context("metadata")??;
@@ -271,7 +301,16 @@ pub async fn create_topic(
     tokio::task::spawn_blocking(move || {
         let deadline = Instant::now() + timeout;
         loop {
-            match check_topic(reader.client(), &shown, &name, Duration::from_secs(2)) {
+            let pump = || {
+                let _ = reader.poll(Duration::ZERO);
+            };
+            match check_topic(
+                reader.client(),
+                &pump,
+                &shown,
+                &name,
+                Duration::from_secs(2),
+            ) {
                 Ok(_) => return Ok(()),
                 Err(e) if Instant::now() >= deadline => {
                     return Err(e).context(format!(
@@ -345,6 +384,9 @@ impl PartitionInfo {
 pub struct GroupInfo {
     pub name: String,
     pub topic: String,
+    /// Why the group's offsets could not be read (not authorised, no
+    /// answer); its partitions are empty then.
+    pub error: Option<String>,
     pub total_lag: i64,
     pub partitions: Vec<GroupPartition>,
 }
@@ -382,6 +424,10 @@ pub fn cluster_report(
             Err(e) => {
                 // Error events reach the context only through poll.
                 let _ = consumer.poll(Duration::ZERO);
+                if let Some(why) = consumer.context().refused() {
+                    report.error = Some(why);
+                    return Ok(report);
+                }
                 let down =
                     consumer.context().all_brokers_down() && started.elapsed() > ALL_DOWN_GRACE;
                 if down || Instant::now() >= deadline {
@@ -411,9 +457,12 @@ pub fn cluster_report(
     for t in metadata.topics() {
         let mut info = TopicInfo {
             name: t.name().to_string(),
-            error: t
-                .error()
-                .map(|e| rdkafka::error::RDKafkaErrorCode::from(e).to_string()),
+            error: t.error().map(|e| match RDKafkaErrorCode::from(e) {
+                RDKafkaErrorCode::TopicAuthorizationFailed => {
+                    "not authorised (TOPIC_AUTHORIZATION_FAILED): the user needs an ACL allowing Describe on it".to_string()
+                }
+                code => code.to_string(),
+            }),
             partitions: t
                 .partitions()
                 .iter()
@@ -457,7 +506,32 @@ fn group_lag(
     for p in &info.partitions {
         tpl.add_partition(topic, p.id);
     }
-    let committed = consumer.committed_offsets(tpl, remaining(deadline)).ok()?;
+    let failed = |why: String| GroupInfo {
+        name: group.to_string(),
+        topic: topic.to_string(),
+        error: Some(why),
+        total_lag: 0,
+        partitions: Vec::new(),
+    };
+    // In short slices: a group this user may not use is refused when its
+    // coordinator is looked up, and librdkafka would wait out the deadline.
+    let committed = loop {
+        let slice = remaining(deadline).min(Duration::from_millis(250));
+        match consumer.committed_offsets(tpl.clone(), slice) {
+            Ok(c) => break c,
+            Err(e) => {
+                let _ = consumer.poll(Duration::ZERO);
+                if consumer.context().group_denied() {
+                    return Some(failed(
+                        "not authorised (GROUP_AUTHORIZATION_FAILED): the user needs an ACL allowing Describe on the group".to_string(),
+                    ));
+                }
+                if Instant::now() >= deadline {
+                    return Some(failed(format!("committed offsets: {e}")));
+                }
+            }
+        }
+    };
     let mut partitions = Vec::new();
     for p in &info.partitions {
         let (low, high) = (p.low.unwrap_or(0), p.high.unwrap_or(0));
@@ -477,6 +551,7 @@ fn group_lag(
     Some(GroupInfo {
         name: group.to_string(),
         topic: topic.to_string(),
+        error: None,
         total_lag: partitions.iter().map(|p| p.lag).sum(),
         partitions,
     })

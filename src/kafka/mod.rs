@@ -48,6 +48,13 @@ pub type Consumer = BaseConsumer<Context>;
 #[derive(Default)]
 pub struct Context {
     all_brokers_down: AtomicBool,
+    /// Why the cluster refused this client's connections (authentication,
+    /// TLS), as librdkafka said it: a refused client sees every broker
+    /// "down", and "no broker reachable" would hide the cause.
+    refused: Mutex<Option<String>>,
+    /// The broker refused this client's group (GROUP_AUTHORIZATION_FAILED
+    /// on finding its coordinator).
+    group_denied: AtomicBool,
     assigned: Mutex<Option<Vec<i32>>>,
     pub(crate) deliveries: Arc<produce::Deliveries>,
     /// The final commit was made (`read::commit_and_close`): closing revokes the
@@ -59,6 +66,17 @@ impl Context {
     /// librdkafka reported that it could reach none of the brokers.
     pub fn all_brokers_down(&self) -> bool {
         self.all_brokers_down.load(Ordering::Relaxed)
+    }
+
+    /// Why the brokers refused this client (a wrong password, an unknown
+    /// user, a certificate that does not verify), once one did.
+    pub fn refused(&self) -> Option<String> {
+        self.refused.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// The broker said this client may not use its consumer group.
+    pub fn group_denied(&self) -> bool {
+        self.group_denied.load(Ordering::Relaxed)
     }
 
     /// The member is closing after its final commit.
@@ -93,7 +111,59 @@ impl ClientContext for Context {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
             self.all_brokers_down.store(true, Ordering::Relaxed);
         }
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::GroupAuthorizationFailed) {
+            self.group_denied.store(true, Ordering::Relaxed);
+        }
+        if let Some(why) = refusal(&error, reason) {
+            if let Ok(mut refused) = self.refused.lock() {
+                refused.get_or_insert(why);
+            }
+        }
         tracing::warn!(target: "librdkafka", "{error}: {reason}");
+    }
+}
+
+/// A connection error that no retry will cure, as a user should read it:
+/// authentication (SASL) refused, or TLS failed (a certificate that does not
+/// verify). `None` for anything else. librdkafka's reason names the broker
+/// and the cause; its "(after N ms in state …)" tail is left out.
+pub fn refusal(error: &KafkaError, reason: &str) -> Option<String> {
+    let what = match error.rdkafka_error_code()? {
+        RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SaslAuthenticationFailed => {
+            "authentication failed"
+        }
+        RDKafkaErrorCode::SSL => "TLS failed",
+        _ => return None,
+    };
+    let reason = match reason.rfind(" (after ") {
+        Some(at) if reason.ends_with(')') => &reason[..at],
+        _ => reason,
+    };
+    let hint = match what {
+        "authentication failed" => " (check sasl.mechanisms, sasl.username and sasl.password)",
+        _ => "",
+    };
+    Some(format!("{what}: {reason}{hint}"))
+}
+
+/// The broker's answer for a resource this user may not use, as a user
+/// should read it (with the protocol's name for the error, which is what
+/// the broker's log and its documentation call it); `None` for others.
+pub fn denied(code: RDKafkaErrorCode, topic: &str, group: Option<&str>) -> Option<String> {
+    match code {
+        RDKafkaErrorCode::TopicAuthorizationFailed => Some(format!(
+            "not authorised for topic {topic:?} (TOPIC_AUTHORIZATION_FAILED): the user needs an ACL allowing Describe and Write (publish) or Read (replay, tail) on it"
+        )),
+        RDKafkaErrorCode::GroupAuthorizationFailed => Some(match group {
+            Some(g) => format!(
+                "not authorised for consumer group {g:?} (GROUP_AUTHORIZATION_FAILED): the user needs an ACL allowing Read on the group"
+            ),
+            None => "not authorised for the consumer group (GROUP_AUTHORIZATION_FAILED)".to_string(),
+        }),
+        RDKafkaErrorCode::ClusterAuthorizationFailed => {
+            Some("not authorised on the cluster (CLUSTER_AUTHORIZATION_FAILED)".to_string())
+        }
+        _ => None,
     }
 }
 
@@ -132,5 +202,63 @@ impl ConsumerContext for Context {
         if let Ok(mut assigned) = self.assigned.lock() {
             *assigned = Some(now);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_named_without_librdkafkas_timing_tail() {
+        let auth = KafkaError::Global(RDKafkaErrorCode::Authentication);
+        let why = refusal(
+            &auth,
+            "sasl_plaintext://h:1/bootstrap: SASL authentication error: invalid credentials (after 423ms in state AUTH_REQ)",
+        )
+        .unwrap();
+        assert_eq!(
+            why,
+            "authentication failed: sasl_plaintext://h:1/bootstrap: SASL authentication error: invalid credentials (check sasl.mechanisms, sasl.username and sasl.password)"
+        );
+        let tls = KafkaError::Global(RDKafkaErrorCode::SSL);
+        assert_eq!(
+            refusal(&tls, "ssl://h:1/bootstrap: certificate verify failed").unwrap(),
+            "TLS failed: ssl://h:1/bootstrap: certificate verify failed"
+        );
+        let down = KafkaError::Global(RDKafkaErrorCode::AllBrokersDown);
+        assert_eq!(refusal(&down, "1/1 brokers are down"), None);
+    }
+
+    #[test]
+    fn denials_name_the_resource() {
+        let t = denied(RDKafkaErrorCode::TopicAuthorizationFailed, "t", None).unwrap();
+        assert!(t.starts_with("not authorised for topic \"t\" (TOPIC_AUTHORIZATION_FAILED)"));
+        let g = denied(RDKafkaErrorCode::GroupAuthorizationFailed, "t", Some("g")).unwrap();
+        assert!(
+            g.starts_with("not authorised for consumer group \"g\" (GROUP_AUTHORIZATION_FAILED)")
+        );
+        assert_eq!(
+            denied(RDKafkaErrorCode::UnknownTopicOrPartition, "t", None),
+            None
+        );
+    }
+
+    #[test]
+    fn the_context_remembers_the_first_refusal_and_a_denied_group() {
+        let c = Context::default();
+        assert_eq!(c.refused(), None);
+        c.error(KafkaError::Global(RDKafkaErrorCode::SSL), "first");
+        c.error(
+            KafkaError::Global(RDKafkaErrorCode::Authentication),
+            "second",
+        );
+        assert_eq!(c.refused().as_deref(), Some("TLS failed: first"));
+        assert!(!c.group_denied());
+        c.error(
+            KafkaError::Global(RDKafkaErrorCode::GroupAuthorizationFailed),
+            "FindCoordinator",
+        );
+        assert!(c.group_denied());
     }
 }

@@ -431,7 +431,17 @@ impl<T: Send + 'static> Sender<T> {
                     }
                 }
                 Err((e, _)) => {
-                    let reason = format!("not queued: {e}");
+                    // Once the idempotent producer has failed for good,
+                    // librdkafka refuses every record with "Fatal error":
+                    // the cause is the fatal error's.
+                    let fatal = self.fatal();
+                    let reason = match &fatal {
+                        Some(f) => f.clone(),
+                        None => format!("not queued: {e}"),
+                    };
+                    if let Some(f) = fatal {
+                        self.ledger.fatal.get_or_insert(f);
+                    }
                     self.ledger.not_queued += 1;
                     self.ledger.count(&reason);
                     return Err(Refused::Rejected(tag, reason));
@@ -553,6 +563,12 @@ impl<T: Send + 'static> Sender<T> {
         left
     }
 
+    /// The idempotent producer's fatal error, as a user should read it.
+    fn fatal(&self) -> Option<String> {
+        let (code, reason) = self.producer.client().fatal_error()?;
+        Some(fatal_text(code, &reason))
+    }
+
     /// Book one report; `None` for a ticket not in flight (its record was
     /// already given up on).
     fn account(&mut self, report: Report) -> Option<Delivery<T>> {
@@ -570,11 +586,7 @@ impl<T: Send + 'static> Sender<T> {
                 self.ledger.failed += 1;
                 let reason = e.to_string();
                 self.ledger.count(&reason);
-                let fatal = self
-                    .producer
-                    .client()
-                    .fatal_error()
-                    .map(|(code, reason)| format!("fatal producer error: {code}: {reason}"));
+                let fatal = self.fatal();
                 let stops_run = fatal.is_some() || stops_the_run(&e);
                 if let Some(f) = fatal {
                     self.ledger.fatal.get_or_insert(f);
@@ -613,6 +625,20 @@ pub async fn send_timed(
         Ok(Err((e, _))) => Err(e.to_string()),
         Err(_) => Err("no acknowledgement in time".to_string()),
     }
+}
+
+/// A fatal error of the idempotent producer, with what to do about the one
+/// users meet: a user without Write on any topic (KIP-679) is refused a
+/// producer id, as CLUSTER_AUTHORIZATION_FAILED.
+fn fatal_text(code: RDKafkaErrorCode, reason: &str) -> String {
+    let hint = if code == RDKafkaErrorCode::ClusterAuthorizationFailed
+        && reason.contains("idempotence")
+    {
+        " (the idempotent producer needs an ACL allowing Write on the topic, or IdempotentWrite on the cluster)"
+    } else {
+        ""
+    };
+    format!("fatal producer error: {code}: {reason}{hint}")
 }
 
 /// Failures that will hit every following record too (broker gone, topic

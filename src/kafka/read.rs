@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use rdkafka::consumer::Consumer as _;
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -178,7 +178,7 @@ pub fn read_spans(
         }
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
-            Some(Err(e)) => last_error = Some(retriable(e, topic)?),
+            Some(Err(e)) => last_error = Some(retriable(e, topic, None)?),
             Some(Ok(message)) => {
                 // One clock read a record: for the idle check and the tick.
                 let now = Instant::now();
@@ -456,11 +456,24 @@ fn finish(consumer: &Consumer, topic: &str, p: i32, ends: &mut ByPartition<Optio
 
 /// A consumer error that is not fatal (a broker restarting, a leader moving,
 /// a connection refused for a while): logged (`-v`), and the read goes on,
-/// because librdkafka retries it. Only a fatal error ends the read (exit 4).
+/// because librdkafka retries it. Only a fatal error, or the broker's
+/// refusal of this user (topic not authorised; the group not authorised,
+/// for a `group` member), ends the read (exit 4). A reader without a group
+/// (assign) has one configured all the same, and librdkafka looks up its
+/// coordinator: a refusal of that group concerns nothing it does.
 /// Returns the error's text for messages.
-fn retriable(e: KafkaError, topic: &str) -> Result<String> {
+fn retriable(e: KafkaError, topic: &str, group: Option<&str>) -> Result<String> {
     if matches!(e, KafkaError::MessageConsumptionFatal(_)) {
         return Err(error::kafka(format!("kafka: reading {topic}: {e}")));
+    }
+    if let Some(code) = e.rdkafka_error_code() {
+        if code == RDKafkaErrorCode::GroupAuthorizationFailed && group.is_none() {
+            tracing::debug!("kafka: reading {topic} without a group: {e}");
+            return Ok(e.to_string());
+        }
+        if let Some(why) = super::denied(code, topic, group) {
+            return Err(error::kafka(format!("kafka: reading {topic}: {why}")));
+        }
     }
     tracing::warn!("kafka: reading {topic}: {e} (retrying)");
     Ok(e.to_string())
@@ -578,7 +591,7 @@ pub fn read_at(
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) if m.partition() == p && m.offset() >= offset => return Ok(m.detach()),
             Some(Ok(_)) | None => {}
-            Some(Err(e)) => last_error = Some(retriable(e, topic)?),
+            Some(Err(e)) => last_error = Some(retriable(e, topic, None)?),
         }
     }
     Err(error::kafka(format!(

@@ -63,7 +63,10 @@ impl Output {
                 if let Some(g) = &k.group {
                     kafka_rows.push((
                         "group",
-                        format!("{} on {}: lag {}", g.name, g.topic, g.total_lag),
+                        match &g.error {
+                            Some(e) => format!("{} on {}: {e}", g.name, g.topic),
+                            None => format!("{} on {}: lag {}", g.name, g.topic, g.total_lag),
+                        },
                     ));
                 }
             }

@@ -264,7 +264,7 @@ fn read_all(
         let member = kafka_config::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
         let outcome = read::read_group(
             &member,
-            topic,
+            (group, topic),
             (!cfg.stop.follow).then_some(&ends),
             cfg.timeout,
             stop,

@@ -14,6 +14,7 @@ mod glob_redis;
 mod golden;
 mod health;
 mod kafka_cluster;
+mod kafka_security;
 mod kraft;
 mod profile;
 mod publish;

@@ -166,10 +166,11 @@ const PROBE: Duration = Duration::from_secs(2);
 /// `timeout` and the cluster does not answer a metadata request within it
 /// either (at most [`PROBE`]): retriable errors alone never end the read, and with the broker
 /// gone for good it waited forever. A quiet member whose cluster answers
-/// (joining, holding no partitions) goes on waiting.
+/// (joining, holding no partitions) goes on waiting. A group or topic this
+/// user may not use ends the read at once (exit 4), naming them.
 pub fn read_group(
     consumer: &Consumer,
-    topic: &str,
+    (group, topic): (&str, &str),
     ends: Option<&HashMap<i32, (i64, i64)>>,
     timeout: Duration,
     stop: &AtomicBool,
@@ -190,7 +191,7 @@ pub fn read_group(
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
             Some(Err(e)) => {
-                retriable(e, topic)?;
+                retriable(e, topic, Some(group))?;
             }
             Some(Ok(message)) => {
                 heard = Instant::now();

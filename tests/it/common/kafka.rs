@@ -803,6 +803,30 @@ impl Kafka {
             .collect()
     }
 
+    /// Run one of Kafka's own Java tools (`org.apache.kafka.tools.AclCommand`,
+    /// …) with `args`, warnings only on its stderr; panics when it fails.
+    pub fn tool(&self, class: &str, args: &[&str]) -> String {
+        let out = java(&self.lib)
+            .args(["-Xmx256m", "-XX:TieredStopAtLevel=1"])
+            .arg(format!(
+                "-Dlog4j2.configurationFile={}",
+                scripts_kafka().join("log4j2-tools.properties").display()
+            ))
+            .arg(class)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("java ({class}): {e}"));
+        assert!(
+            out.status.success(),
+            "{class} {args:?} failed ({}):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Produce one record as given (any bytes, headers, timestamp), for
     /// records that `publish` would never write.
     pub fn produce_raw(

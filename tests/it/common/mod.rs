@@ -795,6 +795,9 @@ pub fn try_committed(
         .run();
     let report: serde_json::Value = serde_json::from_str(&run.stdout())
         .map_err(|_| format!("health --group\n{}", run.describe()))?;
+    if let Some(e) = report["kafka"]["group"]["error"].as_str() {
+        return Err(format!("group {group}: {e}\n{}", run.describe()));
+    }
     let partitions = report["kafka"]["group"]["partitions"]
         .as_array()
         .ok_or_else(|| format!("no group partitions\n{}", run.describe()))?;
