@@ -511,8 +511,18 @@ impl Copy<'_> {
         // Few copies in flight: the copy lasts long enough for the faults.
         // A member that could not leave (broker gone) is dropped after 6 s
         // rather than 45: the reruns need not wait it out.
+        // On the cluster an acks=all copy waits for two followers, about
+        // 80 ms here with three JVMs on two cores: 2 in flight would make
+        // the copy last minutes, past the faults and the 120 s bound.
+        let in_flight = if self.rig.nodes() > 1 { "40" } else { "2" };
         let mut child = copy(&self.rig.kafka)
-            .args(["--max-in-flight", "2", "-X", "session.timeout.ms=6000"])
+            .arg("-v")
+            .args([
+                "--max-in-flight",
+                in_flight,
+                "-X",
+                "session.timeout.ms=6000",
+            ])
             .spawn();
         let stderr = collect(child.stderr.take().unwrap());
         let started = Instant::now();
@@ -531,9 +541,13 @@ impl Copy<'_> {
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
-                self.tally
-                    .violations
-                    .push(format!("{context}: replay --to-topic hung"));
+                let _ = child.wait();
+                let said = stderr.join().unwrap_or_default();
+                let tail: Vec<&str> = said.lines().rev().take(40).collect();
+                self.tally.violations.push(format!(
+                    "{context}: replay --to-topic hung; its stderr ends:\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                ));
                 return None;
             }
             std::thread::sleep(Duration::from_millis(50));
