@@ -22,7 +22,7 @@ echo "kafka: $DUALSTREAM_BROKERS   topic: $DUALSTREAM_TOPIC"
 # the build scripts/test.sh then reuses.
 say "building dualstream"
 cargo build --locked --quiet --bin dualstream
-ds=target/debug/dualstream
+ds="${CARGO_TARGET_DIR:-target}/debug/dualstream"
 tmp="$(mktemp -d)"
 
 burst=10000

@@ -51,8 +51,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   mkdir -p "$kafka_home"
   # A partial download never passes for a complete one: resolve into a
   # directory of its own, then move it into place.
-  (cd "$here/kafka" && mvn -q -B -Dstyle.color=never -f pom.xml dependency:copy-dependencies \
-    -DoutputDirectory="$tmp" -DincludeScope=runtime) >&2
+  # Maven's output goes to a log, shown only when it fails.
+  if ! (cd "$here/kafka" && mvn -q -B -Dstyle.color=never -f pom.xml dependency:copy-dependencies \
+    -DoutputDirectory="$tmp" -DincludeScope=runtime) >"$kafka_home/mvn.log" 2>&1; then
+    cat "$kafka_home/mvn.log" >&2
+    log "resolving Apache Kafka $kafka_version failed (Maven Central reachable? see above)"
+    exit 1
+  fi
   echo "$want" >"$tmp/.pom.sha256"
   rm -rf "$lib"
   mv "$tmp" "$lib"
