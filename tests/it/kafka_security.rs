@@ -14,7 +14,7 @@
 //! printed at -vv.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::common::*;
 
@@ -648,4 +648,63 @@ fn kafka_security_refusals_name_their_cause_with_exit_4() {
     // Nothing of any refused run landed.
     assert!(s.kafka.records(&s.other).is_empty());
     assert!(s.kafka.records(&s.topic).is_empty());
+}
+
+/// An ACL revoked under a running `replay --follow`: carol may read the
+/// topic, follows it, and loses every right on it; replay ends with exit 4
+/// naming the refusal within seconds, instead of retrying forever.
+#[test]
+fn kafka_security_an_acl_revoked_mid_follow_ends_the_read_with_exit_4() {
+    let s = &secure();
+    let dir = tempfile::tempdir().unwrap();
+    let sasl = s.kafka.listener_address("SASL_PLAINTEXT");
+    seed(&s.kafka, &s.topic, events(0, 5, 2));
+    let f = flags(
+        Way::X,
+        &scram("carol", CAROL),
+        &sasl,
+        &s.topic,
+        "off",
+        dir.path(),
+    );
+    let mut child = dualstream()
+        .args(&f)
+        .args(["replay", "--follow", "--timeout", "10s"])
+        .spawn();
+    let stdout = lines(child.stdout.take().unwrap());
+    let stderr = collect(child.stderr.take().unwrap());
+    for _ in 0..5 {
+        stdout
+            .recv_timeout(Duration::from_secs(30))
+            .expect("carol reads the topic first");
+    }
+    let brokers = s.kafka.brokers();
+    s.kafka.tool(
+        "org.apache.kafka.tools.AclCommand",
+        &[
+            "--bootstrap-server",
+            &brokers,
+            "--remove",
+            "--force",
+            "--allow-principal",
+            "User:carol",
+            "--operation",
+            "Describe",
+            "--operation",
+            "Read",
+            "--topic",
+            &s.topic,
+        ],
+    );
+    let revoked = Instant::now();
+    let status = wait_exit(&mut child, Duration::from_secs(60));
+    let elapsed = revoked.elapsed();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status, Some(4), "{stderr}");
+    assert!(
+        stderr.contains("not authori") && stderr.contains(&s.topic),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(CAROL), "{stderr}");
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
