@@ -184,17 +184,18 @@ fn a_topic_deleted_under_publish_exits_4_naming_it() {
     );
 }
 
-/// The topic deleted under `replay --follow`: exit 4 within seconds, naming
-/// the topic, instead of waiting for records forever (it did).
-#[test]
-fn a_topic_deleted_under_replay_follow_exits_4_naming_it() {
+/// `replay ARGS` reading a topic that is deleted under it: exit 4 within
+/// `limit`, naming the topic.
+fn deleted_under_replay(name: &str, args: &[&str], limit: Duration) {
     let kafka = Kafka::shared();
-    let topic = topic("delfollow");
+    let topic = topic(name);
     kafka.create_topic(&topic, 2);
     seed(kafka, &topic, events(0, 10, 3));
     let mut child = dualstream()
         .brokers(&kafka.brokers(), "off", &topic)
-        .args(["replay", "--follow", "--timeout", "5s"])
+        .arg("replay")
+        .args(args)
+        .args(["--timeout", "5s"])
         .spawn();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = collect(child.stderr.take().unwrap());
@@ -209,42 +210,24 @@ fn a_topic_deleted_under_replay_follow_exits_4_naming_it() {
         stderr.contains(&format!("topic {topic:?} no longer exists")),
         "{stderr}"
     );
-    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+    assert!(elapsed < limit, "took {elapsed:?}");
 }
 
-/// The topic deleted under `replay --group G --follow`: exit 4 naming the
-/// topic within seconds; the group consumer waited for it forever.
+/// The topic deleted under `replay --follow`: it waited for records forever.
+#[test]
+fn a_topic_deleted_under_replay_follow_exits_4_naming_it() {
+    deleted_under_replay("delfollow", &["--follow"], Duration::from_secs(20));
+}
+
+/// The topic deleted under `replay --group G --follow`: the group consumer
+/// waited for it forever.
 #[test]
 fn a_topic_deleted_under_replay_group_follow_exits_4_naming_it() {
-    let kafka = Kafka::shared();
-    let topic = topic("delgroup");
-    kafka.create_topic(&topic, 2);
-    seed(kafka, &topic, events(0, 10, 3));
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
-        .args([
-            "replay",
-            "--group",
-            "deleted",
-            "--follow",
-            "--timeout",
-            "5s",
-        ])
-        .spawn();
-    let stdout = lines(child.stdout.take().unwrap());
-    let stderr = collect(child.stderr.take().unwrap());
-    assert_eq!(take_lines(&stdout, 10, Duration::from_secs(30)).len(), 10);
-    let deleted_at = Instant::now();
-    kafka.delete_topic(&topic);
-    let status = wait_exit(&mut child, Duration::from_secs(60));
-    let elapsed = deleted_at.elapsed();
-    let stderr = stderr.join().unwrap();
-    assert_eq!(status, Some(4), "{stderr}");
-    assert!(
-        stderr.contains(&format!("topic {topic:?} no longer exists")),
-        "{stderr}"
+    deleted_under_replay(
+        "delgroup",
+        &["--group", "deleted", "--follow"],
+        Duration::from_secs(25),
     );
-    assert!(elapsed < Duration::from_secs(25), "took {elapsed:?}");
 }
 
 /// Group members leaving mid-batch: two `replay --group G --to-redis`

@@ -707,36 +707,27 @@ impl Kafka {
 
     /// The in-sync replicas of `topic`/`partition` now.
     pub fn isr(&self, topic: &str, partition: i32) -> Vec<i32> {
-        let admin = self.admin(&self.brokers());
-        admin
-            .inner()
-            .fetch_metadata(Some(topic), Duration::from_secs(5))
-            .ok()
-            .and_then(|m| {
-                m.topics()
-                    .iter()
-                    .find(|t| t.name() == topic)
-                    .and_then(|t| t.partitions().iter().find(|p| p.id() == partition))
-                    .map(|p| p.isr().to_vec())
-            })
+        self.partition_now(topic, partition)
+            .map(|(_, isr)| isr)
             .unwrap_or_default()
     }
 
     /// The node id that leads `topic`/`partition` now (-1: none).
     pub fn leader(&self, topic: &str, partition: i32) -> i32 {
+        self.partition_now(topic, partition)
+            .map_or(-1, |(leader, _)| leader)
+    }
+
+    /// `topic`/`partition`'s leader and in-sync replicas, as metadata says now.
+    fn partition_now(&self, topic: &str, partition: i32) -> Option<(i32, Vec<i32>)> {
         let admin = self.admin(&self.brokers());
-        admin
+        let metadata = admin
             .inner()
             .fetch_metadata(Some(topic), Duration::from_secs(5))
-            .ok()
-            .and_then(|m| {
-                m.topics()
-                    .iter()
-                    .find(|t| t.name() == topic)
-                    .and_then(|t| t.partitions().iter().find(|p| p.id() == partition))
-                    .map(|p| p.leader())
-            })
-            .unwrap_or(-1)
+            .ok()?;
+        let t = metadata.topics().iter().find(|t| t.name() == topic)?;
+        let p = t.partitions().iter().find(|p| p.id() == partition)?;
+        Some((p.leader(), p.isr().to_vec()))
     }
 
     /// Every record of the topic, read with assign() from the start of each
