@@ -226,6 +226,63 @@ fn a_leader_frozen_past_the_timeouts_then_thawed_loses_nothing() {
     check_and_complete(&kafka, &topic, &lines, &run, || {});
 }
 
+/// The leader of partition 0 cut off from the other two nodes (each node
+/// in its own network namespace; the link between the nodes goes down,
+/// the clients' link stays up) for longer than the controllers' session
+/// timeout, then healed. While cut off it can acknowledge nothing (its
+/// followers cannot fetch, and it cannot shrink the ISR without the
+/// controllers), the other two elect a leader, and what the old leader
+/// wrote past that point is truncated when it rejoins: every event the
+/// run acknowledged must still be in Kafka, once, in order per key.
+#[test]
+fn a_leader_cut_off_from_its_replicas_loses_nothing_acknowledged_when_the_partition_heals() {
+    let kafka = Kafka::builder().nodes(3).isolated().start();
+    let topic = topic("netsplit");
+    kafka.create_topic(&topic, 3);
+    let lines = ticks("ns", 12_000);
+    let publisher = steady_publisher_with(
+        &kafka.brokers(),
+        "off",
+        &topic,
+        &["-X", "request.timeout.ms=5000", "--timeout", "120s"],
+        lines.clone(),
+        Duration::from_millis(2),
+    );
+    wait_records(&kafka, &topic, 1_000);
+    let leader = kafka.leader(&topic, 0) as u32;
+    assert!(leader > 0, "partition 0 has no leader");
+    let other = (1..=3).find(|&n| n != leader).unwrap();
+    kafka.cut_off(leader, true);
+    // The other two fence the cut-off node and elect a leader among
+    // themselves (broker.session.timeout.ms is 9 s).
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut elected = -1;
+    while Instant::now() < deadline {
+        elected = kafka.leader_seen_by(other, &topic, 0);
+        if elected > 0 && elected as u32 != leader {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(
+        elected > 0 && elected as u32 != leader,
+        "the majority never elected a new leader for partition 0 (node {other} says {elected})"
+    );
+    // Keep publishing across the split a while longer, then heal it.
+    std::thread::sleep(Duration::from_secs(5));
+    kafka.cut_off(leader, false);
+    let run = outcome(publisher.join().unwrap());
+    assert!(
+        matches!(run.code, Some(0) | Some(4)),
+        "publish across a network split ended with {:?}\n{}",
+        run.code,
+        run.stderr
+    );
+    check_and_complete(&kafka, &topic, &lines, &run, || {
+        kafka.wait_healthy(&topic);
+    });
+}
+
 /// In-sync replicas below `min.insync.replicas` (a topic that wants all 3,
 /// one node down and out of the ISR): the broker refuses with
 /// NOT_ENOUGH_REPLICAS, publish retries within --timeout and then exits 4

@@ -110,6 +110,11 @@ struct Node {
     listeners: Vec<(String, String, u16)>,
     dir: PathBuf,
     child: Option<Child>,
+    /// Where clients reach it: loopback, or its namespace's client address.
+    host: String,
+    /// Its own network namespace and address between the nodes, when the
+    /// cluster was started [`Spec::isolated`].
+    isolated: Option<(String, String)>,
 }
 
 impl Node {
@@ -117,12 +122,21 @@ impl Node {
         let extra: String = self
             .listeners
             .iter()
-            .map(|(name, _, port)| format!(",{name}://127.0.0.1:{port}"))
+            .map(|(name, _, port)| format!(",{name}://{}:{port}", self.host))
             .collect();
+        let (host, controller) = match &self.isolated {
+            // Between the nodes only the namespace's inner link is used.
+            Some((_, inner)) => (&self.host, inner.as_str()),
+            None => (&self.host, "127.0.0.1"),
+        };
+        let inner = match &self.isolated {
+            Some((_, inner)) => format!(",INTERNAL://{inner}:{}", self.controller + 1),
+            None => String::new(),
+        };
         let mut c = format!(
             "node.id={}\n\
-             listeners=PLAINTEXT://127.0.0.1:{},CONTROLLER://127.0.0.1:{}{extra}\n\
-             advertised.listeners=PLAINTEXT://127.0.0.1:{}{extra}\n\
+             listeners=PLAINTEXT://{host}:{},CONTROLLER://{controller}:{}{inner}{extra}\n\
+             advertised.listeners=PLAINTEXT://{host}:{}{inner}{extra}\n\
              log.dirs={}\n",
             self.id,
             self.port,
@@ -150,6 +164,12 @@ impl Node {
             c.push('\n');
         }
         // Later keys win in a properties file.
+        if self.isolated.is_some() {
+            c.push_str(
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT\n\
+                 inter.broker.listener.name=INTERNAL\n",
+            );
+        }
         if !self.listeners.is_empty() {
             let map: String = self
                 .listeners
@@ -169,7 +189,15 @@ impl Node {
 
     fn start(&mut self, lib: &Path) -> std::io::Result<()> {
         let log4j = scripts_kafka().join("log4j2.properties");
-        let mut cmd = java(lib);
+        let mut cmd = match &self.isolated {
+            Some((ns, _)) => {
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", ns, "java", "-cp"])
+                    .arg(format!("{}/*", lib.display()));
+                cmd
+            }
+            None => java(lib),
+        };
         cmd.args(["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC"])
             .arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
             .arg(format!("-Dkafka.logs.dir={}", self.dir.display()))
@@ -207,6 +235,8 @@ pub struct Spec {
     config: Vec<String>,
     listeners: Vec<(String, String)>,
     format: Vec<String>,
+    /// Each node in a network namespace of its own (see [`Spec::isolated`]).
+    isolated: bool,
 }
 
 impl Spec {
@@ -225,6 +255,14 @@ impl Spec {
     /// node, beside the PLAINTEXT one the fixture itself uses.
     pub fn listener(mut self, name: &str, protocol: &str) -> Spec {
         self.listeners.push((name.into(), protocol.into()));
+        self
+    }
+
+    /// Each node in a network namespace of its own, reached by clients on
+    /// one link and by the other nodes on another ([`Net`]), so a test can
+    /// cut a node off from the others while clients still reach it.
+    pub fn isolated(mut self) -> Spec {
+        self.isolated = true;
         self
     }
 
@@ -248,6 +286,9 @@ pub struct Kafka {
     lib: PathBuf,
     /// The run's shared broker: no test may stop, freeze or cut it.
     shared: bool,
+    /// The namespaces and links of an isolated cluster; dropped after the
+    /// nodes (fields drop in order).
+    net: Option<Net>,
 }
 
 impl Kafka {
@@ -262,6 +303,7 @@ impl Kafka {
                 _dir: None,
                 lib: kafka_lib(),
                 shared: true,
+                net: None,
             },
             _ => {
                 let mut kafka = Kafka::start();
@@ -328,17 +370,27 @@ impl Kafka {
             .prefix("dualstream-kafka-")
             .tempdir()
             .unwrap();
+        let net = if spec.isolated {
+            Some(Net::create(nodes)?)
+        } else {
+            None
+        };
         let mut list: Vec<Node> = (1..=nodes as u32)
             .map(|id| {
                 let (port, advertised) = ports.get(id as usize - 1).copied().unwrap_or_else(|| {
-                    let p = free_port();
+                    // A namespace has every port to itself.
+                    let p = if net.is_some() { 9092 } else { free_port() };
                     (p, p)
                 });
+                let (host, isolated) = match &net {
+                    Some(net) => (net.client(id), Some((net.namespace(id), net.inner(id)))),
+                    None => ("127.0.0.1".to_string(), None),
+                };
                 Node {
                     id,
                     port,
                     advertised,
-                    controller: free_port(),
+                    controller: if net.is_some() { 9093 } else { free_port() },
                     listeners: spec
                         .listeners
                         .iter()
@@ -346,12 +398,17 @@ impl Kafka {
                         .collect(),
                     dir: dir.path().join(format!("node-{id}")),
                     child: None,
+                    host,
+                    isolated,
                 }
             })
             .collect();
         let voters = list
             .iter()
-            .map(|n| format!("{}@127.0.0.1:{}", n.id, n.controller))
+            .map(|n| {
+                let at = n.isolated.as_ref().map_or("127.0.0.1", |(_, inner)| inner);
+                format!("{}@{at}:{}", n.id, n.controller)
+            })
             .collect::<Vec<_>>()
             .join(",");
         let cluster_id = {
@@ -391,7 +448,7 @@ impl Kafka {
         }
         let bootstrap = list
             .iter()
-            .map(|n| format!("127.0.0.1:{}", n.advertised))
+            .map(|n| format!("{}:{}", n.host, n.advertised))
             .collect::<Vec<_>>()
             .join(",");
         let kafka = Kafka {
@@ -400,6 +457,7 @@ impl Kafka {
             _dir: Some(dir),
             lib,
             shared: false,
+            net,
         };
         kafka.wait_ready(Duration::from_secs(90))?;
         Ok(kafka)
@@ -414,7 +472,7 @@ impl Kafka {
             let nodes = self.lock();
             nodes
                 .iter()
-                .map(|n| format!("127.0.0.1:{}", n.port))
+                .map(|n| format!("{}:{}", n.host, n.port))
                 .collect::<Vec<_>>()
                 .join(",")
         };
@@ -475,7 +533,7 @@ impl Kafka {
                     .iter()
                     .find(|(l, _, _)| l == name)
                     .unwrap_or_else(|| panic!("no listener {name}"));
-                format!("127.0.0.1:{port}")
+                format!("{}:{port}", n.host)
             })
             .collect::<Vec<_>>()
             .join(",")
@@ -591,7 +649,18 @@ impl Kafka {
     pub fn node_address(&self, id: u32) -> String {
         let nodes = self.own();
         let n = nodes.iter().find(|n| n.id == id).expect("no such node");
-        format!("127.0.0.1:{}", n.advertised)
+        format!("{}:{}", n.host, n.advertised)
+    }
+
+    /// Cut node `id` off from the other nodes (its link between the nodes
+    /// goes down; clients still reach it), or heal the cut. Only for a
+    /// cluster started [`Spec::isolated`].
+    pub fn cut_off(&self, id: u32, cut: bool) {
+        let net = self
+            .net
+            .as_ref()
+            .expect("cut_off needs Kafka::builder().isolated()");
+        net.link(id, !cut);
     }
 
     fn admin(&self, brokers: &str) -> AdminClient<DefaultClientContext> {
@@ -718,9 +787,25 @@ impl Kafka {
             .map_or(-1, |(leader, _)| leader)
     }
 
+    /// `topic`/`partition`'s leader as node `id` alone tells it (-1 when it
+    /// does not answer): a node cut off from the others has its own view.
+    pub fn leader_seen_by(&self, id: u32, topic: &str, partition: i32) -> i32 {
+        self.partition_seen(&self.node_address(id), topic, partition)
+            .map_or(-1, |(leader, _)| leader)
+    }
+
     /// `topic`/`partition`'s leader and in-sync replicas, as metadata says now.
     fn partition_now(&self, topic: &str, partition: i32) -> Option<(i32, Vec<i32>)> {
-        let admin = self.admin(&self.brokers());
+        self.partition_seen(&self.brokers(), topic, partition)
+    }
+
+    fn partition_seen(
+        &self,
+        brokers: &str,
+        topic: &str,
+        partition: i32,
+    ) -> Option<(i32, Vec<i32>)> {
+        let admin = self.admin(brokers);
         let metadata = admin
             .inner()
             .fetch_metadata(Some(topic), Duration::from_secs(5))
@@ -875,4 +960,116 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .build()
         .unwrap()
         .block_on(f)
+}
+
+/// Network namespaces for an isolated cluster: node `i` lives in namespace
+/// `ds<tag>n<i>` with two links into this machine's own namespace, one to a
+/// bridge clients reach (`10.250.<x>.<i>`, the bridge holding `.254`) and
+/// one to a bridge only the nodes share (`172.31.<x>.<i>`, no address here,
+/// so nothing routes between the two). Taking a node's end of the inner
+/// bridge down cuts it off from the other nodes and nothing else. All of it
+/// stays on this machine; dropping it deletes the namespaces and bridges.
+pub struct Net {
+    tag: String,
+    subnet: u32,
+    nodes: usize,
+}
+
+impl Net {
+    fn create(nodes: usize) -> Result<Net, String> {
+        let pid = std::process::id();
+        let net = Net {
+            tag: format!("{:x}", pid % 0xfffff),
+            subnet: 20 + pid % 200,
+            nodes,
+        };
+        // What a killed run of the same process id may have left.
+        net.remove();
+        let (x, tag) = (net.subnet, &net.tag);
+        let mut steps: Vec<Vec<String>> = vec![
+            argv(&format!("link add dsk{tag} type bridge")),
+            argv(&format!("addr add 10.250.{x}.254/24 dev dsk{tag}")),
+            argv(&format!("link set dsk{tag} up")),
+            argv(&format!("link add dsb{tag} type bridge")),
+            argv(&format!("link set dsb{tag} up")),
+        ];
+        for i in 1..=nodes {
+            let ns = net.namespace(i as u32);
+            steps.push(argv(&format!("netns add {ns}")));
+            steps.push(argv(&format!("-n {ns} link set lo up")));
+            for (bridge, address) in [("dsk", net.client(i as u32)), ("dsb", net.inner(i as u32))] {
+                let (here, there) = (format!("{bridge}{tag}-{i}"), format!("{bridge}p{tag}-{i}"));
+                steps.push(argv(&format!(
+                    "link add {here} type veth peer name {there}"
+                )));
+                steps.push(argv(&format!("link set {there} netns {ns}")));
+                steps.push(argv(&format!("link set {here} master {bridge}{tag}")));
+                steps.push(argv(&format!("link set {here} up")));
+                steps.push(argv(&format!("-n {ns} addr add {address}/24 dev {there}")));
+                steps.push(argv(&format!("-n {ns} link set {there} up")));
+            }
+        }
+        for step in steps {
+            let out = Command::new("ip")
+                .args(&step)
+                .output()
+                .map_err(|e| format!("ip: {e} (network namespaces need iproute2 and root)"))?;
+            if !out.status.success() {
+                net.remove();
+                return Err(format!(
+                    "ip {}: {} (network namespaces need root)",
+                    step.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+        }
+        Ok(net)
+    }
+
+    fn namespace(&self, id: u32) -> String {
+        format!("ds{}n{id}", self.tag)
+    }
+
+    fn client(&self, id: u32) -> String {
+        format!("10.250.{}.{id}", self.subnet)
+    }
+
+    fn inner(&self, id: u32) -> String {
+        format!("172.31.{}.{id}", self.subnet)
+    }
+
+    /// Node `id`'s end of the bridge between the nodes up or down.
+    fn link(&self, id: u32, up: bool) {
+        let state = if up { "up" } else { "down" };
+        let status = Command::new("ip")
+            .args(argv(&format!("link set dsb{}-{id} {state}", self.tag)))
+            .status()
+            .unwrap();
+        assert!(status.success(), "ip link set … {state} failed");
+    }
+
+    fn remove(&self) {
+        for i in 1..=self.nodes.max(5) {
+            let _ = Command::new("ip")
+                .args(["netns", "del", &self.namespace(i as u32)])
+                .stderr(Stdio::null())
+                .status();
+        }
+        for bridge in ["dsk", "dsb"] {
+            let _ = Command::new("ip")
+                .args(["link", "del", &format!("{bridge}{}", self.tag)])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+fn argv(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_string).collect()
 }
