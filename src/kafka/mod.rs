@@ -26,10 +26,11 @@ use std::sync::{Arc, Mutex};
 
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::DeliveryResult;
 use rdkafka::producer::ProducerContext;
 use rdkafka::ClientContext;
+use rdkafka::TopicPartitionList;
 
 pub use config::KafkaSettings;
 
@@ -191,6 +192,18 @@ impl ConsumerContext for Context {
                 // Nothing stored yet is the usual reason; anything else is worth -v.
                 tracing::info!("commit before revoke: {e}");
             }
+        }
+    }
+
+    // Auto-commits report here, not to `error`: a commit the broker refused
+    // for the group's ACL (revoked mid-run) ends a group read at its next
+    // tick, instead of at the session timeout when the member rejoins.
+    fn commit_callback(&self, result: KafkaResult<()>, _: &TopicPartitionList) {
+        if let Err(e) = result {
+            if e.rdkafka_error_code() == Some(RDKafkaErrorCode::GroupAuthorizationFailed) {
+                self.group_denied.store(true, Ordering::Relaxed);
+            }
+            tracing::info!("commit: {e}");
         }
     }
 

@@ -708,3 +708,73 @@ fn kafka_security_an_acl_revoked_mid_follow_ends_the_read_with_exit_4() {
     assert!(!stderr.contains(CAROL), "{stderr}");
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
+
+/// A group ACL revoked under a running `replay --group --follow`: alice
+/// reads in `alice-group`, loses Read on the group (the topic stays hers),
+/// and replay ends with exit 4 naming the group within seconds, instead of
+/// retrying its commits and heartbeats forever.
+#[test]
+fn kafka_security_a_group_acl_revoked_mid_follow_ends_the_read_with_exit_4() {
+    let s = &secure();
+    let dir = tempfile::tempdir().unwrap();
+    let sasl = s.kafka.listener_address("SASL_PLAINTEXT");
+    seed(&s.kafka, &s.topic, events(0, 5, 2));
+    let f = flags(
+        Way::X,
+        &scram("alice", ALICE),
+        &sasl,
+        &s.topic,
+        "off",
+        dir.path(),
+    );
+    let mut child = dualstream()
+        .args(&f)
+        .args([
+            "replay",
+            "--group",
+            "alice-group",
+            "--follow",
+            "--timeout",
+            "10s",
+        ])
+        .spawn();
+    let stdout = lines(child.stdout.take().unwrap());
+    let stderr = collect(child.stderr.take().unwrap());
+    for _ in 0..5 {
+        stdout
+            .recv_timeout(Duration::from_secs(30))
+            .expect("alice reads the topic in her group first");
+    }
+    let brokers = s.kafka.brokers();
+    s.kafka.tool(
+        "org.apache.kafka.tools.AclCommand",
+        &[
+            "--bootstrap-server",
+            &brokers,
+            "--remove",
+            "--force",
+            "--allow-principal",
+            "User:alice",
+            "--operation",
+            "All",
+            "--group",
+            "alice-group",
+        ],
+    );
+    // What she reads next must be committed, and cannot be.
+    seed(&s.kafka, &s.topic, events(5, 5, 2));
+    let revoked = Instant::now();
+    let status = wait_exit(&mut child, Duration::from_secs(60));
+    let elapsed = revoked.elapsed();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status, Some(4), "{stderr}");
+    assert!(
+        stderr.contains("not authori") && stderr.contains("alice-group"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(ALICE), "{stderr}");
+    assert!(
+        elapsed < Duration::from_secs(25),
+        "took {elapsed:?}\n{stderr}"
+    );
+}

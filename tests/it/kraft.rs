@@ -546,3 +546,114 @@ fn wait_for_line(rx: &std::sync::mpsc::Receiver<String>, text: &str) {
         }
     }
 }
+
+/// The node coordinating a group, as Kafka's own group tool names it.
+fn coordinator(kafka: &Kafka, group: &str) -> Option<u32> {
+    let out = kafka.tool(
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        &[
+            "--bootstrap-server",
+            &kafka.brokers(),
+            "--describe",
+            "--group",
+            group,
+            "--state",
+        ],
+    );
+    // GROUP  COORDINATOR (ID)  ASSIGNMENT-STRATEGY  STATE  #MEMBERS
+    out.lines()
+        .find(|l| l.starts_with(group))
+        .and_then(|l| l.split('(').nth(1))
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|id| id.trim().parse().ok())
+}
+
+/// The group coordinator killed (-9) under `replay --group --follow
+/// --to-topic`: the group's coordinator moves to another node (its
+/// offsets topic has RF 3), the member finds it and goes on, every record
+/// reaches the copy at least once, and nothing is committed before the
+/// copy had it.
+#[test]
+fn the_group_coordinator_killed_under_replay_group_moves_and_the_copy_goes_on() {
+    let kafka = Kafka::cluster(3);
+    let topic = topic("coordinator");
+    let dest = format!("{topic}-copy");
+    let group = format!("{topic}-g");
+    kafka.create_topic(&topic, 3);
+    kafka.create_topic(&dest, 3);
+    let lines = ticks("co", 6_000);
+    let mut member = dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .args(["replay", "--group", &group, "--follow", "--to-topic", &dest])
+        .args(["-X", "heartbeat.interval.ms=500"])
+        .spawn();
+    let stderr = collect(member.stderr.take().unwrap());
+    let publisher = steady_publisher_with(
+        &kafka.brokers(),
+        "off",
+        &topic,
+        &[],
+        lines.clone(),
+        Duration::from_millis(1),
+    );
+    wait_records(&kafka, &dest, 500);
+    let before = coordinator(&kafka, &group).expect("the group has a coordinator");
+    kafka.kill_node(before);
+    let run = outcome(publisher.join().unwrap());
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let all: HashSet<String> = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // The copy catches up on its own.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut copied: HashSet<String> = HashSet::new();
+    while Instant::now() < deadline {
+        copied = kafka
+            .try_records(&dest)
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.json()["id"].as_str().unwrap().to_string())
+            .collect();
+        if copied.len() >= all.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    sigint(member.id());
+    let status = wait_exit(&mut member, Duration::from_secs(60));
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status, Some(130), "{stderr}");
+    assert_eq!(
+        copied, all,
+        "the copy missed records after the coordinator died\n{stderr}"
+    );
+    let after = coordinator(&kafka, &group).expect("the group has a coordinator again");
+    assert_ne!(after, before, "the coordinator moved off the dead node");
+    // Nothing committed that the copy did not have.
+    let source: HashMap<(i64, i64), String> = kafka
+        .records(&topic)
+        .iter()
+        .map(|r| {
+            (
+                (r.partition as i64, r.offset),
+                r.json()["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let commits = committed(&kafka.brokers(), &topic, &group);
+    assert_eq!(commits.len(), 3, "{commits:?}\n{stderr}");
+    for (p, c) in &commits {
+        for offset in 0..*c {
+            assert!(
+                copied.contains(&source[&(*p, offset)]),
+                "{p}@{offset} committed, not copied"
+            );
+        }
+    }
+}

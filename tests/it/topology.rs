@@ -230,75 +230,158 @@ fn a_topic_deleted_under_replay_group_follow_exits_4_naming_it() {
     );
 }
 
-/// Group members leaving mid-batch: two `replay --group G --to-redis`
-/// members share the partitions, then one is interrupted (it commits what
-/// Redis confirmed and leaves). The other takes its partitions over from
-/// those commits: every record reaches Redis at least once, and nothing
-/// is committed that was not published.
-#[test]
-fn a_member_leaving_mid_batch_hands_over_without_losing_a_record() {
+/// Where `replay --group` members send what they read.
+#[derive(Clone, Copy, Debug)]
+enum Via {
+    Redis,
+    Topic,
+    Stdout,
+}
+
+/// Group members joining and leaving mid-stream: a `replay --group G
+/// --follow` member with the given sink holds every partition while events
+/// arrive, a second joins (the partitions are shared out again), then the
+/// first is interrupted (it commits what its sink confirmed and leaves) and
+/// the second takes its partitions over from those commits. Every record
+/// reaches the sink at least once, and nothing is committed that the sink
+/// did not confirm.
+fn rebalance_mid_batch(via: Via) {
     let kafka = Kafka::shared();
     let redis = Redis::start();
     let topic = topic("groupleave");
+    let dest = format!("{topic}-copy");
+    let group = format!("{topic}-members");
     kafka.create_topic(&topic, 4);
+    kafka.create_topic(&dest, 2);
     let n = 3_000;
-    seed(kafka, &topic, events(0, n, 40));
     let sub = redis.subscribe("events:*");
-    let member = |rate: &str| {
-        dualstream()
+    let member = || {
+        let mut run = dualstream()
             .brokers(&kafka.brokers(), &redis.url(), &topic)
-            .args(["replay", "--group", "leavers", "--to-redis", "--rate", rate])
-            .args(["-X", "heartbeat.interval.ms=200"])
-            .spawn()
+            .args(["replay", "--group", &group, "--follow"])
+            .args(["-X", "heartbeat.interval.ms=200"]);
+        run = match via {
+            Via::Redis => run.arg("--to-redis"),
+            Via::Topic => run.args(["--to-topic", &dest]),
+            Via::Stdout => run,
+        };
+        run.spawn()
     };
-    let mut a = member("100/s");
-    std::thread::sleep(Duration::from_millis(500));
-    let mut b = member("400/s");
+    let mut a = member();
+    let lines: Vec<String> = events(0, n, 40).lines().map(|l| format!("{l}\n")).collect();
+    let publisher = steady_publisher_with(
+        &kafka.brokers(),
+        "off",
+        &topic,
+        &[],
+        lines,
+        Duration::from_millis(2),
+    );
+    std::thread::sleep(Duration::from_millis(1_500));
+    let mut b = member();
+    let (out_a, out_b) = (
+        collect(a.stdout.take().unwrap()),
+        collect(b.stdout.take().unwrap()),
+    );
     let (err_a, err_b) = (
         collect(a.stderr.take().unwrap()),
         collect(b.stderr.take().unwrap()),
     );
-    // Both hold partitions now; the first leaves mid-batch.
-    std::thread::sleep(Duration::from_secs(3));
+    // Both hold partitions now; the first leaves mid-stream.
+    std::thread::sleep(Duration::from_secs(2));
     sigint(a.id());
     let status_a = wait_exit(&mut a, Duration::from_secs(30));
-    let status_b = wait_exit(&mut b, Duration::from_secs(60));
-    let (err_a, err_b) = (err_a.join().unwrap(), err_b.join().unwrap());
-    assert_eq!(status_a, Some(130), "{err_a}");
-    assert_eq!(status_b, Some(0), "{err_b}");
-    let notes = sub.settle(Duration::from_millis(500));
-    let published: std::collections::HashSet<(i64, i64)> = notes
+    let (code, stderr) = publisher.join().unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    // What each source offset holds, to check commits against the sink.
+    let source: HashMap<(i64, i64), String> = kafka
+        .records(&topic)
         .iter()
-        .map(|(_, p)| {
-            let v: serde_json::Value = serde_json::from_str(p).unwrap();
-            (
-                v["partition"].as_i64().unwrap(),
-                v["offset"].as_i64().unwrap(),
-            )
+        .map(|r| {
+            let id = r.json()["id"].as_str().unwrap().to_string();
+            ((r.partition as i64, r.offset), id)
         })
         .collect();
-    let commits = committed(&kafka.brokers(), &topic, "leavers");
+    assert_eq!(source.len(), n);
+    std::thread::sleep(Duration::from_secs(2));
+    sigint(b.id());
+    let status_b = wait_exit(&mut b, Duration::from_secs(30));
+    let (err_a, err_b) = (err_a.join().unwrap(), err_b.join().unwrap());
+    let printed = format!("{}{}", out_a.join().unwrap(), out_b.join().unwrap());
+    assert_eq!(status_a, Some(130), "{via:?}: {err_a}");
+    assert_eq!(status_b, Some(130), "{via:?}: {err_b}");
+    let delivered = |printed: &str| -> std::collections::HashSet<String> {
+        match via {
+            Via::Redis => sub
+                .settle(Duration::from_millis(500))
+                .iter()
+                .map(|(_, p)| {
+                    serde_json::from_str::<serde_json::Value>(p).unwrap()["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect(),
+            Via::Topic => kafka
+                .records(&dest)
+                .iter()
+                .map(|r| r.json()["id"].as_str().unwrap().to_string())
+                .collect(),
+            Via::Stdout => printed
+                .lines()
+                .map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect(),
+        }
+    };
+    let so_far = delivered(&printed);
+    let commits = committed(&kafka.brokers(), &topic, &group);
+    assert!(
+        !commits.is_empty(),
+        "{via:?}: nothing committed\n{err_a}\n{err_b}"
+    );
     for (p, c) in &commits {
         for offset in 0..*c {
+            let id = &source[&(*p, offset)];
             assert!(
-                published.contains(&(*p, offset)),
-                "{p}@{offset} is committed but was never published\n{err_a}\n{err_b}"
+                so_far.contains(id),
+                "{via:?}: {p}@{offset} ({id}) is committed but its sink never had it\n{err_a}\n{err_b}"
             );
         }
     }
-    // The member that stayed read to the end of every partition it held.
-    dualstream()
+    // A rerun of the group from its commits completes the sink.
+    let mut rerun = dualstream()
         .brokers(&kafka.brokers(), &redis.url(), &topic)
-        .args(["replay", "--group", "leavers", "--to-redis"])
-        .run()
-        .expect_code(0);
-    let all = sub.settle(Duration::from_millis(500));
-    let ids: std::collections::HashSet<String> = all
-        .iter()
-        .map(|(_, p)| {
-            let v: serde_json::Value = serde_json::from_str(p).unwrap();
-            v["id"].as_str().unwrap().to_string()
-        })
-        .collect();
-    assert_eq!(ids.len(), n, "every record reached Redis at least once");
+        .args(["replay", "--group", &group]);
+    rerun = match via {
+        Via::Redis => rerun.arg("--to-redis"),
+        Via::Topic => rerun.args(["--to-topic", &dest]),
+        Via::Stdout => rerun,
+    };
+    let rerun = rerun.run().expect_code(0);
+    let all = delivered(&format!("{printed}{}", rerun.stdout()));
+    assert_eq!(
+        all.len(),
+        n,
+        "{via:?}: every record reached the sink at least once"
+    );
+}
+
+#[test]
+fn a_member_joining_and_leaving_mid_batch_loses_nothing_to_redis() {
+    rebalance_mid_batch(Via::Redis);
+}
+
+#[test]
+fn a_member_joining_and_leaving_mid_batch_loses_nothing_to_a_topic() {
+    rebalance_mid_batch(Via::Topic);
+}
+
+#[test]
+fn a_member_joining_and_leaving_mid_batch_loses_nothing_to_stdout() {
+    rebalance_mid_batch(Via::Stdout);
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use rdkafka::consumer::{CommitMode, Consumer as _};
 use rdkafka::message::Message;
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::{retriable, Flow, Polled, Read, TICK};
@@ -222,6 +223,18 @@ pub fn read_group(
             }
         }
         tick = Instant::now();
+        // A heartbeat or commit the broker refused for the group's ACL
+        // reaches only the error callback: poll hears of it only when the
+        // member rejoins, a session timeout (45 s) later.
+        if consumer.context().group_denied() {
+            let why = crate::kafka::denied(
+                RDKafkaErrorCode::GroupAuthorizationFailed,
+                topic,
+                Some(group),
+            )
+            .unwrap_or_else(|| format!("not authorised for consumer group \"{group}\""));
+            return Err(error::kafka(format!("kafka: reading {topic}: {why}")));
+        }
         let flow = each(Polled::Idle, confirmed)?;
         store(consumer, topic, confirmed);
         if let Flow::Stop = flow {
