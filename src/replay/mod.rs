@@ -301,7 +301,7 @@ fn read_all(
             Ok(_) => cfg.timeout,
             Err(_) => cfg.timeout.min(FAILED_CLOSE),
         };
-        read::commit_and_close(member, topic, &mut confirmed, grace);
+        read::commit_and_close(member, topic, &mut confirmed, grace, &out.warner());
     }
     // The reading (or planning) consumer commits nothing: librdkafka may
     // take its time to stop its threads (about 100 ms), on a thread of its
