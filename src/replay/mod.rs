@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use rdkafka::message::Message;
 use serde_json::json;
-use tokio::runtime::Handle;
 
 use crate::config::{Common, Expect, ReplayConfig, ReplaySink};
 use crate::duration::show_duration;
@@ -25,8 +24,10 @@ use crate::output::summary::{round3, Ending, Note, Summary};
 use crate::output::{Output, Progress, Unit};
 use crate::select::View;
 use crate::shutdown::Shutdown;
-use sink::Sink;
+use bridge::Bridge;
+use sink::{PrintSink, RecordSink, RedisSink, TopicSink};
 
+mod bridge;
 mod sink;
 
 /// What was read from one partition.
@@ -46,30 +47,23 @@ pub async fn run(
     shutdown: &Shutdown,
 ) -> Ending {
     let expect = cfg.expect.take();
-    if let ReplaySink::Redis { .. } = cfg.sink {
+    if let ReplaySink::Redis { target, .. } = &cfg.sink {
         // Required here: fail now, before reading anything, if Redis is not there.
-        if let Some(target) = &common.redis {
-            if let Err(e) = shutdown
-                .or_interrupted(async {
-                    target
-                        .check(cfg.timeout)
-                        .await
-                        .map_err(|e| error::fail(Code::Redis, e))
-                })
-                .await
-            {
-                return Ending::bare(Err(e));
-            }
+        if let Err(e) = shutdown
+            .or_interrupted(async {
+                target
+                    .check(cfg.timeout)
+                    .await
+                    .map_err(|e| error::fail(Code::Redis, e))
+            })
+            .await
+        {
+            return Ending::bare(Err(e));
         }
     }
     let out = out.clone();
     let shutdown = shutdown.clone();
-    let handle = Handle::current();
-    match tokio::task::spawn_blocking(move || {
-        replay(&common, &cfg, expect, &out, &shutdown, handle)
-    })
-    .await
-    {
+    match Bridge::run(move |bridge| replay(&common, &cfg, expect, &out, &shutdown, bridge)).await {
         Ok(ending) => ending,
         Err(e) => Ending::bare(Err(anyhow::Error::new(e).context("replay thread"))),
     }
@@ -81,30 +75,49 @@ fn replay(
     mut expect: Option<Expect>,
     out: &Output,
     shutdown: &Shutdown,
-    handle: Handle,
+    bridge: Bridge,
 ) -> Ending {
     let mut ranges = BTreeMap::new();
     let started = Instant::now();
     let mut counts = Counts::default();
-    let result = read_all(
+    let run = Run {
         common,
         cfg,
         out,
         shutdown,
-        handle,
-        &mut ranges,
-        (&mut counts, &mut expect),
-    );
+    };
+    let state = (&mut ranges, &mut counts, &mut expect);
+    // The one place a sink is chosen.
+    let result = match &cfg.sink {
+        ReplaySink::Stdout(format) => {
+            run.read_all(state, || Ok(PrintSink::open(*format, cfg.stop.follow, out)))
+        }
+        ReplaySink::Redis {
+            target,
+            channel,
+            rate,
+        } => run.read_all(state, || {
+            Ok(RedisSink::open(
+                (target, channel, *rate),
+                cfg.timeout,
+                out,
+                bridge,
+            ))
+        }),
+        ReplaySink::Topic(copy) => {
+            run.read_all(state, || TopicSink::open(copy, cfg.timeout, bridge))
+        }
+    };
     let (mut result, sent, mut notes) = match result {
         Ok((outcome, sent, notes)) => (
-            Ok(match outcome {
-                Read::Interrupted => Code::Interrupted,
-                Read::Done if counts.waited_out && cfg.count.is_some_and(|n| counts.total < n) => {
-                    notes_timeout(cfg, counts.total, out);
+            Ok(match (outcome, counts.waited_out) {
+                (Read::Interrupted, _) => Code::Interrupted,
+                (Read::Done, Some(wait)) if cfg.count.is_some_and(|n| counts.total < n) => {
+                    notes_timeout(cfg.count, wait, counts.total, out);
                     Code::Timeout
                 }
-                Read::Done if counts.waited_out && expect.is_some() => Code::Timeout,
-                Read::Done => Code::Success,
+                (Read::Done, Some(_)) if expect.is_some() => Code::Timeout,
+                (Read::Done, _) => Code::Success,
             }),
             sent,
             notes,
@@ -138,16 +151,16 @@ fn replay(
     }
 }
 
-/// What the read handed on, left out, and whether --wait ran out.
+/// What the read handed on, left out, and the --wait that ran out.
 #[derive(Default)]
 struct Counts {
     total: u64,
     filtered: u64,
-    waited_out: bool,
+    waited_out: Option<Duration>,
 }
 
-fn notes_timeout(cfg: &ReplayConfig, total: u64, out: &Output) {
-    if let (Some(n), Some(wait)) = (cfg.count, cfg.wait) {
+fn notes_timeout(count: Option<u64>, wait: Duration, total: u64, out: &Output) {
+    if let Some(n) = count {
         out.info(&format!(
             "--wait: {total} of {n} records arrived within {}",
             show_duration(wait)
@@ -155,161 +168,184 @@ fn notes_timeout(cfg: &ReplayConfig, total: u64, out: &Output) {
     }
 }
 
-/// Plan, read and sink; returns how the read ended, how many the sink sent,
-/// and notes for after the summary.
-fn read_all(
-    common: &Common,
-    cfg: &ReplayConfig,
-    out: &Output,
-    shutdown: &Shutdown,
-    handle: Handle,
-    ranges: &mut BTreeMap<i32, Range>,
-    (counts, expect): (&mut Counts, &mut Option<Expect>),
-) -> Result<(Read, u64, Vec<Note>)> {
-    let stop = shutdown.flag();
-    let consumer = kafka_config::consumer(&common.kafka, None)?;
-    let topic = common.topic.as_str();
-    let all = admin::partitions(&consumer, &common.kafka.brokers, topic, cfg.timeout)?;
-    let partitions = match &cfg.partitions {
-        Some(wanted) => {
-            if let Some(p) = wanted.iter().find(|p| !all.contains(p)) {
-                return Err(error::usage(format!(
-                    "--partition {p}: topic {topic:?} has partitions 0..{}",
-                    all.len().saturating_sub(1)
-                )));
+/// What every read of a run shares, whatever its sink.
+struct Run<'a> {
+    common: &'a Common,
+    cfg: &'a ReplayConfig,
+    out: &'a Output,
+    shutdown: &'a Shutdown,
+}
+
+/// What a read fills in for the summary: per partition, the counts, the
+/// expectations.
+type State<'r> = (
+    &'r mut BTreeMap<i32, Range>,
+    &'r mut Counts,
+    &'r mut Option<Expect>,
+);
+
+impl<'a> Run<'a> {
+    /// Plan, read and sink (opened by `open` once the plan is made); returns
+    /// how the read ended, how many the sink sent, and notes for after the
+    /// summary.
+    fn read_all<S: RecordSink>(
+        &self,
+        (ranges, counts, expect): State<'_>,
+        open: impl FnOnce() -> Result<S>,
+    ) -> Result<(Read, u64, Vec<Note>)> {
+        let Run {
+            common,
+            cfg,
+            out,
+            shutdown,
+        } = *self;
+        let stop = shutdown.flag();
+        let consumer = kafka_config::consumer(&common.kafka, None)?;
+        let topic = common.topic.as_str();
+        let all = admin::partitions(&consumer, &common.kafka.brokers, topic, cfg.timeout)?;
+        let partitions = match &cfg.partitions {
+            Some(wanted) => {
+                if let Some(p) = wanted.iter().find(|p| !all.contains(p)) {
+                    return Err(error::usage(format!(
+                        "--partition {p}: topic {topic:?} has partitions 0..{}",
+                        all.len().saturating_sub(1)
+                    )));
+                }
+                wanted.clone()
             }
-            wanted.clone()
-        }
-        None => all,
-    };
-    let plan = read::plan(
-        &consumer,
-        topic,
-        &partitions,
-        cfg.start,
-        cfg.stop,
-        cfg.timeout,
-    )?;
-    let mut past_end = Vec::new();
-    for (&p, planned) in &plan {
-        let (low, high, wanted) = (planned.low, planned.high, planned.wanted);
-        if wanted > high {
-            past_end.push(format!("{p} ({low}..{high})"));
-        } else if wanted < low {
-            out.warn(&format!(
+            None => all,
+        };
+        let plan = read::plan(
+            &consumer,
+            topic,
+            &partitions,
+            cfg.start,
+            cfg.stop,
+            cfg.timeout,
+        )?;
+        let mut past_end = Vec::new();
+        for (&p, planned) in &plan {
+            let (low, high, wanted) = (planned.low, planned.high, planned.wanted);
+            if wanted > high {
+                past_end.push(format!("{p} ({low}..{high})"));
+            } else if wanted < low {
+                out.warn(&format!(
                 "--from-offset {wanted}: {topic}/{p} starts at {low} (older records are gone); reading from {low}"
             ));
+            }
+            ranges.insert(
+                p,
+                Range {
+                    planned: *planned,
+                    start: planned.start,
+                    read: 0,
+                    bytes: 0,
+                },
+            );
         }
-        ranges.insert(
-            p,
-            Range {
-                planned: *planned,
-                start: planned.start,
-                read: 0,
-                bytes: 0,
-            },
-        );
-    }
-    if !past_end.is_empty() {
-        let message = format!(
-            "the start offset is past the end of {topic} partition {}",
-            past_end.join(", partition ")
-        );
-        if past_end.len() == partitions.len() {
-            ranges.clear();
-            return Err(error::usage(message));
+        if !past_end.is_empty() {
+            let message = format!(
+                "the start offset is past the end of {topic} partition {}",
+                past_end.join(", partition ")
+            );
+            if past_end.len() == partitions.len() {
+                ranges.clear();
+                return Err(error::usage(message));
+            }
+            out.warn(&format!("{message}: nothing to read there"));
         }
-        out.warn(&format!("{message}: nothing to read there"));
-    }
 
-    let spans: Vec<read::Span> = plan.iter().map(|(&p, planned)| planned.span(p)).collect();
-    let planned_total: u64 = plan
-        .values()
-        .filter_map(|r| r.end.map(|e| (e - r.start).max(0) as u64))
-        .sum();
-    // A group member reads only its share: no total to show.
-    let progress = out.progress(
-        (!cfg.stop.follow && cfg.group.is_none()).then_some(planned_total),
-        cfg.progress,
-        Unit::Records,
-    );
-    let mut confirmed = match cfg.group {
-        Some(_) => Confirmed::tracking(),
-        None => Confirmed::default(),
-    };
-    let idle = (!cfg.stop.follow).then_some(cfg.timeout);
-    let in_group = cfg.group.is_some();
-    let ends: HashMap<i32, (i64, i64)> = plan
-        .iter()
-        .map(|(&p, r)| (p, (r.low, r.end.unwrap_or(i64::MAX))))
-        .collect();
-    let needs_body =
-        cfg.filter.needs_body() || expect.as_ref().is_some_and(|x| x.expectations.needs_body());
-    let mut handler = Handler {
-        cfg,
-        topic,
-        out,
-        sink: Sink::open(cfg, common, out, handle)?,
-        progress,
-        ranges,
-        counts,
-        expect,
-        deadline: cfg.wait.map(|w| Instant::now() + w),
-        in_group,
-        needs_body,
-    };
-    let (outcome, member) = if cfg.count == Some(0) {
-        (Ok(Read::Done), None)
-    } else if let Some(group) = &cfg.group {
-        let member = kafka_config::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
-        let outcome = read::read_group(
-            &member,
-            (group, topic),
-            (!cfg.stop.follow).then_some(&ends),
-            cfg.timeout,
-            stop,
-            &mut confirmed,
-            |polled, confirmed| handler.polled(polled, confirmed),
+        let spans: Vec<read::Span> = plan.iter().map(|(&p, planned)| planned.span(p)).collect();
+        let planned_total: u64 = plan
+            .values()
+            .filter_map(|r| r.end.map(|e| (e - r.start).max(0) as u64))
+            .sum();
+        // A group member reads only its share: no total to show.
+        let progress = out.progress(
+            (!cfg.stop.follow && cfg.group.is_none()).then_some(planned_total),
+            cfg.progress,
+            Unit::Records,
         );
-        (outcome, Some(member))
-    } else {
-        let mut untracked = Confirmed::default();
-        let mut outcome = Ok(Read::Done);
-        if let Some(n) = cfg.last {
-            outcome = handler.last(common, &plan, n, (stop, cfg.timeout), &mut untracked);
-        }
-        if matches!(outcome, Ok(Read::Done)) && (cfg.last.is_none() || cfg.stop.follow) {
-            // Following the whole topic: partitions added meanwhile are read too.
-            let grow = cfg.stop.follow && cfg.partitions.is_none();
-            outcome = read::read_spans(&consumer, topic, &spans, stop, (idle, grow), |polled| {
-                handler.polled(polled, &mut untracked)
-            });
-        }
-        (outcome, None)
-    };
-    let Handler {
-        sink, mut progress, ..
-    } = handler;
-    progress.finish();
-    // Finish the sink even when reading failed: what it confirms, a group
-    // commits; nothing past the first unconfirmed record.
-    let finished = sink.finish(&mut confirmed, shutdown);
-    if let Some(member) = member {
-        // A read that failed (the cluster gone) already waited --timeout:
-        // the final commit gets a short grace, not another --timeout.
-        let grace = match &outcome {
-            Ok(_) => cfg.timeout,
-            Err(_) => cfg.timeout.min(FAILED_CLOSE),
+        let mut confirmed = match cfg.group {
+            Some(_) => Confirmed::tracking(),
+            None => Confirmed::default(),
         };
-        read::commit_and_close(member, topic, &mut confirmed, grace, &out.warner());
+        let idle = (!cfg.stop.follow).then_some(cfg.timeout);
+        let in_group = cfg.group.is_some();
+        let ends: HashMap<i32, (i64, i64)> = plan
+            .iter()
+            .map(|(&p, r)| (p, (r.low, r.end.unwrap_or(i64::MAX))))
+            .collect();
+        let needs_body =
+            cfg.filter.needs_body() || expect.as_ref().is_some_and(|x| x.expectations.needs_body());
+        let mut handler = Handler {
+            cfg,
+            topic,
+            out,
+            sink: open()?,
+            progress,
+            ranges,
+            counts,
+            expect,
+            deadline: cfg.wait.map(|w| (Instant::now() + w, w)),
+            in_group,
+            needs_body,
+        };
+        let (outcome, member) = if cfg.count == Some(0) {
+            (Ok(Read::Done), None)
+        } else if let Some(group) = &cfg.group {
+            let member =
+                kafka_config::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
+            let outcome = read::read_group(
+                &member,
+                (group, topic),
+                (!cfg.stop.follow).then_some(&ends),
+                cfg.timeout,
+                stop,
+                &mut confirmed,
+                |polled, confirmed| handler.polled(polled, confirmed),
+            );
+            (outcome, Some(member))
+        } else {
+            let mut untracked = Confirmed::default();
+            let mut outcome = Ok(Read::Done);
+            if let Some(n) = cfg.last {
+                outcome = handler.last(common, &plan, n, (stop, cfg.timeout), &mut untracked);
+            }
+            if matches!(outcome, Ok(Read::Done)) && (cfg.last.is_none() || cfg.stop.follow) {
+                // Following the whole topic: partitions added meanwhile are read too.
+                let grow = cfg.stop.follow && cfg.partitions.is_none();
+                outcome =
+                    read::read_spans(&consumer, topic, &spans, stop, (idle, grow), |polled| {
+                        handler.polled(polled, &mut untracked)
+                    });
+            }
+            (outcome, None)
+        };
+        let Handler {
+            sink, mut progress, ..
+        } = handler;
+        progress.finish();
+        // Finish the sink even when reading failed: what it confirms, a group
+        // commits; nothing past the first unconfirmed record.
+        let finished = sink.finish(&mut confirmed, shutdown);
+        if let Some(member) = member {
+            // A read that failed (the cluster gone) already waited --timeout:
+            // the final commit gets a short grace, not another --timeout.
+            let grace = match &outcome {
+                Ok(_) => cfg.timeout,
+                Err(_) => cfg.timeout.min(FAILED_CLOSE),
+            };
+            read::commit_and_close(member, topic, &mut confirmed, grace, &out.warner());
+        }
+        // The reading (or planning) consumer commits nothing: librdkafka may
+        // take its time to stop its threads (about 100 ms), on a thread of its
+        // own, which the process does not wait for at exit.
+        std::thread::spawn(move || drop(consumer));
+        let outcome = outcome?;
+        let (sent, notes) = finished?;
+        Ok((outcome, sent, notes))
     }
-    // The reading (or planning) consumer commits nothing: librdkafka may
-    // take its time to stop its threads (about 100 ms), on a thread of its
-    // own, which the process does not wait for at exit.
-    std::thread::spawn(move || drop(consumer));
-    let outcome = outcome?;
-    let (sent, notes) = finished?;
-    Ok((outcome, sent, notes))
 }
 
 /// How long a group member whose read failed may take to commit and leave.
@@ -317,26 +353,29 @@ const FAILED_CLOSE: Duration = Duration::from_secs(2);
 
 /// What happens to each record read: counted, selected, handed to the
 /// sink, held against the expectations and the deadline.
-struct Handler<'a, 'r> {
+struct Handler<'a, 'r, S> {
     cfg: &'a ReplayConfig,
     topic: &'a str,
     out: &'a Output,
-    sink: Sink<'a>,
+    sink: S,
     progress: Progress,
     ranges: &'r mut BTreeMap<i32, Range>,
     counts: &'r mut Counts,
     expect: &'r mut Option<Expect>,
-    deadline: Option<Instant>,
+    /// --wait: when it runs out, and how long it was.
+    deadline: Option<(Instant, Duration)>,
     in_group: bool,
     /// A filter or an expectation looks into the value.
     needs_body: bool,
 }
 
-impl Handler<'_, '_> {
+impl<S: RecordSink> Handler<'_, '_, S> {
     fn polled(&mut self, polled: Polled<'_, '_>, confirmed: &mut Confirmed) -> Result<Flow> {
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            self.counts.waited_out = true;
-            return Ok(Flow::Stop);
+        if let Some((at, wait)) = self.deadline {
+            if Instant::now() >= at {
+                self.counts.waited_out = Some(wait);
+                return Ok(Flow::Stop);
+            }
         }
         match polled {
             Polled::Record(m) => {
@@ -392,7 +431,7 @@ impl Handler<'_, '_> {
 
     fn record<M: Message>(&mut self, m: &M, confirmed: &mut Confirmed) -> Result<Flow> {
         let selecting = !self.cfg.filter.is_empty() || self.expect.is_some();
-        let event = if !selecting && !self.sink.needs_event() {
+        let event = if !selecting && !S::NEEDS_EVENT {
             None
         } else {
             record::record_event(m)
