@@ -108,3 +108,16 @@ fn signal_code(terminated: &AtomicBool) -> Code {
         Code::Interrupted
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sigterm_once_seen_decides_the_code() {
+        let terminated = AtomicBool::new(false);
+        assert_eq!(signal_code(&terminated), Code::Interrupted);
+        terminated.store(true, Ordering::SeqCst);
+        assert_eq!(signal_code(&terminated), Code::Terminated);
+    }
+}
