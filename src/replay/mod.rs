@@ -80,7 +80,7 @@ fn replay(
     let mut ranges = BTreeMap::new();
     let started = Instant::now();
     let mut counts = Counts::default();
-    let run = Run {
+    let run = Replayer {
         common,
         cfg,
         out,
@@ -169,7 +169,7 @@ fn notes_timeout(count: Option<u64>, wait: Duration, total: u64, out: &Output) {
 }
 
 /// What every read of a run shares, whatever its sink.
-struct Run<'a> {
+struct Replayer<'a> {
     common: &'a Common,
     cfg: &'a ReplayConfig,
     out: &'a Output,
@@ -178,22 +178,22 @@ struct Run<'a> {
 
 /// What a read fills in for the summary: per partition, the counts, the
 /// expectations.
-type State<'r> = (
+type Tally<'r> = (
     &'r mut BTreeMap<i32, Range>,
     &'r mut Counts,
     &'r mut Option<Expect>,
 );
 
-impl<'a> Run<'a> {
+impl<'a> Replayer<'a> {
     /// Plan, read and sink (opened by `open` once the plan is made); returns
     /// how the read ended, how many the sink sent, and notes for after the
     /// summary.
     fn read_all<S: RecordSink>(
         &self,
-        (ranges, counts, expect): State<'_>,
+        (ranges, counts, expect): Tally<'_>,
         open: impl FnOnce() -> Result<S>,
     ) -> Result<(Read, u64, Vec<Note>)> {
-        let Run {
+        let Replayer {
             common,
             cfg,
             out,

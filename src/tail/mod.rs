@@ -168,7 +168,7 @@ async fn tail(
 }
 
 /// What the loop waits for next.
-enum Next {
+enum Arrived {
     /// From a window being read (`None`: it is read).
     Window(Option<Received>),
     /// From Redis (`None`: the subscription ended).
@@ -282,16 +282,16 @@ impl<'a> TailWriter<'a> {
                 // starve the deadline.
                 after = &mut ends.expired => Some(self.expired(after)),
                 next = next => match next {
-                    Next::Window(Some(msg)) => self.message(msg, true, feed, &mut ends).await?,
-                    Next::Live(Some(Item::Message(m))) => {
+                    Arrived::Window(Some(msg)) => self.message(msg, true, feed, &mut ends).await?,
+                    Arrived::Live(Some(Item::Message(m))) => {
                         self.message(live(m), false, feed, &mut ends).await?
                     }
-                    Next::Live(Some(Item::Gap { since, cause })) => {
+                    Arrived::Live(Some(Item::Gap { since, cause })) => {
                         self.gap(since, cause);
                         None
                     }
-                    Next::Live(None) => Some(Code::Unexpected),
-                    Next::Window(None) => {
+                    Arrived::Live(None) => Some(Code::Unexpected),
+                    Arrived::Window(None) => {
                         self.window_read().await?;
                         None
                     }
@@ -512,10 +512,10 @@ impl<'a> TailWriter<'a> {
 }
 
 /// The next event: from the window while one is read, else from Redis.
-async fn next(window: &mut Option<mpsc::Receiver<Received>>, feed: &mut Feed) -> Next {
+async fn next(window: &mut Option<mpsc::Receiver<Received>>, feed: &mut Feed) -> Arrived {
     match window.as_mut() {
-        Some(rx) => Next::Window(rx.recv().await),
-        None => Next::Live(feed.rx.recv().await),
+        Some(rx) => Arrived::Window(rx.recv().await),
+        None => Arrived::Live(feed.rx.recv().await),
     }
 }
 
