@@ -89,14 +89,14 @@ fn replay(
     let state = (&mut ranges, &mut counts, &mut expect);
     // The one place a sink is chosen.
     let result = match &cfg.sink {
-        ReplaySink::Stdout(format) => {
-            run.read_all(state, || Ok(PrintSink::open(*format, cfg.stop.follow, out)))
-        }
+        ReplaySink::Stdout(format) => read_all(&run, state, || {
+            Ok(PrintSink::open(*format, cfg.stop.follow, out))
+        }),
         ReplaySink::Redis {
             target,
             channel,
             rate,
-        } => run.read_all(state, || {
+        } => read_all(&run, state, || {
             Ok(RedisSink::open(
                 (target, channel, *rate),
                 cfg.timeout,
@@ -105,7 +105,7 @@ fn replay(
             ))
         }),
         ReplaySink::Topic(copy) => {
-            run.read_all(state, || TopicSink::open(copy, cfg.timeout, bridge))
+            read_all(&run, state, || TopicSink::open(copy, cfg.timeout, bridge))
         }
     };
     let (mut result, sent, mut notes) = match result {
@@ -184,168 +184,164 @@ type Tally<'r> = (
     &'r mut Option<Expect>,
 );
 
-impl<'a> Replayer<'a> {
-    /// Plan, read and sink (opened by `open` once the plan is made); returns
-    /// how the read ended, how many the sink sent, and notes for after the
-    /// summary.
-    fn read_all<S: RecordSink>(
-        &self,
-        (ranges, counts, expect): Tally<'_>,
-        open: impl FnOnce() -> Result<S>,
-    ) -> Result<(Read, u64, Vec<Note>)> {
-        let Replayer {
-            common,
-            cfg,
-            out,
-            shutdown,
-        } = *self;
-        let stop = shutdown.flag();
-        let consumer = kafka_config::consumer(&common.kafka, None)?;
-        let topic = common.topic.as_str();
-        let all = admin::partitions(&consumer, &common.kafka.brokers, topic, cfg.timeout)?;
-        let partitions = match &cfg.partitions {
-            Some(wanted) => {
-                if let Some(p) = wanted.iter().find(|p| !all.contains(p)) {
-                    return Err(error::usage(format!(
-                        "--partition {p}: topic {topic:?} has partitions 0..{}",
-                        all.len().saturating_sub(1)
-                    )));
-                }
-                wanted.clone()
+/// Plan, read and sink (opened by `open` once the plan is made); returns
+/// how the read ended, how many the sink sent, and notes for after the
+/// summary.
+fn read_all<S: RecordSink>(
+    run: &Replayer<'_>,
+    (ranges, counts, expect): Tally<'_>,
+    open: impl FnOnce() -> Result<S>,
+) -> Result<(Read, u64, Vec<Note>)> {
+    let Replayer {
+        common,
+        cfg,
+        out,
+        shutdown,
+    } = *run;
+    let stop = shutdown.flag();
+    let consumer = kafka_config::consumer(&common.kafka, None)?;
+    let topic = common.topic.as_str();
+    let all = admin::partitions(&consumer, &common.kafka.brokers, topic, cfg.timeout)?;
+    let partitions = match &cfg.partitions {
+        Some(wanted) => {
+            if let Some(p) = wanted.iter().find(|p| !all.contains(p)) {
+                return Err(error::usage(format!(
+                    "--partition {p}: topic {topic:?} has partitions 0..{}",
+                    all.len().saturating_sub(1)
+                )));
             }
-            None => all,
-        };
-        let plan = read::plan(
-            &consumer,
-            topic,
-            &partitions,
-            cfg.start,
-            cfg.stop,
-            cfg.timeout,
-        )?;
-        let mut past_end = Vec::new();
-        for (&p, planned) in &plan {
-            let (low, high, wanted) = (planned.low, planned.high, planned.wanted);
-            if wanted > high {
-                past_end.push(format!("{p} ({low}..{high})"));
-            } else if wanted < low {
-                out.warn(&format!(
-                "--from-offset {wanted}: {topic}/{p} starts at {low} (older records are gone); reading from {low}"
-            ));
-            }
-            ranges.insert(
-                p,
-                Range {
-                    planned: *planned,
-                    start: planned.start,
-                    read: 0,
-                    bytes: 0,
-                },
-            );
+            wanted.clone()
         }
-        if !past_end.is_empty() {
-            let message = format!(
-                "the start offset is past the end of {topic} partition {}",
-                past_end.join(", partition ")
-            );
-            if past_end.len() == partitions.len() {
-                ranges.clear();
-                return Err(error::usage(message));
-            }
-            out.warn(&format!("{message}: nothing to read there"));
+        None => all,
+    };
+    let plan = read::plan(
+        &consumer,
+        topic,
+        &partitions,
+        cfg.start,
+        cfg.stop,
+        cfg.timeout,
+    )?;
+    let mut past_end = Vec::new();
+    for (&p, planned) in &plan {
+        let (low, high, wanted) = (planned.low, planned.high, planned.wanted);
+        if wanted > high {
+            past_end.push(format!("{p} ({low}..{high})"));
+        } else if wanted < low {
+            out.warn(&format!(
+            "--from-offset {wanted}: {topic}/{p} starts at {low} (older records are gone); reading from {low}"
+        ));
         }
-
-        let spans: Vec<read::Span> = plan.iter().map(|(&p, planned)| planned.span(p)).collect();
-        let planned_total: u64 = plan
-            .values()
-            .filter_map(|r| r.end.map(|e| (e - r.start).max(0) as u64))
-            .sum();
-        // A group member reads only its share: no total to show.
-        let progress = out.progress(
-            (!cfg.stop.follow && cfg.group.is_none()).then_some(planned_total),
-            cfg.progress,
-            Unit::Records,
+        ranges.insert(
+            p,
+            Range {
+                planned: *planned,
+                start: planned.start,
+                read: 0,
+                bytes: 0,
+            },
         );
-        let mut confirmed = match cfg.group {
-            Some(_) => Confirmed::tracking(),
-            None => Confirmed::default(),
-        };
-        let idle = (!cfg.stop.follow).then_some(cfg.timeout);
-        let in_group = cfg.group.is_some();
-        let ends: HashMap<i32, (i64, i64)> = plan
-            .iter()
-            .map(|(&p, r)| (p, (r.low, r.end.unwrap_or(i64::MAX))))
-            .collect();
-        let needs_body =
-            cfg.filter.needs_body() || expect.as_ref().is_some_and(|x| x.expectations.needs_body());
-        let mut handler = Handler {
-            cfg,
-            topic,
-            out,
-            sink: open()?,
-            progress,
-            ranges,
-            counts,
-            expect,
-            deadline: cfg.wait.map(|w| (Instant::now() + w, w)),
-            in_group,
-            needs_body,
-        };
-        let (outcome, member) = if cfg.count == Some(0) {
-            (Ok(Read::Done), None)
-        } else if let Some(group) = &cfg.group {
-            let member =
-                kafka_config::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
-            let outcome = read::read_group(
-                &member,
-                (group, topic),
-                (!cfg.stop.follow).then_some(&ends),
-                cfg.timeout,
-                stop,
-                &mut confirmed,
-                |polled, confirmed| handler.polled(polled, confirmed),
-            );
-            (outcome, Some(member))
-        } else {
-            let mut untracked = Confirmed::default();
-            let mut outcome = Ok(Read::Done);
-            if let Some(n) = cfg.last {
-                outcome = handler.last(common, &plan, n, (stop, cfg.timeout), &mut untracked);
-            }
-            if matches!(outcome, Ok(Read::Done)) && (cfg.last.is_none() || cfg.stop.follow) {
-                // Following the whole topic: partitions added meanwhile are read too.
-                let grow = cfg.stop.follow && cfg.partitions.is_none();
-                outcome =
-                    read::read_spans(&consumer, topic, &spans, stop, (idle, grow), |polled| {
-                        handler.polled(polled, &mut untracked)
-                    });
-            }
-            (outcome, None)
-        };
-        let Handler {
-            sink, mut progress, ..
-        } = handler;
-        progress.finish();
-        // Finish the sink even when reading failed: what it confirms, a group
-        // commits; nothing past the first unconfirmed record.
-        let finished = sink.finish(&mut confirmed, shutdown);
-        if let Some(member) = member {
-            // A read that failed (the cluster gone) already waited --timeout:
-            // the final commit gets a short grace, not another --timeout.
-            let grace = match &outcome {
-                Ok(_) => cfg.timeout,
-                Err(_) => cfg.timeout.min(FAILED_CLOSE),
-            };
-            read::commit_and_close(member, topic, &mut confirmed, grace, &out.warner());
-        }
-        // The reading (or planning) consumer commits nothing: librdkafka may
-        // take its time to stop its threads (about 100 ms), on a thread of its
-        // own, which the process does not wait for at exit.
-        std::thread::spawn(move || drop(consumer));
-        let outcome = outcome?;
-        let (sent, notes) = finished?;
-        Ok((outcome, sent, notes))
     }
+    if !past_end.is_empty() {
+        let message = format!(
+            "the start offset is past the end of {topic} partition {}",
+            past_end.join(", partition ")
+        );
+        if past_end.len() == partitions.len() {
+            ranges.clear();
+            return Err(error::usage(message));
+        }
+        out.warn(&format!("{message}: nothing to read there"));
+    }
+
+    let spans: Vec<read::Span> = plan.iter().map(|(&p, planned)| planned.span(p)).collect();
+    let planned_total: u64 = plan
+        .values()
+        .filter_map(|r| r.end.map(|e| (e - r.start).max(0) as u64))
+        .sum();
+    // A group member reads only its share: no total to show.
+    let progress = out.progress(
+        (!cfg.stop.follow && cfg.group.is_none()).then_some(planned_total),
+        cfg.progress,
+        Unit::Records,
+    );
+    let mut confirmed = match cfg.group {
+        Some(_) => Confirmed::tracking(),
+        None => Confirmed::default(),
+    };
+    let idle = (!cfg.stop.follow).then_some(cfg.timeout);
+    let in_group = cfg.group.is_some();
+    let ends: HashMap<i32, (i64, i64)> = plan
+        .iter()
+        .map(|(&p, r)| (p, (r.low, r.end.unwrap_or(i64::MAX))))
+        .collect();
+    let needs_body =
+        cfg.filter.needs_body() || expect.as_ref().is_some_and(|x| x.expectations.needs_body());
+    let mut handler = Handler {
+        cfg,
+        topic,
+        out,
+        sink: open()?,
+        progress,
+        ranges,
+        counts,
+        expect,
+        deadline: cfg.wait.map(|w| (Instant::now() + w, w)),
+        in_group,
+        needs_body,
+    };
+    let (outcome, member) = if cfg.count == Some(0) {
+        (Ok(Read::Done), None)
+    } else if let Some(group) = &cfg.group {
+        let member = kafka_config::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
+        let outcome = read::read_group(
+            &member,
+            (group, topic),
+            (!cfg.stop.follow).then_some(&ends),
+            cfg.timeout,
+            stop,
+            &mut confirmed,
+            |polled, confirmed| handler.polled(polled, confirmed),
+        );
+        (outcome, Some(member))
+    } else {
+        let mut untracked = Confirmed::default();
+        let mut outcome = Ok(Read::Done);
+        if let Some(n) = cfg.last {
+            outcome = handler.last(common, &plan, n, (stop, cfg.timeout), &mut untracked);
+        }
+        if matches!(outcome, Ok(Read::Done)) && (cfg.last.is_none() || cfg.stop.follow) {
+            // Following the whole topic: partitions added meanwhile are read too.
+            let grow = cfg.stop.follow && cfg.partitions.is_none();
+            outcome = read::read_spans(&consumer, topic, &spans, stop, (idle, grow), |polled| {
+                handler.polled(polled, &mut untracked)
+            });
+        }
+        (outcome, None)
+    };
+    let Handler {
+        sink, mut progress, ..
+    } = handler;
+    progress.finish();
+    // Finish the sink even when reading failed: what it confirms, a group
+    // commits; nothing past the first unconfirmed record.
+    let finished = sink.finish(&mut confirmed, shutdown);
+    if let Some(member) = member {
+        // A read that failed (the cluster gone) already waited --timeout:
+        // the final commit gets a short grace, not another --timeout.
+        let grace = match &outcome {
+            Ok(_) => cfg.timeout,
+            Err(_) => cfg.timeout.min(FAILED_CLOSE),
+        };
+        read::commit_and_close(member, topic, &mut confirmed, grace, &out.warner());
+    }
+    // The reading (or planning) consumer commits nothing: librdkafka may
+    // take its time to stop its threads (about 100 ms), on a thread of its
+    // own, which the process does not wait for at exit.
+    std::thread::spawn(move || drop(consumer));
+    let outcome = outcome?;
+    let (sent, notes) = finished?;
+    Ok((outcome, sent, notes))
 }
 
 /// How long a group member whose read failed may take to commit and leave.
