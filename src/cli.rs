@@ -168,12 +168,6 @@ pub struct Defaulted {
 }
 
 impl Cli {
-    /// Parse the command line (exiting 2 on a usage error, like clap does),
-    /// noting which options were left at their defaults.
-    pub fn parse_args() -> Cli {
-        Cli::try_parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
-    }
-
     /// Parse `args` (the program name first), noting which options were left
     /// at their defaults.
     pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cli::Compression;
 use crate::cli::{
     Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, ProfileAction, PublishArgs,
     ReplayArgs, ReplayFormat, ReportFormat, SummaryChoice, SummaryFormat, TailArgs, TailFormat,
@@ -36,14 +35,36 @@ use crate::select::{Expectations, Filter};
 
 /// What to run, with its checked settings.
 pub enum Job {
+    /// `publish`: files or stdin to Kafka, then notifications to Redis.
     Publish(PublishConfig),
+    /// `tail`: follow Redis channels.
     Tail(TailConfig),
+    /// `replay`: read a topic back into a sink.
     Replay(ReplayConfig),
+    /// `health`: report on Kafka and Redis.
     Health(HealthConfig),
+    /// `profile list` / `profile show`.
     Profile(ProfileJob),
+    /// Print the completion script of this shell.
     Completions(clap_complete::Shell),
     /// Print the top page, or write every page into a directory.
     Man(Option<PathBuf>),
+}
+
+/// A command's own settings, checked, waiting for the shared ones: the
+/// parts taken from them (the Redis target a command cannot run without,
+/// the copy producer's Kafka settings) are filled in once those are known,
+/// so that a command's own flags are checked first.
+type Needs<T> = Box<dyn FnOnce(&Common) -> Result<T>>;
+
+/// Settings complete without the shared ones.
+fn ready<T: 'static>(settings: T) -> Needs<T> {
+    Box::new(move |_| Ok(settings))
+}
+
+/// The Redis target of a command that cannot run without one.
+fn needs_redis(common: &Common, refusal: &str) -> Result<Target> {
+    common.redis.clone().ok_or_else(|| error::usage(refusal))
 }
 
 /// The output settings, before anything else (errors are printed through it).
@@ -66,14 +87,20 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
     if let Some(p) = &profile {
         apply(p, &mut cli);
     }
-    let job = match &cli.command {
-        Command::Publish(args) => Job::Publish(publish(args)?),
-        Command::Tail(args) => Job::Tail(tail(args, out)?),
-        Command::Replay(args) => Job::Replay(replay(args)?),
-        Command::Health(args) => Job::Health(health(args)?),
-        Command::Profile(args) => Job::Profile(profile_job(&args.action, &cli.global)),
-        Command::Completions(args) => Job::Completions(args.shell),
-        Command::Man(args) => Job::Man(args.out_dir.clone()),
+    let job: Needs<Job> = match &cli.command {
+        Command::Publish(args) => ready(Job::Publish(publish(args)?)),
+        Command::Tail(args) => {
+            let tail = tail(args, out)?;
+            Box::new(move |common| tail(common).map(Job::Tail))
+        }
+        Command::Replay(args) => {
+            let replay = replay(args)?;
+            Box::new(move |common| replay(common).map(Job::Replay))
+        }
+        Command::Health(args) => ready(Job::Health(health(args)?)),
+        Command::Profile(args) => ready(Job::Profile(profile_job(&args.action, &cli.global))),
+        Command::Completions(args) => ready(Job::Completions(args.shell)),
+        Command::Man(args) => ready(Job::Man(args.out_dir.clone())),
     };
     let mut common = common(&cli.global, profile.as_ref())?;
     if let Command::Publish(PublishArgs {
@@ -87,15 +114,8 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
             .properties
             .push(("compression.codec".to_string(), codec.codec().to_string()));
     }
+    let job = job(&common)?;
     match &job {
-        Job::Tail(_) if common.redis.is_none() => {
-            return Err(error::usage(
-                "tail reads Redis: --redis off leaves nothing to follow",
-            ))
-        }
-        Job::Replay(r) if matches!(r.sink, ReplaySink::Redis { .. }) && common.redis.is_none() => {
-            return Err(error::usage("--to-redis needs Redis: not with --redis off"))
-        }
         Job::Tail(t) if cli.global.sharded && !t.subscriptions.patterns.is_empty() => {
             return Err(error::usage(format!(
                 "--sharded cannot follow {}: SSUBSCRIBE has no pattern form (a glob would span \
@@ -171,6 +191,7 @@ fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> 
 
 /// What `--expect` asks for.
 pub struct Expect {
+    /// The expectations of the file, each met or not yet.
     pub expectations: Expectations,
     /// --expect-once: an expectation met twice fails the run.
     pub once: bool,
@@ -195,11 +216,16 @@ fn expect(file: Option<&std::path::Path>, once: bool) -> Result<Option<Expect>> 
 
 /// Where Kafka and Redis are: the settings every command shares.
 pub struct Common {
+    /// The brokers and the librdkafka properties (profile, then -F, then
+    /// -X; publish's --compression last).
     pub kafka: KafkaSettings,
+    /// --topic.
     pub topic: String,
     /// The topic was chosen by the user, not defaulted.
     pub topic_given: bool,
-    /// `None` for `--redis off`.
+    /// `None` for `--redis off`: for the commands to which Redis is
+    /// optional. Those that need it (tail, replay --to-redis) have it in
+    /// their own settings.
     pub redis: Option<Target>,
 }
 
@@ -286,25 +312,41 @@ fn common(global: &Global, profile: Option<&Profile>) -> Result<Common> {
 /// What to do with an invalid input line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum OnInvalid {
+    /// Stop the run (exit 3).
     Fail,
+    /// Count it and go on.
     Skip,
+    /// Write it to this file and go on.
     DeadLetter(PathBuf),
 }
 
+/// `publish`'s settings.
 pub struct PublishConfig {
+    /// The inputs, in order (stdin at most once).
     pub sources: Vec<Source>,
+    /// Where each event's id, type, source and time are found.
     pub fields: FieldMap,
+    /// The Redis channel of each notification.
     pub channel: ChannelTemplate,
+    /// --on-invalid.
     pub on_invalid: OnInvalid,
+    /// --max-line-bytes: longest line (NDJSON) or record (CSV).
     pub max_line_bytes: usize,
+    /// --dry-run: print what would be sent, connect to nothing.
     pub dry_run: bool,
+    /// The stderr summary's format.
     pub summary: Summary,
+    /// --progress: the progress bar even off a terminal.
     pub progress: bool,
+    /// --timeout: how long Kafka may take (never zero).
     pub timeout: Duration,
+    /// --max-in-flight: most records sent and not yet acknowledged (at least 1).
     pub max_in_flight: usize,
+    /// --redis-batch: most notifications in one pipeline (at least 1).
     pub redis_batch: usize,
+    /// Send id/type/source_type headers (not --no-headers).
     pub headers: bool,
-    /// With --create-topic.
+    /// With --create-topic: the topic to create if it is missing.
     pub create_topic: Option<TopicSpec>,
 }
 
@@ -390,25 +432,40 @@ fn publish(args: &PublishArgs) -> Result<PublishConfig> {
     })
 }
 
+/// `tail`'s settings.
 pub struct TailConfig {
+    /// The Redis server or cluster to follow (tail refuses --redis off).
+    pub redis: Target,
+    /// The channels and patterns to follow.
     pub subscriptions: Subscriptions,
+    /// How each message is printed.
     pub format: Tail,
+    /// --count: stop after this many messages printed.
     pub count: Option<u64>,
+    /// --timeout: stop after this long.
     pub timeout: Option<Duration>,
+    /// --queue: messages held between Redis and the output.
     pub queue: usize,
-    /// Epoch ms to catch up from.
+    /// --catch-up: epoch ms to read Kafka from before going live.
     pub catch_up: Option<i64>,
+    /// The publisher's channel template, to match Kafka events to the
+    /// subscriptions (and read a source type back from a channel).
     pub channel: ChannelTemplate,
+    /// --fetch: print each notification's full event from Kafka.
     pub fetch: bool,
+    /// --filter: the messages to print and count.
     pub filter: Filter,
+    /// --expect: end once these arrived.
     pub expect: Option<Expect>,
+    /// The stderr summary's format.
     pub summary: Summary,
+    /// --summary junit=FILE (only with --expect).
     pub junit: Option<PathBuf>,
     /// Read gaps in the live stream from Kafka.
     pub fill_gaps: bool,
 }
 
-fn tail(args: &TailArgs, out: &Output) -> Result<TailConfig> {
+fn tail(args: &TailArgs, out: &Output) -> Result<Needs<TailConfig>> {
     let timeout = args
         .timeout
         .as_deref()
@@ -419,41 +476,62 @@ fn tail(args: &TailArgs, out: &Output) -> Result<TailConfig> {
     }
     let expect = expect(args.expect.as_deref(), args.expect_once)?;
     let (summary, junit) = summaries(&args.summary, &expect)?;
-    Ok(TailConfig {
-        subscriptions: Subscriptions::new(&args.patterns, args.literal),
-        format: match args.format {
-            Some(TailFormat::Pretty) => Tail::Pretty,
-            Some(TailFormat::Json) => Tail::Json,
-            Some(TailFormat::Csv) => Tail::Csv,
-            Some(TailFormat::Raw) => Tail::Raw,
-            None => out.for_stdout(Tail::Pretty, Tail::Json),
-        },
-        count: args.count,
-        timeout,
-        queue: args.queue,
-        catch_up: args
-            .catch_up
-            .as_deref()
-            .map(|v| flag("--catch-up", parse_time_or_ago(v)))
-            .transpose()?,
-        channel: ChannelTemplate::parse(&args.channel).map_err(error::usage)?,
-        fetch: args.fetch,
-        filter: Filter::parse(&args.filter).map_err(error::usage)?,
-        expect,
-        summary,
-        junit,
-        // On by default with --catch-up, which reads Kafka anyway.
-        fill_gaps: (args.fill_gaps || args.catch_up.is_some()) && !args.no_fill_gaps,
-    })
+    let subscriptions = Subscriptions::new(&args.patterns, args.literal);
+    let format = match args.format {
+        Some(TailFormat::Pretty) => Tail::Pretty,
+        Some(TailFormat::Json) => Tail::Json,
+        Some(TailFormat::Csv) => Tail::Csv,
+        Some(TailFormat::Raw) => Tail::Raw,
+        None => out.for_stdout(Tail::Pretty, Tail::Json),
+    };
+    let catch_up = args
+        .catch_up
+        .as_deref()
+        .map(|v| flag("--catch-up", parse_time_or_ago(v)))
+        .transpose()?;
+    let channel = ChannelTemplate::parse(&args.channel).map_err(error::usage)?;
+    let filter = Filter::parse(&args.filter).map_err(error::usage)?;
+    // On by default with --catch-up, which reads Kafka anyway.
+    let fill_gaps = (args.fill_gaps || args.catch_up.is_some()) && !args.no_fill_gaps;
+    let (count, queue, fetch) = (args.count, args.queue, args.fetch);
+    Ok(Box::new(move |common| {
+        Ok(TailConfig {
+            redis: needs_redis(
+                common,
+                "tail reads Redis: --redis off leaves nothing to follow",
+            )?,
+            subscriptions,
+            format,
+            count,
+            timeout,
+            queue,
+            catch_up,
+            channel,
+            fetch,
+            filter,
+            expect,
+            summary,
+            junit,
+            fill_gaps,
+        })
+    }))
 }
 
+/// `health`'s settings.
 pub struct HealthConfig {
+    /// --probe: send one real event through the whole path.
     pub probe: bool,
+    /// --group: report this consumer group's offsets and lag.
     pub group: Option<String>,
+    /// --max-lag: degraded past this total lag.
     pub max_lag: Option<i64>,
+    /// --max-latency: degraded when the probe took longer.
     pub max_latency: Option<Duration>,
+    /// --channel: channels whose subscriber counts to report.
     pub channels: Vec<String>,
+    /// The report's format.
     pub format: DocFormat,
+    /// --timeout: how long each broker may take to answer.
     pub timeout: Duration,
 }
 
@@ -478,9 +556,70 @@ fn health(args: &HealthArgs) -> Result<HealthConfig> {
 }
 
 /// Where replayed records go.
+// One per run: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ReplaySink {
+    /// Stdout, in this format.
     Stdout(RecordFormat),
-    /// Re-sent notifications; `rate` is per second.
+    /// --to-redis: notifications sent again.
+    Redis {
+        /// Where to publish them (replay refuses --to-redis with --redis off).
+        target: Target,
+        /// The channel of each notification.
+        channel: ChannelTemplate,
+        /// --rate: at most this many a second.
+        rate: Option<f64>,
+    },
+    /// --to-topic: copies in another topic.
+    Topic(CopyTo),
+}
+
+/// Where `replay --to-topic` copies to, and how.
+pub struct CopyTo {
+    /// The topic of the copies (not empty).
+    pub topic: String,
+    /// The copy producer's settings: the shared ones, then --compression's
+    /// codec (the reading consumer has none).
+    pub producer: KafkaSettings,
+    /// --max-in-flight: most copies sent and not yet acknowledged (at least 1).
+    pub max_in_flight: usize,
+}
+
+/// `replay`'s settings.
+pub struct ReplayConfig {
+    /// Where reading starts in each partition.
+    pub start: Start,
+    /// Where reading stops in each partition (or --follow).
+    pub stop: Stop,
+    /// --count: stop after this many records handed to the sink.
+    pub count: Option<u64>,
+    /// --partition: only these (checked against the topic once it is known).
+    pub partitions: Option<Vec<i32>>,
+    /// --group: read as a member of this consumer group, and commit.
+    pub group: Option<String>,
+    /// --filter: the records to hand on.
+    pub filter: Filter,
+    /// Where the records go.
+    pub sink: ReplaySink,
+    /// --progress: the progress bar even off a terminal.
+    pub progress: bool,
+    /// The stderr summary's format.
+    pub summary: Summary,
+    /// --timeout: how long Kafka (and Redis) may take (never zero).
+    pub timeout: Duration,
+    /// --wait: how long --follow may take to meet --count or --expect.
+    pub wait: Option<Duration>,
+    /// --last N: the newest N records, merged by time.
+    pub last: Option<u64>,
+    /// --expect: stop once these were read.
+    pub expect: Option<Expect>,
+    /// --summary junit=FILE (only with --expect).
+    pub junit: Option<PathBuf>,
+}
+
+/// A replay sink, waiting for the shared settings.
+enum SinkFlags {
+    Stdout(RecordFormat),
     Redis {
         channel: ChannelTemplate,
         rate: Option<f64>,
@@ -488,30 +627,7 @@ pub enum ReplaySink {
     Topic(String),
 }
 
-pub struct ReplayConfig {
-    pub start: Start,
-    pub stop: Stop,
-    pub count: Option<u64>,
-    pub partitions: Option<Vec<i32>>,
-    pub group: Option<String>,
-    pub filter: Filter,
-    pub sink: ReplaySink,
-    pub progress: bool,
-    pub summary: Summary,
-    pub timeout: Duration,
-    /// Most copies in flight with --to-topic.
-    pub max_in_flight: usize,
-    /// --compression with --to-topic: the copy producer's codec, after -F and -X.
-    pub compression: Option<Compression>,
-    /// --wait: how long --follow may take to meet --count or --expect.
-    pub wait: Option<Duration>,
-    /// --last N: the newest N records, merged by time.
-    pub last: Option<u64>,
-    pub expect: Option<Expect>,
-    pub junit: Option<PathBuf>,
-}
-
-fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
+fn replay(args: &ReplayArgs) -> Result<Needs<ReplayConfig>> {
     let start = if args.last.is_some() {
         // Read back from the end; after the newest N, --follow goes on live.
         Start::End
@@ -536,16 +652,16 @@ fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
             .map(|v| flag("--rate", parse_rate(v)))
             .transpose()?;
         let channel = ChannelTemplate::parse(&args.channel).map_err(error::usage)?;
-        ReplaySink::Redis { channel, rate }
+        SinkFlags::Redis { channel, rate }
     } else if let Some(t) = &args.to_topic {
         if t.is_empty() {
             return Err(error::usage("--to-topic needs a topic name"));
         }
-        ReplaySink::Topic(t.clone())
+        SinkFlags::Topic(t.clone())
     } else if args.envelope {
-        ReplaySink::Stdout(RecordFormat::Envelope)
+        SinkFlags::Stdout(RecordFormat::Envelope)
     } else {
-        ReplaySink::Stdout(match args.format {
+        SinkFlags::Stdout(match args.format {
             ReplayFormat::Ndjson => RecordFormat::Ndjson,
             ReplayFormat::Envelope => RecordFormat::Envelope,
             ReplayFormat::Csv => RecordFormat::Csv,
@@ -556,36 +672,66 @@ fn replay(args: &ReplayArgs) -> Result<ReplayConfig> {
     }
     let expect = expect(args.expect.as_deref(), args.expect_once)?;
     let (summary, junit) = summaries(&args.summary, &expect)?;
-    Ok(ReplayConfig {
-        start,
-        stop: Stop {
-            follow: args.follow,
-            to_offset: args.to_offset,
-            to_time: args
-                .to_time
-                .as_deref()
-                .map(|v| flag("--to-time", parse_time_or_ago(v)))
-                .transpose()?,
-        },
-        count: args.count,
-        partitions: args.partition.clone(),
-        group: args.group.clone(),
-        filter: Filter::parse(&args.filter).map_err(error::usage)?,
-        sink,
-        progress: args.progress,
-        summary,
-        timeout: flag("--timeout", parse_timeout(&args.timeout))?,
-        max_in_flight: args.max_in_flight,
-        compression: args.compression,
-        wait: args
-            .wait
+    let stop = Stop {
+        follow: args.follow,
+        to_offset: args.to_offset,
+        to_time: args
+            .to_time
             .as_deref()
-            .map(|v| flag("--wait", parse_duration(v)))
+            .map(|v| flag("--to-time", parse_time_or_ago(v)))
             .transpose()?,
-        expect,
-        junit,
-        last: args.last,
-    })
+    };
+    let filter = Filter::parse(&args.filter).map_err(error::usage)?;
+    let timeout = flag("--timeout", parse_timeout(&args.timeout))?;
+    let wait = args
+        .wait
+        .as_deref()
+        .map(|v| flag("--wait", parse_duration(v)))
+        .transpose()?;
+    let (count, partitions, group) = (args.count, args.partition.clone(), args.group.clone());
+    let (progress, last, max_in_flight) = (args.progress, args.last, args.max_in_flight);
+    let codec = args.compression.map(|c| c.codec());
+    Ok(Box::new(move |common| {
+        let sink = match sink {
+            SinkFlags::Stdout(format) => ReplaySink::Stdout(format),
+            SinkFlags::Redis { channel, rate } => ReplaySink::Redis {
+                target: needs_redis(common, "--to-redis needs Redis: not with --redis off")?,
+                channel,
+                rate,
+            },
+            SinkFlags::Topic(topic) => {
+                // The flag is the user's word on the copies' codec: after -F
+                // and -X, and the copy producer's alone.
+                let mut producer = common.kafka.clone();
+                if let Some(codec) = codec {
+                    producer
+                        .properties
+                        .push(("compression.codec".to_string(), codec.to_string()));
+                }
+                ReplaySink::Topic(CopyTo {
+                    topic,
+                    producer,
+                    max_in_flight,
+                })
+            }
+        };
+        Ok(ReplayConfig {
+            start,
+            stop,
+            count,
+            partitions,
+            group,
+            filter,
+            sink,
+            progress,
+            summary,
+            timeout,
+            wait,
+            last,
+            expect,
+            junit,
+        })
+    }))
 }
 
 /// A timeout: a duration, and not zero (librdkafka reads 0 as "never").

@@ -38,6 +38,13 @@ impl Code {
     }
 }
 
+/// End the process at once with `code`, skipping every destructor: the
+/// third stop signal. The one `process::exit` of the program (every other
+/// run returns its code to `main`).
+pub fn exit_now(code: Code) -> ! {
+    std::process::exit(i32::from(code.number()))
+}
+
 impl From<Code> for ExitCode {
     fn from(code: Code) -> ExitCode {
         ExitCode::from(code.number())
@@ -163,6 +170,7 @@ mod tests {
             (Code::Degraded, 6),
             (Code::Timeout, 124),
             (Code::Interrupted, 130),
+            (Code::Terminated, 143),
         ];
         for (code, number) in table {
             assert_eq!(code.number(), number, "{code:?}");

@@ -36,7 +36,20 @@ use crate::shutdown::Shutdown;
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_args();
+    let cli = match Cli::try_parse_args(std::env::args_os()) {
+        Ok(cli) => cli,
+        // Clap's own words (--help and --version on stdout, a usage error
+        // on stderr), and its exit without `process::exit`.
+        Err(e) => {
+            let _ = e.print();
+            let code = if e.use_stderr() {
+                Code::Usage
+            } else {
+                Code::Success
+            };
+            return code.into();
+        }
+    };
     logging(cli.global.verbose, cli.global.quiet);
     let out = config::output(&cli.global);
     let verbose = cli.global.verbose > 0;

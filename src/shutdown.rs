@@ -2,9 +2,10 @@
 //! here, for the whole process; every command watches the same
 //! [`Shutdown`]: async code awaits [`Shutdown::pressed`], blocking readers
 //! poll [`Shutdown::flag`]. A command that sees it finishes what is in
-//! flight, prints its summary and exits 130 (143 for SIGTERM, so `timeout`
-//! and container stops are as clean as Ctrl-C). A second signal stops the
-//! waiting; a third exits at once.
+//! flight, prints its summary and exits as interrupted (as terminated for
+//! SIGTERM, so `timeout` and container stops are as clean as Ctrl-C). A
+//! second signal stops the waiting; a third exits at once, through
+//! `error::exit_now` (this module knows no exit-code number).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,12 +57,7 @@ impl Shutdown {
                 // The first asks for a clean stop, the second to stop
                 // waiting; a third means now.
                 if *tx.borrow() >= 3 {
-                    let code = if term_set.load(Ordering::SeqCst) {
-                        143
-                    } else {
-                        130
-                    };
-                    std::process::exit(code);
+                    error::exit_now(signal_code(&term_set));
                 }
             }
         });
@@ -86,14 +82,10 @@ impl Shutdown {
         }
     }
 
-    /// The exit code of a run that stopped on a signal: 130 for Ctrl-C, 143
-    /// once SIGTERM was seen.
+    /// The exit code of a run that stopped on a signal: interrupted for
+    /// Ctrl-C, terminated once SIGTERM was seen.
     pub fn code(&self) -> Code {
-        if self.terminated.load(Ordering::SeqCst) {
-            Code::Terminated
-        } else {
-            Code::Interrupted
-        }
+        signal_code(&self.terminated)
     }
 
     /// Run `work` unless a stop signal comes first: then fail with its exit
@@ -105,5 +97,27 @@ impl Shutdown {
             _ = self.pressed(1) => Err(error::fail(self.code(), "interrupted")),
             r = work => r,
         }
+    }
+}
+
+/// Which signal stopped the run: SIGTERM once `terminated` is set, else Ctrl-C.
+fn signal_code(terminated: &AtomicBool) -> Code {
+    if terminated.load(Ordering::SeqCst) {
+        Code::Terminated
+    } else {
+        Code::Interrupted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sigterm_once_seen_decides_the_code() {
+        let terminated = AtomicBool::new(false);
+        assert_eq!(signal_code(&terminated), Code::Interrupted);
+        terminated.store(true, Ordering::SeqCst);
+        assert_eq!(signal_code(&terminated), Code::Terminated);
     }
 }

@@ -183,6 +183,20 @@ fn commands_that_need_redis_refuse_redis_off() {
     assert!(resolved(&["--redis", "none", "publish", "--dry-run"]).is_ok());
     assert!(resolved(&["tail", "x"]).is_ok());
     assert!(resolved(&["replay", "--to-redis"]).is_ok());
+    // The command's own flags are checked first.
+    assert_eq!(
+        refused(&["--redis", "off", "tail", "x", ""]),
+        "an empty channel pattern matches nothing"
+    );
+    assert!(
+        refused(&["--redis", "off", "replay", "--to-redis", "--rate", "0"]).starts_with("--rate: ")
+    );
+    // Those that need Redis get it in their own settings.
+    assert_eq!(tail_of(&["x"]).redis.shown, "redis://127.0.0.1:6379");
+    assert!(matches!(
+        replay_of(&["--to-redis"]).sink,
+        ReplaySink::Redis { ref target, .. } if target.shown == "redis://127.0.0.1:6379"
+    ));
 }
 
 #[test]
@@ -260,11 +274,37 @@ fn replay_compression_is_the_copy_producers_alone() {
     let (common, job) = resolved(&["replay", "--to-topic", "c", "--compression", "lz4"]).unwrap();
     // Not in the shared properties: the replay's consumer gets no codec.
     assert!(common.kafka.properties.is_empty());
-    match job {
-        Job::Replay(r) => assert_eq!(r.compression, Some(Compression::Lz4)),
-        _ => unreachable!("replay resolves to a replay job"),
-    }
-    assert_eq!(replay_of(&["--to-topic", "c"]).compression, None);
+    let copy_to = |job| match job {
+        Job::Replay(ReplayConfig {
+            sink: ReplaySink::Topic(copy_to),
+            ..
+        }) => copy_to,
+        _ => unreachable!("replay --to-topic resolves to a copy"),
+    };
+    let producer = copy_to(job).producer;
+    assert_eq!(
+        producer.properties,
+        vec![("compression.codec".into(), "lz4".into())]
+    );
+    // After -F and -X, like publish's.
+    let args = [
+        "-X",
+        "compression.codec=gzip",
+        "replay",
+        "--to-topic",
+        "c",
+        "--compression",
+        "zstd",
+    ];
+    let (common, job) = resolved(&args).unwrap();
+    assert_eq!(
+        common.kafka.properties,
+        vec![("compression.codec".into(), "gzip".into())]
+    );
+    let codec = copy_to(job).producer.properties.last().cloned().unwrap();
+    assert_eq!(codec, ("compression.codec".into(), "zstd".into()));
+    let (_, job) = resolved(&["replay", "--to-topic", "c"]).unwrap();
+    assert!(copy_to(job).producer.properties.is_empty());
 }
 
 #[test]
@@ -429,7 +469,7 @@ fn replay_settings() {
     ));
     assert!(matches!(
         replay_of(&["--to-topic", "copy"]).sink,
-        ReplaySink::Topic(ref t) if t == "copy"
+        ReplaySink::Topic(CopyTo { ref topic, max_in_flight: 20_000, .. }) if topic == "copy"
     ));
     assert!(matches!(
         replay_of(&["--to-redis", "--rate", "10/s"]).sink,
@@ -444,7 +484,13 @@ fn replay_settings() {
         "1",
     ]);
     assert!(!r.filter.is_empty());
-    assert_eq!(r.max_in_flight, 1);
+    assert!(matches!(
+        r.sink,
+        ReplaySink::Topic(CopyTo {
+            max_in_flight: 1,
+            ..
+        })
+    ));
 
     assert_eq!(
         refused(&["replay", "--to-offset=-1"]),

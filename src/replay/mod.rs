@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use rdkafka::message::Message;
 use serde_json::json;
-use tokio::runtime::Handle;
 
 use crate::config::{Common, Expect, ReplayConfig, ReplaySink};
 use crate::duration::show_duration;
@@ -25,8 +24,10 @@ use crate::output::summary::{round3, Ending, Note, Summary};
 use crate::output::{Output, Progress, Unit};
 use crate::select::View;
 use crate::shutdown::Shutdown;
-use sink::Sink;
+use bridge::Bridge;
+use sink::{PrintSink, RecordSink, RedisSink, TopicSink};
 
+mod bridge;
 mod sink;
 
 /// What was read from one partition.
@@ -46,30 +47,23 @@ pub async fn run(
     shutdown: &Shutdown,
 ) -> Ending {
     let expect = cfg.expect.take();
-    if let ReplaySink::Redis { .. } = cfg.sink {
+    if let ReplaySink::Redis { target, .. } = &cfg.sink {
         // Required here: fail now, before reading anything, if Redis is not there.
-        if let Some(target) = &common.redis {
-            if let Err(e) = shutdown
-                .or_interrupted(async {
-                    target
-                        .check(cfg.timeout)
-                        .await
-                        .map_err(|e| error::fail(Code::Redis, e))
-                })
-                .await
-            {
-                return Ending::bare(Err(e));
-            }
+        if let Err(e) = shutdown
+            .or_interrupted(async {
+                target
+                    .check(cfg.timeout)
+                    .await
+                    .map_err(|e| error::fail(Code::Redis, e))
+            })
+            .await
+        {
+            return Ending::bare(Err(e));
         }
     }
     let out = out.clone();
     let shutdown = shutdown.clone();
-    let handle = Handle::current();
-    match tokio::task::spawn_blocking(move || {
-        replay(&common, &cfg, expect, &out, &shutdown, handle)
-    })
-    .await
-    {
+    match Bridge::run(move |bridge| replay(&common, &cfg, expect, &out, &shutdown, bridge)).await {
         Ok(ending) => ending,
         Err(e) => Ending::bare(Err(anyhow::Error::new(e).context("replay thread"))),
     }
@@ -81,30 +75,49 @@ fn replay(
     mut expect: Option<Expect>,
     out: &Output,
     shutdown: &Shutdown,
-    handle: Handle,
+    bridge: Bridge,
 ) -> Ending {
     let mut ranges = BTreeMap::new();
     let started = Instant::now();
     let mut counts = Counts::default();
-    let result = read_all(
+    let run = Replayer {
         common,
         cfg,
         out,
         shutdown,
-        handle,
-        &mut ranges,
-        (&mut counts, &mut expect),
-    );
+    };
+    let state = (&mut ranges, &mut counts, &mut expect);
+    // The one place a sink is chosen.
+    let result = match &cfg.sink {
+        ReplaySink::Stdout(format) => read_all(&run, state, || {
+            Ok(PrintSink::open(*format, cfg.stop.follow, out))
+        }),
+        ReplaySink::Redis {
+            target,
+            channel,
+            rate,
+        } => read_all(&run, state, || {
+            Ok(RedisSink::open(
+                (target, channel, *rate),
+                cfg.timeout,
+                out,
+                bridge,
+            ))
+        }),
+        ReplaySink::Topic(copy) => {
+            read_all(&run, state, || TopicSink::open(copy, cfg.timeout, bridge))
+        }
+    };
     let (mut result, sent, mut notes) = match result {
         Ok((outcome, sent, notes)) => (
-            Ok(match outcome {
-                Read::Interrupted => Code::Interrupted,
-                Read::Done if counts.waited_out && cfg.count.is_some_and(|n| counts.total < n) => {
-                    notes_timeout(cfg, counts.total, out);
+            Ok(match (outcome, counts.waited_out) {
+                (Read::Interrupted, _) => Code::Interrupted,
+                (Read::Done, Some(wait)) if cfg.count.is_some_and(|n| counts.total < n) => {
+                    notes_timeout(cfg.count, wait, counts.total, out);
                     Code::Timeout
                 }
-                Read::Done if counts.waited_out && expect.is_some() => Code::Timeout,
-                Read::Done => Code::Success,
+                (Read::Done, Some(_)) if expect.is_some() => Code::Timeout,
+                (Read::Done, _) => Code::Success,
             }),
             sent,
             notes,
@@ -138,16 +151,16 @@ fn replay(
     }
 }
 
-/// What the read handed on, left out, and whether --wait ran out.
+/// What the read handed on, left out, and the --wait that ran out.
 #[derive(Default)]
 struct Counts {
     total: u64,
     filtered: u64,
-    waited_out: bool,
+    waited_out: Option<Duration>,
 }
 
-fn notes_timeout(cfg: &ReplayConfig, total: u64, out: &Output) {
-    if let (Some(n), Some(wait)) = (cfg.count, cfg.wait) {
+fn notes_timeout(count: Option<u64>, wait: Duration, total: u64, out: &Output) {
+    if let Some(n) = count {
         out.info(&format!(
             "--wait: {total} of {n} records arrived within {}",
             show_duration(wait)
@@ -155,17 +168,36 @@ fn notes_timeout(cfg: &ReplayConfig, total: u64, out: &Output) {
     }
 }
 
-/// Plan, read and sink; returns how the read ended, how many the sink sent,
-/// and notes for after the summary.
-fn read_all(
-    common: &Common,
-    cfg: &ReplayConfig,
-    out: &Output,
-    shutdown: &Shutdown,
-    handle: Handle,
-    ranges: &mut BTreeMap<i32, Range>,
-    (counts, expect): (&mut Counts, &mut Option<Expect>),
+/// What every read of a run shares, whatever its sink.
+struct Replayer<'a> {
+    common: &'a Common,
+    cfg: &'a ReplayConfig,
+    out: &'a Output,
+    shutdown: &'a Shutdown,
+}
+
+/// What a read fills in for the summary: per partition, the counts, the
+/// expectations.
+type Tally<'r> = (
+    &'r mut BTreeMap<i32, Range>,
+    &'r mut Counts,
+    &'r mut Option<Expect>,
+);
+
+/// Plan, read and sink (opened by `open` once the plan is made); returns
+/// how the read ended, how many the sink sent, and notes for after the
+/// summary.
+fn read_all<S: RecordSink>(
+    run: &Replayer<'_>,
+    (ranges, counts, expect): Tally<'_>,
+    open: impl FnOnce() -> Result<S>,
 ) -> Result<(Read, u64, Vec<Note>)> {
+    let Replayer {
+        common,
+        cfg,
+        out,
+        shutdown,
+    } = *run;
     let stop = shutdown.flag();
     let consumer = kafka_config::consumer(&common.kafka, None)?;
     let topic = common.topic.as_str();
@@ -197,8 +229,8 @@ fn read_all(
             past_end.push(format!("{p} ({low}..{high})"));
         } else if wanted < low {
             out.warn(&format!(
-                "--from-offset {wanted}: {topic}/{p} starts at {low} (older records are gone); reading from {low}"
-            ));
+            "--from-offset {wanted}: {topic}/{p} starts at {low} (older records are gone); reading from {low}"
+        ));
         }
         ranges.insert(
             p,
@@ -249,12 +281,12 @@ fn read_all(
         cfg,
         topic,
         out,
-        sink: Sink::open(cfg, common, out, handle)?,
+        sink: open()?,
         progress,
         ranges,
         counts,
         expect,
-        deadline: cfg.wait.map(|w| Instant::now() + w),
+        deadline: cfg.wait.map(|w| (Instant::now() + w, w)),
         in_group,
         needs_body,
     };
@@ -301,7 +333,7 @@ fn read_all(
             Ok(_) => cfg.timeout,
             Err(_) => cfg.timeout.min(FAILED_CLOSE),
         };
-        read::commit_and_close(member, topic, &mut confirmed, grace);
+        read::commit_and_close(member, topic, &mut confirmed, grace, &out.warner());
     }
     // The reading (or planning) consumer commits nothing: librdkafka may
     // take its time to stop its threads (about 100 ms), on a thread of its
@@ -317,26 +349,29 @@ const FAILED_CLOSE: Duration = Duration::from_secs(2);
 
 /// What happens to each record read: counted, selected, handed to the
 /// sink, held against the expectations and the deadline.
-struct Handler<'a, 'r> {
+struct Handler<'a, 'r, S> {
     cfg: &'a ReplayConfig,
     topic: &'a str,
     out: &'a Output,
-    sink: Sink<'a>,
+    sink: S,
     progress: Progress,
     ranges: &'r mut BTreeMap<i32, Range>,
     counts: &'r mut Counts,
     expect: &'r mut Option<Expect>,
-    deadline: Option<Instant>,
+    /// --wait: when it runs out, and how long it was.
+    deadline: Option<(Instant, Duration)>,
     in_group: bool,
     /// A filter or an expectation looks into the value.
     needs_body: bool,
 }
 
-impl Handler<'_, '_> {
+impl<S: RecordSink> Handler<'_, '_, S> {
     fn polled(&mut self, polled: Polled<'_, '_>, confirmed: &mut Confirmed) -> Result<Flow> {
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            self.counts.waited_out = true;
-            return Ok(Flow::Stop);
+        if let Some((at, wait)) = self.deadline {
+            if Instant::now() >= at {
+                self.counts.waited_out = Some(wait);
+                return Ok(Flow::Stop);
+            }
         }
         match polled {
             Polled::Record(m) => {
@@ -392,7 +427,7 @@ impl Handler<'_, '_> {
 
     fn record<M: Message>(&mut self, m: &M, confirmed: &mut Confirmed) -> Result<Flow> {
         let selecting = !self.cfg.filter.is_empty() || self.expect.is_some();
-        let event = if !selecting && !self.sink.needs_event() {
+        let event = if !selecting && !S::NEEDS_EVENT {
             None
         } else {
             record::record_event(m)

@@ -8,10 +8,14 @@
 mod catchup;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
+use tokio::sync::mpsc;
 
 use crate::config::{Common, Expect, TailConfig};
 use crate::duration::show_duration;
@@ -21,7 +25,7 @@ use crate::kafka::read::Fetcher;
 use crate::output::expect as verdict;
 use crate::output::records::{Received, TailPrinter};
 use crate::output::summary::{Ending, Format, Note, Summary};
-use crate::output::Output;
+use crate::output::{Data, Output};
 use crate::pubsub::subscribe::{self, Feed, Gap, Item};
 use crate::select::View;
 use crate::shutdown::Shutdown;
@@ -102,11 +106,7 @@ async fn tail(
     out: &Output,
     shutdown: &Shutdown,
 ) -> Result<Ending> {
-    // config::resolve refuses --redis off for tail.
-    let redis = common
-        .redis
-        .as_ref()
-        .ok_or_else(|| error::usage("tail reads Redis: --redis off leaves nothing to follow"))?;
+    let redis = &cfg.redis;
     if cfg.fill_gaps && cfg.catch_up.is_none() {
         let (settings, topic) = (common.kafka.clone(), common.topic.clone());
         shutdown
@@ -144,16 +144,8 @@ async fn tail(
     } else {
         None
     };
-    let result = write(
-        cfg,
-        (&reader, catch_up),
-        &mut feed,
-        fetcher.as_ref(),
-        (expect, &mut *counts),
-        out,
-        shutdown,
-    )
-    .await;
+    let writer = TailWriter::new(cfg, &reader, fetcher.as_ref(), (expect, &mut *counts), out);
+    let result = writer.write(catch_up, &mut feed, shutdown).await;
     reader.stop.store(true, Ordering::SeqCst);
     let mut notes = Vec::new();
     let lost = feed.dropped();
@@ -176,239 +168,372 @@ async fn tail(
 }
 
 /// What the loop waits for next.
-enum Next {
+enum Arrived {
     /// From a window being read (`None`: it is read).
     Window(Option<Received>),
     /// From Redis (`None`: the subscription ended).
     Live(Option<Item>),
 }
 
-/// Print messages until --count, --timeout or Ctrl-C: first the catch-up
+/// What ends a run besides its messages: Ctrl-C, and --timeout (which
+/// resolves to its length). Made once: a stream of messages must not pay
+/// for new timers each time.
+struct Ends<'s> {
+    interrupted: Pin<Box<dyn Future<Output = ()> + Send + 's>>,
+    expired: Pin<Box<dyn Future<Output = Duration> + Send>>,
+}
+
+/// Prints messages until --count, --timeout or Ctrl-C: first the catch-up
 /// window from Kafka (if any), then live ones, minus those the window held.
 /// A gap in the live stream (a reconnect, a full queue) is reported, or
-/// with --fill-gaps read from Kafka like a window, with the same seam.
-async fn write(
-    cfg: &TailConfig,
-    (reader, catch_up): (&Reader, Option<Reading>),
-    feed: &mut Feed,
-    fetcher: Option<&Fetcher>,
-    (expect, counts): (&mut Option<Expect>, &mut Counts),
-    out: &Output,
-    shutdown: &Shutdown,
-) -> Result<Code> {
-    let mut stdout = out.data(true);
-    let mut printer = TailPrinter::new(cfg.format, out.style(), cfg.fetch);
-    printer.header(&mut stdout)?;
-    let mut seen = 0u64;
-    let selecting = !cfg.filter.is_empty() || expect.is_some();
-    if cfg.count == Some(0) {
-        stdout.finish()?;
-        return Ok(Code::Success);
+/// with --fill-gaps read from Kafka like a window, with the same seam. One
+/// method per event of the loop in [`TailWriter::write`].
+struct TailWriter<'a> {
+    cfg: &'a TailConfig,
+    reader: &'a Reader,
+    fetcher: Option<&'a Fetcher>,
+    out: &'a Output,
+    expect: &'a mut Option<Expect>,
+    counts: &'a mut Counts,
+    stdout: Data,
+    printer: TailPrinter,
+    /// A filter or expectations look at each message.
+    selecting: bool,
+    /// When tail started: a gap's fill never reaches back before it.
+    started: jiff::Timestamp,
+    /// The notifications of the window being read (catch-up or a gap).
+    window: Option<mpsc::Receiver<Received>>,
+    /// The read of that window, which ends with its seam.
+    reading: Option<tokio::task::JoinHandle<Result<Seam>>>,
+    /// The window being read fills a gap (its failure is a warning, not
+    /// the end of the run).
+    filling: bool,
+    /// Per partition of --topic: the offset after the last notification
+    /// seen, where a gap's fill starts.
+    next: HashMap<i32, i64>,
+    /// What the windows printed, for the live originals to be dropped.
+    seam: Option<Seam>,
+    /// --timeout came while the catch-up window was still being read.
+    unread_window: bool,
+    /// Drops are said as they happen (at most once a second), not only at
+    /// exit: how many were said, and when.
+    said_dropped: (u64, std::time::Instant),
+}
+
+impl<'a> TailWriter<'a> {
+    fn new(
+        cfg: &'a TailConfig,
+        reader: &'a Reader,
+        fetcher: Option<&'a Fetcher>,
+        (expect, counts): (&'a mut Option<Expect>, &'a mut Counts),
+        out: &'a Output,
+    ) -> TailWriter<'a> {
+        TailWriter {
+            cfg,
+            reader,
+            fetcher,
+            out,
+            selecting: !cfg.filter.is_empty() || expect.is_some(),
+            expect,
+            counts,
+            stdout: out.data(true),
+            printer: TailPrinter::new(cfg.format, out.style(), cfg.fetch),
+            started: jiff::Timestamp::now(),
+            window: None,
+            reading: None,
+            filling: false,
+            next: HashMap::new(),
+            seam: None,
+            unread_window: false,
+            said_dropped: (0, std::time::Instant::now()),
+        }
     }
-    let started = jiff::Timestamp::now();
-    let deadline = cfg.timeout.map(|t| tokio::time::Instant::now() + t);
-    let (mut window, mut reading) = match catch_up {
-        Some((rx, reading)) => (Some(rx), Some(reading)),
-        None => (None, None),
-    };
-    // The window being read fills a gap (its failure is a warning, not
-    // the end of the run).
-    let mut filling = false;
-    // Per partition of --topic: the offset after the last notification
-    // seen, where a gap's fill starts.
-    let mut next: HashMap<i32, i64> = HashMap::new();
-    let mut seam: Option<Seam> = None;
-    let mut unread_window = false;
-    // Drops are said as they happen (at most once a second), not only at exit.
-    let (mut said_dropped, mut said_at) = (0u64, std::time::Instant::now());
-    // Made once: a stream of messages must not pay for new timers each time.
-    let interrupted = shutdown.pressed(1);
-    tokio::pin!(interrupted);
-    let expired = sleep_until(deadline);
-    tokio::pin!(expired);
-    let code = loop {
-        let next_item = async {
-            match window.as_mut() {
-                Some(rx) => Next::Window(rx.recv().await),
-                None => Next::Live(feed.rx.recv().await),
+
+    /// The loop: wait for the next event, hand it to its method.
+    async fn write(
+        mut self,
+        catch_up: Option<Reading>,
+        feed: &mut Feed,
+        shutdown: &Shutdown,
+    ) -> Result<Code> {
+        self.printer.header(&mut self.stdout)?;
+        if self.cfg.count == Some(0) {
+            self.stdout.finish()?;
+            return Ok(Code::Success);
+        }
+        self.started = jiff::Timestamp::now();
+        let mut ends = Ends {
+            interrupted: Box::pin(shutdown.pressed(1)),
+            expired: Box::pin(expiry(
+                self.cfg
+                    .timeout
+                    .map(|t| (tokio::time::Instant::now() + t, t)),
+            )),
+        };
+        if let Some((rx, reading)) = catch_up {
+            (self.window, self.reading) = (Some(rx), Some(reading));
+        }
+        let code = loop {
+            let next = next(&mut self.window, feed);
+            let stop = tokio::select! {
+                biased;
+                _ = &mut ends.interrupted => Some(Code::Interrupted),
+                // Before the messages: a stream that never pauses must not
+                // starve the deadline.
+                after = &mut ends.expired => Some(self.expired(after)),
+                next = next => match next {
+                    Arrived::Window(Some(msg)) => self.message(msg, true, feed, &mut ends).await?,
+                    Arrived::Live(Some(Item::Message(m))) => {
+                        self.message(live(m), false, feed, &mut ends).await?
+                    }
+                    Arrived::Live(Some(Item::Gap { since, cause })) => {
+                        self.gap(since, cause);
+                        None
+                    }
+                    Arrived::Live(None) => Some(Code::Unexpected),
+                    Arrived::Window(None) => {
+                        self.window_read().await?;
+                        None
+                    }
+                },
+            };
+            if let Some(code) = stop {
+                break code;
             }
         };
-        tokio::select! {
-            biased;
-            _ = &mut interrupted => break Code::Interrupted,
-            // Before the messages: a stream that never pauses must not
-            // starve the deadline.
-            _ = &mut expired => {
-                // The catch-up window was asked for and never came: that is
-                // Kafka's failure, not a quiet channel.
-                unread_window = reading.is_some() && !filling;
-                break timed_out(cfg, seen, expect.is_some(), out);
-            }
-            item = next_item => {
-                let (mut msg, from_window) = match item {
-                    Next::Window(Some(msg)) => (msg, true),
-                    Next::Live(Some(Item::Message(m))) => (live(m), false),
-                    Next::Live(Some(Item::Gap { since, cause })) => {
-                        if let Some(fill) = gap(cfg, reader, &next, (since, cause), started, out) {
-                            (window, reading, filling) =
-                                (Some(fill.0), Some(fill.1), true);
-                        }
-                        continue;
-                    }
-                    Next::Live(None) => break Code::Unexpected,
-                    Next::Window(None) => {
-                        // The window is read: learn the seam, then go live.
-                        window = None;
-                        if let Some(r) = reading.take() {
-                            let what = if filling { "filling the gap" } else { "catch-up" };
-                            let found = r.await.map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
-                            let found = match (found, filling) {
-                                (Ok(found), _) => found,
-                                (Err(e), true) => {
-                                    out.warn(&format!(
-                                        "could not fill the gap from Kafka ({e:#}): messages published in it were missed"
-                                    ));
-                                    continue;
-                                }
-                                (Err(e), false) => return Err(e),
-                            };
-                            if found.unroutable > 0 {
-                                out.warn(&format!(
-                                    "{what}: {} records had no id/type/source_type headers or fields and were skipped",
-                                    found.unroutable
-                                ));
-                            }
-                            match seam.as_mut() {
-                                Some(s) => s.merge(found),
-                                None => seam = Some(found),
-                            }
-                        }
-                        filling = false;
-                        continue;
-                    }
-                };
-                // Where the notification points, read once for all who ask.
-                let needs_place = seam.is_some() || cfg.fill_gaps || fetcher.is_some();
-                let place = needs_place.then(|| event::coordinates(&msg.payload)).flatten();
-                if !from_window && seam.as_mut().is_some_and(|s| s.covers(place.as_ref(), msg.received_at)) {
-                    continue;
-                }
-                if let (true, Some((topic, p, offset))) = (cfg.fill_gaps, &place) {
-                    if *topic == reader.topic {
-                        let after = next.entry(*p).or_insert(0);
-                        *after = (*after).max(offset.saturating_add(1));
-                    }
-                }
-                if let (Some(f), None) = (fetcher, &msg.event) {
-                    // A fetch waits for Kafka: Ctrl-C and the deadline
-                    // still end the run meanwhile.
-                    let fetched = tokio::select! {
-                        biased;
-                        _ = &mut interrupted => break Code::Interrupted,
-                        _ = &mut expired => break timed_out(cfg, seen, expect.is_some(), out),
-                        fetched = fetch(f, place.as_ref()) => fetched,
-                    };
-                    msg.event = Some(match fetched {
-                        Ok(event) => event,
-                        Err(why) => {
-                            out.warn(&format!("--fetch: {why}"));
-                            Vec::new()
-                        }
-                    });
-                }
-                let (wanted, met_all) = match selecting {
-                    true => select(cfg, expect, &msg),
-                    false => (true, false),
-                };
-                if wanted {
-                    printer.print(&mut stdout, &msg)?;
-                    seen += 1;
-                    counts.printed = seen;
-                    if met_all {
-                        break Code::Success;
-                    }
-                } else {
-                    counts.filtered += 1;
-                }
-                let dropped = feed.dropped();
-                if dropped > said_dropped && said_at.elapsed() >= std::time::Duration::from_secs(1) {
-                    let fill = if cfg.fill_gaps { " (read again from Kafka)" } else { " (see --queue)" };
-                    out.warn(&format!(
-                        "{dropped} messages dropped so far: output could not keep up{fill}"
-                    ));
-                    (said_dropped, said_at) = (dropped, std::time::Instant::now());
-                }
-                if cfg.count.is_some_and(|n| seen >= n) {
-                    break Code::Success;
-                }
-                // Flush when nothing else is waiting: each line is seen at
-                // once by `tail | jq`, yet bursts cost one write.
-                if window.as_ref().map_or(feed.rx.is_empty(), |w| w.is_empty()) {
-                    stdout.idle()?;
-                }
+        self.end(code)
+    }
+
+    /// --timeout ran out.
+    fn expired(&mut self, after: Duration) -> Code {
+        // The catch-up window was asked for and never came: that is
+        // Kafka's failure, not a quiet channel.
+        self.unread_window = self.reading.is_some() && !self.filling;
+        self.timed_out(after)
+    }
+
+    /// A message, from a window or live: print it unless the seam held it
+    /// or the filter leaves it out. `Some` ends the run with that code.
+    async fn message(
+        &mut self,
+        mut msg: Received,
+        from_window: bool,
+        feed: &Feed,
+        ends: &mut Ends<'_>,
+    ) -> Result<Option<Code>> {
+        // Where the notification points, read once for all who ask.
+        let needs_place = self.seam.is_some() || self.cfg.fill_gaps || self.fetcher.is_some();
+        let place = needs_place
+            .then(|| event::coordinates(&msg.payload))
+            .flatten();
+        if !from_window
+            && self
+                .seam
+                .as_mut()
+                .is_some_and(|s| s.covers(place.as_ref(), msg.received_at))
+        {
+            return Ok(None);
+        }
+        if let (true, Some((topic, p, offset))) = (self.cfg.fill_gaps, &place) {
+            if *topic == self.reader.topic {
+                let after = self.next.entry(*p).or_insert(0);
+                *after = (*after).max(offset.saturating_add(1));
             }
         }
-    };
-    stdout.finish()?;
-    if unread_window {
-        return Err(error::kafka(
-            "kafka: --catch-up: the window was still being read when --timeout ran out",
-        ));
+        if let (Some(f), None) = (self.fetcher, &msg.event) {
+            // A fetch waits for Kafka: Ctrl-C and the deadline still end
+            // the run meanwhile.
+            let fetched = tokio::select! {
+                biased;
+                _ = &mut ends.interrupted => return Ok(Some(Code::Interrupted)),
+                after = &mut ends.expired => return Ok(Some(self.timed_out(after))),
+                fetched = fetch(f, place.as_ref()) => fetched,
+            };
+            msg.event = Some(match fetched {
+                Ok(event) => event,
+                Err(why) => {
+                    self.out.warn(&format!("--fetch: {why}"));
+                    Vec::new()
+                }
+            });
+        }
+        let (wanted, met_all) = match self.selecting {
+            true => select(self.cfg, self.expect, &msg),
+            false => (true, false),
+        };
+        if wanted {
+            self.printer.print(&mut self.stdout, &msg)?;
+            self.counts.printed += 1;
+            if met_all {
+                return Ok(Some(Code::Success));
+            }
+        } else {
+            self.counts.filtered += 1;
+        }
+        self.dropped(feed);
+        if self.cfg.count.is_some_and(|n| self.counts.printed >= n) {
+            return Ok(Some(Code::Success));
+        }
+        self.idle(feed)?;
+        Ok(None)
     }
-    Ok(code)
+
+    /// Say the messages dropped so far, at most once a second.
+    fn dropped(&mut self, feed: &Feed) {
+        let dropped = feed.dropped();
+        let (said, at) = self.said_dropped;
+        if dropped > said && at.elapsed() >= Duration::from_secs(1) {
+            let fill = if self.cfg.fill_gaps {
+                " (read again from Kafka)"
+            } else {
+                " (see --queue)"
+            };
+            self.out.warn(&format!(
+                "{dropped} messages dropped so far: output could not keep up{fill}"
+            ));
+            self.said_dropped = (dropped, std::time::Instant::now());
+        }
+    }
+
+    /// Flush when nothing else is waiting: each line is seen at once by
+    /// `tail | jq`, yet bursts cost one write.
+    fn idle(&mut self, feed: &Feed) -> Result<()> {
+        let waiting = match &self.window {
+            Some(w) => !w.is_empty(),
+            None => !feed.rx.is_empty(),
+        };
+        if !waiting {
+            self.stdout.idle()?;
+        }
+        Ok(())
+    }
+
+    /// Say what a gap in the live stream means; with --fill-gaps, start
+    /// reading it from Kafka as a window of its own: per partition from the
+    /// offset after the last notification seen, elsewhere from a little
+    /// before the gap (never before tail started), up to the end offsets
+    /// taken now.
+    fn gap(&mut self, since: jiff::Timestamp, cause: Gap) {
+        let lasted = match cause {
+            Gap::Disconnected { lasted } => format!(
+                "redis: resubscribed after a gap of {}",
+                show_duration(lasted)
+            ),
+            Gap::Overflow => "output could not keep up and messages were dropped".to_string(),
+        };
+        if !self.cfg.fill_gaps {
+            if matches!(cause, Gap::Disconnected { .. }) {
+                self.out.warn(&format!(
+                    "{lasted}; messages published in the gap were missed (--fill-gaps reads them from Kafka)"
+                ));
+            }
+            return;
+        }
+        self.out
+            .warn(&format!("{lasted}; reading the gap from Kafka"));
+        let otherwise = since
+            .checked_sub(GAP_MARGIN)
+            .unwrap_or(since)
+            .max(self.started)
+            .as_millisecond();
+        let (rx, reading) = self.reader.spawn(From::After {
+            next: self.next.clone(),
+            otherwise,
+        });
+        (self.window, self.reading, self.filling) = (Some(rx), Some(reading), true);
+    }
+
+    /// The window is read: learn its seam, then go live.
+    async fn window_read(&mut self) -> Result<()> {
+        self.window = None;
+        if let Some(r) = self.reading.take() {
+            let what = if self.filling {
+                "filling the gap"
+            } else {
+                "catch-up"
+            };
+            let found = r.await.map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+            let found = match (found, self.filling) {
+                (Ok(found), _) => found,
+                (Err(e), true) => {
+                    self.out.warn(&format!(
+                        "could not fill the gap from Kafka ({e:#}): messages published in it were missed"
+                    ));
+                    return Ok(());
+                }
+                (Err(e), false) => return Err(e),
+            };
+            if found.unroutable > 0 {
+                self.out.warn(&format!(
+                    "{what}: {} records had no id/type/source_type headers or fields and were skipped",
+                    found.unroutable
+                ));
+            }
+            match self.seam.as_mut() {
+                Some(s) => s.merge(found),
+                None => self.seam = Some(found),
+            }
+        }
+        self.filling = false;
+        Ok(())
+    }
+
+    /// The exit of a run that reached --timeout (`after`): a timeout if
+    /// --count was not met (--expect decides for itself once the run is
+    /// over).
+    fn timed_out(&self, after: Duration) -> Code {
+        if self.expect.is_some() {
+            return Code::Timeout;
+        }
+        match self.cfg.count {
+            Some(n) => {
+                self.out.info(&format!(
+                    "timeout: {} of {n} messages arrived within {}",
+                    self.counts.printed,
+                    show_duration(after)
+                ));
+                Code::Timeout
+            }
+            None => Code::Success,
+        }
+    }
+
+    /// The end: what was printed is flushed; a catch-up window never read
+    /// is Kafka's failure.
+    fn end(mut self, code: Code) -> Result<Code> {
+        self.stdout.finish()?;
+        if self.unread_window {
+            return Err(error::kafka(
+                "kafka: --catch-up: the window was still being read when --timeout ran out",
+            ));
+        }
+        Ok(code)
+    }
+}
+
+/// The next event: from the window while one is read, else from Redis.
+async fn next(window: &mut Option<mpsc::Receiver<Received>>, feed: &mut Feed) -> Arrived {
+    match window.as_mut() {
+        Some(rx) => Arrived::Window(rx.recv().await),
+        None => Arrived::Live(feed.rx.recv().await),
+    }
+}
+
+/// Resolves at the deadline, if there is one, with the --timeout it ends.
+async fn expiry(deadline: Option<(tokio::time::Instant, Duration)>) -> Duration {
+    match deadline {
+        Some((at, timeout)) => {
+            tokio::time::sleep_until(at).await;
+            timeout
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// How far before a disconnect a gap's fill reaches back in partitions
 /// that had no notification yet: a notification is published within
 /// milliseconds of its acknowledgement, this leaves room for a slow Redis.
 const GAP_MARGIN: jiff::SignedDuration = jiff::SignedDuration::from_secs(10);
-
-/// Say what a gap in the live stream means; with --fill-gaps, start
-/// reading it from Kafka: per partition from the offset after the last
-/// notification seen, elsewhere from a little before the gap (never before
-/// tail started), up to the end offsets taken now.
-fn gap(
-    cfg: &TailConfig,
-    reader: &Reader,
-    next: &HashMap<i32, i64>,
-    (since, cause): (jiff::Timestamp, Gap),
-    started: jiff::Timestamp,
-    out: &Output,
-) -> Option<Reading> {
-    let lasted = match cause {
-        Gap::Disconnected { lasted } => format!(
-            "redis: resubscribed after a gap of {}",
-            show_duration(lasted)
-        ),
-        Gap::Overflow => "output could not keep up and messages were dropped".to_string(),
-    };
-    if !cfg.fill_gaps {
-        if matches!(cause, Gap::Disconnected { .. }) {
-            out.warn(&format!(
-                "{lasted}; messages published in the gap were missed (--fill-gaps reads them from Kafka)"
-            ));
-        }
-        return None;
-    }
-    out.warn(&format!("{lasted}; reading the gap from Kafka"));
-    let otherwise = since
-        .checked_sub(GAP_MARGIN)
-        .unwrap_or(since)
-        .max(started)
-        .as_millisecond();
-    Some(reader.spawn(From::After {
-        next: next.clone(),
-        otherwise,
-    }))
-}
-
-/// Resolves at the deadline, if there is one.
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
-}
 
 /// Whether a message passes --filter, and whether it met the last
 /// outstanding expectation of --expect.
@@ -452,24 +577,6 @@ fn select(cfg: &TailConfig, expect: &mut Option<Expect>, msg: &Received) -> (boo
             (true, !was_met && x.all_met())
         }
         None => (true, false),
-    }
-}
-
-/// The exit of a run that reached --timeout: 124 if --count was not met
-/// (--expect decides for itself once the run is over).
-fn timed_out(cfg: &TailConfig, seen: u64, expecting: bool, out: &Output) -> Code {
-    if expecting {
-        return Code::Timeout;
-    }
-    match cfg.count {
-        Some(n) => {
-            out.info(&format!(
-                "timeout: {seen} of {n} messages arrived within {}",
-                show_duration(cfg.timeout.unwrap_or_default())
-            ));
-            Code::Timeout
-        }
-        None => Code::Success,
     }
 }
 

@@ -578,6 +578,11 @@ fn replay_group_to_topic_with_the_broker_gone_then_rerun_copies_everything() {
     let stderr = stderr.join().unwrap();
     assert_eq!(status, Some(4), "{stderr}");
     assert!(stderr.contains("kafka"), "{stderr}");
+    // Said on stderr without -v: the group resumes from its last commit.
+    assert!(
+        stderr.contains("dualstream: warning: final commit: no answer from the group coordinator"),
+        "{stderr}"
+    );
 
     let copied = |kafka: &Kafka| -> HashSet<String> {
         kafka

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -15,6 +16,7 @@ use super::{retriable, Flow, Polled, Read, TICK};
 use crate::duration::show_duration;
 use crate::error;
 use crate::kafka::Consumer;
+use crate::pubsub::Warn;
 
 /// What a sink has confirmed of the records it was handed, per partition. A
 /// group member stores — and so commits — an offset only once every record
@@ -124,11 +126,14 @@ fn store(consumer: &Consumer, topic: &str, confirmed: &mut Confirmed) {
 /// a limit, so with the broker gone `replay --group` never exited. The
 /// process is about to exit then; the group resumes from its last commit,
 /// and the broker drops the member when its session times out.
+/// A coordinator that does not answer in time is said through `warn` (the
+/// user's stderr, not only the `-v` log).
 pub fn commit_and_close(
     consumer: Consumer,
     topic: &str,
     confirmed: &mut Confirmed,
     timeout: Duration,
+    warn: &Warn,
 ) {
     store(&consumer, topic, confirmed);
     let (done_tx, done_rx) = std::sync::mpsc::channel();
@@ -142,14 +147,23 @@ pub fn commit_and_close(
         drop(consumer);
         let _ = done_tx.send(());
     });
-    match done_rx.recv_timeout(timeout) {
-        Ok(()) => {
-            let _ = closing.join();
+    if closed_within(&done_rx, timeout, warn) {
+        let _ = closing.join();
+    }
+}
+
+/// Wait up to `timeout` for the closing thread's word; without it, warn
+/// that the group resumes from its last commit.
+fn closed_within(done: &Receiver<()>, timeout: Duration, warn: &Warn) -> bool {
+    match done.recv_timeout(timeout) {
+        Ok(()) => true,
+        Err(_) => {
+            warn(&format!(
+                "final commit: no answer from the group coordinator within {}; the group resumes from its last commit",
+                show_duration(timeout)
+            ));
+            false
         }
-        Err(_) => tracing::warn!(
-            "final commit: no answer from the group coordinator within {}; the group resumes from its last commit",
-            show_duration(timeout)
-        ),
     }
 }
 
@@ -321,5 +335,42 @@ fn group_done(consumer: &Consumer, topic: &str, ends: &HashMap<i32, (i64, i64)>)
     match consumer.committed(Duration::from_secs(5)) {
         Ok(committed) => open.iter().all(|&(p, high)| reached(&committed, p, high)),
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::closed_within;
+    use crate::pubsub::Warn;
+
+    /// A warner that keeps what it was told.
+    fn heard() -> (Warn, Arc<Mutex<Vec<String>>>) {
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let keep = said.clone();
+        let warn: Warn = Arc::new(move |m: &str| keep.lock().unwrap().push(m.to_string()));
+        (warn, said)
+    }
+
+    #[test]
+    fn a_coordinator_that_never_answers_is_a_warning_not_a_log() {
+        let (warn, said) = heard();
+        let (_closing, done) = std::sync::mpsc::channel::<()>();
+        assert!(!closed_within(&done, Duration::from_millis(20), &warn));
+        assert_eq!(
+            *said.lock().unwrap(),
+            ["final commit: no answer from the group coordinator within 20ms; the group resumes from its last commit"]
+        );
+    }
+
+    #[test]
+    fn a_close_in_time_says_nothing() {
+        let (warn, said) = heard();
+        let (closing, done) = std::sync::mpsc::channel();
+        closing.send(()).unwrap();
+        assert!(closed_within(&done, Duration::from_millis(20), &warn));
+        assert!(said.lock().unwrap().is_empty());
     }
 }
