@@ -12,13 +12,13 @@ use anyhow::Result;
 use crate::config::{Common, HealthConfig};
 use crate::duration::{millis, remaining, show_duration};
 use crate::error::Code;
-use crate::kafka::admin::{self, KafkaReport};
+use crate::findings::{KafkaReport, ProbeReport, RedisReport, Report};
+use crate::kafka::admin;
 use crate::kafka::produce::{self, Record};
 use crate::kafka::{record, KafkaSettings};
-use crate::output::report::{ProbeReport, Report};
 use crate::output::summary::Ending;
 use crate::output::{DocFormat, Output};
-use crate::pubsub::info::{self, Listener, RedisReport};
+use crate::pubsub::info::{self, Listener};
 use crate::pubsub::notify::{Mode, Notifier};
 use crate::pubsub::Target;
 
@@ -79,7 +79,7 @@ async fn health(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code>
     };
     let mut data = out.data(false);
     match cfg.format {
-        DocFormat::Json => out.json_document(&mut data, &serde_json::to_value(&report)?)?,
+        DocFormat::Json => out.report_json(&mut data, &report)?,
         DocFormat::Table => out.report_tables(&mut data, &report)?,
     }
     data.finish()?;
@@ -282,7 +282,7 @@ fn remaining_tokio(deadline: tokio::time::Instant) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kafka::admin::{PartitionInfo, TopicInfo};
+    use crate::findings::{PartitionInfo, TopicInfo};
 
     #[test]
     fn judging() {

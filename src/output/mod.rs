@@ -100,7 +100,7 @@ impl Output {
     }
 
     /// The warning callback for lower layers, which never print themselves.
-    pub fn warner(&self) -> crate::pubsub::Warn {
+    pub fn warner(&self) -> crate::warn::Warn {
         let out = self.clone();
         std::sync::Arc::new(move |m: &str| out.warn(m))
     }
