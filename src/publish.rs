@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::config::{Common, OnInvalid, PublishConfig};
 use crate::error::{self, Code};
-use crate::event::{Event, Notification};
+use crate::event::{self, Event};
 use crate::input::{self, Chunk, Item, Origin};
 use crate::kafka::produce::{Delivery, Ledger, Outcome, Record, Refused, Sender};
 use crate::kafka::{admin, config as kafka_config, record, KafkaSettings};
@@ -159,15 +159,9 @@ enum Stop {
 /// What is known about an event while Kafka has it.
 struct Pending {
     at: Origin,
-    /// What its notification needs; `None` with `--redis off`.
-    note: Option<NoteParts>,
-}
-
-struct NoteParts {
-    id: String,
-    kind: String,
-    source_id: String,
-    channel: String,
+    /// What its notification needs (the event without its value); `None`
+    /// with `--redis off`.
+    note: Option<Event>,
 }
 
 /// What publish counts beside the delivery ledger: input positions.
@@ -326,11 +320,10 @@ impl Run<'_> {
             .headers
             .then(|| record::event_headers(&event.id, &event.kind, &event.source_type));
         let note = if self.book.notifier.is_some() {
-            Some(NoteParts {
-                channel: self.book.cfg.channel.render(&event, &self.book.topic),
+            Some(Event {
                 source_id: event.source_id.clone(),
-                id: event.id,
-                kind: event.kind,
+                value: Vec::new(),
+                ..event
             })
         } else {
             None
@@ -530,16 +523,10 @@ impl Book<'_> {
         let p = d.tag;
         match d.outcome {
             Outcome::Acked { partition, offset } => {
-                if let Some(n) = p.note {
-                    let note = Notification {
-                        id: &n.id,
-                        kind: &n.kind,
-                        source_id: &n.source_id,
-                        topic: &self.topic,
-                        partition,
-                        offset,
-                    };
-                    self.notes.push((n.channel, note.to_json()));
+                if let Some(e) = p.note {
+                    let note =
+                        event::notification(&self.cfg.channel, &e, &self.topic, partition, offset);
+                    self.notes.push(note);
                     if self.notes.len() >= self.cfg.redis_batch {
                         self.flush_notes().await;
                     }

@@ -12,7 +12,7 @@ use tokio::runtime::Handle;
 
 use crate::config::{Common, ReplayConfig, ReplaySink};
 use crate::error::{self, Code};
-use crate::event::{ChannelTemplate, Event, Notification};
+use crate::event::{self, ChannelTemplate, Event};
 use crate::kafka::produce::{Delivery, Outcome, Record, Refused, Sender};
 use crate::kafka::read::Confirmed;
 use crate::kafka::{admin, config as kafka_config, record};
@@ -202,15 +202,7 @@ impl<'a> Sink<'a> {
                     confirmed.skipped(p, offset);
                     return Ok(());
                 };
-                let note = Notification {
-                    id: &event.id,
-                    kind: &event.kind,
-                    source_id: &event.source_id,
-                    topic: m.topic(),
-                    partition: p,
-                    offset,
-                };
-                batch.push((channel.render(event, m.topic()), note.to_json()));
+                batch.push(event::notification(channel, event, m.topic(), p, offset));
                 confirmed.handed(p, offset);
                 waiting.push_back((p, offset));
                 if batch.len() >= *per_send {
