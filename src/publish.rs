@@ -505,12 +505,8 @@ impl Book<'_> {
                 }
                 if let Some(w) = self.dead_letters.as_mut() {
                     let source = &self.cfg.sources[at.source as usize].name;
-                    let written = serde_json::to_writer(
-                        &mut *w,
-                        &records::dead_letter(source, at.line, column, reason, raw),
-                    )
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| w.write_all(b"\n"));
+                    let written =
+                        records::write_dead_letter(&mut *w, source, at.line, column, reason, raw);
                     if let Err(e) = written {
                         self.stop = Some(Stop::Input(format!("writing dead letters: {e}")));
                     }
