@@ -8,10 +8,12 @@
 //!   or text (escaping, non-UTF-8 as base64);
 //! * [`summary`]: the one summary type, printed as a table or JSON;
 //! * [`report`]: the `health` document, as tables or JSON;
+//! * [`profile`]: `profile list|show`, as tables or JSON;
 //! * [`expect`]: how a run with `--expect` ends, and its JUnit report;
 //! * [`progress`]: progress bars and plain progress lines.
 
 pub mod expect;
+pub mod profile;
 pub mod progress;
 pub mod records;
 pub mod report;
