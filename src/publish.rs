@@ -8,7 +8,6 @@ use std::io::{BufWriter, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::config::{Common, OnInvalid, PublishConfig};
@@ -18,7 +17,7 @@ use crate::input::{self, Chunk, Item, Origin};
 use crate::kafka::produce::{Delivery, Ledger, Outcome, Record, Refused, Sender};
 use crate::kafka::{admin, config as kafka_config, record, KafkaSettings};
 use crate::output::records;
-use crate::output::summary::{round3, Ending, Note, Summary};
+use crate::output::summary::{Ending, Note, PublishCounts, Summary};
 use crate::output::{Output, Unit};
 use crate::pubsub::notify::{self, Notifier, NotifyStats};
 use crate::shutdown::Shutdown;
@@ -592,49 +591,22 @@ impl Book<'_> {
     ) -> Summary {
         let s = &self.stats;
         let l = &sender.ledger;
-        let elapsed = s.started.elapsed().as_secs_f64();
-        let rate = |n: f64| if elapsed > 0.0 { n / elapsed } else { 0.0 };
-        let json = json!({
-            "topic": self.topic,
-            "read": s.read,
-            "invalid": s.invalid,
-            "acknowledged": l.acknowledged,
-            "failed": l.not_acknowledged(),
-            "unsent": self.unsent(sender),
-            "notified": redis.map(|r| r.notified),
-            "redis_failures": redis.map(|r| r.failed),
-            "redis": if redis.is_some() { "on" } else { "off" },
-            "elapsed_s": round3(elapsed),
-            "events_per_s": round3(rate(l.acknowledged as f64)),
-            "mb_per_s": round3(rate(s.bytes as f64 / 1e6)),
-            "ack_latency_ms": { "p50": l.latency_ms(0.5).map(round3), "p99": l.latency_ms(0.99).map(round3) },
-            "failures": l.failures,
-            "resume_from": s.resume.map(|at| self.place(at)),
-            "lowered_durability": lowered,
-        });
-        let mut summary = Summary::new(self.cfg.summary, format!("publish → {}", self.topic), json);
-        let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1} ms"));
-        let opt = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
-        summary.row("read", s.read.to_string());
-        summary.row("invalid", s.invalid.to_string());
-        summary.row("acknowledged by Kafka", l.acknowledged.to_string());
-        summary.row("failed", l.not_acknowledged().to_string());
-        if self.unsent(sender) > 0 {
-            summary.row("not sent", self.unsent(sender).to_string());
-        }
-        if redis.is_some() {
-            summary.row("notified on Redis", opt(redis.map(|r| r.notified)));
-            summary.row("Redis failures", opt(redis.map(|r| r.failed)));
-        }
-        summary.row("elapsed", format!("{elapsed:.2} s"));
-        summary.row("events/s", format!("{:.0}", rate(l.acknowledged as f64)));
-        summary.row("MB/s", format!("{:.2}", rate(s.bytes as f64 / 1e6)));
-        summary.row("ack latency p50", ms(l.latency_ms(0.5)));
-        summary.row("ack latency p99", ms(l.latency_ms(0.99)));
-        if !lowered.is_empty() {
-            summary.row("durability lowered by", lowered.join(" "));
-        }
-        summary
+        let counts = PublishCounts {
+            topic: &self.topic,
+            read: s.read,
+            invalid: s.invalid,
+            acknowledged: l.acknowledged,
+            failed: l.not_acknowledged(),
+            unsent: self.unsent(sender),
+            redis: redis.map(|r| (r.notified, r.failed)),
+            elapsed: s.started.elapsed(),
+            bytes: s.bytes,
+            latency_ms: (l.latency_ms(0.5), l.latency_ms(0.99)),
+            failures: &l.failures,
+            resume_from: s.resume.map(|at| self.place(at)),
+            lowered,
+        };
+        Summary::publish(self.cfg.summary, &counts)
     }
 }
 
