@@ -6,7 +6,8 @@
 //!
 //! * [`records`]: the one convention for records and messages as JSON, CSV
 //!   or text (escaping, non-UTF-8 as base64);
-//! * [`summary`]: the one summary type, printed as a table or JSON;
+//! * [`summary`]: the one summary type and every command's summary in it,
+//!   printed as a table or JSON;
 //! * [`report`]: the `health` document, as tables or JSON;
 //! * [`profile`]: `profile list|show`, as tables or JSON;
 //! * [`expect`]: how a run with `--expect` ends, and its JUnit report;
