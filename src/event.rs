@@ -621,24 +621,43 @@ impl ChannelTemplate {
     }
 }
 
-/// The small message sent to Redis once Kafka has the event: enough to filter
-/// on, and the coordinates to fetch the full event from Kafka.
-#[derive(Debug, Serialize)]
-pub struct Notification<'a> {
-    pub id: &'a str,
-    #[serde(rename = "type")]
-    pub kind: &'a str,
-    pub source_id: &'a str,
-    pub topic: &'a str,
-    pub partition: i32,
-    pub offset: i64,
-}
-
-impl Notification<'_> {
-    pub fn to_json(&self) -> String {
-        // Serializing a struct of strings and integers cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+/// The Redis channel and notification of `event` once Kafka has stored it
+/// at `topic`/`partition`/`offset`: what `publish` sends, what `replay
+/// --to-redis` sends again, what `health --probe` sends and waits for, and
+/// what `tail`'s catch-up compares live messages with. The one place both
+/// are made, so "as publish would" holds by construction.
+///
+/// The notification is small: enough to filter on, and the coordinates to
+/// fetch the full event from Kafka:
+/// `{"id","type","source_id","topic","partition","offset"}`.
+pub fn notification(
+    template: &ChannelTemplate,
+    event: &Event,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> (String, String) {
+    #[derive(Serialize)]
+    struct Notification<'a> {
+        id: &'a str,
+        #[serde(rename = "type")]
+        kind: &'a str,
+        source_id: &'a str,
+        topic: &'a str,
+        partition: i32,
+        offset: i64,
     }
+    let note = Notification {
+        id: &event.id,
+        kind: &event.kind,
+        source_id: &event.source_id,
+        topic,
+        partition,
+        offset,
+    };
+    // Serializing a struct of strings and integers cannot fail.
+    let json = serde_json::to_string(&note).unwrap_or_default();
+    (template.render(event, topic), json)
 }
 
 /// Where a notification points: the Kafka topic, partition and offset in its

@@ -12,13 +12,14 @@ use anyhow::Result;
 use crate::config::{Common, HealthConfig};
 use crate::duration::{millis, remaining, show_duration};
 use crate::error::Code;
-use crate::kafka::admin::{self, KafkaReport};
+use crate::event::{self, ChannelTemplate, Event};
+use crate::findings::{KafkaReport, ProbeReport, RedisReport, Report};
+use crate::kafka::admin;
 use crate::kafka::produce::{self, Record};
 use crate::kafka::{record, KafkaSettings};
-use crate::output::report::{ProbeReport, Report};
 use crate::output::summary::Ending;
 use crate::output::{DocFormat, Output};
-use crate::pubsub::info::{self, Listener, RedisReport};
+use crate::pubsub::info::{self, Listener};
 use crate::pubsub::notify::{Mode, Notifier};
 use crate::pubsub::Target;
 
@@ -79,7 +80,7 @@ async fn health(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code>
     };
     let mut data = out.data(false);
     match cfg.format {
-        DocFormat::Json => out.json_document(&mut data, &serde_json::to_value(&report)?)?,
+        DocFormat::Json => out.report_json(&mut data, &report)?,
         DocFormat::Table => out.report_tables(&mut data, &report)?,
     }
     data.finish()?;
@@ -198,13 +199,19 @@ async fn probe(
     budget: Duration,
 ) -> ProbeReport {
     let now = jiff::Timestamp::now();
-    let id = format!("probe-{}-{}", std::process::id(), now.as_nanosecond());
+    let event = Event {
+        id: format!("probe-{}-{}", std::process::id(), now.as_nanosecond()),
+        kind: "dualstream.probe".to_string(),
+        source_type: "dualstream".to_string(),
+        source_id: "probe".to_string(),
+        timestamp: None,
+        value: Vec::new(),
+    };
     let mut report = ProbeReport {
-        channel: format!("dualstream:probe:{id}"),
         topic: topic.to_string(),
         ..ProbeReport::default()
     };
-    if let Err(failed) = probe_steps(settings, target, &id, now, budget, &mut report).await {
+    if let Err(failed) = probe_steps(settings, target, &event, now, budget, &mut report).await {
         report.failed = Some(failed);
     }
     report
@@ -215,7 +222,7 @@ async fn probe(
 async fn probe_steps(
     settings: &KafkaSettings,
     target: &Target,
-    id: &str,
+    event: &Event,
     now: jiff::Timestamp,
     budget: Duration,
     report: &mut ProbeReport,
@@ -223,20 +230,28 @@ async fn probe_steps(
     let deadline = tokio::time::Instant::now() + budget;
     let step = |name: &str, e: &dyn std::fmt::Display| format!("{name}: {e}");
     let topic = report.topic.clone();
+    // A channel of its own, so no subscriber of real events sees the probe.
+    let template =
+        ChannelTemplate::parse("dualstream:probe:{id}").map_err(|e| step("channel", &e))?;
+    report.channel = template.render(event, &topic);
 
     let mut listener = tokio::time::timeout_at(deadline, Listener::start(target, &report.channel))
         .await
         .map_err(|_| step("redis subscribe", &"timed out"))?
         .map_err(|e| step("redis subscribe", &e))?;
     let value = serde_json::json!({
-        "id": id, "type": "dualstream.probe", "source_type": "dualstream", "source_id": "probe",
-        "time": now.to_string(),
+        "id": event.id, "type": event.kind, "source_type": event.source_type,
+        "source_id": event.source_id, "time": now.to_string(),
     })
     .to_string();
     let out = Record {
         key: Some(b"probe"),
         payload: Some(value.as_bytes()),
-        headers: Some(record::event_headers(id, "dualstream.probe", "dualstream")),
+        headers: Some(record::event_headers(
+            &event.id,
+            &event.kind,
+            &event.source_type,
+        )),
         timestamp: None,
     };
     let (partition, offset, ack) =
@@ -245,21 +260,11 @@ async fn probe_steps(
             .map_err(|e| step("kafka produce", &e))?;
     report.kafka_ack_ms = Some(millis(ack));
     (report.partition, report.offset) = (Some(partition), Some(offset));
-    let note = crate::event::Notification {
-        id,
-        kind: "dualstream.probe",
-        source_id: "probe",
-        topic: &topic,
-        partition,
-        offset,
-    }
-    .to_json();
+    let (channel, note) = event::notification(&template, event, &topic, partition, offset);
 
     let published = Instant::now();
     let mut notifier = Notifier::spawn(target, Mode::Required, None, Arc::new(|_: &str| {}));
-    notifier
-        .send(vec![(report.channel.clone(), note.clone())])
-        .await;
+    notifier.send(vec![(channel, note.clone())]).await;
     let sent = notifier.finish(remaining_tokio(deadline)).await;
     if sent.failed > 0 {
         let why = sent.first_error.unwrap_or_else(|| "timed out".to_string());
@@ -282,7 +287,7 @@ fn remaining_tokio(deadline: tokio::time::Instant) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kafka::admin::{PartitionInfo, TopicInfo};
+    use crate::findings::{PartitionInfo, TopicInfo};
 
     #[test]
     fn judging() {

@@ -6,6 +6,7 @@ mod config;
 mod duration;
 mod error;
 mod event;
+mod findings;
 mod generate;
 mod health;
 mod input;
@@ -18,6 +19,7 @@ mod replay;
 mod select;
 mod shutdown;
 mod tail;
+mod warn;
 
 use std::process::ExitCode;
 

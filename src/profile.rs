@@ -3,7 +3,8 @@
 //! `~/.config/dualstream/config.toml`), its `default`, and its
 //! `[profiles.NAME]` tables, whose keys are long flag names. This module
 //! finds, reads and checks the file (every error names the file, the line
-//! and the key) and prints it for `dualstream profile`, secrets masked.
+//! and the key) and hands it, secrets masked, to `output::profile` for
+//! `dualstream profile`.
 //! Which of a profile's values apply is decided in `config.rs`: flag >
 //! environment > profile > built-in default.
 
@@ -12,13 +13,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::Deserialize;
-use serde_json::json;
 use toml::Spanned;
 
 use crate::error::{self, Code};
 use crate::event::ChannelTemplate;
 use crate::kafka::config::parse_properties_file;
 use crate::kafka::KafkaSettings;
+use crate::output::profile::ShownProfile;
 use crate::output::{DocFormat, Output};
 use crate::pubsub::{display_url, Target};
 
@@ -393,48 +394,9 @@ pub fn run(job: &ProfileJob, out: &Output) -> Result<Code> {
                     (None, &[][..])
                 }
             };
-            match job.format {
-                DocFormat::Json => {
-                    let doc = json!({
-                        "file": file.as_ref().map(|f| f.path.display().to_string()),
-                        "default": default,
-                        "profiles": profiles.iter().map(|p| shown(p, default)).collect::<Vec<_>>(),
-                    });
-                    out.json_document(&mut w, &doc)?;
-                }
-                DocFormat::Table => {
-                    let rows = profiles
-                        .iter()
-                        .map(|p| {
-                            let s = shown(p, default);
-                            let cell = |k: &str| s[k].as_str().unwrap_or("").to_string();
-                            let mark = if default == Some(p.name.as_str()) {
-                                " (default)"
-                            } else {
-                                ""
-                            };
-                            vec![
-                                format!("{}{mark}", p.name),
-                                cell("brokers"),
-                                cell("redis"),
-                                cell("topic"),
-                            ]
-                        })
-                        .collect();
-                    let title = match &file {
-                        Some(f) => format!("Profiles in {}", f.path.display()),
-                        None => String::new(),
-                    };
-                    if !profiles.is_empty() {
-                        out.report_table(
-                            &mut w,
-                            &title,
-                            &["profile", "brokers", "redis", "topic"],
-                            rows,
-                        )?;
-                    }
-                }
-            }
+            let path = file.as_ref().map(|f| f.path.display().to_string());
+            let shown: Vec<ShownProfile> = profiles.iter().map(|p| shown(p, default)).collect();
+            out.profile_list(&mut w, job.format, path.as_deref(), default, &shown)?;
         }
         Action::Show(name) => {
             let name = name.as_deref().or(job.chosen.as_deref());
@@ -453,43 +415,9 @@ pub fn run(job: &ProfileJob, out: &Output) -> Result<Code> {
                     names(&file.profiles)
                 )));
             };
-            let mut doc = shown(profile, file.default.as_deref());
-            match job.format {
-                DocFormat::Json => {
-                    doc["file"] = json!(file.path.display().to_string());
-                    out.json_document(&mut w, &doc)?;
-                }
-                DocFormat::Table => {
-                    let mut rows = Vec::new();
-                    for key in ["brokers", "redis", "topic", "channel", "properties-file"] {
-                        if let Some(v) = doc[key.replace('-', "_")].as_str() {
-                            rows.push(vec![key.to_string(), v.to_string()]);
-                        }
-                        if let (true, Some(on)) = (key == "redis", doc["sharded"].as_bool()) {
-                            rows.push(vec!["sharded".to_string(), on.to_string()]);
-                        }
-                    }
-                    if let Some(kafka) = doc["kafka"].as_object() {
-                        for (k, v) in kafka {
-                            rows.push(vec![
-                                format!("kafka.{k}"),
-                                v.as_str().unwrap_or("").to_string(),
-                            ]);
-                        }
-                    }
-                    let default = if doc["default"] == json!(true) {
-                        " (default)"
-                    } else {
-                        ""
-                    };
-                    let title = format!(
-                        "Profile {}{default} in {}",
-                        profile.name,
-                        file.path.display()
-                    );
-                    out.report_table(&mut w, &title, &["", ""], rows)?;
-                }
-            }
+            let path = file.path.display().to_string();
+            let shown = shown(profile, file.default.as_deref());
+            out.profile_show(&mut w, job.format, &path, &shown)?;
         }
     }
     w.finish()?;
@@ -498,13 +426,13 @@ pub fn run(job: &ProfileJob, out: &Output) -> Result<Code> {
 
 /// A profile as printed: the Redis URL without its password, and every
 /// other value scrubbed of the profile's secret librdkafka properties.
-fn shown(p: &Profile, default: Option<&str>) -> serde_json::Value {
+fn shown(p: &Profile, default: Option<&str>) -> ShownProfile {
     let secrets = KafkaSettings {
         brokers: String::new(),
         properties: p.kafka.clone(),
     };
     let clean = |v: &Option<String>| v.as_deref().map(|v| secrets.scrub(v));
-    let kafka: serde_json::Map<String, serde_json::Value> = p
+    let kafka = p
         .kafka
         .iter()
         .map(|(k, v)| {
@@ -513,23 +441,23 @@ fn shown(p: &Profile, default: Option<&str>) -> serde_json::Value {
             } else {
                 secrets.scrub(v)
             };
-            (k.clone(), json!(v))
+            (k.clone(), v)
         })
         .collect();
-    let mut doc = json!({
-        "name": p.name,
-        "default": default == Some(p.name.as_str()),
-        "brokers": clean(&p.brokers),
-        "redis": p.redis.as_deref().map(|r| secrets.scrub(&display_url(r))),
-        "topic": clean(&p.topic),
-        "channel": clean(&p.channel),
-        "properties_file": p.properties_file.as_ref().map(|f| secrets.scrub(&f.display().to_string())),
-        "kafka": kafka,
-    });
-    if let Some(on) = p.sharded {
-        doc["sharded"] = json!(on);
+    ShownProfile {
+        name: p.name.clone(),
+        default: default == Some(p.name.as_str()),
+        brokers: clean(&p.brokers),
+        redis: p.redis.as_deref().map(|r| secrets.scrub(&display_url(r))),
+        sharded: p.sharded,
+        topic: clean(&p.topic),
+        channel: clean(&p.channel),
+        properties_file: p
+            .properties_file
+            .as_ref()
+            .map(|f| secrets.scrub(&f.display().to_string())),
+        kafka,
     }
-    doc
 }
 
 #[cfg(test)]

@@ -8,17 +8,16 @@ use std::io::{BufWriter, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::config::{Common, OnInvalid, PublishConfig};
 use crate::error::{self, Code};
-use crate::event::{Event, Notification};
+use crate::event::{self, Event};
 use crate::input::{self, Chunk, Item, Origin};
 use crate::kafka::produce::{Delivery, Ledger, Outcome, Record, Refused, Sender};
 use crate::kafka::{admin, config as kafka_config, record, KafkaSettings};
 use crate::output::records;
-use crate::output::summary::{round3, Ending, Note, Summary};
+use crate::output::summary::{Ending, Note, PublishCounts, Summary};
 use crate::output::{Output, Unit};
 use crate::pubsub::notify::{self, Notifier, NotifyStats};
 use crate::shutdown::Shutdown;
@@ -159,15 +158,9 @@ enum Stop {
 /// What is known about an event while Kafka has it.
 struct Pending {
     at: Origin,
-    /// What its notification needs; `None` with `--redis off`.
-    note: Option<NoteParts>,
-}
-
-struct NoteParts {
-    id: String,
-    kind: String,
-    source_id: String,
-    channel: String,
+    /// What its notification needs (the event without its value); `None`
+    /// with `--redis off`.
+    note: Option<Event>,
 }
 
 /// What publish counts beside the delivery ledger: input positions.
@@ -326,11 +319,10 @@ impl Run<'_> {
             .headers
             .then(|| record::event_headers(&event.id, &event.kind, &event.source_type));
         let note = if self.book.notifier.is_some() {
-            Some(NoteParts {
-                channel: self.book.cfg.channel.render(&event, &self.book.topic),
+            Some(Event {
                 source_id: event.source_id.clone(),
-                id: event.id,
-                kind: event.kind,
+                value: Vec::new(),
+                ..event
             })
         } else {
             None
@@ -512,12 +504,8 @@ impl Book<'_> {
                 }
                 if let Some(w) = self.dead_letters.as_mut() {
                     let source = &self.cfg.sources[at.source as usize].name;
-                    let written = serde_json::to_writer(
-                        &mut *w,
-                        &records::dead_letter(source, at.line, column, reason, raw),
-                    )
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| w.write_all(b"\n"));
+                    let written =
+                        records::write_dead_letter(&mut *w, source, at.line, column, reason, raw);
                     if let Err(e) = written {
                         self.stop = Some(Stop::Input(format!("writing dead letters: {e}")));
                     }
@@ -530,16 +518,10 @@ impl Book<'_> {
         let p = d.tag;
         match d.outcome {
             Outcome::Acked { partition, offset } => {
-                if let Some(n) = p.note {
-                    let note = Notification {
-                        id: &n.id,
-                        kind: &n.kind,
-                        source_id: &n.source_id,
-                        topic: &self.topic,
-                        partition,
-                        offset,
-                    };
-                    self.notes.push((n.channel, note.to_json()));
+                if let Some(e) = p.note {
+                    let note =
+                        event::notification(&self.cfg.channel, &e, &self.topic, partition, offset);
+                    self.notes.push(note);
                     if self.notes.len() >= self.cfg.redis_batch {
                         self.flush_notes().await;
                     }
@@ -609,49 +591,22 @@ impl Book<'_> {
     ) -> Summary {
         let s = &self.stats;
         let l = &sender.ledger;
-        let elapsed = s.started.elapsed().as_secs_f64();
-        let rate = |n: f64| if elapsed > 0.0 { n / elapsed } else { 0.0 };
-        let json = json!({
-            "topic": self.topic,
-            "read": s.read,
-            "invalid": s.invalid,
-            "acknowledged": l.acknowledged,
-            "failed": l.not_acknowledged(),
-            "unsent": self.unsent(sender),
-            "notified": redis.map(|r| r.notified),
-            "redis_failures": redis.map(|r| r.failed),
-            "redis": if redis.is_some() { "on" } else { "off" },
-            "elapsed_s": round3(elapsed),
-            "events_per_s": round3(rate(l.acknowledged as f64)),
-            "mb_per_s": round3(rate(s.bytes as f64 / 1e6)),
-            "ack_latency_ms": { "p50": l.latency_ms(0.5).map(round3), "p99": l.latency_ms(0.99).map(round3) },
-            "failures": l.failures,
-            "resume_from": s.resume.map(|at| self.place(at)),
-            "lowered_durability": lowered,
-        });
-        let mut summary = Summary::new(self.cfg.summary, format!("publish → {}", self.topic), json);
-        let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1} ms"));
-        let opt = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
-        summary.row("read", s.read.to_string());
-        summary.row("invalid", s.invalid.to_string());
-        summary.row("acknowledged by Kafka", l.acknowledged.to_string());
-        summary.row("failed", l.not_acknowledged().to_string());
-        if self.unsent(sender) > 0 {
-            summary.row("not sent", self.unsent(sender).to_string());
-        }
-        if redis.is_some() {
-            summary.row("notified on Redis", opt(redis.map(|r| r.notified)));
-            summary.row("Redis failures", opt(redis.map(|r| r.failed)));
-        }
-        summary.row("elapsed", format!("{elapsed:.2} s"));
-        summary.row("events/s", format!("{:.0}", rate(l.acknowledged as f64)));
-        summary.row("MB/s", format!("{:.2}", rate(s.bytes as f64 / 1e6)));
-        summary.row("ack latency p50", ms(l.latency_ms(0.5)));
-        summary.row("ack latency p99", ms(l.latency_ms(0.99)));
-        if !lowered.is_empty() {
-            summary.row("durability lowered by", lowered.join(" "));
-        }
-        summary
+        let counts = PublishCounts {
+            topic: &self.topic,
+            read: s.read,
+            invalid: s.invalid,
+            acknowledged: l.acknowledged,
+            failed: l.not_acknowledged(),
+            unsent: self.unsent(sender),
+            redis: redis.map(|r| (r.notified, r.failed)),
+            elapsed: s.started.elapsed(),
+            bytes: s.bytes,
+            latency_ms: (l.latency_ms(0.5), l.latency_ms(0.99)),
+            failures: &l.failures,
+            resume_from: s.resume.map(|at| self.place(at)),
+            lowered,
+        };
+        Summary::publish(self.cfg.summary, &counts)
     }
 }
 

@@ -294,22 +294,6 @@ impl Expectations {
             _ => None,
         })
     }
-
-    /// The machine-readable account for `--summary json`.
-    pub fn to_json(&self) -> Value {
-        let entry = |e: &Expectation| serde_json::json!({"line": e.line, "expect": e.text});
-        serde_json::json!({
-            "file": self.file,
-            "expected": self.items.len(),
-            "met": self.met(),
-            "missing": self.missing().map(entry).collect::<Vec<_>>(),
-            "duplicated": self.duplicated().map(|(e, n)| {
-                let mut v = entry(e);
-                v["times"] = n.into();
-                v
-            }).collect::<Vec<_>>(),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -400,14 +384,8 @@ mod tests {
         assert!(x.observe(&view(&body)));
         let dup: Vec<(usize, u64)> = x.duplicated().map(|(e, n)| (e.line, n)).collect();
         assert_eq!(dup, [(3, 2)]);
-        let json = x.to_json();
-        assert_eq!(json["expected"], 3);
-        assert_eq!(json["met"], 3);
-        assert_eq!(json["missing"], serde_json::json!([]));
-        assert_eq!(
-            json["duplicated"],
-            serde_json::json!([{"line": 3, "expect": "o-1", "times": 2}])
-        );
+        assert_eq!((x.len(), x.met()), (3, 3));
+        assert_eq!(x.missing().count(), 0);
     }
 
     #[test]
@@ -428,10 +406,7 @@ mod tests {
         x.observe(&view(&body));
         let missing: Vec<&str> = x.missing().map(|e| e.text.as_str()).collect();
         assert_eq!(missing, ["a", "{\"type\":\"t\"}"]);
-        assert_eq!(x.to_json()["met"], 1);
-        assert_eq!(
-            x.to_json()["missing"][0],
-            serde_json::json!({"line": 1, "expect": "a"})
-        );
+        assert_eq!(x.met(), 1);
+        assert_eq!(x.missing().next().map(|e| e.line), Some(1));
     }
 }

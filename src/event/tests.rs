@@ -320,17 +320,22 @@ fn missing_fields_name_the_flags_that_fix_them() {
 
 #[test]
 fn notification_shape() {
-    let n = Notification {
-        id: "i",
-        kind: "t",
-        source_id: "s",
-        topic: "events",
-        partition: 2,
-        offset: 9,
+    let e = Event {
+        id: "i".into(),
+        kind: "t".into(),
+        source_type: "repo".into(),
+        source_id: "s\"q".into(),
+        timestamp: Some(1),
+        value: b"{}".to_vec(),
     };
+    let t = ChannelTemplate::parse("ev:{topic}:{source_type}:{id}").unwrap();
     assert_eq!(
-        n.to_json(),
-        r#"{"id":"i","type":"t","source_id":"s","topic":"events","partition":2,"offset":9}"#
+        notification(&t, &e, "events", 2, 9),
+        (
+            "ev:events:repo:i".to_string(),
+            r#"{"id":"i","type":"t","source_id":"s\"q","topic":"events","partition":2,"offset":9}"#
+                .to_string()
+        )
     );
 }
 

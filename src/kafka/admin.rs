@@ -10,11 +10,13 @@ use rdkafka::client::Client;
 use rdkafka::consumer::Consumer as _;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
-use serde::Serialize;
 
 use super::{config, Consumer, Context, KafkaSettings};
 use crate::duration::{remaining, show_duration};
 use crate::error;
+use crate::findings::{
+    BrokerInfo, GroupInfo, GroupPartition, KafkaReport, PartitionInfo, TopicInfo,
+};
 
 /// How long every broker must have been down before the report says so.
 const ALL_DOWN_GRACE: Duration = Duration::from_secs(1);
@@ -324,80 +326,6 @@ pub async fn create_topic(
     .await
     .context("metadata")??;
     Ok(replication)
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct KafkaReport {
-    pub bootstrap: String,
-    pub error: Option<String>,
-    pub controller: Option<i32>,
-    pub brokers: Vec<BrokerInfo>,
-    pub topics: Vec<TopicInfo>,
-    pub under_replicated: usize,
-    pub offline: usize,
-    pub group: Option<GroupInfo>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct BrokerInfo {
-    pub id: i32,
-    pub host: String,
-    pub port: i32,
-}
-
-#[derive(Debug, Serialize)]
-pub struct TopicInfo {
-    pub name: String,
-    pub error: Option<String>,
-    pub partitions: Vec<PartitionInfo>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PartitionInfo {
-    pub id: i32,
-    /// -1 when the partition has no leader.
-    pub leader: i32,
-    pub replicas: Vec<i32>,
-    pub isr: Vec<i32>,
-    pub low: Option<i64>,
-    pub high: Option<i64>,
-    pub under_replicated: bool,
-    pub offline: bool,
-}
-
-impl PartitionInfo {
-    pub fn new(id: i32, leader: i32, replicas: Vec<i32>, isr: Vec<i32>) -> PartitionInfo {
-        PartitionInfo {
-            id,
-            leader,
-            under_replicated: isr.len() < replicas.len(),
-            offline: leader < 0,
-            replicas,
-            isr,
-            low: None,
-            high: None,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct GroupInfo {
-    pub name: String,
-    pub topic: String,
-    /// Why the group's offsets could not be read (not authorised, no
-    /// answer); its partitions are empty then.
-    pub error: Option<String>,
-    pub total_lag: i64,
-    pub partitions: Vec<GroupPartition>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct GroupPartition {
-    pub partition: i32,
-    /// `None` when the group committed nothing for this partition.
-    pub committed: Option<i64>,
-    pub high: i64,
-    pub lag: i64,
 }
 
 pub fn cluster_report(

@@ -1,7 +1,8 @@
 //! How a run with `--expect` ends, said the same way by `tail` and
 //! `replay`: the exit code the expectations decide, the lines on stderr
-//! naming what was missing or duplicated, and the JUnit report of
-//! `--summary junit=FILE` (one test case per expectation).
+//! naming what was missing or duplicated, their part of the summary, and
+//! the JUnit report of `--summary junit=FILE` (one test case per
+//! expectation).
 //!
 //! The JUnit file is written by hand: the format is a handful of elements,
 //! and the only care it needs — escaping, and dropping the characters XML
@@ -10,10 +11,12 @@
 use std::path::Path;
 use std::time::Duration;
 
+use serde_json::{json, Value};
+
 use crate::error::Code;
 use crate::output::records::escape_controls;
 use crate::output::summary::Note;
-use crate::select::{Expectations, Standing};
+use crate::select::{Expectation, Expectations, Standing};
 
 /// Missing or duplicated expectations listed on stderr; the rest is in
 /// `--summary json` and the JUnit report.
@@ -164,6 +167,23 @@ pub fn conclude(
     }
 }
 
+/// The expectations in a `--summary json` document: how many, how many
+/// met, the missing and the duplicated ones by line.
+pub fn expect_json(x: &Expectations) -> Value {
+    let entry = |e: &Expectation| json!({"line": e.line, "expect": e.text});
+    json!({
+        "file": x.file,
+        "expected": x.len(),
+        "met": x.met(),
+        "missing": x.missing().map(entry).collect::<Vec<_>>(),
+        "duplicated": x.duplicated().map(|(e, n)| {
+            let mut v = entry(e);
+            v["times"] = n.into();
+            v
+        }).collect::<Vec<_>>(),
+    })
+}
+
 /// The summary table's line for the expectations.
 pub fn met_row(x: &Expectations) -> (&'static str, String) {
     ("expectations met", format!("{} of {}", x.met(), x.len()))
@@ -266,6 +286,19 @@ mod tests {
         assert_eq!(
             w[LISTED + 1],
             "  … and 10 more (all of them with --summary json)"
+        );
+    }
+
+    #[test]
+    fn expectations_in_the_summary() {
+        let x = expectations("a\nb\nc\n", &["a", "b", "b"]);
+        assert_eq!(
+            expect_json(&x),
+            json!({
+                "file": "e.txt", "expected": 3, "met": 2,
+                "missing": [{"line": 3, "expect": "c"}],
+                "duplicated": [{"line": 2, "expect": "b", "times": 2}],
+            })
         );
     }
 

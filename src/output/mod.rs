@@ -6,12 +6,15 @@
 //!
 //! * [`records`]: the one convention for records and messages as JSON, CSV
 //!   or text (escaping, non-UTF-8 as base64);
-//! * [`summary`]: the one summary type, printed as a table or JSON;
+//! * [`summary`]: the one summary type and every command's summary in it,
+//!   printed as a table or JSON;
 //! * [`report`]: the `health` document, as tables or JSON;
+//! * [`profile`]: `profile list|show`, as tables or JSON;
 //! * [`expect`]: how a run with `--expect` ends, and its JUnit report;
 //! * [`progress`]: progress bars and plain progress lines.
 
 pub mod expect;
+pub mod profile;
 pub mod progress;
 pub mod records;
 pub mod report;
@@ -100,7 +103,7 @@ impl Output {
     }
 
     /// The warning callback for lower layers, which never print themselves.
-    pub fn warner(&self) -> crate::pubsub::Warn {
+    pub fn warner(&self) -> crate::warn::Warn {
         let out = self.clone();
         std::sync::Arc::new(move |m: &str| out.warn(m))
     }

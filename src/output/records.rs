@@ -11,7 +11,7 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use base64::Engine as _;
 use rdkafka::message::{Headers, Message};
 use serde_json::{json, Map, Value};
@@ -406,6 +406,35 @@ pub fn dead_letter(
     v.insert("error".into(), json!(reason));
     put_bytes(&mut v, "raw", raw);
     Value::Object(v)
+}
+
+/// [`dead_letter`] as one line of the dead-letter file (NDJSON).
+pub fn write_dead_letter(
+    w: &mut impl Write,
+    source: &str,
+    line: u64,
+    column: Option<usize>,
+    reason: &str,
+    raw: &[u8],
+) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *w, &dead_letter(source, line, column, reason, raw))?;
+    w.write_all(b"\n")
+}
+
+/// [`dry_run_line`] as one line of `publish --dry-run`'s stdout (NDJSON).
+pub fn write_dry_run_line(
+    w: &mut impl Write,
+    source: &str,
+    line: u64,
+    topic: &str,
+    event: &Event,
+    channel: Option<String>,
+) -> Result<()> {
+    let value =
+        dry_run_line(source, line, topic, event, channel).context("re-reading a parsed event")?;
+    serde_json::to_writer(&mut *w, &value)?;
+    w.write_all(b"\n")?;
+    Ok(())
 }
 
 /// What `publish --dry-run` prints for one valid event: where it was read,

@@ -1,40 +1,25 @@
-//! The `health` document: what was found about Kafka, Redis and the probe,
-//! with the status and problems judged from it, printed as tables or
-//! serialized as JSON (its shape is pinned by a golden test).
+//! The `health` document: what was found about Kafka, Redis and the probe
+//! (plain data in [`crate::findings`]), with the status and problems judged
+//! from it, printed as tables or as JSON. Both shapes are decided here and
+//! only here (the JSON's is pinned by a golden test): the field names, their
+//! order, which fields are left out when empty.
 
 use std::io::Write;
 
-use serde::Serialize;
+use serde_json::{json, Map, Value};
 
 use super::{Data, Output};
-use crate::kafka::admin::KafkaReport;
-use crate::pubsub::info::RedisReport;
-
-#[derive(Debug, Serialize)]
-pub struct Report {
-    /// `ok`, `degraded`, `kafka_unreachable` or `redis_unreachable`.
-    pub status: &'static str,
-    pub problems: Vec<String>,
-    pub kafka: KafkaReport,
-    /// Absent with `--redis off`.
-    pub redis: Option<RedisReport>,
-    pub probe: Option<ProbeReport>,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct ProbeReport {
-    pub channel: String,
-    pub topic: String,
-    pub partition: Option<i32>,
-    pub offset: Option<i64>,
-    pub kafka_ack_ms: Option<f64>,
-    pub redis_roundtrip_ms: Option<f64>,
-    pub total_ms: Option<f64>,
-    /// The step that failed, with why; `None` when the probe went through.
-    pub failed: Option<String>,
-}
+use crate::findings::{
+    BrokerInfo, ClusterNode, ClusterReport, GroupInfo, GroupPartition, KafkaReport, PartitionInfo,
+    ProbeReport, RedisReport, Report, TopicInfo,
+};
 
 impl Output {
+    /// The health report as one JSON document on stdout.
+    pub fn report_json(&self, w: &mut Data, r: &Report) -> std::io::Result<()> {
+        self.json_document(w, &report_json(r))
+    }
+
     /// The health report as tables on stdout, then the status and problems.
     pub fn report_tables(&self, w: &mut Data, r: &Report) -> std::io::Result<()> {
         let out = self;
@@ -198,4 +183,118 @@ impl Output {
         }
         writeln!(w, "{status}")
     }
+}
+
+/// The `health` JSON document: `status`, `problems`, `kafka`, `redis` (null
+/// with `--redis off`), `probe` (null without `--probe`).
+fn report_json(r: &Report) -> Value {
+    json!({
+        "status": r.status,
+        "problems": r.problems,
+        "kafka": kafka_json(&r.kafka),
+        "redis": r.redis.as_ref().map(redis_json),
+        "probe": r.probe.as_ref().map(probe_json),
+    })
+}
+
+fn kafka_json(k: &KafkaReport) -> Value {
+    let broker = |b: &BrokerInfo| json!({"id": b.id, "host": b.host, "port": b.port});
+    let partition = |p: &PartitionInfo| {
+        json!({
+            "id": p.id,
+            "leader": p.leader,
+            "replicas": p.replicas,
+            "isr": p.isr,
+            "low": p.low,
+            "high": p.high,
+            "under_replicated": p.under_replicated,
+            "offline": p.offline,
+        })
+    };
+    let topic = |t: &TopicInfo| {
+        json!({
+            "name": t.name,
+            "error": t.error,
+            "partitions": t.partitions.iter().map(partition).collect::<Vec<_>>(),
+        })
+    };
+    json!({
+        "bootstrap": k.bootstrap,
+        "error": k.error,
+        "controller": k.controller,
+        "brokers": k.brokers.iter().map(broker).collect::<Vec<_>>(),
+        "topics": k.topics.iter().map(topic).collect::<Vec<_>>(),
+        "under_replicated": k.under_replicated,
+        "offline": k.offline,
+        "group": k.group.as_ref().map(group_json),
+    })
+}
+
+fn group_json(g: &GroupInfo) -> Value {
+    let partition = |p: &GroupPartition| json!({"partition": p.partition, "committed": p.committed, "high": p.high, "lag": p.lag});
+    json!({
+        "name": g.name,
+        "topic": g.topic,
+        "error": g.error,
+        "total_lag": g.total_lag,
+        "partitions": g.partitions.iter().map(partition).collect::<Vec<_>>(),
+    })
+}
+
+/// `sharded` appears only when true, `cluster` only for a Redis Cluster.
+fn redis_json(r: &RedisReport) -> Value {
+    let mut doc = Map::new();
+    doc.insert("url".into(), json!(r.url));
+    if r.sharded {
+        doc.insert("sharded".into(), json!(true));
+    }
+    doc.insert("error".into(), json!(r.error));
+    doc.insert("ping_ms".into(), json!(r.ping_ms));
+    doc.insert("version".into(), json!(r.version));
+    doc.insert("role".into(), json!(r.role));
+    doc.insert("connected_clients".into(), json!(r.connected_clients));
+    doc.insert("used_memory".into(), json!(r.used_memory));
+    doc.insert(
+        "pattern_subscriptions".into(),
+        json!(r.pattern_subscriptions),
+    );
+    // Each channel as a pair: `[name, subscribers]`.
+    doc.insert("channel_subscribers".into(), json!(r.channel_subscribers));
+    if let Some(c) = &r.cluster {
+        doc.insert("cluster".into(), cluster_json(c));
+    }
+    Value::Object(doc)
+}
+
+fn cluster_json(c: &ClusterReport) -> Value {
+    let node = |n: &ClusterNode| {
+        json!({
+            "address": n.address,
+            "id": n.id,
+            "role": n.role,
+            "replica_of": n.replica_of,
+            "slots": n.slots,
+            "link": n.link,
+            "flags": n.flags,
+        })
+    };
+    json!({
+        "answered_by": c.answered_by,
+        "state": c.state,
+        "slots_without_master": c.slots_without_master,
+        "nodes": c.nodes.iter().map(node).collect::<Vec<_>>(),
+    })
+}
+
+fn probe_json(p: &ProbeReport) -> Value {
+    json!({
+        "channel": p.channel,
+        "topic": p.topic,
+        "partition": p.partition,
+        "offset": p.offset,
+        "kafka_ack_ms": p.kafka_ack_ms,
+        "redis_roundtrip_ms": p.redis_roundtrip_ms,
+        "total_ms": p.total_ms,
+        "failed": p.failed,
+    })
 }

@@ -1,13 +1,22 @@
-//! The one summary type. A command fills in a [`Summary`] (its JSON
-//! document and the rows of its table) and returns it in an [`Ending`];
-//! `main` hands that to [`Output::end`], which prints the summary on stderr
-//! as a table or JSON, then the notes that belong after it.
+//! The one summary type, and every command's summary in it. A command
+//! hands over what it counted (plain numbers: [`PublishCounts`],
+//! [`ReplayCounts`], [`TailCounts`]); the shape of its JSON document and the
+//! rows of its table are decided here. It returns the [`Summary`] in an
+//! [`Ending`]; `main` hands that to [`Output::end`], which prints the
+//! summary on stderr as a table or JSON, then the notes that belong after it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use anyhow::Result;
 use comfy_table::{presets, Cell, CellAlignment, Table};
+use serde_json::json;
 
+use super::expect::{expect_json, met_row};
 use super::Output;
+use crate::duration::show_duration;
 use crate::error::Code;
+use crate::select::Expectations;
 
 /// Which summary to print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +38,7 @@ pub struct Summary {
 
 impl Summary {
     /// A summary titled `title` (the table's header) whose JSON form is `json`.
-    pub fn new(format: Format, title: impl Into<String>, json: serde_json::Value) -> Summary {
+    fn new(format: Format, title: impl Into<String>, json: serde_json::Value) -> Summary {
         Summary {
             format,
             title: title.into(),
@@ -39,7 +48,7 @@ impl Summary {
     }
 
     /// Add a row to the table form.
-    pub fn row(&mut self, key: impl Into<String>, value: impl Into<String>) {
+    fn row(&mut self, key: impl Into<String>, value: impl Into<String>) {
         self.rows.push((key.into(), value.into()));
     }
 }
@@ -70,8 +79,182 @@ impl Ending {
 }
 
 /// Rounded to three decimals, for JSON summaries.
-pub fn round3(v: f64) -> f64 {
+fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
+}
+
+/// What `publish` counted.
+pub struct PublishCounts<'a> {
+    pub topic: &'a str,
+    pub read: u64,
+    pub invalid: u64,
+    pub acknowledged: u64,
+    /// Not acknowledged: refused or without a delivery report.
+    pub failed: u64,
+    /// Valid events never handed to Kafka (the run stopped first).
+    pub unsent: u64,
+    /// Notified and failed on Redis; `None` with `--redis off`.
+    pub redis: Option<(u64, u64)>,
+    pub elapsed: Duration,
+    /// Input bytes read.
+    pub bytes: u64,
+    /// Acknowledgement latency p50 and p99, in milliseconds.
+    pub latency_ms: (Option<f64>, Option<f64>),
+    /// Failed deliveries by reason.
+    pub failures: &'a BTreeMap<String, u64>,
+    /// Where a rerun should start (`file:line`), when the run stopped early.
+    pub resume_from: Option<String>,
+    /// The librdkafka properties that lowered durability.
+    pub lowered: &'a [String],
+}
+
+/// One partition a replay read.
+pub struct ReplayPartition {
+    pub partition: i32,
+    pub start: i64,
+    /// Exclusive; `None` when following.
+    pub end: Option<i64>,
+    pub records: u64,
+    pub bytes: u64,
+}
+
+/// What `replay` counted.
+pub struct ReplayCounts<'a> {
+    pub topic: &'a str,
+    pub partitions: Vec<ReplayPartition>,
+    pub records: u64,
+    pub filtered_out: u64,
+    /// Sent to Redis or copied to a topic.
+    pub sent: u64,
+    pub expect: Option<&'a Expectations>,
+    pub elapsed: Duration,
+}
+
+/// What `tail` counted.
+pub struct TailCounts<'a> {
+    pub printed: u64,
+    pub filtered_out: u64,
+    pub dropped: u64,
+    pub expect: Option<&'a Expectations>,
+}
+
+impl Summary {
+    /// `publish → TOPIC`.
+    pub fn publish(format: Format, c: &PublishCounts) -> Summary {
+        let elapsed = c.elapsed.as_secs_f64();
+        let rate = |n: f64| if elapsed > 0.0 { n / elapsed } else { 0.0 };
+        let (p50, p99) = c.latency_ms;
+        let json = json!({
+            "topic": c.topic,
+            "read": c.read,
+            "invalid": c.invalid,
+            "acknowledged": c.acknowledged,
+            "failed": c.failed,
+            "unsent": c.unsent,
+            "notified": c.redis.map(|r| r.0),
+            "redis_failures": c.redis.map(|r| r.1),
+            "redis": if c.redis.is_some() { "on" } else { "off" },
+            "elapsed_s": round3(elapsed),
+            "events_per_s": round3(rate(c.acknowledged as f64)),
+            "mb_per_s": round3(rate(c.bytes as f64 / 1e6)),
+            "ack_latency_ms": { "p50": p50.map(round3), "p99": p99.map(round3) },
+            "failures": c.failures,
+            "resume_from": c.resume_from,
+            "lowered_durability": c.lowered,
+        });
+        let mut summary = Summary::new(format, format!("publish → {}", c.topic), json);
+        let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1} ms"));
+        summary.row("read", c.read.to_string());
+        summary.row("invalid", c.invalid.to_string());
+        summary.row("acknowledged by Kafka", c.acknowledged.to_string());
+        summary.row("failed", c.failed.to_string());
+        if c.unsent > 0 {
+            summary.row("not sent", c.unsent.to_string());
+        }
+        if let Some((notified, failed)) = c.redis {
+            summary.row("notified on Redis", notified.to_string());
+            summary.row("Redis failures", failed.to_string());
+        }
+        summary.row("elapsed", format!("{elapsed:.2} s"));
+        summary.row("events/s", format!("{:.0}", rate(c.acknowledged as f64)));
+        summary.row("MB/s", format!("{:.2}", rate(c.bytes as f64 / 1e6)));
+        summary.row("ack latency p50", ms(p50));
+        summary.row("ack latency p99", ms(p99));
+        if !c.lowered.is_empty() {
+            summary.row("durability lowered by", c.lowered.join(" "));
+        }
+        summary
+    }
+
+    /// `replay TOPIC`: one row per partition, then the totals.
+    pub fn replay(format: Format, c: &ReplayCounts) -> Summary {
+        let secs = c.elapsed.as_secs_f64();
+        let partitions: Vec<_> = c
+            .partitions
+            .iter()
+            .map(|p| json!({"partition": p.partition, "start": p.start, "end": p.end, "records": p.records, "bytes": p.bytes}))
+            .collect();
+        let mut json = json!({
+            "topic": c.topic,
+            "records": c.records,
+            "filtered_out": c.filtered_out,
+            "sent": c.sent,
+            "elapsed_s": round3(secs),
+            "records_per_s": if secs > 0.0 { (c.records as f64 / secs).round() } else { 0.0 },
+            "partitions": partitions,
+        });
+        if let Some(x) = c.expect {
+            json["expect"] = expect_json(x);
+        }
+        let mut summary = Summary::new(format, format!("replay {}", c.topic), json);
+        for p in &c.partitions {
+            let end = p.end.map_or("follow".to_string(), |e| e.to_string());
+            summary.row(
+                format!("partition {} [{}, {end})", p.partition, p.start),
+                format!("{} records", p.records),
+            );
+        }
+        summary.row(
+            "total",
+            format!("{} records in {}", c.records, show_duration(c.elapsed)),
+        );
+        if c.filtered_out > 0 {
+            summary.row("filtered out", c.filtered_out.to_string());
+        }
+        if c.sent > 0 {
+            summary.row("sent", c.sent.to_string());
+        }
+        if let Some(x) = c.expect {
+            let (key, value) = met_row(x);
+            summary.row(key, value);
+        }
+        summary
+    }
+
+    /// `tail`.
+    pub fn tail(format: Format, c: &TailCounts) -> Summary {
+        let mut json = json!({
+            "printed": c.printed,
+            "filtered_out": c.filtered_out,
+            "dropped": c.dropped,
+        });
+        if let Some(x) = c.expect {
+            json["expect"] = expect_json(x);
+        }
+        let mut s = Summary::new(format, "tail", json);
+        s.row("printed", c.printed.to_string());
+        if c.filtered_out > 0 {
+            s.row("filtered out", c.filtered_out.to_string());
+        }
+        if c.dropped > 0 {
+            s.row("dropped", c.dropped.to_string());
+        }
+        if let Some(x) = c.expect {
+            let (key, value) = met_row(x);
+            s.row(key, value);
+        }
+        s
+    }
 }
 
 impl Output {
@@ -102,22 +285,57 @@ impl Output {
                 let _ = serde_json::to_writer(&mut err, &s.json);
                 let _ = writeln!(err);
             }
-            Format::Table => {
-                let mut table = Table::new();
-                table.load_preset(presets::UTF8_FULL_CONDENSED);
-                if !self.color {
-                    table.force_no_tty();
-                }
-                table.set_header(vec![Cell::new(&s.title), Cell::new("")]);
-                for (k, v) in &s.rows {
-                    table.add_row(vec![
-                        Cell::new(k),
-                        Cell::new(v).set_alignment(CellAlignment::Right),
-                    ]);
-                }
-                super::stderr_line(format_args!("{table}"));
-            }
+            Format::Table => super::stderr_line(format_args!("{}", table(s, self.color))),
             Format::Auto | Format::None => {}
         }
+    }
+}
+
+/// The table form of a summary: its title over two columns, values right
+/// aligned.
+fn table(s: &Summary, color: bool) -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    if !color {
+        table.force_no_tty();
+    }
+    table.set_header(vec![Cell::new(&s.title), Cell::new("")]);
+    for (k, v) in &s.rows {
+        table.add_row(vec![
+            Cell::new(k),
+            Cell::new(v).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tail_summary_as_a_table_and_json() {
+        let s = Summary::tail(
+            Format::Table,
+            &TailCounts {
+                printed: 1200,
+                filtered_out: 3,
+                dropped: 0,
+                expect: None,
+            },
+        );
+        assert_eq!(
+            table(&s, false).to_string(),
+            "┌──────────────┬──────┐\n\
+             │ tail         ┆      │\n\
+             ╞══════════════╪══════╡\n\
+             │ printed      ┆ 1200 │\n\
+             │ filtered out ┆    3 │\n\
+             └──────────────┴──────┘"
+        );
+        assert_eq!(
+            s.json.to_string(),
+            r#"{"printed":1200,"filtered_out":3,"dropped":0}"#
+        );
     }
 }

@@ -1,8 +1,6 @@
 //! `publish --dry-run`: every line checked as publish would, nothing sent.
 
-use std::io::Write;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tokio::sync::mpsc;
 
 use crate::config::{Common, OnInvalid, PublishConfig};
@@ -30,16 +28,14 @@ pub(super) async fn dry_run(
                         .redis
                         .as_ref()
                         .map(|_| cfg.channel.render(&event, &common.topic));
-                    let line = records::dry_run_line(
+                    records::write_dry_run_line(
+                        &mut stdout,
                         &cfg.sources[at.source as usize].name,
                         at.line,
                         &common.topic,
                         &event,
                         channel,
-                    )
-                    .context("re-reading a parsed event")?;
-                    serde_json::to_writer(&mut stdout, &line)?;
-                    stdout.write_all(b"\n")?;
+                    )?;
                 }
                 Item::Invalid {
                     at, column, reason, ..

@@ -5,56 +5,10 @@
 use std::time::Instant;
 
 use futures::StreamExt;
-use serde::Serialize;
 
 use super::{cluster, Node, Target};
 use crate::duration::{millis, remaining};
-
-#[derive(Debug, Default, Serialize)]
-pub struct RedisReport {
-    pub url: String,
-    /// `--sharded`: notifications and subscriptions are sharded Pub/Sub.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub sharded: bool,
-    pub error: Option<String>,
-    pub ping_ms: Option<f64>,
-    pub version: Option<String>,
-    pub role: Option<String>,
-    pub connected_clients: Option<i64>,
-    pub used_memory: Option<String>,
-    pub pattern_subscriptions: Option<i64>,
-    pub channel_subscribers: Vec<(String, i64)>,
-    /// A Redis Cluster's state and nodes (the fields above are of the node
-    /// that answered); absent for a single Redis.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<ClusterReport>,
-}
-
-/// What a cluster node says about the cluster.
-#[derive(Debug, Default, Serialize)]
-pub struct ClusterReport {
-    /// The node asked (its address, without credentials).
-    pub answered_by: String,
-    /// `cluster_state` of CLUSTER INFO: `ok` or `fail`.
-    pub state: String,
-    /// Slots that no master that is up serves (failed or unassigned).
-    pub slots_without_master: u32,
-    pub nodes: Vec<ClusterNode>,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct ClusterNode {
-    pub address: String,
-    pub id: String,
-    /// `master` or `replica`, with `(failed)` or `(failing?)`.
-    pub role: String,
-    /// A replica's master's address.
-    pub replica_of: Option<String>,
-    pub slots: u32,
-    /// The cluster bus link: `connected` or `disconnected`.
-    pub link: String,
-    pub flags: Vec<String>,
-}
+use crate::findings::{ClusterNode, ClusterReport, RedisReport};
 
 /// How long connecting to one cluster node may take.
 const NODE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);

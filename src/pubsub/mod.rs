@@ -22,8 +22,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Where warnings go (the command's `Output`); called from any task.
-pub type Warn = Arc<dyn Fn(&str) + Send + Sync>;
+pub use crate::warn::Warn;
 
 /// A Redis server, or a Redis Cluster (`redis+cluster://h:p,h:p`), to talk to.
 #[derive(Clone)]

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use rdkafka::message::Message;
-use serde_json::json;
 
 use crate::config::{Common, Expect, ReplayConfig, ReplaySink};
 use crate::duration::show_duration;
@@ -20,7 +19,7 @@ use crate::event::Event;
 use crate::kafka::read::{self, Confirmed, Flow, Planned, Polled, Read, Start};
 use crate::kafka::{admin, config as kafka_config, record};
 use crate::output::expect as verdict;
-use crate::output::summary::{round3, Ending, Note, Summary};
+use crate::output::summary::{Ending, Note, ReplayCounts, ReplayPartition, Summary};
 use crate::output::{Output, Progress, Unit};
 use crate::select::View;
 use crate::shutdown::Shutdown;
@@ -539,47 +538,23 @@ fn summary(
     expect: Option<&Expect>,
     elapsed: Duration,
 ) -> Summary {
-    let secs = elapsed.as_secs_f64();
-    let partitions: Vec<_> = ranges
-        .iter()
-        .map(|(p, r)| json!({"partition": p, "start": r.start, "end": r.planned.end, "records": r.read, "bytes": r.bytes}))
-        .collect();
-    let mut json = json!({
-        "topic": topic,
-        "records": total,
-        "filtered_out": filtered,
-        "sent": sent,
-        "elapsed_s": round3(secs),
-        "records_per_s": if secs > 0.0 { (total as f64 / secs).round() } else { 0.0 },
-        "partitions": partitions,
-    });
-    if let Some(x) = expect {
-        json["expect"] = x.expectations.to_json();
-    }
-    let mut summary = Summary::new(cfg.summary, format!("replay {topic}"), json);
-    for (p, r) in ranges {
-        let end = r
-            .planned
-            .end
-            .map_or("follow".to_string(), |e| e.to_string());
-        summary.row(
-            format!("partition {p} [{}, {end})", r.start),
-            format!("{} records", r.read),
-        );
-    }
-    summary.row(
-        "total",
-        format!("{total} records in {}", show_duration(elapsed)),
-    );
-    if filtered > 0 {
-        summary.row("filtered out", filtered.to_string());
-    }
-    if sent > 0 {
-        summary.row("sent", sent.to_string());
-    }
-    if let Some(x) = expect {
-        let (key, value) = verdict::met_row(&x.expectations);
-        summary.row(key, value);
-    }
-    summary
+    let counts = ReplayCounts {
+        topic,
+        partitions: ranges
+            .iter()
+            .map(|(&partition, r)| ReplayPartition {
+                partition,
+                start: r.start,
+                end: r.planned.end,
+                records: r.read,
+                bytes: r.bytes,
+            })
+            .collect(),
+        records: total,
+        filtered_out: filtered,
+        sent,
+        expect: expect.map(|x| &x.expectations),
+        elapsed,
+    };
+    Summary::replay(cfg.summary, &counts)
 }

@@ -19,7 +19,7 @@ use anyhow::Result;
 use rdkafka::message::Message;
 use tokio::sync::mpsc;
 
-use crate::event::{ChannelTemplate, Notification};
+use crate::event::{self, ChannelTemplate};
 use crate::kafka::read::{self, Flow, Polled, Start, Stop};
 use crate::kafka::{admin, config, record, KafkaSettings};
 use crate::output::records::Received;
@@ -233,23 +233,16 @@ pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result
                 unroutable += 1;
                 return Ok(Flow::Continue);
             };
-            let channel = template.render(&event, topic);
+            let (channel, note) =
+                event::notification(template, &event, topic, m.partition(), m.offset());
             let Some(pattern) = subs.matching(channel.as_bytes()) else {
                 return Ok(Flow::Continue);
-            };
-            let note = Notification {
-                id: &event.id,
-                kind: &event.kind,
-                source_id: &event.source_id,
-                topic,
-                partition: m.partition(),
-                offset: m.offset(),
             };
             let incoming = Received {
                 received_at: jiff::Timestamp::now(),
                 channel: channel.into_bytes(),
                 pattern: pattern.map(String::into_bytes),
-                payload: note.to_json().into_bytes(),
+                payload: note.into_bytes(),
                 from_kafka: true,
                 event: fetch.then(|| m.payload().unwrap_or_default().to_vec()),
             };

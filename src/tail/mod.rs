@@ -24,7 +24,7 @@ use crate::event;
 use crate::kafka::read::Fetcher;
 use crate::output::expect as verdict;
 use crate::output::records::{Received, TailPrinter};
-use crate::output::summary::{Ending, Format, Note, Summary};
+use crate::output::summary::{Ending, Format, Note, Summary, TailCounts};
 use crate::output::{Data, Output};
 use crate::pubsub::subscribe::{self, Feed, Gap, Item};
 use crate::select::View;
@@ -75,27 +75,13 @@ fn judge(
 }
 
 fn summary(cfg: &TailConfig, expect: Option<&Expect>, counts: &Counts) -> Summary {
-    let mut json = serde_json::json!({
-        "printed": counts.printed,
-        "filtered_out": counts.filtered,
-        "dropped": counts.dropped,
-    });
-    if let Some(expect) = expect {
-        json["expect"] = expect.expectations.to_json();
-    }
-    let mut s = Summary::new(cfg.summary, "tail", json);
-    s.row("printed", counts.printed.to_string());
-    if counts.filtered > 0 {
-        s.row("filtered out", counts.filtered.to_string());
-    }
-    if counts.dropped > 0 {
-        s.row("dropped", counts.dropped.to_string());
-    }
-    if let Some(expect) = expect {
-        let (key, value) = verdict::met_row(&expect.expectations);
-        s.row(key, value);
-    }
-    s
+    let counts = TailCounts {
+        printed: counts.printed,
+        filtered_out: counts.filtered,
+        dropped: counts.dropped,
+        expect: expect.map(|x| &x.expectations),
+    };
+    Summary::tail(cfg.summary, &counts)
 }
 
 async fn tail(

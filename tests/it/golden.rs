@@ -276,3 +276,231 @@ fn help_texts() {
         insta::assert_snapshot!(name, run.stdout());
     }
 }
+
+/// Table filters for the stderr summaries: the widths of a table follow its
+/// widest value, so a volatile value (a rate, a duration) changes every
+/// rule and padding; runs of rule characters and of spaces are collapsed,
+/// everything else (titles, rows, their order, the values) stays exact.
+fn table_filters() -> Vec<(&'static str, &'static str)> {
+    vec![(r"[─━┈┬┴═╪]+", "─"), (r" {2,}", " ")]
+}
+
+#[test]
+fn junit_report_and_the_tail_summary_table_of_an_expect_run() {
+    let redis = Redis::start();
+    let dir = tempfile::tempdir().unwrap();
+    let expect = dir.path().join("expected");
+    std::fs::write(
+        &expect,
+        "# met, duplicated, missing; markup in a name is escaped\n\
+         o-1\n\
+         o-2\n\
+         {\"type\":\"<never & \\\"ever\\\">\"}\n",
+    )
+    .unwrap();
+    let junit = dir.path().join("report.xml");
+    let t = tail(
+        &redis.url(),
+        &[
+            "orders",
+            "--format",
+            "raw",
+            "--expect",
+            expect.to_str().unwrap(),
+            "--timeout",
+            "2s",
+            "--summary",
+            "table",
+            "--summary",
+            &format!("junit={}", junit.display()),
+        ],
+    );
+    t.wait_stderr("subscribed");
+    let note = |id: &str| {
+        format!(
+            r#"{{"id":"{id}","type":"order","source_id":"s","topic":"t","partition":0,"offset":1}}"#
+        )
+    };
+    let (one, two, other) = (note("o-1"), note("o-2"), note("o-9"));
+    redis_publish(
+        &redis,
+        &[
+            ("orders", one.as_bytes()),
+            ("orders", two.as_bytes()),
+            ("orders", two.as_bytes()),
+            ("orders", other.as_bytes()),
+        ],
+    );
+    let (code, _, stderr) = t.finish();
+    assert_eq!(code, Some(124), "{stderr}");
+    let dir = dir.path().display().to_string();
+    insta::with_settings!({filters => vec![
+        (dir.as_str(), "[dir]"),
+        (r#"time="\d+\.\d{3}""#, r#"time="[s]""#),
+    ]}, {
+        insta::assert_snapshot!("expect_junit", std::fs::read_to_string(&junit).unwrap());
+    });
+    let mut filters = table_filters();
+    filters.push((dir.as_str(), "[dir]"));
+    filters.push((r"in \d+(\.\d+)?m?s", "in [duration]"));
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("tail_summary_table", stderr);
+    });
+}
+
+#[test]
+fn publish_and_replay_summary_tables() {
+    let kafka = Kafka::shared();
+    let topic = topic("golden-tables");
+    kafka.create_topic(&topic, 2);
+    let mut input = events(0, 4, 2);
+    input.push_str("{\"id\": broken\n");
+    let publish = dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .args(["publish", "--summary", "table", "--on-invalid", "skip"])
+        .stdin(input)
+        .run()
+        .expect_code(0);
+    let replay = dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .args(["replay", "--summary", "table", "--filter", "source_id=r0"])
+        .run()
+        .expect_code(0);
+    let mut filters = table_filters();
+    filters.push((topic.as_str(), "[topic]"));
+    filters.push((r"┆ \d+\.\d\d s", "┆ [elapsed]"));
+    filters.push((r"events/s ┆ \d+", "events/s ┆ [rate]"));
+    filters.push((r"MB/s ┆ \d+\.\d\d", "MB/s ┆ [rate]"));
+    filters.push((r"\d+\.\d ms", "[ms]"));
+    filters.push((r"records in \d+(\.\d+)?m?s", "records in [duration]"));
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("publish_summary_table", publish.stderr());
+        insta::assert_snapshot!("replay_summary_table", replay.stderr());
+    });
+}
+
+#[test]
+fn tail_pretty_lines_plain_coloured_and_from_kafka() {
+    let kafka = Kafka::shared();
+    let redis = Redis::start();
+    let messages: [(&str, &[u8]); 4] = [
+        (
+            "golden:1",
+            br#"{ "id": "a",  "topic": "t", "partition": 0, "offset": 7 }"#,
+        ),
+        ("golden:2", b"plain text"),
+        ("golden:3", b"\xff\x00bin"),
+        ("golden:4", b"esc\x1b[31m\"q\",\n"),
+    ];
+    let clock = (r"(?m)^(\x1b\[2m)?\d\d:\d\d:\d\d\.\d{3}", "$1[clock]");
+    for (name, color) in [("tail_pretty", "never"), ("tail_pretty_color", "always")] {
+        let t = tail(
+            &redis.url(),
+            &[
+                "golden:*",
+                "--format",
+                "pretty",
+                "--color",
+                color,
+                "--count",
+                "4",
+                "--timeout",
+                "20s",
+            ],
+        );
+        t.wait_stderr("subscribed to golden:*");
+        redis_publish(&redis, &messages);
+        let (code, stdout, stderr) = t.finish();
+        assert_eq!(code, Some(0), "{stderr}");
+        insta::with_settings!({filters => vec![clock]}, {
+            insta::assert_snapshot!(name, stdout);
+        });
+    }
+    // What a catch-up read from Kafka is tagged with.
+    let topic = topic("golden-pretty");
+    kafka.create_topic(&topic, 1);
+    seed(kafka, &topic, events(0, 2, 1));
+    let t = tail(
+        &redis.url(),
+        &[
+            "--brokers",
+            &kafka.brokers(),
+            "--topic",
+            &topic,
+            "events:repo:*",
+            "--format",
+            "pretty",
+            "--catch-up",
+            "1700000000000",
+            "--count",
+            "2",
+            "--timeout",
+            "20s",
+        ],
+    );
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    insta::with_settings!({filters => vec![clock, (topic.as_str(), "[topic]")]}, {
+        insta::assert_snapshot!("tail_pretty_kafka", stdout);
+    });
+}
+
+/// A config file with a default, a profile with secrets in every place
+/// they can hide (the Redis URL, a librdkafka property, a value that
+/// repeats a secret), one that sets `sharded`, and one with nothing.
+const PROFILES: &str = r#"
+default = "local"
+
+[profiles.local]
+brokers = "127.0.0.1:9092"
+topic = "dev-events"
+
+[profiles.staging]
+brokers = "k1:9093,k2:9093"
+redis = "redis://:hunter2@redis.staging:6380/0"
+sharded = true
+channel = "ev:{source_id}:hunter2"
+properties-file = "/etc/dualstream/staging.properties"
+
+[profiles.staging.kafka]
+"security.protocol" = "sasl_ssl"
+sasl.mechanism = "SCRAM-SHA-512"
+sasl.password = "hunter2"
+"linger.ms" = 5
+
+[profiles.bare]
+"#;
+
+#[test]
+fn profile_list_and_show_as_tables_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, PROFILES).unwrap();
+    let profile = |args: &[&str]| {
+        dualstream()
+            .arg("--config")
+            .arg(config.to_str().unwrap())
+            .arg("profile")
+            .args(args)
+            .run()
+            .expect_code(0)
+            .stdout()
+    };
+    let shown = [
+        ("profile_list", profile(&["list"])),
+        ("profile_list_json", profile(&["list", "--format", "json"])),
+        ("profile_show", profile(&["show", "staging"])),
+        (
+            "profile_show_json",
+            profile(&["show", "staging", "--format", "json"]),
+        ),
+        ("profile_show_default", profile(&["show"])),
+    ];
+    let dir = dir.path().display().to_string();
+    for (name, stdout) in shown {
+        assert!(!stdout.contains("hunter2"), "{stdout}");
+        insta::with_settings!({filters => vec![(dir.as_str(), "[dir]")]}, {
+            insta::assert_snapshot!(name, stdout);
+        });
+    }
+}

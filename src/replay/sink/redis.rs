@@ -10,7 +10,7 @@ use rdkafka::message::Message;
 
 use super::RecordSink;
 use crate::error::{self, Code};
-use crate::event::{ChannelTemplate, Event, Notification};
+use crate::event::{self, ChannelTemplate, Event};
 use crate::kafka::read::Confirmed;
 use crate::output::summary::Note;
 use crate::output::Output;
@@ -68,15 +68,7 @@ impl<'a> RedisSink<'a> {
 
     /// The channel and the notification of a record and its event.
     fn notification<M: Message>(&self, m: &M, event: &Event) -> notify::Note {
-        let note = Notification {
-            id: &event.id,
-            kind: &event.kind,
-            source_id: &event.source_id,
-            topic: m.topic(),
-            partition: m.partition(),
-            offset: m.offset(),
-        };
-        (self.channel.render(event, m.topic()), note.to_json())
+        event::notification(self.channel, event, m.topic(), m.partition(), m.offset())
     }
 
     /// Hand the batched notifications to the notifier. A group member then
