@@ -18,9 +18,7 @@ use crate::kafka::{record, KafkaSettings};
 use crate::output::report::{ProbeReport, Report};
 use crate::output::summary::Ending;
 use crate::output::{DocFormat, Output};
-use crate::pubsub::info::{self, Listener, RedisReport};
-use crate::pubsub::notify::{Mode, Notifier};
-use crate::pubsub::Target;
+use crate::pubsub::{self, Listener, Mode, Notifier, RedisReport, Target};
 
 pub async fn run(common: Common, cfg: HealthConfig, out: &Output) -> Ending {
     Ending::bare(health(common, cfg, out).await)
@@ -35,7 +33,7 @@ async fn health(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code>
     });
     let redis_check = async {
         match &common.redis {
-            Some(r) => Some(info::report(r, &cfg.channels, deadline).await),
+            Some(r) => Some(pubsub::report(r, &cfg.channels, deadline).await),
             None => None,
         }
     };
@@ -125,7 +123,7 @@ fn judge(
             problems.push(format!(
                 "redis cluster: {} of {} slots have no master{}",
                 c.slots_without_master,
-                crate::pubsub::cluster::SLOTS,
+                pubsub::SLOTS,
                 if failed.is_empty() {
                     String::new()
                 } else {

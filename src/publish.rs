@@ -20,7 +20,7 @@ use crate::kafka::{admin, config as kafka_config, record, KafkaSettings};
 use crate::output::records;
 use crate::output::summary::{round3, Ending, Note, Summary};
 use crate::output::{Output, Unit};
-use crate::pubsub::notify::{self, Notifier, NotifyStats};
+use crate::pubsub::{Mode, Notifier, NotifyStats, Outbound};
 use crate::shutdown::Shutdown;
 
 mod dry_run;
@@ -123,7 +123,7 @@ async fn publish(
     let notifier = common
         .redis
         .as_ref()
-        .map(|r| Notifier::spawn(r, notify::Mode::BestEffort, None, out.warner()));
+        .map(|r| Notifier::spawn(r, Mode::BestEffort, None, out.warner()));
     start_reading(readers, tx);
 
     let mut run = Run {
@@ -222,7 +222,7 @@ struct Book<'a> {
     topic: String,
     cfg: &'a PublishConfig,
     out: &'a Output,
-    notes: Vec<notify::Note>,
+    notes: Vec<Outbound>,
     notifier: Option<Notifier>,
     dead_letters: Option<BufWriter<File>>,
     progress: crate::output::Progress,

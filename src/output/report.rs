@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Data, Output};
 use crate::kafka::admin::KafkaReport;
-use crate::pubsub::info::RedisReport;
+use crate::pubsub::RedisReport;
 
 #[derive(Debug, Serialize)]
 pub struct Report {

@@ -50,12 +50,7 @@ pub async fn run(
         // Required here: fail now, before reading anything, if Redis is not there.
         if let Some(target) = &common.redis {
             if let Err(e) = shutdown
-                .or_interrupted(async {
-                    target
-                        .check(cfg.timeout)
-                        .await
-                        .map_err(|e| error::fail(Code::Redis, e))
-                })
+                .or_interrupted(async { target.check(cfg.timeout).await })
                 .await
             {
                 return Ending::bare(Err(e));

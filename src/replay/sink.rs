@@ -11,7 +11,7 @@ use rdkafka::message::Message;
 use tokio::runtime::Handle;
 
 use crate::config::{Common, ReplayConfig, ReplaySink};
-use crate::error::{self, Code};
+use crate::error;
 use crate::event::{ChannelTemplate, Event, Notification};
 use crate::kafka::produce::{Delivery, Outcome, Record, Refused, Sender};
 use crate::kafka::read::Confirmed;
@@ -19,7 +19,7 @@ use crate::kafka::{admin, config as kafka_config, record};
 use crate::output::records::RecordPrinter;
 use crate::output::summary::Note;
 use crate::output::{Data, Output};
-use crate::pubsub::notify::{self, Notifier};
+use crate::pubsub::{Mode, Notifier, Outbound};
 use crate::shutdown::Shutdown;
 
 /// Where records go: stdout in a format, Redis as notifications, or another topic.
@@ -38,7 +38,7 @@ pub(super) enum Sink<'a> {
         channel: &'a ChannelTemplate,
         /// Notifications handed over per call: one when paced.
         per_send: usize,
-        batch: Vec<notify::Note>,
+        batch: Vec<Outbound>,
         /// Coordinates of the notifications handed over and not yet known
         /// published, in hand-over order (which is publish order).
         waiting: VecDeque<(i32, i64)>,
@@ -80,7 +80,7 @@ impl<'a> Sink<'a> {
                     .ok_or_else(|| error::usage("--to-redis needs Redis: not with --redis off"))?;
                 let notifier = {
                     let _entered = handle.enter();
-                    Notifier::spawn(target, notify::Mode::Required, *rate, out.warner())
+                    Notifier::spawn(target, Mode::Required, *rate, out.warner())
                 };
                 Sink::Redis {
                     handle,
@@ -279,16 +279,8 @@ impl<'a> Sink<'a> {
                         confirmed.confirm(p, offset);
                     }
                 }
-                if stats.failed > 0 {
-                    return Err(error::fail(
-                        Code::Redis,
-                        format!(
-                            "redis: {} of {} notifications not published ({})",
-                            stats.failed,
-                            stats.failed + stats.notified,
-                            stats.first_error.as_deref().unwrap_or("unknown error")
-                        ),
-                    ));
+                if let Some(e) = stats.error() {
+                    return Err(e);
                 }
                 let mut notes = Vec::new();
                 if unroutable > 0 {
@@ -338,7 +330,7 @@ impl<'a> Sink<'a> {
 fn send_notes(
     handle: &Handle,
     notifier: &mut Notifier,
-    batch: &mut Vec<notify::Note>,
+    batch: &mut Vec<Outbound>,
     handed: &mut u64,
     confirmed: &Confirmed,
 ) -> Result<()> {
@@ -349,8 +341,8 @@ fn send_notes(
             handle.block_on(notifier.published(*handed));
         }
     }
-    match notifier.failure() {
-        Some(e) => Err(error::fail(Code::Redis, format!("redis: publishing: {e}"))),
+    match notifier.error() {
+        Some(e) => Err(e),
         None => Ok(()),
     }
 }

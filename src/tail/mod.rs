@@ -22,7 +22,7 @@ use crate::output::expect as verdict;
 use crate::output::records::{Received, TailPrinter};
 use crate::output::summary::{Ending, Format, Note, Summary};
 use crate::output::Output;
-use crate::pubsub::subscribe::{self, Feed, Gap, Item};
+use crate::pubsub::{self, Feed, Gap, Item, Message};
 use crate::select::View;
 use crate::shutdown::Shutdown;
 use catchup::{From, Reader, Reading, Seam};
@@ -120,9 +120,7 @@ async fn tail(
     }
     let mut feed = shutdown
         .or_interrupted(async {
-            subscribe::subscribe(redis, &cfg.subscriptions, cfg.queue, out.warner())
-                .await
-                .map_err(|e| error::fail(Code::Redis, e))
+            pubsub::subscribe(redis, &cfg.subscriptions, cfg.queue, out.warner()).await
         })
         .await?;
     out.info(&format!(
@@ -474,7 +472,7 @@ fn timed_out(cfg: &TailConfig, seen: u64, expecting: bool, out: &Output) -> Code
 }
 
 /// A message off the wire, to print.
-fn live(m: subscribe::Message) -> Received {
+fn live(m: Message) -> Received {
     Received {
         received_at: m.received_at,
         channel: m.channel,
