@@ -34,7 +34,7 @@ impl Subscriptions {
 
     /// Redis delivers a message once per matching subscription. Keep it only
     /// from the first that matches: names first, then patterns in order.
-    pub fn first_match(&self, channel: &[u8], pattern: Option<&[u8]>) -> bool {
+    pub(super) fn first_match(&self, channel: &[u8], pattern: Option<&[u8]>) -> bool {
         let Some(pattern) = pattern else {
             return true;
         };

@@ -13,6 +13,7 @@ use super::node::{Node, CONNECT_TIMEOUT};
 use super::slots::{key_slot, slot_map};
 use super::target::Target;
 use crate::duration::{millis, remaining};
+use crate::error::{fail, Code};
 
 #[derive(Debug, Default, Serialize)]
 pub struct RedisReport {
@@ -263,12 +264,12 @@ impl Listener {
     }
 
     /// Wait until `payload` arrives.
-    pub async fn receive(&mut self, payload: &[u8]) -> Result<(), String> {
+    pub async fn receive(&mut self, payload: &[u8]) -> anyhow::Result<()> {
         loop {
             match self.feed.rx.recv().await {
                 Some(Item::Message(m)) if m.payload == payload => return Ok(()),
                 Some(_) => continue,
-                None => return Err("subscription closed".to_string()),
+                None => return Err(fail(Code::Redis, "subscription closed")),
             }
         }
     }

@@ -73,7 +73,7 @@ impl Target {
     /// The server at `addr` (`host:port`, from a slot map or a redirect):
     /// a cluster node with the URL's credentials; a single Redis is its own
     /// one server whatever the address.
-    pub fn node_at(&self, addr: &str) -> Result<Node, String> {
+    pub(super) fn node_at(&self, addr: &str) -> Result<Node, String> {
         match &self.kind {
             Kind::Single(client) => Ok(Node {
                 client: client.clone(),
@@ -85,11 +85,11 @@ impl Target {
 
     /// An error's text for a message, with this URL's passwords replaced
     /// (every error that leaves this module goes through here).
-    pub fn clean(&self, e: &dyn std::fmt::Display) -> String {
+    pub(super) fn clean(&self, e: &dyn std::fmt::Display) -> String {
         scrub(&e.to_string(), &self.url)
     }
 
-    pub fn cluster(&self) -> Option<&Nodes> {
+    pub(super) fn cluster(&self) -> Option<&Nodes> {
         match &self.kind {
             Kind::Single(_) => None,
             Kind::Cluster(nodes) => Some(nodes),
@@ -99,7 +99,7 @@ impl Target {
     /// The servers to try, in order. A single Redis: its one. A cluster: its
     /// nodes as the cluster sees them now (asked of the first that answers),
     /// the given ones first, failed ones last.
-    pub async fn nodes(&self) -> Vec<Node> {
+    pub(super) async fn nodes(&self) -> Vec<Node> {
         match &self.kind {
             Kind::Single(client) => vec![Node {
                 client: client.clone(),
@@ -112,7 +112,7 @@ impl Target {
     /// Run `attempt` on each server in turn until one succeeds; `avoid` (a
     /// node's `shown`, the one that just failed) is tried last. The error
     /// names what was tried, without passwords.
-    pub async fn on_any<T, F, Fut>(
+    pub(super) async fn on_any<T, F, Fut>(
         &self,
         avoid: Option<&str>,
         mut attempt: F,
