@@ -36,6 +36,7 @@ mod wire;
 
 use std::sync::Arc;
 
+// How many slots a Redis Cluster has: `health` says how many have no master.
 pub use cluster::SLOTS;
 pub use feed::{Feed, Gap, Item, Message, Subscriptions};
 pub use info::{report, Listener, RedisReport};

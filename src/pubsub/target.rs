@@ -14,7 +14,7 @@ use crate::error::{fail, Code};
 /// A Redis server, or a Redis Cluster (`redis+cluster://h:p,h:p`), to talk to.
 #[derive(Clone)]
 pub struct Target {
-    kind: Kind,
+    servers: Servers,
     /// The URL without credentials, for messages.
     pub shown: String,
     /// The URL as given, only to scrub its passwords out of error texts.
@@ -28,7 +28,7 @@ pub struct Target {
 // One per Target: a Redis client (larger with TLS built in) beside a pointer
 // costs nothing worth boxing for.
 #[allow(clippy::large_enum_variant)]
-enum Kind {
+enum Servers {
     Single(redis::Client),
     Cluster(Arc<Nodes>),
 }
@@ -44,15 +44,15 @@ impl Target {
                 format!("{shown}: not a {what} URL ({})", scrub(e, url)),
             )
         };
-        let kind = if cluster::is_cluster_url(url) {
+        let servers = if cluster::is_cluster_url(url) {
             let nodes = Nodes::parse(url).map_err(|e| bad("Redis Cluster", &e))?;
-            Kind::Cluster(Arc::new(nodes))
+            Servers::Cluster(Arc::new(nodes))
         } else {
             let client = redis::Client::open(url).map_err(|e| bad("Redis", &e.to_string()))?;
-            Kind::Single(client)
+            Servers::Single(client)
         };
         Ok(Target {
-            kind,
+            servers,
             shown,
             url: Arc::from(url),
             sharded: false,
@@ -74,12 +74,12 @@ impl Target {
     /// a cluster node with the URL's credentials; a single Redis is its own
     /// one server whatever the address.
     pub(super) fn node_at(&self, addr: &str) -> Result<Node, String> {
-        match &self.kind {
-            Kind::Single(client) => Ok(Node {
+        match &self.servers {
+            Servers::Single(client) => Ok(Node {
                 client: client.clone(),
                 shown: self.shown.clone(),
             }),
-            Kind::Cluster(nodes) => nodes.node(addr).map_err(|e| self.clean(&e)),
+            Servers::Cluster(nodes) => nodes.node(addr).map_err(|e| self.clean(&e)),
         }
     }
 
@@ -90,9 +90,9 @@ impl Target {
     }
 
     pub(super) fn cluster(&self) -> Option<&Nodes> {
-        match &self.kind {
-            Kind::Single(_) => None,
-            Kind::Cluster(nodes) => Some(nodes),
+        match &self.servers {
+            Servers::Single(_) => None,
+            Servers::Cluster(nodes) => Some(nodes),
         }
     }
 
@@ -100,12 +100,12 @@ impl Target {
     /// nodes as the cluster sees them now (asked of the first that answers),
     /// the given ones first, failed ones last.
     pub(super) async fn nodes(&self) -> Vec<Node> {
-        match &self.kind {
-            Kind::Single(client) => vec![Node {
+        match &self.servers {
+            Servers::Single(client) => vec![Node {
                 client: client.clone(),
                 shown: self.shown.clone(),
             }],
-            Kind::Cluster(nodes) => nodes.refresh(&self.shown).await,
+            Servers::Cluster(nodes) => nodes.refresh(&self.shown).await,
         }
     }
 

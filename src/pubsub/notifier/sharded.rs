@@ -21,14 +21,14 @@ const DOWN_FOR: Duration = Duration::from_millis(100);
 
 /// Sharded mode's connections: one per slot owner, and the slot map.
 pub struct Shards {
-    slots_map: SlotCache,
+    owners: SlotCache,
     conns: HashMap<String, (MultiplexedConnection, Node)>,
     /// Nodes that failed: until when they are skipped, and what they said.
     down: HashMap<String, (Instant, String, String)>,
 }
 
 /// What became of one notification in a round.
-enum Outcome {
+enum Answer {
     Taken,
     /// MOVED or ASK elsewhere.
     Redirected(Route),
@@ -38,7 +38,7 @@ enum Outcome {
 impl Shards {
     pub fn new() -> Shards {
         Shards {
-            slots_map: SlotCache::new(),
+            owners: SlotCache::new(),
             conns: HashMap::new(),
             down: HashMap::new(),
         }
@@ -85,14 +85,14 @@ impl Shards {
             if todo.is_empty() {
                 break;
             }
-            if let Err(e) = self.slots_map.get(target).await {
+            if let Err(e) = self.owners.get(target).await {
                 return (done, Some((target.shown.clone(), e)), true);
             }
             let now = Instant::now();
             self.down.retain(|_, (until, ..)| now < *until);
             let mut groups: BTreeMap<Route, Vec<usize>> = BTreeMap::new();
             for &i in &todo {
-                match self.slots_map.route(slots[i], redirect[i].take()) {
+                match self.owners.route(slots[i], redirect[i].take()) {
                     Some(route) => groups.entry(route).or_default().push(i),
                     None => {
                         let e = format!("slot {} has no master", slots[i]);
@@ -102,7 +102,7 @@ impl Shards {
                 }
             }
             let mut sends = Vec::new();
-            let mut outcomes: Vec<(usize, Outcome)> = Vec::new();
+            let mut outcomes: Vec<(usize, Answer)> = Vec::new();
             for (Route { addr, asking }, idx) in groups {
                 if let Some((_, shown, e)) = self.down.get(&addr) {
                     last_error = Some((shown.clone(), e.clone()));
@@ -134,7 +134,7 @@ impl Shards {
                         last_error = Some((shown.clone(), e.clone()));
                         self.down
                             .insert(addr.clone(), (now + DOWN_FOR, shown, e.clone()));
-                        outcomes.extend(idx.into_iter().map(|i| (i, Outcome::Failed(e.clone()))));
+                        outcomes.extend(idx.into_iter().map(|i| (i, Answer::Failed(e.clone()))));
                     }
                 }
             }
@@ -151,7 +151,7 @@ impl Shards {
                             addr.clone(),
                             (now + DOWN_FOR, node.shown.clone(), e.clone()),
                         );
-                        outcomes.extend(idx.into_iter().map(|i| (i, Outcome::Failed(e.clone()))));
+                        outcomes.extend(idx.into_iter().map(|i| (i, Answer::Failed(e.clone()))));
                         continue;
                     }
                 };
@@ -164,17 +164,17 @@ impl Shards {
                         Some(redis::Value::ServerError(e)) => {
                             let said = format!("{} {}", e.code(), e.details().unwrap_or(""));
                             match Route::redirect(&said) {
-                                Some(route) => Outcome::Redirected(route),
-                                None => Outcome::Failed(said),
+                                Some(route) => Answer::Redirected(route),
+                                None => Answer::Failed(said),
                             }
                         }
-                        Some(_) => Outcome::Taken,
-                        None => Outcome::Failed("no reply".to_string()),
+                        Some(_) => Answer::Taken,
+                        None => Answer::Failed("no reply".to_string()),
                     };
-                    if let Outcome::Failed(e) = &outcome {
+                    if let Answer::Failed(e) = &outcome {
                         last_error = Some((node.shown.clone(), e.clone()));
                     }
-                    if let Outcome::Redirected(to) = &outcome {
+                    if let Answer::Redirected(to) = &outcome {
                         tracing::debug!(
                             "redis: {} said {} to {}",
                             node.shown,
@@ -188,15 +188,15 @@ impl Shards {
             todo.clear();
             for (i, outcome) in outcomes {
                 match outcome {
-                    Outcome::Taken => done[i] = true,
-                    Outcome::Redirected(to) => {
+                    Answer::Taken => done[i] = true,
+                    Answer::Redirected(to) => {
                         // MOVED: the map is stale. ASK: only this command
                         // goes elsewhere, mid-migration.
                         refresh |= !to.asking;
                         redirect[i] = Some(to);
                         todo.push(i);
                     }
-                    Outcome::Failed(_) => {
+                    Answer::Failed(_) => {
                         refresh = true;
                         failures[i] += 1;
                         if failures[i] < 2 {
@@ -210,7 +210,7 @@ impl Shards {
                 first_error = last_error.clone();
             }
             if refresh {
-                self.slots_map.outdated();
+                self.owners.outdated();
             }
         }
         let error = if done.iter().all(|d| *d) {

@@ -122,7 +122,7 @@ async fn follow(
 }
 
 /// One slot's channels and where they are subscribed.
-struct Slot {
+struct SlotChannels {
     channels: Vec<String>,
     /// The connection subscribed (or subscribing) to them.
     conn: Option<u64>,
@@ -137,7 +137,7 @@ struct Slot {
     hint: Option<Route>,
 }
 
-impl Slot {
+impl SlotChannels {
     fn confirmed(&self) -> bool {
         self.conn.is_some() && self.waiting == 0
     }
@@ -170,12 +170,12 @@ struct Recovered {
 
 struct State {
     target: Target,
-    slots: BTreeMap<u16, Slot>,
+    slots: BTreeMap<u16, SlotChannels>,
     ours: HashSet<Vec<u8>>,
     conns: HashMap<u64, Conn>,
     next_id: u64,
     /// The owners as last asked; forgotten after a loss (ask again).
-    slots_map: SlotCache,
+    owners: SlotCache,
     events: mpsc::Sender<(u64, Result<Option<wire::Frame>, String>)>,
     warn: Warn,
     /// Messages not yet handed over: held while a slot is resubscribed.
@@ -195,16 +195,18 @@ impl State {
         warn: Warn,
         dropped: Arc<AtomicU64>,
     ) -> State {
-        let mut slots: BTreeMap<u16, Slot> = BTreeMap::new();
+        let mut slots: BTreeMap<u16, SlotChannels> = BTreeMap::new();
         for channel in channels {
-            let slot = slots.entry(key_slot(channel.as_bytes())).or_insert(Slot {
-                channels: Vec::new(),
-                conn: None,
-                waiting: 0,
-                lost: None,
-                began: false,
-                hint: None,
-            });
+            let slot = slots
+                .entry(key_slot(channel.as_bytes()))
+                .or_insert(SlotChannels {
+                    channels: Vec::new(),
+                    conn: None,
+                    waiting: 0,
+                    lost: None,
+                    began: false,
+                    hint: None,
+                });
             if !slot.channels.contains(channel) {
                 slot.channels.push(channel.clone());
             }
@@ -215,7 +217,7 @@ impl State {
             ours: channels.iter().map(|c| c.as_bytes().to_vec()).collect(),
             conns: HashMap::new(),
             next_id: 0,
-            slots_map: SlotCache::new(),
+            owners: SlotCache::new(),
             events,
             warn,
             held: VecDeque::new(),
@@ -244,7 +246,7 @@ impl State {
             return;
         }
         if needed.iter().any(|s| self.slots[s].hint.is_none()) {
-            if let Err(e) = self.slots_map.get(&self.target).await {
+            if let Err(e) = self.owners.get(&self.target).await {
                 tracing::debug!("redis: no slot map: {e}");
                 self.last_error = Some(e);
                 return;
@@ -253,7 +255,7 @@ impl State {
         let mut by_owner: BTreeMap<Route, Vec<u16>> = BTreeMap::new();
         for slot in needed {
             let hint = self.slots.get_mut(&slot).and_then(|s| s.hint.take());
-            match self.slots_map.route(slot, hint) {
+            match self.owners.route(slot, hint) {
                 Some(route) => by_owner.entry(route).or_default().push(slot),
                 None => self.last_error = Some(format!("slot {slot} has no master")),
             }
@@ -266,7 +268,7 @@ impl State {
                     tracing::debug!("redis: {e}");
                     // Most likely a master that died: ask for the owner again.
                     self.last_error = Some(e);
-                    self.slots_map.forget();
+                    self.owners.forget();
                     continue;
                 }
             };
@@ -356,7 +358,7 @@ impl State {
             .map_or_else(|| self.target.shown.clone(), |c| c.shown.clone());
         s.conn = None;
         s.waiting = 0;
-        self.slots_map.forget();
+        self.owners.forget();
         if s.lost.is_none() && s.began {
             s.lost = Some((Instant::now(), jiff::Timestamp::now()));
             (self.warn)(&format!(
