@@ -1,6 +1,8 @@
 //! Sharded Pub/Sub (`--sharded`, Redis 7+): following channels with
-//! SSUBSCRIBE at the master that owns each channel's slot. It keeps its own
-//! map channel → slot → owner and one connection per owner, sends one
+//! SSUBSCRIBE at the master that owns each channel's slot. It maps channel
+//! → slot → owner (routing, the slot map and MOVED/ASK are
+//! [`super::super::slots`], shared with the sharded notifier), keeps one
+//! connection per owner (made by [`super::super::node`]), sends one
 //! SSUBSCRIBE per slot (Redis refuses one that names channels of two slots),
 //! and reconciles: when a slot's subscription ends — an unsolicited
 //! `sunsubscribe` (the slot moved), a MOVED reply, a dropped connection, a
