@@ -29,8 +29,7 @@ use crate::output::records::{RecordFormat, TailFormat as Tail};
 use crate::output::summary::Format as Summary;
 use crate::output::{Color, DocFormat, Output};
 use crate::profile::{self, Action, Profile, ProfileJob};
-use crate::pubsub::subscribe::Subscriptions;
-use crate::pubsub::Target;
+use crate::pubsub::{Subscriptions, Target};
 use crate::select::{Expectations, Filter};
 
 /// What to run, with its checked settings.
@@ -294,7 +293,7 @@ fn common(global: &Global, profile: Option<&Profile>) -> Result<Common> {
         "off" | "none" => None,
         url => Some(
             Target::open(url)
-                .map_err(|e| error::usage(format!("--redis {e}")))?
+                .map_err(|e| error::fail(error::code_of(&e), format!("--redis {e}")))?
                 .with_sharded(global.sharded),
         ),
     };

@@ -19,9 +19,7 @@ use crate::kafka::produce::{self, Record};
 use crate::kafka::{record, KafkaSettings};
 use crate::output::summary::Ending;
 use crate::output::{DocFormat, Output};
-use crate::pubsub::info::{self, Listener};
-use crate::pubsub::notify::{Mode, Notifier};
-use crate::pubsub::Target;
+use crate::pubsub::{self, Listener, Mode, Notifier, Target};
 
 pub async fn run(common: Common, cfg: HealthConfig, out: &Output) -> Ending {
     Ending::bare(health(common, cfg, out).await)
@@ -36,7 +34,7 @@ async fn health(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code>
     });
     let redis_check = async {
         match &common.redis {
-            Some(r) => Some(info::report(r, &cfg.channels, deadline).await),
+            Some(r) => Some(pubsub::report(r, &cfg.channels, deadline).await),
             None => None,
         }
     };
@@ -126,7 +124,7 @@ fn judge(
             problems.push(format!(
                 "redis cluster: {} of {} slots have no master{}",
                 c.slots_without_master,
-                crate::pubsub::cluster::SLOTS,
+                pubsub::SLOTS,
                 if failed.is_empty() {
                     String::new()
                 } else {

@@ -215,7 +215,8 @@ impl ConfigFile {
             let redis = text_of("redis", p.redis)?;
             if let Some(url) = &redis {
                 if !matches!(url.get_ref().as_str(), "off" | "none") {
-                    Target::open(url.get_ref()).map_err(|e| bad("redis", url.span(), e))?;
+                    Target::open(url.get_ref())
+                        .map_err(|e| bad("redis", url.span(), e.to_string()))?;
                 }
             }
             let channel = text_of("channel", p.channel)?;

@@ -19,7 +19,7 @@ use crate::kafka::{admin, config as kafka_config, record, KafkaSettings};
 use crate::output::records;
 use crate::output::summary::{Ending, Note, PublishCounts, Summary};
 use crate::output::{Output, Unit};
-use crate::pubsub::notify::{self, Notifier, NotifyStats};
+use crate::pubsub::{Mode, Notifier, NotifyStats, Outbound};
 use crate::shutdown::Shutdown;
 
 mod dry_run;
@@ -122,7 +122,7 @@ async fn publish(
     let notifier = common
         .redis
         .as_ref()
-        .map(|r| Notifier::spawn(r, notify::Mode::BestEffort, None, out.warner()));
+        .map(|r| Notifier::spawn(r, Mode::BestEffort, None, out.warner()));
     start_reading(readers, tx);
 
     let mut run = Run {
@@ -215,7 +215,7 @@ struct Book<'a> {
     topic: String,
     cfg: &'a PublishConfig,
     out: &'a Output,
-    notes: Vec<notify::Note>,
+    notes: Vec<Outbound>,
     notifier: Option<Notifier>,
     dead_letters: Option<BufWriter<File>>,
     progress: crate::output::Progress,

@@ -8,16 +8,12 @@
 //! loses subscriptions on failover (issue 15).
 //!
 //! Sharded Pub/Sub (`SPUBLISH`, `SSUBSCRIBE`) is routed by slot like a key:
-//! [`key_slot`] and the [`SlotMap`] of `CLUSTER SLOTS` say which master
-//! owns a channel now.
+//! that is [`super::slots`].
 
 use std::sync::Mutex;
-use std::time::Duration;
 
-use super::{display_url, Node, Target};
-
-/// How long asking one node for the cluster's nodes may take.
-const ASK_TIMEOUT: Duration = Duration::from_secs(1);
+use super::node::Node;
+use super::url::display_url;
 
 /// Redis Cluster's slot count.
 pub const SLOTS: u32 = 16384;
@@ -87,7 +83,7 @@ impl Nodes {
 
     /// A client for the node at `addr`, with the URL's user, password and
     /// options.
-    pub(crate) fn node(&self, addr: &str) -> Result<Node, String> {
+    pub fn node(&self, addr: &str) -> Result<Node, String> {
         let url = format!("{}://{}{addr}{}", self.scheme, self.userinfo, self.suffix);
         let client = redis::Client::open(url.as_str()).map_err(|e| e.to_string())?;
         Ok(Node {
@@ -102,10 +98,11 @@ impl Nodes {
 
     /// The nodes to try, in order, after asking the first node that answers
     /// for the cluster's current view (when none answers: the last order).
-    pub(crate) async fn refresh(&self, target: &Target) -> Vec<Node> {
+    /// `shown`: the cluster URL, for logs.
+    pub async fn refresh(&self, shown: &str) -> Vec<Node> {
         let known = self.known.lock().unwrap_or_else(|e| e.into_inner()).clone();
         for node in self.nodes(&known) {
-            let Ok(text) = ask::<String>(&node, "NODES").await else {
+            let Ok(text) = node.ask::<String>("NODES").await else {
                 continue;
             };
             let view = parse_nodes(&text);
@@ -121,7 +118,7 @@ impl Nodes {
             *self.known.lock().unwrap_or_else(|e| e.into_inner()) = order.clone();
             return self.nodes(&order);
         }
-        tracing::debug!("redis cluster: no node of {} answered", target.shown);
+        tracing::debug!("redis cluster: no node of {shown} answered");
         self.nodes(&known)
     }
 
@@ -144,163 +141,6 @@ impl Nodes {
         }
         order
     }
-}
-
-/// CRC16/XMODEM (polynomial 0x1021, start 0): the checksum Redis Cluster
-/// hashes keys and shard channels with.
-const CRC16: [u16; 256] = {
-    let mut table = [0u16; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = (i as u16) << 8;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-            bit += 1;
-        }
-        table[i] = crc;
-        i += 1;
-    }
-    table
-};
-
-fn crc16(bytes: &[u8]) -> u16 {
-    bytes.iter().fold(0u16, |crc, &b| {
-        (crc << 8) ^ CRC16[usize::from((crc >> 8) as u8 ^ b)]
-    })
-}
-
-/// The slot of a key or shard channel: CRC16 of its hash tag (what is
-/// between the first `{` and the next `}`, when not empty), else of the
-/// whole name, modulo 16384.
-pub fn key_slot(key: &[u8]) -> u16 {
-    let tagged = key.iter().position(|&b| b == b'{').and_then(|open| {
-        let rest = &key[open + 1..];
-        let close = rest.iter().position(|&b| b == b'}')?;
-        (close > 0).then(|| &rest[..close])
-    });
-    crc16(tagged.unwrap_or(key)) % SLOTS as u16
-}
-
-/// Which master serves each slot: `host:port` per range, from `CLUSTER
-/// SLOTS`. A single Redis (sharded Pub/Sub without a cluster) owns them all.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SlotMap {
-    /// (first, last, master's `host:port`), sorted by first slot.
-    ranges: Vec<(u16, u16, String)>,
-}
-
-impl SlotMap {
-    /// Every slot at `addr`.
-    pub fn whole(addr: &str) -> SlotMap {
-        SlotMap {
-            ranges: vec![(0, (SLOTS - 1) as u16, addr.to_string())],
-        }
-    }
-
-    /// The master serving `slot`, if the map knows one.
-    pub fn owner(&self, slot: u16) -> Option<&str> {
-        let i = self.ranges.partition_point(|r| r.0 <= slot);
-        let (first, last, addr) = self.ranges.get(i.checked_sub(1)?)?;
-        (*first <= slot && slot <= *last).then_some(addr.as_str())
-    }
-
-    /// Parse a `CLUSTER SLOTS` reply; `asked` (`host:port`) stands in for an
-    /// empty address (the node asked, as Redis means it).
-    pub fn parse(reply: &redis::Value, asked: &str) -> Result<SlotMap, String> {
-        use redis::Value;
-        let int = |v: &Value| match v {
-            Value::Int(i) => u16::try_from(*i).ok(),
-            _ => None,
-        };
-        let text = |v: &Value| match v {
-            Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
-            Value::SimpleString(s) => Some(s.clone()),
-            _ => None,
-        };
-        let Value::Array(rows) = reply else {
-            return Err(format!("CLUSTER SLOTS: unexpected reply {reply:?}"));
-        };
-        let mut ranges = Vec::new();
-        for row in rows {
-            let Value::Array(fields) = row else { continue };
-            let (Some(first), Some(last), Some(Value::Array(master))) = (
-                fields.first().and_then(int),
-                fields.get(1).and_then(int),
-                fields.get(2),
-            ) else {
-                continue;
-            };
-            let (Some(host), Some(port)) =
-                (master.first().and_then(text), master.get(1).and_then(int))
-            else {
-                continue;
-            };
-            let addr = if host.is_empty() || host == "?" {
-                let asked_host = asked.rsplit_once(':').map_or(asked, |(h, _)| h);
-                format!("{asked_host}:{port}")
-            } else {
-                format!("{host}:{port}")
-            };
-            ranges.push((first, last, addr));
-        }
-        if ranges.is_empty() {
-            return Err("CLUSTER SLOTS: no slot is served".to_string());
-        }
-        ranges.sort();
-        Ok(SlotMap { ranges })
-    }
-}
-
-/// The slot map, asked of the first node that answers (in the order of
-/// [`Target::nodes`]). A single Redis: all slots are its own.
-pub(crate) async fn slot_map(target: &Target) -> Result<SlotMap, String> {
-    if target.cluster().is_none() {
-        return Ok(SlotMap::whole(&target.shown));
-    }
-    let (map, _) = target
-        .on_any(None, |node| async move {
-            let asked = node_addr(&node.shown);
-            let reply = ask::<redis::Value>(&node, "SLOTS")
-                .await
-                .map_err(|e| target.clean(&e))?;
-            SlotMap::parse(&reply, &asked)
-        })
-        .await?;
-    Ok(map)
-}
-
-/// `host:port` of a node's shown URL (`redis://h:p/0` → `h:p`).
-pub(crate) fn node_addr(shown: &str) -> String {
-    let rest = shown.split_once("://").map_or(shown, |(_, r)| r);
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    rest[..end].to_string()
-}
-
-/// `CLUSTER <what>` (`NODES`, `SLOTS`) of one node, within [`ASK_TIMEOUT`].
-/// Errors may hold the password (callers scrub what they show).
-async fn ask<T: redis::FromRedisValue>(node: &Node, what: &str) -> Result<T, String> {
-    let config = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(ASK_TIMEOUT))
-        .set_response_timeout(Some(ASK_TIMEOUT));
-    let query = async {
-        let mut conn = node
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
-        redis::cmd("CLUSTER")
-            .arg(what)
-            .query_async::<T>(&mut conn)
-            .await
-    };
-    tokio::time::timeout(ASK_TIMEOUT, query)
-        .await
-        .map_err(|_| "no answer in time".to_string())?
-        .map_err(|e| e.to_string())
 }
 
 /// One line of `CLUSTER NODES`.
@@ -455,56 +295,6 @@ b3 :0@0 slave,noaddr a2 0 1 2 disconnected
     }
 
     #[test]
-    fn slots_are_crc16_of_the_hash_tag_or_the_name() {
-        assert_eq!(crc16(b"123456789"), 0x31c3);
-        assert_eq!(key_slot(b"foo"), 12182);
-        assert_eq!(key_slot(b"bar"), 5061);
-        assert_eq!(key_slot(b""), 0);
-        assert_eq!(
-            key_slot(b"{user1000}.following"),
-            key_slot(b"{user1000}.followers")
-        );
-        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
-        // An empty tag does not count: the whole name is hashed.
-        assert_eq!(key_slot(b"foo{}{bar}"), crc16(b"foo{}{bar}") % 16384);
-        // Only the first `{` and the next `}`.
-        assert_eq!(key_slot(b"foo{{bar}}zap"), key_slot(b"{bar"));
-        assert_eq!(key_slot(b"foo{bar}{zap}"), key_slot(b"bar"));
-        assert_eq!(key_slot(b"events:{repo}:a"), key_slot(b"events:{repo}:b"));
-    }
-
-    #[test]
-    fn slot_maps_name_each_slots_master() {
-        use redis::Value;
-        let master = |host: &str, port: i64| {
-            Value::Array(vec![
-                Value::BulkString(host.as_bytes().to_vec()),
-                Value::Int(port),
-                Value::BulkString(b"id".to_vec()),
-            ])
-        };
-        let row = |a: i64, b: i64, m: Value| Value::Array(vec![Value::Int(a), Value::Int(b), m]);
-        let reply = Value::Array(vec![
-            row(5461, 10922, master("127.0.0.1", 7002)),
-            row(0, 5460, master("127.0.0.1", 7001)),
-            row(10923, 16383, master("", 7003)),
-        ]);
-        let map = SlotMap::parse(&reply, "10.0.0.9:7001").unwrap();
-        assert_eq!(map.owner(0), Some("127.0.0.1:7001"));
-        assert_eq!(map.owner(5460), Some("127.0.0.1:7001"));
-        assert_eq!(map.owner(5461), Some("127.0.0.1:7002"));
-        assert_eq!(map.owner(16383), Some("10.0.0.9:7003"));
-        let partial =
-            SlotMap::parse(&Value::Array(vec![row(100, 200, master("h", 1))]), "x:1").unwrap();
-        assert_eq!(partial.owner(99), None);
-        assert_eq!(partial.owner(150), Some("h:1"));
-        assert_eq!(partial.owner(201), None);
-        assert!(SlotMap::parse(&Value::Array(vec![]), "x:1").is_err());
-        assert_eq!(SlotMap::whole("a:1").owner(16383), Some("a:1"));
-        assert_eq!(node_addr("rediss://h:7000/0?x=1"), "h:7000");
-    }
-
-    #[test]
     fn bad_cluster_urls_are_refused() {
         assert!(is_cluster_url("REDIS+cluster://h:1"));
         assert!(!is_cluster_url("redis://h:1"));
@@ -516,8 +306,5 @@ b3 :0@0 slave,noaddr a2 0 1 2 disconnected
         ] {
             assert!(Nodes::parse(bad).is_err(), "{bad}");
         }
-        let err = Target::open("redis+cluster://:s3cret@h:1,h").err().unwrap();
-        assert!(!err.contains("s3cret"), "{err}");
-        assert!(err.contains("redis+cluster://h:1,h"), "{err}");
     }
 }

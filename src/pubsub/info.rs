@@ -1,17 +1,19 @@
 //! What `health` asks Redis: PING round trip, INFO fields, pattern and
-//! channel subscriber counts; and the probe's subscriber, which waits for
-//! one payload (the probe publishes through the notifier).
+//! channel subscriber counts; and the probe's listener, which waits for
+//! one payload on the same subscription path as `tail` ([`super::subscribe`];
+//! the probe publishes through the notifier).
 
 use std::time::Instant;
 
-use futures::StreamExt;
 
-use super::{cluster, Node, Target};
+use super::cluster;
+use super::feed::{Feed, Item, Subscriptions};
+use super::node::{Node, CONNECT_TIMEOUT};
+use super::slots::{key_slot, slot_map};
+use super::target::Target;
 use crate::duration::{millis, remaining};
+use crate::error::{fail, Code};
 use crate::findings::{ClusterNode, ClusterReport, RedisReport};
-
-/// How long connecting to one cluster node may take.
-const NODE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> RedisReport {
     let mut report = RedisReport {
@@ -28,15 +30,11 @@ pub async fn report(target: &Target, channels: &[String], deadline: Instant) -> 
             // A cluster's unreachable node must not take the whole budget.
             let connect = match target.cluster() {
                 None => remaining(deadline),
-                Some(_) => remaining(deadline).min(NODE_CONNECT_TIMEOUT),
+                Some(_) => remaining(deadline).min(CONNECT_TIMEOUT),
             };
-            let config = redis::AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(connect))
-                .set_response_timeout(Some(remaining(deadline)));
             let at = at(&node);
             async move {
-                node.client
-                    .get_multiplexed_async_connection_with_config(&config)
+                node.commands(connect, remaining(deadline))
                     .await
                     .map_err(|e| format!("cannot connect{at}: {}", target.clean(&e)))
             }
@@ -115,20 +113,19 @@ async fn shard_subscribers(
     channels: &[String],
     deadline: Instant,
 ) -> Result<Vec<(String, i64)>, String> {
-    let map = cluster::slot_map(target).await?;
+    let map = slot_map(target).await?;
     let mut counts = Vec::new();
     for channel in channels {
-        let slot = cluster::key_slot(channel.as_bytes());
+        let slot = key_slot(channel.as_bytes());
         let owner = map
             .owner(slot)
             .ok_or_else(|| format!("slot {slot} has no master"))?;
         let node = target.node_at(owner)?;
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(remaining(deadline).min(NODE_CONNECT_TIMEOUT)))
-            .set_response_timeout(Some(remaining(deadline)));
         let mut conn = node
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
+            .commands(
+                remaining(deadline).min(CONNECT_TIMEOUT),
+                remaining(deadline),
+            )
             .await
             .map_err(|e| format!("{}: {}", node.shown, target.clean(&e)))?;
         let mut pair = redis::cmd("PUBSUB")
@@ -202,62 +199,31 @@ fn report_error(slot: &mut Option<String>, target: &Target, what: &str, e: &redi
     }
 }
 
-/// A subscription to one channel that waits for one payload (the probe).
-pub enum Listener {
-    Classic(redis::aio::PubSub),
-    /// `--sharded`: SSUBSCRIBE at the channel's slot owner.
-    Sharded(super::subscribe::Feed),
+/// A subscription to one channel that waits for one payload (the probe):
+/// classic or sharded as the target says, through [`super::subscribe`].
+pub struct Listener {
+    feed: Feed,
 }
 
 impl Listener {
     /// Subscribe to `channel` now.
-    pub async fn start(target: &Target, channel: &str) -> Result<Listener, String> {
-        if target.sharded() {
-            let subs = super::subscribe::Subscriptions {
-                names: vec![channel.to_string()],
-                patterns: Vec::new(),
-            };
-            let quiet: super::Warn = std::sync::Arc::new(|_: &str| {});
-            let feed = super::subscribe::subscribe(target, &subs, 16, quiet).await?;
-            return Ok(Listener::Sharded(feed));
-        }
-        let (pubsub, _) = target
-            .on_any(None, |node| async move {
-                let mut pubsub = node
-                    .client
-                    .get_async_pubsub()
-                    .await
-                    .map_err(|e| target.clean(&e))?;
-                pubsub
-                    .subscribe(channel)
-                    .await
-                    .map_err(|e| target.clean(&e))?;
-                Ok(pubsub)
-            })
-            .await?;
-        Ok(Listener::Classic(pubsub))
+    pub async fn start(target: &Target, channel: &str) -> anyhow::Result<Listener> {
+        let subs = Subscriptions {
+            names: vec![channel.to_string()],
+            patterns: Vec::new(),
+        };
+        let quiet: super::Warn = std::sync::Arc::new(|_: &str| {});
+        let feed = super::subscribe(target, &subs, 16, quiet).await?;
+        Ok(Listener { feed })
     }
 
     /// Wait until `payload` arrives.
-    pub async fn receive(&mut self, payload: &[u8]) -> Result<(), String> {
-        let pubsub = match self {
-            Listener::Classic(pubsub) => pubsub,
-            Listener::Sharded(feed) => loop {
-                match feed.rx.recv().await {
-                    Some(super::subscribe::Item::Message(m)) if m.payload == payload => {
-                        return Ok(())
-                    }
-                    Some(_) => continue,
-                    None => return Err("subscription closed".to_string()),
-                }
-            },
-        };
-        let mut messages = pubsub.on_message();
+    pub async fn receive(&mut self, payload: &[u8]) -> anyhow::Result<()> {
         loop {
-            match messages.next().await {
-                Some(m) if m.get_payload_bytes() == payload => return Ok(()),
+            match self.feed.rx.recv().await {
+                Some(Item::Message(m)) if m.payload == payload => return Ok(()),
                 Some(_) => continue,
-                None => return Err("subscription closed".to_string()),
+                None => return Err(fail(Code::Redis, "subscription closed")),
             }
         }
     }

@@ -7,7 +7,8 @@
 //! here every frame reaches the caller as it came.
 //!
 //! It speaks only what a subscriber needs: connect (TCP, TLS, unix socket)
-//! and AUTH as the URL says, send commands, and read frames ([`super::resp`]). Each read
+//! and AUTH as the URL says, send commands, and read frames ([`super::resp`]);
+//! [`super::node`] connects it. Each read
 //! takes whatever the socket holds, and frames are cut out of that buffer
 //! without a copy until the caller asks for owned bytes.
 
@@ -18,7 +19,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 
 pub use super::resp::Frame;
 use super::resp::{encode, parse, Parsed};
-use super::Node;
 use crate::duration::show_duration;
 
 /// Anything a connection can run over.
@@ -47,17 +47,11 @@ const READ_SIZE: usize = 256 * 1024;
 /// Room a read gets at least.
 const MIN_FREE: usize = 16 * 1024;
 
-/// Connect to `node`, authenticate as its URL says, all within `timeout`.
-/// Errors name what failed; they hold no password (Redis's own refusals,
-/// `WRONGPASS …`, never quote it), but the caller still scrubs them.
-pub async fn connect(node: &Node, timeout: Duration) -> Result<(Reader, Writer), String> {
-    tokio::time::timeout(timeout, open(node))
-        .await
-        .map_err(|_| format!("no answer within {}", show_duration(timeout)))?
-}
-
-async fn open(node: &Node) -> Result<(Reader, Writer), String> {
-    let info = node.client.get_connection_info();
+/// Connect to `client`'s server and authenticate as its URL says (the
+/// caller bounds the time: [`super::node::Node::subscriber`]). Errors name
+/// what failed.
+pub async fn open(client: &redis::Client) -> Result<(Reader, Writer), String> {
+    let info = client.get_connection_info();
     let io: Box<dyn Io> = match info.addr() {
         ConnectionAddr::Tcp(host, port) => Box::new(tcp(host, *port).await?),
         ConnectionAddr::TcpTls {

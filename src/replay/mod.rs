@@ -49,12 +49,7 @@ pub async fn run(
     if let ReplaySink::Redis { target, .. } = &cfg.sink {
         // Required here: fail now, before reading anything, if Redis is not there.
         if let Err(e) = shutdown
-            .or_interrupted(async {
-                target
-                    .check(cfg.timeout)
-                    .await
-                    .map_err(|e| error::fail(Code::Redis, e))
-            })
+            .or_interrupted(async { target.check(cfg.timeout).await })
             .await
         {
             return Ending::bare(Err(e));

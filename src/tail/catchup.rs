@@ -23,7 +23,7 @@ use crate::event::{self, ChannelTemplate};
 use crate::kafka::read::{self, Flow, Polled, Start, Stop};
 use crate::kafka::{admin, config, record, KafkaSettings};
 use crate::output::records::Received;
-use crate::pubsub::subscribe::Subscriptions;
+use crate::pubsub::Subscriptions;
 
 /// How long Kafka may take to answer while the window is read.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);

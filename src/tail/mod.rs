@@ -26,7 +26,7 @@ use crate::output::expect as verdict;
 use crate::output::records::{Received, TailPrinter};
 use crate::output::summary::{Ending, Format, Note, Summary, TailCounts};
 use crate::output::{Data, Output};
-use crate::pubsub::subscribe::{self, Feed, Gap, Item};
+use crate::pubsub::{self, Feed, Gap, Item, Message};
 use crate::select::View;
 use crate::shutdown::Shutdown;
 use catchup::{From, Reader, Reading, Seam};
@@ -106,9 +106,7 @@ async fn tail(
     }
     let mut feed = shutdown
         .or_interrupted(async {
-            subscribe::subscribe(redis, &cfg.subscriptions, cfg.queue, out.warner())
-                .await
-                .map_err(|e| error::fail(Code::Redis, e))
+            pubsub::subscribe(redis, &cfg.subscriptions, cfg.queue, out.warner()).await
         })
         .await?;
     out.info(&format!(
@@ -567,7 +565,7 @@ fn select(cfg: &TailConfig, expect: &mut Option<Expect>, msg: &Received) -> (boo
 }
 
 /// A message off the wire, to print.
-fn live(m: subscribe::Message) -> Received {
+fn live(m: Message) -> Received {
     Received {
         received_at: m.received_at,
         channel: m.channel,

@@ -16,7 +16,7 @@ use super::{retriable, Flow, Polled, Read, TICK};
 use crate::duration::show_duration;
 use crate::error;
 use crate::kafka::Consumer;
-use crate::pubsub::Warn;
+use crate::warn::Warn;
 
 /// What a sink has confirmed of the records it was handed, per partition. A
 /// group member stores — and so commits — an offset only once every record
@@ -344,7 +344,7 @@ mod tests {
     use std::time::Duration;
 
     use super::closed_within;
-    use crate::pubsub::Warn;
+    use crate::warn::Warn;
 
     /// A warner that keeps what it was told.
     fn heard() -> (Warn, Arc<Mutex<Vec<String>>>) {

@@ -9,12 +9,11 @@ use anyhow::Result;
 use rdkafka::message::Message;
 
 use super::RecordSink;
-use crate::error::{self, Code};
 use crate::event::{self, ChannelTemplate, Event};
 use crate::kafka::read::Confirmed;
 use crate::output::summary::Note;
 use crate::output::Output;
-use crate::pubsub::notify::{self, Notifier};
+use crate::pubsub::{Mode, Notifier, Outbound};
 use crate::pubsub::Target;
 use crate::replay::bridge::Bridge;
 use crate::shutdown::Shutdown;
@@ -29,7 +28,7 @@ pub(in crate::replay) struct RedisSink<'a> {
     channel: &'a ChannelTemplate,
     /// Notifications handed over per call: one when paced.
     per_send: usize,
-    batch: Vec<notify::Note>,
+    batch: Vec<Outbound>,
     /// Coordinates of the notifications handed over and not yet known
     /// published, in hand-over order (which is publish order).
     waiting: VecDeque<(i32, i64)>,
@@ -51,7 +50,7 @@ impl<'a> RedisSink<'a> {
         bridge: Bridge,
     ) -> RedisSink<'a> {
         let notifier =
-            bridge.enter(|| Notifier::spawn(target, notify::Mode::Required, rate, out.warner()));
+            bridge.enter(|| Notifier::spawn(target, Mode::Required, rate, out.warner()));
         RedisSink {
             bridge,
             notifier,
@@ -67,7 +66,7 @@ impl<'a> RedisSink<'a> {
     }
 
     /// The channel and the notification of a record and its event.
-    fn notification<M: Message>(&self, m: &M, event: &Event) -> notify::Note {
+    fn notification<M: Message>(&self, m: &M, event: &Event) -> Outbound {
         event::notification(self.channel, event, m.topic(), m.partition(), m.offset())
     }
 
@@ -88,8 +87,8 @@ impl<'a> RedisSink<'a> {
                 }
             });
         }
-        match self.notifier.failure() {
-            Some(e) => Err(error::fail(Code::Redis, format!("redis: publishing: {e}"))),
+        match self.notifier.error() {
+            Some(e) => Err(e),
             None => Ok(()),
         }
     }
@@ -165,16 +164,8 @@ impl RecordSink for RedisSink<'_> {
                 confirmed.confirm(p, offset);
             }
         }
-        if stats.failed > 0 {
-            return Err(error::fail(
-                Code::Redis,
-                format!(
-                    "redis: {} of {} notifications not published ({})",
-                    stats.failed,
-                    stats.failed + stats.notified,
-                    stats.first_error.as_deref().unwrap_or("unknown error")
-                ),
-            ));
+        if let Some(e) = stats.error() {
+            return Err(e);
         }
         let mut notes = Vec::new();
         if unroutable > 0 {

@@ -1,6 +1,8 @@
 //! Sharded Pub/Sub (`--sharded`, Redis 7+): following channels with
-//! SSUBSCRIBE at the master that owns each channel's slot. It keeps its own
-//! map channel → slot → owner and one connection per owner, sends one
+//! SSUBSCRIBE at the master that owns each channel's slot. It maps channel
+//! → slot → owner (routing, the slot map and MOVED/ASK are
+//! [`super::super::slots`], shared with the sharded notifier), keeps one
+//! connection per owner (made by [`super::super::node`]), sends one
 //! SSUBSCRIBE per slot (Redis refuses one that names channels of two slots),
 //! and reconciles: when a slot's subscription ends — an unsolicited
 //! `sunsubscribe` (the slot moved), a MOVED reply, a dropped connection, a
@@ -23,16 +25,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::cluster::{key_slot, slot_map, SlotMap};
-use super::subscribe::{message, Feed, Gap, Handoff, Item, Message, Subscriptions};
-use super::{resp, wire, Target, Warn};
+use super::super::feed::{Feed, Gap, Handoff, Item, Message, Subscriptions};
+use super::super::node::RESPONSE_TIMEOUT;
+use super::super::slots::{key_slot, Route, SlotCache};
+use super::super::target::Target;
+use super::super::{resp, wire, Warn};
 use crate::duration::show_duration;
 
-/// How long connecting to one node may take (a dead master must not hold up
-/// the others for long).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long the first subscription may take in all.
-const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
+const SUBSCRIBE_TIMEOUT: Duration = RESPONSE_TIMEOUT;
 /// How often a slot without a subscription is tried again, and the links
 /// looked at.
 const RETRY_EVERY: Duration = Duration::from_millis(100);
@@ -43,7 +44,7 @@ const HOLD_MOST: usize = 100_000;
 /// Subscribe to every channel of `subs` at its slot's owner (failing with
 /// why, naming the address), then keep the subscriptions for as long as the
 /// feed lives. Channel names only: SSUBSCRIBE has no pattern form.
-pub(super) async fn subscribe(
+pub async fn subscribe(
     target: &Target,
     subs: &Subscriptions,
     queue: usize,
@@ -123,7 +124,7 @@ async fn follow(
 }
 
 /// One slot's channels and where they are subscribed.
-struct Slot {
+struct SlotChannels {
     channels: Vec<String>,
     /// The connection subscribed (or subscribing) to them.
     conn: Option<u64>,
@@ -134,11 +135,11 @@ struct Slot {
     /// It was confirmed once: losing it now means a gap (before, nothing
     /// was delivered yet, so nothing is missing).
     began: bool,
-    /// Where a MOVED (false) or ASK (true) said to go next.
-    hint: Option<(String, bool)>,
+    /// Where a MOVED or ASK said to go next.
+    hint: Option<Route>,
 }
 
-impl Slot {
+impl SlotChannels {
     fn confirmed(&self) -> bool {
         self.conn.is_some() && self.waiting == 0
     }
@@ -171,12 +172,12 @@ struct Recovered {
 
 struct State {
     target: Target,
-    slots: BTreeMap<u16, Slot>,
+    slots: BTreeMap<u16, SlotChannels>,
     ours: HashSet<Vec<u8>>,
     conns: HashMap<u64, Conn>,
     next_id: u64,
-    /// The owners as last asked; `None` after a loss (ask again).
-    map: Option<SlotMap>,
+    /// The owners as last asked; forgotten after a loss (ask again).
+    owners: SlotCache,
     events: mpsc::Sender<(u64, Result<Option<wire::Frame>, String>)>,
     warn: Warn,
     /// Messages not yet handed over: held while a slot is resubscribed.
@@ -196,16 +197,18 @@ impl State {
         warn: Warn,
         dropped: Arc<AtomicU64>,
     ) -> State {
-        let mut slots: BTreeMap<u16, Slot> = BTreeMap::new();
+        let mut slots: BTreeMap<u16, SlotChannels> = BTreeMap::new();
         for channel in channels {
-            let slot = slots.entry(key_slot(channel.as_bytes())).or_insert(Slot {
-                channels: Vec::new(),
-                conn: None,
-                waiting: 0,
-                lost: None,
-                began: false,
-                hint: None,
-            });
+            let slot = slots
+                .entry(key_slot(channel.as_bytes()))
+                .or_insert(SlotChannels {
+                    channels: Vec::new(),
+                    conn: None,
+                    waiting: 0,
+                    lost: None,
+                    began: false,
+                    hint: None,
+                });
             if !slot.channels.contains(channel) {
                 slot.channels.push(channel.clone());
             }
@@ -216,7 +219,7 @@ impl State {
             ours: channels.iter().map(|c| c.as_bytes().to_vec()).collect(),
             conns: HashMap::new(),
             next_id: 0,
-            map: None,
+            owners: SlotCache::new(),
             events,
             warn,
             held: VecDeque::new(),
@@ -244,32 +247,22 @@ impl State {
         if needed.is_empty() {
             return;
         }
-        if self.map.is_none() && needed.iter().any(|s| self.slots[s].hint.is_none()) {
-            match slot_map(&self.target).await {
-                Ok(map) => self.map = Some(map),
-                Err(e) => {
-                    tracing::debug!("redis: no slot map: {e}");
-                    self.last_error = Some(e);
-                    return;
-                }
+        if needed.iter().any(|s| self.slots[s].hint.is_none()) {
+            if let Err(e) = self.owners.get(&self.target).await {
+                tracing::debug!("redis: no slot map: {e}");
+                self.last_error = Some(e);
+                return;
             }
         }
-        let mut by_owner: BTreeMap<(String, bool), Vec<u16>> = BTreeMap::new();
+        let mut by_owner: BTreeMap<Route, Vec<u16>> = BTreeMap::new();
         for slot in needed {
-            let owner = self
-                .slots
-                .get_mut(&slot)
-                .and_then(|s| s.hint.take())
-                .or_else(|| {
-                    let map = self.map.as_ref()?;
-                    map.owner(slot).map(|addr| (addr.to_string(), false))
-                });
-            match owner {
-                Some(owner) => by_owner.entry(owner).or_default().push(slot),
+            let hint = self.slots.get_mut(&slot).and_then(|s| s.hint.take());
+            match self.owners.route(slot, hint) {
+                Some(route) => by_owner.entry(route).or_default().push(slot),
                 None => self.last_error = Some(format!("slot {slot} has no master")),
             }
         }
-        for ((addr, asking), slots) in by_owner {
+        for (Route { addr, asking }, slots) in by_owner {
             tracing::debug!("redis: SSUBSCRIBE slots {slots:?} at {addr} (asking: {asking})");
             let id = match self.conn_to(&addr).await {
                 Ok(id) => id,
@@ -277,7 +270,7 @@ impl State {
                     tracing::debug!("redis: {e}");
                     // Most likely a master that died: ask for the owner again.
                     self.last_error = Some(e);
-                    self.map = None;
+                    self.owners.forget();
                     continue;
                 }
             };
@@ -325,7 +318,8 @@ impl State {
             return Ok(id);
         }
         let node = self.target.node_at(addr)?;
-        let (mut reader, writer) = wire::connect(&node, CONNECT_TIMEOUT)
+        let (mut reader, writer) = node
+            .subscriber()
             .await
             .map_err(|e| format!("{}: {}", node.shown, self.target.clean(&e)))?;
         let id = self.next_id;
@@ -366,7 +360,7 @@ impl State {
             .map_or_else(|| self.target.shown.clone(), |c| c.shown.clone());
         s.conn = None;
         s.waiting = 0;
-        self.map = None;
+        self.owners.forget();
         if s.lost.is_none() && s.began {
             s.lost = Some((Instant::now(), jiff::Timestamp::now()));
             (self.warn)(&format!(
@@ -412,7 +406,7 @@ impl State {
                     self.held_overflow.get_or_insert_with(jiff::Timestamp::now);
                     return;
                 }
-                self.held.push_back(message(channel, None, payload));
+                self.held.push_back(Message::new(channel, None, payload));
             }
             Ok(Some(wire::Frame::Subscribed {
                 kind: resp::Kind::Shard,
@@ -465,12 +459,7 @@ impl State {
                     return;
                 };
                 let e = self.target.clean(&e);
-                let mut words = e.split_whitespace();
-                let hint = match (words.next(), words.nth(1)) {
-                    (Some("MOVED"), Some(to)) => Some((to.to_string(), false)),
-                    (Some("ASK"), Some(to)) => Some((to.to_string(), true)),
-                    _ => None,
-                };
+                let hint = Route::redirect(&e);
                 let at = conn.shown.clone();
                 if self.slots.get(&slot).is_some_and(|s| s.conn == Some(id)) {
                     self.lose(slot, &format!("{at} answered {e}"));
