@@ -19,14 +19,14 @@ use crate::cli::{
 };
 use crate::duration::{parse_duration, parse_time_or_ago};
 use crate::error;
-use crate::event::{ChannelTemplate, Field, FieldMap, Path};
-use crate::input::{Format, Source};
+use crate::event::{ChannelTemplate, Field, FieldMap, FieldPath};
+use crate::input::{Source, Syntax};
 use crate::kafka::admin::TopicSpec;
 use crate::kafka::config::{parse_properties_file, parse_property};
 use crate::kafka::read::{Start, Stop};
 use crate::kafka::KafkaSettings;
-use crate::output::records::{RecordFormat, TailFormat as Tail};
-use crate::output::summary::Format as Summary;
+use crate::output::records::{RecordFormat, TailLayout};
+use crate::output::summary::SummaryKind;
 use crate::output::{Color, DocFormat, Output};
 use crate::profile::{self, Action, Profile, ProfileJob};
 use crate::pubsub::{Subscriptions, Target};
@@ -129,12 +129,12 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
     Ok((common, job))
 }
 
-fn summary(f: SummaryFormat) -> Summary {
+fn summary(f: SummaryFormat) -> SummaryKind {
     match f {
-        SummaryFormat::Auto => Summary::Auto,
-        SummaryFormat::Table => Summary::Table,
-        SummaryFormat::Json => Summary::Json,
-        SummaryFormat::None => Summary::None,
+        SummaryFormat::Auto => SummaryKind::Auto,
+        SummaryFormat::Table => SummaryKind::Table,
+        SummaryFormat::Json => SummaryKind::Json,
+        SummaryFormat::None => SummaryKind::None,
     }
 }
 
@@ -143,7 +143,7 @@ fn summary(f: SummaryFormat) -> Summary {
 fn summaries(
     choices: &[SummaryChoice],
     expect: &Option<Expect>,
-) -> Result<(Summary, Option<PathBuf>)> {
+) -> Result<(SummaryKind, Option<PathBuf>)> {
     let mut format = None;
     let mut junit = None;
     for choice in choices {
@@ -165,7 +165,7 @@ fn summaries(
             "--summary junit=FILE reports expectations: it needs --expect FILE",
         ));
     }
-    Ok((format.unwrap_or(Summary::Auto), junit))
+    Ok((format.unwrap_or(SummaryKind::Auto), junit))
 }
 
 /// Longest expectation file read: a million ids fit many times over, and a
@@ -334,7 +334,7 @@ pub struct PublishConfig {
     /// --dry-run: print what would be sent, connect to nothing.
     pub dry_run: bool,
     /// The stderr summary's format.
-    pub summary: Summary,
+    pub summary: SummaryKind,
     /// --progress: the progress bar even off a terminal.
     pub progress: bool,
     /// --timeout: how long Kafka may take (never zero).
@@ -365,14 +365,14 @@ fn publish(args: &PublishArgs) -> Result<PublishConfig> {
     };
     let field = |constant: &Option<String>, path: &str| match constant {
         Some(c) => Field::Const(c.clone()),
-        None => Field::Path(Path::new(path)),
+        None => Field::Path(FieldPath::new(path)),
     };
     let fields = FieldMap {
-        id: Path::new(&args.id_field),
+        id: FieldPath::new(&args.id_field),
         kind: field(&args.type_const, &args.type_field),
         source_type: field(&args.source_type_const, &args.source_type_field),
         source_id: field(&args.source_id_const, &args.source_id_field),
-        time: Path::new(&args.time_field),
+        time: FieldPath::new(&args.time_field),
     };
     let files: Vec<PathBuf> = if args.files.is_empty() {
         vec![PathBuf::from("-")]
@@ -438,7 +438,7 @@ pub struct TailConfig {
     /// The channels and patterns to follow.
     pub subscriptions: Subscriptions,
     /// How each message is printed.
-    pub format: Tail,
+    pub format: TailLayout,
     /// --count: stop after this many messages printed.
     pub count: Option<u64>,
     /// --timeout: stop after this long.
@@ -457,7 +457,7 @@ pub struct TailConfig {
     /// --expect: end once these arrived.
     pub expect: Option<Expect>,
     /// The stderr summary's format.
-    pub summary: Summary,
+    pub summary: SummaryKind,
     /// --summary junit=FILE (only with --expect).
     pub junit: Option<PathBuf>,
     /// Read gaps in the live stream from Kafka.
@@ -477,11 +477,11 @@ fn tail(args: &TailArgs, out: &Output) -> Result<Needs<TailConfig>> {
     let (summary, junit) = summaries(&args.summary, &expect)?;
     let subscriptions = Subscriptions::new(&args.patterns, args.literal);
     let format = match args.format {
-        Some(TailFormat::Pretty) => Tail::Pretty,
-        Some(TailFormat::Json) => Tail::Json,
-        Some(TailFormat::Csv) => Tail::Csv,
-        Some(TailFormat::Raw) => Tail::Raw,
-        None => out.for_stdout(Tail::Pretty, Tail::Json),
+        Some(TailFormat::Pretty) => TailLayout::Pretty,
+        Some(TailFormat::Json) => TailLayout::Json,
+        Some(TailFormat::Csv) => TailLayout::Csv,
+        Some(TailFormat::Raw) => TailLayout::Raw,
+        None => out.for_stdout(TailLayout::Pretty, TailLayout::Json),
     };
     let catch_up = args
         .catch_up
@@ -603,7 +603,7 @@ pub struct ReplayConfig {
     /// --progress: the progress bar even off a terminal.
     pub progress: bool,
     /// The stderr summary's format.
-    pub summary: Summary,
+    pub summary: SummaryKind,
     /// --timeout: how long Kafka (and Redis) may take (never zero).
     pub timeout: Duration,
     /// --wait: how long --follow may take to meet --count or --expect.
@@ -786,12 +786,12 @@ fn check_dead_letter(dead: &std::path::Path, sources: &[Source]) -> Result<()> {
 
 fn source(path: PathBuf, format: Option<InputFormat>) -> Result<Source> {
     let by_extension = || match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("csv") => Format::Csv,
-        _ => Format::Ndjson,
+        Some(e) if e.eq_ignore_ascii_case("csv") => Syntax::Csv,
+        _ => Syntax::Ndjson,
     };
     let format = match format {
-        Some(InputFormat::Csv) => Format::Csv,
-        Some(InputFormat::Ndjson) => Format::Ndjson,
+        Some(InputFormat::Csv) => Syntax::Csv,
+        Some(InputFormat::Ndjson) => Syntax::Ndjson,
         None => by_extension(),
     };
     if path.as_os_str() == "-" {

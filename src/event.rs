@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 /// Where a needed field comes from: a dotted path into the event, or a constant.
 #[derive(Clone, Debug)]
 pub enum Field {
-    Path(Path),
+    Path(FieldPath),
     Const(String),
 }
 
@@ -19,14 +19,14 @@ pub enum Field {
 /// literally (`"repo.name": …`) wins over the nested lookup, which is what CSV
 /// headers and flattened JSON need.
 #[derive(Clone, Debug)]
-pub struct Path {
+pub struct FieldPath {
     dotted: String,
     parts: Vec<String>,
 }
 
-impl Path {
-    pub fn new(dotted: &str) -> Path {
-        Path {
+impl FieldPath {
+    pub fn new(dotted: &str) -> FieldPath {
+        FieldPath {
             dotted: dotted.to_string(),
             parts: dotted.split('.').map(str::to_string).collect(),
         }
@@ -41,7 +41,7 @@ impl Path {
         self.lookup_in(|key| object.get(key))
     }
 
-    /// [`Path::lookup`] with `top` answering for the top-level keys.
+    /// [`FieldPath::lookup`] with `top` answering for the top-level keys.
     fn lookup_in<'v>(&self, top: impl Fn(&str) -> Option<&'v Value>) -> Option<&'v Value> {
         if let Some(v) = top(&self.dotted) {
             return Some(v);
@@ -62,22 +62,22 @@ impl Path {
 /// Which fields of an event feed the id, type, source, channel and timestamp.
 #[derive(Clone, Debug)]
 pub struct FieldMap {
-    pub id: Path,
+    pub id: FieldPath,
     pub kind: Field,
     pub source_type: Field,
     pub source_id: Field,
-    pub time: Path,
+    pub time: FieldPath,
 }
 
 impl FieldMap {
     /// The default field names: id, type, source_type, source_id, time.
     pub fn defaults() -> FieldMap {
         FieldMap {
-            id: Path::new("id"),
-            kind: Field::Path(Path::new("type")),
-            source_type: Field::Path(Path::new("source_type")),
-            source_id: Field::Path(Path::new("source_id")),
-            time: Path::new("time"),
+            id: FieldPath::new("id"),
+            kind: Field::Path(FieldPath::new("type")),
+            source_type: Field::Path(FieldPath::new("source_type")),
+            source_id: Field::Path(FieldPath::new("source_id")),
+            time: FieldPath::new("time"),
         }
     }
 }
@@ -220,7 +220,7 @@ fn flag_name(role: &str) -> String {
 /// `None` when absent or null, an error for objects and arrays.
 fn scalar<'v>(
     top: impl Fn(&str) -> Option<&'v Value>,
-    path: &Path,
+    path: &FieldPath,
     role: &str,
 ) -> Result<Option<String>, Invalid> {
     match path.lookup_in(top) {
@@ -254,7 +254,7 @@ mod quick {
     use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
     use serde_json::Value;
 
-    use super::{build_with, Event, Field, FieldMap, Invalid, Path};
+    use super::{build_with, Event, Field, FieldMap, FieldPath, Invalid};
 
     pub fn event(text: &str, line: &[u8], fields: &FieldMap) -> Option<Result<Event, Invalid>> {
         let mut de = serde_json::Deserializer::from_str(text);
@@ -270,7 +270,7 @@ mod quick {
     /// Does a top-level `key` feed one of the fields: the whole dotted path
     /// (a literal key wins) or its first step.
     fn wanted(fields: &FieldMap, key: &str) -> bool {
-        let path = |p: &Path| p.dotted == key || p.parts.first().is_some_and(|f| f == key);
+        let path = |p: &FieldPath| p.dotted == key || p.parts.first().is_some_and(|f| f == key);
         let field = |f: &Field| matches!(f, Field::Path(p) if path(p));
         path(&fields.id)
             || path(&fields.time)
@@ -292,7 +292,7 @@ mod quick {
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut picked = Vec::with_capacity(8);
-            while let Some(key) = map.next_key_seed(Key)? {
+            while let Some(key) = map.next_key_seed(KeySeed)? {
                 if wanted(self.fields, &key) {
                     let value: Value = map.next_value()?;
                     picked.push((key, value));
@@ -305,9 +305,9 @@ mod quick {
     }
 
     /// A key, borrowed from the line unless it has escapes.
-    struct Key;
+    struct KeySeed;
 
-    impl<'de> DeserializeSeed<'de> for Key {
+    impl<'de> DeserializeSeed<'de> for KeySeed {
         type Value = Cow<'de, str>;
 
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -315,7 +315,7 @@ mod quick {
         }
     }
 
-    impl<'de> Visitor<'de> for Key {
+    impl<'de> Visitor<'de> for KeySeed {
         type Value = Cow<'de, str>;
 
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -509,11 +509,11 @@ fn json_error_text(e: &serde_json::Error) -> String {
 /// The Redis channel template, checked once: `events:{source_type}:{source_id}`.
 #[derive(Clone, Debug)]
 pub struct ChannelTemplate {
-    parts: Vec<Part>,
+    parts: Vec<TemplatePart>,
 }
 
 #[derive(Clone, Debug)]
-enum Part {
+enum TemplatePart {
     Text(String),
     Id,
     Kind,
@@ -545,14 +545,14 @@ impl ChannelTemplate {
                 .ok_or_else(|| format!("channel template {template:?}: unclosed '{{'"))?;
             let name = &rest[1..close];
             if !text.is_empty() {
-                parts.push(Part::Text(std::mem::take(&mut text)));
+                parts.push(TemplatePart::Text(std::mem::take(&mut text)));
             }
             parts.push(match name {
-                "id" => Part::Id,
-                "type" => Part::Kind,
-                "source_type" => Part::SourceType,
-                "source_id" => Part::SourceId,
-                "topic" => Part::Topic,
+                "id" => TemplatePart::Id,
+                "type" => TemplatePart::Kind,
+                "source_type" => TemplatePart::SourceType,
+                "source_id" => TemplatePart::SourceId,
+                "topic" => TemplatePart::Topic,
                 other => {
                     return Err(format!(
                         "channel template {template:?}: unknown placeholder {{{other}}} \
@@ -565,7 +565,7 @@ impl ChannelTemplate {
         }
         text.push_str(rest);
         if !text.is_empty() {
-            parts.push(Part::Text(text));
+            parts.push(TemplatePart::Text(text));
         }
         Ok(ChannelTemplate { parts })
     }
@@ -574,12 +574,12 @@ impl ChannelTemplate {
         let mut out = String::with_capacity(64);
         for part in &self.parts {
             out.push_str(match part {
-                Part::Text(t) => t,
-                Part::Id => &event.id,
-                Part::Kind => &event.kind,
-                Part::SourceType => &event.source_type,
-                Part::SourceId => &event.source_id,
-                Part::Topic => topic,
+                TemplatePart::Text(t) => t,
+                TemplatePart::Id => &event.id,
+                TemplatePart::Kind => &event.kind,
+                TemplatePart::SourceType => &event.source_type,
+                TemplatePart::SourceId => &event.source_id,
+                TemplatePart::Topic => topic,
             });
         }
         out
@@ -595,13 +595,13 @@ impl ChannelTemplate {
         let mut found = None;
         let mut parts = self.parts.iter().peekable();
         while let Some(part) = parts.next() {
-            if let Part::Text(t) = part {
+            if let TemplatePart::Text(t) = part {
                 rest = rest.strip_prefix(t.as_str())?;
                 continue;
             }
             let value = match parts.peek() {
                 None => std::mem::take(&mut rest),
-                Some(Part::Text(next)) => {
+                Some(TemplatePart::Text(next)) => {
                     let end = rest.find(next.as_str())?;
                     let (value, after) = rest.split_at(end);
                     rest = after;
@@ -609,7 +609,7 @@ impl ChannelTemplate {
                 }
                 Some(_) => return None,
             };
-            if let Part::SourceType = part {
+            if let TemplatePart::SourceType = part {
                 found = Some(value);
             }
         }

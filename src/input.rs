@@ -1,5 +1,5 @@
 //! Reading input: files and stdin, NDJSON lines (bounded in length) and CSV
-//! records, turned into [`Item`]s on a reader thread so parsing overlaps with
+//! records, turned into [`Entry`]s on a reader thread so parsing overlaps with
 //! sending. Owns where each item came from (source, line); knows nothing of
 //! Kafka or Redis.
 
@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use crate::event::{self, Event, FieldMap};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum Syntax {
     Ndjson,
     Csv,
 }
@@ -23,7 +23,7 @@ pub enum Format {
 pub struct Source {
     pub name: String,
     pub path: Option<PathBuf>,
-    pub format: Format,
+    pub format: Syntax,
     pub size: Option<u64>,
 }
 
@@ -35,7 +35,7 @@ pub struct Origin {
 }
 
 #[derive(Debug)]
-pub enum Item {
+pub enum Entry {
     Event {
         at: Origin,
         event: Event,
@@ -53,7 +53,7 @@ pub enum Item {
 }
 
 /// Items travel in small chunks: one channel operation per chunk, not per event.
-pub type Chunk = Vec<Item>;
+pub type Chunk = Vec<Entry>;
 const CHUNK: usize = 256;
 
 /// Open every source now, so a missing file fails before any broker is touched.
@@ -88,14 +88,14 @@ pub fn spawn_reader(
         for (index, (source, reader)) in sources.iter().zip(readers).enumerate() {
             let index = index as u32;
             let result = match source.format {
-                Format::Ndjson => read_ndjson(index, reader, &fields, max_line, &mut sink),
-                Format::Csv => read_csv(index, reader, &fields, max_line, &mut sink),
+                Syntax::Ndjson => read_ndjson(index, reader, &fields, max_line, &mut sink),
+                Syntax::Csv => read_csv(index, reader, &fields, max_line, &mut sink),
             };
             match result {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
-                    sink.push(Item::Broken(format!("{}: {e}", source.name)), true);
+                    sink.push(Entry::Broken(format!("{}: {e}", source.name)), true);
                     sink.flush();
                     return;
                 }
@@ -114,7 +114,7 @@ impl Sink {
     /// Queue an item; send the chunk when full or when the input would block
     /// (`idle`), so slow interactive input is not held back. False once the
     /// receiver is gone.
-    fn push(&mut self, item: Item, idle: bool) -> bool {
+    fn push(&mut self, item: Entry, idle: bool) -> bool {
         self.chunk.push(item);
         if self.chunk.len() >= CHUNK || idle {
             return self.flush();
@@ -153,7 +153,7 @@ fn read_ndjson(
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         }
         let item = if read.too_long {
-            Item::Invalid {
+            Entry::Invalid {
                 at,
                 column: None,
                 reason: format!("line is longer than --max-line-bytes {max_line}"),
@@ -164,12 +164,12 @@ fn read_ndjson(
             continue;
         } else {
             match event::from_json_line(line, fields) {
-                Ok(event) => Item::Event {
+                Ok(event) => Entry::Event {
                     at,
                     event,
                     bytes: read.bytes,
                 },
-                Err(bad) => Item::Invalid {
+                Err(bad) => Entry::Invalid {
                     at,
                     column: bad.column,
                     reason: bad.reason,
@@ -270,7 +270,7 @@ fn read_csv(
                     other => format!("malformed CSV record ({other:?})"),
                 };
                 let offset = csv.position().byte();
-                let item = Item::Invalid {
+                let item = Entry::Invalid {
                     at: Origin { source, line },
                     column: None,
                     reason,
@@ -294,7 +294,7 @@ fn read_csv(
         let at = Origin { source, line };
         let raw = || csv_line(&record);
         let item = if record.as_slice().len() > max_line {
-            Item::Invalid {
+            Entry::Invalid {
                 at,
                 column: None,
                 reason: format!("record is longer than --max-line-bytes {max_line}"),
@@ -308,7 +308,7 @@ fn read_csv(
                 .map(|(i, f)| std::str::from_utf8(f).map_err(|_| i + 1))
                 .collect();
             match texts {
-                Err(field) => Item::Invalid {
+                Err(field) => Entry::Invalid {
                     at,
                     column: None,
                     reason: format!("invalid UTF-8 in field {field}"),
@@ -316,8 +316,8 @@ fn read_csv(
                     bytes,
                 },
                 Ok(texts) => match event::from_csv_record(&headers, &texts, fields) {
-                    Ok(event) => Item::Event { at, event, bytes },
-                    Err(bad) => Item::Invalid {
+                    Ok(event) => Entry::Event { at, event, bytes },
+                    Err(bad) => Entry::Invalid {
                         at,
                         column: bad.column,
                         reason: bad.reason,

@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 use crate::config::{Common, OnInvalid, PublishConfig};
 use crate::error::{self, Code};
 use crate::event::{self, Event};
-use crate::input::{self, Chunk, Item, Origin};
+use crate::input::{self, Chunk, Entry, Origin};
 use crate::kafka::produce::{Delivery, Ledger, Outcome, Record, Refused, Sender};
-use crate::kafka::{admin, config as kafka_config, record, KafkaSettings};
+use crate::kafka::{self, admin, record, KafkaSettings};
 use crate::output::records;
 use crate::output::summary::{Ending, Note, PublishCounts, Summary};
 use crate::output::{Output, Unit};
@@ -79,7 +79,7 @@ async fn publish(
         _ => None,
     };
 
-    let producer = kafka_config::producer(&common.kafka, cfg.timeout, cfg.max_in_flight, false)?;
+    let producer = kafka::config::producer(&common.kafka, cfg.timeout, cfg.max_in_flight, false)?;
     if let Some(spec) = &cfg.create_topic {
         let replication = shutdown
             .or_interrupted(admin::create_topic(
@@ -148,7 +148,7 @@ async fn publish(
 
 /// Why a run stopped before the end of its input.
 #[derive(Debug)]
-enum Stop {
+enum Halt {
     Interrupted,
     Invalid(String),
     Kafka(String),
@@ -220,7 +220,7 @@ struct Book<'a> {
     dead_letters: Option<BufWriter<File>>,
     progress: crate::output::Progress,
     stats: Stats,
-    stop: Option<Stop>,
+    stop: Option<Halt>,
 }
 
 enum Next {
@@ -246,7 +246,7 @@ impl Run<'_> {
                 _ = tick.tick() => Next::Tick,
             };
             match next {
-                Next::Interrupt => self.book.stop = Some(Stop::Interrupted),
+                Next::Interrupt => self.book.stop = Some(Halt::Interrupted),
                 Next::Delivered(d) => {
                     // Take every report that is already in, then notify:
                     // at high rates that makes big pipelines, at low rates
@@ -265,7 +265,7 @@ impl Run<'_> {
                         .progress
                         .message(format!("{} acknowledged", self.sender.ledger.acknowledged));
                     if let Some(why) = self.sender.stalled() {
-                        self.book.stop = Some(Stop::Kafka(why));
+                        self.book.stop = Some(Halt::Kafka(why));
                     }
                 }
             }
@@ -289,11 +289,11 @@ impl Run<'_> {
                 return;
             }
             match item {
-                Item::Event { at, event, bytes } => {
+                Entry::Event { at, event, bytes } => {
                     self.book.account_read(at, bytes);
                     self.send(at, event).await;
                 }
-                Item::Invalid {
+                Entry::Invalid {
                     at,
                     column,
                     reason,
@@ -303,8 +303,8 @@ impl Run<'_> {
                     self.book.account_read(at, bytes);
                     self.book.invalid(at, column, &reason, &raw);
                 }
-                Item::Broken(message) => {
-                    self.book.stop = Some(Stop::Input(message));
+                Entry::Broken(message) => {
+                    self.book.stop = Some(Halt::Input(message));
                 }
             }
         }
@@ -338,14 +338,14 @@ impl Run<'_> {
             Ok(()) => {}
             Err(Refused::StayedFull(p, why)) => {
                 self.book.stats.failed(p.at);
-                self.book.stop = Some(Stop::Kafka(why));
+                self.book.stop = Some(Halt::Kafka(why));
             }
             Err(Refused::Rejected(p, _)) => {
                 self.book.stats.failed(p.at);
                 // A fatal producer refuses every record after: stop (the
                 // error names the fatal cause).
                 if let Some(f) = &self.sender.ledger.fatal {
-                    self.book.stop = Some(Stop::Kafka(f.clone()));
+                    self.book.stop = Some(Halt::Kafka(f.clone()));
                 }
             }
         }
@@ -354,7 +354,7 @@ impl Run<'_> {
     /// Wait for what is in flight (bounded by the timeout; a second Ctrl-C
     /// gives up at once), counting anything without a report as failed.
     async fn drain(&mut self, shutdown: &Shutdown) {
-        let interrupted = matches!(self.book.stop, Some(Stop::Interrupted));
+        let interrupted = matches!(self.book.stop, Some(Halt::Interrupted));
         let give_up = async {
             if interrupted {
                 shutdown.pressed(2).await
@@ -368,7 +368,7 @@ impl Run<'_> {
             self.book.delivered(d).await;
         }
         if !unreported.is_empty() {
-            self.book.stop.get_or_insert(Stop::Kafka(
+            self.book.stop.get_or_insert(Halt::Kafka(
                 "no delivery report before giving up".to_string(),
             ));
         }
@@ -414,23 +414,23 @@ impl Run<'_> {
         let ledger = &sender.ledger;
         let resume = book.resume_text();
         let stop = match book.stop.take() {
-            Some(Stop::Kafka(_)) if ledger.fatal.is_some() => {
-                Some(Stop::Kafka(ledger.fatal.clone().unwrap_or_default()))
+            Some(Halt::Kafka(_)) if ledger.fatal.is_some() => {
+                Some(Halt::Kafka(ledger.fatal.clone().unwrap_or_default()))
             }
             stop => stop,
         };
         let result = match stop {
-            Some(Stop::Interrupted) => {
+            Some(Halt::Interrupted) => {
                 notes.push(Note::Info(format!(
                     "interrupted: {} events acknowledged{resume}",
                     ledger.acknowledged
                 )));
                 Ok(Code::Interrupted)
             }
-            Some(Stop::Input(message)) => Err(anyhow::anyhow!("{message}{resume}")),
-            stop if ledger.not_acknowledged() > 0 || matches!(stop, Some(Stop::Kafka(_))) => {
+            Some(Halt::Input(message)) => Err(anyhow::anyhow!("{message}{resume}")),
+            stop if ledger.not_acknowledged() > 0 || matches!(stop, Some(Halt::Kafka(_))) => {
                 let mut why = match stop {
-                    Some(Stop::Kafka(why)) => why,
+                    Some(Halt::Kafka(why)) => why,
                     _ => failure_reasons(ledger),
                 };
                 // "Timed out" is all librdkafka says of a write the broker
@@ -451,7 +451,7 @@ impl Run<'_> {
                     book.failed_lines()
                 )))
             }
-            Some(Stop::Invalid(message)) => Err(error::fail(Code::InvalidInput, message)),
+            Some(Halt::Invalid(message)) => Err(error::fail(Code::InvalidInput, message)),
             _ => Ok(Code::Success),
         };
         let result = match (result, dead_letter_error) {
@@ -491,7 +491,7 @@ impl Book<'_> {
         match &self.cfg.on_invalid {
             OnInvalid::Fail => {
                 self.stats.not_in_kafka(at);
-                self.stop = Some(Stop::Invalid(format!(
+                self.stop = Some(Halt::Invalid(format!(
                     "{place}: {reason} (use --on-invalid skip or dead-letter=FILE to continue past bad lines)"
                 )));
             }
@@ -507,7 +507,7 @@ impl Book<'_> {
                     let written =
                         records::write_dead_letter(&mut *w, source, at.line, column, reason, raw);
                     if let Err(e) = written {
-                        self.stop = Some(Stop::Input(format!("writing dead letters: {e}")));
+                        self.stop = Some(Halt::Input(format!("writing dead letters: {e}")));
                     }
                 }
             }
@@ -530,7 +530,7 @@ impl Book<'_> {
             Outcome::Failed { reason, stops_run } => {
                 self.stats.failed(p.at);
                 if stops_run {
-                    self.stop.get_or_insert(Stop::Kafka(reason));
+                    self.stop.get_or_insert(Halt::Kafka(reason));
                 }
             }
         }
@@ -631,9 +631,9 @@ fn open_dead_letters(path: &std::path::Path) -> Result<File> {
         })
 }
 
-fn origin(item: &Item) -> Option<Origin> {
+fn origin(item: &Entry) -> Option<Origin> {
     match item {
-        Item::Event { at, .. } | Item::Invalid { at, .. } => Some(*at),
-        Item::Broken(_) => None,
+        Entry::Event { at, .. } | Entry::Invalid { at, .. } => Some(*at),
+        Entry::Broken(_) => None,
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::event::Path;
+use crate::event::FieldPath;
 
 /// A field a filter or an expectation names.
 #[derive(Clone, Debug)]
@@ -19,7 +19,7 @@ pub enum Key {
     SourceType,
     SourceId,
     /// Any other name: a dotted path into the JSON body.
-    Path(Path),
+    Path(FieldPath),
 }
 
 impl Key {
@@ -31,7 +31,7 @@ impl Key {
             "type" => Key::Kind,
             "source_type" => Key::SourceType,
             "source_id" => Key::SourceId,
-            path => Key::Path(Path::new(path)),
+            path => Key::Path(FieldPath::new(path)),
         })
     }
 

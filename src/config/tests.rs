@@ -313,7 +313,7 @@ fn publish_settings() {
     assert_eq!(p.sources.len(), 1);
     assert_eq!(
         (p.sources[0].name.as_str(), p.sources[0].format),
-        ("<stdin>", Format::Ndjson)
+        ("<stdin>", Syntax::Ndjson)
     );
     assert!(p.sources[0].path.is_none());
     assert_eq!(p.on_invalid, OnInvalid::Fail);
@@ -321,7 +321,7 @@ fn publish_settings() {
     assert!(p.create_topic.is_none());
     assert_eq!(p.timeout, Duration::from_secs(30));
     assert_eq!((p.max_in_flight, p.redis_batch), (20_000, 500));
-    assert_eq!(p.summary, Summary::Auto);
+    assert_eq!(p.summary, SummaryKind::Auto);
     assert!(matches!(p.fields.kind, Field::Path(ref f) if f.as_str() == "type"));
 
     let p = publish_of(&[
@@ -367,7 +367,7 @@ fn publish_settings() {
         ("key", "at")
     );
     assert_eq!(p.timeout, Duration::from_secs(2));
-    assert_eq!(p.summary, Summary::Json);
+    assert_eq!(p.summary, SummaryKind::Json);
     assert_eq!(
         (p.max_in_flight, p.redis_batch, p.max_line_bytes),
         (1, 1, 64)
@@ -379,9 +379,18 @@ fn publish_settings() {
         publish_of(&["--on-invalid", "dead-letter=bad.ndjson"]).on_invalid,
         OnInvalid::DeadLetter(PathBuf::from("bad.ndjson"))
     );
-    assert_eq!(publish_of(&["--summary", "table"]).summary, Summary::Table);
-    assert_eq!(publish_of(&["--summary", "none"]).summary, Summary::None);
-    assert_eq!(publish_of(&["--summary", "auto"]).summary, Summary::Auto);
+    assert_eq!(
+        publish_of(&["--summary", "table"]).summary,
+        SummaryKind::Table
+    );
+    assert_eq!(
+        publish_of(&["--summary", "none"]).summary,
+        SummaryKind::None
+    );
+    assert_eq!(
+        publish_of(&["--summary", "auto"]).summary,
+        SummaryKind::Auto
+    );
 }
 
 #[test]
@@ -414,19 +423,19 @@ fn input_files_and_their_formats() {
     };
     let (csv, upper, ndjson) = (path("a.csv"), path("b.CSV"), path("c.ndjson"));
     let p = publish_of(&[&csv, &upper, &ndjson, "-"]);
-    let formats: Vec<Format> = p.sources.iter().map(|s| s.format).collect();
+    let formats: Vec<Syntax> = p.sources.iter().map(|s| s.format).collect();
     assert_eq!(
         formats,
-        [Format::Csv, Format::Csv, Format::Ndjson, Format::Ndjson]
+        [Syntax::Csv, Syntax::Csv, Syntax::Ndjson, Syntax::Ndjson]
     );
     assert_eq!(p.sources[0].name, csv);
     assert_eq!(p.sources[0].path, Some(PathBuf::from(&csv)));
     assert_eq!(p.sources[0].size, Some(5));
     assert_eq!(p.sources[3].name, "<stdin>");
     let p = publish_of(&["--format", "csv", &ndjson]);
-    assert_eq!(p.sources[0].format, Format::Csv);
+    assert_eq!(p.sources[0].format, Syntax::Csv);
     let p = publish_of(&["--format", "ndjson", &csv]);
-    assert_eq!(p.sources[0].format, Format::Ndjson);
+    assert_eq!(p.sources[0].format, Syntax::Ndjson);
 
     let missing = dir.path().join("missing.ndjson");
     assert!(refused(&["publish", missing.to_str().unwrap()]).contains("missing.ndjson"));
@@ -516,7 +525,10 @@ fn tail_and_health_settings() {
     let t = tail_of(&["events:*", "plain"]);
     assert_eq!(t.subscriptions.patterns, ["events:*"]);
     assert_eq!(t.subscriptions.names, ["plain"]);
-    assert_eq!(t.format, out.for_stdout(Tail::Pretty, Tail::Json));
+    assert_eq!(
+        t.format,
+        out.for_stdout(TailLayout::Pretty, TailLayout::Json)
+    );
     assert_eq!((t.timeout, t.catch_up, t.count), (None, None, None));
     let t = tail_of(&[
         "--literal",
@@ -531,13 +543,13 @@ fn tail_and_health_settings() {
         "a*",
     ]);
     assert_eq!(t.subscriptions.names, ["a*"]);
-    assert_eq!(t.format, Tail::Csv);
+    assert_eq!(t.format, TailLayout::Csv);
     assert_eq!(t.timeout, Some(Duration::from_secs(5)));
     assert_eq!((t.catch_up, t.count), (Some(1_700_000_000_000), Some(3)));
     for (name, format) in [
-        ("pretty", Tail::Pretty),
-        ("json", Tail::Json),
-        ("raw", Tail::Raw),
+        ("pretty", TailLayout::Pretty),
+        ("json", TailLayout::Json),
+        ("raw", TailLayout::Raw),
     ] {
         assert_eq!(tail_of(&["--format", name, "x"]).format, format);
     }

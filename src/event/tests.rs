@@ -21,14 +21,14 @@ fn json_line_keeps_the_value_byte_exact() {
 #[test]
 fn dotted_paths_and_constants() {
     let mut f = fields();
-    f.source_id = Field::Path(Path::new("repo.name"));
+    f.source_id = Field::Path(FieldPath::new("repo.name"));
     f.source_type = Field::Const("repo".into());
     let e = from_json_line(br#"{"type":"x","repo":{"name":"r1"},"items":[1]}"#, &f).unwrap();
     assert_eq!(
         (e.source_type.as_str(), e.source_id.as_str()),
         ("repo", "r1")
     );
-    f.source_id = Field::Path(Path::new("items.0"));
+    f.source_id = Field::Path(FieldPath::new("items.0"));
     let e = from_json_line(br#"{"type":"x","items":[7]}"#, &f).unwrap();
     assert_eq!(e.source_id, "7");
 }
@@ -36,7 +36,7 @@ fn dotted_paths_and_constants() {
 #[test]
 fn literal_dotted_key_wins() {
     let mut f = fields();
-    f.source_id = Field::Path(Path::new("repo.name"));
+    f.source_id = Field::Path(FieldPath::new("repo.name"));
     let e = from_json_line(
         br#"{"type":"x","source_type":"r","repo.name":"flat","repo":{"name":"nested"}}"#,
         &f,
@@ -50,7 +50,7 @@ fn literal_dotted_key_wins() {
 #[test]
 fn dotted_paths_with_an_id_are_found_alike() {
     let mut f = fields();
-    f.source_id = Field::Path(Path::new("repo.name"));
+    f.source_id = Field::Path(FieldPath::new("repo.name"));
     let e = from_json_line(
         br#"{"id":"e1","type":"x","source_type":"r","repo.name":"flat","repo":{"name":"nested"}}"#,
         &f,
@@ -447,11 +447,11 @@ fn dotted(steps: &[Step]) -> String {
 /// that the generated headers never use.
 fn constant_fields() -> FieldMap {
     FieldMap {
-        id: Path::new("ID"),
+        id: FieldPath::new("ID"),
         kind: Field::Const("t".into()),
         source_type: Field::Const("s".into()),
         source_id: Field::Const("1".into()),
-        time: Path::new("TIME"),
+        time: FieldPath::new("TIME"),
     }
 }
 
@@ -546,10 +546,10 @@ proptest! {
         let Value::Object(object) = nest(&steps, leaf.clone()) else {
             unreachable!("a path starts with a key");
         };
-        let path = Path::new(&dotted(&steps));
+        let path = FieldPath::new(&dotted(&steps));
         prop_assert_eq!(path.lookup(&object), Some(&leaf));
         // One step further leads nowhere unless the leaf has that step.
-        let deeper = Path::new(&format!("{}.zz", dotted(&steps)));
+        let deeper = FieldPath::new(&format!("{}.zz", dotted(&steps)));
         prop_assert_eq!(deeper.lookup(&object), leaf.get("zz"));
     }
 
@@ -564,7 +564,7 @@ proptest! {
         };
         let dotted = dotted(&steps);
         object.insert(dotted.clone(), flat.clone());
-        prop_assert_eq!(Path::new(&dotted).lookup(&object), Some(&flat));
+        prop_assert_eq!(FieldPath::new(&dotted).lookup(&object), Some(&flat));
     }
 
     #[test]

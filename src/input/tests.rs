@@ -37,21 +37,21 @@ fn at(source: u32, line: u64) -> Origin {
     Origin { source, line }
 }
 
-fn seen(item: &Item) -> Seen {
+fn seen(item: &Entry) -> Seen {
     match item {
-        Item::Event { at, event, bytes } => Seen::Event(*at, event.id.clone(), *bytes),
-        Item::Invalid {
+        Entry::Event { at, event, bytes } => Seen::Event(*at, event.id.clone(), *bytes),
+        Entry::Invalid {
             at,
             column,
             reason,
             raw,
             bytes,
         } => Seen::Invalid(*at, *column, reason.clone(), raw.clone(), *bytes),
-        Item::Broken(why) => Seen::Broken(why.clone()),
+        Entry::Broken(why) => Seen::Broken(why.clone()),
     }
 }
 
-fn source(i: usize, format: Format) -> Source {
+fn source(i: usize, format: Syntax) -> Source {
     Source {
         name: format!("in{i}"),
         path: None,
@@ -61,7 +61,7 @@ fn source(i: usize, format: Format) -> Source {
 }
 
 /// Run the reader thread over these inputs; every chunk it sent.
-fn read_chunks(inputs: Vec<(Format, Box<dyn Read + Send>)>, max_line: usize) -> Vec<Chunk> {
+fn read_chunks(inputs: Vec<(Syntax, Box<dyn Read + Send>)>, max_line: usize) -> Vec<Chunk> {
     let sources = inputs
         .iter()
         .enumerate()
@@ -78,7 +78,7 @@ fn read_chunks(inputs: Vec<(Format, Box<dyn Read + Send>)>, max_line: usize) -> 
     chunks
 }
 
-fn read(inputs: Vec<(Format, &'static [u8])>, max_line: usize) -> Vec<Seen> {
+fn read(inputs: Vec<(Syntax, &'static [u8])>, max_line: usize) -> Vec<Seen> {
     let inputs = inputs
         .into_iter()
         .map(|(f, bytes)| (f, Box::new(bytes) as Box<dyn Read + Send>))
@@ -144,7 +144,7 @@ fn ndjson_lines_become_events_where_they_were_read() {
         event("b"),
         event("c")
     );
-    let got = read(vec![(Format::Ndjson, text.leak().as_bytes())], 1000);
+    let got = read(vec![(Syntax::Ndjson, text.leak().as_bytes())], 1000);
     let len = event("a").len() as u64;
     assert_eq!(got.len(), 4, "{got:?}");
     // The byte-order mark of the first line is not part of the event.
@@ -169,7 +169,7 @@ fn ndjson_lines_become_events_where_they_were_read() {
 fn a_line_over_the_limit_is_refused_and_kept_short() {
     let text = format!("{}\n{}\n", event("a"), event("long-id"));
     let max = event("a").len();
-    let got = read(vec![(Format::Ndjson, text.leak().as_bytes())], max);
+    let got = read(vec![(Syntax::Ndjson, text.leak().as_bytes())], max);
     assert_eq!(got[0], Seen::Event(at(0, 1), "a".into(), max as u64 + 1));
     let Seen::Invalid(origin, None, reason, raw, bytes) = &got[1] else {
         panic!("{:?}", got[1]);
@@ -189,7 +189,7 @@ fn sources_are_read_in_order_with_their_own_line_numbers() {
         .leak()
         .as_bytes();
     let b = event("b1").leak().as_bytes();
-    let got = read(vec![(Format::Ndjson, a), (Format::Ndjson, b)], 1000);
+    let got = read(vec![(Syntax::Ndjson, a), (Syntax::Ndjson, b)], 1000);
     let ids: Vec<(Origin, String)> = got
         .into_iter()
         .map(|s| match s {
@@ -211,7 +211,7 @@ fn sources_are_read_in_order_with_their_own_line_numbers() {
 fn items_travel_in_chunks() {
     let text: String = (0..600).map(|i| event(&i.to_string()) + "\n").collect();
     let input: Box<dyn Read + Send> = Box::new(io::Cursor::new(text.into_bytes()));
-    let chunks = read_chunks(vec![(Format::Ndjson, input)], 1000);
+    let chunks = read_chunks(vec![(Syntax::Ndjson, input)], 1000);
     let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
     assert_eq!(sizes, [256, 256, 88]);
 }
@@ -227,7 +227,7 @@ fn csv_records_become_events() {
         e6,push,repo,r6-is-long\n\
         e7,push,repo,r7-longer\n";
     // Records count the bytes of their fields: e6's are 20, e7's 19.
-    let got = read(vec![(Format::Csv, text)], 19);
+    let got = read(vec![(Syntax::Csv, text)], 19);
     assert_eq!(got[0], Seen::Event(at(0, 2), "e1".into(), 16));
     assert_eq!(got[1], Seen::Event(at(0, 3), "e2".into(), 19));
     assert_eq!(
@@ -274,7 +274,7 @@ fn csv_records_are_sent_when_the_input_ends() {
         .chain((0..300).map(|i| format!("e{i},t,s,1\n")))
         .collect();
     let input: Box<dyn Read + Send> = Box::new(io::Cursor::new(text.into_bytes()));
-    let sizes: Vec<usize> = read_chunks(vec![(Format::Csv, input)], 1000)
+    let sizes: Vec<usize> = read_chunks(vec![(Syntax::Csv, input)], 1000)
         .iter()
         .map(Vec::len)
         .collect();
@@ -284,9 +284,9 @@ fn csv_records_are_sent_when_the_input_ends() {
 #[test]
 fn a_read_error_stops_the_run() {
     let line = format!("{}\n", event("a")).leak().as_bytes();
-    let inputs: Vec<(Format, Box<dyn Read + Send>)> = vec![
-        (Format::Ndjson, Box::new(Failing::after(line))),
-        (Format::Ndjson, Box::new(line)),
+    let inputs: Vec<(Syntax, Box<dyn Read + Send>)> = vec![
+        (Syntax::Ndjson, Box::new(Failing::after(line))),
+        (Syntax::Ndjson, Box::new(line)),
     ];
     let got: Vec<Seen> = read_chunks(inputs, 1000)
         .iter()
@@ -300,15 +300,15 @@ fn a_read_error_stops_the_run() {
             Seen::Broken("in0: disk on fire".into())
         ]
     );
-    let csv: Vec<(Format, Box<dyn Read + Send>)> =
-        vec![(Format::Csv, Box::new(Failing::after(b"id,type")))];
+    let csv: Vec<(Syntax, Box<dyn Read + Send>)> =
+        vec![(Syntax::Csv, Box::new(Failing::after(b"id,type")))];
     let got: Vec<Seen> = read_chunks(csv, 1000).iter().flatten().map(seen).collect();
     assert_eq!(
         got,
         [Seen::Broken("in0: line 1: CSV header: disk on fire".into())]
     );
-    let csv: Vec<(Format, Box<dyn Read + Send>)> = vec![(
-        Format::Csv,
+    let csv: Vec<(Syntax, Box<dyn Read + Send>)> = vec![(
+        Syntax::Csv,
         Box::new(Failing::after(b"id,type,source_type,source_id\ne1,t,s,1\n")),
     )];
     let got: Vec<Seen> = read_chunks(csv, 1000).iter().flatten().map(seen).collect();
@@ -323,7 +323,7 @@ fn a_read_error_stops_the_run() {
 
 #[test]
 fn reading_stops_when_nobody_listens() {
-    for format in [Format::Ndjson, Format::Csv] {
+    for format in [Syntax::Ndjson, Syntax::Csv] {
         let (tx, rx) = mpsc::channel(1);
         drop(rx);
         let (read, second_read) = (std::sync::Arc::default(), std::sync::Arc::default());
@@ -357,7 +357,7 @@ fn sources_open_before_anything_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("events.ndjson");
     std::fs::write(&file, "x\n").unwrap();
-    let mut sources = vec![source(0, Format::Ndjson), source(1, Format::Ndjson)];
+    let mut sources = vec![source(0, Syntax::Ndjson), source(1, Syntax::Ndjson)];
     sources[1].path = Some(file.clone());
     let mut readers = open_all(&sources).unwrap();
     let mut text = String::new();

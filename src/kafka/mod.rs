@@ -33,6 +33,10 @@ use rdkafka::ClientContext;
 use rdkafka::TopicPartitionList;
 
 pub use config::KafkaSettings;
+/// Commands read a record through rdkafka's `Message` trait, and only
+/// through this re-export: the one rdkafka type past `kafka/`
+/// (ARCHITECTURE.md).
+pub use rdkafka::message::Message;
 
 /// A consumer that reads partitions it assigns itself, or as a group member.
 pub type Consumer = BaseConsumer<Context>;

@@ -114,7 +114,7 @@ impl Ledger {
 
 /// One delivery report as librdkafka gave it: the record's ticket (see
 /// [`Slots`]) and where it landed or why not.
-struct Report {
+struct DeliveryReport {
     ticket: usize,
     result: Result<(i32, i64), KafkaError>,
 }
@@ -124,7 +124,7 @@ struct Report {
 /// librdkafka reported them (per partition, that is Kafka's order).
 #[derive(Default)]
 pub struct Deliveries {
-    queue: Mutex<Vec<Report>>,
+    queue: Mutex<Vec<DeliveryReport>>,
     /// Signalled when a report lands in an empty queue: the sender empties
     /// the whole queue each time it looks, so one wake-up per batch.
     arrived: Notify,
@@ -139,7 +139,7 @@ impl Deliveries {
         };
         let first = {
             let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            queue.push(Report { ticket, result });
+            queue.push(DeliveryReport { ticket, result });
             queue.len() == 1
         };
         if first {
@@ -148,7 +148,7 @@ impl Deliveries {
     }
 
     /// Move every report in so far to `into`; false if there was none.
-    fn take(&self, into: &mut VecDeque<Report>) -> bool {
+    fn take(&self, into: &mut VecDeque<DeliveryReport>) -> bool {
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         if queue.is_empty() {
             return false;
@@ -273,7 +273,7 @@ impl<T> Slots<T> {
 /// grows. The target is [`TARGET`] or twice the least latency seen lately,
 /// whichever is more, so that a distant broker (a long round trip) is not
 /// starved chasing a latency it cannot give. Measured in BENCHMARKS.md.
-struct Window {
+struct AckWindow {
     size: usize,
     max: usize,
     round_start: Instant,
@@ -293,9 +293,9 @@ const TARGET: Duration = Duration::from_millis(30);
 const ROUND: Duration = Duration::from_millis(100);
 const FLOOR_KEPT: Duration = Duration::from_secs(10);
 
-impl Window {
-    fn new(max: usize, now: Instant) -> Window {
-        Window {
+impl AckWindow {
+    fn new(max: usize, now: Instant) -> AckWindow {
+        AckWindow {
             size: max.min(FIRST_WINDOW),
             max,
             round_start: now,
@@ -344,16 +344,16 @@ impl Window {
 }
 
 /// Sends records to one topic with at most `max_in_flight` unacknowledged
-/// (fewer while acknowledgements are slow, see [`Window`]).
+/// (fewer while acknowledgements are slow, see [`AckWindow`]).
 pub struct Sender<T> {
     producer: Producer,
     deliveries: Arc<Deliveries>,
     topic: Arc<str>,
-    window: Window,
+    window: AckWindow,
     timeout: Duration,
     slots: Slots<T>,
     /// Reports taken from [`Deliveries`] and not yet booked.
-    inbox: VecDeque<Report>,
+    inbox: VecDeque<DeliveryReport>,
     /// Reports booked while `send` waited for room.
     ready: VecDeque<Delivery<T>>,
     /// When the reports in `inbox` were taken: their acknowledgement time
@@ -369,7 +369,7 @@ impl<T: Send + 'static> Sender<T> {
             producer,
             deliveries,
             topic: Arc::from(topic),
-            window: Window::new(max_in_flight.max(1), Instant::now()),
+            window: AckWindow::new(max_in_flight.max(1), Instant::now()),
             timeout,
             slots: Slots::new(),
             inbox: VecDeque::new(),
@@ -571,7 +571,7 @@ impl<T: Send + 'static> Sender<T> {
 
     /// Book one report; `None` for a ticket not in flight (its record was
     /// already given up on).
-    fn account(&mut self, report: Report) -> Option<Delivery<T>> {
+    fn account(&mut self, report: DeliveryReport) -> Option<Delivery<T>> {
         let Busy { tag, sent, .. } = self.slots.take(report.ticket)?;
         let outcome = match report.result {
             Ok((partition, offset)) => {

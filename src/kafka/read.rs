@@ -427,8 +427,7 @@ enum TopicNow {
 
 fn topic_now(consumer: &Consumer, topic: &str) -> TopicNow {
     use rdkafka::types::RDKafkaRespErr::{
-        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED as NOT_AUTHORIZED,
-        RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART as UNKNOWN,
+        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
     };
     let Ok(metadata) = consumer.fetch_metadata(Some(topic), Duration::from_secs(1)) else {
         return TopicNow::Unknown;
@@ -437,8 +436,10 @@ fn topic_now(consumer: &Consumer, topic: &str) -> TopicNow {
         Some(t) if t.error().is_none() => {
             TopicNow::Partitions(t.partitions().iter().map(|p| p.id()).collect())
         }
-        Some(t) if t.error() == Some(UNKNOWN) => TopicNow::Gone,
-        Some(t) if t.error() == Some(NOT_AUTHORIZED) => TopicNow::Refused,
+        Some(t) if t.error() == Some(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) => TopicNow::Gone,
+        Some(t) if t.error() == Some(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) => {
+            TopicNow::Refused
+        }
         _ => TopicNow::Unknown,
     }
 }

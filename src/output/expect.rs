@@ -11,12 +11,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::{json, Value};
-
 use crate::error::Code;
 use crate::output::records::escape_controls;
 use crate::output::summary::Note;
-use crate::select::{Expectation, Expectations, Standing};
+use crate::select::{Expectations, Standing};
 
 /// Missing or duplicated expectations listed on stderr; the rest is in
 /// `--summary json` and the JUnit report.
@@ -167,28 +165,6 @@ pub fn conclude(
     }
 }
 
-/// The expectations in a `--summary json` document: how many, how many
-/// met, the missing and the duplicated ones by line.
-pub fn expect_json(x: &Expectations) -> Value {
-    let entry = |e: &Expectation| json!({"line": e.line, "expect": e.text});
-    json!({
-        "file": x.file,
-        "expected": x.len(),
-        "met": x.met(),
-        "missing": x.missing().map(entry).collect::<Vec<_>>(),
-        "duplicated": x.duplicated().map(|(e, n)| {
-            let mut v = entry(e);
-            v["times"] = n.into();
-            v
-        }).collect::<Vec<_>>(),
-    })
-}
-
-/// The summary table's line for the expectations.
-pub fn met_row(x: &Expectations) -> (&'static str, String) {
-    ("expectations met", format!("{} of {}", x.met(), x.len()))
-}
-
 /// Text for an XML attribute: markup escaped, and the characters XML 1.0
 /// cannot hold (most control characters) replaced by U+FFFD.
 fn escape(text: &str) -> String {
@@ -291,6 +267,8 @@ mod tests {
 
     #[test]
     fn expectations_in_the_summary() {
+        use crate::output::summary::expect_json;
+        use serde_json::json;
         let x = expectations("a\nb\nc\n", &["a", "b", "b"]);
         assert_eq!(
             expect_json(&x),

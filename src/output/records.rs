@@ -59,7 +59,7 @@ fn put_base64(obj: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
 
 /// `tail`'s output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TailFormat {
+pub enum TailLayout {
     Pretty,
     Json,
     Csv,
@@ -79,7 +79,7 @@ pub struct Received {
 }
 
 pub struct TailPrinter {
-    format: TailFormat,
+    format: TailLayout,
     /// --fetch: print the full event (json: beside the notification).
     fetch: bool,
     color: bool,
@@ -90,7 +90,7 @@ pub struct TailPrinter {
 }
 
 impl TailPrinter {
-    pub fn new(format: TailFormat, style: Style, fetch: bool) -> TailPrinter {
+    pub fn new(format: TailLayout, style: Style, fetch: bool) -> TailPrinter {
         TailPrinter {
             format,
             fetch,
@@ -110,7 +110,7 @@ impl TailPrinter {
     }
 
     pub fn header(&self, w: &mut impl Write) -> Result<()> {
-        if self.format == TailFormat::Csv {
+        if self.format == TailLayout::Csv {
             let event = if self.fetch { ",event" } else { "" };
             writeln!(w, "received_at,channel,pattern,payload,source{event}")?;
         }
@@ -120,8 +120,8 @@ impl TailPrinter {
     pub fn print(&mut self, w: &mut impl Write, msg: &Received) -> Result<()> {
         let time = self.stamp(msg.received_at);
         match self.format {
-            TailFormat::Json => write_tail_json(w, &time, msg)?,
-            TailFormat::Csv => {
+            TailLayout::Json => write_tail_json(w, &time, msg)?,
+            TailLayout::Csv => {
                 let pattern = msg.pattern.as_deref().map(lossy).unwrap_or_default();
                 let mut fields = vec![
                     time,
@@ -139,7 +139,7 @@ impl TailPrinter {
                 csv.write_record(fields.iter().map(|f| self.clean(f)))?;
                 csv.flush()?;
             }
-            TailFormat::Raw => {
+            TailLayout::Raw => {
                 let bytes = self.shown(msg);
                 if self.escape {
                     writeln!(w, "{}", self.clean(&lossy(bytes)))?;
@@ -148,7 +148,7 @@ impl TailPrinter {
                     w.write_all(b"\n")?;
                 }
             }
-            TailFormat::Pretty => {
+            TailLayout::Pretty => {
                 let payload = self.clean(&compact(self.shown(msg)));
                 let clock = time.get(11..23).unwrap_or(&time);
                 let channel = self.clean(&lossy(&msg.channel));
@@ -174,7 +174,7 @@ impl TailPrinter {
     /// Text for output: control characters escaped on a terminal, and always
     /// in the pretty format (which is for people).
     fn clean(&self, text: &str) -> String {
-        if self.escape || self.format == TailFormat::Pretty {
+        if self.escape || self.format == TailLayout::Pretty {
             escape_controls(text)
         } else {
             text.to_string()

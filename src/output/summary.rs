@@ -12,7 +12,6 @@ use anyhow::Result;
 use comfy_table::{presets, Cell, CellAlignment, Table};
 use serde_json::json;
 
-use super::expect::{expect_json, met_row};
 use super::Output;
 use crate::duration::show_duration;
 use crate::error::Code;
@@ -20,7 +19,7 @@ use crate::select::Expectations;
 
 /// Which summary to print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum SummaryKind {
     /// A table on a terminal, nothing on a pipe (or with -q).
     Auto,
     Table,
@@ -30,7 +29,7 @@ pub enum Format {
 
 /// The end-of-run summary of a command.
 pub struct Summary {
-    format: Format,
+    format: SummaryKind,
     title: String,
     json: serde_json::Value,
     rows: Vec<(String, String)>,
@@ -38,7 +37,7 @@ pub struct Summary {
 
 impl Summary {
     /// A summary titled `title` (the table's header) whose JSON form is `json`.
-    fn new(format: Format, title: impl Into<String>, json: serde_json::Value) -> Summary {
+    fn new(format: SummaryKind, title: impl Into<String>, json: serde_json::Value) -> Summary {
         Summary {
             format,
             title: title.into(),
@@ -140,7 +139,7 @@ pub struct TailCounts<'a> {
 
 impl Summary {
     /// `publish → TOPIC`.
-    pub fn publish(format: Format, c: &PublishCounts) -> Summary {
+    pub fn publish(format: SummaryKind, c: &PublishCounts) -> Summary {
         let elapsed = c.elapsed.as_secs_f64();
         let rate = |n: f64| if elapsed > 0.0 { n / elapsed } else { 0.0 };
         let (p50, p99) = c.latency_ms;
@@ -187,7 +186,7 @@ impl Summary {
     }
 
     /// `replay TOPIC`: one row per partition, then the totals.
-    pub fn replay(format: Format, c: &ReplayCounts) -> Summary {
+    pub fn replay(format: SummaryKind, c: &ReplayCounts) -> Summary {
         let secs = c.elapsed.as_secs_f64();
         let partitions: Vec<_> = c
             .partitions
@@ -232,7 +231,7 @@ impl Summary {
     }
 
     /// `tail`.
-    pub fn tail(format: Format, c: &TailCounts) -> Summary {
+    pub fn tail(format: SummaryKind, c: &TailCounts) -> Summary {
         let mut json = json!({
             "printed": c.printed,
             "filtered_out": c.filtered_out,
@@ -274,19 +273,19 @@ impl Output {
 
     fn summary(&self, s: &Summary) {
         let format = match s.format {
-            Format::Auto if self.quiet || !self.stderr_tty => Format::None,
-            Format::Auto => Format::Table,
+            SummaryKind::Auto if self.quiet || !self.stderr_tty => SummaryKind::None,
+            SummaryKind::Auto => SummaryKind::Table,
             other => other,
         };
         match format {
-            Format::Json => {
+            SummaryKind::Json => {
                 use std::io::Write;
                 let mut err = std::io::stderr().lock();
                 let _ = serde_json::to_writer(&mut err, &s.json);
                 let _ = writeln!(err);
             }
-            Format::Table => super::stderr_line(format_args!("{}", table(s, self.color))),
-            Format::Auto | Format::None => {}
+            SummaryKind::Table => super::stderr_line(format_args!("{}", table(s, self.color))),
+            SummaryKind::Auto | SummaryKind::None => {}
         }
     }
 }
@@ -309,6 +308,28 @@ fn table(s: &Summary, color: bool) -> Table {
     table
 }
 
+/// The expectations in a `--summary json` document: how many, how many
+/// met, the missing and the duplicated ones by line.
+pub(super) fn expect_json(x: &Expectations) -> serde_json::Value {
+    let entry = |e: &crate::select::Expectation| json!({"line": e.line, "expect": e.text});
+    json!({
+        "file": x.file,
+        "expected": x.len(),
+        "met": x.met(),
+        "missing": x.missing().map(entry).collect::<Vec<_>>(),
+        "duplicated": x.duplicated().map(|(e, n)| {
+            let mut v = entry(e);
+            v["times"] = n.into();
+            v
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// The summary table's line for the expectations.
+fn met_row(x: &Expectations) -> (&'static str, String) {
+    ("expectations met", format!("{} of {}", x.met(), x.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,7 +337,7 @@ mod tests {
     #[test]
     fn a_tail_summary_as_a_table_and_json() {
         let s = Summary::tail(
-            Format::Table,
+            SummaryKind::Table,
             &TailCounts {
                 printed: 1200,
                 filtered_out: 3,

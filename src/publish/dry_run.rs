@@ -5,7 +5,7 @@ use tokio::sync::mpsc;
 
 use crate::config::{Common, OnInvalid, PublishConfig};
 use crate::error::{self, Code};
-use crate::input::{Chunk, Item};
+use crate::input::{Chunk, Entry};
 use crate::output::records;
 use crate::output::Output;
 
@@ -22,7 +22,7 @@ pub(super) async fn dry_run(
     while let Some(chunk) = rx.recv().await {
         for item in chunk {
             match item {
-                Item::Event { at, event, .. } => {
+                Entry::Event { at, event, .. } => {
                     valid += 1;
                     let channel = common
                         .redis
@@ -37,7 +37,7 @@ pub(super) async fn dry_run(
                         channel,
                     )?;
                 }
-                Item::Invalid {
+                Entry::Invalid {
                     at, column, reason, ..
                 } => {
                     invalid += 1;
@@ -55,7 +55,7 @@ pub(super) async fn dry_run(
                     }
                     out.warn(&format!("{place}: {reason}"));
                 }
-                Item::Broken(message) => return Err(anyhow::anyhow!(message)),
+                Entry::Broken(message) => return Err(anyhow::anyhow!(message)),
             }
         }
     }

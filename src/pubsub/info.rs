@@ -5,7 +5,6 @@
 
 use std::time::Instant;
 
-
 use super::cluster;
 use super::feed::{Feed, Item, Subscriptions};
 use super::node::{Node, CONNECT_TIMEOUT};

@@ -34,7 +34,6 @@ mod target;
 mod url;
 mod wire;
 
-
 // How many slots a Redis Cluster has: `health` says how many have no master.
 pub use cluster::SLOTS;
 pub use feed::{Feed, Gap, Item, Message, Subscriptions};
@@ -45,7 +44,6 @@ pub use url::display_url;
 
 use crate::error::{fail, Code};
 use crate::warn::Warn;
-
 
 /// Subscribe now (failing with why, naming the address; exit 5), then keep
 /// the subscription alive for as long as the feed lives, holding at most

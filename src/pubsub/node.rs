@@ -49,7 +49,7 @@ impl Node {
     /// A subscriber's connection, connected and authenticated as the URL
     /// says within [`CONNECT_TIMEOUT`]. Errors hold no password (Redis's
     /// own refusals never quote it), but callers still scrub them.
-    pub async fn subscriber(&self) -> Result<(wire::Reader, wire::Writer), String> {
+    pub async fn subscriber(&self) -> Result<(wire::FrameReader, wire::Writer), String> {
         tokio::time::timeout(CONNECT_TIMEOUT, wire::open(&self.client))
             .await
             .map_err(|_| format!("no answer within {}", show_duration(CONNECT_TIMEOUT)))?

@@ -26,7 +26,7 @@ trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// The receiving half of a connection.
-pub struct Reader {
+pub struct FrameReader {
     half: ReadHalf<Box<dyn Io>>,
     buf: Vec<u8>,
     /// `buf[start..end]` is read and not yet parsed.
@@ -50,7 +50,7 @@ const MIN_FREE: usize = 16 * 1024;
 /// Connect to `client`'s server and authenticate as its URL says (the
 /// caller bounds the time: [`super::node::Node::subscriber`]). Errors name
 /// what failed.
-pub async fn open(client: &redis::Client) -> Result<(Reader, Writer), String> {
+pub async fn open(client: &redis::Client) -> Result<(FrameReader, Writer), String> {
     let info = client.get_connection_info();
     let io: Box<dyn Io> = match info.addr() {
         ConnectionAddr::Tcp(host, port) => Box::new(tcp(host, *port).await?),
@@ -84,7 +84,7 @@ pub async fn open(client: &redis::Client) -> Result<(Reader, Writer), String> {
         other => return Err(format!("unsupported address {other}")),
     };
     let (half, write) = tokio::io::split(io);
-    let mut reader = Reader {
+    let mut reader = FrameReader {
         half,
         buf: vec![0; READ_SIZE],
         start: 0,
@@ -187,7 +187,7 @@ impl Writer {
     }
 }
 
-impl Reader {
+impl FrameReader {
     /// The next frame; `None` when the server closed the connection. A
     /// stream that is not RESP is an error. Cancel-safe: what was read stays
     /// in the buffer for the next call.
@@ -228,7 +228,7 @@ impl Reader {
         }
     }
 
-    /// When the bytes of the frame [`Reader::next`] returned last arrived
+    /// When the bytes of the frame [`FrameReader::next`] returned last arrived
     /// (a frame is complete only once its last bytes are read).
     pub fn read_at(&self) -> jiff::Timestamp {
         self.read_at

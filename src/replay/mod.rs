@@ -9,16 +9,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use crate::kafka::Message;
 use anyhow::Result;
-use rdkafka::message::Message;
 
 use crate::config::{Common, Expect, ReplayConfig, ReplaySink};
 use crate::duration::show_duration;
 use crate::error::{self, Code};
 use crate::event::Event;
 use crate::kafka::read::{self, Confirmed, Flow, Planned, Polled, Read, Start};
-use crate::kafka::{admin, config as kafka_config, record};
-use crate::output::expect as verdict;
+use crate::kafka::{self, admin, record};
+use crate::output::expect;
 use crate::output::summary::{Ending, Note, ReplayCounts, ReplayPartition, Summary};
 use crate::output::{Output, Progress, Unit};
 use crate::select::View;
@@ -73,7 +73,7 @@ fn replay(
 ) -> Ending {
     let mut ranges = BTreeMap::new();
     let started = Instant::now();
-    let mut counts = Counts::default();
+    let mut counts = Handed::default();
     let run = Replayer {
         common,
         cfg,
@@ -120,7 +120,7 @@ fn replay(
     };
     if let Some(x) = &expect {
         let suite = format!("dualstream replay {}", common.topic);
-        verdict::conclude(
+        expect::conclude(
             &x.expectations,
             x.once,
             cfg.junit.as_deref().map(|p| (p, suite.as_str())),
@@ -147,7 +147,7 @@ fn replay(
 
 /// What the read handed on, left out, and the --wait that ran out.
 #[derive(Default)]
-struct Counts {
+struct Handed {
     total: u64,
     filtered: u64,
     waited_out: Option<Duration>,
@@ -174,7 +174,7 @@ struct Replayer<'a> {
 /// expectations.
 type Tally<'r> = (
     &'r mut BTreeMap<i32, Range>,
-    &'r mut Counts,
+    &'r mut Handed,
     &'r mut Option<Expect>,
 );
 
@@ -193,7 +193,7 @@ fn read_all<S: RecordSink>(
         shutdown,
     } = *run;
     let stop = shutdown.flag();
-    let consumer = kafka_config::consumer(&common.kafka, None)?;
+    let consumer = kafka::config::consumer(&common.kafka, None)?;
     let topic = common.topic.as_str();
     let all = admin::partitions(&consumer, &common.kafka.brokers, topic, cfg.timeout)?;
     let partitions = match &cfg.partitions {
@@ -287,7 +287,7 @@ fn read_all<S: RecordSink>(
     let (outcome, member) = if cfg.count == Some(0) {
         (Ok(Read::Done), None)
     } else if let Some(group) = &cfg.group {
-        let member = kafka_config::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
+        let member = kafka::config::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
         let outcome = read::read_group(
             &member,
             (group, topic),
@@ -350,7 +350,7 @@ struct Handler<'a, 'r, S> {
     sink: S,
     progress: Progress,
     ranges: &'r mut BTreeMap<i32, Range>,
-    counts: &'r mut Counts,
+    counts: &'r mut Handed,
     expect: &'r mut Option<Expect>,
     /// --wait: when it runs out, and how long it was.
     deadline: Option<(Instant, Duration)>,

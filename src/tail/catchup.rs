@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::kafka::Message;
 use anyhow::Result;
-use rdkafka::message::Message;
 use tokio::sync::mpsc;
 
 use crate::event::{self, ChannelTemplate};
@@ -100,7 +100,7 @@ impl Seam {
 }
 
 /// Where a window starts in each partition.
-pub enum From {
+pub enum WindowStart {
     /// The first record at or after this time (epoch ms): --catch-up.
     Time(i64),
     /// A gap: per partition, the offset after the last notification seen;
@@ -113,10 +113,10 @@ pub enum From {
 
 /// What to catch up on: `topic` from `from`, the events whose channel
 /// (rendered with `template`) falls under `subs`.
-pub struct Window {
+pub struct WindowPlan {
     pub settings: KafkaSettings,
     pub topic: String,
-    pub from: From,
+    pub from: WindowStart,
     pub subs: Subscriptions,
     pub template: ChannelTemplate,
     /// Attach each full event (--fetch).
@@ -124,7 +124,7 @@ pub struct Window {
 }
 
 /// Starts window reads: the catch-up window, and each gap to fill.
-pub struct Reader {
+pub struct WindowReader {
     pub settings: KafkaSettings,
     pub topic: String,
     pub subs: Subscriptions,
@@ -140,11 +140,11 @@ pub type Reading = (
     tokio::task::JoinHandle<Result<Seam>>,
 );
 
-impl Reader {
+impl WindowReader {
     /// Read the window from `from` on a blocking thread.
-    pub fn spawn(&self, from: From) -> Reading {
+    pub fn spawn(&self, from: WindowStart) -> Reading {
         let (tx, rx) = mpsc::channel(4096);
-        let window = Window {
+        let window = WindowPlan {
             settings: self.settings.clone(),
             topic: self.topic.clone(),
             from,
@@ -178,12 +178,12 @@ const GAP_SETTLE: Duration = Duration::from_secs(1);
 /// Read the window up to the end offsets taken now (a gap's: after
 /// [`GAP_SETTLE`]), sending a notification
 /// for each matching event; returns those end offsets, the seam.
-pub fn read(w: &Window, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result<Seam> {
+pub fn read(w: &WindowPlan, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result<Seam> {
     let (settings, topic, subs, template, fetch) =
         (&w.settings, w.topic.as_str(), &w.subs, &w.template, w.fetch);
     let (since, next) = match &w.from {
-        From::Time(t) => (*t, None),
-        From::After { next, otherwise } => (*otherwise, Some(next)),
+        WindowStart::Time(t) => (*t, None),
+        WindowStart::After { next, otherwise } => (*otherwise, Some(next)),
     };
     if next.is_some() {
         // Publishers lost Redis too, and may take a moment longer than tail

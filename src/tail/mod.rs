@@ -22,26 +22,26 @@ use crate::duration::show_duration;
 use crate::error::{self, Code};
 use crate::event;
 use crate::kafka::read::Fetcher;
-use crate::output::expect as verdict;
+use crate::output::expect;
 use crate::output::records::{Received, TailPrinter};
-use crate::output::summary::{Ending, Format, Note, Summary, TailCounts};
+use crate::output::summary::{Ending, Note, Summary, SummaryKind, TailCounts};
 use crate::output::{Data, Output};
 use crate::pubsub::{self, Feed, Gap, Item, Message};
 use crate::select::View;
 use crate::shutdown::Shutdown;
-use catchup::{From, Reader, Reading, Seam};
+use catchup::{Reading, Seam, WindowReader, WindowStart};
 
 pub async fn run(common: Common, mut cfg: TailConfig, out: &Output, shutdown: &Shutdown) -> Ending {
     let started = std::time::Instant::now();
     let mut expect = cfg.expect.take();
-    let mut counts = Counts::default();
+    let mut counts = Printed::default();
     let mut ending = match tail(common, &cfg, &mut expect, &mut counts, out, shutdown).await {
         Ok(ending) => ending,
         Err(e) => Ending::bare(Err(e)),
     };
     if let Some(expect) = &expect {
         judge(&cfg, expect, &counts, started.elapsed(), &mut ending);
-    } else if cfg.summary != Format::Auto {
+    } else if cfg.summary != SummaryKind::Auto {
         ending.summary = Some(summary(&cfg, None, &counts));
     }
     ending
@@ -49,7 +49,7 @@ pub async fn run(common: Common, mut cfg: TailConfig, out: &Output, shutdown: &S
 
 /// What a run printed and left out.
 #[derive(Default)]
-struct Counts {
+struct Printed {
     printed: u64,
     filtered: u64,
     dropped: u64,
@@ -60,11 +60,11 @@ struct Counts {
 fn judge(
     cfg: &TailConfig,
     expect: &Expect,
-    counts: &Counts,
+    counts: &Printed,
     elapsed: std::time::Duration,
     ending: &mut Ending,
 ) {
-    verdict::conclude(
+    expect::conclude(
         &expect.expectations,
         expect.once,
         cfg.junit.as_deref().map(|p| (p, "dualstream tail")),
@@ -74,7 +74,7 @@ fn judge(
     ending.summary = Some(summary(cfg, Some(expect), counts));
 }
 
-fn summary(cfg: &TailConfig, expect: Option<&Expect>, counts: &Counts) -> Summary {
+fn summary(cfg: &TailConfig, expect: Option<&Expect>, counts: &Printed) -> Summary {
     let counts = TailCounts {
         printed: counts.printed,
         filtered_out: counts.filtered,
@@ -88,7 +88,7 @@ async fn tail(
     common: Common,
     cfg: &TailConfig,
     expect: &mut Option<Expect>,
-    counts: &mut Counts,
+    counts: &mut Printed,
     out: &Output,
     shutdown: &Shutdown,
 ) -> Result<Ending> {
@@ -114,7 +114,7 @@ async fn tail(
         cfg.subscriptions.describe(),
         redis.shown
     ));
-    let reader = Reader {
+    let reader = WindowReader {
         settings: common.kafka.clone(),
         topic: common.topic.clone(),
         subs: cfg.subscriptions.clone(),
@@ -122,7 +122,9 @@ async fn tail(
         fetch: cfg.fetch,
         stop: Arc::new(AtomicBool::new(false)),
     };
-    let catch_up = cfg.catch_up.map(|since| reader.spawn(From::Time(since)));
+    let catch_up = cfg
+        .catch_up
+        .map(|since| reader.spawn(WindowStart::Time(since)));
     let fetcher = if cfg.fetch {
         Some(Fetcher::start(&common.kafka)?)
     } else {
@@ -174,11 +176,11 @@ struct Ends<'s> {
 /// method per event of the loop in [`TailWriter::write`].
 struct TailWriter<'a> {
     cfg: &'a TailConfig,
-    reader: &'a Reader,
+    reader: &'a WindowReader,
     fetcher: Option<&'a Fetcher>,
     out: &'a Output,
     expect: &'a mut Option<Expect>,
-    counts: &'a mut Counts,
+    counts: &'a mut Printed,
     stdout: Data,
     printer: TailPrinter,
     /// A filter or expectations look at each message.
@@ -207,9 +209,9 @@ struct TailWriter<'a> {
 impl<'a> TailWriter<'a> {
     fn new(
         cfg: &'a TailConfig,
-        reader: &'a Reader,
+        reader: &'a WindowReader,
         fetcher: Option<&'a Fetcher>,
-        (expect, counts): (&'a mut Option<Expect>, &'a mut Counts),
+        (expect, counts): (&'a mut Option<Expect>, &'a mut Printed),
         out: &'a Output,
     ) -> TailWriter<'a> {
         TailWriter {
@@ -420,7 +422,7 @@ impl<'a> TailWriter<'a> {
             .unwrap_or(since)
             .max(self.started)
             .as_millisecond();
-        let (rx, reading) = self.reader.spawn(From::After {
+        let (rx, reading) = self.reader.spawn(WindowStart::After {
             next: self.next.clone(),
             otherwise,
         });

@@ -1,7 +1,7 @@
 use super::*;
 
 /// One round of acknowledgements of `ms` each, `limited` or not.
-fn round(w: &mut Window, now: &mut Instant, ms: u64, limited: bool) -> usize {
+fn round(w: &mut AckWindow, now: &mut Instant, ms: u64, limited: bool) -> usize {
     *now += Duration::from_millis(ms);
     w.limited = limited;
     w.ack(ms * 1000, *now);
@@ -14,7 +14,7 @@ fn round(w: &mut Window, now: &mut Instant, ms: u64, limited: bool) -> usize {
 #[test]
 fn the_window_grows_while_acks_are_fast_and_it_holds_sending_back() {
     let mut now = Instant::now();
-    let mut w = Window::new(20_000, now);
+    let mut w = AckWindow::new(20_000, now);
     assert_eq!(w.size, FIRST_WINDOW);
     // Not what held sending back: no reason to grow.
     assert_eq!(round(&mut w, &mut now, 5, false), FIRST_WINDOW);
@@ -23,7 +23,7 @@ fn the_window_grows_while_acks_are_fast_and_it_holds_sending_back() {
     }
     assert_eq!(w.size, 20_000, "capped by --max-in-flight");
     // Between half the target and the target, it grows slowly.
-    let mut w = Window::new(20_000, now);
+    let mut w = AckWindow::new(20_000, now);
     assert_eq!(
         round(&mut w, &mut now, 20, true),
         FIRST_WINDOW + FIRST_WINDOW / 8 + 1
@@ -33,7 +33,7 @@ fn the_window_grows_while_acks_are_fast_and_it_holds_sending_back() {
 #[test]
 fn the_window_shrinks_in_proportion_when_acks_are_slow() {
     let mut now = Instant::now();
-    let mut w = Window::new(20_000, now);
+    let mut w = AckWindow::new(20_000, now);
     for _ in 0..10 {
         round(&mut w, &mut now, 1, true);
     }
@@ -55,7 +55,7 @@ fn the_window_shrinks_in_proportion_when_acks_are_slow() {
 #[test]
 fn a_distant_broker_is_not_starved_chasing_the_target() {
     let mut now = Instant::now();
-    let mut w = Window::new(20_000, now);
+    let mut w = AckWindow::new(20_000, now);
     // Every acknowledgement takes 80 ms however few are in flight: the
     // target becomes 1.5 × 80 ms, and the window keeps growing, by an
     // eighth a round, to the cap.
@@ -67,6 +67,6 @@ fn a_distant_broker_is_not_starved_chasing_the_target() {
     }
     assert_eq!(w.size, 20_000);
     // A small window is kept small when the cap is small.
-    let w = Window::new(10, now);
+    let w = AckWindow::new(10, now);
     assert_eq!(w.size, 10);
 }

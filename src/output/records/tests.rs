@@ -79,7 +79,7 @@ const PLAIN: Style = Style {
     escape: false,
 };
 
-fn printed(format: TailFormat, style: Style, fetch: bool, msg: &Received) -> String {
+fn printed(format: TailLayout, style: Style, fetch: bool, msg: &Received) -> String {
     let mut printer = TailPrinter::new(format, style, fetch);
     let mut out = Vec::new();
     printer.header(&mut out).unwrap();
@@ -102,35 +102,35 @@ fn fetched(payload: &[u8], event: &[u8]) -> Received {
 fn tail_lines_in_every_format() {
     let msg = fetched(b"{\"id\": \"e1\"}", b"{\"n\":\n1}");
     assert_eq!(
-        printed(TailFormat::Json, PLAIN, true, &msg),
+        printed(TailLayout::Json, PLAIN, true, &msg),
         "{\"received_at\":\"2026-11-24T10:00:01.500Z\",\"channel\":\"events:repo:\\u001b1\",\
              \"pattern\":\"events:*\",\"payload\":{\"id\":\"e1\"},\"source\":\"kafka\",\
              \"event\":{\"n\":1}}\n"
     );
     assert_eq!(
-            printed(TailFormat::Csv, PLAIN, true, &msg),
+            printed(TailLayout::Csv, PLAIN, true, &msg),
             "received_at,channel,pattern,payload,source,event\n\
              2026-11-24T10:00:01.500Z,events:repo:\x1b1,events:*,\"{\"\"id\"\": \"\"e1\"\"}\",kafka,\"{\"\"n\"\":\n1}\"\n"
         );
     assert_eq!(
-            printed(TailFormat::Csv, PLAIN, false, &msg),
+            printed(TailLayout::Csv, PLAIN, false, &msg),
             "received_at,channel,pattern,payload,source\n\
              2026-11-24T10:00:01.500Z,events:repo:\x1b1,events:*,\"{\"\"id\"\": \"\"e1\"\"}\",kafka\n"
         );
     // Raw: the bytes as they came, the full event with --fetch.
-    assert_eq!(printed(TailFormat::Raw, PLAIN, true, &msg), "{\"n\":\n1}\n");
+    assert_eq!(printed(TailLayout::Raw, PLAIN, true, &msg), "{\"n\":\n1}\n");
     assert_eq!(
-        printed(TailFormat::Raw, PLAIN, false, &msg),
+        printed(TailLayout::Raw, PLAIN, false, &msg),
         "{\"id\": \"e1\"}\n"
     );
     // Pretty: the clock, the channel (escaped), where it came from, and
     // the payload on one line.
     assert_eq!(
-        printed(TailFormat::Pretty, PLAIN, false, &msg),
+        printed(TailLayout::Pretty, PLAIN, false, &msg),
         "10:00:01.500 events:repo:\\u{1b}1 (kafka) {\"id\":\"e1\"}\n"
     );
     assert_eq!(
-        printed(TailFormat::Pretty, PLAIN, true, &msg),
+        printed(TailLayout::Pretty, PLAIN, true, &msg),
         "10:00:01.500 events:repo:\\u{1b}1 (kafka) {\"n\":1}\n"
     );
     let colored = Style {
@@ -138,14 +138,14 @@ fn tail_lines_in_every_format() {
         escape: true,
     };
     assert_eq!(
-            printed(TailFormat::Pretty, colored, false, &msg),
+            printed(TailLayout::Pretty, colored, false, &msg),
             "\x1b[2m10:00:01.500\x1b[0m \x1b[36mevents:repo:\\u{1b}1\x1b[0m\x1b[2m (kafka)\x1b[0m {\"id\":\"e1\"}\n"
         );
     let mut from_redis = msg;
     from_redis.from_kafka = false;
     from_redis.payload = b"not json\x07".to_vec();
     assert_eq!(
-        printed(TailFormat::Pretty, PLAIN, false, &from_redis),
+        printed(TailLayout::Pretty, PLAIN, false, &from_redis),
         "10:00:01.500 events:repo:\\u{1b}1 not json\\u{7}\n"
     );
 }
@@ -159,22 +159,22 @@ fn control_characters_never_reach_a_terminal() {
     let mut msg = fetched(b"a\x1b[2Jb\xff", b"");
     msg.event = None;
     assert_eq!(
-        printed(TailFormat::Raw, on_terminal, false, &msg),
+        printed(TailLayout::Raw, on_terminal, false, &msg),
         "a\\u{1b}[2Jb\u{fffd}\n"
     );
     assert_eq!(
-        printed(TailFormat::Csv, on_terminal, true, &msg),
+        printed(TailLayout::Csv, on_terminal, true, &msg),
         "received_at,channel,pattern,payload,source,event\n\
              2026-11-24T10:00:01.500Z,events:repo:\\u{1b}1,events:*,a\\u{1b}[2Jb\u{fffd},kafka,\n"
     );
     // On a pipe, raw keeps every byte.
     let mut out = Vec::new();
-    TailPrinter::new(TailFormat::Raw, PLAIN, false)
+    TailPrinter::new(TailLayout::Raw, PLAIN, false)
         .print(&mut out, &msg)
         .unwrap();
     assert_eq!(out, b"a\x1b[2Jb\xff\n");
     // Only the CSV format has a header.
-    for format in [TailFormat::Json, TailFormat::Raw, TailFormat::Pretty] {
+    for format in [TailLayout::Json, TailLayout::Raw, TailLayout::Pretty] {
         let mut out = Vec::new();
         TailPrinter::new(format, PLAIN, true)
             .header(&mut out)

@@ -55,7 +55,7 @@ pub async fn subscribe(
 /// A subscribed connection, and the messages that came with the
 /// confirmations (delivered first).
 struct Link {
-    reader: wire::Reader,
+    reader: wire::FrameReader,
     writer: wire::Writer,
     node: Node,
     early: Vec<Message>,

@@ -5,11 +5,11 @@
 //! the first unconfirmed record.
 
 mod print;
-mod redis;
-mod topic;
+mod to_redis;
+mod to_topic;
 
+use crate::kafka::Message;
 use anyhow::Result;
-use rdkafka::message::Message;
 
 use crate::event::Event;
 use crate::kafka::read::Confirmed;
@@ -17,8 +17,8 @@ use crate::output::summary::Note;
 use crate::shutdown::Shutdown;
 
 pub(super) use print::PrintSink;
-pub(super) use redis::RedisSink;
-pub(super) use topic::TopicSink;
+pub(super) use to_redis::RedisSink;
+pub(super) use to_topic::TopicSink;
 
 /// A place replayed records go, and what it confirmed of them. Every
 /// record handed is marked in `confirmed` (`handed`, or `skipped` if the

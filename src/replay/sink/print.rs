@@ -1,7 +1,7 @@
 //! `replay` to stdout: each record in the chosen format.
 
+use crate::kafka::Message;
 use anyhow::Result;
-use rdkafka::message::Message;
 
 use super::RecordSink;
 use crate::event::Event;

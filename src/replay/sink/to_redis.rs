@@ -5,16 +5,16 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::kafka::Message;
 use anyhow::Result;
-use rdkafka::message::Message;
 
 use super::RecordSink;
 use crate::event::{self, ChannelTemplate, Event};
 use crate::kafka::read::Confirmed;
 use crate::output::summary::Note;
 use crate::output::Output;
-use crate::pubsub::{Mode, Notifier, Outbound};
 use crate::pubsub::Target;
+use crate::pubsub::{Mode, Notifier, Outbound};
 use crate::replay::bridge::Bridge;
 use crate::shutdown::Shutdown;
 
@@ -49,8 +49,7 @@ impl<'a> RedisSink<'a> {
         out: &Output,
         bridge: Bridge,
     ) -> RedisSink<'a> {
-        let notifier =
-            bridge.enter(|| Notifier::spawn(target, Mode::Required, rate, out.warner()));
+        let notifier = bridge.enter(|| Notifier::spawn(target, Mode::Required, rate, out.warner()));
         RedisSink {
             bridge,
             notifier,

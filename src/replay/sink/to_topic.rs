@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use crate::kafka::Message;
 use anyhow::Result;
-use rdkafka::message::Message;
 
 use super::RecordSink;
 use crate::config::CopyTo;
@@ -13,7 +13,7 @@ use crate::error;
 use crate::event::Event;
 use crate::kafka::produce::{Delivery, Outcome, Record, Refused, Sender};
 use crate::kafka::read::Confirmed;
-use crate::kafka::{admin, config as kafka_config, record};
+use crate::kafka::{self, admin, record};
 use crate::output::summary::Note;
 use crate::replay::bridge::Bridge;
 use crate::shutdown::Shutdown;
@@ -34,7 +34,7 @@ impl<'a> TopicSink<'a> {
         bridge: Bridge,
     ) -> Result<TopicSink<'a>> {
         let (topic, brokers) = (copy.topic.as_str(), copy.producer.brokers.as_str());
-        let producer = kafka_config::producer(&copy.producer, timeout, copy.max_in_flight, false)?;
+        let producer = kafka::config::producer(&copy.producer, timeout, copy.max_in_flight, false)?;
         admin::producer_topic(&producer, brokers, topic, timeout)?;
         Ok(TopicSink {
             bridge,
