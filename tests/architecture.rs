@@ -41,6 +41,41 @@ const CLI_HOMES: &[&str] = &[
     "src/generate.rs",
 ];
 
+/// Which modules a module may not name: the layers of ARCHITECTURE.md.
+/// Commands use the layers below them and never each other; `output` sits
+/// beside the brokers and imports none of them; the broker layers never
+/// reach up into a command or `output`; the bottom modules name none of
+/// the modules above them.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("publish", &["replay", "tail", "health"]),
+    ("replay", &["publish", "tail", "health"]),
+    ("tail", &["publish", "replay", "health"]),
+    ("health", &["publish", "replay", "tail"]),
+    (
+        "output",
+        &["kafka", "pubsub", "publish", "replay", "tail", "health"],
+    ),
+    (
+        "kafka",
+        &["output", "pubsub", "publish", "replay", "tail", "health"],
+    ),
+    (
+        "pubsub",
+        &["output", "kafka", "publish", "replay", "tail", "health"],
+    ),
+    ("event", BOTTOM_NEVER),
+    ("input", BOTTOM_NEVER),
+    ("duration", BOTTOM_NEVER),
+    ("error", BOTTOM_NEVER),
+    ("findings", BOTTOM_NEVER),
+    ("warn", BOTTOM_NEVER),
+    ("select", BOTTOM_NEVER),
+];
+
+const BOTTOM_NEVER: &[&str] = &[
+    "kafka", "pubsub", "output", "config", "publish", "replay", "tail", "health",
+];
+
 /// Names a type of ours must not take: the prelude's, and the std types
 /// this code imports by name.
 const TAKEN: &[&str] = &[
@@ -389,6 +424,7 @@ fn check(files: &[(String, String)]) -> Vec<Violation> {
         renames(s, &mut found);
     }
     cli_types(&sources, &mut found);
+    layers(&sources, &mut found);
     cycles(&sources, &mut found);
     names(&sources, &mut found);
     found.sort();
@@ -643,6 +679,26 @@ fn cli_types(sources: &[Source], found: &mut Vec<Violation>) {
                 line: r.line,
                 rule: "cli types stop at config",
                 what: format!("names `crate::{}`", r.to.join("::")),
+            });
+        }
+    }
+}
+
+/// A module names nothing its layer may not (see [`LAYERS`]).
+fn layers(sources: &[Source], found: &mut Vec<Violation>) {
+    for r in references(sources) {
+        let (Some(from), Some(to)) = (r.from.first(), r.to.first()) else {
+            continue;
+        };
+        let Some((_, never)) = LAYERS.iter().find(|(m, _)| m == from) else {
+            continue;
+        };
+        if never.contains(&to.as_str()) {
+            found.push(Violation {
+                file: r.file,
+                line: r.line,
+                rule: "layers",
+                what: format!("`{from}` names `crate::{}`", r.to.join("::")),
             });
         }
     }
@@ -1076,4 +1132,28 @@ fn an_import_rename_is_named() {
     ]);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_found(&found, "src/publish.rs:2", "no import renames");
+}
+
+#[test]
+fn a_module_reaching_past_its_layer_is_named() {
+    let found = planted(&[
+        CLEAN_ROOT,
+        (
+            "src/output/report.rs",
+            "use crate::event::Event;\n\nuse crate::kafka::admin::KafkaReport;\n",
+        ),
+        ("src/tail/mod.rs", "fn f() { crate::replay::run(); }\n"),
+        ("src/kafka/read.rs", "use crate::output::Output;\n"),
+        ("src/kafka/admin.rs", "pub struct KafkaReport;\n"),
+        ("src/replay/mod.rs", "pub fn run() {}\n"),
+        ("src/output/mod.rs", "pub struct Output;\n"),
+        ("src/event.rs", "pub struct Event;\n"),
+    ]);
+    assert_found(&found, "src/output/report.rs:3", "layers");
+    assert_found(&found, "src/tail/mod.rs:1", "layers");
+    assert_found(&found, "src/kafka/read.rs:1", "layers");
+    assert!(
+        !found.iter().any(|v| v.contains("report.rs:1")),
+        "{found:#?}"
+    );
 }

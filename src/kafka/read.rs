@@ -588,12 +588,16 @@ pub fn read_at(
         .map_err(|e| error::kafka(format!("kafka: assign: {e}")))?;
     let deadline = Instant::now() + timeout;
     let mut last_error = None;
+    // A deleted topic (or a revoked ACL) answers no fetch: said within
+    // seconds instead of at the end of `timeout`.
+    let mut watch = TopicWatch::default();
     while Instant::now() < deadline {
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) if m.partition() == p && m.offset() >= offset => return Ok(m.detach()),
             Some(Ok(_)) | None => {}
             Some(Err(e)) => last_error = Some(retriable(e, topic, None)?),
         }
+        watch.check(consumer, topic)?;
     }
     Err(error::kafka(format!(
         "kafka: no record at {topic}/{p}@{offset} within {}{}",

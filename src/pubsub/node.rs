@@ -13,8 +13,9 @@ use super::wire;
 use crate::duration::show_duration;
 
 /// Connecting to one node: TCP, TLS, AUTH. Short, so that a dead node does
-/// not hold up the others (another cluster node, the next retry).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// not hold up the others (another cluster node, the next retry), and long
+/// enough for a TLS handshake to a Redis in another region.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// One node's answer to a question about the cluster (`CLUSTER NODES`,
 /// `CLUSTER SLOTS`): asked of the next node when this one is slow.
 pub const ASK_TIMEOUT: Duration = Duration::from_secs(1);

@@ -385,3 +385,201 @@ fn a_member_joining_and_leaving_mid_batch_loses_nothing_to_a_topic() {
 fn a_member_joining_and_leaving_mid_batch_loses_nothing_to_stdout() {
     rebalance_mid_batch(Via::Stdout);
 }
+
+/// Publish `lines` dual-stream (Kafka, then Redis) and expect success.
+fn publish_lines(kafka: &Kafka, redis: &str, topic: &str, lines: &[String]) {
+    dualstream()
+        .brokers(&kafka.brokers(), redis, topic)
+        .args(["publish", "--timeout", "30s"])
+        .stdin(lines.concat())
+        .run()
+        .expect_code(0);
+}
+
+/// `tail --fill-gaps` fills a gap from partitions added while it ran:
+/// events keyed to the new partitions, published while Redis was down,
+/// are read from Kafka when the subscription comes back.
+#[test]
+fn tail_fill_gaps_reads_a_gap_from_partitions_added_while_it_runs() {
+    let kafka = Kafka::shared();
+    let mut redis = Redis::start();
+    let topic = topic("tailgrow");
+    kafka.create_topic(&topic, 1);
+    let lines = ticks("g", 600);
+    let t = tail(
+        &redis.url(),
+        &[
+            "events:seq:*",
+            "--brokers",
+            &kafka.brokers(),
+            "--topic",
+            &topic,
+            "--fill-gaps",
+            "--count",
+            "600",
+            "--timeout",
+            "60s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    publish_lines(kafka, &redis.url(), &topic, &lines[..200]);
+    kafka.add_partitions(&topic, 4);
+    redis.stop();
+    publish_lines(kafka, "off", &topic, &lines[200..400]);
+    redis.restart();
+    t.wait_stderr("reading the gap from Kafka");
+    publish_lines(kafka, &redis.url(), &topic, &lines[400..]);
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    each_once(&stdout, "g", 600, &stderr);
+    let from_new = json_lines(&stdout)
+        .iter()
+        .filter(|l| l["source"] == "kafka" && l["payload"]["partition"].as_i64().unwrap_or(0) > 0)
+        .count();
+    assert!(
+        from_new > 0,
+        "nothing was read from the added partitions\n{stderr}"
+    );
+}
+
+/// `tail --fill-gaps` whose topic was deleted: the gap cannot be read, and
+/// tail says so at once, naming the topic and that the gap's messages were
+/// missed (never claiming it was filled, never waiting forever), then goes
+/// on following Redis.
+#[test]
+fn tail_fill_gaps_names_a_deleted_topic_and_goes_on_live() {
+    let kafka = Kafka::shared();
+    let mut redis = Redis::start();
+    let topic = topic("taildel");
+    kafka.create_topic(&topic, 2);
+    let lines = ticks("d", 60);
+    let t = tail(
+        &redis.url(),
+        &[
+            "events:seq:*",
+            "--brokers",
+            &kafka.brokers(),
+            "--topic",
+            &topic,
+            "--fill-gaps",
+            "--format",
+            "json",
+            "--count",
+            "60",
+            "--timeout",
+            "60s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    publish_lines(kafka, &redis.url(), &topic, &lines[..50]);
+    kafka.delete_topic(&topic);
+    redis.stop();
+    redis.restart();
+    let started = Instant::now();
+    let said = t.wait_stderr("could not fill the gap");
+    let took = started.elapsed();
+    let warning = said.last().unwrap().clone();
+    assert!(
+        warning.contains(&topic)
+            && warning.contains("does not exist")
+            && warning.contains("missed"),
+        "{warning}"
+    );
+    assert!(took < Duration::from_secs(20), "the warning took {took:?}");
+    // Live messages still arrive: the last ten, straight to Redis.
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    for line in &lines[50..] {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let channel = format!("events:seq:{}", v["source_id"].as_str().unwrap());
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg(&channel)
+            .arg(line.trim_end())
+            .query(&mut conn)
+            .unwrap();
+    }
+    let (code, stdout, stderr) = t.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 60, "{stdout}\n{stderr}");
+}
+
+/// `tail --fetch` of a notification whose topic was deleted: a warning
+/// naming the topic within seconds (not the 30 s fetch timeout), and the
+/// notification still printed; the next one too.
+#[test]
+fn tail_fetch_of_a_deleted_topic_warns_at_once_and_goes_on() {
+    let kafka = Kafka::shared();
+    let redis = Redis::start();
+    let topic = topic("fetchdel");
+    kafka.create_topic(&topic, 1);
+    let sub = redis.subscribe("events:*");
+    publish_lines(kafka, &redis.url(), &topic, &ticks("f", 2));
+    let notes = sub.settle(Duration::from_millis(300));
+    assert_eq!(notes.len(), 2);
+    let t = tail(
+        &redis.url(),
+        &[
+            "events:*",
+            "--brokers",
+            &kafka.brokers(),
+            "--fetch",
+            "--format",
+            "json",
+            "--count",
+            "2",
+            "--timeout",
+            "60s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    kafka.delete_topic(&topic);
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    let started = Instant::now();
+    for (channel, payload) in &notes {
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(payload)
+            .query(&mut conn)
+            .unwrap();
+    }
+    let (code, stdout, stderr) = t.finish();
+    let took = started.elapsed();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("--fetch") && stderr.contains(&topic),
+        "{stderr}"
+    );
+    assert!(
+        took < Duration::from_secs(20),
+        "the fetches took {took:?}\n{stderr}"
+    );
+}
+
+/// `tail --catch-up` of a topic that does not exist (deleted): exit 4
+/// naming it, at once.
+#[test]
+fn tail_catch_up_of_a_deleted_topic_exits_4_naming_it() {
+    let kafka = Kafka::shared();
+    let redis = Redis::start();
+    let topic = topic("catchdel");
+    kafka.create_topic(&topic, 1);
+    publish_lines(kafka, "off", &topic, &ticks("c", 5));
+    kafka.delete_topic(&topic);
+    let run = dualstream()
+        .args(["--redis", &redis.url(), "--brokers", &kafka.brokers()])
+        .args([
+            "tail",
+            "events:*",
+            "--topic",
+            &topic,
+            "--catch-up",
+            "1h",
+            "--timeout",
+            "20s",
+        ])
+        .run()
+        .expect_code(4);
+    assert!(run.stderr().contains(&topic), "{}", run.stderr());
+}
