@@ -650,18 +650,24 @@ fn kafka_security_refusals_name_their_cause_with_exit_4() {
     assert!(s.kafka.records(&s.topic).is_empty());
 }
 
-/// An ACL revoked under a running `replay --follow`: carol may read the
-/// topic, follows it, and loses every right on it; replay ends with exit 4
-/// naming the refusal within seconds, instead of retrying forever.
-#[test]
-fn kafka_security_an_acl_revoked_mid_follow_ends_the_read_with_exit_4() {
-    let s = &secure();
+/// `user` follows the topic with `replay --follow --timeout 10s` and the
+/// extra `args`, reads its first 5 records, then loses the rights that
+/// `revoke` names (`AclCommand --remove` arguments after the principal);
+/// `after` runs next (more records, say). Returns the exit code, stderr and
+/// the time from the revocation to the exit.
+fn revoked_mid_follow(
+    s: &Secure,
+    (user, password): (&str, &str),
+    args: &[&str],
+    revoke: &[&str],
+    after: impl FnOnce(),
+) -> (Option<i32>, String, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let sasl = s.kafka.listener_address("SASL_PLAINTEXT");
     seed(&s.kafka, &s.topic, events(0, 5, 2));
     let f = flags(
         Way::X,
-        &scram("carol", CAROL),
+        &scram(user, password),
         &sasl,
         &s.topic,
         "off",
@@ -670,24 +676,44 @@ fn kafka_security_an_acl_revoked_mid_follow_ends_the_read_with_exit_4() {
     let mut child = dualstream()
         .args(&f)
         .args(["replay", "--follow", "--timeout", "10s"])
+        .args(args)
         .spawn();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = collect(child.stderr.take().unwrap());
     for _ in 0..5 {
         stdout
             .recv_timeout(Duration::from_secs(30))
-            .expect("carol reads the topic first");
+            .unwrap_or_else(|_| panic!("{user} reads the topic first"));
     }
     let brokers = s.kafka.brokers();
-    s.kafka.tool(
-        "org.apache.kafka.tools.AclCommand",
+    let principal = format!("User:{user}");
+    let mut acl = vec![
+        "--bootstrap-server",
+        &brokers,
+        "--remove",
+        "--force",
+        "--allow-principal",
+        &principal,
+    ];
+    acl.extend_from_slice(revoke);
+    s.kafka.tool("org.apache.kafka.tools.AclCommand", &acl);
+    after();
+    let revoked = Instant::now();
+    let status = wait_exit(&mut child, Duration::from_secs(60));
+    (status, stderr.join().unwrap(), revoked.elapsed())
+}
+
+/// An ACL revoked under a running `replay --follow`: carol may read the
+/// topic, follows it, and loses every right on it; replay ends with exit 4
+/// naming the refusal within seconds, instead of retrying forever.
+#[test]
+fn kafka_security_an_acl_revoked_mid_follow_ends_the_read_with_exit_4() {
+    let s = &secure();
+    let (status, stderr, elapsed) = revoked_mid_follow(
+        s,
+        ("carol", CAROL),
+        &[],
         &[
-            "--bootstrap-server",
-            &brokers,
-            "--remove",
-            "--force",
-            "--allow-principal",
-            "User:carol",
             "--operation",
             "Describe",
             "--operation",
@@ -695,11 +721,8 @@ fn kafka_security_an_acl_revoked_mid_follow_ends_the_read_with_exit_4() {
             "--topic",
             &s.topic,
         ],
+        || {},
     );
-    let revoked = Instant::now();
-    let status = wait_exit(&mut child, Duration::from_secs(60));
-    let elapsed = revoked.elapsed();
-    let stderr = stderr.join().unwrap();
     assert_eq!(status, Some(4), "{stderr}");
     assert!(
         stderr.contains("not authori") && stderr.contains(&s.topic),
@@ -712,61 +735,18 @@ fn kafka_security_an_acl_revoked_mid_follow_ends_the_read_with_exit_4() {
 /// A group ACL revoked under a running `replay --group --follow`: alice
 /// reads in `alice-group`, loses Read on the group (the topic stays hers),
 /// and replay ends with exit 4 naming the group within seconds, instead of
-/// retrying its commits and heartbeats forever.
+/// retrying its commits and heartbeats until the session timeout.
 #[test]
 fn kafka_security_a_group_acl_revoked_mid_follow_ends_the_read_with_exit_4() {
     let s = &secure();
-    let dir = tempfile::tempdir().unwrap();
-    let sasl = s.kafka.listener_address("SASL_PLAINTEXT");
-    seed(&s.kafka, &s.topic, events(0, 5, 2));
-    let f = flags(
-        Way::X,
-        &scram("alice", ALICE),
-        &sasl,
-        &s.topic,
-        "off",
-        dir.path(),
+    let (status, stderr, elapsed) = revoked_mid_follow(
+        s,
+        ("alice", ALICE),
+        &["--group", "alice-group"],
+        &["--operation", "All", "--group", "alice-group"],
+        // What she reads next must be committed, and cannot be.
+        || seed(&s.kafka, &s.topic, events(5, 5, 2)),
     );
-    let mut child = dualstream()
-        .args(&f)
-        .args([
-            "replay",
-            "--group",
-            "alice-group",
-            "--follow",
-            "--timeout",
-            "10s",
-        ])
-        .spawn();
-    let stdout = lines(child.stdout.take().unwrap());
-    let stderr = collect(child.stderr.take().unwrap());
-    for _ in 0..5 {
-        stdout
-            .recv_timeout(Duration::from_secs(30))
-            .expect("alice reads the topic in her group first");
-    }
-    let brokers = s.kafka.brokers();
-    s.kafka.tool(
-        "org.apache.kafka.tools.AclCommand",
-        &[
-            "--bootstrap-server",
-            &brokers,
-            "--remove",
-            "--force",
-            "--allow-principal",
-            "User:alice",
-            "--operation",
-            "All",
-            "--group",
-            "alice-group",
-        ],
-    );
-    // What she reads next must be committed, and cannot be.
-    seed(&s.kafka, &s.topic, events(5, 5, 2));
-    let revoked = Instant::now();
-    let status = wait_exit(&mut child, Duration::from_secs(60));
-    let elapsed = revoked.elapsed();
-    let stderr = stderr.join().unwrap();
     assert_eq!(status, Some(4), "{stderr}");
     assert!(
         stderr.contains("not authori") && stderr.contains("alice-group"),

@@ -396,6 +396,31 @@ fn publish_lines(kafka: &Kafka, redis: &str, topic: &str, lines: &[String]) {
         .expect_code(0);
 }
 
+/// `tail events:seq:* --fill-gaps --format json` of `topic`, ending after
+/// `count` events (or 60 s), once it has subscribed.
+fn filling_tail(kafka: &Kafka, redis: &Redis, topic: &str, count: usize) -> Tailing {
+    let count = count.to_string();
+    let t = tail(
+        &redis.url(),
+        &[
+            "events:seq:*",
+            "--brokers",
+            &kafka.brokers(),
+            "--topic",
+            topic,
+            "--fill-gaps",
+            "--format",
+            "json",
+            "--count",
+            &count,
+            "--timeout",
+            "60s",
+        ],
+    );
+    t.wait_stderr("subscribed");
+    t
+}
+
 /// `tail --fill-gaps` fills a gap from partitions added while it ran:
 /// events keyed to the new partitions, published while Redis was down,
 /// are read from Kafka when the subscription comes back.
@@ -406,22 +431,7 @@ fn tail_fill_gaps_reads_a_gap_from_partitions_added_while_it_runs() {
     let topic = topic("tailgrow");
     kafka.create_topic(&topic, 1);
     let lines = ticks("g", 600);
-    let t = tail(
-        &redis.url(),
-        &[
-            "events:seq:*",
-            "--brokers",
-            &kafka.brokers(),
-            "--topic",
-            &topic,
-            "--fill-gaps",
-            "--count",
-            "600",
-            "--timeout",
-            "60s",
-        ],
-    );
-    t.wait_stderr("subscribed");
+    let t = filling_tail(kafka, &redis, &topic, 600);
     publish_lines(kafka, &redis.url(), &topic, &lines[..200]);
     kafka.add_partitions(&topic, 4);
     redis.stop();
@@ -453,24 +463,7 @@ fn tail_fill_gaps_names_a_deleted_topic_and_goes_on_live() {
     let topic = topic("taildel");
     kafka.create_topic(&topic, 2);
     let lines = ticks("d", 60);
-    let t = tail(
-        &redis.url(),
-        &[
-            "events:seq:*",
-            "--brokers",
-            &kafka.brokers(),
-            "--topic",
-            &topic,
-            "--fill-gaps",
-            "--format",
-            "json",
-            "--count",
-            "60",
-            "--timeout",
-            "60s",
-        ],
-    );
-    t.wait_stderr("subscribed");
+    let t = filling_tail(kafka, &redis, &topic, 60);
     publish_lines(kafka, &redis.url(), &topic, &lines[..50]);
     kafka.delete_topic(&topic);
     redis.stop();
