@@ -129,7 +129,7 @@ Examples:
 
 pub(super) const TOPIC_EXAMPLES: &str = "\
 Examples:
-  # A topic of 6 partitions (replication factor 3, or the brokers there are, min.insync 2)
+  # 6 partitions; replication factor 3 (or one a broker, if fewer), min.insync.replicas one less
   dualstream topic create orders --partitions 6
 
   # Every topic with partitions and messages; NDJSON on a pipe
