@@ -41,16 +41,15 @@ pub fn controller_id<C: ClientContext>(client: &Client<C>, timeout: Duration) ->
 /// cures nothing), or at `timeout`. A broker that took the TCP connection
 /// and is slow to answer (busy, starting, frozen) gets the whole timeout.
 /// `pump` serves the client's events (a consumer's poll), so that
-/// librdkafka's errors are heard. With `any_down`, every broker down for
-/// a second is the end whatever the cause (`health`, which reports rather
-/// than waits).
+/// librdkafka's errors are heard. How soon "every broker down" ends the
+/// wait is `patience`'s.
 fn wait_metadata(
     client: &Client<Context>,
     pump: &dyn Fn(),
     settings: &KafkaSettings,
     topic: Option<&str>,
     timeout: Duration,
-    any_down: bool,
+    patience: Patience,
 ) -> std::result::Result<rdkafka::metadata::Metadata, String> {
     let started = Instant::now();
     let deadline = started + timeout;
@@ -69,14 +68,15 @@ fn wait_metadata(
                     BrokersFrom::Default => " (give --brokers HOST:PORT or set DUALSTREAM_BROKERS)",
                     _ => "",
                 };
-                if let Some(cause) = context.unreachable().filter(|_| waited) {
+                let fast = waited && patience != Patience::Timeout;
+                if let Some(cause) = context.unreachable().filter(|_| fast) {
                     return Err(format!(
                         "no broker reachable at {}: {cause}{hint}",
                         settings.shown()
                     ));
                 }
-                if (any_down && waited && context.all_brokers_down()) || Instant::now() >= deadline
-                {
+                let down = patience == Patience::AnyDown && waited && context.all_brokers_down();
+                if down || Instant::now() >= deadline {
                     return Err(format!(
                         "no broker reachable at {} after {} ({e}){hint}",
                         settings.shown(),
@@ -88,7 +88,21 @@ fn wait_metadata(
     }
 }
 
-/// [`wait_metadata`] for a command: its failure is exit 4.
+/// How soon waiting for brokers that are all down gives up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Patience {
+    /// After a second when each refused the connection or does not
+    /// resolve (a command starting: nothing listens there).
+    Refused,
+    /// After a second whatever the cause (`health`, which reports rather
+    /// than waits).
+    AnyDown,
+    /// At the timeout only: mid-run, where a refusing broker is most
+    /// likely restarting (a gap read of `tail --fill-gaps`).
+    Timeout,
+}
+
+/// [`wait_metadata`] for a command starting: its failure is exit 4.
 pub fn metadata(
     client: &Client<Context>,
     pump: &dyn Fn(),
@@ -96,7 +110,7 @@ pub fn metadata(
     topic: Option<&str>,
     timeout: Duration,
 ) -> Result<rdkafka::metadata::Metadata> {
-    wait_metadata(client, pump, settings, topic, timeout, false)
+    wait_metadata(client, pump, settings, topic, timeout, Patience::Refused)
         .map_err(|why| error::kafka(format!("kafka: {why}")))
 }
 
@@ -110,8 +124,21 @@ pub fn check_topic(
     topic: &str,
     timeout: Duration,
 ) -> Result<usize> {
+    check_topic_with(client, pump, settings, topic, timeout, Patience::Refused)
+}
+
+/// [`check_topic`], giving up on brokers that are all down as `patience` says.
+fn check_topic_with(
+    client: &Client<Context>,
+    pump: &dyn Fn(),
+    settings: &KafkaSettings,
+    topic: &str,
+    timeout: Duration,
+    patience: Patience,
+) -> Result<usize> {
     let brokers = &settings.brokers;
-    let metadata = metadata(client, pump, settings, Some(topic), timeout)?;
+    let metadata = wait_metadata(client, pump, settings, Some(topic), timeout, patience)
+        .map_err(|why| error::kafka(format!("kafka: {why}")))?;
     let found = metadata.topics().iter().find(|t| t.name() == topic);
     if let Some(why) = found
         .and_then(|t| t.error())
@@ -237,6 +264,28 @@ pub fn partitions(
         let _ = consumer.poll(Duration::ZERO);
     };
     let count = check_topic(consumer.client(), &pump, settings, topic, timeout)?;
+    Ok((0..i32::try_from(count).unwrap_or(i32::MAX)).collect())
+}
+
+/// [`partitions`] mid-run: brokers that refuse are waited for until
+/// `timeout` (they are most likely restarting).
+pub fn partitions_patiently(
+    consumer: &Consumer,
+    settings: &KafkaSettings,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Vec<i32>> {
+    let pump = || {
+        let _ = consumer.poll(Duration::ZERO);
+    };
+    let count = check_topic_with(
+        consumer.client(),
+        &pump,
+        settings,
+        topic,
+        timeout,
+        Patience::Timeout,
+    )?;
     Ok((0..i32::try_from(count).unwrap_or(i32::MAX)).collect())
 }
 
@@ -635,7 +684,7 @@ pub fn cluster_report(
         settings,
         topic_given.then_some(topic),
         remaining(deadline),
-        true,
+        Patience::AnyDown,
     ) {
         Ok(m) => m,
         Err(why) => {
