@@ -379,3 +379,67 @@ fn connecting_is_said_on_a_terminal_after_a_second() {
         run.describe()
     );
 }
+
+/// On a 3-node cluster `topic create` defaults to replication factor 3 with
+/// `min.insync.replicas` 2 (no factor-1 warning), `describe` shows every
+/// partition's three replicas in sync, and, with a node killed, the
+/// partitions it held under-replicated without it in their ISR.
+#[test]
+fn on_three_nodes_create_replicates_and_describe_shows_a_node_leaving_the_isr() {
+    let kafka = Kafka::cluster(3);
+    let name = topic("topic-rf3");
+    let cmd = || dualstream().args(["--brokers", &kafka.brokers(), "topic"]);
+    let run = cmd().args(["create", &name]).run().expect_stderr(
+        0,
+        &format!(
+            "created topic {name:?}: 3 partitions, replication factor 3, min.insync.replicas 2"
+        ),
+    );
+    assert!(!run.stderr().contains("warning"), "{}", run.describe());
+    let describe = || -> serde_json::Value {
+        let run = cmd().args(["describe", &name]).run().expect_code(0);
+        serde_json::from_str(&run.stdout()).unwrap()
+    };
+    let doc = describe();
+    assert_eq!(doc["replication_factor"], 3);
+    assert_eq!(doc["configs"]["min.insync.replicas"]["value"], "2");
+    for p in doc["partitions"].as_array().unwrap() {
+        assert_eq!(p["replicas"].as_array().unwrap().len(), 3, "{p}");
+        assert_eq!(p["isr"].as_array().unwrap().len(), 3, "{p}");
+        assert!((1..=3).contains(&p["leader"].as_i64().unwrap()), "{p}");
+    }
+
+    kafka.kill_node(3);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let shrunk = loop {
+        let doc = describe();
+        let partitions = doc["partitions"].as_array().unwrap().clone();
+        let without_3 = partitions
+            .iter()
+            .all(|p| !p["isr"].as_array().unwrap().contains(&3.into()));
+        if without_3 {
+            break partitions;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node 3 still in an ISR after 90 s: {partitions:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    for p in &shrunk {
+        assert_eq!(p["isr"].as_array().unwrap().len(), 2, "{p}");
+        assert_ne!(p["leader"], 3, "{p}");
+    }
+    let table = cmd()
+        .args(["describe", &name, "--format", "table"])
+        .run()
+        .expect_code(0);
+    assert!(
+        table.stdout().contains("under-replicated"),
+        "{}",
+        table.describe()
+    );
+    // list still answers with a node gone.
+    let run = cmd().args(["list"]).run().expect_code(0);
+    assert!(run.stdout().contains(&name), "{}", run.describe());
+}
