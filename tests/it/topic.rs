@@ -180,8 +180,7 @@ fn silent_broker() -> (TcpListener, String) {
 }
 
 /// Every command that talks to Kafka, with a 30 s timeout it must not wait out.
-fn kafka_commands() -> Vec<Vec<&'static str>> {
-    let redis = "redis://127.0.0.1:1";
+fn kafka_commands(redis: &str) -> Vec<Vec<&str>> {
     vec![
         vec!["--redis", "off", "publish", "--timeout", "30s"],
         vec![
@@ -194,6 +193,7 @@ fn kafka_commands() -> Vec<Vec<&'static str>> {
         ],
         vec!["replay", "--timeout", "30s"],
         vec!["--redis", redis, "tail", "--fill-gaps", "x"],
+        vec!["--redis", redis, "tail", "--catch-up", "1m", "x"],
         vec!["--redis", "off", "health", "--timeout", "30s"],
         vec!["topic", "list", "--timeout", "30s"],
         vec!["topic", "describe", "--timeout", "30s"],
@@ -203,7 +203,9 @@ fn kafka_commands() -> Vec<Vec<&'static str>> {
 #[test]
 fn every_command_fails_within_seconds_when_nothing_listens_naming_the_cause_and_the_flag() {
     let brokers = format!("127.0.0.1:{}", closed_port());
-    for args in kafka_commands() {
+    // tail subscribes before it reads Kafka: a Redis that answers.
+    let redis = Redis::start();
+    for args in kafka_commands(&redis.url()) {
         let run = dualstream()
             .args(["--brokers", &brokers])
             .args(&args)
