@@ -90,7 +90,7 @@ fn wait_metadata(
 
 /// How soon waiting for brokers that are all down gives up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Patience {
+enum Patience {
     /// After a second when each refused the connection or does not
     /// resolve (a command starting: nothing listens there).
     Refused,
@@ -103,7 +103,7 @@ pub enum Patience {
 }
 
 /// [`wait_metadata`] for a command starting: its failure is exit 4.
-pub fn metadata(
+fn metadata(
     client: &Client<Context>,
     pump: &dyn Fn(),
     settings: &KafkaSettings,
