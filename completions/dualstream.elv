@@ -39,6 +39,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand tail 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
             cand health 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
             cand replay 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
+            cand topic 'Create, list, describe and delete Kafka topics'
             cand profile 'List and show the named profiles of the config file (secrets masked)'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff), or write every page into a directory'
@@ -62,7 +63,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --max-in-flight 'Most events sent to Kafka and not yet acknowledged; fewer while acknowledgements are slow (the window follows their latency)'
             cand --compression 'Compress record batches (librdkafka''s compression.codec). Tansu 0.6 stores snappy batches but cannot serve them back: use another codec with it'
             cand --redis-batch 'Most notifications in one Redis pipeline'
-            cand --partitions 'Partitions for --create-topic'
+            cand --partitions 'Partitions for --create-topic [default: 3]; an existing topic with another count is reported'
             cand --replication-factor 'Replication factor for --create-topic [default: 3, or the number of brokers if fewer]'
             cand --min-insync-replicas 'min.insync.replicas for --create-topic [default: replication factor − 1, at least 1]'
             cand --brokers 'Kafka bootstrap brokers, comma separated'
@@ -191,6 +192,134 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'dualstream;topic'= {
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --redis 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand --profile 'Take unset options from this profile of the config file [default: the file''s `default`]'
+            cand --config 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]'
+            cand --sharded 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel''s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a topic; one that exists already with other settings is reported (exit 4)'
+            cand list 'Every topic with its partitions, replication factor and messages (end − start offsets)'
+            cand describe 'One topic''s partitions (leader, replicas, in-sync replicas, offsets) and configs'
+            cand delete 'Delete a topic and every record in it (needs --yes)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'dualstream;topic;create'= {
+            cand --partitions 'Partitions [default: 3]'
+            cand --replication-factor 'Replication factor [default: 3, or the number of brokers if fewer]'
+            cand --min-insync-replicas 'min.insync.replicas [default: replication factor − 1, at least 1]'
+            cand --timeout 'How long Kafka may take to answer (exit 4)'
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --redis 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand --profile 'Take unset options from this profile of the config file [default: the file''s `default`]'
+            cand --config 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]'
+            cand --sharded 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel''s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;topic;list'= {
+            cand --format 'Output format [default: table on a terminal, json (one object a line) on a pipe]'
+            cand --timeout 'How long Kafka may take to answer (exit 4)'
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --redis 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand --profile 'Take unset options from this profile of the config file [default: the file''s `default`]'
+            cand --config 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]'
+            cand --internal 'Also the internal topics (__consumer_offsets, …)'
+            cand --sharded 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel''s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;topic;describe'= {
+            cand --format 'Output format [default: table on a terminal, json on a pipe]'
+            cand --timeout 'How long Kafka may take to answer (exit 4)'
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --redis 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand --profile 'Take unset options from this profile of the config file [default: the file''s `default`]'
+            cand --config 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]'
+            cand --sharded 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel''s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;topic;delete'= {
+            cand --timeout 'How long Kafka may take to answer (exit 4)'
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --redis 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand --profile 'Take unset options from this profile of the config file [default: the file''s `default`]'
+            cand --config 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]'
+            cand --yes 'Really delete it, with every record in it'
+            cand --sharded 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel''s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;topic;help'= {
+            cand create 'Create a topic; one that exists already with other settings is reported (exit 4)'
+            cand list 'Every topic with its partitions, replication factor and messages (end − start offsets)'
+            cand describe 'One topic''s partitions (leader, replicas, in-sync replicas, offsets) and configs'
+            cand delete 'Delete a topic and every record in it (needs --yes)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'dualstream;topic;help;create'= {
+        }
+        &'dualstream;topic;help;list'= {
+        }
+        &'dualstream;topic;help;describe'= {
+        }
+        &'dualstream;topic;help;delete'= {
+        }
+        &'dualstream;topic;help;help'= {
+        }
         &'dualstream;profile'= {
             cand --brokers 'Kafka bootstrap brokers, comma separated'
             cand --topic 'Kafka topic'
@@ -308,6 +437,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand tail 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
             cand health 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
             cand replay 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
+            cand topic 'Create, list, describe and delete Kafka topics'
             cand profile 'List and show the named profiles of the config file (secrets masked)'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff), or write every page into a directory'
@@ -320,6 +450,20 @@ set edit:completion:arg-completer[dualstream] = {|@words|
         &'dualstream;help;health'= {
         }
         &'dualstream;help;replay'= {
+        }
+        &'dualstream;help;topic'= {
+            cand create 'Create a topic; one that exists already with other settings is reported (exit 4)'
+            cand list 'Every topic with its partitions, replication factor and messages (end − start offsets)'
+            cand describe 'One topic''s partitions (leader, replicas, in-sync replicas, offsets) and configs'
+            cand delete 'Delete a topic and every record in it (needs --yes)'
+        }
+        &'dualstream;help;topic;create'= {
+        }
+        &'dualstream;help;topic;list'= {
+        }
+        &'dualstream;help;topic;describe'= {
+        }
+        &'dualstream;help;topic;delete'= {
         }
         &'dualstream;help;profile'= {
             cand list 'Every profile of the config file: brokers, Redis, topic; the default marked'

@@ -43,6 +43,7 @@ complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "publish" -d '
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
+complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "topic" -d 'Create, list, describe and delete Kafka topics'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "profile" -d 'List and show the named profiles of the config file (secrets masked)'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
@@ -72,7 +73,7 @@ snappy\t''
 lz4\t''
 zstd\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis-batch -d 'Most notifications in one Redis pipeline' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l partitions -d 'Partitions for --create-topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l partitions -d 'Partitions for --create-topic [default: 3]; an existing topic with another count is reported' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l replication-factor -d 'Replication factor for --create-topic [default: 3, or the number of brokers if fewer]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l min-insync-replicas -d 'min.insync.replicas for --create-topic [default: replication factor − 1, at least 1]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
@@ -196,6 +197,104 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s q -l qu
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -f -a "create" -d 'Create a topic; one that exists already with other settings is reported (exit 4)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -f -a "list" -d 'Every topic with its partitions, replication factor and messages (end − start offsets)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -f -a "describe" -d 'One topic\'s partitions (leader, replicas, in-sync replicas, offsets) and configs'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -f -a "delete" -d 'Delete a topic and every record in it (needs --yes)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l partitions -d 'Partitions [default: 3]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l replication-factor -d 'Replication factor [default: 3, or the number of brokers if fewer]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l min-insync-replicas -d 'min.insync.replicas [default: replication factor − 1, at least 1]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l timeout -d 'How long Kafka may take to answer (exit 4)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l format -d 'Output format [default: table on a terminal, json (one object a line) on a pipe]' -r -f -a "table\t''
+json\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l timeout -d 'How long Kafka may take to answer (exit 4)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l internal -d 'Also the internal topics (__consumer_offsets, …)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l format -d 'Output format [default: table on a terminal, json on a pipe]' -r -f -a "table\t''
+json\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l timeout -d 'How long Kafka may take to answer (exit 4)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l timeout -d 'How long Kafka may take to answer (exit 4)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l yes -d 'Really delete it, with every record in it'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a topic; one that exists already with other settings is reported (exit 4)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every topic with its partitions, replication factor and messages (end − start offsets)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from help" -f -a "describe" -d 'One topic\'s partitions (leader, replicas, in-sync replicas, offsets) and configs'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a topic and every record in it (needs --yes)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
@@ -282,13 +381,18 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s q -l quiet
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s V -l version -d 'Print version'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "profile" -d 'List and show the named profiles of the config file (secrets masked)'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay profile completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "topic" -d 'Create, list, describe and delete Kafka topics'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "profile" -d 'List and show the named profiles of the config file (secrets masked)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from topic" -f -a "create" -d 'Create a topic; one that exists already with other settings is reported (exit 4)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from topic" -f -a "list" -d 'Every topic with its partitions, replication factor and messages (end − start offsets)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from topic" -f -a "describe" -d 'One topic\'s partitions (leader, replicas, in-sync replicas, offsets) and configs'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from topic" -f -a "delete" -d 'Delete a topic and every record in it (needs --yes)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'Every profile of the config file: brokers, Redis, topic; the default marked'
 complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Every setting of one profile, secrets masked'

@@ -11,7 +11,7 @@ mod values;
 
 use examples::{
     COMPLETIONS_EXAMPLES, EXAMPLES, HEALTH_EXAMPLES, MAN_EXAMPLES, PROFILE_EXAMPLES,
-    PUBLISH_EXAMPLES, REPLAY_EXAMPLES, TAIL_EXAMPLES,
+    PUBLISH_EXAMPLES, REPLAY_EXAMPLES, TAIL_EXAMPLES, TOPIC_EXAMPLES,
 };
 use values::summary_choice;
 pub use values::{
@@ -147,6 +147,10 @@ pub struct Global {
     /// Which of the options a profile may set were left at their built-in default.
     #[arg(skip)]
     pub defaulted: Defaulted,
+
+    /// `--brokers` came from `DUALSTREAM_BROKERS`, not the command line.
+    #[arg(skip)]
+    pub brokers_from_env: bool,
 }
 
 const KAFKA: &str = "Kafka";
@@ -200,6 +204,10 @@ impl Cli {
             topic: global("topic"),
             channel: has_channel && sub.is_some_and(|s| defaulted(s, "channel")),
         };
+        let source = |m: &clap::ArgMatches| m.value_source("brokers");
+        let sources = [Some(&matches), sub].map(|m| m.and_then(source));
+        cli.global.brokers_from_env = sources.contains(&Some(ValueSource::EnvVariable))
+            && !sources.contains(&Some(ValueSource::CommandLine));
         Ok(cli)
     }
 }
@@ -220,6 +228,9 @@ pub enum Command {
     /// Read a Kafka topic from an offset or a time, up to the end offsets taken at start.
     #[command(after_long_help = REPLAY_EXAMPLES)]
     Replay(ReplayArgs),
+    /// Create, list, describe and delete Kafka topics.
+    #[command(after_long_help = TOPIC_EXAMPLES)]
+    Topic(TopicArgs),
     /// List and show the named profiles of the config file (secrets masked).
     #[command(after_long_help = PROFILE_EXAMPLES)]
     Profile(ProfileArgs),
@@ -337,9 +348,10 @@ pub struct PublishArgs {
     #[arg(long)]
     pub create_topic: bool,
 
-    /// Partitions for --create-topic.
-    #[arg(long, default_value_t = 3, value_name = "N", requires = "create_topic")]
-    pub partitions: i32,
+    /// Partitions for --create-topic [default: 3]; an existing topic with another count is
+    /// reported.
+    #[arg(long, value_name = "N", requires = "create_topic")]
+    pub partitions: Option<i32>,
 
     /// Replication factor for --create-topic [default: 3, or the number of brokers if fewer].
     #[arg(long, value_name = "N", requires = "create_topic")]
@@ -583,6 +595,96 @@ pub struct HealthArgs {
     pub format: ReportFormat,
 
     /// Bound on the whole check; an unreachable broker never hangs it longer.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TopicArgs {
+    #[command(subcommand)]
+    pub action: TopicAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopicAction {
+    /// Create a topic; one that exists already with other settings is reported (exit 4).
+    #[command(after_long_help = TOPIC_EXAMPLES)]
+    Create(TopicCreateArgs),
+    /// Every topic with its partitions, replication factor and messages (end − start offsets).
+    #[command(after_long_help = TOPIC_EXAMPLES)]
+    List(TopicListArgs),
+    /// One topic's partitions (leader, replicas, in-sync replicas, offsets) and configs.
+    #[command(after_long_help = TOPIC_EXAMPLES)]
+    Describe(TopicDescribeArgs),
+    /// Delete a topic and every record in it (needs --yes).
+    #[command(after_long_help = TOPIC_EXAMPLES)]
+    Delete(TopicDeleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TopicCreateArgs {
+    /// The topic [default: --topic].
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Partitions [default: 3].
+    #[arg(long, value_name = "N")]
+    pub partitions: Option<i32>,
+
+    /// Replication factor [default: 3, or the number of brokers if fewer].
+    #[arg(long, value_name = "N")]
+    pub replication_factor: Option<i32>,
+
+    /// min.insync.replicas [default: replication factor − 1, at least 1].
+    #[arg(long, value_name = "N")]
+    pub min_insync_replicas: Option<i32>,
+
+    /// How long Kafka may take to answer (exit 4).
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TopicListArgs {
+    /// Also the internal topics (__consumer_offsets, …).
+    #[arg(long)]
+    pub internal: bool,
+
+    /// Output format [default: table on a terminal, json (one object a line) on a pipe].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ReportFormat>,
+
+    /// How long Kafka may take to answer (exit 4).
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TopicDescribeArgs {
+    /// The topic [default: --topic].
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Output format [default: table on a terminal, json on a pipe].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ReportFormat>,
+
+    /// How long Kafka may take to answer (exit 4).
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TopicDeleteArgs {
+    /// The topic (never --topic's default: name it).
+    #[arg(value_name = "NAME", required = true)]
+    pub name: String,
+
+    /// Really delete it, with every record in it.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// How long Kafka may take to answer (exit 4).
     #[arg(long, default_value = "10s", value_name = "DURATION")]
     pub timeout: String,
 }

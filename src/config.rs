@@ -16,12 +16,14 @@ use anyhow::Result;
 use crate::cli::{
     Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, ProfileAction, PublishArgs,
     ReplayArgs, ReplayFormat, ReportFormat, SummaryChoice, SummaryFormat, TailArgs, TailFormat,
+    TopicAction,
 };
 use crate::duration::{parse_duration, parse_time_or_ago};
 use crate::error;
 use crate::event::{ChannelTemplate, Field, FieldMap, FieldPath};
 use crate::input::{Source, Syntax};
 use crate::kafka::admin::TopicSpec;
+use crate::kafka::config::BrokersFrom;
 use crate::kafka::config::{parse_properties_file, parse_property};
 use crate::kafka::read::{Start, Stop};
 use crate::kafka::KafkaSettings;
@@ -42,6 +44,8 @@ pub enum Job {
     Replay(ReplayConfig),
     /// `health`: report on Kafka and Redis.
     Health(HealthConfig),
+    /// `topic create|list|describe|delete`.
+    Topic(TopicJob),
     /// `profile list` / `profile show`.
     Profile(ProfileJob),
     /// Print the completion script of this shell.
@@ -83,6 +87,7 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
         Command::Profile(_) | Command::Completions(_) | Command::Man(_) => None,
         _ => profile::choose(cli.global.config.as_deref(), cli.global.profile.as_deref())?,
     };
+    let from = brokers_from(&cli.global, profile.as_ref());
     if let Some(p) = &profile {
         apply(p, &mut cli);
     }
@@ -97,11 +102,16 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
             Box::new(move |common| replay(common).map(Job::Replay))
         }
         Command::Health(args) => ready(Job::Health(health(args)?)),
+        Command::Topic(args) => {
+            let topic = topic(&args.action, out)?;
+            Box::new(move |common| topic(common).map(Job::Topic))
+        }
         Command::Profile(args) => ready(Job::Profile(profile_job(&args.action, &cli.global))),
         Command::Completions(args) => ready(Job::Completions(args.shell)),
         Command::Man(args) => ready(Job::Man(args.out_dir.clone())),
     };
     let mut common = common(&cli.global, profile.as_ref())?;
+    common.kafka.from = from;
     if let Command::Publish(PublishArgs {
         compression: Some(codec),
         ..
@@ -228,6 +238,17 @@ pub struct Common {
     pub redis: Option<Target>,
 }
 
+/// Where the brokers come from (flag > environment > profile > default),
+/// decided before [`apply`] fills in the profile's.
+fn brokers_from(global: &Global, profile: Option<&Profile>) -> BrokersFrom {
+    match profile.filter(|p| p.brokers.is_some()) {
+        _ if !global.defaulted.brokers && global.brokers_from_env => BrokersFrom::Env,
+        _ if !global.defaulted.brokers => BrokersFrom::Flag,
+        Some(p) => BrokersFrom::Profile(p.name.clone()),
+        None => BrokersFrom::Default,
+    }
+}
+
 /// Put the profile's values where the user left a built-in default.
 fn apply(p: &Profile, cli: &mut Cli) {
     let g = &mut cli.global;
@@ -300,6 +321,7 @@ fn common(global: &Global, profile: Option<&Profile>) -> Result<Common> {
     Ok(Common {
         kafka: KafkaSettings {
             brokers: global.brokers.clone(),
+            from: BrokersFrom::Default,
             properties,
         },
         topic: global.topic.clone(),
@@ -394,22 +416,11 @@ fn publish(args: &PublishArgs) -> Result<PublishConfig> {
             "--max-in-flight and --redis-batch must be at least 1",
         ));
     }
-    if args.partitions < 1 {
-        return Err(error::usage("--partitions must be at least 1"));
-    }
-    if args.replication_factor.is_some_and(|r| r < 1) {
-        return Err(error::usage("--replication-factor must be at least 1"));
-    }
-    if args.min_insync_replicas.is_some_and(|m| m < 1) {
-        return Err(error::usage("--min-insync-replicas must be at least 1"));
-    }
-    if let (Some(r), Some(m)) = (args.replication_factor, args.min_insync_replicas) {
-        if m > r {
-            return Err(error::usage(format!(
-                "--min-insync-replicas {m} is more than --replication-factor {r}: no write could succeed"
-            )));
-        }
-    }
+    let spec = topic_spec(
+        args.partitions,
+        args.replication_factor,
+        args.min_insync_replicas,
+    )?;
     Ok(PublishConfig {
         sources,
         fields,
@@ -423,11 +434,7 @@ fn publish(args: &PublishArgs) -> Result<PublishConfig> {
         max_in_flight: args.max_in_flight,
         redis_batch: args.redis_batch,
         headers: !args.no_headers,
-        create_topic: args.create_topic.then_some(TopicSpec {
-            partitions: args.partitions,
-            replication: args.replication_factor,
-            min_insync: args.min_insync_replicas,
-        }),
+        create_topic: args.create_topic.then_some(spec),
     })
 }
 
@@ -551,6 +558,129 @@ fn health(args: &HealthArgs) -> Result<HealthConfig> {
             ReportFormat::Json => DocFormat::Json,
         },
         timeout: flag("--timeout", parse_timeout(&args.timeout))?,
+    })
+}
+
+/// `topic`'s settings.
+pub struct TopicJob {
+    pub task: TopicTask,
+    /// --timeout: how long Kafka may take to answer.
+    pub timeout: Duration,
+}
+
+/// What `topic` does, to which topic.
+pub enum TopicTask {
+    Create {
+        name: String,
+        spec: TopicSpec,
+    },
+    List {
+        internal: bool,
+        format: DocFormat,
+    },
+    Describe {
+        name: String,
+        format: DocFormat,
+    },
+    /// Only with --yes.
+    Delete {
+        name: String,
+    },
+}
+
+/// A topic task waiting for `--topic`, the default name.
+type TaskFor = Box<dyn FnOnce(&Common) -> TopicTask>;
+
+fn topic(action: &TopicAction, out: &Output) -> Result<Needs<TopicJob>> {
+    let format = |f: Option<ReportFormat>| match f {
+        Some(ReportFormat::Table) => DocFormat::Table,
+        Some(ReportFormat::Json) => DocFormat::Json,
+        None => out.for_stdout(DocFormat::Table, DocFormat::Json),
+    };
+    let named = |name: &Option<String>| -> Result<Option<String>> {
+        match name {
+            Some(n) if n.is_empty() => Err(error::usage("the topic name must not be empty")),
+            other => Ok(other.clone()),
+        }
+    };
+    let (task, timeout): (TaskFor, &str) = match action {
+        TopicAction::Create(a) => {
+            let spec = topic_spec(a.partitions, a.replication_factor, a.min_insync_replicas)?;
+            let name = named(&a.name)?;
+            (
+                Box::new(move |c: &Common| TopicTask::Create {
+                    name: name.unwrap_or_else(|| c.topic.clone()),
+                    spec,
+                }),
+                &a.timeout,
+            )
+        }
+        TopicAction::List(a) => {
+            let (internal, format) = (a.internal, format(a.format));
+            (
+                Box::new(move |_: &Common| TopicTask::List { internal, format }),
+                &a.timeout,
+            )
+        }
+        TopicAction::Describe(a) => {
+            let (name, format) = (named(&a.name)?, format(a.format));
+            (
+                Box::new(move |c: &Common| TopicTask::Describe {
+                    name: name.unwrap_or_else(|| c.topic.clone()),
+                    format,
+                }),
+                &a.timeout,
+            )
+        }
+        TopicAction::Delete(a) => {
+            let name = named(&Some(a.name.clone()))?.unwrap_or_default();
+            if !a.yes {
+                return Err(error::usage(format!(
+                    "topic delete {name}: this deletes the topic and every record in it; add --yes to do it"
+                )));
+            }
+            (
+                Box::new(move |_: &Common| TopicTask::Delete { name }),
+                &a.timeout,
+            )
+        }
+    };
+    let timeout = flag("--timeout", parse_timeout(timeout))?;
+    Ok(Box::new(move |common| {
+        Ok(TopicJob {
+            task: task(common),
+            timeout,
+        })
+    }))
+}
+
+/// Partitions, replication factor and min.insync.replicas, checked against
+/// each other (`topic create`, `publish --create-topic`).
+fn topic_spec(
+    partitions: Option<i32>,
+    replication: Option<i32>,
+    min_insync: Option<i32>,
+) -> Result<TopicSpec> {
+    if partitions.is_some_and(|p| p < 1) {
+        return Err(error::usage("--partitions must be at least 1"));
+    }
+    if replication.is_some_and(|r| r < 1) {
+        return Err(error::usage("--replication-factor must be at least 1"));
+    }
+    if min_insync.is_some_and(|m| m < 1) {
+        return Err(error::usage("--min-insync-replicas must be at least 1"));
+    }
+    if let (Some(r), Some(m)) = (replication, min_insync) {
+        if m > r {
+            return Err(error::usage(format!(
+                "--min-insync-replicas {m} is more than --replication-factor {r}: no write could succeed"
+            )));
+        }
+    }
+    Ok(TopicSpec {
+        partitions,
+        replication,
+        min_insync,
     })
 }
 

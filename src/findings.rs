@@ -1,4 +1,4 @@
-//! What `health` found, as plain data: the Kafka cluster (filled by
+//! What `health` and `topic` found, as plain data: the Kafka cluster (filled by
 //! `kafka::admin`), Redis (filled by `pubsub::info`), the probe and the
 //! judgement (filled by the `health` command). Nothing here decides how it
 //! looks: `output::report` turns it into tables or the JSON document. It
@@ -147,4 +147,44 @@ pub struct ClusterNode {
     /// The cluster bus link: `connected` or `disconnected`.
     pub link: String,
     pub flags: Vec<String>,
+}
+
+/// One topic as `topic describe` shows it (filled by `kafka::admin`).
+#[derive(Debug)]
+pub struct TopicDetail {
+    pub topic: TopicInfo,
+    /// Every config entry the broker reports, by name.
+    pub configs: Vec<TopicSetting>,
+}
+
+/// One config entry of a topic.
+#[derive(Debug)]
+pub struct TopicSetting {
+    pub name: String,
+    /// `None` when the broker does not say (sensitive, or unset).
+    pub value: Option<String>,
+    /// Where the value comes from: `topic` (set on it), `broker`,
+    /// `cluster`, `broker file`, `default`.
+    pub source: &'static str,
+    pub sensitive: bool,
+}
+
+/// What creating a topic did (`topic create`, `publish --create-topic`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Created {
+    /// It was created so.
+    New {
+        partitions: i32,
+        factor: i32,
+        min_insync: i32,
+    },
+    /// It was there already and was left as it is.
+    Existing {
+        partitions: usize,
+        factor: usize,
+        min_insync: Option<i64>,
+        /// Each setting asked for that the topic does not have, as the
+        /// topic has it: `3 partitions, not 5`.
+        differs: Vec<String>,
+    },
 }

@@ -38,7 +38,9 @@ async fn health(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code>
             None => None,
         }
     };
+    let connecting = out.connecting(&common.kafka.shown());
     let (kafka, redis) = tokio::join!(kafka_check, redis_check);
+    drop(connecting);
     let kafka = kafka.unwrap_or_else(|e| {
         Ok(KafkaReport {
             error: Some(format!("check failed: {e}")),

@@ -19,6 +19,7 @@ mod replay;
 mod select;
 mod shutdown;
 mod tail;
+mod topic;
 mod warn;
 
 use std::process::ExitCode;
@@ -87,6 +88,7 @@ fn run(common: config::Common, job: Job, out: &Output) -> Ending {
                 ending = health::run(common, cfg, out) => ending,
                 _ = shutdown.pressed(1) => Ending::bare(Ok(Code::Interrupted)),
             },
+            Job::Topic(job) => topic::run(common, job, out, &shutdown).await,
             Job::Profile(job) => Ending::bare(profile::run(&job, out)),
             Job::Completions(shell) => {
                 Ending::bare(generate::completions(shell, &mut out.data(false)))

@@ -430,6 +430,7 @@ pub fn run(job: &ProfileJob, out: &Output) -> Result<Code> {
 fn shown(p: &Profile, default: Option<&str>) -> ShownProfile {
     let secrets = KafkaSettings {
         brokers: String::new(),
+        from: crate::kafka::config::BrokersFrom::Default,
         properties: p.kafka.clone(),
     };
     let clean = |v: &Option<String>| v.as_deref().map(|v| secrets.scrub(v));

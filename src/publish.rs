@@ -80,37 +80,33 @@ async fn publish(
     };
 
     let producer = kafka::config::producer(&common.kafka, cfg.timeout, cfg.max_in_flight, false)?;
+    let connecting = out.connecting(&common.kafka.shown());
     if let Some(spec) = &cfg.create_topic {
-        let replication = shutdown
+        let created = shutdown
             .or_interrupted(admin::create_topic(
                 &common.kafka,
                 &common.topic,
                 spec,
                 cfg.timeout,
             ))
-            .await?;
-        if replication.factor == 1 {
-            out.warn(&format!(
-                "topic {:?} has replication factor 1: acks=all waits for one broker, and losing it loses acknowledged events (--replication-factor on a cluster)",
-                common.topic
-            ));
-        }
+            .await;
+        drop(connecting);
+        out.created(&common.topic, &created?, false);
     }
+    let connecting = out.connecting(&common.kafka.shown());
     let check = producer.clone();
-    let (brokers, topic, timeout) = (
-        common.kafka.brokers.clone(),
-        common.topic.clone(),
-        cfg.timeout,
-    );
-    shutdown
+    let (settings, topic, timeout) = (common.kafka.clone(), common.topic.clone(), cfg.timeout);
+    let checked = shutdown
         .or_interrupted(async move {
             tokio::task::spawn_blocking(move || {
-                admin::producer_topic(&check, &brokers, &topic, timeout)
+                admin::producer_topic(&check, &settings, &topic, timeout)
             })
             .await
             .context("metadata check")?
         })
-        .await?;
+        .await;
+    drop(connecting);
+    checked?;
     let lowered = common.kafka.lowered_durability();
     if !lowered.is_empty() {
         out.warn(&format!(

@@ -47,21 +47,28 @@ const CLI_HOMES: &[&str] = &[
 /// reach up into a command or `output`; the bottom modules name none of
 /// the modules above them.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("publish", &["replay", "tail", "health"]),
-    ("replay", &["publish", "tail", "health"]),
-    ("tail", &["publish", "replay", "health"]),
-    ("health", &["publish", "replay", "tail"]),
+    ("publish", &["replay", "tail", "health", "topic"]),
+    ("replay", &["publish", "tail", "health", "topic"]),
+    ("tail", &["publish", "replay", "health", "topic"]),
+    ("health", &["publish", "replay", "tail", "topic"]),
+    ("topic", &["publish", "replay", "tail", "health"]),
     (
         "output",
-        &["kafka", "pubsub", "publish", "replay", "tail", "health"],
+        &[
+            "kafka", "pubsub", "publish", "replay", "tail", "health", "topic",
+        ],
     ),
     (
         "kafka",
-        &["output", "pubsub", "publish", "replay", "tail", "health"],
+        &[
+            "output", "pubsub", "publish", "replay", "tail", "health", "topic",
+        ],
     ),
     (
         "pubsub",
-        &["output", "kafka", "publish", "replay", "tail", "health"],
+        &[
+            "output", "kafka", "publish", "replay", "tail", "health", "topic",
+        ],
     ),
     ("event", BOTTOM_NEVER),
     ("input", BOTTOM_NEVER),
@@ -73,7 +80,7 @@ const LAYERS: &[(&str, &[&str])] = &[
 ];
 
 const BOTTOM_NEVER: &[&str] = &[
-    "kafka", "pubsub", "output", "config", "publish", "replay", "tail", "health",
+    "kafka", "pubsub", "output", "config", "publish", "replay", "tail", "health", "topic",
 ];
 
 /// Names a type of ours must not take: the prelude's, and the std types

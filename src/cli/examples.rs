@@ -126,3 +126,19 @@ pub(super) const MAN_EXAMPLES: &str = "\
 Examples:
   dualstream man | man -l -
   dualstream man --out-dir ~/.local/share/man/man1";
+
+pub(super) const TOPIC_EXAMPLES: &str = "\
+Examples:
+  # 6 partitions; replication factor 3 (or one a broker, if fewer), min.insync.replicas one less
+  dualstream topic create orders --partitions 6
+
+  # Every topic with partitions and messages; NDJSON on a pipe
+  dualstream topic list
+  dualstream topic list | jq -r 'select(.messages == 0) | .topic'
+
+  # Leaders, replicas, in-sync replicas, offsets and configs of one topic
+  dualstream topic describe orders
+  dualstream topic describe orders --format json | jq '.configs[\"retention.ms\"].value'
+
+  # Delete a topic (asks for --yes)
+  dualstream topic delete orders --yes";

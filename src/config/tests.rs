@@ -358,7 +358,7 @@ fn publish_settings() {
     let spec = p.create_topic.expect("--create-topic");
     assert_eq!(
         (spec.partitions, spec.replication, spec.min_insync),
-        (1, None, None)
+        (Some(1), None, None)
     );
     assert!(matches!(p.fields.kind, Field::Const(ref c) if c == "push"));
     assert!(matches!(p.fields.source_id, Field::Path(ref f) if f.as_str() == "repo.name"));

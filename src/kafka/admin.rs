@@ -5,17 +5,19 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-use rdkafka::admin::{AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::admin::{AdminOptions, ConfigSource, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::Client;
 use rdkafka::consumer::Consumer as _;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
+use super::config::BrokersFrom;
 use super::{config, Consumer, Context, KafkaSettings};
 use crate::duration::{remaining, show_duration};
 use crate::error;
 use crate::findings::{
-    BrokerInfo, GroupInfo, GroupPartition, KafkaReport, PartitionInfo, TopicInfo,
+    BrokerInfo, Created, GroupInfo, GroupPartition, KafkaReport, PartitionInfo, TopicDetail,
+    TopicInfo, TopicSetting,
 };
 
 /// How long every broker must have been down before the report says so.
@@ -31,39 +33,112 @@ pub fn controller_id<C: ClientContext>(client: &Client<C>, timeout: Duration) ->
     (id >= 0).then_some(id)
 }
 
-/// Wait for the topic's metadata: fails with exit 4 naming the brokers when
-/// none answers within `timeout`, the cause when they refused this client
-/// (authentication, TLS: at once, not at the timeout), or naming the topic
-/// when it does not exist or this user may not use it. `pump` serves the
-/// client's events (a consumer's poll), so that a refusal is heard.
-/// Returns the topic's partition count.
-pub fn check_topic(
+/// The cluster's metadata (of `topic`, or of every topic), asked in short
+/// slices: fails (the message without "kafka: ") with the cause when the
+/// brokers refused this client (authentication, TLS: at once), when every
+/// broker refused the connection or has a name that does not resolve
+/// (after a second, not at the timeout: nothing is listening, and waiting
+/// cures nothing), or at `timeout`. A broker that took the TCP connection
+/// and is slow to answer (busy, starting, frozen) gets the whole timeout.
+/// `pump` serves the client's events (a consumer's poll), so that
+/// librdkafka's errors are heard. How soon "every broker down" ends the
+/// wait is `patience`'s.
+fn wait_metadata(
     client: &Client<Context>,
     pump: &dyn Fn(),
-    brokers: &str,
-    topic: &str,
+    settings: &KafkaSettings,
+    topic: Option<&str>,
     timeout: Duration,
-) -> Result<usize> {
+    patience: Patience,
+) -> std::result::Result<rdkafka::metadata::Metadata, String> {
     let started = Instant::now();
     let deadline = started + timeout;
-    let metadata = loop {
+    loop {
         let slice = remaining(deadline).min(Duration::from_millis(250));
-        match client.fetch_metadata(Some(topic), slice) {
-            Ok(m) => break m,
+        match client.fetch_metadata(topic, slice) {
+            Ok(m) => return Ok(m),
             Err(e) => {
                 pump();
-                if let Some(why) = client.context().refused() {
-                    return Err(error::kafka(format!("kafka: {why}")));
+                let context = client.context();
+                if let Some(why) = context.refused() {
+                    return Err(why);
                 }
-                if Instant::now() >= deadline {
-                    return Err(error::kafka(format!(
-                        "kafka: no broker reachable at {brokers} after {} ({e})",
+                let waited = started.elapsed() > ALL_DOWN_GRACE;
+                let hint = match settings.from {
+                    BrokersFrom::Default => " (give --brokers HOST:PORT or set DUALSTREAM_BROKERS)",
+                    _ => "",
+                };
+                let fast = waited && patience != Patience::Timeout;
+                if let Some(cause) = context.unreachable().filter(|_| fast) {
+                    return Err(format!(
+                        "no broker reachable at {}: {cause}{hint}",
+                        settings.shown()
+                    ));
+                }
+                let down = patience == Patience::AnyDown && waited && context.all_brokers_down();
+                if down || Instant::now() >= deadline {
+                    return Err(format!(
+                        "no broker reachable at {} after {} ({e}){hint}",
+                        settings.shown(),
                         show_duration(started.elapsed())
-                    )));
+                    ));
                 }
             }
         }
-    };
+    }
+}
+
+/// How soon waiting for brokers that are all down gives up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Patience {
+    /// After a second when each refused the connection or does not
+    /// resolve (a command starting: nothing listens there).
+    Refused,
+    /// After a second whatever the cause (`health`, which reports rather
+    /// than waits).
+    AnyDown,
+    /// At the timeout only: mid-run, where a refusing broker is most
+    /// likely restarting (a gap read of `tail --fill-gaps`).
+    Timeout,
+}
+
+/// [`wait_metadata`] for a command starting: its failure is exit 4.
+fn metadata(
+    client: &Client<Context>,
+    pump: &dyn Fn(),
+    settings: &KafkaSettings,
+    topic: Option<&str>,
+    timeout: Duration,
+) -> Result<rdkafka::metadata::Metadata> {
+    wait_metadata(client, pump, settings, topic, timeout, Patience::Refused)
+        .map_err(|why| error::kafka(format!("kafka: {why}")))
+}
+
+/// Wait for the topic's metadata ([`metadata`]): fails with exit 4 when no
+/// broker answers, or naming the topic when it does not exist or this user
+/// may not use it. Returns the topic's partition count.
+pub fn check_topic(
+    client: &Client<Context>,
+    pump: &dyn Fn(),
+    settings: &KafkaSettings,
+    topic: &str,
+    timeout: Duration,
+) -> Result<usize> {
+    check_topic_with(client, pump, settings, topic, timeout, Patience::Refused)
+}
+
+/// [`check_topic`], giving up on brokers that are all down as `patience` says.
+fn check_topic_with(
+    client: &Client<Context>,
+    pump: &dyn Fn(),
+    settings: &KafkaSettings,
+    topic: &str,
+    timeout: Duration,
+    patience: Patience,
+) -> Result<usize> {
+    let brokers = &settings.brokers;
+    let metadata = wait_metadata(client, pump, settings, Some(topic), timeout, patience)
+        .map_err(|why| error::kafka(format!("kafka: {why}")))?;
     let found = metadata.topics().iter().find(|t| t.name() == topic);
     if let Some(why) = found
         .and_then(|t| t.error())
@@ -77,7 +152,7 @@ pub fn check_topic(
         .unwrap_or(0);
     if partitions == 0 {
         return Err(error::kafka(format!(
-            "kafka: topic {topic:?} does not exist on {brokers} (create it with --create-topic [--partitions N])"
+            "kafka: topic {topic:?} does not exist on {brokers} (create it with: dualstream topic create {topic} --partitions N, or publish --create-topic)"
         )));
     }
     Ok(partitions)
@@ -181,37 +256,64 @@ async fn min_insync_replicas(
 /// The partitions of `topic` (0..n), after [`check_topic`].
 pub fn partitions(
     consumer: &Consumer,
-    brokers: &str,
+    settings: &KafkaSettings,
     topic: &str,
     timeout: Duration,
 ) -> Result<Vec<i32>> {
     let pump = || {
         let _ = consumer.poll(Duration::ZERO);
     };
-    let count = check_topic(consumer.client(), &pump, brokers, topic, timeout)?;
+    let count = check_topic(consumer.client(), &pump, settings, topic, timeout)?;
+    Ok((0..i32::try_from(count).unwrap_or(i32::MAX)).collect())
+}
+
+/// [`partitions`] mid-run: brokers that refuse are waited for until
+/// `timeout` (they are most likely restarting).
+pub fn partitions_patiently(
+    consumer: &Consumer,
+    settings: &KafkaSettings,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Vec<i32>> {
+    let pump = || {
+        let _ = consumer.poll(Duration::ZERO);
+    };
+    let count = check_topic_with(
+        consumer.client(),
+        &pump,
+        settings,
+        topic,
+        timeout,
+        Patience::Timeout,
+    )?;
     Ok((0..i32::try_from(count).unwrap_or(i32::MAX)).collect())
 }
 
 /// [`check_topic`] for a producer (its own thread serves its events).
 pub fn producer_topic(
     producer: &config::Producer,
-    brokers: &str,
+    settings: &KafkaSettings,
     topic: &str,
     timeout: Duration,
 ) -> Result<usize> {
     use rdkafka::producer::Producer as _;
-    check_topic(producer.client(), &|| {}, brokers, topic, timeout)
+    check_topic(producer.client(), &|| {}, settings, topic, timeout)
 }
 
-/// What `--create-topic` asks for.
-#[derive(Clone, Debug)]
+/// What `--create-topic` and `topic create` ask for; `None` where the user
+/// said nothing (an existing topic is then not held to it).
+#[derive(Clone, Debug, Default)]
 pub struct TopicSpec {
-    pub partitions: i32,
+    /// Partitions; default [`DEFAULT_PARTITIONS`].
+    pub partitions: Option<i32>,
     /// Replication factor; default min(3, brokers).
     pub replication: Option<i32>,
     /// `min.insync.replicas`; default replication factor − 1, at least 1.
     pub min_insync: Option<i32>,
 }
+
+/// Partitions of a topic created without `--partitions`.
+pub const DEFAULT_PARTITIONS: i32 = 3;
 
 /// The replication a topic is created with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,41 +343,97 @@ pub fn replication(brokers: usize, spec: &TopicSpec) -> Result<Replication, Stri
     Ok(Replication { factor, min_insync })
 }
 
-/// Create a topic through the admin API (an existing one is fine), then wait
-/// until metadata lists its partitions.
+/// The settings of `spec` that an existing topic does not have.
+fn differences(
+    spec: &TopicSpec,
+    partitions: usize,
+    factor: usize,
+    min_insync: Option<i64>,
+) -> Vec<String> {
+    let mut differs = Vec::new();
+    if let Some(p) = spec
+        .partitions
+        .filter(|p| usize::try_from(*p).ok() != Some(partitions))
+    {
+        differs.push(format!("{partitions} partitions, not {p}"));
+    }
+    if let Some(r) = spec
+        .replication
+        .filter(|r| usize::try_from(*r).ok() != Some(factor))
+    {
+        differs.push(format!("replication factor {factor}, not {r}"));
+    }
+    if let Some(m) = spec
+        .min_insync
+        .filter(|m| min_insync != Some(i64::from(*m)))
+    {
+        let now = min_insync.map_or("unknown".to_string(), |n| n.to_string());
+        differs.push(format!("min.insync.replicas {now}, not {m}"));
+    }
+    differs
+}
+
+/// The cluster's broker count and, when `topic` exists, its partition count
+/// and replication factor; on a thread of its own (metadata requests block,
+/// and the caller must stay interruptible).
+async fn shape(
+    settings: &KafkaSettings,
+    topic: &str,
+    timeout: Duration,
+) -> Result<(usize, Option<(usize, usize)>)> {
+    let reader = config::consumer(settings, None)?;
+    let (settings, name) = (settings.clone(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        let pump = || {
+            let _ = reader.poll(Duration::ZERO);
+        };
+        let m = metadata(reader.client(), &pump, &settings, None, timeout)?;
+        let found = m
+            .topics()
+            .iter()
+            .find(|t| t.name() == name && t.error().is_none() && !t.partitions().is_empty())
+            .map(|t| {
+                let factor = t.partitions().iter().map(|p| p.replicas().len()).max();
+                (t.partitions().len(), factor.unwrap_or(0))
+            });
+        Ok((m.brokers().len(), found))
+    })
+    .await
+    .context("metadata")?
+}
+
+/// Create a topic through the admin API, then wait until metadata lists its
+/// partitions. An existing topic is left as it is, and said with each
+/// setting asked for that it does not have.
 pub async fn create_topic(
     settings: &KafkaSettings,
     topic: &str,
     spec: &TopicSpec,
     timeout: Duration,
-) -> Result<Replication> {
-    let admin = config::admin(settings)?;
-    // Metadata requests block: on a thread of their own, so that the caller
-    // can still be interrupted.
-    let reader = config::consumer(settings, None)?;
-    let shown = settings.brokers.clone();
-    let brokers = tokio::task::spawn_blocking(move || {
-        reader
-            .fetch_metadata(None, timeout)
-            .map(|m| m.brokers().len())
-            .map_err(|e| {
-                let _ = reader.poll(Duration::ZERO);
-                match reader.context().refused() {
-                    Some(why) => error::kafka(format!("kafka: {why}")),
-                    None => error::kafka(format!("kafka: no broker reachable at {shown} ({e})")),
-                }
-            })
-    })
-    .await
-    .context("metadata")??;
+) -> Result<Created> {
+    let existing = |(partitions, factor): (usize, usize)| async move {
+        let min_insync = min_insync_replicas(settings, topic, timeout).await;
+        Created::Existing {
+            partitions,
+            factor,
+            min_insync,
+            differs: differences(spec, partitions, factor, min_insync),
+        }
+    };
+    let (brokers, found) = shape(settings, topic, timeout).await?;
+    if let Some(found) = found {
+        return Ok(existing(found).await);
+    }
     let replication = replication(brokers, spec).map_err(error::usage)?;
+    let partitions = spec.partitions.unwrap_or(DEFAULT_PARTITIONS);
+    let admin = config::admin(settings)?;
     let options = AdminOptions::new()
         .request_timeout(Some(timeout))
         .operation_timeout(Some(timeout));
     let min_insync = replication.min_insync.to_string();
     let new = NewTopic::new(
         topic,
-        spec.partitions,
+        partitions,
         TopicReplication::Fixed(replication.factor),
     )
     .set("min.insync.replicas", &min_insync);
@@ -287,17 +445,24 @@ pub async fn create_topic(
     })?;
     for result in results {
         match result {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Ok(_) => {}
+            // Created by someone else meanwhile.
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                if let (_, Some(found)) = shape(settings, topic, timeout).await? {
+                    return Ok(existing(found).await);
+                }
+            }
             Err((name, code)) => {
+                let why = super::denied(code, &name, None).unwrap_or_else(|| code.to_string());
                 return Err(error::kafka(format!(
-                    "kafka: creating topic {name:?}: {code}"
+                    "kafka: creating topic {name:?}: {why}"
                 )));
             }
         }
     }
-    let (reader, shown, name) = (
+    let (reader, settings, name) = (
         config::consumer(settings, None)?,
-        settings.brokers.clone(),
+        settings.clone(),
         topic.to_string(),
     );
     tokio::task::spawn_blocking(move || {
@@ -309,7 +474,7 @@ pub async fn create_topic(
             match check_topic(
                 reader.client(),
                 &pump,
-                &shown,
+                &settings,
                 &name,
                 Duration::from_secs(2),
             ) {
@@ -325,7 +490,173 @@ pub async fn create_topic(
     })
     .await
     .context("metadata")??;
-    Ok(replication)
+    Ok(Created::New {
+        partitions,
+        factor: replication.factor,
+        min_insync: replication.min_insync,
+    })
+}
+
+/// A topic of the metadata with its partitions' offsets (watermarks).
+fn topic_info(
+    consumer: &Consumer,
+    t: &rdkafka::metadata::MetadataTopic,
+    deadline: Instant,
+) -> TopicInfo {
+    let mut info = TopicInfo {
+        name: t.name().to_string(),
+        error: t.error().map(|e| match RDKafkaErrorCode::from(e) {
+            RDKafkaErrorCode::TopicAuthorizationFailed => {
+                "not authorised (TOPIC_AUTHORIZATION_FAILED): the user needs an ACL allowing Describe on it".to_string()
+            }
+            code => code.to_string(),
+        }),
+        partitions: t
+            .partitions()
+            .iter()
+            .map(|p| PartitionInfo::new(p.id(), p.leader(), p.replicas().to_vec(), p.isr().to_vec()))
+            .collect(),
+    };
+    for p in &mut info.partitions {
+        if let Ok((low, high)) = consumer.fetch_watermarks(t.name(), p.id, remaining(deadline)) {
+            (p.low, p.high) = (Some(low), Some(high));
+        }
+    }
+    info.partitions.sort_by_key(|p| p.id);
+    info
+}
+
+/// Every topic (internal ones, `__consumer_offsets` and the like, only
+/// with `internal`), by name, with partitions and offsets. Blocks.
+pub fn topics(
+    settings: &KafkaSettings,
+    internal: bool,
+    timeout: Duration,
+) -> Result<Vec<TopicInfo>> {
+    let consumer = config::consumer(settings, None)?;
+    let deadline = Instant::now() + timeout;
+    let pump = || {
+        let _ = consumer.poll(Duration::ZERO);
+    };
+    let m = metadata(consumer.client(), &pump, settings, None, timeout)?;
+    let mut topics: Vec<TopicInfo> = m
+        .topics()
+        .iter()
+        .filter(|t| internal || !t.name().starts_with("__"))
+        .map(|t| topic_info(&consumer, t, deadline))
+        .collect();
+    topics.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(topics)
+}
+
+/// One topic: partitions with leaders, replicas, ISR and offsets, and its
+/// configuration as the broker reports it. Exit 4 naming the topic when it
+/// does not exist.
+pub async fn describe_topic(
+    settings: &KafkaSettings,
+    topic: &str,
+    timeout: Duration,
+) -> Result<TopicDetail> {
+    let consumer = config::consumer(settings, None)?;
+    let (s, name) = (settings.clone(), topic.to_string());
+    let info = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + timeout;
+        let pump = || {
+            let _ = consumer.poll(Duration::ZERO);
+        };
+        check_topic(consumer.client(), &pump, &s, &name, timeout)?;
+        let m = metadata(consumer.client(), &pump, &s, Some(&name), timeout)?;
+        m.topics()
+            .iter()
+            .find(|t| t.name() == name)
+            .map(|t| topic_info(&consumer, t, deadline))
+            .ok_or_else(|| error::kafka(format!("kafka: topic {name:?} does not exist")))
+    })
+    .await
+    .context("metadata")??;
+    let admin = config::admin(settings)?;
+    let options = AdminOptions::new().request_timeout(Some(timeout));
+    let answer = tokio::time::timeout(
+        timeout,
+        admin.describe_configs([&ResourceSpecifier::Topic(topic)], &options),
+    )
+    .await
+    .map_err(|_| {
+        error::kafka(format!(
+            "kafka: the configs of topic {topic:?}: no answer within {}",
+            show_duration(timeout)
+        ))
+    })?
+    .map_err(|e| error::kafka(format!("kafka: the configs of topic {topic:?}: {e}")))?;
+    let mut configs = Vec::new();
+    for resource in answer {
+        let resource = resource.map_err(|code| {
+            error::kafka(format!("kafka: the configs of topic {topic:?}: {code}"))
+        })?;
+        for e in resource.entries {
+            configs.push(TopicSetting {
+                source: match e.source {
+                    ConfigSource::DynamicTopic => "topic",
+                    ConfigSource::DynamicBroker => "broker",
+                    ConfigSource::DynamicDefaultBroker => "cluster",
+                    ConfigSource::StaticBroker => "broker file",
+                    ConfigSource::Default => "default",
+                    ConfigSource::Unknown => "unknown",
+                },
+                value: if e.is_sensitive { None } else { e.value },
+                sensitive: e.is_sensitive,
+                name: e.name,
+            });
+        }
+    }
+    configs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(TopicDetail {
+        topic: info,
+        configs,
+    })
+}
+
+/// Delete a topic, then wait (up to `timeout`) until metadata no longer
+/// lists it, so that the next command does not see it. Exit 4 naming the
+/// topic when it does not exist or may not be deleted.
+pub async fn delete_topic(settings: &KafkaSettings, topic: &str, timeout: Duration) -> Result<()> {
+    // First the brokers, with the fast failure and its cause.
+    shape(settings, topic, timeout).await?;
+    let admin = config::admin(settings)?;
+    let options = AdminOptions::new()
+        .request_timeout(Some(timeout))
+        .operation_timeout(Some(timeout));
+    let results = admin.delete_topics(&[topic], &options).await.map_err(|e| {
+        error::kafka(format!(
+            "kafka: deleting topic {topic:?} at {}: {e}",
+            settings.brokers
+        ))
+    })?;
+    for result in results {
+        if let Err((name, code)) = result {
+            let why = match code {
+                RDKafkaErrorCode::UnknownTopicOrPartition => "it does not exist".to_string(),
+                code => super::denied(code, &name, None).unwrap_or_else(|| code.to_string()),
+            };
+            return Err(error::kafka(format!(
+                "kafka: deleting topic {name:?}: {why}"
+            )));
+        }
+    }
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        match shape(
+            settings,
+            topic,
+            remaining(deadline).max(Duration::from_millis(100)),
+        )
+        .await
+        {
+            Ok((_, None)) => return Ok(()),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    Ok(())
 }
 
 pub fn cluster_report(
@@ -342,31 +673,23 @@ pub fn cluster_report(
     // A configuration librdkafka refuses is the user's mistake (exit 2),
     // not an unreachable cluster.
     let consumer = config::consumer(settings, group)?;
-    // Ask in short slices: once librdkafka has seen every broker refuse for
-    // a moment, the answer is "unreachable" now, not at the deadline.
-    let started = Instant::now();
-    let metadata = loop {
-        let slice = remaining(deadline).min(Duration::from_millis(250));
-        match consumer.fetch_metadata(topic_given.then_some(topic), slice) {
-            Ok(m) => break m,
-            Err(e) => {
-                // Error events reach the context only through poll.
-                let _ = consumer.poll(Duration::ZERO);
-                if let Some(why) = consumer.context().refused() {
-                    report.error = Some(why);
-                    return Ok(report);
-                }
-                let down =
-                    consumer.context().all_brokers_down() && started.elapsed() > ALL_DOWN_GRACE;
-                if down || Instant::now() >= deadline {
-                    report.error = Some(format!(
-                        "no broker reachable at {} after {} ({e})",
-                        settings.brokers,
-                        show_duration(started.elapsed())
-                    ));
-                    return Ok(report);
-                }
-            }
+    // Once librdkafka has seen every broker down for a moment, the answer
+    // is "unreachable" now, not at the deadline.
+    let pump = || {
+        let _ = consumer.poll(Duration::ZERO);
+    };
+    let metadata = match wait_metadata(
+        consumer.client(),
+        &pump,
+        settings,
+        topic_given.then_some(topic),
+        remaining(deadline),
+        Patience::AnyDown,
+    ) {
+        Ok(m) => m,
+        Err(why) => {
+            report.error = Some(why);
+            return Ok(report);
         }
     };
     report.controller = controller_id(
@@ -383,29 +706,7 @@ pub fn cluster_report(
         })
         .collect();
     for t in metadata.topics() {
-        let mut info = TopicInfo {
-            name: t.name().to_string(),
-            error: t.error().map(|e| match RDKafkaErrorCode::from(e) {
-                RDKafkaErrorCode::TopicAuthorizationFailed => {
-                    "not authorised (TOPIC_AUTHORIZATION_FAILED): the user needs an ACL allowing Describe on it".to_string()
-                }
-                code => code.to_string(),
-            }),
-            partitions: t
-                .partitions()
-                .iter()
-                .map(|p| {
-                    PartitionInfo::new(p.id(), p.leader(), p.replicas().to_vec(), p.isr().to_vec())
-                })
-                .collect(),
-        };
-        for p in &mut info.partitions {
-            if let Ok((low, high)) = consumer.fetch_watermarks(t.name(), p.id, remaining(deadline))
-            {
-                (p.low, p.high) = (Some(low), Some(high));
-            }
-        }
-        info.partitions.sort_by_key(|p| p.id);
+        let info = topic_info(&consumer, t, deadline);
         report.under_replicated += info
             .partitions
             .iter()
@@ -492,7 +793,7 @@ mod tests {
     #[test]
     fn replication_defaults_and_limits() {
         let spec = |r: Option<i32>, m: Option<i32>| TopicSpec {
-            partitions: 3,
+            partitions: Some(3),
             replication: r,
             min_insync: m,
         };
@@ -510,6 +811,29 @@ mod tests {
         assert!(replication(3, &spec(None, Some(4)))
             .unwrap_err()
             .contains("more than the replication factor 3"));
+    }
+
+    #[test]
+    fn an_existing_topic_is_held_only_to_what_was_asked() {
+        let asked = TopicSpec {
+            partitions: Some(5),
+            replication: None,
+            min_insync: Some(2),
+        };
+        assert_eq!(
+            differences(&asked, 3, 1, Some(1)),
+            ["3 partitions, not 5", "min.insync.replicas 1, not 2"]
+        );
+        assert!(differences(&asked, 5, 1, Some(2)).is_empty());
+        assert!(differences(&TopicSpec::default(), 9, 3, None).is_empty());
+        let rf = TopicSpec {
+            replication: Some(3),
+            ..TopicSpec::default()
+        };
+        assert_eq!(
+            differences(&rf, 1, 1, None),
+            ["replication factor 1, not 3"]
+        );
     }
 
     #[test]

@@ -20,8 +20,36 @@ use crate::error;
 #[derive(Clone, Debug)]
 pub struct KafkaSettings {
     pub brokers: String,
+    /// Where `brokers` came from, said when none of them answers.
+    pub from: BrokersFrom,
     /// `-F` file pairs first, then `-X` pairs: later ones win.
     pub properties: Vec<(String, String)>,
+}
+
+/// Where the bootstrap brokers came from (flag > environment > profile >
+/// default), so that "no broker reachable" says which setting to fix.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum BrokersFrom {
+    /// `--brokers`.
+    Flag,
+    /// `DUALSTREAM_BROKERS`.
+    Env,
+    /// A profile of the config file, by name.
+    Profile(String),
+    /// Nothing was set: `localhost:9092`.
+    #[default]
+    Default,
+}
+
+impl std::fmt::Display for BrokersFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BrokersFrom::Flag => f.write_str("from --brokers"),
+            BrokersFrom::Env => f.write_str("from DUALSTREAM_BROKERS"),
+            BrokersFrom::Profile(name) => write!(f, "from profile {name:?}"),
+            BrokersFrom::Default => f.write_str("the built-in default"),
+        }
+    }
 }
 
 /// Property names whose values are never printed.
@@ -65,6 +93,12 @@ fn known(key: &str, value: &str) -> bool {
 }
 
 impl KafkaSettings {
+    /// The brokers and where they came from, for messages:
+    /// `localhost:9092 (the built-in default)`.
+    pub fn shown(&self) -> String {
+        format!("{} ({})", self.brokers, self.from)
+    }
+
     /// `text` with the value of every secret property replaced.
     pub fn scrub(&self, text: &str) -> String {
         let mut text = text.to_string();
@@ -320,6 +354,7 @@ mod tests {
     fn config_errors_lose_secret_values() {
         let s = KafkaSettings {
             brokers: "b:1".into(),
+            from: BrokersFrom::Flag,
             properties: vec![
                 ("sasl.password".into(), "hunter2".into()),
                 ("linger.ms".into(), "5".into()),
@@ -336,6 +371,7 @@ mod tests {
         assert_eq!(s.scrub("linger 5 ok"), "linger 5 ok");
         let shown = KafkaSettings {
             brokers: "b:1".into(),
+            from: BrokersFrom::Flag,
             properties: vec![("sasl.password".into(), "hunter2".into())],
         }
         .scrub("Invalid value \"hunter2\"");
@@ -346,6 +382,7 @@ mod tests {
     fn a_mistyped_secret_property_keeps_its_value_out_of_the_error() {
         let s = KafkaSettings {
             brokers: "b:1".into(),
+            from: BrokersFrom::Flag,
             properties: vec![("sasl.pasword".into(), "hunter2".into())],
         };
         let e = client_config(&s, &[])
@@ -363,6 +400,7 @@ mod tests {
     fn lowered_durability_is_named() {
         let s = |props: &[(&str, &str)]| KafkaSettings {
             brokers: "b:1".into(),
+            from: BrokersFrom::Flag,
             properties: props
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -386,6 +424,7 @@ mod tests {
     fn user_properties_override_defaults() {
         let s = KafkaSettings {
             brokers: "b:1".into(),
+            from: BrokersFrom::Flag,
             properties: vec![("acks".into(), "1".into())],
         };
         let c = client_config(&s, &[("acks", "all".into()), ("linger.ms", "5".into())]);

@@ -21,6 +21,7 @@ pub mod produce;
 pub mod read;
 pub mod record;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -57,6 +58,11 @@ pub struct Context {
     /// TLS), as librdkafka said it: a refused client sees every broker
     /// "down", and "no broker reachable" would hide the cause.
     refused: Mutex<Option<String>>,
+    /// How each broker's last connection attempt failed, by broker name
+    /// (`host:port`): whether "every broker is down" is hopeless (nothing
+    /// listens, the name does not resolve) or may pass (a broker that took
+    /// the TCP connection and is slow to answer, or restarting).
+    down: Mutex<BTreeMap<String, Down>>,
     /// The broker refused this client's group (GROUP_AUTHORIZATION_FAILED
     /// on finding its coordinator).
     group_denied: AtomicBool,
@@ -77,6 +83,38 @@ impl Context {
     /// user, a certificate that does not verify), once one did.
     pub fn refused(&self) -> Option<String> {
         self.refused.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// Why no broker can be reached, in words, once librdkafka saw every
+    /// broker down and each one's connection refused or its name
+    /// unresolvable (`connection refused`, `cannot resolve kafak`); `None`
+    /// while any broker failed otherwise (it accepted the connection: slow,
+    /// or starting), or before every broker was seen down.
+    pub fn unreachable(&self) -> Option<String> {
+        if !self.all_brokers_down() {
+            return None;
+        }
+        let down = self.down.lock().ok()?;
+        if down.is_empty() || down.values().any(|d| *d == Down::Other) {
+            return None;
+        }
+        let words = |name: &str, d: Down| match d {
+            Down::Refused => "connection refused".to_string(),
+            _ => format!(
+                "cannot resolve {}",
+                name.rsplit_once(':').map_or(name, |(host, _)| host)
+            ),
+        };
+        if down.len() == 1 {
+            let (name, d) = down.iter().next()?;
+            return Some(words(name, *d));
+        }
+        Some(
+            down.iter()
+                .map(|(name, d)| format!("{name}: {}", words(name, *d)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     }
 
     /// The broker said this client may not use its consumer group.
@@ -124,8 +162,44 @@ impl ClientContext for Context {
                 refused.get_or_insert(why);
             }
         }
+        if let Some((name, how)) = down(&error, reason) {
+            if let Ok(mut down) = self.down.lock() {
+                down.insert(name, how);
+            }
+        }
         tracing::warn!(target: "librdkafka", "{error}: {reason}");
     }
+}
+
+/// How a broker's connection failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Down {
+    /// Nothing listens there (ECONNREFUSED).
+    Refused,
+    /// Its name does not resolve.
+    Unresolved,
+    /// Anything else: it took the TCP connection, or may yet.
+    Other,
+}
+
+/// The broker (`host:port`) and how its connection failed, from a transport
+/// or resolve error; librdkafka's reason starts with the broker's name
+/// (`kafak:9092/bootstrap: Failed to resolve 'kafak:9092': …`,
+/// `localhost:9092/bootstrap: Connect to ipv4#127.0.0.1:9092 failed:
+/// Connection refused (after 0ms in state CONNECT)`).
+fn down(error: &KafkaError, reason: &str) -> Option<(String, Down)> {
+    let how = match error.rdkafka_error_code()? {
+        RDKafkaErrorCode::Resolve => Down::Unresolved,
+        RDKafkaErrorCode::BrokerTransportFailure if reason.contains("Connection refused") => {
+            Down::Refused
+        }
+        RDKafkaErrorCode::BrokerTransportFailure => Down::Other,
+        _ => return None,
+    };
+    let (name, _) = reason.split_once(": ")?;
+    let name = name.split_once("://").map_or(name, |(_, rest)| rest);
+    let name = name.split_once('/').map_or(name, |(n, _)| n);
+    Some((name.to_string(), how))
 }
 
 /// A connection error that no retry will cure, as a user should read it:
@@ -245,6 +319,46 @@ mod tests {
         );
         let down = KafkaError::Global(RDKafkaErrorCode::AllBrokersDown);
         assert_eq!(refusal(&down, "1/1 brokers are down"), None);
+    }
+
+    #[test]
+    fn every_broker_refused_or_unresolvable_is_unreachable_in_words() {
+        let transport = KafkaError::Global(RDKafkaErrorCode::BrokerTransportFailure);
+        let resolve = KafkaError::Global(RDKafkaErrorCode::Resolve);
+        let all_down = KafkaError::Global(RDKafkaErrorCode::AllBrokersDown);
+        let c = Context::default();
+        c.error(
+            transport.clone(),
+            "localhost:9092/bootstrap: Connect to ipv4#127.0.0.1:9092 failed: Connection refused (after 0ms in state CONNECT)",
+        );
+        assert_eq!(c.unreachable(), None, "not before every broker is down");
+        c.error(all_down.clone(), "1/1 brokers are down");
+        assert_eq!(c.unreachable().as_deref(), Some("connection refused"));
+
+        let c = Context::default();
+        c.error(
+            resolve,
+            "kafak:9092/bootstrap: Failed to resolve 'kafak:9092': Name or service not known (after 2ms in state CONNECT)",
+        );
+        c.error(
+            transport.clone(),
+            "sasl_ssl://b:1/bootstrap: Connect to ipv4#10.0.0.1:1 failed: Connection refused",
+        );
+        c.error(all_down.clone(), "2/2 brokers are down");
+        assert_eq!(
+            c.unreachable().as_deref(),
+            Some("b:1: connection refused; kafak:9092: cannot resolve kafak")
+        );
+
+        // A broker that took the connection and then timed out may be slow
+        // or starting: never the fast path.
+        let c = Context::default();
+        c.error(
+            transport,
+            "h:9092/bootstrap: ApiVersionRequest failed: Local: Timed out: probably due to broker version < 0.10",
+        );
+        c.error(all_down, "1/1 brokers are down");
+        assert_eq!(c.unreachable(), None);
     }
 
     #[test]

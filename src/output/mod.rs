@@ -10,6 +10,8 @@
 //!   printed as a table or JSON;
 //! * [`report`]: the `health` document, as tables or JSON;
 //! * [`profile`]: `profile list|show`, as tables or JSON;
+//! * [`topic`]: `topic list|describe` as tables or JSON, and what creating a
+//!   topic did;
 //! * [`expect`]: how a run with `--expect` ends, and its JUnit report;
 //! * [`progress`]: progress bars and plain progress lines.
 
@@ -19,6 +21,7 @@ pub mod progress;
 pub mod records;
 pub mod report;
 pub mod summary;
+pub mod topic;
 
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -141,6 +144,37 @@ impl Output {
         }
     }
 
+    /// "connecting to WHERE…" on stderr after a second of waiting, on a
+    /// terminal only (never on a pipe, never with -q): the first connection
+    /// to Kafka can take the whole --timeout when a broker is slow, and a
+    /// silent terminal looks hung. Dropping the guard ends the wait and
+    /// clears the line, before anything else is printed.
+    pub fn connecting(&self, to: &str) -> Connecting {
+        if self.quiet || !self.stderr_tty {
+            return Connecting { waiter: None };
+        }
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let text = format!("connecting to {to}…");
+        let waiter = std::thread::spawn(move || {
+            use std::sync::mpsc::RecvTimeoutError;
+            if wait.recv_timeout(CONNECTING_AFTER) != Err(RecvTimeoutError::Timeout) {
+                return;
+            }
+            let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            spinner.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            spinner.set_message(text);
+            spinner.enable_steady_tick(Duration::from_millis(100));
+            let _ = wait.recv();
+            spinner.finish_and_clear();
+        });
+        Connecting {
+            waiter: Some((done, waiter)),
+        }
+    }
+
     /// How records printed on stdout look here: colours, and whether control
     /// characters must be escaped (they must never reach a terminal raw).
     pub fn style(&self) -> Style {
@@ -190,6 +224,23 @@ impl Output {
     pub fn json_document(&self, w: &mut Data, value: &serde_json::Value) -> io::Result<()> {
         serde_json::to_writer_pretty(&mut *w, value)?;
         writeln!(w)
+    }
+}
+
+/// How long a first connection may take before [`Output::connecting`] says so.
+const CONNECTING_AFTER: Duration = Duration::from_secs(1);
+
+/// The wait of [`Output::connecting`]; dropping it ends it.
+pub struct Connecting {
+    waiter: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for Connecting {
+    fn drop(&mut self) {
+        if let Some((done, waiter)) = self.waiter.take() {
+            drop(done);
+            let _ = waiter.join();
+        }
     }
 }
 

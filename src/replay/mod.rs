@@ -195,7 +195,10 @@ fn read_all<S: RecordSink>(
     let stop = shutdown.flag();
     let consumer = kafka::config::consumer(&common.kafka, None)?;
     let topic = common.topic.as_str();
-    let all = admin::partitions(&consumer, &common.kafka.brokers, topic, cfg.timeout)?;
+    let connecting = out.connecting(&common.kafka.shown());
+    let all = admin::partitions(&consumer, &common.kafka, topic, cfg.timeout);
+    drop(connecting);
+    let all = all?;
     let partitions = match &cfg.partitions {
         Some(wanted) => {
             if let Some(p) = wanted.iter().find(|p| !all.contains(p)) {

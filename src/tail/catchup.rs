@@ -168,7 +168,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 /// in the middle of the first gap, after minutes of following Redis.
 pub fn check(settings: &KafkaSettings, topic: &str) -> Result<()> {
     let consumer = config::consumer(settings, None)?;
-    admin::partitions(&consumer, &settings.brokers, topic, CHECK_TIMEOUT).map(|_| ())
+    admin::partitions(&consumer, settings, topic, CHECK_TIMEOUT).map(|_| ())
 }
 
 /// How long after a resubscription a gap's end offsets are taken: longer
@@ -195,7 +195,13 @@ pub fn read(w: &WindowPlan, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Re
         }
     }
     let consumer = config::consumer(settings, None)?;
-    let partitions = admin::partitions(&consumer, &settings.brokers, topic, KAFKA_TIMEOUT)?;
+    // A gap's window is read mid-run, when a refusing broker is most
+    // likely restarting: it gets the whole timeout. --catch-up's, at start,
+    // fails fast like every command's first connection.
+    let partitions = match next {
+        Some(_) => admin::partitions_patiently(&consumer, settings, topic, KAFKA_TIMEOUT)?,
+        None => admin::partitions(&consumer, settings, topic, KAFKA_TIMEOUT)?,
+    };
     let mut plan = read::plan(
         &consumer,
         topic,

@@ -95,14 +95,17 @@ async fn tail(
     let redis = &cfg.redis;
     if cfg.fill_gaps && cfg.catch_up.is_none() {
         let (settings, topic) = (common.kafka.clone(), common.topic.clone());
-        shutdown
+        let connecting = out.connecting(&settings.shown());
+        let checked = shutdown
             .or_interrupted(async {
                 tokio::task::spawn_blocking(move || catchup::check(&settings, &topic))
                     .await
                     .map_err(|e| anyhow::anyhow!("--fill-gaps: {e}"))?
                     .map_err(|e| e.context("--fill-gaps reads the gaps from Kafka"))
             })
-            .await?;
+            .await;
+        drop(connecting);
+        checked?;
     }
     let mut feed = shutdown
         .or_interrupted(async {

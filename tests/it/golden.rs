@@ -262,19 +262,72 @@ fn health_tables() {
 
 #[test]
 fn help_texts() {
-    for sub in ["", "publish", "tail", "replay", "health", "profile"] {
-        let mut cmd = dualstream();
-        if !sub.is_empty() {
-            cmd = cmd.arg(sub);
-        }
-        let run = cmd.arg("--help").run().expect_code(0);
+    for sub in [
+        "",
+        "publish",
+        "tail",
+        "replay",
+        "health",
+        "profile",
+        "topic",
+        "topic create",
+    ] {
+        let run = dualstream()
+            .args(sub.split_whitespace())
+            .arg("--help")
+            .run()
+            .expect_code(0);
         let name = if sub.is_empty() {
             "help".to_string()
         } else {
-            format!("help_{sub}")
+            format!("help_{}", sub.replace(' ', "_"))
         };
         insta::assert_snapshot!(name, run.stdout());
     }
+}
+
+/// `topic list` and `topic describe`, as tables and JSON. The shared
+/// broker holds other tests' topics: the list keeps the header and this
+/// test's rows; the describe tables are this topic's alone. Offsets are
+/// the seeded ones, exact.
+#[test]
+fn topic_list_and_describe() {
+    let kafka = Kafka::shared();
+    let prefix = topic("golden-topics");
+    let (a, b) = (format!("{prefix}-a"), format!("{prefix}-b"));
+    kafka.create_topic(&a, 2);
+    kafka.create_topic(&b, 1);
+    seed(kafka, &a, events(0, 5, 2));
+    let cmd = |args: &[&str]| {
+        dualstream()
+            .args(["--brokers", &kafka.brokers(), "topic"])
+            .args(args)
+            .run()
+            .expect_code(0)
+    };
+    let mine = |text: String| {
+        text.lines()
+            .filter(|l| !l.contains("t-") || l.contains(&prefix))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut filters = vec![(prefix.as_str(), "[topic]")];
+    filters.extend(table_filters());
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!(
+            "topic_list",
+            mine(cmd(&["list", "--format", "table"]).stdout())
+        );
+        insta::assert_snapshot!("topic_list_json", mine(cmd(&["list"]).stdout()));
+        insta::assert_snapshot!(
+            "topic_describe",
+            cmd(&["describe", &a, "--format", "table"]).stdout()
+        );
+    });
+    let doc: serde_json::Value = serde_json::from_str(&cmd(&["describe", &a]).stdout()).unwrap();
+    insta::assert_json_snapshot!("topic_describe_json", doc, {
+        ".topic" => "[topic]",
+    });
 }
 
 /// Table filters for the stderr summaries: the widths of a table follow its

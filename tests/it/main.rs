@@ -22,4 +22,5 @@ mod replay;
 mod security;
 mod soak;
 mod tail;
+mod topic;
 mod topology;

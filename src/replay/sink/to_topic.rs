@@ -35,7 +35,7 @@ impl<'a> TopicSink<'a> {
     ) -> Result<TopicSink<'a>> {
         let (topic, brokers) = (copy.topic.as_str(), copy.producer.brokers.as_str());
         let producer = kafka::config::producer(&copy.producer, timeout, copy.max_in_flight, false)?;
-        admin::producer_topic(&producer, brokers, topic, timeout)?;
+        admin::producer_topic(&producer, &copy.producer, topic, timeout)?;
         Ok(TopicSink {
             bridge,
             sender: Sender::new(producer, topic, copy.max_in_flight, timeout),
