@@ -10,7 +10,7 @@
 //! its notification was published after the subscription, so it is live. No
 //! gap, no duplicate.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,24 +28,51 @@ use crate::pubsub::Subscriptions;
 /// How long Kafka may take to answer while the window is read.
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The seam: per partition, the offsets `[start, end)` the window printed
-/// from Kafka, `end` taken right after subscribing.
+/// The seam: per partition, the offsets `[start, end)` each window printed
+/// from Kafka, `end` taken right after subscribing (or resubscribing).
 ///
-/// A live notification inside that range is the original notification of
-/// an event the window already printed, and is dropped — but only while it
-/// can be one. Notifications of one partition are published in offset
-/// order, so once a live one at or past `end` arrived, anything in the range
-/// that comes later is a re-send (`replay --to-redis`) and is printed; the
-/// same after [`SEAM_OPEN`] without one. Notifications below `start` were
-/// never printed from Kafka and always pass.
+/// A live notification inside a range is the original notification of an
+/// event the window already printed, and is dropped — but only while it can
+/// be one. The notifications of one channel come in offset order, so once a
+/// live one of a channel at or past `end` arrived, anything of that channel
+/// in the range that comes later is a re-send (`replay --to-redis`) and is
+/// printed; the same after [`SEAM_OPEN`] without one. Per channel, not per
+/// partition: a partition carries the events of many channels, and their
+/// notifications do not keep the partition's order between channels (with
+/// `--sharded` they come from different masters, each on its own
+/// connection), so another channel's original may still be on its way.
+/// Notifications below `start` were never printed from Kafka and always
+/// pass.
 #[derive(Debug, Default)]
 pub struct Seam {
     pub topic: String,
-    pub ranges: HashMap<i32, (i64, i64)>,
+    /// Per partition, what each window printed there, oldest first.
+    pub ranges: HashMap<i32, Vec<SeamRange>>,
     /// Records in the window that carried no routable id/type/source.
     pub unroutable: u64,
     /// When the window was read.
     pub read_at: Option<jiff::Timestamp>,
+}
+
+/// The offsets `[start, end)` a window printed from one partition, and the
+/// channels already past it.
+#[derive(Debug, Default)]
+pub struct SeamRange {
+    pub start: i64,
+    pub end: i64,
+    /// The channels a live notification at or past `end` came on: the
+    /// range is closed for them, what they bring into it now is a re-send.
+    passed: HashSet<Vec<u8>>,
+}
+
+impl SeamRange {
+    pub fn new(start: i64, end: i64) -> SeamRange {
+        SeamRange {
+            start,
+            end,
+            passed: HashSet::new(),
+        }
+    }
 }
 
 /// How long after the window was read a late original notification can
@@ -53,49 +80,85 @@ pub struct Seam {
 /// milliseconds; this leaves room for a slow Redis).
 const SEAM_OPEN: Duration = Duration::from_secs(10);
 
+/// Most ranges kept per partition (gaps in a row, each less than
+/// [`SEAM_OPEN`] after the last); past it the oldest is forgotten.
+const MOST_RANGES: usize = 16;
+
 impl Seam {
     /// Take in the seam of a later window (a gap filled), and restart the
-    /// clock. A range still open is widened, not replaced: the originals of
+    /// clock. A range still open is kept, not replaced: the originals of
     /// what the earlier window printed may still be on their way (a record
     /// is readable in Kafka before its publisher has the acknowledgement and
-    /// notifies), and must still be dropped when they come.
+    /// notifies), and must still be dropped when they come. It is widened
+    /// when no channel has passed it yet (nothing past its end was seen
+    /// live, so the later window starts inside it or right after it); else
+    /// the later range is a range of its own, for every channel: between the
+    /// two lie offsets the stream went past, where a channel that lagged may
+    /// still bring originals that were never printed.
     pub fn merge(&mut self, later: Seam) {
-        for (p, (start, end)) in later.ranges {
-            let range = self.ranges.entry(p).or_insert((start, end));
-            *range = (range.0.min(start), range.1.max(end));
+        if !self.open(later.read_at.unwrap_or_else(jiff::Timestamp::now)) {
+            // Nothing the earlier windows printed can still come.
+            self.ranges.clear();
+        }
+        for (p, ranges) in later.ranges {
+            let mine = self.ranges.entry(p).or_default();
+            for range in ranges {
+                match mine.last_mut() {
+                    Some(last) if last.passed.is_empty() && range.start <= last.end => {
+                        last.start = last.start.min(range.start);
+                        last.end = last.end.max(range.end);
+                    }
+                    _ => mine.push(range),
+                }
+            }
+            if mine.len() > MOST_RANGES {
+                mine.drain(..mine.len() - MOST_RANGES);
+            }
         }
         self.unroutable += later.unroutable;
         self.read_at = later.read_at;
     }
 
-    /// Was this live notification, received at `received`, already printed
-    /// from Kafka? Learns from every notification it sees. The clock is the
-    /// message's arrival, not its printing: a slow output must not turn
-    /// originals queued during catch-up into "late" ones.
+    /// Can a live notification received at `received` still be the
+    /// original of one the windows printed?
+    fn open(&self, received: jiff::Timestamp) -> bool {
+        self.read_at.is_none_or(|at| {
+            received.duration_since(at)
+                < jiff::SignedDuration::try_from(SEAM_OPEN).unwrap_or_default()
+        })
+    }
+
+    /// Was this live notification of `channel`, received at `received`,
+    /// already printed from Kafka? Learns from every notification it sees.
+    /// The clock is the message's arrival, not its printing: a slow output
+    /// must not turn originals queued during catch-up into "late" ones.
     pub fn covers(
         &mut self,
         place: Option<&(String, i32, i64)>,
+        channel: &[u8],
         received: jiff::Timestamp,
     ) -> bool {
         let Some(&(ref topic, partition, offset)) = place else {
             return false;
         };
-        if *topic != self.topic {
+        if *topic != self.topic || !self.open(received) {
             return false;
         }
-        let Some(&(start, end)) = self.ranges.get(&partition) else {
+        let Some(ranges) = self.ranges.get_mut(&partition) else {
             return false;
         };
-        if offset >= end {
-            // Past the seam on this partition: the range is closed.
-            self.ranges.remove(&partition);
-            return false;
+        let mut covered = false;
+        for range in ranges {
+            if offset >= range.end {
+                // Past the range on this channel: it is closed for it.
+                if !range.passed.contains(channel) {
+                    range.passed.insert(channel.to_vec());
+                }
+            } else if offset >= range.start && !range.passed.contains(channel) {
+                covered = true;
+            }
         }
-        let open = self.read_at.is_none_or(|at| {
-            received.duration_since(at)
-                < jiff::SignedDuration::try_from(SEAM_OPEN).unwrap_or_default()
-        });
-        open && offset >= start
+        covered
     }
 }
 
@@ -219,7 +282,7 @@ pub fn read(w: &WindowPlan, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Re
         topic: topic.to_string(),
         ranges: plan
             .iter()
-            .map(|(&p, planned)| (p, (planned.start, planned.high)))
+            .map(|(&p, planned)| (p, vec![SeamRange::new(planned.start, planned.high)]))
             .collect(),
         ..Seam::default()
     };
@@ -270,7 +333,36 @@ mod tests {
 
     impl Seam {
         fn covers_now(&mut self, payload: &[u8]) -> bool {
-            self.covers(coordinates(payload).as_ref(), jiff::Timestamp::now())
+            self.covers_on(b"events:repo:a", payload)
+        }
+
+        fn covers_on(&mut self, channel: &[u8], payload: &[u8]) -> bool {
+            self.covers(
+                coordinates(payload).as_ref(),
+                channel,
+                jiff::Timestamp::now(),
+            )
+        }
+
+        /// The ranges, per partition.
+        fn spans(&self) -> HashMap<i32, Vec<(i64, i64)>> {
+            self.ranges
+                .iter()
+                .map(|(&p, r)| (p, r.iter().map(|r| (r.start, r.end)).collect()))
+                .collect()
+        }
+    }
+
+    /// The seam of a window of "events" read at `read_at`.
+    fn seam_of(read_at: jiff::Timestamp, ranges: &[(i32, (i64, i64))]) -> Seam {
+        Seam {
+            topic: "events".into(),
+            ranges: ranges
+                .iter()
+                .map(|&(p, (start, end))| (p, vec![SeamRange::new(start, end)]))
+                .collect(),
+            unroutable: 0,
+            read_at: Some(read_at),
         }
     }
 
@@ -280,37 +372,30 @@ mod tests {
 
     #[test]
     fn a_later_window_widens_open_ranges() {
-        let mut seam = Seam {
-            topic: "events".into(),
-            ranges: HashMap::from([(0, (60, 198)), (1, (10, 20))]),
-            unroutable: 1,
-            read_at: Some(jiff::Timestamp::now()),
-        };
-        seam.merge(Seam {
-            topic: "events".into(),
-            ranges: HashMap::from([(0, (198, 250)), (2, (5, 9))]),
-            unroutable: 2,
-            read_at: Some(jiff::Timestamp::now()),
-        });
+        let now = jiff::Timestamp::now();
+        let mut first = seam_of(now, &[(0, (60, 198)), (1, (10, 20))]);
+        first.unroutable = 1;
+        let mut later = seam_of(now, &[(0, (198, 250)), (2, (5, 9))]);
+        later.unroutable = 2;
+        first.merge(later);
         assert_eq!(
-            seam.ranges,
-            HashMap::from([(0, (60, 250)), (1, (10, 20)), (2, (5, 9))])
+            first.spans(),
+            HashMap::from([(0, vec![(60, 250)]), (1, vec![(10, 20)]), (2, vec![(5, 9)])])
         );
-        assert_eq!(seam.unroutable, 3);
+        assert_eq!(first.unroutable, 3);
         // The original of a record the first window printed, arriving after
         // the second window was read, is still a duplicate.
-        assert!(seam.covers_now(&note("events", 0, 170)));
+        assert!(first.covers_now(&note("events", 0, 170)));
+        // A seam no original can reach any more is not widened.
+        let mut old = seam_of(now - jiff::SignedDuration::from_secs(11), &[(0, (0, 10))]);
+        old.merge(seam_of(now, &[(0, (10, 20))]));
+        assert_eq!(old.spans(), HashMap::from([(0, vec![(10, 20)])]));
     }
 
     #[test]
     fn seam_covers_the_window_of_its_topic_until_the_stream_passes_it() {
-        let mut seam = Seam {
-            topic: "events".into(),
-            ranges: HashMap::from([(0, (5, 10)), (1, (0, 0))]),
-            unroutable: 0,
-            read_at: Some(jiff::Timestamp::now()),
-        };
         let now = jiff::Timestamp::now();
+        let mut seam = seam_of(now, &[(0, (5, 10)), (1, (0, 0))]);
         assert!(seam.covers_now(&note("events", 0, 9)));
         assert!(seam.covers_now(&note("events", 0, 5)));
         assert!(!seam.covers_now(&note("events", 0, 4)), "below the window");
@@ -321,15 +406,56 @@ mod tests {
         assert!(!seam.covers_now(&note("events", 0, 10)));
         assert!(!seam.covers_now(&note("events", 0, 7)));
         // And after a while, whatever comes.
-        let mut late = Seam {
-            topic: "events".into(),
-            ranges: HashMap::from([(0, (0, 10))]),
-            unroutable: 0,
-            read_at: Some(now - jiff::SignedDuration::from_secs(11)),
-        };
+        let mut late = seam_of(now - jiff::SignedDuration::from_secs(11), &[(0, (0, 10))]);
         let place = coordinates(&note("events", 0, 3));
-        assert!(!late.covers(place.as_ref(), now));
+        let a = b"events:repo:a";
+        assert!(!late.covers(place.as_ref(), a, now));
         // What arrived in time counts, however late it is printed.
-        assert!(late.covers(place.as_ref(), now - jiff::SignedDuration::from_secs(5)));
+        assert!(late.covers(place.as_ref(), a, now - jiff::SignedDuration::from_secs(5)));
+    }
+
+    /// One partition carries the events of several channels, and their
+    /// notifications come on different connections (sharded: from
+    /// different masters), so one channel's notification past the end can
+    /// arrive before another channel's original inside the window. Only
+    /// that channel is past the seam; the others' originals are still
+    /// dropped until they pass it too.
+    #[test]
+    fn one_channel_past_the_end_leaves_the_seam_open_on_the_others() {
+        let mut seam = seam_of(jiff::Timestamp::now(), &[(0, (10, 20))]);
+        let (k0, k1, k2) = (b"events:seq:k0", b"events:seq:k1", b"events:seq:k2");
+        assert!(seam.covers_on(k2, &note("events", 0, 18)));
+        // k2's first event after the window, on k2's master's connection…
+        assert!(!seam.covers_on(k2, &note("events", 0, 20)));
+        // …before k0's original of an event the window printed, on k0's.
+        assert!(seam.covers_on(k0, &note("events", 0, 19)), "printed twice");
+        // k2's own range is closed: what comes on it now is a re-send.
+        assert!(!seam.covers_on(k2, &note("events", 0, 15)));
+        assert!(!seam.covers_on(k0, &note("events", 0, 21)));
+        assert!(!seam.covers_on(k0, &note("events", 0, 19)), "a re-send");
+        // A later window (a gap, its fill from 25 on): its range is open
+        // for every channel, and the first one's still holds for k1.
+        seam.merge(seam_of(jiff::Timestamp::now(), &[(0, (25, 30))]));
+        assert_eq!(seam.spans(), HashMap::from([(0, vec![(10, 20), (25, 30)])]));
+        assert!(seam.covers_on(k2, &note("events", 0, 26)));
+        assert!(seam.covers_on(k0, &note("events", 0, 27)));
+        assert!(seam.covers_on(k1, &note("events", 0, 12)));
+        // Between the two, the stream went past 20 to 24 before the gap:
+        // an original of k1 from there, late on its connection, was never
+        // printed from Kafka.
+        assert!(!seam.covers_on(k1, &note("events", 0, 23)), "never printed");
+    }
+
+    #[test]
+    fn gaps_in_a_row_keep_a_bounded_number_of_ranges() {
+        let now = jiff::Timestamp::now();
+        let mut all = seam_of(now, &[(0, (0, 10))]);
+        for i in 1..100 {
+            // Each time the stream went past the last range, then a gap.
+            assert!(!all.covers_on(b"c", &note("events", 0, i * 10 + 5)));
+            all.merge(seam_of(now, &[(0, (i * 10 + 6, i * 10 + 10))]));
+        }
+        assert_eq!(all.ranges[&0].len(), MOST_RANGES);
+        assert!(all.covers_on(b"c", &note("events", 0, 997)));
     }
 }

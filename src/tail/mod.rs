@@ -319,7 +319,7 @@ impl<'a> TailWriter<'a> {
             && self
                 .seam
                 .as_mut()
-                .is_some_and(|s| s.covers(place.as_ref(), msg.received_at))
+                .is_some_and(|s| s.covers(place.as_ref(), &msg.channel, msg.received_at))
         {
             return Ok(None);
         }
