@@ -252,6 +252,45 @@ pub fn producer(
         .map_err(|e| config_error(settings, &e))
 }
 
+/// [`producer`] whose batches stay within `max_batch` bytes (a topic's
+/// `max.message.bytes`: a broker refuses a whole batch above it, so a
+/// batch of small events must not grow past it), unless `-X batch.size`
+/// says otherwise.
+pub fn producer_within(
+    settings: &KafkaSettings,
+    timeout: Duration,
+    max_in_flight: usize,
+    max_batch: Option<u64>,
+) -> Result<Producer> {
+    let mut config = producer_config(settings, timeout, max_in_flight, false);
+    if let Some(max) = max_batch {
+        let given = settings.properties.iter().any(|(k, _)| k == "batch.size");
+        // librdkafka's default batch.size is 1000000.
+        if !given && max < 1_000_000 {
+            config.set("batch.size", max.max(1).to_string());
+        }
+    }
+    ThreadedProducer::from_config_and_context(&config, Context::default())
+        .map(Arc::new)
+        .map_err(|e| config_error(settings, &e))
+}
+
+/// What the critical path's producer takes at most: its `message.max.bytes`
+/// (librdkafka's default unless `-F`/`-X` set it), and whether it compresses
+/// (then a broker checks the compressed batch, which is smaller).
+pub fn producer_limits(settings: &KafkaSettings) -> (Option<u64>, bool) {
+    let config = producer_config(settings, Duration::from_secs(30), 1, false);
+    let Ok(native) = config.create_native_config() else {
+        return (None, false);
+    };
+    let max = native
+        .get("message.max.bytes")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let compressed = native.get("compression.codec").is_ok_and(|c| c != "none");
+    (max, compressed)
+}
+
 /// The health probe's producer: one record, awaited as a future.
 pub fn probe_producer(
     settings: &KafkaSettings,

@@ -47,6 +47,14 @@ pub enum Outcome {
         reason: String,
         stops_run: bool,
     },
+    /// The broker refused the record as too large (MSG_SIZE_TOO_LARGE):
+    /// no retry can cure that, so with [`Sender::too_large_is_input`] it is
+    /// the input's fault, not a delivery failure. `payload` is the record's
+    /// value, as librdkafka handed it back.
+    TooLarge {
+        reason: String,
+        payload: Vec<u8>,
+    },
 }
 
 /// A delivery report, with the caller's tag for the record.
@@ -60,8 +68,11 @@ pub struct Delivery<T> {
 pub enum Refused<T> {
     /// librdkafka's queue stayed full for the whole timeout.
     StayedFull(T, String),
-    /// librdkafka rejected the record outright (too large, say).
+    /// librdkafka rejected the record outright.
     Rejected(T, String),
+    /// librdkafka refused it as larger than `message.max.bytes` (only with
+    /// [`Sender::too_large_is_input`]; not counted as a failure).
+    TooLarge(T, String),
 }
 
 /// What happened to every record handed to a [`Sender`].
@@ -77,6 +88,9 @@ pub struct Ledger {
     pub failures: BTreeMap<String, u64>,
     /// The idempotent producer's fatal error, once there is one.
     pub fatal: Option<String>,
+    /// Records refused as too large, with [`Sender::too_large_is_input`]:
+    /// not failures (see [`Outcome::TooLarge`]).
+    pub too_large: u64,
     latency: hdrhistogram::Histogram<u64>,
 }
 
@@ -89,6 +103,7 @@ impl Ledger {
             unreported: 0,
             failures: BTreeMap::new(),
             fatal: None,
+            too_large: 0,
             // Microseconds, 1µs to 1h, 3 significant digits; these bounds
             // are valid, so the fallback never runs.
             latency: hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3)
@@ -117,6 +132,8 @@ impl Ledger {
 struct DeliveryReport {
     ticket: usize,
     result: Result<(i32, i64), KafkaError>,
+    /// The value of a record refused as too large (kept for its dead letter).
+    refused: Option<Vec<u8>>,
 }
 
 /// The hand-over of delivery reports from librdkafka's delivery callback
@@ -133,13 +150,20 @@ pub struct Deliveries {
 impl Deliveries {
     /// Called by the client context for each delivery report.
     pub fn report(&self, result: &DeliveryResult<'_>, ticket: usize) {
-        let result = match result {
-            Ok(m) => Ok((m.partition(), m.offset())),
-            Err((e, _)) => Err(e.clone()),
+        let (result, refused) = match result {
+            Ok(m) => (Ok((m.partition(), m.offset())), None),
+            Err((e, m)) => {
+                let refused = too_large(e).then(|| m.payload().unwrap_or_default().to_vec());
+                (Err(e.clone()), refused)
+            }
         };
         let first = {
             let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            queue.push(DeliveryReport { ticket, result });
+            queue.push(DeliveryReport {
+                ticket,
+                result,
+                refused,
+            });
             queue.len() == 1
         };
         if first {
@@ -360,6 +384,9 @@ pub struct Sender<T> {
     /// (one clock read per batch of reports, not one per report).
     taken_at: Instant,
     pub ledger: Ledger,
+    /// Records too large for the broker are the input's fault
+    /// ([`Outcome::TooLarge`], [`Refused::TooLarge`]).
+    too_large_is_input: bool,
 }
 
 impl<T: Send + 'static> Sender<T> {
@@ -376,7 +403,17 @@ impl<T: Send + 'static> Sender<T> {
             ready: VecDeque::new(),
             taken_at: Instant::now(),
             ledger: Ledger::new(),
+            too_large_is_input: false,
         }
+    }
+
+    /// A record the broker refuses as too large is reported as
+    /// [`Outcome::TooLarge`] (or refused as [`Refused::TooLarge`]) and
+    /// counted in `ledger.too_large`, not as a failure: `publish` makes it
+    /// an invalid line.
+    pub fn too_large_is_input(mut self) -> Self {
+        self.too_large_is_input = true;
+        self
     }
 
     /// Move the reports in so far to `inbox`; false if there was none.
@@ -429,6 +466,10 @@ impl<T: Send + 'static> Sender<T> {
                     if !self.wait_for_reports(Duration::from_millis(100)).await {
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }
+                }
+                Err((e, _)) if self.too_large_is_input && too_large(&e) => {
+                    self.ledger.too_large += 1;
+                    return Err(Refused::TooLarge(tag, e.to_string()));
                 }
                 Err((e, _)) => {
                     // Once the idempotent producer has failed for good,
@@ -582,6 +623,13 @@ impl<T: Send + 'static> Sender<T> {
                 self.window.ack(micros, self.taken_at);
                 Outcome::Acked { partition, offset }
             }
+            Err(e) if self.too_large_is_input && too_large(&e) => {
+                self.ledger.too_large += 1;
+                Outcome::TooLarge {
+                    reason: e.to_string(),
+                    payload: report.refused.unwrap_or_default(),
+                }
+            }
             Err(e) => {
                 self.ledger.failed += 1;
                 let reason = e.to_string();
@@ -639,6 +687,12 @@ fn fatal_text(code: RDKafkaErrorCode, reason: &str) -> String {
         ""
     };
     format!("fatal producer error: {code}: {reason}{hint}")
+}
+
+/// The broker (or librdkafka) refuses the record for its size: no retry
+/// can cure that.
+fn too_large(e: &KafkaError) -> bool {
+    e.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge)
 }
 
 /// Failures that will hit every following record too (broker gone, topic
