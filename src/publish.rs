@@ -79,6 +79,7 @@ async fn publish(
         _ => None,
     };
 
+    let producer = kafka::config::producer(&common.kafka, cfg.timeout, cfg.max_in_flight, false)?;
     if let Some(spec) = &cfg.create_topic {
         let replication = shutdown
             .or_interrupted(admin::create_topic(
@@ -95,17 +96,6 @@ async fn publish(
             ));
         }
     }
-    // The largest record the broker takes, learned before the producer is
-    // made: its batches must stay within the topic's limit too.
-    let topic_max = shutdown
-        .or_interrupted(async {
-            let budget = cfg.timeout.min(Duration::from_secs(5));
-            Ok(admin::max_message_bytes(&common.kafka, &common.topic, budget).await)
-        })
-        .await?;
-    let producer =
-        kafka::config::producer_within(&common.kafka, cfg.timeout, cfg.max_in_flight, topic_max)?;
-    let max_record = RecordLimit::new(topic_max, kafka::config::producer_limits(&common.kafka));
     let check = producer.clone();
     let (brokers, topic, timeout) = (
         common.kafka.brokers.clone(),
@@ -121,6 +111,22 @@ async fn publish(
             .context("metadata check")?
         })
         .await?;
+    // The largest record the broker takes, asked once the cluster answered.
+    let topic_max = shutdown
+        .or_interrupted(async {
+            let budget = cfg.timeout.min(Duration::from_secs(5));
+            Ok(admin::max_message_bytes(&common.kafka, &common.topic, budget).await)
+        })
+        .await?;
+    let max_record = RecordLimit::new(topic_max, kafka::config::producer_limits(&common.kafka));
+    // Under a topic limit below librdkafka's batch size, a batch of small
+    // events would be refused whole: a producer whose batches fit.
+    let producer = match topic_max {
+        Some(max) if kafka::config::bounds_batches(&common.kafka, max) => {
+            kafka::config::producer_within(&common.kafka, cfg.timeout, cfg.max_in_flight, max)?
+        }
+        _ => producer,
+    };
     let lowered = common.kafka.lowered_durability();
     if !lowered.is_empty() {
         out.warn(&format!(

@@ -252,23 +252,34 @@ pub fn producer(
         .map_err(|e| config_error(settings, &e))
 }
 
+/// Does a topic limit of `max_batch` bytes need smaller batches than the
+/// producer makes (`batch.size`: librdkafka's 1000000, or `-F`/`-X`'s)? A
+/// batch above the limit is refused whole by the broker, so a larger
+/// `batch.size` is never of use there.
+pub fn bounds_batches(settings: &KafkaSettings, max_batch: u64) -> bool {
+    let batch = settings
+        .properties
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "batch.size")
+        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+        .unwrap_or(1_000_000);
+    batch > max_batch
+}
+
 /// [`producer`] whose batches stay within `max_batch` bytes (a topic's
 /// `max.message.bytes`: a broker refuses a whole batch above it, so a
-/// batch of small events must not grow past it), unless `-X batch.size`
-/// says otherwise.
+/// batch of small events must not grow past it), also when `-X batch.size`
+/// asked for more.
 pub fn producer_within(
     settings: &KafkaSettings,
     timeout: Duration,
     max_in_flight: usize,
-    max_batch: Option<u64>,
+    max_batch: u64,
 ) -> Result<Producer> {
     let mut config = producer_config(settings, timeout, max_in_flight, false);
-    if let Some(max) = max_batch {
-        let given = settings.properties.iter().any(|(k, _)| k == "batch.size");
-        // librdkafka's default batch.size is 1000000.
-        if !given && max < 1_000_000 {
-            config.set("batch.size", max.max(1).to_string());
-        }
+    if bounds_batches(settings, max_batch) {
+        config.set("batch.size", max_batch.max(1).to_string());
     }
     ThreadedProducer::from_config_and_context(&config, Context::default())
         .map(Arc::new)

@@ -893,6 +893,19 @@ fn an_event_larger_than_the_broker_takes_follows_on_invalid() {
         "{}",
         run.describe()
     );
+    // Small events, many at once: batches stay within the topic's limit
+    // (also when -X asks for bigger ones), so none of them is refused with
+    // a batch too large.
+    for extra in [&[][..], &["-X", "batch.size=1000000"][..]] {
+        let run = dualstream()
+            .brokers(&kafka.brokers(), "off", &topic)
+            .args(extra)
+            .args(["publish", "--summary", "json"])
+            .stdin(events(100, 500, 4))
+            .run()
+            .expect_code(0);
+        assert_eq!(run.summary()["acknowledged"], 500, "{}", run.describe());
+    }
 }
 
 /// Compressed, the batch the broker checks is smaller than the record, so
