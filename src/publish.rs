@@ -142,8 +142,13 @@ async fn publish(
     start_reading(readers, tx);
 
     let mut run = Run {
-        sender: Sender::new(producer, &common.topic, cfg.max_in_flight, cfg.timeout)
-            .too_large_is_input(),
+        sender: {
+            let sender = Sender::new(producer, &common.topic, cfg.max_in_flight, cfg.timeout);
+            match max_record.report_limit {
+                Some(limit) => sender.too_large_is_input(limit),
+                None => sender,
+            }
+        },
         max_record,
         book: Book {
             topic: common.topic.clone(),
@@ -169,8 +174,11 @@ async fn publish(
 /// start. An event over it can never be published, by any retry: it is
 /// invalid input and follows `--on-invalid`.
 struct RecordLimit {
-    /// The limit and what it is, for the reason.
+    /// The limit checked before sending, and what it is, for the reason.
     max: Option<(u64, String)>,
+    /// The smaller of the two, compressed or not: a record over it that the
+    /// broker refuses as too large was refused for itself, not its batch.
+    report_limit: Option<u64>,
 }
 
 impl RecordLimit {
@@ -179,6 +187,7 @@ impl RecordLimit {
     /// limit, and only librdkafka's own check is known beforehand).
     fn new(topic: Option<u64>, producer: (Option<u64>, bool)) -> RecordLimit {
         let (producer, compressed) = producer;
+        let report_limit = topic.into_iter().chain(producer).min();
         let topic = topic.filter(|_| !compressed);
         let max = match (topic, producer) {
             (Some(t), Some(p)) if t < p => Some((t, format!("the topic's max.message.bytes {t}"))),
@@ -186,7 +195,7 @@ impl RecordLimit {
             (Some(t), None) => Some((t, format!("the topic's max.message.bytes {t}"))),
             (None, None) => None,
         };
-        RecordLimit { max }
+        RecordLimit { max, report_limit }
     }
 
     /// Why the broker would refuse a record of `size` bytes

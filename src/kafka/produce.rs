@@ -132,8 +132,9 @@ impl Ledger {
 struct DeliveryReport {
     ticket: usize,
     result: Result<(i32, i64), KafkaError>,
-    /// The value of a record refused as too large (kept for its dead letter).
-    refused: Option<Vec<u8>>,
+    /// Of a record refused as too large: its value (for its dead letter)
+    /// and its size ([`super::record::wire_size`]).
+    refused: Option<(Vec<u8>, u64)>,
 }
 
 /// The hand-over of delivery reports from librdkafka's delivery callback
@@ -153,7 +154,12 @@ impl Deliveries {
         let (result, refused) = match result {
             Ok(m) => (Ok((m.partition(), m.offset())), None),
             Err((e, m)) => {
-                let refused = too_large(e).then(|| m.payload().unwrap_or_default().to_vec());
+                let refused = too_large(e).then(|| {
+                    let (key, value) =
+                        (m.key().unwrap_or_default(), m.payload().unwrap_or_default());
+                    let size = super::record::wire_size(key, value, m.headers());
+                    (value.to_vec(), size)
+                });
                 (Err(e.clone()), refused)
             }
         };
@@ -384,9 +390,9 @@ pub struct Sender<T> {
     /// (one clock read per batch of reports, not one per report).
     taken_at: Instant,
     pub ledger: Ledger,
-    /// Records too large for the broker are the input's fault
-    /// ([`Outcome::TooLarge`], [`Refused::TooLarge`]).
-    too_large_is_input: bool,
+    /// Records larger than this are the input's fault when the broker
+    /// refuses them as too large ([`Outcome::TooLarge`], [`Refused::TooLarge`]).
+    too_large_is_input: Option<u64>,
 }
 
 impl<T: Send + 'static> Sender<T> {
@@ -403,16 +409,18 @@ impl<T: Send + 'static> Sender<T> {
             ready: VecDeque::new(),
             taken_at: Instant::now(),
             ledger: Ledger::new(),
-            too_large_is_input: false,
+            too_large_is_input: None,
         }
     }
 
     /// A record the broker refuses as too large is reported as
-    /// [`Outcome::TooLarge`] (or refused as [`Refused::TooLarge`]) and
-    /// counted in `ledger.too_large`, not as a failure: `publish` makes it
-    /// an invalid line.
-    pub fn too_large_is_input(mut self) -> Self {
-        self.too_large_is_input = true;
+    /// [`Outcome::TooLarge`] (or refused by librdkafka as
+    /// [`Refused::TooLarge`]) and counted in `ledger.too_large`, not as a
+    /// failure (`publish` makes it an invalid line) — when the record alone
+    /// is over `limit` (the smaller of the topic's and the producer's). A
+    /// record within it was refused for its batch: a Kafka failure.
+    pub fn too_large_is_input(mut self, limit: u64) -> Self {
+        self.too_large_is_input = Some(limit);
         self
     }
 
@@ -467,7 +475,7 @@ impl<T: Send + 'static> Sender<T> {
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }
                 }
-                Err((e, _)) if self.too_large_is_input && too_large(&e) => {
+                Err((e, _)) if self.too_large_is_input.is_some() && too_large(&e) => {
                     self.ledger.too_large += 1;
                     return Err(Refused::TooLarge(tag, e.to_string()));
                 }
@@ -604,6 +612,15 @@ impl<T: Send + 'static> Sender<T> {
         left
     }
 
+    /// Was the record of this report refused for its own size (see
+    /// [`Sender::too_large_is_input`])?
+    fn record_too_large(&self, e: &KafkaError, refused: Option<&(Vec<u8>, u64)>) -> bool {
+        match (self.too_large_is_input, refused) {
+            (Some(limit), Some((_, size))) => too_large(e) && *size > limit,
+            _ => false,
+        }
+    }
+
     /// The idempotent producer's fatal error, as a user should read it.
     fn fatal(&self) -> Option<String> {
         let (code, reason) = self.producer.client().fatal_error()?;
@@ -623,11 +640,11 @@ impl<T: Send + 'static> Sender<T> {
                 self.window.ack(micros, self.taken_at);
                 Outcome::Acked { partition, offset }
             }
-            Err(e) if self.too_large_is_input && too_large(&e) => {
+            Err(e) if self.record_too_large(&e, report.refused.as_ref()) => {
                 self.ledger.too_large += 1;
                 Outcome::TooLarge {
                     reason: e.to_string(),
-                    payload: report.refused.unwrap_or_default(),
+                    payload: report.refused.map(|(value, _)| value).unwrap_or_default(),
                 }
             }
             Err(e) => {

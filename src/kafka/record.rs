@@ -29,7 +29,7 @@ pub fn event_headers(id: &str, kind: &str, source_type: &str) -> OwnedHeaders {
 /// batch header, 61 bytes, and a record's largest framing, 36 bytes, around
 /// the key, value and serialized headers); the broker's check against a
 /// topic's `max.message.bytes` is on the same batch.
-pub fn wire_size(key: &[u8], value: &[u8], headers: Option<&OwnedHeaders>) -> u64 {
+pub fn wire_size<H: Headers>(key: &[u8], value: &[u8], headers: Option<&H>) -> u64 {
     fn varint(n: usize) -> u64 {
         // Zigzag: lengths are non-negative, so 2n, 7 bits a byte.
         let mut z = (n as u64) << 1;
