@@ -26,6 +26,8 @@
 #   scripts/bench.sh flood      # tail vs a redis-benchmark -P 64 PUBLISH flood (and
 #                               # redis-cli SUBSCRIBE), each on a fresh redis-server
 #   scripts/bench.sh rss        # peak RSS of publish for 1M and 10M events from stdin
+#   scripts/bench.sh rss-csv    # peak RSS of reading a 50 MB CSV file with a quote never
+#                               # closed, beside an ordinary one (dry-run, no broker)
 #   scripts/bench.sh all        # every table above, in one run
 #
 # The mock mode builds rdkafka_performance once, from the librdkafka sources
@@ -110,6 +112,7 @@ case "${1:-}" in
   replay-peers) peers && brokers && python3 bench/replay.py; exit ;;
   flood) peers && python3 bench/flood.py; exit ;;
   rss) peers && python3 bench/rss.py; exit ;;
+  rss-csv) cargo build --release --locked --quiet && python3 bench/rss.py csv; exit ;;
   all)
     # Every table of issue #14, one after another (about 15 minutes on a quiet 2-core machine;
     # EVENTS sizes the mock-cluster rows, E2E_EVENTS the paced latency run).

@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+mod canonical;
+
 /// Where a needed field comes from: a dotted path into the event, or a constant.
 #[derive(Clone, Debug)]
 pub enum Field {
@@ -135,7 +137,12 @@ fn from_whole_object(text: &str, line: &[u8], fields: &FieldMap) -> Result<Event
             kind_of(&value)
         )));
     };
-    build(&object, line.to_vec(), fields)
+    // The derived id reads the line as written: `object` holds numbers
+    // beyond 64 bits only approximately.
+    let derive = || canonical::of_text(text).map(|c| id_of_canonical(&c));
+    let top = |key: &str| object.get(key);
+    build_with(top, derive, line.to_vec(), fields)?
+        .ok_or_else(|| Invalid::new("JSON the canonical form cannot read"))
 }
 
 /// Turn one CSV record into an event whose value is a JSON object of the
@@ -435,11 +442,17 @@ pub fn parse_time_text(s: &str) -> Result<i64, String> {
 }
 
 /// An id derived from the event's content: the SHA-256 of its canonical JSON
-/// (keys sorted, no whitespace), so the same event gets the same id on every
+/// (keys sorted, no whitespace; an NDJSON line's numbers as written, see
+/// [`canonical`]), so the same event gets the same id on every
 /// run and retry, however it was formatted.
 pub fn derived_id(object: &Map<String, Value>) -> String {
     let mut canonical = String::new();
     write_canonical_object(&mut canonical, object);
+    id_of_canonical(&canonical)
+}
+
+/// The id of a canonical form: the first 16 bytes of its SHA-256, in hex.
+fn id_of_canonical(canonical: &str) -> String {
     let digest = Sha256::digest(canonical.as_bytes());
     let mut id = String::with_capacity(32);
     for byte in &digest[..16] {

@@ -245,60 +245,60 @@ fn read_csv(
     max_line: usize,
     sink: &mut Sink,
 ) -> io::Result<bool> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(BufReader::with_capacity(256 * 1024, reader));
-    let headers: Vec<String> = match csv.byte_headers() {
-        Ok(h) => h
-            .iter()
+    // The header is bounded too, but not by --max-line-bytes (a small bound
+    // for records must not refuse a wide header).
+    let header_max = max_line.max(HEADER_BYTES);
+    let mut csv = CsvRecords::new(reader, header_max);
+    let header = csv
+        .next()
+        .map_err(|e| io::Error::other(format!("line 1: CSV header: {e}")))?;
+    csv.max = max_line;
+    let headers: Vec<String> = match header {
+        None => return Ok(true),
+        Some(read) if read.too_long => {
+            return Err(io::Error::other(format!(
+                "line 1: CSV header is longer than {header_max} bytes"
+            )))
+        }
+        Some(_) => csv
+            .fields()
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect(),
-        Err(e) => return Err(io::Error::other(format!("line 1: CSV header: {e}"))),
     };
-    let mut record = csv::ByteRecord::new();
-    let mut last_offset = csv.position().byte();
-    loop {
-        let more = match csv.read_byte_record(&mut record) {
-            Ok(more) => more,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                let reason = match e.into_kind() {
-                    csv::ErrorKind::Io(io) => return Err(io),
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!("{len} fields where the header has {expected_len}"),
-                    other => format!("malformed CSV record ({other:?})"),
-                };
-                let offset = csv.position().byte();
-                let item = Entry::Invalid {
-                    at: Origin { source, line },
-                    column: None,
-                    reason,
-                    raw: Vec::new(),
-                    bytes: offset - last_offset,
-                };
-                last_offset = offset;
-                if !sink.push(item, false) {
-                    return Ok(false);
-                }
-                continue;
-            }
+    while let Some(read) = csv.next()? {
+        let at = Origin {
+            source,
+            line: read.line,
         };
-        if !more {
-            return Ok(true);
-        }
-        let offset = csv.position().byte();
-        let bytes = offset - last_offset;
-        last_offset = offset;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let at = Origin { source, line };
+        let bytes = read.bytes;
+        let record: csv::ByteRecord = csv.fields().collect();
         let raw = || csv_line(&record);
-        let item = if record.as_slice().len() > max_line {
+        let item = if read.too_long {
+            let spans = if read.last_line > read.line + 1 {
+                format!(
+                    "; it runs on to line {} (a quote that is never closed?)",
+                    read.last_line
+                )
+            } else {
+                String::new()
+            };
             Entry::Invalid {
                 at,
                 column: None,
-                reason: format!("record is longer than --max-line-bytes {max_line}"),
+                reason: format!("record is longer than --max-line-bytes {max_line}{spans}"),
                 raw: raw(),
+                bytes,
+            }
+        } else if record.len() != headers.len() {
+            Entry::Invalid {
+                at,
+                column: None,
+                reason: format!(
+                    "{} fields where the header has {}",
+                    record.len(),
+                    headers.len()
+                ),
+                raw: Vec::new(),
                 bytes,
             }
         } else {
@@ -330,6 +330,145 @@ fn read_csv(
         if !sink.push(item, false) {
             return Ok(false);
         }
+    }
+    Ok(true)
+}
+
+/// The least a CSV header may take, whatever --max-line-bytes says.
+const HEADER_BYTES: usize = 1 << 20;
+
+/// CSV records read with `csv_core`, whose parser writes into buffers we
+/// hand it: a record's fields are kept up to `max` bytes, and the rest of a
+/// longer one (a quote never closed runs to the end of the file) is parsed
+/// through a small scratch buffer and dropped, so memory stays bounded
+/// whatever the input. The same dialect as the `csv` crate's defaults
+/// (comma, double quotes, `""` escapes, any line ending, a BOM skipped,
+/// blank lines ignored).
+struct CsvRecords {
+    reader: BufReader<Box<dyn Read + Send>>,
+    core: csv_core::Reader,
+    max: usize,
+    /// The record's field bytes (`len` of them valid) and field ends.
+    out: Vec<u8>,
+    len: usize,
+    ends: Vec<usize>,
+    nends: usize,
+    /// Where the parse goes once a record is too long.
+    scratch: Vec<u8>,
+    scratch_ends: Vec<usize>,
+}
+
+/// One record read by [`CsvRecords::next`].
+struct CsvRead {
+    /// The line it starts on (1-based) and the line its last field ends on.
+    line: u64,
+    last_line: u64,
+    /// Bytes consumed from the input, line ending included.
+    bytes: u64,
+    /// Its fields came to more than `max` bytes: only the first are kept.
+    too_long: bool,
+}
+
+impl CsvRecords {
+    fn new(reader: Box<dyn Read + Send>, max: usize) -> CsvRecords {
+        CsvRecords {
+            reader: BufReader::with_capacity(256 * 1024, reader),
+            core: csv_core::Reader::new(),
+            max,
+            out: vec![0; 1024.min(max + 1)],
+            len: 0,
+            ends: vec![0; 64],
+            nends: 0,
+            scratch: vec![0; 64 * 1024],
+            scratch_ends: vec![0; 1024],
+        }
+    }
+
+    /// The next record; `None` at the end of the input.
+    fn next(&mut self) -> io::Result<Option<CsvRead>> {
+        use csv_core::ReadRecordResult;
+        let line = self.core.line();
+        let (mut bytes, mut too_long, mut ended_line) = (0u64, false, false);
+        (self.len, self.nends) = (0, 0);
+        loop {
+            let input = match self.reader.fill_buf() {
+                Ok(input) => input,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let (result, nin, nout, nend) = if too_long {
+                self.core
+                    .read_record(input, &mut self.scratch, &mut self.scratch_ends)
+            } else {
+                // No more than max + 1 bytes, also when the header grew
+                // the buffers past a smaller bound.
+                let (out, ends) = (
+                    self.out.len().min(self.max + 1),
+                    self.ends.len().min(self.max + 1),
+                );
+                self.core.read_record(
+                    input,
+                    &mut self.out[self.len..out],
+                    &mut self.ends[self.nends..ends],
+                )
+            };
+            if nin > 0 {
+                ended_line = input[nin - 1] == b'\n';
+            }
+            self.reader.consume(nin);
+            bytes += nin as u64;
+            if !too_long {
+                self.len += nout;
+                self.nends += nend;
+            }
+            match result {
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull if too_long => {}
+                ReadRecordResult::OutputFull => {
+                    if self.len > self.max {
+                        too_long = true;
+                    } else if self.len == self.out.len() {
+                        let grown = (self.len * 2).min(self.max + 1);
+                        self.out.resize(grown, 0);
+                    }
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    // Every field but the last takes a byte of input.
+                    if self.nends > self.max {
+                        too_long = true;
+                    } else if self.nends == self.ends.len() {
+                        let grown = (self.nends * 2).min(self.max + 1);
+                        self.ends.resize(grown, 0);
+                    }
+                }
+                ReadRecordResult::Record => {
+                    return Ok(Some(CsvRead {
+                        line,
+                        last_line: self.core.line() - u64::from(ended_line),
+                        bytes,
+                        too_long: too_long || self.len > self.max,
+                    }))
+                }
+                ReadRecordResult::End => return Ok(None),
+            }
+        }
+    }
+
+    /// The fields of the record [`CsvRecords::next`] read (of a record that
+    /// was too long, those it kept, the last one cut).
+    fn fields(&self) -> impl Iterator<Item = &[u8]> {
+        let ends = &self.ends[..self.nends];
+        let cut = ends.last().is_none_or(|&end| end < self.len);
+        let tail = cut.then_some(self.len);
+        ends.iter()
+            .copied()
+            .filter(|&end| end <= self.len)
+            .chain(tail)
+            .scan(0, |start, end| {
+                let field = &self.out[*start..end];
+                *start = end;
+                Some(field)
+            })
     }
 }
 

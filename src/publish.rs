@@ -107,6 +107,22 @@ async fn publish(
         .await;
     drop(connecting);
     checked?;
+    // The largest record the broker takes, asked once the cluster answered.
+    let topic_max = shutdown
+        .or_interrupted(async {
+            let budget = cfg.timeout.min(Duration::from_secs(5));
+            Ok(admin::max_message_bytes(&common.kafka, &common.topic, budget).await)
+        })
+        .await?;
+    let max_record = RecordLimit::new(topic_max, kafka::config::producer_limits(&common.kafka));
+    // Under a topic limit below librdkafka's batch size, a batch of small
+    // events would be refused whole: a producer whose batches fit.
+    let producer = match topic_max {
+        Some(max) if kafka::config::bounds_batches(&common.kafka, max) => {
+            kafka::config::producer_within(&common.kafka, cfg.timeout, cfg.max_in_flight, max)?
+        }
+        _ => producer,
+    };
     let lowered = common.kafka.lowered_durability();
     if !lowered.is_empty() {
         out.warn(&format!(
@@ -122,7 +138,14 @@ async fn publish(
     start_reading(readers, tx);
 
     let mut run = Run {
-        sender: Sender::new(producer, &common.topic, cfg.max_in_flight, cfg.timeout),
+        sender: {
+            let sender = Sender::new(producer, &common.topic, cfg.max_in_flight, cfg.timeout);
+            match max_record.report_limit {
+                Some(limit) => sender.too_large_is_input(limit),
+                None => sender,
+            }
+        },
+        max_record,
         book: Book {
             topic: common.topic.clone(),
             cfg,
@@ -140,6 +163,47 @@ async fn publish(
     run.pump(rx, shutdown).await;
     run.drain(shutdown).await;
     run.finish().await
+}
+
+/// The largest record the broker takes: the smaller of the topic's
+/// `max.message.bytes` and the producer's `message.max.bytes`, learned at
+/// start. An event over it can never be published, by any retry: it is
+/// invalid input and follows `--on-invalid`.
+struct RecordLimit {
+    /// The limit checked before sending, and what it is, for the reason.
+    max: Option<(u64, String)>,
+    /// The smaller of the two, compressed or not: a record over it that the
+    /// broker refuses as too large was refused for itself, not its batch.
+    report_limit: Option<u64>,
+}
+
+impl RecordLimit {
+    /// `producer`: its `message.max.bytes`, and whether it compresses (then
+    /// the broker checks the smaller compressed batch against the topic's
+    /// limit, and only librdkafka's own check is known beforehand).
+    fn new(topic: Option<u64>, producer: (Option<u64>, bool)) -> RecordLimit {
+        let (producer, compressed) = producer;
+        let report_limit = topic.into_iter().chain(producer).min();
+        let topic = topic.filter(|_| !compressed);
+        let max = match (topic, producer) {
+            (Some(t), Some(p)) if t < p => Some((t, format!("the topic's max.message.bytes {t}"))),
+            (_, Some(p)) => Some((p, format!("the producer's message.max.bytes {p}"))),
+            (Some(t), None) => Some((t, format!("the topic's max.message.bytes {t}"))),
+            (None, None) => None,
+        };
+        RecordLimit { max, report_limit }
+    }
+
+    /// Why the broker would refuse a record of `size` bytes
+    /// ([`record::wire_size`]), if it would.
+    fn refuses(&self, size: u64) -> Option<String> {
+        let (max, what) = self.max.as_ref()?;
+        (size > *max).then(|| {
+            format!(
+                "the event is {size} bytes as a Kafka record, more than the broker takes ({what})"
+            )
+        })
+    }
 }
 
 /// Why a run stopped before the end of its input.
@@ -200,6 +264,7 @@ impl Stats {
 
 struct Run<'a> {
     sender: Sender<Pending>,
+    max_record: RecordLimit,
     book: Book<'a>,
     lowered: Vec<String>,
     /// To ask the cluster why acknowledgements stopped.
@@ -323,6 +388,11 @@ impl Run<'_> {
         } else {
             None
         };
+        let size = record::wire_size(event.source_id.as_bytes(), &event.value, headers.as_ref());
+        if let Some(why) = self.max_record.refuses(size) {
+            self.book.invalid(at, None, &why, &event.value);
+            return;
+        }
         let pending = Pending { at, note };
         let out = Record {
             key: Some(event.source_id.as_bytes()),
@@ -335,6 +405,10 @@ impl Run<'_> {
             Err(Refused::StayedFull(p, why)) => {
                 self.book.stats.failed(p.at);
                 self.book.stop = Some(Halt::Kafka(why));
+            }
+            Err(Refused::TooLarge(p, why)) => {
+                let why = format!("the broker refuses the event as too large ({why})");
+                self.book.invalid(p.at, None, &why, &event.value);
             }
             Err(Refused::Rejected(p, _)) => {
                 self.book.stats.failed(p.at);
@@ -380,6 +454,7 @@ impl Run<'_> {
             mut book,
             lowered,
             kafka,
+            ..
         } = self;
         book.progress.finish();
         let redis = match book.notifier.take() {
@@ -522,6 +597,10 @@ impl Book<'_> {
                         self.flush_notes().await;
                     }
                 }
+            }
+            Outcome::TooLarge { reason, payload } => {
+                let why = format!("the broker refused the event as too large ({reason})");
+                self.invalid(p.at, None, &why, &payload);
             }
             Outcome::Failed { reason, stops_run } => {
                 self.stats.failed(p.at);

@@ -121,6 +121,58 @@ fn derived_ids_are_pinned_across_releases() {
     );
 }
 
+/// Numbers that serde_json holds only approximately (integers beyond 64
+/// bits, decimals with more digits than an f64 keeps) give ids of their
+/// own: the canonical form carries their exact decimal. Pinned like the
+/// ids above.
+#[test]
+fn numbers_beyond_64_bits_and_long_decimals_keep_their_ids_apart() {
+    let id = |n: &str| {
+        let line = format!(r#"{{"type":"t","source_type":"s","source_id":"x","n":{n}}}"#);
+        from_json_line(line.as_bytes(), &fields()).unwrap().id
+    };
+    let pinned = [
+        ("123456789092324567890", "c71119ccc0aefc71cbb9598e36250ac1"),
+        ("123456789092324567891", "8018575474419b08c7f6bbcf9dea68ad"),
+        ("0.10000000000000000001", "76f0d558c870fa966d057256522b3f85"),
+        (
+            "123456789012345678901234567890",
+            "880e7c3295ece9d54c602d9dfc4c7046",
+        ),
+    ];
+    let got: Vec<(&str, String)> = pinned.iter().map(|(n, _)| (*n, id(n))).collect();
+    let want: Vec<(&str, String)> = pinned.iter().map(|(n, i)| (*n, i.to_string())).collect();
+    assert_eq!(got, want);
+    // The same number written otherwise is the same event.
+    assert_eq!(id("123456789092324567890"), id("1.2345678909232456789e20"));
+    assert_eq!(id("123456789092324567890"), id("12345678909232456789.0e1"));
+    // A number an f64 holds exactly keeps the id it always had.
+    assert_eq!(id("1.2345678909232457e20"), id("123456789092324570000"));
+    assert_ne!(id("1.2345678909232457e20"), id("123456789092324567890"));
+    assert_ne!(id("0.1"), id("0.10000000000000000001"));
+    assert_eq!(id("0.1"), id("0.10"));
+}
+
+#[test]
+fn exact_decimals_of_numbers_serde_json_rounds() {
+    let n = |t: &str| canonical::number(t).unwrap();
+    assert_eq!(n("123456789092324567890"), "123456789092324567890");
+    assert_eq!(n("-123456789092324567890e3"), "-123456789092324567890000");
+    assert_eq!(n("0.10000000000000000001"), "10000000000000000001e-20");
+    assert_eq!(n("1e-400"), "1e-400");
+    // What serde_json holds exactly is rendered as serde_json renders it.
+    assert_eq!(n("18446744073709551615"), "18446744073709551615");
+    assert_eq!(
+        n("-0"),
+        serde_json::from_str::<Value>("-0").unwrap().to_string()
+    );
+    assert_eq!(n("2.50"), "2.5");
+    assert_eq!(
+        n("3e10"),
+        serde_json::from_str::<Value>("3e10").unwrap().to_string()
+    );
+}
+
 #[test]
 fn deep_nesting_is_said_plainly() {
     let line = format!("{}{}", "[".repeat(200), "]".repeat(200));
@@ -499,6 +551,13 @@ proptest! {
         let broken = format!("{}{junk}{}", &text[..at], &text[at..]);
         let whole = from_whole_object(&broken, broken.as_bytes(), &fields());
         prop_assert_eq!(from_json_line(broken.as_bytes(), &fields()), whole);
+    }
+
+    #[test]
+    fn a_line_of_ordinary_numbers_keeps_the_id_of_its_object(object in json_object()) {
+        let value = Value::Object(object.clone());
+        let pretty = serde_json::to_string_pretty(&reversed(&value)).unwrap();
+        prop_assert_eq!(canonical::of_text(&pretty), Some(canonical(&value)));
     }
 
     #[test]

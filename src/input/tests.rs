@@ -268,6 +268,51 @@ fn csv_records_become_events() {
     assert_eq!(got.len(), 7);
 }
 
+/// A quote that is never closed makes the rest of the file one record: it
+/// is cut at --max-line-bytes while it is read (only that much is kept, for
+/// the dead letter), reported at the line it starts on, and its bytes are
+/// counted whole.
+#[test]
+fn an_unclosed_quote_is_cut_while_it_is_read() {
+    let mut text = b"id,type,source_type,source_id\ne1,t,s,1\ne2,t,s,\"oops\n".to_vec();
+    let body = "x".repeat(999) + "\n";
+    for _ in 0..2000 {
+        text.extend_from_slice(body.as_bytes());
+    }
+    let total = text.len() as u64;
+    let got = read(vec![(Syntax::Csv, &*text.leak())], 100);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0], Seen::Event(at(0, 2), "e1".into(), 9));
+    let Seen::Invalid(origin, None, reason, raw, bytes) = &got[1] else {
+        panic!("{:?}", got[1]);
+    };
+    assert_eq!(*origin, at(0, 3));
+    assert_eq!(
+        reason,
+        "record is longer than --max-line-bytes 100; it runs on to line 2003 (a quote that is never closed?)"
+    );
+    assert!(raw.starts_with(b"e2,t,s,\"oops\nxxx"), "{raw:?}");
+    assert!(raw.len() < 120, "{}", raw.len());
+    assert_eq!(*bytes, total - 39);
+}
+
+/// The bound is on the fields' bytes, exactly: a record of `max` bytes
+/// passes, one more byte does not, however the buffers grew.
+#[test]
+fn a_csv_record_of_exactly_max_bytes_passes() {
+    for max in [1023, 1024, 1025, 4096] {
+        let long = |n: usize| format!("e1,t,s,{}\n", "y".repeat(n - 4));
+        let text = format!(
+            "id,type,source_type,source_id\n{}{}",
+            long(max),
+            long(max + 1)
+        );
+        let got = read(vec![(Syntax::Csv, text.leak().as_bytes())], max);
+        assert!(matches!(got[0], Seen::Event(..)), "{max}: {:?}", got[0]);
+        assert!(matches!(got[1], Seen::Invalid(..)), "{max}: {:?}", got[1]);
+    }
+}
+
 #[test]
 fn csv_records_are_sent_when_the_input_ends() {
     let text: String = std::iter::once("id,type,source_type,source_id\n".to_string())

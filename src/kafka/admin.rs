@@ -237,6 +237,27 @@ async fn min_insync_replicas(
     topic: &str,
     budget: Duration,
 ) -> Option<i64> {
+    topic_number(settings, topic, "min.insync.replicas", budget).await
+}
+
+/// The topic's `max.message.bytes` (DescribeConfigs: the topic's own
+/// setting or the broker's default), when the cluster says.
+pub async fn max_message_bytes(
+    settings: &KafkaSettings,
+    topic: &str,
+    budget: Duration,
+) -> Option<u64> {
+    let n = topic_number(settings, topic, "max.message.bytes", budget).await?;
+    u64::try_from(n).ok()
+}
+
+/// A numeric config of `topic`, when the cluster says.
+async fn topic_number(
+    settings: &KafkaSettings,
+    topic: &str,
+    name: &str,
+    budget: Duration,
+) -> Option<i64> {
     let admin = config::admin(settings).ok()?;
     let options = AdminOptions::new().request_timeout(Some(budget));
     let answer = tokio::time::timeout(
@@ -248,7 +269,7 @@ async fn min_insync_replicas(
     .ok()?;
     let resource = answer.into_iter().next()?.ok()?;
     resource
-        .get("min.insync.replicas")
+        .get(name)
         .and_then(|e| e.value.as_deref())
         .and_then(|v| v.parse().ok())
 }

@@ -286,6 +286,56 @@ pub fn producer(
         .map_err(|e| config_error(settings, &e))
 }
 
+/// Does a topic limit of `max_batch` bytes need smaller batches than the
+/// producer makes (`batch.size`: librdkafka's 1000000, or `-F`/`-X`'s)? A
+/// batch above the limit is refused whole by the broker, so a larger
+/// `batch.size` is never of use there.
+pub fn bounds_batches(settings: &KafkaSettings, max_batch: u64) -> bool {
+    let batch = settings
+        .properties
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "batch.size")
+        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+        .unwrap_or(1_000_000);
+    batch > max_batch
+}
+
+/// [`producer`] whose batches stay within `max_batch` bytes (a topic's
+/// `max.message.bytes`: a broker refuses a whole batch above it, so a
+/// batch of small events must not grow past it), also when `-X batch.size`
+/// asked for more.
+pub fn producer_within(
+    settings: &KafkaSettings,
+    timeout: Duration,
+    max_in_flight: usize,
+    max_batch: u64,
+) -> Result<Producer> {
+    let mut config = producer_config(settings, timeout, max_in_flight, false);
+    if bounds_batches(settings, max_batch) {
+        config.set("batch.size", max_batch.max(1).to_string());
+    }
+    ThreadedProducer::from_config_and_context(&config, Context::default())
+        .map(Arc::new)
+        .map_err(|e| config_error(settings, &e))
+}
+
+/// What the critical path's producer takes at most: its `message.max.bytes`
+/// (librdkafka's default unless `-F`/`-X` set it), and whether it compresses
+/// (then a broker checks the compressed batch, which is smaller).
+pub fn producer_limits(settings: &KafkaSettings) -> (Option<u64>, bool) {
+    let config = producer_config(settings, Duration::from_secs(30), 1, false);
+    let Ok(native) = config.create_native_config() else {
+        return (None, false);
+    };
+    let max = native
+        .get("message.max.bytes")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let compressed = native.get("compression.codec").is_ok_and(|c| c != "none");
+    (max, compressed)
+}
+
 /// The health probe's producer: one record, awaited as a future.
 pub fn probe_producer(
     settings: &KafkaSettings,

@@ -47,6 +47,14 @@ pub enum Outcome {
         reason: String,
         stops_run: bool,
     },
+    /// The broker refused the record as too large (MSG_SIZE_TOO_LARGE):
+    /// no retry can cure that, so with [`Sender::too_large_is_input`] it is
+    /// the input's fault, not a delivery failure. `payload` is the record's
+    /// value, as librdkafka handed it back.
+    TooLarge {
+        reason: String,
+        payload: Vec<u8>,
+    },
 }
 
 /// A delivery report, with the caller's tag for the record.
@@ -60,8 +68,11 @@ pub struct Delivery<T> {
 pub enum Refused<T> {
     /// librdkafka's queue stayed full for the whole timeout.
     StayedFull(T, String),
-    /// librdkafka rejected the record outright (too large, say).
+    /// librdkafka rejected the record outright.
     Rejected(T, String),
+    /// librdkafka refused it as larger than `message.max.bytes` (only with
+    /// [`Sender::too_large_is_input`]; not counted as a failure).
+    TooLarge(T, String),
 }
 
 /// What happened to every record handed to a [`Sender`].
@@ -77,6 +88,9 @@ pub struct Ledger {
     pub failures: BTreeMap<String, u64>,
     /// The idempotent producer's fatal error, once there is one.
     pub fatal: Option<String>,
+    /// Records refused as too large, with [`Sender::too_large_is_input`]:
+    /// not failures (see [`Outcome::TooLarge`]).
+    pub too_large: u64,
     latency: hdrhistogram::Histogram<u64>,
 }
 
@@ -89,6 +103,7 @@ impl Ledger {
             unreported: 0,
             failures: BTreeMap::new(),
             fatal: None,
+            too_large: 0,
             // Microseconds, 1µs to 1h, 3 significant digits; these bounds
             // are valid, so the fallback never runs.
             latency: hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3)
@@ -117,6 +132,9 @@ impl Ledger {
 struct DeliveryReport {
     ticket: usize,
     result: Result<(i32, i64), KafkaError>,
+    /// Of a record refused as too large: its value (for its dead letter)
+    /// and its size ([`super::record::wire_size`]).
+    refused: Option<(Vec<u8>, u64)>,
 }
 
 /// The hand-over of delivery reports from librdkafka's delivery callback
@@ -133,13 +151,25 @@ pub struct Deliveries {
 impl Deliveries {
     /// Called by the client context for each delivery report.
     pub fn report(&self, result: &DeliveryResult<'_>, ticket: usize) {
-        let result = match result {
-            Ok(m) => Ok((m.partition(), m.offset())),
-            Err((e, _)) => Err(e.clone()),
+        let (result, refused) = match result {
+            Ok(m) => (Ok((m.partition(), m.offset())), None),
+            Err((e, m)) => {
+                let refused = too_large(e).then(|| {
+                    let (key, value) =
+                        (m.key().unwrap_or_default(), m.payload().unwrap_or_default());
+                    let size = super::record::wire_size(key, value, m.headers());
+                    (value.to_vec(), size)
+                });
+                (Err(e.clone()), refused)
+            }
         };
         let first = {
             let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            queue.push(DeliveryReport { ticket, result });
+            queue.push(DeliveryReport {
+                ticket,
+                result,
+                refused,
+            });
             queue.len() == 1
         };
         if first {
@@ -360,6 +390,9 @@ pub struct Sender<T> {
     /// (one clock read per batch of reports, not one per report).
     taken_at: Instant,
     pub ledger: Ledger,
+    /// Records larger than this are the input's fault when the broker
+    /// refuses them as too large ([`Outcome::TooLarge`], [`Refused::TooLarge`]).
+    too_large_is_input: Option<u64>,
 }
 
 impl<T: Send + 'static> Sender<T> {
@@ -376,7 +409,19 @@ impl<T: Send + 'static> Sender<T> {
             ready: VecDeque::new(),
             taken_at: Instant::now(),
             ledger: Ledger::new(),
+            too_large_is_input: None,
         }
+    }
+
+    /// A record the broker refuses as too large is reported as
+    /// [`Outcome::TooLarge`] (or refused by librdkafka as
+    /// [`Refused::TooLarge`]) and counted in `ledger.too_large`, not as a
+    /// failure (`publish` makes it an invalid line) — when the record alone
+    /// is over `limit` (the smaller of the topic's and the producer's). A
+    /// record within it was refused for its batch: a Kafka failure.
+    pub fn too_large_is_input(mut self, limit: u64) -> Self {
+        self.too_large_is_input = Some(limit);
+        self
     }
 
     /// Move the reports in so far to `inbox`; false if there was none.
@@ -429,6 +474,10 @@ impl<T: Send + 'static> Sender<T> {
                     if !self.wait_for_reports(Duration::from_millis(100)).await {
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }
+                }
+                Err((e, _)) if self.too_large_is_input.is_some() && too_large(&e) => {
+                    self.ledger.too_large += 1;
+                    return Err(Refused::TooLarge(tag, e.to_string()));
                 }
                 Err((e, _)) => {
                     // Once the idempotent producer has failed for good,
@@ -563,6 +612,15 @@ impl<T: Send + 'static> Sender<T> {
         left
     }
 
+    /// Was the record of this report refused for its own size (see
+    /// [`Sender::too_large_is_input`])?
+    fn record_too_large(&self, e: &KafkaError, refused: Option<&(Vec<u8>, u64)>) -> bool {
+        match (self.too_large_is_input, refused) {
+            (Some(limit), Some((_, size))) => too_large(e) && *size > limit,
+            _ => false,
+        }
+    }
+
     /// The idempotent producer's fatal error, as a user should read it.
     fn fatal(&self) -> Option<String> {
         let (code, reason) = self.producer.client().fatal_error()?;
@@ -581,6 +639,13 @@ impl<T: Send + 'static> Sender<T> {
                 let _ = self.ledger.latency.record(micros);
                 self.window.ack(micros, self.taken_at);
                 Outcome::Acked { partition, offset }
+            }
+            Err(e) if self.record_too_large(&e, report.refused.as_ref()) => {
+                self.ledger.too_large += 1;
+                Outcome::TooLarge {
+                    reason: e.to_string(),
+                    payload: report.refused.map(|(value, _)| value).unwrap_or_default(),
+                }
             }
             Err(e) => {
                 self.ledger.failed += 1;
@@ -639,6 +704,12 @@ fn fatal_text(code: RDKafkaErrorCode, reason: &str) -> String {
         ""
     };
     format!("fatal producer error: {code}: {reason}{hint}")
+}
+
+/// The broker (or librdkafka) refuses the record for its size: no retry
+/// can cure that.
+fn too_large(e: &KafkaError) -> bool {
+    e.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge)
 }
 
 /// Failures that will hit every following record too (broker gone, topic

@@ -24,6 +24,33 @@ pub fn event_headers(id: &str, kind: &str, source_type: &str) -> OwnedHeaders {
         })
 }
 
+/// The most bytes a record of `key`, `value` and `headers` takes alone in
+/// a batch, as librdkafka reckons it against `message.max.bytes` (its
+/// batch header, 61 bytes, and a record's largest framing, 36 bytes, around
+/// the key, value and serialized headers); the broker's check against a
+/// topic's `max.message.bytes` is on the same batch.
+pub fn wire_size<H: Headers>(key: &[u8], value: &[u8], headers: Option<&H>) -> u64 {
+    fn varint(n: usize) -> u64 {
+        // Zigzag: lengths are non-negative, so 2n, 7 bits a byte.
+        let mut z = (n as u64) << 1;
+        let mut bytes = 1;
+        while z >= 0x80 {
+            z >>= 7;
+            bytes += 1;
+        }
+        bytes
+    }
+    let headers: u64 = headers.map_or(0, |hs| {
+        hs.iter()
+            .map(|h| {
+                let v = h.value.map_or(0, <[u8]>::len);
+                varint(h.key.len()) + h.key.len() as u64 + varint(v) + v as u64
+            })
+            .sum()
+    });
+    61 + 36 + key.len() as u64 + value.len() as u64 + headers
+}
+
 /// The event a record holds, as publish wrote it: id, type and source type
 /// from its headers and the source id from its key; for records without
 /// those headers, from the value's default fields (the key still wins for

@@ -37,18 +37,6 @@ pub fn put_bytes(obj: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
     }
 }
 
-/// Put a payload under `key`: embedded JSON when it is JSON, else as
-/// [`put_bytes`] does.
-pub fn put_payload(obj: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => {
-            let v = serde_json::from_str::<Value>(text).unwrap_or_else(|_| json!(text));
-            obj.insert(key.to_string(), v);
-        }
-        Err(_) => put_base64(obj, key, bytes),
-    }
-}
-
 fn put_base64(obj: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
     obj.insert(key.to_string(), Value::Null);
     obj.insert(
@@ -241,7 +229,7 @@ pub fn write_tail_json(w: &mut impl Write, time: &str, msg: &Received) -> Result
     Ok(())
 }
 
-/// `"key":` and a payload as [`put_payload`] puts it, with JSON checked and
+/// `"key":` and a payload: embedded JSON when it is JSON, checked and
 /// copied without its whitespace rather than rebuilt (numbers keep their
 /// digits).
 fn write_payload(w: &mut impl Write, key: &str, bytes: &[u8]) -> Result<()> {
@@ -319,7 +307,7 @@ impl RecordPrinter {
                 w.write_all(b"\n")?;
             }
             RecordFormat::Envelope => {
-                serde_json::to_writer(&mut *w, &envelope(m))?;
+                write_envelope(w, m)?;
                 w.write_all(b"\n")?;
             }
             RecordFormat::Csv => {
@@ -356,8 +344,10 @@ impl RecordPrinter {
 }
 
 /// A record as JSON: coordinates, timestamp, key, headers, and the value
-/// embedded as JSON when it is JSON (else text, or base64 for bytes).
-pub fn envelope(m: &impl Message) -> Value {
+/// embedded as JSON when it is JSON (else text, or base64 for bytes). The
+/// value is the published bytes, checked and copied without whitespace,
+/// never rebuilt: numbers keep every digit, keys their order and duplicates.
+pub fn write_envelope(w: &mut impl Write, m: &impl Message) -> Result<()> {
     let mut headers = Map::new();
     if let Some(hs) = m.headers() {
         for h in hs.iter() {
@@ -381,13 +371,33 @@ pub fn envelope(m: &impl Message) -> Value {
         }
     }
     e.insert("headers".into(), Value::Object(headers));
-    match m.payload() {
-        Some(p) => put_payload(&mut e, "value", p),
+    write_with_payload(w, &e, "value", m.payload())
+}
+
+/// `head` as a JSON object with `"key":` and `payload` (as [`write_payload`]
+/// writes it, or `null`) after its members.
+fn write_with_payload(
+    w: &mut impl Write,
+    head: &Map<String, Value>,
+    key: &str,
+    payload: Option<&[u8]>,
+) -> Result<()> {
+    let mut text = serde_json::to_vec(head)?;
+    // An object's text ends with its closing brace.
+    text.pop();
+    if !head.is_empty() {
+        text.push(b',');
+    }
+    w.write_all(&text)?;
+    match payload {
+        Some(p) => write_payload(w, key, p)?,
         None => {
-            e.insert("value".into(), Value::Null);
+            serde_json::to_writer(&mut *w, key)?;
+            w.write_all(b":null")?;
         }
     }
-    Value::Object(e)
+    w.write_all(b"}")?;
+    Ok(())
 }
 
 /// A line of the dead-letter file: where the line was, why it was refused,
@@ -421,7 +431,11 @@ pub fn write_dead_letter(
     w.write_all(b"\n")
 }
 
-/// [`dry_run_line`] as one line of `publish --dry-run`'s stdout (NDJSON).
+/// One line of `publish --dry-run`'s stdout (NDJSON): where the event was
+/// read, the record it would become, and (with Redis on) its channel and
+/// notification (without the Kafka coordinates, which only a broker gives).
+/// The value is the event's bytes as they would be sent (checked, copied
+/// without whitespace, never rebuilt).
 pub fn write_dry_run_line(
     w: &mut impl Write,
     source: &str,
@@ -430,38 +444,30 @@ pub fn write_dry_run_line(
     event: &Event,
     channel: Option<String>,
 ) -> Result<()> {
-    let value =
-        dry_run_line(source, line, topic, event, channel).context("re-reading a parsed event")?;
-    serde_json::to_writer(&mut *w, &value)?;
-    w.write_all(b"\n")?;
-    Ok(())
-}
-
-/// What `publish --dry-run` prints for one valid event: where it was read,
-/// the record it would become, and (with Redis on) its channel and
-/// notification (without the Kafka coordinates, which only a broker gives).
-pub fn dry_run_line(
-    source: &str,
-    line: u64,
-    topic: &str,
-    event: &Event,
-    channel: Option<String>,
-) -> Result<Value> {
-    let value: Value = serde_json::from_slice(&event.value)?;
+    serde_json::from_slice::<&serde_json::value::RawValue>(&event.value)
+        .context("re-reading a parsed event")?;
     let notification = channel.as_ref().map(|_| {
         json!({"id": event.id, "type": event.kind, "source_id": event.source_id, "topic": topic})
     });
-    Ok(json!({
-        "source": source,
-        "line": line,
-        "topic": topic,
-        "key": event.source_id,
-        "headers": { "id": event.id, "type": event.kind, "source_type": event.source_type },
-        "timestamp": event.timestamp,
-        "channel": channel,
-        "notification": notification,
-        "value": value,
-    }))
+    let head: Map<String, Value> = [
+        ("source", json!(source)),
+        ("line", json!(line)),
+        ("topic", json!(topic)),
+        ("key", json!(event.source_id)),
+        (
+            "headers",
+            json!({ "id": event.id, "type": event.kind, "source_type": event.source_type }),
+        ),
+        ("timestamp", json!(event.timestamp)),
+        ("channel", json!(channel)),
+        ("notification", json!(notification)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    write_with_payload(w, &head, "value", Some(&event.value))?;
+    w.write_all(b"\n")?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -41,6 +41,30 @@ fn derived_ids_headers_channels_and_notifications_of_a_dry_run() {
     insta::assert_snapshot!(run.stdout());
 }
 
+/// The events of issue #28: integers beyond 64 bits and decimals longer than
+/// a double, each its own derived id, the value shown as written.
+const BEYOND_64_BITS: &str = concat!(
+    r#"{"type":"t","source_type":"s","source_id":"x","n":123456789092324567890}"#,
+    "\n",
+    r#"{"type":"t","source_type":"s","source_id":"x","n":123456789092324567891}"#,
+    "\n",
+    r#"{"type":"t","source_type":"s","source_id":"x","big":123456789012345678901234567890,"f":0.10000000000000000001}"#,
+    "\n",
+    r#"{"type":"t","source_type":"s","source_id":"x","big":123456789012345678901234567890,"f":0.1}"#,
+    "\n",
+);
+
+#[test]
+fn derived_ids_of_numbers_beyond_64_bits() {
+    let run = dualstream()
+        .args(["--topic", "events", "--redis", "off"])
+        .args(["publish", "--dry-run"])
+        .stdin(BEYOND_64_BITS)
+        .run()
+        .expect_code(0);
+    insta::assert_snapshot!(run.stdout());
+}
+
 #[test]
 fn dry_run_with_a_channel_template_and_csv_input() {
     let csv = "repo,kind,who,time\nacme/app,push,ann,1700000000000\n\"acme/lib, two\",pull,\"b\"\"ob\",2023-11-14T22:13:20Z\n";
@@ -150,6 +174,30 @@ fn replay_envelope_csv_ndjson_and_summary() {
         ".topic" => "[topic]",
         ".elapsed_s" => "[elapsed]",
         ".records_per_s" => "[rate]",
+    });
+}
+
+/// `replay --envelope` carries the published bytes: numbers beyond a double,
+/// long decimals, duplicate keys and key order, whitespace dropped.
+#[test]
+fn replay_envelope_keeps_the_published_value() {
+    let kafka = Kafka::shared();
+    let topic = topic("golden-exact");
+    kafka.create_topic(&topic, 1);
+    kafka.produce_raw(
+        &topic,
+        Some(b"x"),
+        Some(br#"{"z":1, "big":123456789012345678901234567890, "f":0.10000000000000000001, "a":{"n":1.50, "n":1E+2}, "z":2}"#),
+        &[],
+        1_700_000_000_123,
+    );
+    let run = dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .args(["replay", "--envelope"])
+        .run()
+        .expect_code(0);
+    insta::with_settings!({filters => vec![(topic.as_str(), "[topic]")]}, {
+        insta::assert_snapshot!("replay_envelope_exact", run.stdout());
     });
 }
 

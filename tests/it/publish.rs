@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn setup(name: &str, partitions: i32) -> (&'static Kafka, Redis, String) {
     let kafka = Kafka::shared();
@@ -818,4 +818,154 @@ fn redis_passwords_never_show_and_wrong_ones_are_named() {
         }
     }
     assert_eq!(kafka.records(&topic).len(), 3, "Kafka got every event");
+}
+
+/// An event larger than the broker takes (here the topic's
+/// `max.message.bytes`, 2000) can never be published by any retry: it is
+/// invalid input and follows `--on-invalid` — skipped or dead-lettered with
+/// file:line and the run goes on, or the run stops with exit 3 — never a
+/// Kafka failure (exit 4, "resume from" the same line forever). Counted as
+/// invalid in the summary, beside the other invalid lines.
+#[test]
+fn an_event_larger_than_the_broker_takes_follows_on_invalid() {
+    let kafka = Kafka::shared();
+    let topic = topic("too-large");
+    kafka.create_topic_with(&topic, 1, &[("max.message.bytes", "2000")]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.ndjson");
+    let big = format!(
+        "{{\"id\":\"big\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"b\",\"pad\":\"{}\"}}\n",
+        "x".repeat(3000)
+    );
+    let input = format!("{}{big}{}", events(0, 2, 1), events(2, 2, 1));
+    std::fs::write(&file, &input).unwrap();
+    let name = file.display().to_string();
+
+    let run = dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .args(["publish", "--on-invalid", "skip", "--summary", "json"])
+        .arg(&name)
+        .run()
+        .expect_code(0);
+    let summary = run.summary();
+    assert_eq!(
+        (
+            &summary["read"],
+            &summary["invalid"],
+            &summary["acknowledged"],
+            &summary["failed"]
+        ),
+        (&json!(5), &json!(1), &json!(4), &json!(0)),
+        "{}",
+        run.describe()
+    );
+    let said = format!("{name}:3: the event is 3192 bytes as a Kafka record, more than the broker takes (the topic's max.message.bytes 2000) (skipped)");
+    assert!(run.stderr().contains(&said), "{}", run.describe());
+    assert!(!run.stderr().contains("resume from"), "{}", run.describe());
+    assert_eq!(kafka.records(&topic).len(), 4);
+
+    let dead = dir.path().join("dead.ndjson");
+    dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .arg("publish")
+        .arg(format!("--on-invalid=dead-letter={}", dead.display()))
+        .arg(&name)
+        .run()
+        .expect_code(0);
+    let letters: Vec<Value> = json_lines(&std::fs::read_to_string(&dead).unwrap());
+    assert_eq!(letters.len(), 1);
+    assert_eq!(
+        (&letters[0]["source"], &letters[0]["line"]),
+        (&json!(name), &json!(3))
+    );
+    assert_eq!(letters[0]["raw"], big.trim_end());
+    assert_eq!(kafka.records(&topic).len(), 8);
+
+    let run = dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .args(["publish", "--on-invalid", "fail"])
+        .arg(&name)
+        .run()
+        .expect_code(3);
+    assert!(
+        run.stderr()
+            .contains(&format!("{name}:3: the event is 3192 bytes")),
+        "{}",
+        run.describe()
+    );
+    // Small events, many at once: batches stay within the topic's limit
+    // (also when -X asks for bigger ones), so none of them is refused with
+    // a batch too large.
+    for extra in [&[][..], &["-X", "batch.size=1000000"][..]] {
+        let run = dualstream()
+            .brokers(&kafka.brokers(), "off", &topic)
+            .args(extra)
+            .args(["publish", "--summary", "json"])
+            .stdin(events(100, 500, 4))
+            .run()
+            .expect_code(0);
+        assert_eq!(run.summary()["acknowledged"], 500, "{}", run.describe());
+    }
+}
+
+/// Compressed, the batch the broker checks is smaller than the record, so
+/// only the broker can say: its MESSAGE_TOO_LARGE for one event is the
+/// same invalid line (dead-lettered with its bytes), not a Kafka failure.
+#[test]
+fn a_message_too_large_report_is_an_invalid_line() {
+    let kafka = Kafka::shared();
+    let topic = topic("too-large-report");
+    kafka.create_topic_with(&topic, 1, &[("max.message.bytes", "2000")]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.ndjson");
+    // Digits of a pseudo-random sequence: lz4 cannot make them fit.
+    let mut x: u64 = 88172645463325252;
+    let noise: String = (0..6000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'0' + (x % 10) as u8)
+        })
+        .collect();
+    let big = format!(
+        "{{\"id\":\"big\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"b\",\"pad\":\"{noise}\"}}\n"
+    );
+    std::fs::write(
+        &file,
+        format!("{}{big}{}", events(0, 2, 1), events(2, 2, 1)),
+    )
+    .unwrap();
+    let name = file.display().to_string();
+    let dead = dir.path().join("dead.ndjson");
+    let run = dualstream()
+        .brokers(&kafka.brokers(), "off", &topic)
+        .args(["publish", "--compression", "lz4", "--summary", "json"])
+        .arg(format!("--on-invalid=dead-letter={}", dead.display()))
+        .arg(&name)
+        .run()
+        .expect_code(0);
+    let summary = run.summary();
+    assert_eq!(
+        (
+            &summary["invalid"],
+            &summary["acknowledged"],
+            &summary["failed"]
+        ),
+        (&json!(1), &json!(4), &json!(0)),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr().contains(&format!(
+            "{name}:3: the broker refused the event as too large"
+        )),
+        "{}",
+        run.describe()
+    );
+    let letters: Vec<Value> = json_lines(&std::fs::read_to_string(&dead).unwrap());
+    assert_eq!(letters.len(), 1, "{}", run.describe());
+    assert_eq!(letters[0]["line"], 3);
+    assert_eq!(letters[0]["raw"], big.trim_end());
+    assert_eq!(kafka.records(&topic).len(), 4);
 }

@@ -259,16 +259,52 @@ fn replayed_records_in_every_format() {
     assert_eq!(envelope(&text)["value"], "plain text");
 }
 
+/// An envelope, as written and parsed back.
+fn envelope(m: &impl Message) -> Value {
+    let mut out = Vec::new();
+    write_envelope(&mut out, m).unwrap();
+    serde_json::from_slice(&out).unwrap()
+}
+
 #[test]
 fn bytes_and_payloads_in_json() {
     let mut obj = Map::new();
     put_bytes(&mut obj, "a", b"{\"x\":1}");
-    put_payload(&mut obj, "b", b"{\"x\":1}");
-    put_payload(&mut obj, "c", b"[1,");
-    put_payload(&mut obj, "d", b"\x80");
+    let payloads: [(&str, Option<&[u8]>); 4] = [
+        ("b", Some(b"{\"x\": 1}")),
+        ("c", Some(b"[1,")),
+        ("d", Some(b"\x80")),
+        ("e", None),
+    ];
+    let mut out = Vec::new();
+    for (key, payload) in payloads {
+        write_with_payload(&mut out, &obj, key, payload).unwrap();
+        out.push(b'\n');
+    }
     assert_eq!(
-        Value::Object(obj),
-        json!({"a": "{\"x\":1}", "b": {"x": 1}, "c": "[1,", "d": null, "d_base64": "gA=="})
+        String::from_utf8(out).unwrap(),
+        "{\"a\":\"{\\\"x\\\":1}\",\"b\":{\"x\":1}}\n\
+         {\"a\":\"{\\\"x\\\":1}\",\"c\":\"[1,\"}\n\
+         {\"a\":\"{\\\"x\\\":1}\",\"d\":null,\"d_base64\":\"gA==\"}\n\
+         {\"a\":\"{\\\"x\\\":1}\",\"e\":null}\n"
+    );
+    let mut out = Vec::new();
+    write_with_payload(&mut out, &Map::new(), "v", Some(b"1")).unwrap();
+    assert_eq!(out, b"{\"v\":1}");
+}
+
+/// The published bytes, not a rebuilt value: numbers beyond what a double
+/// holds, duplicate keys and key order survive an envelope.
+#[test]
+fn an_envelope_carries_the_value_as_published() {
+    let value =
+        br#"{"z":1, "big":123456789012345678901234567890,"f":0.10000000000000000001,"z":2}"#;
+    let mut out = Vec::new();
+    write_envelope(&mut out, &record(Some(value), None, None)).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.ends_with(r#","value":{"z":1,"big":123456789012345678901234567890,"f":0.10000000000000000001,"z":2}}"#),
+        "{text}"
     );
 }
 
@@ -286,15 +322,14 @@ fn dead_letters_and_dry_run_lines() {
         timestamp: Some(5),
         value: b"{\"n\": 1}".to_vec(),
     };
+    let dry_run_line = |event: &Event, channel: Option<String>| -> Result<Value> {
+        let mut out = Vec::new();
+        write_dry_run_line(&mut out, "<stdin>", 3, "events", event, channel)?;
+        assert!(out.ends_with(b"}\n"));
+        Ok(serde_json::from_slice(&out)?)
+    };
     assert_eq!(
-        dry_run_line(
-            "<stdin>",
-            3,
-            "events",
-            &event,
-            Some("events:repo:r1".into())
-        )
-        .unwrap(),
+        dry_run_line(&event, Some("events:repo:r1".into())).unwrap(),
         json!({
             "source": "<stdin>", "line": 3, "topic": "events", "key": "r1",
             "headers": {"id": "e1", "type": "push", "source_type": "repo"},
@@ -303,7 +338,7 @@ fn dead_letters_and_dry_run_lines() {
             "value": {"n": 1},
         })
     );
-    let line = dry_run_line("f", 1, "events", &event, None).unwrap();
+    let line = dry_run_line(&event, None).unwrap();
     assert_eq!(
         (&line["channel"], &line["notification"]),
         (&Value::Null, &Value::Null)
@@ -312,5 +347,5 @@ fn dead_letters_and_dry_run_lines() {
         value: b"{".to_vec(),
         ..event
     };
-    assert!(dry_run_line("f", 1, "events", &bad, None).is_err());
+    assert!(dry_run_line(&bad, None).is_err());
 }

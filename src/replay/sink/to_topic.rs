@@ -70,7 +70,9 @@ impl RecordSink for TopicSink<'_> {
         confirmed.handed(p, offset);
         match self.bridge.wait(self.sender.send(record, (p, offset))) {
             Ok(()) => {}
-            Err(Refused::StayedFull(_, why)) | Err(Refused::Rejected(_, why)) => {
+            Err(Refused::StayedFull(_, why))
+            | Err(Refused::Rejected(_, why))
+            | Err(Refused::TooLarge(_, why)) => {
                 return Err(error::kafka(format!(
                     "kafka: copying to {}: {why}",
                     self.topic
@@ -141,6 +143,7 @@ fn confirm_delivered(
             reason,
             stops_run: true,
         } => Err(error::kafka(format!("kafka: copying to {topic}: {reason}"))),
-        Outcome::Failed { .. } => Ok(()),
+        // Not asked for: this sender counts a record too large as failed.
+        Outcome::Failed { .. } | Outcome::TooLarge { .. } => Ok(()),
     }
 }
