@@ -44,8 +44,15 @@ def feed(n, rate):
 
 
 def one(brokers, topic, redis, paced, path):
-    subprocess.run([DS, "--brokers", brokers, "--topic", topic, "--redis", "off", "publish", "--create-topic",
-                    "--partitions", "3", "/dev/null"], capture_output=True, check=True)
+    # A cluster just started may not list all its brokers yet: retry the creation a little, then say why.
+    for attempt in range(6):
+        made = subprocess.run([DS, "--brokers", brokers, "--topic", topic, "--redis", "off", "publish",
+                               "--create-topic", "--partitions", "3", "/dev/null"], capture_output=True, text=True)
+        if made.returncode == 0:
+            break
+        time.sleep(5)
+    else:
+        raise SystemExit(f"creating {topic}: exit {made.returncode}: {made.stderr[-1500:]}")
     args = [DS, "--brokers", brokers, "--topic", topic, "--redis", redis, "publish", "--summary", "json"]
     want = PACED_EVENTS if paced else ACK_EVENTS
     if paced:
