@@ -50,6 +50,8 @@ def one(brokers, topic, redis, paced, path):
                                "--create-topic", "--partitions", "3", "/dev/null"], capture_output=True, text=True)
         if made.returncode == 0:
             break
+        print(f"acks: creating {topic} (attempt {attempt + 1}): exit {made.returncode}: "
+              f"{made.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         time.sleep(5)
     else:
         raise SystemExit(f"creating {topic}: exit {made.returncode}: {made.stderr[-1500:]}")
