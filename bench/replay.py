@@ -4,7 +4,12 @@ the mock cluster holder and starts Tansu).
 
 Two tables: librdkafka's mock cluster (3 brokers in a process of their own,
 examples/mock_cluster.rs) holding EVENTS records, and Tansu (DUALSTREAM_BROKERS)
-holding TANSU_EVENTS. The records are the 324 B events of `bench.sh mock`,
+holding TANSU_EVENTS.
+
+`replay.py broker` (`scripts/bench.sh kafka replay`, `kafka3 replay`) reads
+the broker at DUALSTREAM_BROKERS (Apache Kafka: one node, or three) holding
+BROKER_EVENTS (1,000,000) records, published once; with KAFKA_LIB (the
+broker's jars) Kafka's own Java console consumer is a row too. The records are the 324 B events of `bench.sh mock`,
 written by `dualstream publish` (key and three headers, as users have them).
 Every row is a whole process, its output to /dev/null, interleaved RUNS
 times; each must read every record.
@@ -29,6 +34,8 @@ MOCK_CLUSTER = os.environ.get("MOCK_CLUSTER", "target/release/examples/mock_clus
 RUNS = int(os.environ.get("RUNS", "3"))
 EVENTS = int(os.environ.get("EVENTS", "1000000"))
 TANSU_EVENTS = int(os.environ.get("TANSU_EVENTS", "100000"))
+BROKER_EVENTS = int(os.environ.get("BROKER_EVENTS", "1000000"))
+KAFKA_LIB = os.environ.get("KAFKA_LIB")
 RUN_ID = str(int(time.time()))
 
 
@@ -65,6 +72,14 @@ def count_py(out, err):
     return int(err.split()[-1])
 
 
+def count_java(out, err):
+    """kafka-console-consumer's last words on stderr: "Processed a total of N messages"."""
+    for line in reversed(err.splitlines()):
+        if line.startswith("Processed a total of "):
+            return int(line.split()[4])
+    raise SystemExit(f"the console consumer said no total:\n{err[-2000:]}")
+
+
 def rows_for(brokers, topic, n):
     ds = [DS, "--brokers", brokers, "--topic", topic, "--redis", "off", "replay", "--summary", "json"]
     rows = [
@@ -75,6 +90,14 @@ def rows_for(brokers, topic, n):
          lambda r: [PERF, "-G", f"bench-{RUN_ID}-c-{r}", "-t", topic, "-b", brokers, "-c", str(n), "-u",
                     "-X", "auto.offset.reset=earliest"], count_c),
     ]
+    if KAFKA_LIB and sys.argv[1:] == ["broker"]:
+        # Kafka's own consumer, in a new group (its default), reading from the start until it has n.
+        rows.append(("kafka-console-consumer (Java, new group) > /dev/null",
+                     lambda r: ["java", "-Xmx512m", "-cp", f"{KAFKA_LIB}/*",
+                                "-Dlog4j2.configurationFile=scripts/kafka/log4j2-tools.properties",
+                                "org.apache.kafka.tools.consumer.ConsoleConsumer", "--bootstrap-server", brokers,
+                                "--topic", topic, "--group", f"bench-{RUN_ID}-java-{r}", "--from-beginning",
+                                "--max-messages", str(n), "--timeout-ms", "60000"], count_java))
     if PYTHON:
         rows.append(("python confluent-kafka (assign) > /dev/null",
                      lambda r: [PYTHON, os.path.join(os.path.dirname(__file__), "consume.py"), brokers, topic],
@@ -98,14 +121,14 @@ def measure(title, brokers, topic, n):
     reference = "rdkafka_performance -G (C, new group)"
     c = statistics.median(x for x, _ in results[reference])
     print(f"\n{title}: replay {n} records of {SIZE} B (key, 3 headers) to /dev/null; whole process; "
-          f"median of {RUNS} interleaved runs")
-    header = ["command", "records/s", "min-max", "vs C -G", "peak RSS MB"]
+          f"best and median of {RUNS} interleaved runs")
+    header = ["command", "records/s (median)", "best", "min-max", "vs C -G (median)", "peak RSS MB"]
     table = []
     for name, _, _ in rows:
         rates = [x for x, _ in results[name]]
         rate = statistics.median(rates)
-        table.append([name, f"{rate:,.0f}", f"{min(rates) / 1000:.0f}k-{max(rates) / 1000:.0f}k", f"{rate / c:.2f}x",
-                      f"{statistics.median(m for _, m in results[name]):.0f}"])
+        table.append([name, f"{rate:,.0f}", f"{max(rates):,.0f}", f"{min(rates) / 1000:.0f}k-{max(rates) / 1000:.0f}k",
+                      f"{rate / c:.2f}x", f"{statistics.median(m for _, m in results[name]):.0f}"])
     print_table(header, table)
 
 
@@ -119,6 +142,18 @@ def print_table(header, table):
 
 
 def main():
+    if sys.argv[1:] == ["broker"]:
+        brokers = os.environ.get("DUALSTREAM_BROKERS")
+        if not brokers:
+            raise SystemExit("replay.py broker needs DUALSTREAM_BROKERS")
+        nodes = int(os.environ.get("BROKER_NODES", "1"))
+        topic = f"bench-replay-{RUN_ID}"
+        started = time.monotonic()
+        fill(brokers, topic, BROKER_EVENTS, create=True)
+        print(f"published {BROKER_EVENTS} records into {topic} in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        measure(f"Apache Kafka, {nodes} node(s) at {brokers} (3 partitions, RF {min(3, nodes)})", brokers, topic,
+                BROKER_EVENTS)
+        return
     if EVENTS > 0:
         # A mock partition keeps only its newest ~5 MB (~13k of these records), and publish
         # partitions by key (1000 source_ids): 250 partitions hold 1M whole.

@@ -21,6 +21,11 @@
 #   scripts/bench.sh kafka      # publish vs rdkafka_performance -P and Kafka's Java
 #                               # kafka-producer-perf-test on one Apache Kafka node
 #   scripts/bench.sh kafka3     # ... on a 3-node cluster (RF 3, min.insync 2)
+#   scripts/bench.sh kafka replay   # replay vs rdkafka_performance -G and Kafka's Java console
+#                               # consumer, BROKER_EVENTS (1M) records published once (kafka3 too)
+#   scripts/bench.sh kafka acks # publish ack p50/p99 at full speed and at RATE (200) events/s
+#   scripts/bench.sh kafka all  # publish, replay and acks on one node (kafka3 all: the cluster;
+#                               # or a list: kafka3 replay,acks)
 #   scripts/bench.sh replay-peers  # replay vs rdkafka_performance -G and confluent-kafka,
 #                               # on a mock cluster of its own process, then Tansu
 #   scripts/bench.sh flood      # tail vs a redis-benchmark -P 64 PUBLISH flood (and
@@ -77,7 +82,13 @@ peers() {
   if "$cache/py-bench/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
     export PYTHON_PEER="$cache/py-bench/bin/python"
   fi
-  cargo build --release --locked --quiet --bin dualstream --example mock_cluster
+  # The broker modes need no mock cluster (building the example rebuilds
+  # dependencies with its features: minutes on a busy machine).
+  if [ "${1:-}" = broker ]; then
+    cargo build --release --locked --quiet --bin dualstream
+  else
+    cargo build --release --locked --quiet --bin dualstream --example mock_cluster
+  fi
 }
 
 # Tansu and Redis: DUALSTREAM_BROKERS/REDIS, or local ones (stopped at the end
@@ -106,8 +117,26 @@ kafka_nodes() {
 
 case "${1:-}" in
   mock) peers && exec python3 bench/mock.py ;;
-  kafka) peers && kafka_nodes 1 && python3 bench/mock.py broker; exit ;;
-  kafka3) peers && kafka_nodes 3 && python3 bench/mock.py broker; exit ;;
+  kafka | kafka3)
+    nodes=1
+    [ "$1" = kafka3 ] && nodes=3
+    tables="${2:-publish}"   # publish, replay, acks, a list of them (replay,acks), or all
+    [ "$tables" = all ] && tables=publish,replay,acks
+    for t in ${tables//,/ }; do
+      case "$t" in
+        publish | replay | acks) ;;
+        *) echo "bench: $1 takes publish, replay, acks, a list of them or all, not $t" >&2; exit 2 ;;
+      esac
+    done
+    peers broker && kafka_nodes "$nodes"
+    for t in ${tables//,/ }; do
+      case "$t" in
+        publish) python3 bench/mock.py broker ;;
+        replay) python3 bench/replay.py broker ;;
+        acks) python3 bench/acks.py ;;
+      esac
+    done
+    exit ;;
   mock-tansu) peers && brokers && python3 bench/mock.py tansu; exit ;;
   replay-peers) peers && brokers && python3 bench/replay.py; exit ;;
   flood) peers && python3 bench/flood.py; exit ;;

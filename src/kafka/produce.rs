@@ -649,7 +649,11 @@ impl<T: Send + 'static> Sender<T> {
             }
             Err(e) => {
                 self.ledger.failed += 1;
-                let reason = e.to_string();
+                // A refusal reads as one, naming the topic and the ACL it needs.
+                let reason = e
+                    .rdkafka_error_code()
+                    .and_then(|code| super::denied(code, &self.topic, None))
+                    .unwrap_or_else(|| e.to_string());
                 self.ledger.count(&reason);
                 let fatal = self.fatal();
                 let stops_run = fatal.is_some() || stops_the_run(&e);

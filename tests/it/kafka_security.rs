@@ -1,7 +1,7 @@
 //! Security on a real broker: an Apache Kafka node of the test's own with a
 //! SASL_PLAINTEXT listener (SCRAM-SHA-512 users made at format time), an
 //! SSL listener (a CA and a server certificate made here with openssl, PEM
-//! keystore) and the StandardAuthorizer (no ACL, no access; the fixture's
+//! keystore), a SASL_SSL listener (the same SCRAM users over that TLS) and the StandardAuthorizer (no ACL, no access; the fixture's
 //! PLAINTEXT admin is a super user). ACLs are granted with Kafka's own
 //! AclCommand.
 //!
@@ -122,20 +122,30 @@ fn certs() -> Certs {
     }
 }
 
-/// One node with SASL_PLAINTEXT (SCRAM-SHA-512: alice, bob), SSL, and the
-/// StandardAuthorizer.
+/// One node with SASL_PLAINTEXT (SCRAM-SHA-512: alice, bob, carol), SSL,
+/// SASL_SSL (SCRAM over TLS), and the StandardAuthorizer.
 fn secure_kafka(certs: &Certs) -> Kafka {
     Kafka::builder()
         .listener("SASL_PLAINTEXT", "SASL_PLAINTEXT")
         .listener("SSL", "SSL")
+        .listener("SASL_SSL", "SASL_SSL")
         .config("sasl.enabled.mechanisms=SCRAM-SHA-512")
         .config(
             "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=\
              org.apache.kafka.common.security.scram.ScramLoginModule required;",
         )
+        .config(
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=\
+             org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        )
         .config("listener.name.ssl.ssl.keystore.type=PEM")
         .config(format!(
             "listener.name.ssl.ssl.keystore.location={}",
+            certs.keystore.display()
+        ))
+        .config("listener.name.sasl_ssl.ssl.keystore.type=PEM")
+        .config(format!(
+            "listener.name.sasl_ssl.ssl.keystore.location={}",
             certs.keystore.display()
         ))
         .config("authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer")
@@ -225,6 +235,14 @@ fn scram(user: &str, password: &str) -> Props {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
+}
+
+/// SCRAM-SHA-512 over TLS (SASL_SSL) for `user`, trusting `ca`.
+fn scram_tls(user: &str, password: &str, ca: &Path) -> Props {
+    let mut props = scram(user, password);
+    props[0].1 = "SASL_SSL".into();
+    props.push(("ssl.ca.location".into(), ca.display().to_string()));
+    props
 }
 
 /// SSL client properties trusting `ca`.
@@ -332,8 +350,8 @@ fn shown(run: &Run) -> String {
     format!("{}\n{}", stderr.join("\n"), run.stdout())
 }
 
-/// SCRAM-SHA-512 over SASL_PLAINTEXT and TLS (`ssl.ca.location`), each given
-/// with -X, in a -F file and in a profile: publish lands the records (read
+/// SCRAM-SHA-512 over SASL_PLAINTEXT, TLS (`ssl.ca.location`) and SCRAM
+/// over TLS (SASL_SSL), each given with -X, in a -F file and in a profile: publish lands the records (read
 /// back over the PLAINTEXT listener), replay reads every one (with a group
 /// too), health reports the topic. No password shows at -vv.
 #[test]
@@ -342,11 +360,17 @@ fn kafka_security_scram_and_ssl_work_through_x_file_and_profile() {
     let dir = tempfile::tempdir().unwrap();
     let sasl = s.kafka.listener_address("SASL_PLAINTEXT");
     let tls = s.kafka.listener_address("SSL");
+    let sasl_tls = s.kafka.listener_address("SASL_SSL");
     let mut published = 0;
     let mut first = 0;
     for (name, props, brokers) in [
         ("scram", scram("alice", ALICE), &sasl),
         ("ssl", ssl(&s.certs.ca), &tls),
+        (
+            "scram over tls",
+            scram_tls("alice", ALICE, &s.certs.ca),
+            &sasl_tls,
+        ),
     ] {
         for way in [Way::X, Way::File, Way::Profile] {
             let what = format!("{name} through {way:?}");
@@ -462,6 +486,7 @@ fn kafka_security_scram_and_ssl_work_through_x_file_and_profile() {
 /// Every refusal, on every command, is exit 4 with a message that names
 /// its cause, at once rather than at the timeout, and prints no password:
 /// a wrong password, an unknown user, a certificate no trusted CA signed
+/// (on SSL and on SASL_SSL, where a wrong password is refused too)
 /// (authentication and TLS refusals used to read "no broker reachable …
 /// Broker transport failure" after the whole timeout), a topic the user
 /// has no ACL for (it used to read "does not exist"), a group the user has
@@ -477,6 +502,7 @@ fn kafka_security_refusals_name_their_cause_with_exit_4() {
     let dir = tempfile::tempdir().unwrap();
     let sasl = s.kafka.listener_address("SASL_PLAINTEXT");
     let tls = s.kafka.listener_address("SSL");
+    let sasl_tls = s.kafka.listener_address("SASL_SSL");
     let authentication = "kafka: authentication failed: ";
     let sasl_said = "SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512";
     let tls_said = "certificate verify failed";
@@ -507,6 +533,20 @@ fn kafka_security_refusals_name_their_cause_with_exit_4() {
             &tls,
             &s.topic,
             vec!["kafka: TLS failed: ".into(), tls_said.into()],
+        ),
+        (
+            "SASL_SSL, untrusted certificate",
+            scram_tls("alice", ALICE, &s.certs.rogue_ca),
+            &sasl_tls,
+            &s.topic,
+            vec!["kafka: TLS failed: ".into(), tls_said.into()],
+        ),
+        (
+            "SASL_SSL, wrong password",
+            scram_tls("alice", WRONG, &s.certs.ca),
+            &sasl_tls,
+            &s.topic,
+            vec![authentication.into(), sasl_said.into()],
         ),
         (
             "topic not authorised",
@@ -757,4 +797,121 @@ fn kafka_security_a_group_acl_revoked_mid_follow_ends_the_read_with_exit_4() {
         elapsed < Duration::from_secs(25),
         "took {elapsed:?}\n{stderr}"
     );
+}
+
+/// `replay --group G --to-topic T` whose target refuses: a topic alice has
+/// no ACL for (not even Describe), one she may describe and read but not
+/// write (her producer id comes from her Write on the source), and one
+/// that does not exist (as the super user, who may see that). Each ends
+/// with exit 4 and a message naming the target and the cause, within
+/// `--timeout`, prints no password, lands no copy, and commits nothing for
+/// the group: a rerun in the same group reads every record.
+#[test]
+fn kafka_security_replay_to_a_refused_topic_commits_nothing() {
+    let s = &secure();
+    let dir = tempfile::tempdir().unwrap();
+    let sasl = s.kafka.listener_address("SASL_PLAINTEXT");
+    let readonly = s.topic.clone() + "-readonly";
+    s.kafka.create_topic(&readonly, 1);
+    allow(
+        &s.kafka,
+        "User:alice",
+        &["Describe", "Read"],
+        &["--topic", &readonly],
+    );
+    // alice's groups for this test: every name starting alice-copy.
+    allow(
+        &s.kafka,
+        "User:alice",
+        &["Read", "Describe"],
+        &[
+            "--resource-pattern-type",
+            "prefixed",
+            "--group",
+            "alice-copy",
+        ],
+    );
+    seed(&s.kafka, &s.topic, events(0, 20, 4));
+    let alice = flags(
+        Way::X,
+        &scram("alice", ALICE),
+        &sasl,
+        &s.topic,
+        "off",
+        dir.path(),
+    );
+    let admin = flags(Way::X, &[], &s.kafka.brokers(), &s.topic, "off", dir.path());
+    let cases = [
+        (
+            "no ACL on the target",
+            &alice,
+            s.other.as_str(),
+            format!(
+                "not authorised for topic {:?} (TOPIC_AUTHORIZATION_FAILED)",
+                s.other
+            ),
+        ),
+        (
+            "the target may be read, not written",
+            &alice,
+            readonly.as_str(),
+            format!(
+                "not authorised for topic {readonly:?} (TOPIC_AUTHORIZATION_FAILED): the user needs an ACL allowing Describe and Write"
+            ),
+        ),
+        (
+            "the target does not exist",
+            &admin,
+            "nowhere-to-copy",
+            "topic \"nowhere-to-copy\" does not exist".to_string(),
+        ),
+    ];
+    for (i, (case, f, target, said)) in cases.iter().enumerate() {
+        let group = format!("alice-copy-{i}");
+        let r = run(
+            f,
+            &[
+                "replay",
+                "--group",
+                &group,
+                "--to-topic",
+                target,
+                "--timeout",
+                "10s",
+            ],
+            String::new(),
+        );
+        assert_eq!(r.code(), 4, "{case}\n{}", r.describe());
+        let text = shown(&r);
+        assert!(
+            text.contains(said.as_str()),
+            "{case}: {said:?}\n{}",
+            r.describe()
+        );
+        assert!(
+            text.contains(*target),
+            "{case}: the target is named\n{}",
+            r.describe()
+        );
+        assert!(
+            r.elapsed < Duration::from_secs(25),
+            "{case}: within --timeout\n{}",
+            r.describe()
+        );
+        // Nothing committed: the group reads every record again.
+        let again = run(
+            f,
+            &["replay", "--group", &group, "--timeout", "20s"],
+            String::new(),
+        );
+        assert_eq!(again.code(), 0, "{case}\n{}", again.describe());
+        assert_eq!(
+            again.stdout().lines().count(),
+            20,
+            "{case}: the refused run committed records\n{}",
+            again.describe()
+        );
+    }
+    assert!(s.kafka.records(&s.other).is_empty());
+    assert!(s.kafka.records(&readonly).is_empty());
 }
