@@ -419,8 +419,10 @@ fn the_controller_quorum_lost_mid_replay_exits_4_and_a_rerun_reads_everything() 
     );
     assert_eq!(status, Some(4), "{stderr}");
     assert!(stderr.contains("kafka"), "{stderr}");
+    // It reads what the surviving leader still serves (in 4 KB fetches),
+    // then gives up: bounded, well under the 60 s it is waited for.
     assert!(
-        elapsed < Duration::from_secs(30),
+        elapsed < Duration::from_secs(50),
         "replay took {elapsed:?} to give up with --timeout 5s\n{stderr}"
     );
     kafka.start_node(2);

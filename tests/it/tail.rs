@@ -649,8 +649,33 @@ fn catch_up_prints_re_sent_notifications_and_those_before_the_window() {
     assert_eq!(resent, all);
 }
 
+/// A broker that takes the connection and never answers: the catch-up
+/// window is still being read at the deadline, a Kafka failure (exit 4).
 #[test]
 fn catch_up_that_kafka_never_serves_is_a_kafka_failure_at_the_deadline() {
+    let redis = Redis::start();
+    let (_silent, broker) = silent_broker();
+    let run = dualstream()
+        .args([
+            "--redis",
+            &redis.url(),
+            "--brokers",
+            &broker,
+            "--topic",
+            "events",
+        ])
+        .args(["tail", "events:*", "--catch-up", "10m", "--timeout", "3s"])
+        .run();
+    run.expect_stderr(
+        4,
+        "--catch-up: the window was still being read when --timeout ran out",
+    );
+}
+
+/// Nothing listens where the broker should be: the catch-up fails at once
+/// with the cause, not at the deadline.
+#[test]
+fn catch_up_from_a_broker_that_refuses_fails_fast_naming_the_cause() {
     let redis = Redis::start();
     let closed = format!("127.0.0.1:{}", closed_port());
     let run = dualstream()
@@ -662,11 +687,14 @@ fn catch_up_that_kafka_never_serves_is_a_kafka_failure_at_the_deadline() {
             "--topic",
             "events",
         ])
-        .args(["tail", "events:*", "--catch-up", "10m", "--timeout", "3s"])
-        .run();
-    run.expect_stderr(
-        4,
-        "--catch-up: the window was still being read when --timeout ran out",
+        .args(["tail", "events:*", "--catch-up", "10m", "--timeout", "30s"])
+        .run()
+        .expect_stderr(4, "connection refused");
+    assert!(run.stderr().contains(&closed), "{}", run.stderr());
+    assert!(
+        run.elapsed < Duration::from_secs(15),
+        "took {:?}",
+        run.elapsed
     );
 }
 

@@ -4,7 +4,6 @@
 //! or their names do not resolve, with the cause and where the address came
 //! from, and a broker that took the connection given its whole timeout.
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use crate::common::*;
@@ -169,14 +168,6 @@ fn publish_create_topic_says_what_it_did_and_reports_other_settings() {
         run.describe()
     );
     assert_eq!(kafka.records(&name).len(), 12);
-}
-
-/// A TCP listener that accepts connections and never answers: a broker
-/// that is busy, starting or frozen, as librdkafka meets it.
-fn silent_broker() -> (TcpListener, String) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    (listener, address)
 }
 
 /// Every command that talks to Kafka, with a 30 s timeout it must not wait out.

@@ -26,6 +26,15 @@ pub fn free_port() -> u16 {
 }
 
 /// A port nothing listens on (bound, then released).
+/// A TCP listener that takes connections (the kernel's backlog) and never
+/// answers: a broker that is busy, starting or frozen, as librdkafka meets
+/// it. Keep the listener alive for as long as it should stay silent.
+pub fn silent_broker() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    (listener, address)
+}
+
 pub fn closed_port() -> u16 {
     free_port()
 }
