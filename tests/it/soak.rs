@@ -292,15 +292,19 @@ fn soak_run(run: u64, faults: &[Scheduled], rig: &mut Rig, tally: &mut Tally) {
     tally.checked += records.len() as u64;
     tally.acknowledged += acknowledged;
     let mut ids = HashSet::new();
+    let mut at: BTreeMap<String, (i32, i64)> = BTreeMap::new();
     let mut last: BTreeMap<String, u64> = BTreeMap::new();
     for r in &records {
         let v = r.json();
         let id = v["id"].as_str().unwrap_or_default().to_string();
         if !ids.insert(id.clone()) {
-            tally
-                .violations
-                .push(format!("{context}: {id} is in Kafka twice"));
+            let (p, o) = at.get(&id).copied().unwrap_or_default();
+            tally.violations.push(format!(
+                "{context}: {id} is in Kafka twice ({p}@{o} and {}@{}; resume line {resume_line})",
+                r.partition, r.offset
+            ));
         }
+        at.entry(id.clone()).or_insert((r.partition, r.offset));
         // Per-key order: within a partition, each source's sequence grows.
         let key = format!("{}/{}", r.partition, r.key.clone().unwrap_or_default());
         let seq = v["n"].as_u64().unwrap_or(0);
@@ -326,8 +330,16 @@ fn soak_run(run: u64, faults: &[Scheduled], rig: &mut Rig, tally: &mut Tally) {
             })
             .collect();
         if java != ids {
+            // Which ids, so that a disagreement can be told from a record
+            // that came and went (unacknowledged, truncated at a failover).
+            let mut only_java: Vec<&String> = java.difference(&ids).collect();
+            let mut only_rdkafka: Vec<&String> = ids.difference(&java).collect();
+            only_java.sort();
+            only_rdkafka.sort();
+            only_java.truncate(10);
+            only_rdkafka.truncate(10);
             tally.violations.push(format!(
-                "{context}: Kafka's Java consumer read {} ids, librdkafka {}",
+                "{context}: Kafka's Java consumer read {} ids, librdkafka {} (only Java: {only_java:?}; only librdkafka: {only_rdkafka:?}; resume line {resume_line})",
                 java.len(),
                 ids.len()
             ));
