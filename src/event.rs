@@ -647,8 +647,7 @@ pub fn notification(
     template: &ChannelTemplate,
     event: &Event,
     topic: &str,
-    partition: i32,
-    offset: i64,
+    place: Option<(i32, i64)>,
 ) -> (String, String) {
     #[derive(Serialize)]
     struct Notification<'a> {
@@ -657,16 +656,18 @@ pub fn notification(
         kind: &'a str,
         source_id: &'a str,
         topic: &'a str,
-        partition: i32,
-        offset: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        partition: Option<i32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        offset: Option<i64>,
     }
     let note = Notification {
         id: &event.id,
         kind: &event.kind,
         source_id: &event.source_id,
         topic,
-        partition,
-        offset,
+        partition: place.map(|(p, _)| p),
+        offset: place.map(|(_, o)| o),
     };
     // Serializing a struct of strings and integers cannot fail.
     let json = serde_json::to_string(&note).unwrap_or_default();

@@ -260,7 +260,7 @@ async fn probe_steps(
             .map_err(|e| step("kafka produce", &e))?;
     report.kafka_ack_ms = Some(millis(ack));
     (report.partition, report.offset) = (Some(partition), Some(offset));
-    let (channel, note) = event::notification(&template, event, &topic, partition, offset);
+    let (channel, note) = event::notification(&template, event, &topic, Some((partition, offset)));
 
     let published = Instant::now();
     let mut notifier = Notifier::spawn(target, Mode::Required, None, Arc::new(|_: &str| {}));

@@ -590,8 +590,12 @@ impl Book<'_> {
         match d.outcome {
             Outcome::Acked { partition, offset } => {
                 if let Some(e) = p.note {
-                    let note =
-                        event::notification(&self.cfg.channel, &e, &self.topic, partition, offset);
+                    let note = event::notification(
+                        &self.cfg.channel,
+                        &e,
+                        &self.topic,
+                        Some((partition, offset)),
+                    );
                     self.notes.push(note);
                     if self.notes.len() >= self.cfg.redis_batch {
                         self.flush_notes().await;

@@ -382,7 +382,7 @@ fn notification_shape() {
     };
     let t = ChannelTemplate::parse("ev:{topic}:{source_type}:{id}").unwrap();
     assert_eq!(
-        notification(&t, &e, "events", 2, 9),
+        notification(&t, &e, "events", Some((2, 9))),
         (
             "ev:events:repo:i".to_string(),
             r#"{"id":"i","type":"t","source_id":"s\"q","topic":"events","partition":2,"offset":9}"#

@@ -442,13 +442,17 @@ pub fn write_dry_run_line(
     line: u64,
     topic: &str,
     event: &Event,
-    channel: Option<String>,
+    notified: Option<(String, String)>,
 ) -> Result<()> {
     serde_json::from_slice::<&serde_json::value::RawValue>(&event.value)
         .context("re-reading a parsed event")?;
-    let notification = channel.as_ref().map(|_| {
-        json!({"id": event.id, "type": event.kind, "source_id": event.source_id, "topic": topic})
-    });
+    let (channel, notification) = match notified {
+        Some((channel, note)) => (
+            Some(channel),
+            Some(serde_json::from_str::<Value>(&note).context("re-reading a notification")?),
+        ),
+        None => (None, None),
+    };
     let head: Map<String, Value> = [
         ("source", json!(source)),
         ("line", json!(line)),

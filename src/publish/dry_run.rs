@@ -5,6 +5,7 @@ use tokio::sync::mpsc;
 
 use crate::config::{Common, OnInvalid, PublishConfig};
 use crate::error::{self, Code};
+use crate::event;
 use crate::input::{Chunk, Entry};
 use crate::output::records;
 use crate::output::Output;
@@ -24,17 +25,19 @@ pub(super) async fn dry_run(
             match item {
                 Entry::Event { at, event, .. } => {
                     valid += 1;
-                    let channel = common
+                    // With Redis on: the channel and the notification, as
+                    // publish would send them but for the Kafka coordinates.
+                    let notified = common
                         .redis
                         .as_ref()
-                        .map(|_| cfg.channel.render(&event, &common.topic));
+                        .map(|_| event::notification(&cfg.channel, &event, &common.topic, None));
                     records::write_dry_run_line(
                         &mut stdout,
                         &cfg.sources[at.source as usize].name,
                         at.line,
                         &common.topic,
                         &event,
-                        channel,
+                        notified,
                     )?;
                 }
                 Entry::Invalid {

@@ -303,7 +303,7 @@ pub fn read(w: &WindowPlan, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Re
                 return Ok(Flow::Continue);
             };
             let (channel, note) =
-                event::notification(template, &event, topic, m.partition(), m.offset());
+                event::notification(template, &event, topic, Some((m.partition(), m.offset())));
             let Some(pattern) = subs.matching(channel.as_bytes()) else {
                 return Ok(Flow::Continue);
             };

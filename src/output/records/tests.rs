@@ -322,14 +322,18 @@ fn dead_letters_and_dry_run_lines() {
         timestamp: Some(5),
         value: b"{\"n\": 1}".to_vec(),
     };
-    let dry_run_line = |event: &Event, channel: Option<String>| -> Result<Value> {
+    let dry_run_line = |event: &Event, channel: Option<&str>| -> Result<Value> {
         let mut out = Vec::new();
-        write_dry_run_line(&mut out, "<stdin>", 3, "events", event, channel)?;
+        let notified = channel.map(|c| {
+            let template = crate::event::ChannelTemplate::parse(c).unwrap();
+            crate::event::notification(&template, event, "events", None)
+        });
+        write_dry_run_line(&mut out, "<stdin>", 3, "events", event, notified)?;
         assert!(out.ends_with(b"}\n"));
         Ok(serde_json::from_slice(&out)?)
     };
     assert_eq!(
-        dry_run_line(&event, Some("events:repo:r1".into())).unwrap(),
+        dry_run_line(&event, Some("events:{source_type}:{source_id}")).unwrap(),
         json!({
             "source": "<stdin>", "line": 3, "topic": "events", "key": "r1",
             "headers": {"id": "e1", "type": "push", "source_type": "repo"},

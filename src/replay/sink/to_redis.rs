@@ -66,7 +66,12 @@ impl<'a> RedisSink<'a> {
 
     /// The channel and the notification of a record and its event.
     fn notification<M: Message>(&self, m: &M, event: &Event) -> Outbound {
-        event::notification(self.channel, event, m.topic(), m.partition(), m.offset())
+        event::notification(
+            self.channel,
+            event,
+            m.topic(),
+            Some((m.partition(), m.offset())),
+        )
     }
 
     /// Hand the batched notifications to the notifier. A group member then
