@@ -430,9 +430,10 @@ fn check(files: &[(String, String)]) -> Vec<Violation> {
         crates(s, &mut found);
         renames(s, &mut found);
     }
-    cli_types(&sources, &mut found);
-    layers(&sources, &mut found);
-    cycles(&sources, &mut found);
+    let refs = references(&sources);
+    cli_types(&refs, &mut found);
+    layers(&refs, &mut found);
+    cycles(&sources, &refs, &mut found);
     names(&sources, &mut found);
     found.sort();
     found.dedup();
@@ -677,12 +678,12 @@ fn is_prefix(a: &[String], b: &[String]) -> bool {
 }
 
 /// clap's types stop at `config`: no other module names `cli`.
-fn cli_types(sources: &[Source], found: &mut Vec<Violation>) {
+fn cli_types(refs: &[Reference], found: &mut Vec<Violation>) {
     let cli = vec!["cli".to_string()];
-    for r in references(sources) {
+    for r in refs {
         if is_prefix(&cli, &r.to) && !in_homes(&r.file, CLI_HOMES) {
             found.push(Violation {
-                file: r.file,
+                file: r.file.clone(),
                 line: r.line,
                 rule: "cli types stop at config",
                 what: format!("names `crate::{}`", r.to.join("::")),
@@ -692,8 +693,8 @@ fn cli_types(sources: &[Source], found: &mut Vec<Violation>) {
 }
 
 /// A module names nothing its layer may not (see [`LAYERS`]).
-fn layers(sources: &[Source], found: &mut Vec<Violation>) {
-    for r in references(sources) {
+fn layers(refs: &[Reference], found: &mut Vec<Violation>) {
+    for r in refs {
         let (Some(from), Some(to)) = (r.from.first(), r.to.first()) else {
             continue;
         };
@@ -702,7 +703,7 @@ fn layers(sources: &[Source], found: &mut Vec<Violation>) {
         };
         if never.contains(&to.as_str()) {
             found.push(Violation {
-                file: r.file,
+                file: r.file.clone(),
                 line: r.line,
                 rule: "layers",
                 what: format!("`{from}` names `crate::{}`", r.to.join("::")),
@@ -715,8 +716,7 @@ fn layers(sources: &[Source], found: &mut Vec<Violation>) {
 /// top-level modules, the files of `kafka/`, …), a child that uses a
 /// sibling must not be used back by it, directly or around a loop. A module
 /// naming its own parent or child is not an import between siblings.
-fn cycles(sources: &[Source], found: &mut Vec<Violation>) {
-    let refs = references(sources);
+fn cycles(sources: &[Source], refs: &[Reference], found: &mut Vec<Violation>) {
     let modules: BTreeSet<Vec<String>> = sources.iter().map(|s| s.module.clone()).collect();
     let mut parents: BTreeSet<Vec<String>> = BTreeSet::new();
     for m in &modules {
@@ -727,7 +727,7 @@ fn cycles(sources: &[Source], found: &mut Vec<Violation>) {
     for parent in parents {
         // sibling → sibling → where it is written
         let mut edges: BTreeMap<String, BTreeMap<String, (String, usize)>> = BTreeMap::new();
-        for r in &refs {
+        for r in refs {
             if !is_prefix(&parent, &r.from) || !is_prefix(&parent, &r.to) {
                 continue;
             }

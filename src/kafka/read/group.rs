@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use rdkafka::consumer::{CommitMode, Consumer as _};
+use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
@@ -240,14 +241,10 @@ pub fn read_group(
         // A heartbeat or commit the broker refused for the group's ACL
         // reaches only the error callback: poll hears of it only when the
         // member rejoins, a session timeout (45 s) later.
+        // It ends the read as the same refusal from poll would.
         if consumer.context().group_denied() {
-            let why = crate::kafka::denied(
-                RDKafkaErrorCode::GroupAuthorizationFailed,
-                topic,
-                Some(group),
-            )
-            .unwrap_or_else(|| format!("not authorised for consumer group \"{group}\""));
-            return Err(error::kafka(format!("kafka: reading {topic}: {why}")));
+            let refused = KafkaError::Global(RDKafkaErrorCode::GroupAuthorizationFailed);
+            retriable(refused, topic, Some(group))?;
         }
         let flow = each(Polled::Idle, confirmed)?;
         store(consumer, topic, confirmed);
