@@ -56,8 +56,11 @@ start_kafka() {
   fi
   lib="$(bash "$here/install-brokers.sh")"
   local cp="$lib/*"
+  # The broker's class-data archive, when install-brokers.sh could make one.
+  local -a share=()
+  [ -f "$(dirname "$lib")/kafka.jsa" ] && share=(-Xlog:cds*=off -XX:SharedArchiveFile="$(dirname "$lib")/kafka.jsa")
   local cluster_id
-  cluster_id="$(java -cp "$cp" kafka.tools.StorageTool random-uuid)"
+  cluster_id="$(java "${share[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid)"
   local -a bports cports
   local i voters="" bootstrap_servers=""
   for i in $(seq 1 "$nodes"); do
@@ -85,11 +88,11 @@ start_kafka() {
       fi
       cat "$here/kafka/common.properties"
     } >"$dir/server.properties"
-    local -a format=(java -cp "$cp" -Dlog4j2.configurationFile="$state/log4j2.properties"
+    local -a format=(java "${share[@]}" -cp "$cp" -Dlog4j2.configurationFile="$state/log4j2.properties"
       -Dkafka.logs.dir="$dir" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties")
     [ "$nodes" -eq 1 ] && format+=(--standalone)
     "${format[@]}" >"$dir/format.log" 2>&1 || { log "formatting node $i failed: $(cat "$dir/format.log")"; return 1; }
-    java -Xms256m -Xmx512m -Dlog4j2.configurationFile="$state/log4j2.properties" \
+    java "${share[@]}" -Xms256m -Xmx512m -Dlog4j2.configurationFile="$state/log4j2.properties" \
       -Dkafka.logs.dir="$dir" -cp "$cp" kafka.Kafka "$dir/server.properties" \
       >"$dir/stdout.log" 2>&1 &
     echo $! >"$state/kafka-$i.pid"

@@ -915,3 +915,189 @@ fn kafka_security_replay_to_a_refused_topic_commits_nothing() {
     assert!(s.kafka.records(&s.other).is_empty());
     assert!(s.kafka.records(&readonly).is_empty());
 }
+
+/// Topic rights revoked under `tail`, whose Kafka reads come and go with
+/// the notifications: carol tails with `--fetch` (each notification's event
+/// read from Kafka) and then with `--fill-gaps` (Kafka read when Redis
+/// loses messages). Neither goes silent or hangs, and both go on live:
+/// with `--fetch` each notification still arrives, with a warning naming
+/// the refusal; a gap that cannot be filled is a warning naming the
+/// refusal and saying that its messages were missed. No password shows at
+/// -vv.
+#[test]
+fn kafka_security_a_topic_acl_revoked_under_tail_fetch_and_fill_gaps_is_reported() {
+    let s = &secure();
+    let mut redis = Redis::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sasl = s.kafka.listener_address("SASL_PLAINTEXT");
+    let carol = flags(
+        Way::X,
+        &scram("carol", CAROL),
+        &sasl,
+        &s.topic,
+        &redis.url(),
+        dir.path(),
+    );
+    let publish = |first: usize, redis: &Redis| {
+        dualstream()
+            .brokers(&s.kafka.brokers(), &redis.url(), &s.topic)
+            .arg("publish")
+            .stdin(events(first, 5, 2))
+            .run()
+            .expect_code(0);
+    };
+    let rights = ["--operation", "Describe", "--operation", "Read", "--topic"];
+    let acl = |change: &str| {
+        let brokers = s.kafka.brokers();
+        let mut args = vec![
+            "--bootstrap-server",
+            &brokers,
+            change,
+            "--force",
+            "--allow-principal",
+            "User:carol",
+        ];
+        args.extend_from_slice(&rights);
+        args.push(&s.topic);
+        s.kafka.tool("org.apache.kafka.tools.AclCommand", &args);
+    };
+
+    // --fetch: the rights go after five events; five more still arrive.
+    let mut tail = dualstream()
+        .arg("-vv")
+        .args(&carol)
+        .args([
+            "tail",
+            "events:repo:*",
+            "--fetch",
+            "--count",
+            "10",
+            "--timeout",
+            "60s",
+        ])
+        .spawn();
+    let stdout = lines(tail.stdout.take().unwrap());
+    let stderr = lines(tail.stderr.take().unwrap());
+    std::thread::sleep(Duration::from_millis(1500));
+    publish(0, &redis);
+    for _ in 0..5 {
+        let line = next_line(&stdout, &mut tail, &stderr, "carol tails the first events");
+        assert!(line.contains("\"n\""), "the full event: {line}");
+    }
+    acl("--remove");
+    let revoked = Instant::now();
+    publish(5, &redis);
+    for _ in 0..5 {
+        next_line(
+            &stdout,
+            &mut tail,
+            &stderr,
+            "notifications go on after the revocation",
+        );
+    }
+    let status = wait_exit(&mut tail, Duration::from_secs(60));
+    let said: Vec<String> = stderr.try_iter().collect();
+    let said = said.join("\n");
+    assert_eq!(status, Some(0), "{said}");
+    assert!(revoked.elapsed() < Duration::from_secs(30), "{said}");
+    assert!(
+        said.contains("--fetch") && said.contains("not authori") && said.contains(&s.topic),
+        "{said}"
+    );
+    assert!(!said.contains(CAROL), "{said}");
+
+    // --fill-gaps: rights back, a first event tailed, rights gone, then a
+    // gap (Redis restarted while events are published).
+    acl("--add");
+    let mut tail = dualstream()
+        .arg("-vv")
+        .args(&carol)
+        .args([
+            "tail",
+            "events:repo:*",
+            "--fill-gaps",
+            "--count",
+            "10",
+            "--timeout",
+            "60s",
+        ])
+        .spawn();
+    let stdout = lines(tail.stdout.take().unwrap());
+    let stderr = lines(tail.stderr.take().unwrap());
+    std::thread::sleep(Duration::from_millis(1500));
+    publish(10, &redis);
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        got.push(next_line(
+            &stdout,
+            &mut tail,
+            &stderr,
+            "carol tails with --fill-gaps",
+        ));
+    }
+    acl("--remove");
+    redis.stop();
+    dualstream()
+        .brokers(&s.kafka.brokers(), "off", &s.topic)
+        .arg("publish")
+        .stdin(events(15, 5, 2))
+        .run()
+        .expect_code(0);
+    redis.restart();
+    let revoked = Instant::now();
+    publish(20, &redis);
+    for _ in 0..5 {
+        got.push(next_line(
+            &stdout,
+            &mut tail,
+            &stderr,
+            "live events after the unfilled gap",
+        ));
+    }
+    let status = wait_exit(&mut tail, Duration::from_secs(60));
+    let said: Vec<String> = stderr.try_iter().collect();
+    let said = said.join("\n");
+    assert_eq!(status, Some(0), "{said}");
+    assert!(revoked.elapsed() < Duration::from_secs(40), "{said}");
+    let ids: Vec<String> = got
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["payload"]["id"].to_string())
+        .collect();
+    let want: Vec<String> = (10..15)
+        .chain(20..25)
+        .map(|i| format!("\"e{i}\""))
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    let mut want_sorted = want.clone();
+    want_sorted.sort();
+    assert_eq!(sorted, want_sorted, "{said}");
+    assert!(
+        said.contains("could not fill the gap")
+            && said.contains("not authori")
+            && said.contains(&s.topic)
+            && said.contains("missed"),
+        "{said}"
+    );
+    assert!(!said.contains(CAROL), "{said}");
+}
+
+/// The next line on a running command's stdout, or a failure that shows
+/// what it said on stderr.
+fn next_line(
+    stdout: &std::sync::mpsc::Receiver<String>,
+    child: &mut std::process::Child,
+    stderr: &std::sync::mpsc::Receiver<String>,
+    what: &str,
+) -> String {
+    match stdout.recv_timeout(Duration::from_secs(30)) {
+        Ok(line) => line,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            std::thread::sleep(Duration::from_millis(200));
+            let said: Vec<String> = stderr.try_iter().collect();
+            panic!("{what}: no line within 30 s; stderr:\n{}", said.join("\n"));
+        }
+    }
+}

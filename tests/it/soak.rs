@@ -8,6 +8,14 @@
 //! the node off from the others; the cluster's runs are also read back by
 //! Kafka's own Java consumer).
 //!
+//! An event counts as acknowledged when its line is before the run's resume
+//! line or its notification reached Redis (sent only after the
+//! acknowledgement): such an event must be in Kafka exactly once. An event
+//! the run reported as failed may be there twice (a retry the broker could
+//! not tell apart, or both copies of a rerun): counted, not a violation.
+//! Each run that stopped is rerun from its resume line without faults, and
+//! then every event must be in Kafka.
+//!
 //! CI runs a few runs; `DUALSTREAM_SOAK_RUNS=100 cargo nextest run --profile soak soak
 //! --no-capture` runs a long one (`DUALSTREAM_SOAK_SEED` picks another
 //! schedule). Prints runs, faults, events checked, violations.
@@ -63,6 +71,14 @@ struct Tally {
     violations: Vec<String>,
     /// Runs after which the broker had to be restarted to be read.
     wedged: Vec<String>,
+    /// Events the run reported as not acknowledged that Kafka holds twice
+    /// (a retry the broker could not tell apart): allowed, since the user
+    /// was told they failed and a rerun from the resume line sends them
+    /// again anyway; counted.
+    unacknowledged_twice: u64,
+    /// Exit-4 runs rerun from their resume line, and events that rerun sent.
+    reruns: u64,
+    resent: u64,
 }
 
 #[test]
@@ -161,12 +177,15 @@ fn publish_soak(mut rig: Rig, default_runs: u64) {
         );
     }
     eprintln!(
-        "soak ({nodes} node(s)): {} runs (seed {seed}), faults {:?}, exits {:?}, {} acknowledged events checked in Kafka, {} events read back, {} violations",
+        "soak ({nodes} node(s)): {} runs (seed {seed}), faults {:?}, exits {:?}, {} acknowledged events checked in Kafka, {} events read back, {} unacknowledged events found twice, {} reruns from the resume line re-sending {} events, {} violations",
         tally.runs,
         tally.faults,
         tally.exits,
         tally.acknowledged,
         tally.checked,
+        tally.unacknowledged_twice,
+        tally.reruns,
+        tally.resent,
         tally.violations.len()
     );
     for w in &tally.wedged {
@@ -184,14 +203,8 @@ fn soak_run(run: u64, faults: &[Scheduled], rig: &mut Rig, tally: &mut Tally) {
     rig.kafka.create_topic(&topic, 3);
     let n = 4000;
     // Unique ids per run; `n` is the sequence within its source.
-    let input: Vec<String> = (0..n)
-        .map(|i| {
-            format!(
-                "{{\"id\":\"r{run}-e{i}\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k{}\",\"n\":{i}}}\n",
-                i % 8
-            )
-        })
-        .collect();
+    let input: Vec<String> = (0..n as u64).map(|i| input_line(run, i)).collect();
+    let notified = rig.redis.subscribe("*");
     let mut child = dualstream()
         .brokers(&rig.kafka.brokers(), &rig.redis.url(), &topic)
         .args(["publish", "--timeout", "3s", "--summary", "json"])
@@ -270,81 +283,20 @@ fn soak_run(run: u64, faults: &[Scheduled], rig: &mut Rig, tally: &mut Tally) {
             .violations
             .push(format!("{context}: exit 4 without the count\n{stderr}"));
     }
-    // A broker that stopped answering after the faults (seen: Tansu after a
-    // stall and a kill) is restarted: what it stored is what is checked.
-    rig.settle(&topic);
-    let records = match rig.kafka.try_records(&topic) {
-        Ok(r) => r,
-        Err(e) => {
-            tally.wedged.push(format!("run {run} ({faults:?}): {e}"));
-            rig.kafka.restart();
-            match rig.kafka.try_records(&topic) {
-                Ok(r) => r,
-                Err(e) => {
-                    tally.violations.push(format!(
-                        "{context}: Kafka unreadable even after a restart: {e}"
-                    ));
-                    return;
-                }
-            }
-        }
+    let proven = acknowledged_by_notification(&notified);
+    let Some(records) = read_back(rig, &topic, &context, tally) else {
+        return;
     };
     tally.checked += records.len() as u64;
     tally.acknowledged += acknowledged;
-    let mut ids = HashSet::new();
-    let mut at: BTreeMap<String, (i32, i64)> = BTreeMap::new();
-    let mut last: BTreeMap<String, u64> = BTreeMap::new();
-    for r in &records {
-        let v = r.json();
-        let id = v["id"].as_str().unwrap_or_default().to_string();
-        if !ids.insert(id.clone()) {
-            let (p, o) = at.get(&id).copied().unwrap_or_default();
-            tally.violations.push(format!(
-                "{context}: {id} is in Kafka twice ({p}@{o} and {}@{}; resume line {resume_line})",
-                r.partition, r.offset
-            ));
-        }
-        at.entry(id.clone()).or_insert((r.partition, r.offset));
-        // Per-key order: within a partition, each source's sequence grows.
-        let key = format!("{}/{}", r.partition, r.key.clone().unwrap_or_default());
-        let seq = v["n"].as_u64().unwrap_or(0);
-        if let Some(&before) = last.get(&key) {
-            if seq <= before {
-                tally
-                    .violations
-                    .push(format!("{context}: {key} has n={seq} after n={before}"));
-            }
-        }
-        last.insert(key, seq);
-    }
-    // On the cluster, Kafka's own Java consumer reads the same ids.
-    if rig.nodes() > 1 {
-        let java: HashSet<String> = rig
-            .kafka
-            .java_records(&topic, ids.len())
-            .iter()
-            .filter_map(|(_, _, _, v)| {
-                serde_json::from_str::<serde_json::Value>(v).ok()?["id"]
-                    .as_str()
-                    .map(str::to_string)
-            })
-            .collect();
-        if java != ids {
-            // Which ids, so that a disagreement can be told from a record
-            // that came and went (unacknowledged, truncated at a failover).
-            let mut only_java: Vec<&String> = java.difference(&ids).collect();
-            let mut only_rdkafka: Vec<&String> = ids.difference(&java).collect();
-            only_java.sort();
-            only_rdkafka.sort();
-            only_java.truncate(10);
-            only_rdkafka.truncate(10);
-            tally.violations.push(format!(
-                "{context}: Kafka's Java consumer read {} ids, librdkafka {} (only Java: {only_java:?}; only librdkafka: {only_rdkafka:?}; resume line {resume_line})",
-                java.len(),
-                ids.len()
-            ));
-        }
-    }
+    let ids = check_records(&records, resume_line, &proven, &context, tally);
+    java_agrees(
+        rig,
+        &topic,
+        &records,
+        &format!("{context} (resume line {resume_line})"),
+        tally,
+    );
     if (ids.len() as u64) < acknowledged {
         tally.violations.push(format!(
             "{context}: {acknowledged} acknowledged but only {} in Kafka",
@@ -353,12 +305,209 @@ fn soak_run(run: u64, faults: &[Scheduled], rig: &mut Rig, tally: &mut Tally) {
     }
     for line in 1..resume_line {
         let id = format!("r{run}-e{}", line - 1);
-        if !ids.contains(&id) {
+        if !ids.contains_key(&id) {
             tally.violations.push(format!(
                 "{context}: {id} (line {line}, before the resume point) is not in Kafka"
             ));
             break;
         }
+    }
+    if code == 0 {
+        return;
+    }
+    // The user's repair: send the input again from the resume line, with
+    // no faults. Afterwards every event is in Kafka, and what was
+    // acknowledged before the resume line still once.
+    let rest: Vec<u8> = (resume_line - 1..n as u64)
+        .flat_map(|i| input_line(run, i).into_bytes())
+        .collect();
+    tally.reruns += 1;
+    tally.resent += n as u64 + 1 - resume_line;
+    let again = dualstream()
+        .brokers(&rig.kafka.brokers(), &rig.redis.url(), &topic)
+        .args(["publish", "--timeout", "30s"])
+        .stdin(rest)
+        .run();
+    if again.code() != 0 {
+        tally.violations.push(format!(
+            "{context}: the rerun from line {resume_line} failed\n{}",
+            again.describe()
+        ));
+        return;
+    }
+    let Some(records) = read_back(rig, &topic, &context, tally) else {
+        return;
+    };
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &records {
+        *seen.entry(record_id(r)).or_default() += 1;
+    }
+    let missing: Vec<u64> = (0..n as u64)
+        .filter(|i| !seen.contains_key(&format!("r{run}-e{i}")))
+        .take(10)
+        .collect();
+    if !missing.is_empty() {
+        tally.violations.push(format!(
+            "{context}: after the rerun from line {resume_line}, events {missing:?} (0-based) are still not in Kafka"
+        ));
+    }
+    if let Some(line) =
+        (1..resume_line).find(|l| seen.get(&format!("r{run}-e{}", l - 1)) != Some(&1))
+    {
+        tally.violations.push(format!(
+            "{context}: after the rerun, line {line} (before the resume point) is not in Kafka exactly once"
+        ));
+    }
+}
+
+/// One event of a run's input, by its 0-based number.
+fn input_line(run: u64, i: u64) -> String {
+    format!(
+        "{{\"id\":\"r{run}-e{i}\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k{}\",\"n\":{i}}}\n",
+        i % 8
+    )
+}
+
+fn record_id(r: &Record) -> String {
+    r.json()["id"].as_str().unwrap_or_default().to_string()
+}
+
+/// The ids whose notification reached Redis: publish notifies only after
+/// Kafka acknowledged an event, so each proves its event acknowledged,
+/// also past the resume line (a subset: Redis faults lose some).
+fn acknowledged_by_notification(notified: &Subscriber) -> HashSet<String> {
+    notified
+        .settle(Duration::from_millis(300))
+        .iter()
+        .filter_map(|(_, payload)| {
+            serde_json::from_str::<serde_json::Value>(payload).ok()?["id"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// The topic's records once the log stopped changing: a cluster healed
+/// (every replica back in sync), and two reads a second apart agreeing —
+/// records a stalled follower held back become readable only when it
+/// catches up, and two readers must see the same log. A broker that
+/// stopped answering (seen: Tansu after a stall and a kill) is restarted:
+/// what it stored is what is checked.
+fn read_back(rig: &Rig, topic: &str, context: &str, tally: &mut Tally) -> Option<Vec<Record>> {
+    rig.settle(topic);
+    let read = |tally: &mut Tally| match rig.kafka.try_records(topic) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tally.wedged.push(format!("{context}: {e}"));
+            rig.kafka.restart();
+            match rig.kafka.try_records(topic) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tally.violations.push(format!(
+                        "{context}: Kafka unreadable even after a restart: {e}"
+                    ));
+                    None
+                }
+            }
+        }
+    };
+    let mut records = read(tally)?;
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_secs(1));
+        let again = read(tally)?;
+        if again.len() == records.len() {
+            return Some(again);
+        }
+        records = again;
+    }
+    tally.violations.push(format!(
+        "{context}: {topic} still growing 10 s after the run"
+    ));
+    None
+}
+
+/// Duplicates and per-key order in what a run left in Kafka; the count of
+/// each id. A duplicate of an event known to be acknowledged (before the
+/// resume line, or notified) is a violation; of one reported as failed, a
+/// count.
+fn check_records(
+    records: &[Record],
+    resume_line: u64,
+    proven: &HashSet<String>,
+    context: &str,
+    tally: &mut Tally,
+) -> BTreeMap<String, u64> {
+    let mut ids: BTreeMap<String, u64> = BTreeMap::new();
+    let mut at: BTreeMap<String, (i32, i64)> = BTreeMap::new();
+    let mut last: BTreeMap<String, u64> = BTreeMap::new();
+    for r in records {
+        let v = r.json();
+        let id = record_id(r);
+        let seq = v["n"].as_u64().unwrap_or(0);
+        let count = ids.entry(id.clone()).or_default();
+        *count += 1;
+        if *count == 2 {
+            let (p, o) = at.get(&id).copied().unwrap_or_default();
+            if seq + 1 < resume_line || proven.contains(&id) {
+                tally.violations.push(format!(
+                    "{context}: {id}, acknowledged, is in Kafka twice ({p}@{o} and {}@{}; resume line {resume_line})",
+                    r.partition, r.offset
+                ));
+            } else {
+                tally.unacknowledged_twice += 1;
+            }
+        }
+        at.entry(id.clone()).or_insert((r.partition, r.offset));
+        // Per-key order: within a partition, each source's sequence grows
+        // (a second copy of a failed event may follow later ones).
+        let key = format!("{}/{}", r.partition, r.key.clone().unwrap_or_default());
+        if *count == 1 {
+            if let Some(&before) = last.get(&key) {
+                if seq <= before {
+                    tally
+                        .violations
+                        .push(format!("{context}: {key} has n={seq} after n={before}"));
+                }
+            }
+            last.insert(key, seq);
+        }
+    }
+    ids
+}
+
+/// On a cluster, Kafka's own Java consumer reads the same records
+/// (partition, offset, id) as librdkafka did.
+fn java_agrees(rig: &Rig, topic: &str, records: &[Record], context: &str, tally: &mut Tally) {
+    if rig.nodes() == 1 {
+        return;
+    }
+    let ours: HashSet<(i32, i64, String)> = records
+        .iter()
+        .map(|r| (r.partition, r.offset, record_id(r)))
+        .collect();
+    let java: HashSet<(i32, i64, String)> = rig
+        .kafka
+        .java_records(topic, records.len())
+        .into_iter()
+        .filter_map(|(p, o, _, v)| {
+            let id = serde_json::from_str::<serde_json::Value>(&v).ok()?["id"]
+                .as_str()?
+                .to_string();
+            Some((p, o, id))
+        })
+        .collect();
+    if java != ours {
+        let mut only_java: Vec<_> = java.difference(&ours).collect();
+        let mut only_rdkafka: Vec<_> = ours.difference(&java).collect();
+        only_java.sort();
+        only_rdkafka.sort();
+        only_java.truncate(10);
+        only_rdkafka.truncate(10);
+        tally.violations.push(format!(
+            "{context}: Kafka's Java consumer read {} records, librdkafka {} (only Java: {only_java:?}; only librdkafka: {only_rdkafka:?})",
+            java.len(),
+            ours.len()
+        ));
     }
 }
 
@@ -641,7 +790,12 @@ impl Copy<'_> {
                 .push(format!("{context}: still failing after {reruns} reruns"));
             return None;
         }
-        let copied = self.ids(&target, &context)?;
+        let records = self.read(&target, &context)?;
+        java_agrees(self.rig, &target, &records, &context, self.tally);
+        let mut copied: BTreeMap<String, u64> = BTreeMap::new();
+        for r in &records {
+            *copied.entry(record_id(r)).or_default() += 1;
+        }
         self.tally.checked += sources.len() as u64;
         for r in &sources {
             let id = r.json()["id"].as_str().unwrap_or_default().to_string();
@@ -662,25 +816,9 @@ impl Copy<'_> {
         Some((reruns, twice))
     }
 
-    /// A topic's records; a broker that stopped answering is restarted once.
+    /// A topic's records once its log stopped changing (see [`read_back`]).
     fn read(&mut self, topic: &str, context: &str) -> Option<Vec<Record>> {
-        self.rig.settle(topic);
-        match self.rig.kafka.try_records(topic) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                self.tally.wedged.push(format!("{context}: {e}"));
-                self.rig.kafka.restart();
-                match self.rig.kafka.try_records(topic) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        self.tally.violations.push(format!(
-                            "{context}: {topic} unreadable after a restart: {e}"
-                        ));
-                        None
-                    }
-                }
-            }
-        }
+        read_back(self.rig, topic, context, self.tally)
     }
 
     /// How many times each id is in `topic`.

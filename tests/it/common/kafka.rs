@@ -66,8 +66,40 @@ fn scripts_kafka() -> PathBuf {
 
 fn java(lib: &Path) -> Command {
     let mut cmd = Command::new("java");
-    cmd.arg("-cp").arg(format!("{}/*", lib.display()));
+    cmd.args(class_data(lib))
+        .arg("-cp")
+        .arg(format!("{}/*", lib.display()));
     cmd
+}
+
+/// The flags that start a JVM from the broker's class-data archive, which
+/// `scripts/install-brokers.sh` makes next to the jars (none without one):
+/// a third less CPU to a ready broker, and the suite starts many.
+fn class_data(lib: &Path) -> Vec<String> {
+    match lib.parent().map(|home| home.join("kafka.jsa")) {
+        Some(jsa) if jsa.is_file() => vec![
+            "-Xlog:cds*=off".to_string(),
+            format!("-XX:SharedArchiveFile={}", jsa.display()),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// A cluster id as Kafka writes one (`StorageTool random-uuid`: 16 random
+/// bytes in URL-safe base64 without padding, never starting with '-'),
+/// without starting a JVM for it.
+fn random_cluster_id() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 16];
+    loop {
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+            .expect("/dev/urandom");
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        if !id.starts_with('-') && bytes != [0; 16] {
+            return id;
+        }
+    }
 }
 
 type SpawnJob = (Command, mpsc::Sender<std::io::Result<Child>>);
@@ -192,20 +224,29 @@ impl Node {
         let mut cmd = match &self.isolated {
             Some((ns, _)) => {
                 let mut cmd = Command::new("ip");
-                cmd.args(["netns", "exec", ns, "java", "-cp"])
+                cmd.args(["netns", "exec", ns, "java"])
+                    .args(class_data(lib))
+                    .arg("-cp")
                     .arg(format!("{}/*", lib.display()));
                 cmd
             }
             None => java(lib),
         };
-        cmd.args(["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC"])
-            .arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
-            .arg(format!("-Dkafka.logs.dir={}", self.dir.display()))
-            .arg("kafka.Kafka")
-            .arg(self.dir.join("server.properties"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(self.dir.join("stderr.log"))?);
+        // C1 only: a test's broker lives seconds to minutes, and C2's
+        // compiler threads would take CPU from the test on two cores.
+        cmd.args([
+            "-Xms128m",
+            "-Xmx512m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+        ])
+        .arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
+        .arg(format!("-Dkafka.logs.dir={}", self.dir.display()))
+        .arg("kafka.Kafka")
+        .arg(self.dir.join("server.properties"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(self.dir.join("stderr.log"))?);
         self.child = Some(spawn_tied(cmd)?);
         Ok(())
     }
@@ -411,13 +452,7 @@ impl Kafka {
             })
             .collect::<Vec<_>>()
             .join(",");
-        let cluster_id = {
-            let out = java(&lib)
-                .args(["kafka.tools.StorageTool", "random-uuid"])
-                .output()
-                .map_err(|e| format!("java: {e}"))?;
-            String::from_utf8_lossy(&out.stdout).trim().to_string()
-        };
+        let cluster_id = random_cluster_id();
         // Format every node (one JVM each, in parallel), then start them.
         let mut formats = Vec::new();
         for n in &list {
