@@ -27,11 +27,9 @@ fn subscribed_node(cluster: &RedisCluster) -> usize {
 
 #[test]
 fn cluster_publish_reaches_a_tail_on_another_node_exactly_once() {
-    let kafka = Kafka::shared();
+    let env = Env::new("cluster-once").partitions(3);
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("cluster-once");
-    kafka.create_topic(&topic, 3);
     let n = 500;
     let t = tail(
         &cluster.url_from(masters[0]),
@@ -48,7 +46,7 @@ fn cluster_publish_reaches_a_tail_on_another_node_exactly_once() {
     // Published at another master (the URL from the environment): the
     // cluster bus carries it over.
     dualstream()
-        .args(["--brokers", &kafka.brokers(), "--topic", &topic])
+        .args(["--brokers", &env.brokers(), "--topic", &env.topic])
         .env("DUALSTREAM_REDIS", &cluster.url_from(masters[1]))
         .arg("publish")
         .stdin(ticks("c", n).concat())
@@ -61,11 +59,9 @@ fn cluster_publish_reaches_a_tail_on_another_node_exactly_once() {
 
 #[test]
 fn cluster_publish_moves_past_a_dead_node() {
-    let kafka = Kafka::shared();
+    let env = Env::new("cluster-dead-node").partitions(2);
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("cluster-dead-node");
-    kafka.create_topic(&topic, 2);
     let n = 50;
     let t = tail(
         &cluster.url_from(masters[2]),
@@ -84,7 +80,7 @@ fn cluster_publish_moves_past_a_dead_node() {
         .url_from(masters[0])
         .replace("cluster://", "cluster://:s3cret@");
     let run = dualstream()
-        .brokers(&kafka.brokers(), &url, &topic)
+        .brokers(&env.brokers(), &url, &env.topic)
         .arg("publish")
         .stdin(ticks("c", n).concat())
         .run();
@@ -97,7 +93,7 @@ fn cluster_publish_moves_past_a_dead_node() {
         run.describe()
     );
     let run = dualstream()
-        .brokers(&kafka.brokers(), &cluster.url_from(masters[0]), &topic)
+        .brokers(&env.brokers(), &cluster.url_from(masters[0]), &env.topic)
         .arg("publish")
         .stdin(ticks("c", n).concat())
         .run()
@@ -124,11 +120,9 @@ fn gap_of(said: &[String]) -> String {
 
 #[test]
 fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
-    let kafka = Kafka::shared();
+    let env = Env::new("cluster-fill").partitions(3);
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("cluster-fill");
-    kafka.create_topic(&topic, 3);
     // About 12 s of events: both faults happen while they flow.
     let n = 2500;
     let t = tail(
@@ -136,9 +130,9 @@ fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
         &[
             "events:seq:*",
             "--brokers",
-            &kafka.brokers(),
+            &env.brokers(),
             "--topic",
-            &topic,
+            &env.topic,
             "--fill-gaps",
             "--count",
             &n.to_string(),
@@ -149,9 +143,9 @@ fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
     let mut said = t.wait_stderr("subscribed");
     assert_eq!(subscribed_node(&cluster), masters[0]);
     let publisher = steady_publisher(
-        &kafka.brokers(),
+        &env.brokers(),
         &cluster.url_from(masters[1]),
-        &topic,
+        &env.topic,
         ticks("c", n),
         Duration::from_millis(4),
     );
@@ -189,11 +183,9 @@ fn cluster_tail_fills_the_gaps_of_a_killed_master_and_a_killed_subscriber() {
 
 #[test]
 fn cluster_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
-    let kafka = Kafka::shared();
+    let env = Env::new("cluster-gap").partitions(2);
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("cluster-gap");
-    kafka.create_topic(&topic, 2);
     let t = tail(
         &cluster.url_from(masters[1]),
         &["events:seq:*", "--format", "json", "--timeout", "60s"],
@@ -212,7 +204,7 @@ fn cluster_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
     // Published after tail is back, at a third node: every one arrives.
     let n = 100;
     dualstream()
-        .brokers(&kafka.brokers(), &cluster.url_from(masters[2]), &topic)
+        .brokers(&env.brokers(), &cluster.url_from(masters[2]), &env.topic)
         .arg("publish")
         .stdin(ticks("c", n).concat())
         .run()
@@ -307,11 +299,9 @@ fn cluster_health_reports_every_node_and_is_degraded_without_a_slot_master() {
 
 #[test]
 fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
-    let kafka = Kafka::shared();
+    let env = Env::new("cluster-publisher-node").partitions(2);
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("cluster-publisher-node");
-    kafka.create_topic(&topic, 2);
     let t = tail(
         &cluster.url_from(masters[2]),
         &["events:seq:*", "--format", "json", "--timeout", "60s"],
@@ -319,9 +309,9 @@ fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
     t.wait_stderr("subscribed");
     let n = 1000;
     let publisher = steady_publisher(
-        &kafka.brokers(),
+        &env.brokers(),
         &cluster.url_from(masters[0]),
-        &topic,
+        &env.topic,
         ticks("c", n),
         Duration::from_millis(4),
     );
@@ -350,11 +340,9 @@ fn cluster_publish_moves_to_another_node_when_its_node_dies_mid_stream() {
 
 #[test]
 fn cluster_classic_tail_is_unaffected_by_a_slot_migration() {
-    let kafka = Kafka::shared();
+    let env = Env::new("cluster-classic-migrate").partitions(3);
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("cluster-classic-migrate");
-    kafka.create_topic(&topic, 3);
     let n = 1500;
     let t = tail(
         &cluster.url_from(masters[0]),
@@ -368,9 +356,9 @@ fn cluster_classic_tail_is_unaffected_by_a_slot_migration() {
     );
     t.wait_stderr("subscribed");
     let publisher = steady_publisher(
-        &kafka.brokers(),
+        &env.brokers(),
         &cluster.url_from(masters[1]),
-        &topic,
+        &env.topic,
         ticks("c", n),
         Duration::from_millis(4),
     );
@@ -552,11 +540,9 @@ fn sharded_publish_reaches_a_tail_on_every_master_exactly_once() {
 
 #[test]
 fn sharded_tail_fills_the_gaps_of_a_killed_master_a_moved_slot_and_a_killed_subscriber() {
-    let kafka = Kafka::shared();
+    let env = Env::new("sharded-fill").partitions(3);
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("sharded-fill");
-    kafka.create_topic(&topic, 3);
     // About 15 s of events: the three faults happen while they flow.
     let n = 3000;
     let t = sharded_tail(
@@ -564,9 +550,9 @@ fn sharded_tail_fills_the_gaps_of_a_killed_master_a_moved_slot_and_a_killed_subs
         masters[0],
         &[
             "--brokers",
-            &kafka.brokers(),
+            &env.brokers(),
             "--topic",
-            &topic,
+            &env.topic,
             "--fill-gaps",
             "--count",
             &n.to_string(),
@@ -577,9 +563,9 @@ fn sharded_tail_fills_the_gaps_of_a_killed_master_a_moved_slot_and_a_killed_subs
     let mut said = t.wait_stderr("subscribed");
     subscribed_at(&cluster, 3);
     let publisher = steady_publisher_with(
-        &kafka.brokers(),
+        &env.brokers(),
         &cluster.url_from(masters[1]),
-        &topic,
+        &env.topic,
         &["--sharded"],
         ticks("s", n),
         Duration::from_millis(4),
@@ -663,11 +649,9 @@ fn sharded_tail_fills_the_gaps_of_a_killed_master_a_moved_slot_and_a_killed_subs
 
 #[test]
 fn sharded_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
-    let kafka = Kafka::shared();
+    let env = Env::new("sharded-gap").partitions(2);
     let mut cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("sharded-gap");
-    kafka.create_topic(&topic, 2);
     let t = sharded_tail(
         &cluster,
         masters[1],
@@ -685,7 +669,7 @@ fn sharded_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
     // Published after tail is back: every one arrives, once.
     let n = 200;
     let run = dualstream()
-        .brokers(&kafka.brokers(), &cluster.url_from(masters[2]), &topic)
+        .brokers(&env.brokers(), &cluster.url_from(masters[2]), &env.topic)
         .args(["--sharded", "publish", "--summary", "json"])
         .stdin(ticks("s", n).concat())
         .run()
@@ -699,20 +683,18 @@ fn sharded_tail_without_fill_gaps_reports_the_gap_and_receives_after_it() {
 
 #[test]
 fn sharded_publish_follows_a_slot_moved_mid_stream_and_notifies_each_event_once() {
-    let kafka = Kafka::shared();
+    let env = Env::new("sharded-moved").partitions(3);
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("sharded-moved");
-    kafka.create_topic(&topic, 3);
     let n = 1500;
     let t = sharded_tail(
         &cluster,
         masters[0],
         &[
             "--brokers",
-            &kafka.brokers(),
+            &env.brokers(),
             "--topic",
-            &topic,
+            &env.topic,
             "--fill-gaps",
             "--count",
             &n.to_string(),
@@ -722,9 +704,9 @@ fn sharded_publish_follows_a_slot_moved_mid_stream_and_notifies_each_event_once(
     );
     t.wait_stderr("subscribed");
     let publisher = steady_publisher_with(
-        &kafka.brokers(),
+        &env.brokers(),
         &cluster.url_from(masters[0]),
-        &topic,
+        &env.topic,
         &["--sharded", "-vv"],
         ticks("s", n),
         Duration::from_millis(4),
@@ -755,19 +737,15 @@ fn sharded_publish_follows_a_slot_moved_mid_stream_and_notifies_each_event_once(
 
 #[test]
 fn sharded_mode_works_on_a_single_redis_7_too() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("sharded-single");
-    kafka.create_topic(&topic, 2);
+    let env = Env::new("sharded-single").partitions(2).redis();
     let n = 100;
     let mut args: Vec<&str> = SEQ_CHANNELS.to_vec();
     args.extend(["--sharded", "--count", "100", "--timeout", "30s"]);
-    let t = tail(&redis.url(), &args);
+    let t = tail(&env.redis_url(), &args);
     t.wait_stderr("subscribed");
     // A classic subscriber on the same server sees none of it.
-    let classic = redis.subscribe("events:*");
-    dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    let classic = env.subscribe("events:*");
+    env.dualstream()
         .args(["publish", "--sharded"])
         .stdin(ticks("s", n).concat())
         .run()
@@ -780,14 +758,12 @@ fn sharded_mode_works_on_a_single_redis_7_too() {
 
 #[test]
 fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
-    let kafka = Kafka::shared();
+    let env = Env::new("sharded-replay").partitions(3);
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("sharded-replay");
-    kafka.create_topic(&topic, 3);
     let n = 400;
     // In Kafka, nobody notified (Redis was "down").
-    seed(kafka, &topic, ticks("r", n).concat());
+    env.seed(ticks("r", n).concat());
     let t = sharded_tail(
         &cluster,
         masters[2],
@@ -795,7 +771,7 @@ fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
     );
     t.wait_stderr("subscribed");
     let run = dualstream()
-        .brokers(&kafka.brokers(), &cluster.url_from(masters[0]), &topic)
+        .brokers(&env.brokers(), &cluster.url_from(masters[0]), &env.topic)
         .args(["--sharded", "replay", "--to-redis", "--summary", "json"])
         .run()
         .expect_code(0);
@@ -805,7 +781,7 @@ fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
     each_once(&stdout, "r", n, &stderr);
     // The probe publishes and subscribes sharded too, and says the mode.
     let run = dualstream()
-        .brokers(&kafka.brokers(), &cluster.url_from(masters[1]), &topic)
+        .brokers(&env.brokers(), &cluster.url_from(masters[1]), &env.topic)
         .args(["--sharded", "health", "--probe", "--format", "json"])
         .args(["--channel", "probe:{x}", "--timeout", "10s"])
         .run()
@@ -814,7 +790,7 @@ fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
     assert_eq!(doc["probe"]["failed"], serde_json::Value::Null, "{doc:#}");
     assert_eq!(doc["redis"]["sharded"], true, "{doc:#}");
     let table = dualstream()
-        .brokers(&kafka.brokers(), &cluster.url_from(masters[1]), &topic)
+        .brokers(&env.brokers(), &cluster.url_from(masters[1]), &env.topic)
         .args(["--sharded", "health", "--format", "table"])
         .run()
         .expect_code(0);
@@ -823,10 +799,8 @@ fn sharded_replay_to_redis_and_the_health_probe_reach_sharded_subscribers() {
 
 #[test]
 fn sharded_hash_tagged_channels_share_one_slot_and_one_subscription() {
-    let kafka = Kafka::shared();
+    let env = Env::new("sharded-tagged").partitions(2);
     let cluster = RedisCluster::start();
-    let topic = topic("sharded-tagged");
-    kafka.create_topic(&topic, 2);
     let channels: Vec<String> = (0..4).map(|i| format!("events:{{seq}}:k{i}")).collect();
     let slot = cluster.slot_of("seq");
     assert!(channels.iter().all(|c| cluster.slot_of(c) == slot));
@@ -838,7 +812,7 @@ fn sharded_hash_tagged_channels_share_one_slot_and_one_subscription() {
     // One SSUBSCRIBE of the four, at the slot's owner only.
     assert_eq!(subscribed_at(&cluster, 1), [cluster.owner_of(slot)]);
     dualstream()
-        .brokers(&kafka.brokers(), &cluster.url_from(1), &topic)
+        .brokers(&env.brokers(), &cluster.url_from(1), &env.topic)
         .args(["--sharded", "publish"])
         .args(["--channel", "events:{{{source_type}}}:{source_id}"])
         .stdin(ticks("h", n).concat())
@@ -852,11 +826,9 @@ fn sharded_hash_tagged_channels_share_one_slot_and_one_subscription() {
 
 #[test]
 fn sharded_tail_follows_a_manual_failover() {
-    let kafka = Kafka::shared();
+    let env = Env::new("sharded-failover").partitions(2);
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
-    let topic = topic("sharded-failover");
-    kafka.create_topic(&topic, 2);
     let t = sharded_tail(
         &cluster,
         masters[0],
@@ -875,7 +847,7 @@ fn sharded_tail_follows_a_manual_failover() {
     // Published after: every one arrives, once.
     let n = 200;
     dualstream()
-        .brokers(&kafka.brokers(), &cluster.url_from(masters[1]), &topic)
+        .brokers(&env.brokers(), &cluster.url_from(masters[1]), &env.topic)
         .args(["--sharded", "publish"])
         .stdin(ticks("s", n).concat())
         .run()

@@ -290,10 +290,7 @@ fn orders(first: usize, n: usize) -> String {
 
 #[test]
 fn both_sides_of_a_publish_meet_their_expectations() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("expect-both");
-    kafka.create_topic(&topic, 3);
+    let env = Env::new("expect-both").partitions(3).redis();
     let dir = tempfile::tempdir().unwrap();
     let expect = write(
         dir.path(),
@@ -302,11 +299,11 @@ fn both_sides_of_a_publish_meet_their_expectations() {
     );
     // Redis: --fetch lets the expectations look into the full event.
     let t = tail(
-        &redis.url(),
+        &env.redis_url(),
         &[
             "events:order:*",
             "--brokers",
-            &kafka.brokers(),
+            &env.brokers(),
             "--fetch",
             "--expect",
             &expect,
@@ -316,7 +313,7 @@ fn both_sides_of_a_publish_meet_their_expectations() {
         ],
     );
     t.wait_stderr("subscribed");
-    publish(kafka, &redis, &topic, orders(0, 8));
+    publish(env.kafka(), env.redis_server(), &env.topic, orders(0, 8));
     let (code, stdout, stderr) = t.finish();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stdout.is_empty());
@@ -324,7 +321,7 @@ fn both_sides_of_a_publish_meet_their_expectations() {
     // Kafka, after the fact: the records are there.
     let replay = |args: &[&str]| {
         dualstream()
-            .brokers(&kafka.brokers(), "off", &topic)
+            .brokers(&env.brokers(), "off", &env.topic)
             .arg("replay")
             .args(args)
             .run()
@@ -359,15 +356,12 @@ fn both_sides_of_a_publish_meet_their_expectations() {
 
 #[test]
 fn replay_follow_expect_ends_when_the_last_expected_record_arrives() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("expect-follow");
-    kafka.create_topic(&topic, 2);
-    publish(kafka, &redis, &topic, orders(0, 4));
+    let env = Env::new("expect-follow").partitions(2).redis();
+    publish(env.kafka(), env.redis_server(), &env.topic, orders(0, 4));
     let dir = tempfile::tempdir().unwrap();
     let expect = write(dir.path(), "expected", "ord-1\nord-6\n");
     let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+        .brokers(&env.brokers(), "off", &env.topic)
         .args(["replay", "--follow", "--expect", &expect, "--wait", "60s"])
         .spawn();
     let stdout = collect(child.stdout.take().unwrap());
@@ -377,7 +371,7 @@ fn replay_follow_expect_ends_when_the_last_expected_record_arrives() {
         child.try_wait().unwrap().is_none(),
         "replay ended before ord-6 was published"
     );
-    publish(kafka, &redis, &topic, orders(4, 4));
+    publish(env.kafka(), env.redis_server(), &env.topic, orders(4, 4));
     let code = wait_exit(&mut child, Duration::from_secs(30));
     let stderr = stderr.join().unwrap();
     assert_eq!(code, Some(0), "{stderr}");

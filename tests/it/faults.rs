@@ -15,12 +15,12 @@ use crate::common::*;
 fn kafka_stalling_mid_run_exits_4_with_the_line_to_resume_from() {
     let (broker_port, proxy_port) = (free_port(), free_port());
     let proxy = Proxy::start(proxy_port, broker_port);
-    let kafka = Kafka::start_advertising(broker_port, proxy_port);
-    let topic = topic("stall");
-    kafka.create_topic(&topic, 1);
+    let env = Env::new("stall")
+        .own(Kafka::start_advertising(broker_port, proxy_port))
+        .partitions(1);
 
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let mut child = env
+        .dualstream()
         .args(["publish", "--timeout", "3s", "--summary", "json"])
         .spawn();
     let stderr = collect(child.stderr.take().unwrap());
@@ -28,7 +28,7 @@ fn kafka_stalling_mid_run_exits_4_with_the_line_to_resume_from() {
     stdin.write_all(events(0, 20, 2).as_bytes()).unwrap();
     stdin.flush().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while kafka.records(&topic).len() < 20 {
+    while env.records().len() < 20 {
         assert!(Instant::now() < deadline, "first events never arrived");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -59,8 +59,9 @@ fn kafka_stalling_mid_run_exits_4_with_the_line_to_resume_from() {
     assert!(stderr.contains("\"failed\":20"), "{stderr}");
 
     proxy.stall(false);
-    let ns: Vec<u64> = kafka
-        .records(&topic)
+    let ns: Vec<u64> = env
+        .kafka()
+        .records(&env.topic)
         .iter()
         .map(|r| r.json()["n"].as_u64().unwrap())
         .collect();
@@ -74,14 +75,14 @@ fn kafka_stalling_mid_run_exits_4_with_the_line_to_resume_from() {
     // acknowledged the first time is there twice.
     let input = events(0, 40, 2);
     let rest: String = input.lines().skip(20).map(|l| format!("{l}\n")).collect();
-    dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    env.dualstream()
         .arg("publish")
         .stdin(rest)
         .run()
         .expect_code(0);
-    let ns: Vec<u64> = kafka
-        .records(&topic)
+    let ns: Vec<u64> = env
+        .kafka()
+        .records(&env.topic)
         .iter()
         .map(|r| r.json()["n"].as_u64().unwrap())
         .collect();
@@ -96,11 +97,9 @@ fn kafka_stalling_mid_run_exits_4_with_the_line_to_resume_from() {
 /// --timeout (plus the guard's grace) is not a stalled broker.
 #[test]
 fn quiet_input_longer_than_the_timeout_is_not_a_stall() {
-    let kafka = Kafka::shared();
-    let topic = topic("quiet");
-    kafka.create_topic(&topic, 1);
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let env = Env::new("quiet").partitions(1);
+    let mut child = env
+        .dualstream()
         .args(["publish", "--timeout", "1s", "--summary", "json"])
         .spawn();
     let stderr = collect(child.stderr.take().unwrap());
@@ -116,25 +115,23 @@ fn quiet_input_longer_than_the_timeout_is_not_a_stall() {
     let stderr = stderr.join().unwrap();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("\"acknowledged\":3005"), "{stderr}");
-    assert_eq!(kafka.records(&topic).len(), 3005);
+    assert_eq!(env.records().len(), 3005);
 }
 
 /// SIGTERM (`timeout`, container stops) is handled like Ctrl-C: what is in
 /// flight is flushed, the summary printed, and the exit code is 143.
 #[test]
 fn sigterm_mid_publish_flushes_prints_the_summary_and_exits_143() {
-    let kafka = Kafka::shared();
-    let topic = topic("sigterm");
-    kafka.create_topic(&topic, 1);
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let env = Env::new("sigterm").partitions(1);
+    let mut child = env
+        .dualstream()
         .args(["publish", "--summary", "json"])
         .spawn();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(events(0, 10, 2).as_bytes()).unwrap();
     stdin.flush().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while kafka.records(&topic).len() < 10 {
+    while env.records().len() < 10 {
         assert!(Instant::now() < deadline, "events never arrived");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -152,12 +149,9 @@ fn sigterm_mid_publish_flushes_prints_the_summary_and_exits_143() {
 /// panic: the run finishes, Kafka has everything, the exit code is the run's.
 #[test]
 fn closed_stderr_and_stdout_never_panic() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("closedpipes");
-    kafka.create_topic(&topic, 1);
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    let env = Env::new("closedpipes").partitions(1).redis();
+    let mut child = env
+        .dualstream()
         .args(["publish", "--summary", "table", "--on-invalid", "skip"])
         .spawn();
     // Close the read end of stderr before anything is written to it.
@@ -169,11 +163,11 @@ fn closed_stderr_and_stdout_never_panic() {
     drop(stdin);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "publish with a closed stderr");
-    assert_eq!(kafka.records(&topic).len(), 50);
+    assert_eq!(env.records().len(), 50);
 
     // health | true: stdout closed before the report is written.
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    let mut child = env
+        .dualstream()
         .args(["health", "--format", "json"])
         .spawn();
     drop(child.stdout.take());
@@ -191,14 +185,14 @@ fn closed_stderr_and_stdout_never_panic() {
 fn a_broker_that_never_answers_is_reported_within_the_timeout() {
     let (broker_port, proxy_port) = (free_port(), free_port());
     let proxy = Proxy::start(proxy_port, broker_port);
-    let kafka = Kafka::start_advertising(broker_port, proxy_port);
-    let topic = topic("blackhole");
-    kafka.create_topic(&topic, 1);
+    let env = Env::new("blackhole")
+        .own(Kafka::start_advertising(broker_port, proxy_port))
+        .partitions(1);
     proxy.stall(true);
     proxy.cut();
     let started = Instant::now();
-    let run = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let run = env
+        .dualstream()
         .args(["health", "--timeout", "3s", "--format", "json"])
         .run()
         .expect_code(4);
@@ -213,8 +207,7 @@ fn a_broker_that_never_answers_is_reported_within_the_timeout() {
         run.describe()
     );
     let started = Instant::now();
-    dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    env.dualstream()
         .args(["publish", "--timeout", "2s"])
         .stdin(events(0, 5, 1))
         .run()
@@ -226,12 +219,9 @@ fn a_broker_that_never_answers_is_reported_within_the_timeout() {
 /// command ends quietly with 0.
 #[test]
 fn a_closed_stdout_ends_each_command_quietly() {
+    let env = Env::new("headone").partitions(1);
     use std::io::BufRead;
-    let kafka = Kafka::shared();
-    let topic = topic("headone");
-    kafka.create_topic(&topic, 1);
-    dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    env.dualstream()
         .args(["publish", "--no-headers"])
         .stdin(events(0, 20_000, 4))
         .run()
@@ -245,10 +235,7 @@ fn a_closed_stdout_ends_each_command_quietly() {
         (vec!["man"], None),
     ];
     for (args, stdin) in commands {
-        let mut child = dualstream()
-            .brokers(&kafka.brokers(), "off", &topic)
-            .args(&args)
-            .spawn();
+        let mut child = env.dualstream().args(&args).spawn();
         let stderr = collect(child.stderr.take().unwrap());
         let writer = stdin.map(|input| {
             let mut pipe = child.stdin.take().unwrap();
@@ -426,17 +413,15 @@ fn a_batch_the_broker_finds_too_large_fails_only_its_lines() {
 /// Kafka failure: exit 4 and "resume from" that line, forever.)
 #[test]
 fn an_event_over_the_message_size_is_an_invalid_line_and_the_rest_arrive() {
-    let kafka = Kafka::shared();
-    let topic = topic("oversized");
-    kafka.create_topic(&topic, 1);
+    let env = Env::new("oversized").partitions(1);
     let mut input = events(0, 5, 1);
     input.push_str(&format!(
         "{{\"id\":\"big\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"r0\",\"pad\":\"{}\"}}\n",
         "x".repeat(1_010_000)
     ));
     input.push_str(&events(5, 5, 1));
-    let run = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let run = env
+        .dualstream()
         .args(["publish", "--summary", "json", "--on-invalid", "skip"])
         .stdin(input)
         .run()
@@ -450,8 +435,9 @@ fn an_event_over_the_message_size_is_an_invalid_line_and_the_rest_arrive() {
     );
     assert_eq!(run.summary()["invalid"], 1, "{}", run.describe());
     assert_eq!(run.summary()["acknowledged"], 10, "{}", run.describe());
-    let ids: Vec<String> = kafka
-        .records(&topic)
+    let ids: Vec<String> = env
+        .kafka()
+        .records(&env.topic)
         .iter()
         .map(|r| r.json()["id"].as_str().unwrap().to_string())
         .collect();
@@ -473,19 +459,16 @@ fn an_event_over_the_message_size_is_an_invalid_line_and_the_rest_arrive() {
 /// again: for stdout, "reached the sink" means written (README).
 #[test]
 fn replay_group_with_stdout_closed_midway_then_rerun_reads_from_the_commit() {
+    let env = Env::new("groupclosed").partitions(1);
     use std::io::BufRead;
-    let kafka = Kafka::shared();
-    let topic = topic("groupclosed");
-    kafka.create_topic(&topic, 1);
     let n = 20_000;
-    dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    env.dualstream()
         .args(["publish", "--no-headers"])
         .stdin(events(0, n, 1))
         .run()
         .expect_code(0);
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let mut child = env
+        .dualstream()
         .args([
             "replay",
             "--group",
@@ -510,7 +493,7 @@ fn replay_group_with_stdout_closed_midway_then_rerun_reads_from_the_commit() {
     assert_eq!(status, Some(0), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 
-    let c = committed(&kafka.brokers(), &topic, "closer")[&0];
+    let c = committed(&env.brokers(), &env.topic, "closer")[&0];
     // What can have been written but not read: a pipe's buffer (64 KiB).
     let in_pipe = (64 * 1024 / shortest + 1) as i64;
     assert!(
@@ -519,8 +502,8 @@ fn replay_group_with_stdout_closed_midway_then_rerun_reads_from_the_commit() {
     );
     assert!(c >= 1, "nothing committed");
 
-    let rerun = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let rerun = env
+        .dualstream()
         .args(["replay", "--group", "closer"])
         .run()
         .expect_code(0);
@@ -637,12 +620,9 @@ fn replay_group_to_topic_with_the_broker_gone_then_rerun_copies_everything() {
 /// (seen once: a confirmed and committed offset the watcher never got).
 #[test]
 fn replay_group_to_redis_with_redis_killed_then_rerun_notifies_everything() {
-    let kafka = Kafka::shared();
-    let mut redis = Redis::start();
-    let topic = topic("groupredis");
-    kafka.create_topic(&topic, 1);
+    let mut env = Env::new("groupredis").partitions(1).redis();
     let n = 2_000;
-    seed(kafka, &topic, events(0, n, 4));
+    env.seed(events(0, n, 4));
     let offsets = |messages: Vec<(String, String)>| -> HashSet<i64> {
         messages
             .iter()
@@ -652,9 +632,9 @@ fn replay_group_to_redis_with_redis_killed_then_rerun_notifies_everything() {
             })
             .collect()
     };
-    let watcher = redis.subscribe("events:*");
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    let watcher = env.subscribe("events:*");
+    let mut child = env
+        .dualstream()
         .args([
             "replay",
             "--group",
@@ -670,18 +650,18 @@ fn replay_group_to_redis_with_redis_killed_then_rerun_notifies_everything() {
         .spawn();
     let stderr = collect(child.stderr.take().unwrap());
     watcher.wait_for(400, Duration::from_secs(30));
-    let pid = redis.pid().unwrap();
+    let pid = env.redis_server().pid().unwrap();
     signal(pid, "-STOP");
     let status = wait_exit(&mut child, Duration::from_secs(60));
     signal(pid, "-CONT");
     let first = offsets(watcher.settle(Duration::from_millis(500)));
-    redis.stop();
+    env.redis_server_mut().stop();
     let stderr = stderr.join().unwrap();
     assert_eq!(status, Some(5), "{stderr}");
     assert!(stderr.contains("redis"), "{stderr}");
     assert!(first.len() < n, "Redis was killed midway");
 
-    let c = committed(&kafka.brokers(), &topic, "notifier")[&0];
+    let c = committed(&env.brokers(), &env.topic, "notifier")[&0];
     assert!(c > 0, "nothing was committed");
     for offset in 0..c {
         assert!(
@@ -690,10 +670,9 @@ fn replay_group_to_redis_with_redis_killed_then_rerun_notifies_everything() {
         );
     }
 
-    redis.restart();
-    let watcher = redis.subscribe("events:*");
-    dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    env.redis_server_mut().restart();
+    let watcher = env.subscribe("events:*");
+    env.dualstream()
         .args(["replay", "--group", "notifier", "--to-redis"])
         .run()
         .expect_code(0);

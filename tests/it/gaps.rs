@@ -21,20 +21,17 @@ fn kill_subscribers(redis: &Redis) {
 
 #[test]
 fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscriber() {
-    let kafka = Kafka::shared();
-    let mut redis = Redis::start();
-    let topic = topic("fill-gaps");
-    kafka.create_topic(&topic, 3);
+    let mut env = Env::new("fill-gaps").partitions(3).redis();
     // About 15 s of events: the faults below all happen while they flow.
     let n = 3000;
     let t = tail(
-        &redis.url(),
+        &env.redis_url(),
         &[
             "events:seq:*",
             "--brokers",
-            &kafka.brokers(),
+            &env.brokers(),
             "--topic",
-            &topic,
+            &env.topic,
             "--fill-gaps",
             "--count",
             &n.to_string(),
@@ -44,24 +41,24 @@ fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscrib
     );
     let mut said = t.wait_stderr("subscribed");
     let publisher = steady_publisher(
-        &kafka.brokers(),
-        &redis.url(),
-        &topic,
+        &env.brokers(),
+        &env.redis_url(),
+        &env.topic,
         ticks("s", n),
         Duration::from_millis(4),
     );
     std::thread::sleep(Duration::from_millis(1000));
-    redis.stop();
+    env.redis_server_mut().stop();
     std::thread::sleep(Duration::from_millis(400));
-    redis.restart();
+    env.redis_server_mut().restart();
     said.extend(t.wait_stderr("reading the gap from Kafka"));
     std::thread::sleep(Duration::from_millis(800));
-    kill_subscribers(&redis);
+    kill_subscribers(env.redis_server());
     said.extend(t.wait_stderr("reading the gap from Kafka"));
     std::thread::sleep(Duration::from_millis(800));
-    redis.stop();
+    env.redis_server_mut().stop();
     std::thread::sleep(Duration::from_millis(400));
-    redis.restart();
+    env.redis_server_mut().restart();
     said.extend(t.wait_stderr("reading the gap from Kafka"));
     let (code, said_publish) = publisher.join().unwrap();
     assert_eq!(code, Some(0), "publish failed: {said_publish}");
@@ -83,27 +80,24 @@ fn fill_gaps_prints_every_event_once_across_redis_restarts_and_a_killed_subscrib
 
 #[test]
 fn without_fill_gaps_the_gap_is_reported_and_events_are_missed() {
-    let kafka = Kafka::shared();
-    let mut redis = Redis::start();
-    let topic = topic("no-fill");
-    kafka.create_topic(&topic, 2);
+    let mut env = Env::new("no-fill").partitions(2).redis();
     let n = 400;
     let t = tail(
-        &redis.url(),
+        &env.redis_url(),
         &["events:seq:*", "--format", "json", "--timeout", "6s"],
     );
     t.wait_stderr("subscribed");
     let publisher = steady_publisher(
-        &kafka.brokers(),
-        &redis.url(),
-        &topic,
+        &env.brokers(),
+        &env.redis_url(),
+        &env.topic,
         ticks("s", n),
         Duration::from_millis(5),
     );
     std::thread::sleep(Duration::from_millis(600));
-    redis.stop();
+    env.redis_server_mut().stop();
     std::thread::sleep(Duration::from_millis(500));
-    redis.restart();
+    env.redis_server_mut().restart();
     t.wait_stderr("messages published in the gap were missed (--fill-gaps reads them from Kafka)");
     assert_eq!(publisher.join().unwrap().0, Some(0));
     let (code, stdout, stderr) = t.finish();
@@ -114,21 +108,18 @@ fn without_fill_gaps_the_gap_is_reported_and_events_are_missed() {
 
 #[test]
 fn fill_gaps_reprints_what_a_full_queue_dropped() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("fill-queue");
-    kafka.create_topic(&topic, 2);
+    let env = Env::new("fill-queue").partitions(2).redis();
     let n = 400;
     // --fetch waits for Kafka at every message: with a queue of 5, a burst
     // overflows it.
     let t = tail(
-        &redis.url(),
+        &env.redis_url(),
         &[
             "events:seq:*",
             "--brokers",
-            &kafka.brokers(),
+            &env.brokers(),
             "--topic",
-            &topic,
+            &env.topic,
             "--fill-gaps",
             "--fetch",
             "--queue",
@@ -140,8 +131,7 @@ fn fill_gaps_reprints_what_a_full_queue_dropped() {
         ],
     );
     t.wait_stderr("subscribed");
-    dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    env.dualstream()
         .arg("publish")
         .stdin(ticks("s", n).concat())
         .run()

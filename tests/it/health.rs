@@ -24,15 +24,12 @@ fn json(run: &Run) -> Value {
 
 #[test]
 fn healthy_cluster_reports_brokers_partitions_redis_and_probe() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("healthy");
-    kafka.create_topic(&topic, 2);
-    seed(kafka, &topic, events(0, 10, 1));
+    let env = Env::new("healthy").partitions(2).redis();
+    env.seed(events(0, 10, 1));
     let run = health(
-        &kafka.brokers(),
-        &redis.url(),
-        Some(&topic),
+        &env.brokers(),
+        &env.redis_url(),
+        Some(&env.topic),
         &["--probe", "--format", "json", "--channel", "x"],
     )
     .expect_code(0);
@@ -41,11 +38,11 @@ fn healthy_cluster_reports_brokers_partitions_redis_and_probe() {
     assert_eq!(r["problems"], serde_json::json!([]));
     let brokers = r["kafka"]["brokers"].as_array().unwrap();
     assert_eq!(brokers.len(), 1);
-    assert_eq!(brokers[0]["port"], kafka.port());
+    assert_eq!(brokers[0]["port"], env.kafka().port());
     assert_eq!(r["kafka"]["controller"], brokers[0]["id"]);
     let topics = r["kafka"]["topics"].as_array().unwrap();
     assert_eq!(topics.len(), 1, "--topic limits the report");
-    assert_eq!(topics[0]["name"], topic.as_str());
+    assert_eq!(topics[0]["name"], env.topic.as_str());
     let parts = topics[0]["partitions"].as_array().unwrap();
     assert_eq!(parts.len(), 2);
     let total: i64 = parts
@@ -72,7 +69,7 @@ fn healthy_cluster_reports_brokers_partitions_redis_and_probe() {
         assert!(probe[step].as_f64().unwrap() > 0.0, "{step}: {probe}");
     }
     // The probe record is really in Kafka, where the report says.
-    let records = kafka.records(&topic);
+    let records = env.records();
     let probe_record = records
         .iter()
         .find(|r| r.headers.get("type").map(String::as_str) == Some("dualstream.probe"));
@@ -80,7 +77,7 @@ fn healthy_cluster_reports_brokers_partitions_redis_and_probe() {
     assert_eq!(probe_record.offset, probe["offset"].as_i64().unwrap());
 
     // The table form on a pipe, for people reading CI logs.
-    let run = health(&kafka.brokers(), &redis.url(), Some(&topic), &[]).expect_code(0);
+    let run = health(&env.brokers(), &env.redis_url(), Some(&env.topic), &[]).expect_code(0);
     assert!(run.stdout().contains("status: ok"), "{}", run.describe());
     assert!(run.stdout().contains("(controller)"), "{}", run.describe());
 }
@@ -120,26 +117,24 @@ fn redis_down_exits_5_and_kafka_down_exits_4_within_the_timeout() {
 
 #[test]
 fn group_lag_and_max_lag() {
-    let kafka = Kafka::shared();
-    let topic = topic("lag");
-    kafka.create_topic(&topic, 1);
-    seed(kafka, &topic, events(0, 10, 1));
+    let env = Env::new("lag").partitions(1);
+    env.seed(events(0, 10, 1));
     // A consumer of group "readers" that got through 4 of 10 records.
     let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", kafka.brokers())
+        .set("bootstrap.servers", env.brokers())
         .set("group.id", "readers")
         .set("enable.auto.commit", "false")
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(&topic, 0, Offset::Offset(4))
+    tpl.add_partition_offset(&env.topic, 0, Offset::Offset(4))
         .unwrap();
     consumer.commit(&tpl, CommitMode::Sync).unwrap();
 
     let run = health(
-        &kafka.brokers(),
+        &env.brokers(),
         "off",
-        Some(&topic),
+        Some(&env.topic),
         &["--group", "readers", "--format", "json"],
     )
     .expect_code(0);
@@ -149,9 +144,9 @@ fn group_lag_and_max_lag() {
     assert_eq!(g["partitions"][0]["high"], 10);
 
     let run = health(
-        &kafka.brokers(),
+        &env.brokers(),
         "off",
-        Some(&topic),
+        Some(&env.topic),
         &["--group", "readers", "--max-lag", "5", "--format", "json"],
     )
     .expect_code(6);

@@ -1101,3 +1101,100 @@ fn next_line(
         }
     }
 }
+
+/// Write revoked under a running `publish` fed slowly on stdin: alice
+/// publishes, loses every right on the topic, and publish ends with exit 4
+/// naming the refusal and the line to resume from, within seconds; every
+/// line before that line is in Kafka.
+#[test]
+fn kafka_security_an_acl_revoked_mid_publish_exits_4_with_the_resume_line() {
+    let s = &secure();
+    let dir = tempfile::tempdir().unwrap();
+    let sasl = s.kafka.listener_address("SASL_PLAINTEXT");
+    let alice = flags(
+        Way::X,
+        &scram("alice", ALICE),
+        &sasl,
+        &s.topic,
+        "off",
+        dir.path(),
+    );
+    let mut child = dualstream()
+        .arg("-vv")
+        .args(&alice)
+        .args(["publish", "--timeout", "10s", "--summary", "json"])
+        .spawn();
+    let stderr = collect(child.stderr.take().unwrap());
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        // About 30 s of input unless publish stops reading first.
+        for i in 0..3_000 {
+            if stdin.write_all(events(i, 1, 4).as_bytes()).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while s.kafka.records(&s.topic).len() < 50 {
+        assert!(
+            Instant::now() < deadline,
+            "alice's first events never landed"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let brokers = s.kafka.brokers();
+    s.kafka.tool(
+        "org.apache.kafka.tools.AclCommand",
+        &[
+            "--bootstrap-server",
+            &brokers,
+            "--remove",
+            "--force",
+            "--allow-principal",
+            "User:alice",
+            "--operation",
+            "All",
+            "--topic",
+            &s.topic,
+        ],
+    );
+    let revoked = Instant::now();
+    let status = wait_exit(&mut child, Duration::from_secs(60));
+    let elapsed = revoked.elapsed();
+    let said = stderr.join().unwrap();
+    drop(writer);
+    assert_eq!(status, Some(4), "{said}");
+    assert!(
+        elapsed < Duration::from_secs(25),
+        "took {elapsed:?}\n{said}"
+    );
+    assert!(
+        said.contains("not authori") && said.contains(&s.topic),
+        "{said}"
+    );
+    assert!(!said.contains(ALICE), "{said}");
+    let resume: usize = said
+        .split("resume from <stdin>:")
+        .nth(1)
+        .and_then(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no resume line\n{said}"));
+    let landed: std::collections::HashSet<String> = s
+        .kafka
+        .records(&s.topic)
+        .iter()
+        .map(|r| r.json()["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for line in 1..resume {
+        assert!(
+            landed.contains(&format!("e{}", line - 1)),
+            "line {line}, before the resume line {resume}, is not in Kafka\n{said}"
+        );
+    }
+}

@@ -171,27 +171,25 @@ fn check_and_complete(
 /// flight, and the run ends with 0 and every event in Kafka exactly once.
 #[test]
 fn a_leader_killed_mid_publish_loses_nothing_and_duplicates_nothing() {
-    let kafka = Kafka::cluster(3);
-    let topic = topic("leaderkill");
-    kafka.create_topic(&topic, 3);
+    let env = Env::new("leaderkill").own(Kafka::cluster(3)).partitions(3);
     let lines = ticks("lk", 6_000);
     let publisher = steady_publisher_with(
-        &kafka.brokers(),
+        &env.brokers(),
         "off",
-        &topic,
+        &env.topic,
         &[],
         lines.clone(),
         Duration::from_micros(500),
     );
-    wait_records(&kafka, &topic, 1_000);
-    let leader = kafka.leader(&topic, 0);
+    wait_records(env.kafka(), &env.topic, 1_000);
+    let leader = env.kafka().leader(&env.topic, 0);
     assert!(leader > 0, "partition 0 has no leader");
-    kafka.kill_node(leader as u32);
+    env.kafka().kill_node(leader as u32);
     let run = outcome(publisher.join().unwrap());
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    check_and_complete(&kafka, &topic, &lines, &run, || {});
+    check_and_complete(env.kafka(), &env.topic, &lines, &run, || {});
     assert_ne!(
-        kafka.leader(&topic, 0),
+        env.kafka().leader(&env.topic, 0),
         leader,
         "leadership moved off the dead node"
     );
@@ -203,27 +201,25 @@ fn a_leader_killed_mid_publish_loses_nothing_and_duplicates_nothing() {
 /// or doubled. The frozen node comes back as a follower.
 #[test]
 fn a_leader_frozen_past_the_timeouts_then_thawed_loses_nothing() {
-    let kafka = Kafka::cluster(3);
-    let topic = topic("leaderstop");
-    kafka.create_topic(&topic, 3);
+    let env = Env::new("leaderstop").own(Kafka::cluster(3)).partitions(3);
     let lines = ticks("ls", 6_000);
     let publisher = steady_publisher_with(
-        &kafka.brokers(),
+        &env.brokers(),
         "off",
-        &topic,
+        &env.topic,
         &["-X", "request.timeout.ms=5000"],
         lines.clone(),
         Duration::from_micros(500),
     );
-    wait_records(&kafka, &topic, 1_000);
-    let leader = kafka.leader(&topic, 0);
-    let pid = kafka.pid_of(leader as u32).unwrap();
+    wait_records(env.kafka(), &env.topic, 1_000);
+    let leader = env.kafka().leader(&env.topic, 0);
+    let pid = env.kafka().pid_of(leader as u32).unwrap();
     signal(pid, "-STOP");
     std::thread::sleep(Duration::from_secs(12));
     signal(pid, "-CONT");
     let run = outcome(publisher.join().unwrap());
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    check_and_complete(&kafka, &topic, &lines, &run, || {});
+    check_and_complete(env.kafka(), &env.topic, &lines, &run, || {});
 }
 
 /// The leader of partition 0 cut off from the other two nodes (each node
@@ -236,29 +232,29 @@ fn a_leader_frozen_past_the_timeouts_then_thawed_loses_nothing() {
 /// run acknowledged must still be in Kafka, once, in order per key.
 #[test]
 fn a_leader_cut_off_from_its_replicas_loses_nothing_acknowledged_when_the_partition_heals() {
-    let kafka = Kafka::builder().nodes(3).isolated().start();
-    let topic = topic("netsplit");
-    kafka.create_topic(&topic, 3);
+    let env = Env::new("netsplit")
+        .own(Kafka::builder().nodes(3).isolated().start())
+        .partitions(3);
     let lines = ticks("ns", 12_000);
     let publisher = steady_publisher_with(
-        &kafka.brokers(),
+        &env.brokers(),
         "off",
-        &topic,
+        &env.topic,
         &["-X", "request.timeout.ms=5000", "--timeout", "120s"],
         lines.clone(),
         Duration::from_millis(2),
     );
-    wait_records(&kafka, &topic, 1_000);
-    let leader = kafka.leader(&topic, 0) as u32;
+    wait_records(env.kafka(), &env.topic, 1_000);
+    let leader = env.kafka().leader(&env.topic, 0) as u32;
     assert!(leader > 0, "partition 0 has no leader");
     let other = (1..=3).find(|&n| n != leader).unwrap();
-    kafka.cut_off(leader, true);
+    env.kafka().cut_off(leader, true);
     // The other two fence the cut-off node and elect a leader among
     // themselves (broker.session.timeout.ms is 9 s).
     let deadline = Instant::now() + Duration::from_secs(40);
     let mut elected = -1;
     while Instant::now() < deadline {
-        elected = kafka.leader_seen_by(other, &topic, 0);
+        elected = env.kafka().leader_seen_by(other, &env.topic, 0);
         if elected > 0 && elected as u32 != leader {
             break;
         }
@@ -270,7 +266,7 @@ fn a_leader_cut_off_from_its_replicas_loses_nothing_acknowledged_when_the_partit
     );
     // Keep publishing across the split a while longer, then heal it.
     std::thread::sleep(Duration::from_secs(5));
-    kafka.cut_off(leader, false);
+    env.kafka().cut_off(leader, false);
     let run = outcome(publisher.join().unwrap());
     assert!(
         matches!(run.code, Some(0) | Some(4)),
@@ -278,8 +274,8 @@ fn a_leader_cut_off_from_its_replicas_loses_nothing_acknowledged_when_the_partit
         run.code,
         run.stderr
     );
-    check_and_complete(&kafka, &topic, &lines, &run, || {
-        kafka.wait_healthy(&topic);
+    check_and_complete(env.kafka(), &env.topic, &lines, &run, || {
+        env.kafka().wait_healthy(&env.topic);
     });
 }
 
@@ -343,22 +339,20 @@ fn isr_below_min_insync_exits_4_naming_not_enough_replicas() {
 /// resume from; with the nodes back the rerun completes the set.
 #[test]
 fn the_controller_quorum_lost_mid_publish_exits_4_and_a_rerun_completes() {
-    let kafka = Kafka::cluster(3);
-    let topic = topic("quorumpub");
-    kafka.create_topic(&topic, 3);
+    let env = Env::new("quorumpub").own(Kafka::cluster(3)).partitions(3);
     let lines = ticks("qp", 8_000);
     let publisher = steady_publisher_with(
-        &kafka.brokers(),
+        &env.brokers(),
         "off",
-        &topic,
+        &env.topic,
         &["--timeout", "5s"],
         lines.clone(),
         Duration::from_micros(500),
     );
-    wait_records(&kafka, &topic, 1_000);
+    wait_records(env.kafka(), &env.topic, 1_000);
     let killed_at = Instant::now();
-    kafka.kill_node(2);
-    kafka.kill_node(3);
+    env.kafka().kill_node(2);
+    env.kafka().kill_node(3);
     let run = outcome(publisher.join().unwrap());
     let elapsed = killed_at.elapsed();
     assert_eq!(run.code, Some(4), "{}", run.stderr);
@@ -368,11 +362,11 @@ fn the_controller_quorum_lost_mid_publish_exits_4_and_a_rerun_completes() {
         run.stderr
     );
     assert!(run.stderr.contains("not acknowledged"), "{}", run.stderr);
-    check_and_complete(&kafka, &topic, &lines, &run, || {
-        kafka.start_node(2);
-        kafka.start_node(3);
-        kafka.wait_all_listed();
-        kafka.wait_healthy(&topic);
+    check_and_complete(env.kafka(), &env.topic, &lines, &run, || {
+        env.kafka().start_node(2);
+        env.kafka().start_node(3);
+        env.kafka().wait_all_listed();
+        env.kafka().wait_healthy(&env.topic);
     });
 }
 
@@ -384,13 +378,13 @@ fn the_controller_quorum_lost_mid_publish_exits_4_and_a_rerun_completes() {
 /// first, so replay is mid-topic then.)
 #[test]
 fn the_controller_quorum_lost_mid_replay_exits_4_and_a_rerun_reads_everything() {
-    let kafka = Kafka::cluster(3);
-    let topic = topic("quorumreplay");
-    kafka.create_topic(&topic, 3);
+    let env = Env::new("quorumreplay")
+        .own(Kafka::cluster(3))
+        .partitions(3);
     let n = 30_000;
-    seed(&kafka, &topic, events(0, n, 6));
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    seed(env.kafka(), &env.topic, events(0, n, 6));
+    let mut child = env
+        .dualstream()
         .args(["replay", "--timeout", "5s"])
         .args([
             "-X",
@@ -407,8 +401,8 @@ fn the_controller_quorum_lost_mid_replay_exits_4_and_a_rerun_reads_everything() 
             .expect("replay printed nothing");
     }
     let killed_at = Instant::now();
-    kafka.kill_node(2);
-    kafka.kill_node(3);
+    env.kafka().kill_node(2);
+    env.kafka().kill_node(3);
     let printed = 500 + stdout.iter().count();
     let status = wait_exit(&mut child, Duration::from_secs(60));
     let elapsed = killed_at.elapsed();
@@ -425,11 +419,11 @@ fn the_controller_quorum_lost_mid_replay_exits_4_and_a_rerun_reads_everything() 
         elapsed < Duration::from_secs(50),
         "replay took {elapsed:?} to give up with --timeout 5s\n{stderr}"
     );
-    kafka.start_node(2);
-    kafka.start_node(3);
-    kafka.wait_all_listed();
-    let run = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    env.kafka().start_node(2);
+    env.kafka().start_node(3);
+    env.kafka().wait_all_listed();
+    let run = env
+        .dualstream()
         .args(["replay", "--timeout", "30s", "--summary", "json"])
         .run()
         .expect_code(0);
@@ -577,30 +571,28 @@ fn coordinator(kafka: &Kafka, group: &str) -> Option<u32> {
 /// copy had it.
 #[test]
 fn the_group_coordinator_killed_under_replay_group_moves_and_the_copy_goes_on() {
-    let kafka = Kafka::cluster(3);
-    let topic = topic("coordinator");
-    let dest = format!("{topic}-copy");
-    let group = format!("{topic}-g");
-    kafka.create_topic(&topic, 3);
-    kafka.create_topic(&dest, 3);
+    let env = Env::new("coordinator").own(Kafka::cluster(3)).partitions(3);
+    let dest = format!("{}-copy", env.topic);
+    let group = format!("{}-g", env.topic);
+    env.kafka().create_topic(&dest, 3);
     let lines = ticks("co", 6_000);
-    let mut member = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let mut member = env
+        .dualstream()
         .args(["replay", "--group", &group, "--follow", "--to-topic", &dest])
         .args(["-X", "heartbeat.interval.ms=500"])
         .spawn();
     let stderr = collect(member.stderr.take().unwrap());
     let publisher = steady_publisher_with(
-        &kafka.brokers(),
+        &env.brokers(),
         "off",
-        &topic,
+        &env.topic,
         &[],
         lines.clone(),
         Duration::from_millis(1),
     );
-    wait_records(&kafka, &dest, 500);
-    let before = coordinator(&kafka, &group).expect("the group has a coordinator");
-    kafka.kill_node(before);
+    wait_records(env.kafka(), &dest, 500);
+    let before = coordinator(env.kafka(), &group).expect("the group has a coordinator");
+    env.kafka().kill_node(before);
     let run = outcome(publisher.join().unwrap());
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let all: HashSet<String> = lines
@@ -616,7 +608,8 @@ fn the_group_coordinator_killed_under_replay_group_moves_and_the_copy_goes_on() 
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut copied: HashSet<String> = HashSet::new();
     while Instant::now() < deadline {
-        copied = kafka
+        copied = env
+            .kafka()
             .try_records(&dest)
             .unwrap_or_default()
             .iter()
@@ -635,11 +628,12 @@ fn the_group_coordinator_killed_under_replay_group_moves_and_the_copy_goes_on() 
         copied, all,
         "the copy missed records after the coordinator died\n{stderr}"
     );
-    let after = coordinator(&kafka, &group).expect("the group has a coordinator again");
+    let after = coordinator(env.kafka(), &group).expect("the group has a coordinator again");
     assert_ne!(after, before, "the coordinator moved off the dead node");
     // Nothing committed that the copy did not have.
-    let source: HashMap<(i64, i64), String> = kafka
-        .records(&topic)
+    let source: HashMap<(i64, i64), String> = env
+        .kafka()
+        .records(&env.topic)
         .iter()
         .map(|r| {
             (
@@ -648,7 +642,7 @@ fn the_group_coordinator_killed_under_replay_group_moves_and_the_copy_goes_on() 
             )
         })
         .collect();
-    let commits = committed(&kafka.brokers(), &topic, &group);
+    let commits = committed(&env.brokers(), &env.topic, &group);
     assert_eq!(commits.len(), 3, "{commits:?}\n{stderr}");
     for (p, c) in &commits {
         for offset in 0..*c {

@@ -176,9 +176,7 @@ topic = "never-used"
 
 #[test]
 fn profile_kafka_properties_come_before_minus_f_and_minus_x() {
-    let kafka = Kafka::shared();
-    let topic = topic("prof-kafka");
-    kafka.create_topic(&topic, 1);
+    let env = Env::new("prof-kafka").partitions(1);
     let config = Config::new(&format!(
         r#"
 default = "dev"
@@ -186,13 +184,14 @@ default = "dev"
 [profiles.dev]
 brokers = "{}"
 redis = "off"
-topic = "{topic}"
+topic = "{}"
 properties-file = "client.properties"
 
 [profiles.dev.kafka]
 enable.idempotence = false
 "#,
-        kafka.brokers()
+        env.brokers(),
+        env.topic
     ));
     // Relative to the config file's directory.
     std::fs::write(
@@ -229,7 +228,7 @@ enable.idempotence = false
     std::fs::write(&file, "enable.idempotence=true\n").unwrap();
     let run = publish(&["-F", file.to_str().unwrap()]);
     assert_eq!(run.summary()["lowered_durability"], serde_json::json!([]));
-    assert_eq!(kafka.records(&topic).len(), 6);
+    assert_eq!(env.records().len(), 6);
 }
 
 #[test]

@@ -210,12 +210,10 @@ fn several_files_in_one_run_report_their_own_lines() {
 
 #[test]
 fn redis_down_is_a_warning_and_kafka_gets_everything() {
-    let kafka = Kafka::shared();
-    let topic = topic("redisdown");
-    kafka.create_topic(&topic, 2);
+    let env = Env::new("redisdown").partitions(2);
     let dead_redis = format!("redis://:hunter2@127.0.0.1:{}", closed_port());
     let run = dualstream()
-        .brokers(&kafka.brokers(), &dead_redis, &topic)
+        .brokers(&env.brokers(), &dead_redis, &env.topic)
         .args(["publish", "--summary", "json"])
         .stdin(events(0, 500, 10))
         .run()
@@ -235,21 +233,18 @@ fn redis_down_is_a_warning_and_kafka_gets_everything() {
     assert_eq!(summary["acknowledged"], 500);
     assert_eq!(summary["redis_failures"], 500);
     assert_eq!(summary["notified"], 0);
-    assert_eq!(kafka.records(&topic).len(), 500);
+    assert_eq!(env.records().len(), 500);
 }
 
 #[test]
 fn no_headers_leaves_records_without_headers() {
-    let kafka = Kafka::shared();
-    let topic = topic("noheaders");
-    kafka.create_topic(&topic, 1);
-    dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let env = Env::new("noheaders").partitions(1);
+    env.dualstream()
         .args(["publish", "--no-headers"])
         .stdin(events(0, 3, 1))
         .run()
         .expect_code(0);
-    let records = kafka.records(&topic);
+    let records = env.records();
     assert_eq!(records.len(), 3);
     assert!(records.iter().all(|r| r.headers.is_empty()), "{records:?}");
     assert_eq!(records[0].key.as_deref(), Some("r0"));
@@ -291,18 +286,16 @@ fn compressed_batches_arrive_whole() {
 
 #[test]
 fn redis_off_publishes_to_kafka_only() {
-    let kafka = Kafka::shared();
-    let topic = topic("redisoff");
-    kafka.create_topic(&topic, 1);
-    let run = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let env = Env::new("redisoff").partitions(1);
+    let run = env
+        .dualstream()
         .args(["publish", "--summary", "json"])
         .stdin(events(0, 10, 2))
         .run()
         .expect_code(0);
     assert_eq!(run.summary()["redis"], "off");
     assert!(!run.stderr().contains("warning"), "{}", run.describe());
-    assert_eq!(kafka.records(&topic).len(), 10);
+    assert_eq!(env.records().len(), 10);
 }
 
 #[test]
@@ -635,17 +628,14 @@ fn secrets_never_reach_logs_or_errors() {
 
 #[test]
 fn dead_letter_file_is_never_an_input_is_appended_to_and_private() {
+    let env = Env::new("deadletters").partitions(1);
     use std::os::unix::fs::PermissionsExt;
-    let kafka = Kafka::shared();
-    let topic = topic("deadletters");
-    kafka.create_topic(&topic, 1);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.ndjson");
     let content = format!("{}not json\n", events(0, 3, 1));
     std::fs::write(&input, &content).unwrap();
     let publish = |dead: &std::path::Path| {
-        dualstream()
-            .brokers(&kafka.brokers(), "off", &topic)
+        env.dualstream()
             .arg("publish")
             .arg(input.to_str().unwrap())
             .arg(format!("--on-invalid=dead-letter={}", dead.display()))
@@ -656,8 +646,7 @@ fn dead_letter_file_is_never_an_input_is_appended_to_and_private() {
     publish(&input).expect_stderr(2, "that file is an input");
     assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
     // Also when the input comes through stdin.
-    dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    env.dualstream()
         .args([
             "publish",
             &format!("--on-invalid=dead-letter={}", input.display()),

@@ -109,35 +109,31 @@ fn start_modes_and_bounds() {
 
 #[test]
 fn empty_partitions_and_empty_topics_terminate() {
-    let kafka = Kafka::shared();
-    let topic = topic("empty");
-    kafka.create_topic(&topic, 4);
-    let run = replay(kafka, &topic, &["--summary", "json"]).expect_code(0);
+    let env = Env::new("empty").partitions(4);
+    let run = replay(env.kafka(), &env.topic, &["--summary", "json"]).expect_code(0);
     assert_eq!(run.stdout(), "");
     assert_eq!(run.summary()["records"], 0);
     // One key: one partition has data, three stay empty.
-    seed(kafka, &topic, events(0, 5, 1));
-    let run = replay(kafka, &topic, &["--summary", "json"]).expect_code(0);
+    env.seed(events(0, 5, 1));
+    let run = replay(env.kafka(), &env.topic, &["--summary", "json"]).expect_code(0);
     assert_eq!(ns(&run), [0, 1, 2, 3, 4]);
     assert_eq!(run.summary()["partitions"].as_array().unwrap().len(), 4);
 }
 
 #[test]
 fn values_round_trip_byte_for_byte_and_envelopes_carry_coordinates() {
-    let kafka = Kafka::shared();
-    let topic = topic("bytes");
-    kafka.create_topic(&topic, 1);
+    let env = Env::new("bytes").partitions(1);
     let input = "{ \"id\" : \"a\", \"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k\",  \"text\":\"héllo \\u00e9 \\\"q\\\"\" }\n\
                  {\"id\":\"b\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k\",\"n\":1.50,\"time\":\"2026-11-24T10:00:00Z\"}\n";
-    seed(kafka, &topic, input);
-    let run = replay(kafka, &topic, &[]).expect_code(0);
+    env.seed(input);
+    let run = replay(env.kafka(), &env.topic, &[]).expect_code(0);
     assert_eq!(
         run.stdout(),
         input,
         "replay must give back exactly what was published"
     );
 
-    let run = replay(kafka, &topic, &["--envelope"]).expect_code(0);
+    let run = replay(env.kafka(), &env.topic, &["--envelope"]).expect_code(0);
     let lines: Vec<Value> = run
         .stdout()
         .lines()
@@ -152,7 +148,7 @@ fn values_round_trip_byte_for_byte_and_envelopes_carry_coordinates() {
         serde_json::json!({"id":"b","type":"t","source_type":"s"})
     );
     assert_eq!(lines[1]["value"]["n"], 1.5);
-    assert_eq!(lines[1]["topic"], topic.as_str());
+    assert_eq!(lines[1]["topic"], env.topic.as_str());
     let offsets: BTreeSet<i64> = lines
         .iter()
         .map(|l| l["offset"].as_i64().unwrap())
@@ -183,50 +179,53 @@ fn missing_topic_and_unreachable_broker_exit_4() {
 
 #[test]
 fn to_time_filter_and_csv() {
-    let kafka = Kafka::shared();
-    let topic = topic("totime");
-    kafka.create_topic(&topic, 2);
+    let env = Env::new("totime").partitions(2);
     let mut input = events(0, 10, 2);
     input.push_str(
         "{\"id\":\"x1\",\"type\":\"delete\",\"source_type\":\"issue\",\"source_id\":\"i1\",\"time\":1700000000100,\"n\":100}\n",
     );
-    seed(kafka, &topic, input);
+    env.seed(input);
 
     // Events 0..10 have timestamps 1_700_000_000_000 + n.
     let run = replay(
-        kafka,
-        &topic,
+        env.kafka(),
+        &env.topic,
         &["--from-time", "1700000000002", "--to-time", "1700000000006"],
     )
     .expect_code(0);
     assert_eq!(ns(&run), [2, 3, 4, 5]);
 
     let run = replay(
-        kafka,
-        &topic,
+        env.kafka(),
+        &env.topic,
         &["--filter", "type=delete", "--summary", "json"],
     )
     .expect_code(0);
     assert_eq!(ns(&run), [100]);
     assert_eq!(run.summary()["filtered_out"], 10);
     let run = replay(
-        kafka,
-        &topic,
+        env.kafka(),
+        &env.topic,
         &["--filter", "source_type=repo,source_id=r1"],
     )
     .expect_code(0);
     assert_eq!(ns(&run), [1, 3, 5, 7, 9]);
     // Any other name is a path into the value: no record has a colour.
-    let run = replay(kafka, &topic, &["--filter", "colour=red"]).expect_code(0);
+    let run = replay(env.kafka(), &env.topic, &["--filter", "colour=red"]).expect_code(0);
     assert_eq!(run.stdout(), "");
-    replay(kafka, &topic, &["--filter", "=red"]).expect_stderr(2, "empty field name");
+    replay(env.kafka(), &env.topic, &["--filter", "=red"]).expect_stderr(2, "empty field name");
 
     // Records published without headers are filtered on their value.
-    let plain = topic_without_headers(kafka);
-    let run = replay(kafka, &plain, &["--filter", "source_id=r0"]).expect_code(0);
+    let plain = topic_without_headers(env.kafka());
+    let run = replay(env.kafka(), &plain, &["--filter", "source_id=r0"]).expect_code(0);
     assert_eq!(ns(&run), [0, 2]);
 
-    let run = replay(kafka, &topic, &["--format", "csv", "--count", "2"]).expect_code(0);
+    let run = replay(
+        env.kafka(),
+        &env.topic,
+        &["--format", "csv", "--count", "2"],
+    )
+    .expect_code(0);
     let out = run.stdout();
     let mut reader = csv::Reader::from_reader(out.as_bytes());
     assert_eq!(
@@ -235,7 +234,7 @@ fn to_time_filter_and_csv() {
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 2);
-    let records = kafka.records(&topic);
+    let records = env.records();
     for row in rows {
         let (p, o): (i32, i64) = (row[1].parse().unwrap(), row[2].parse().unwrap());
         let r = records
@@ -262,16 +261,13 @@ fn topic_without_headers(kafka: &Kafka) -> String {
 
 #[test]
 fn to_redis_resends_notifications_as_publish_would() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("toredis");
-    kafka.create_topic(&topic, 2);
+    let env = Env::new("toredis").partitions(2).redis();
     // Published while Redis was "down": Kafka has the events, nobody was notified.
-    seed(kafka, &topic, events(0, 20, 4));
-    let sub = redis.subscribe("events:repo:*");
+    env.seed(events(0, 20, 4));
+    let sub = env.subscribe("events:repo:*");
     let started = std::time::Instant::now();
-    let run = dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    let run = env
+        .dualstream()
         .args([
             "replay",
             "--to-redis",
@@ -290,7 +286,7 @@ fn to_redis_resends_notifications_as_publish_would() {
     assert_eq!(run.stdout(), "", "--to-redis prints no records");
     let notes = sub.wait_for(20, std::time::Duration::from_secs(10));
     assert_eq!(notes.len(), 20);
-    let records = kafka.records(&topic);
+    let records = env.records();
     for (channel, payload) in notes {
         let n: Value = serde_json::from_str(&payload).unwrap();
         let r = records
@@ -310,7 +306,7 @@ fn to_redis_resends_notifications_as_publish_would() {
 
     let dead = format!("redis://127.0.0.1:{}", closed_port());
     let run = dualstream()
-        .brokers(&kafka.brokers(), &dead, &topic)
+        .brokers(&env.brokers(), &dead, &env.topic)
         .args(["replay", "--to-redis"])
         .run()
         .expect_code(5);
@@ -428,13 +424,10 @@ fn to_topic_with_compression_gzip_lands_readable_compressed_copies() {
 
 #[test]
 fn group_members_split_partitions_and_reruns_resume() {
-    let kafka = Kafka::shared();
-    let topic = topic("group");
-    kafka.create_topic(&topic, 4);
-    seed(kafka, &topic, events(0, 2000, 40));
+    let env = Env::new("group").partitions(4);
+    env.seed(events(0, 2000, 40));
     let member = || {
-        dualstream()
-            .brokers(&kafka.brokers(), "off", &topic)
+        env.dualstream()
             .args(["replay", "--group", "backfill", "--timeout", "30s"])
             .spawn()
     };
@@ -464,27 +457,25 @@ fn group_members_split_partitions_and_reruns_resume() {
     );
 
     // A rerun of the group reads only what arrived since.
-    seed(kafka, &topic, events(2000, 10, 40));
-    let run = replay(kafka, &topic, &["--group", "backfill"]).expect_code(0);
+    env.seed(events(2000, 10, 40));
+    let run = replay(env.kafka(), &env.topic, &["--group", "backfill"]).expect_code(0);
     assert_eq!(ns(&run), (2000..2010).collect::<Vec<u64>>());
-    let run = replay(kafka, &topic, &["--group", "backfill"]).expect_code(0);
+    let run = replay(env.kafka(), &env.topic, &["--group", "backfill"]).expect_code(0);
     assert_eq!(run.stdout(), "", "nothing new");
     // Without --group nothing was committed: a plain replay still reads everything.
-    assert_eq!(ns(&replay(kafka, &topic, &[])).len(), 2010);
+    assert_eq!(ns(&replay(env.kafka(), &env.topic, &[])).len(), 2010);
 }
 
 #[test]
 fn follow_runs_until_ctrl_c_then_exits_130_with_the_summary() {
-    let kafka = Kafka::shared();
-    let topic = topic("follow");
-    kafka.create_topic(&topic, 1);
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let env = Env::new("follow").partitions(1);
+    let mut child = env
+        .dualstream()
         .args(["replay", "--follow", "--summary", "json"])
         .spawn();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = collect(child.stderr.take().unwrap());
-    seed(kafka, &topic, events(0, 3, 1));
+    env.seed(events(0, 3, 1));
     for _ in 0..3 {
         stdout
             .recv_timeout(std::time::Duration::from_secs(20))
@@ -498,16 +489,12 @@ fn follow_runs_until_ctrl_c_then_exits_130_with_the_summary() {
 
 #[test]
 fn slow_group_members_share_the_partitions_without_overlap() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("groupslow");
-    kafka.create_topic(&topic, 4);
-    seed(kafka, &topic, events(0, 800, 40));
-    let sub = redis.subscribe("events:*");
+    let env = Env::new("groupslow").partitions(4).redis();
+    env.seed(events(0, 800, 40));
+    let sub = env.subscribe("events:*");
     // Paced at 200/s, each member is still reading when the other joins.
     let member = || {
-        dualstream()
-            .brokers(&kafka.brokers(), &redis.url(), &topic)
+        env.dualstream()
             .args([
                 "replay",
                 "--group",
@@ -572,28 +559,25 @@ fn slow_group_members_share_the_partitions_without_overlap() {
 /// the end of a partition must not hide the newer records before it.
 #[test]
 fn from_time_reads_the_window_even_when_the_last_record_is_older() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("backfilled");
-    kafka.create_topic(&topic, 1);
+    let env = Env::new("backfilled").partitions(1).redis();
     let mut input = events(0, 10, 1);
     input.push_str(
         "{\"id\":\"old\",\"type\":\"push\",\"source_type\":\"repo\",\"source_id\":\"r0\",\"time\":1600000000000,\"n\":99}\n",
     );
-    seed(kafka, &topic, input);
-    let run = replay(kafka, &topic, &["--from-time", "1700000000005"]).expect_code(0);
+    env.seed(input);
+    let run = replay(env.kafka(), &env.topic, &["--from-time", "1700000000005"]).expect_code(0);
     assert_eq!(ns(&run), [5, 6, 7, 8, 9, 99], "{}", run.describe());
     // A time after every record still starts at the end (Tansu answers 0 there).
-    let run = replay(kafka, &topic, &["--from-time", "1800000000000"]).expect_code(0);
+    let run = replay(env.kafka(), &env.topic, &["--from-time", "1800000000000"]).expect_code(0);
     assert_eq!(ns(&run), Vec::<u64>::new(), "{}", run.describe());
     // tail --catch-up plans its window the same way.
     let t = tail(
-        &redis.url(),
+        &env.redis_url(),
         &[
             "--brokers",
-            &kafka.brokers(),
+            &env.brokers(),
             "--topic",
-            &topic,
+            &env.topic,
             "events:repo:*",
             "--catch-up",
             "1700000000008",
@@ -679,19 +663,16 @@ fn follows_through_a_restart(name: &str, extra: &[&str]) {
 /// record the reader never got.
 #[test]
 fn group_commits_only_what_reached_stdout() {
+    let env = Env::new("groupkill").partitions(1);
     use std::io::BufRead;
-    let kafka = Kafka::shared();
-    let topic = topic("groupkill");
-    kafka.create_topic(&topic, 1);
     let n = 20_000;
-    dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    env.dualstream()
         .args(["publish", "--no-headers"])
         .stdin(events(0, n, 1))
         .run()
         .expect_code(0);
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let mut child = env
+        .dualstream()
         .args([
             "replay",
             "--group",
@@ -719,8 +700,8 @@ fn group_commits_only_what_reached_stdout() {
     printed += rest.lines().count() as u64;
     assert!(printed < n as u64, "the member was stopped midway");
 
-    let health = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let health = env
+        .dualstream()
         .args(["health", "--group", "killed", "--format", "json"])
         .run()
         .expect_code(0);

@@ -310,17 +310,13 @@ fn hundred_thousand_messages_arrive_without_loss() {
 
 #[test]
 fn tail_sees_what_publish_sends() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("tailpub");
-    kafka.create_topic(&topic, 2);
+    let env = Env::new("tailpub").partitions(2).redis();
     let t = tail(
-        &redis.url(),
+        &env.redis_url(),
         &["events:repo:*", "--count", "5", "--timeout", "30s"],
     );
     t.wait_stderr("subscribed");
-    dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    env.dualstream()
         .arg("publish")
         .stdin(events(0, 5, 5))
         .run()
@@ -337,22 +333,15 @@ fn tail_sees_what_publish_sends() {
 
 #[test]
 fn catch_up_then_live_has_no_gap_and_no_duplicate_at_the_seam() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("seam");
-    kafka.create_topic(&topic, 2);
+    let env = Env::new("seam").partitions(2).redis();
     // 20 events before anyone listens…
-    dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    env.dualstream()
         .arg("publish")
         .stdin(events(0, 20, 4))
         .run()
         .expect_code(0);
     // …and 40 more trickling in while tail starts, catches up and goes live.
-    let mut publisher = dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
-        .arg("publish")
-        .spawn();
+    let mut publisher = env.dualstream().arg("publish").spawn();
     let mut stdin = publisher.stdin.take().unwrap();
     let feeder = std::thread::spawn(move || {
         use std::io::Write;
@@ -363,8 +352,8 @@ fn catch_up_then_live_has_no_gap_and_no_duplicate_at_the_seam() {
         }
     });
     std::thread::sleep(Duration::from_millis(100));
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    let mut child = env
+        .dualstream()
         .args([
             "tail",
             "events:repo:*",
@@ -407,7 +396,7 @@ fn catch_up_then_live_has_no_gap_and_no_duplicate_at_the_seam() {
     );
     // Catch-up notifications look like the ones publish sends.
     let first = lines.iter().find(|l| l["source"] == "kafka").unwrap();
-    assert_eq!(first["payload"]["topic"], topic.as_str());
+    assert_eq!(first["payload"]["topic"], env.topic.as_str());
     assert!(first["channel"]
         .as_str()
         .unwrap()
@@ -416,13 +405,10 @@ fn catch_up_then_live_has_no_gap_and_no_duplicate_at_the_seam() {
 
 #[test]
 fn catch_up_only_prints_events_whose_channel_matches() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("catchmatch");
-    kafka.create_topic(&topic, 1);
-    seed(kafka, &topic, events(0, 6, 3));
-    let run = dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    let env = Env::new("catchmatch").partitions(1).redis();
+    env.seed(events(0, 6, 3));
+    let run = env
+        .dualstream()
         .args([
             "tail",
             "events:repo:r1",
@@ -444,12 +430,9 @@ fn catch_up_only_prints_events_whose_channel_matches() {
 
 #[test]
 fn fetch_prints_the_full_event_from_kafka() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("fetch");
-    kafka.create_topic(&topic, 2);
-    let mut t = dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    let env = Env::new("fetch").partitions(2).redis();
+    let mut t = env
+        .dualstream()
         .args([
             "tail",
             "events:*",
@@ -465,8 +448,7 @@ fn fetch_prints_the_full_event_from_kafka() {
     let line = stderr.recv_timeout(Duration::from_secs(20)).unwrap();
     assert!(line.contains("subscribed"), "{line}");
     let input = events(0, 3, 3);
-    dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    env.dualstream()
         .arg("publish")
         .stdin(input.clone())
         .run()
@@ -592,20 +574,17 @@ fn a_stalled_reader_makes_tail_drop_and_count_instead_of_growing() {
 /// records before the window, are printed.
 #[test]
 fn catch_up_prints_re_sent_notifications_and_those_before_the_window() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("reseam");
-    kafka.create_topic(&topic, 1);
-    seed(kafka, &topic, events(0, 10, 1));
+    let env = Env::new("reseam").partitions(1).redis();
+    env.seed(events(0, 10, 1));
     // The window: e5..e9 (by time); then one new event live, then all 11
     // re-sent from Kafka.
     let t = tail(
-        &redis.url(),
+        &env.redis_url(),
         &[
             "--brokers",
-            &kafka.brokers(),
+            &env.brokers(),
             "--topic",
-            &topic,
+            &env.topic,
             "events:repo:*",
             "--catch-up",
             "1700000000005",
@@ -617,15 +596,13 @@ fn catch_up_prints_re_sent_notifications_and_those_before_the_window() {
     );
     t.wait_stderr("subscribed");
     std::thread::sleep(Duration::from_millis(1500));
-    dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    env.dualstream()
         .arg("publish")
         .stdin(events(10, 1, 1))
         .run()
         .expect_code(0);
     std::thread::sleep(Duration::from_millis(500));
-    dualstream()
-        .brokers(&kafka.brokers(), &redis.url(), &topic)
+    env.dualstream()
         .args(["replay", "--to-redis"])
         .run()
         .expect_code(0);
@@ -702,12 +679,12 @@ fn catch_up_from_a_broker_that_refuses_fails_fast_naming_the_cause() {
 /// routine, the fetches after it find their events.
 #[test]
 fn fetch_survives_a_broker_restart() {
-    let kafka = Kafka::start();
-    let redis = Redis::start();
-    let topic = topic("fetchrestart");
-    kafka.create_topic(&topic, 1);
+    let env = Env::new("fetchrestart")
+        .own(Kafka::start())
+        .partitions(1)
+        .redis();
     let mut child = dualstream()
-        .args(["--redis", &redis.url(), "--brokers", &kafka.brokers()])
+        .args(["--redis", &env.redis_url(), "--brokers", &env.brokers()])
         .args([
             "tail",
             "events:repo:*",
@@ -723,10 +700,10 @@ fn fetch_survives_a_broker_restart() {
     stderr
         .recv_timeout(Duration::from_secs(30))
         .expect("subscribed");
-    let brokers = kafka.brokers();
+    let brokers = env.brokers();
     let publish = |first| {
         dualstream()
-            .brokers(&brokers, &redis.url(), &topic)
+            .brokers(&brokers, &env.redis_url(), &env.topic)
             .arg("publish")
             .stdin(events(first, 3, 1))
             .run()
@@ -741,9 +718,9 @@ fn fetch_survives_a_broker_restart() {
                 .expect("before"),
         );
     }
-    kafka.stop();
+    env.kafka().stop();
     std::thread::sleep(Duration::from_secs(2));
-    kafka.restart();
+    env.kafka().restart();
     publish(3);
     assert_eq!(wait_exit(&mut child, Duration::from_secs(90)), Some(0));
     got.extend(stdout.try_iter());

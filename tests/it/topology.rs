@@ -39,19 +39,14 @@ fn id_counts(lines: &[String]) -> HashMap<String, usize> {
 /// partitions it started with and missed every record keyed to a new one.
 #[test]
 fn replay_follow_reads_partitions_added_while_it_runs() {
-    let kafka = Kafka::shared();
-    let topic = topic("growfollow");
-    kafka.create_topic(&topic, 1);
-    seed(kafka, &topic, events(0, 20, 6));
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
-        .args(["replay", "--follow"])
-        .spawn();
+    let env = Env::new("growfollow").partitions(1);
+    env.seed(events(0, 20, 6));
+    let mut child = env.dualstream().args(["replay", "--follow"]).spawn();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = lines(child.stderr.take().unwrap());
     assert_eq!(take_lines(&stdout, 20, Duration::from_secs(30)).len(), 20);
-    kafka.add_partitions(&topic, 3);
-    seed(kafka, &topic, events(20, 60, 6));
+    env.kafka().add_partitions(&env.topic, 3);
+    env.seed(events(20, 60, 6));
     let got = take_lines(&stdout, 60, Duration::from_secs(30));
     sigint(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(30));
@@ -64,7 +59,7 @@ fn replay_follow_reads_partitions_added_while_it_runs() {
     );
     assert!(counts.values().all(|&c| c == 1));
     let partitions: std::collections::HashSet<i32> =
-        kafka.records(&topic).iter().map(|r| r.partition).collect();
+        env.records().iter().map(|r| r.partition).collect();
     assert!(
         partitions.len() > 1,
         "the new records went to the new partitions too"
@@ -82,19 +77,17 @@ fn replay_follow_reads_partitions_added_while_it_runs() {
 /// minutes) and their records are read.
 #[test]
 fn replay_group_follow_reads_partitions_added_while_it_runs() {
-    let kafka = Kafka::shared();
-    let topic = topic("growgroup");
-    kafka.create_topic(&topic, 1);
-    seed(kafka, &topic, events(0, 10, 6));
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let env = Env::new("growgroup").partitions(1);
+    env.seed(events(0, 10, 6));
+    let mut child = env
+        .dualstream()
         .args(["replay", "--group", "growers", "--follow"])
         .spawn();
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = collect(child.stderr.take().unwrap());
     assert_eq!(take_lines(&stdout, 10, Duration::from_secs(30)).len(), 10);
-    kafka.add_partitions(&topic, 3);
-    seed(kafka, &topic, events(10, 60, 6));
+    env.kafka().add_partitions(&env.topic, 3);
+    env.seed(events(10, 60, 6));
     let got = take_lines(&stdout, 60, Duration::from_secs(45));
     sigint(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(30));
@@ -106,25 +99,23 @@ fn replay_group_follow_reads_partitions_added_while_it_runs() {
 /// Partitions added under `publish`: it goes on and every event lands once.
 #[test]
 fn publish_goes_on_when_partitions_are_added() {
-    let kafka = Kafka::shared();
-    let topic = topic("growpublish");
-    kafka.create_topic(&topic, 1);
+    let env = Env::new("growpublish").partitions(1);
     let publisher = steady_publisher(
-        &kafka.brokers(),
+        &env.brokers(),
         "off",
-        &topic,
+        &env.topic,
         ticks("gp", 3_000),
         Duration::from_millis(2),
     );
     let deadline = Instant::now() + Duration::from_secs(30);
-    while kafka.records(&topic).len() < 300 {
+    while env.records().len() < 300 {
         assert!(Instant::now() < deadline, "no records arrived");
         std::thread::sleep(Duration::from_millis(100));
     }
-    kafka.add_partitions(&topic, 4);
+    env.kafka().add_partitions(&env.topic, 4);
     let (code, stderr) = publisher.join().unwrap();
     assert_eq!(code, Some(0), "{stderr}");
-    let records = kafka.records(&topic);
+    let records = env.records();
     let mut counts: HashMap<String, usize> = HashMap::new();
     for r in &records {
         *counts
@@ -135,7 +126,7 @@ fn publish_goes_on_when_partitions_are_added() {
     assert!(counts.values().all(|&c| c == 1), "each event once");
     // The producer learns of the new partitions at its next metadata
     // refresh (librdkafka: every 5 minutes, -X
-    // topic.metadata.refresh.interval.ms), so a short run may keep to the
+    // env.topic.metadata.refresh.interval.ms), so a short run may keep to the
     // old one: that is correct, and keeps per-key order meanwhile.
 }
 
@@ -143,11 +134,9 @@ fn publish_goes_on_when_partitions_are_added() {
 /// --timeout, naming the topic as gone and the line to resume from.
 #[test]
 fn a_topic_deleted_under_publish_exits_4_naming_it() {
-    let kafka = Kafka::shared();
-    let topic = topic("delpublish");
-    kafka.create_topic(&topic, 2);
-    let mut child = dualstream()
-        .brokers(&kafka.brokers(), "off", &topic)
+    let env = Env::new("delpublish").partitions(2);
+    let mut child = env
+        .dualstream()
         .args(["publish", "--timeout", "5s"])
         .spawn();
     let stderr = collect(child.stderr.take().unwrap());
@@ -162,19 +151,19 @@ fn a_topic_deleted_under_publish_exits_4_naming_it() {
         }
     });
     let deadline = Instant::now() + Duration::from_secs(30);
-    while kafka.try_records(&topic).map_or(0, |r| r.len()) < 50 {
+    while env.kafka().try_records(&env.topic).map_or(0, |r| r.len()) < 50 {
         assert!(Instant::now() < deadline, "no records arrived");
         std::thread::sleep(Duration::from_millis(100));
     }
     let deleted_at = Instant::now();
-    kafka.delete_topic(&topic);
+    env.kafka().delete_topic(&env.topic);
     let status = wait_exit(&mut child, Duration::from_secs(60));
     let elapsed = deleted_at.elapsed();
     let stderr = stderr.join().unwrap();
     writer.join().unwrap();
     assert_eq!(status, Some(4), "{stderr}");
     assert!(
-        stderr.contains(&format!("topic {topic:?} does not exist any more")),
+        stderr.contains(&format!("topic {:?} does not exist any more", env.topic)),
         "{stderr}"
     );
     assert!(stderr.contains("resume from <stdin>:"), "{stderr}");
@@ -426,19 +415,16 @@ fn filling_tail(kafka: &Kafka, redis: &Redis, topic: &str, count: usize) -> Tail
 /// are read from Kafka when the subscription comes back.
 #[test]
 fn tail_fill_gaps_reads_a_gap_from_partitions_added_while_it_runs() {
-    let kafka = Kafka::shared();
-    let mut redis = Redis::start();
-    let topic = topic("tailgrow");
-    kafka.create_topic(&topic, 1);
+    let mut env = Env::new("tailgrow").partitions(1).redis();
     let lines = ticks("g", 600);
-    let t = filling_tail(kafka, &redis, &topic, 600);
-    publish_lines(kafka, &redis.url(), &topic, &lines[..200]);
-    kafka.add_partitions(&topic, 4);
-    redis.stop();
-    publish_lines(kafka, "off", &topic, &lines[200..400]);
-    redis.restart();
+    let t = filling_tail(env.kafka(), env.redis_server(), &env.topic, 600);
+    publish_lines(env.kafka(), &env.redis_url(), &env.topic, &lines[..200]);
+    env.kafka().add_partitions(&env.topic, 4);
+    env.redis_server_mut().stop();
+    publish_lines(env.kafka(), "off", &env.topic, &lines[200..400]);
+    env.redis_server_mut().restart();
     t.wait_stderr("reading the gap from Kafka");
-    publish_lines(kafka, &redis.url(), &topic, &lines[400..]);
+    publish_lines(env.kafka(), &env.redis_url(), &env.topic, &lines[400..]);
     let (code, stdout, stderr) = t.finish();
     assert_eq!(code, Some(0), "{stderr}");
     each_once(&stdout, "g", 600, &stderr);
@@ -458,29 +444,26 @@ fn tail_fill_gaps_reads_a_gap_from_partitions_added_while_it_runs() {
 /// on following Redis.
 #[test]
 fn tail_fill_gaps_names_a_deleted_topic_and_goes_on_live() {
-    let kafka = Kafka::shared();
-    let mut redis = Redis::start();
-    let topic = topic("taildel");
-    kafka.create_topic(&topic, 2);
+    let mut env = Env::new("taildel").partitions(2).redis();
     let lines = ticks("d", 60);
-    let t = filling_tail(kafka, &redis, &topic, 60);
-    publish_lines(kafka, &redis.url(), &topic, &lines[..50]);
-    kafka.delete_topic(&topic);
-    redis.stop();
-    redis.restart();
+    let t = filling_tail(env.kafka(), env.redis_server(), &env.topic, 60);
+    publish_lines(env.kafka(), &env.redis_url(), &env.topic, &lines[..50]);
+    env.kafka().delete_topic(&env.topic);
+    env.redis_server_mut().stop();
+    env.redis_server_mut().restart();
     let started = Instant::now();
     let said = t.wait_stderr("could not fill the gap");
     let took = started.elapsed();
     let warning = said.last().unwrap().clone();
     assert!(
-        warning.contains(&topic)
+        warning.contains(&env.topic)
             && warning.contains("does not exist")
             && warning.contains("missed"),
         "{warning}"
     );
     assert!(took < Duration::from_secs(20), "the warning took {took:?}");
     // Live messages still arrive: the last ten, straight to Redis.
-    let client = redis::Client::open(redis.url()).unwrap();
+    let client = redis::Client::open(env.redis_url()).unwrap();
     let mut conn = client.get_connection().unwrap();
     for line in &lines[50..] {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -501,20 +484,17 @@ fn tail_fill_gaps_names_a_deleted_topic_and_goes_on_live() {
 /// notification still printed; the next one too.
 #[test]
 fn tail_fetch_of_a_deleted_topic_warns_at_once_and_goes_on() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("fetchdel");
-    kafka.create_topic(&topic, 1);
-    let sub = redis.subscribe("events:*");
-    publish_lines(kafka, &redis.url(), &topic, &ticks("f", 2));
+    let env = Env::new("fetchdel").partitions(1).redis();
+    let sub = env.subscribe("events:*");
+    publish_lines(env.kafka(), &env.redis_url(), &env.topic, &ticks("f", 2));
     let notes = sub.settle(Duration::from_millis(300));
     assert_eq!(notes.len(), 2);
     let t = tail(
-        &redis.url(),
+        &env.redis_url(),
         &[
             "events:*",
             "--brokers",
-            &kafka.brokers(),
+            &env.brokers(),
             "--fetch",
             "--format",
             "json",
@@ -525,8 +505,8 @@ fn tail_fetch_of_a_deleted_topic_warns_at_once_and_goes_on() {
         ],
     );
     t.wait_stderr("subscribed");
-    kafka.delete_topic(&topic);
-    let client = redis::Client::open(redis.url()).unwrap();
+    env.kafka().delete_topic(&env.topic);
+    let client = redis::Client::open(env.redis_url()).unwrap();
     let mut conn = client.get_connection().unwrap();
     let started = Instant::now();
     for (channel, payload) in &notes {
@@ -541,7 +521,7 @@ fn tail_fetch_of_a_deleted_topic_warns_at_once_and_goes_on() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout.lines().count(), 2, "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("--fetch") && stderr.contains(&topic),
+        stderr.contains("--fetch") && stderr.contains(&env.topic),
         "{stderr}"
     );
     assert!(
@@ -554,19 +534,16 @@ fn tail_fetch_of_a_deleted_topic_warns_at_once_and_goes_on() {
 /// naming it, at once.
 #[test]
 fn tail_catch_up_of_a_deleted_topic_exits_4_naming_it() {
-    let kafka = Kafka::shared();
-    let redis = Redis::start();
-    let topic = topic("catchdel");
-    kafka.create_topic(&topic, 1);
-    publish_lines(kafka, "off", &topic, &ticks("c", 5));
-    kafka.delete_topic(&topic);
+    let env = Env::new("catchdel").partitions(1).redis();
+    publish_lines(env.kafka(), "off", &env.topic, &ticks("c", 5));
+    env.kafka().delete_topic(&env.topic);
     let run = dualstream()
-        .args(["--redis", &redis.url(), "--brokers", &kafka.brokers()])
+        .args(["--redis", &env.redis_url(), "--brokers", &env.brokers()])
         .args([
             "tail",
             "events:*",
             "--topic",
-            &topic,
+            &env.topic,
             "--catch-up",
             "1h",
             "--timeout",
@@ -574,5 +551,5 @@ fn tail_catch_up_of_a_deleted_topic_exits_4_naming_it() {
         ])
         .run()
         .expect_code(4);
-    assert!(run.stderr().contains(&topic), "{}", run.stderr());
+    assert!(run.stderr().contains(&env.topic), "{}", run.stderr());
 }
