@@ -553,3 +553,108 @@ fn tail_catch_up_of_a_deleted_topic_exits_4_naming_it() {
         .expect_code(4);
     assert!(run.stderr().contains(&env.topic), "{}", run.stderr());
 }
+
+/// The topic deleted under `replay --group G --follow` with a sink other
+/// than stdout: exit 4 within 25 s, naming the topic, after the sink had
+/// the first records.
+fn deleted_under_group_sink(via: Via) {
+    let env = Env::new("delsink").partitions(2).redis();
+    let dest = format!("{}-copy", env.topic);
+    env.kafka().create_topic(&dest, 2);
+    env.seed(events(0, 10, 3));
+    let sub = env.subscribe("events:*");
+    let mut run = env.dualstream().args([
+        "replay",
+        "--group",
+        "delsink",
+        "--follow",
+        "--timeout",
+        "5s",
+    ]);
+    run = match via {
+        Via::Redis => run.arg("--to-redis"),
+        Via::Topic => run.args(["--to-topic", &dest]),
+        Via::Stdout => run,
+    };
+    let mut child = run.spawn();
+    let stderr = collect(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let had = match via {
+            Via::Redis => sub.wait_for(10, Duration::from_millis(200)).len(),
+            Via::Topic => env.kafka().try_records(&dest).map_or(0, |r| r.len()),
+            Via::Stdout => unreachable!("deleted_under_replay covers stdout"),
+        };
+        if had >= 10 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sink never had the records");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let deleted_at = Instant::now();
+    env.kafka().delete_topic(&env.topic);
+    let status = wait_exit(&mut child, Duration::from_secs(60));
+    let elapsed = deleted_at.elapsed();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(status, Some(4), "{via:?}: {stderr}");
+    assert!(
+        stderr.contains(&format!("topic {:?} no longer exists", env.topic)),
+        "{via:?}: {stderr}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(25),
+        "{via:?} took {elapsed:?}"
+    );
+}
+
+#[test]
+fn a_topic_deleted_under_replay_group_to_redis_exits_4_naming_it() {
+    deleted_under_group_sink(Via::Redis);
+}
+
+#[test]
+fn a_topic_deleted_under_replay_group_to_topic_exits_4_naming_it() {
+    deleted_under_group_sink(Via::Topic);
+}
+
+/// The topic deleted under `publish FILE` (a file read as fast as Kafka
+/// takes it): exit 4 within --timeout, naming the topic as gone and the
+/// file's line to resume from.
+#[test]
+fn a_topic_deleted_under_publish_from_a_file_exits_4_naming_it() {
+    let env = Env::new("delfile").partitions(2);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, ticks("df", 400_000).concat()).unwrap();
+    let mut child = env
+        .dualstream()
+        .args(["publish", "--timeout", "5s"])
+        .arg(file.to_str().unwrap())
+        .spawn();
+    let stderr = collect(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while env.kafka().try_records(&env.topic).map_or(0, |r| r.len()) < 1_000 {
+        assert!(Instant::now() < deadline, "no records arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let deleted_at = Instant::now();
+    env.kafka().delete_topic(&env.topic);
+    let status = wait_exit(&mut child, Duration::from_secs(60));
+    let elapsed = deleted_at.elapsed();
+    let stderr = stderr.join().unwrap();
+    if status == Some(0) {
+        // The file was all acknowledged before the deletion took effect:
+        // nothing to check, but say so rather than pass silently.
+        panic!("publish finished before the topic was deleted; make the file larger\n{stderr}");
+    }
+    assert_eq!(status, Some(4), "{stderr}");
+    assert!(
+        stderr.contains(&format!("topic {:?} does not exist any more", env.topic)),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("resume from {}:", file.display())),
+        "{stderr}"
+    );
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+}
