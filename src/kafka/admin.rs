@@ -65,7 +65,9 @@ fn wait_metadata(
                 }
                 let waited = started.elapsed() > ALL_DOWN_GRACE;
                 let hint = match settings.from {
-                    BrokersFrom::Default => " (give --brokers HOST:PORT or set DUALSTREAM_BROKERS)",
+                    BrokersFrom::Default if settings.servers_property().is_none() => {
+                        " (give --brokers HOST:PORT or set DUALSTREAM_BROKERS)"
+                    }
                     _ => "",
                 };
                 let fast = waited && patience != Patience::Timeout;

@@ -96,7 +96,20 @@ impl KafkaSettings {
     /// The brokers and where they came from, for messages:
     /// `localhost:9092 (the built-in default)`.
     pub fn shown(&self) -> String {
-        format!("{} ({})", self.brokers, self.from)
+        match self.servers_property() {
+            Some(servers) => format!("{servers} (from the bootstrap.servers property)"),
+            None => format!("{} ({})", self.brokers, self.from),
+        }
+    }
+
+    /// A `bootstrap.servers` property (-F, -X, a profile's Kafka table):
+    /// it overrides --brokers in the client config.
+    pub fn servers_property(&self) -> Option<&str> {
+        self.properties
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "bootstrap.servers")
+            .map(|(_, v)| v.as_str())
     }
 
     /// `text` with the value of every secret property replaced.
@@ -398,6 +411,23 @@ mod tests {
         );
         let err = parse_property("sasl.password").unwrap_err().to_string();
         assert!(!err.contains("sasl.password"), "{err}");
+    }
+
+    #[test]
+    fn a_bootstrap_servers_property_is_the_address_messages_name() {
+        let mut s = KafkaSettings {
+            brokers: "localhost:9092".into(),
+            from: BrokersFrom::Default,
+            properties: vec![],
+        };
+        assert_eq!(s.shown(), "localhost:9092 (the built-in default)");
+        s.properties
+            .push(("bootstrap.servers".into(), "a:1,b:2".into()));
+        assert_eq!(s.shown(), "a:1,b:2 (from the bootstrap.servers property)");
+        assert_eq!(
+            client_config(&s, &[]).get("bootstrap.servers"),
+            Some("a:1,b:2")
+        );
     }
 
     #[test]
