@@ -112,6 +112,14 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
     };
     let mut common = common(&cli.global, profile.as_ref())?;
     common.kafka.from = from;
+    let needs_kafka = match &cli.command {
+        Command::Publish(args) => !args.dry_run,
+        Command::Replay(_) | Command::Health(_) | Command::Topic(_) => true,
+        _ => false,
+    };
+    if needs_kafka {
+        check_servers(&common.kafka)?;
+    }
     if let Command::Publish(PublishArgs {
         compression: Some(codec),
         ..
@@ -328,6 +336,52 @@ fn common(global: &Global, profile: Option<&Profile>) -> Result<Common> {
         topic_given: !global.defaulted.topic,
         redis,
     })
+}
+
+/// A broker list that cannot name a broker is a usage error (exit 2), not a
+/// wait for brokers that cannot exist: empty (an unset secret in CI), an
+/// empty entry, a port outside 1–65535, or a scheme librdkafka does not
+/// take.
+fn check_servers(kafka: &KafkaSettings) -> Result<()> {
+    let list = kafka.effective();
+    let source = match kafka.servers_property() {
+        Some(_) => "from the bootstrap.servers property".to_string(),
+        None => kafka.from.to_string(),
+    };
+    let bad = |why: &str| error::usage(format!("the broker list {list:?} ({source}): {why}"));
+    if list.trim().is_empty() {
+        return Err(bad("it is empty; give --brokers HOST:PORT[,HOST:PORT…]"));
+    }
+    for entry in list.split(',').map(str::trim) {
+        if entry.is_empty() {
+            return Err(bad("it has an empty entry"));
+        }
+        let address = match entry.split_once("://") {
+            Some((scheme, rest)) => {
+                let known = ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"];
+                if !known.contains(&scheme.to_ascii_lowercase().as_str()) {
+                    return Err(bad(&format!(
+                        "{scheme}:// is not a protocol librdkafka knows (give HOST:PORT)"
+                    )));
+                }
+                rest
+            }
+            None => entry,
+        };
+        if let Some((host, port)) = address.rsplit_once(':') {
+            let bracketed = host.starts_with('[') && host.ends_with(']');
+            let v6_bare = host.contains(':') && !bracketed;
+            if !v6_bare && !matches!(port.parse::<u32>(), Ok(1..=65535)) {
+                return Err(bad(&format!(
+                    "{port:?} in {entry:?} is not a port (1-65535)"
+                )));
+            }
+            if host.is_empty() {
+                return Err(bad(&format!("{entry:?} has no host")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What to do with an invalid input line.

@@ -53,6 +53,10 @@ fn wait_metadata(
 ) -> std::result::Result<rdkafka::metadata::Metadata, String> {
     let started = Instant::now();
     let deadline = started + timeout;
+    // librdkafka says nothing when a later connection succeeds: a broker
+    // that refused at first and is listening now (starting up) would still
+    // read as refused. Asked once, before failing fast.
+    let mut listening: Option<bool> = None;
     loop {
         let slice = remaining(deadline).min(Duration::from_millis(250));
         match client.fetch_metadata(topic, slice) {
@@ -72,12 +76,21 @@ fn wait_metadata(
                 };
                 let fast = waited && patience != Patience::Timeout;
                 if let Some(cause) = context.unreachable().filter(|_| fast) {
-                    return Err(format!(
-                        "no broker reachable at {}: {cause}{hint}",
-                        settings.shown()
-                    ));
+                    if !*listening.get_or_insert_with(|| any_listening(settings.effective())) {
+                        return Err(format!(
+                            "no broker reachable at {}: {cause}{hint}",
+                            settings.shown()
+                        ));
+                    }
                 }
                 let down = patience == Patience::AnyDown && waited && context.all_brokers_down();
+                if (down || Instant::now() >= deadline) && listening == Some(true) {
+                    return Err(format!(
+                        "no answer from {} within {}: something takes the connection but does not answer as a Kafka broker (still starting? a TLS or SASL listener: see security.protocol) ({e})",
+                        settings.shown(),
+                        show_duration(started.elapsed())
+                    ));
+                }
                 if down || Instant::now() >= deadline {
                     return Err(format!(
                         "no broker reachable at {} after {} ({e}){hint}",
@@ -88,6 +101,24 @@ fn wait_metadata(
             }
         }
     }
+}
+
+/// Does anything take a TCP connection at one of `servers`
+/// (`host:port,…`, an optional `scheme://` before each) now?
+fn any_listening(servers: &str) -> bool {
+    use std::net::{TcpStream, ToSocketAddrs};
+    servers
+        .split(',')
+        .map(|s| s.trim())
+        .map(|s| s.split_once("://").map_or(s, |(_, rest)| rest))
+        .filter(|s| !s.is_empty())
+        .map(|s| match s.rsplit_once(':') {
+            Some((_, port)) if port.parse::<u16>().is_ok() => s.to_string(),
+            _ => format!("{s}:9092"),
+        })
+        .filter_map(|s| s.to_socket_addrs().ok())
+        .flatten()
+        .any(|addr| TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok())
 }
 
 /// How soon waiting for brokers that are all down gives up.
@@ -138,7 +169,7 @@ fn check_topic_with(
     timeout: Duration,
     patience: Patience,
 ) -> Result<usize> {
-    let brokers = &settings.brokers;
+    let brokers = settings.effective();
     let metadata = wait_metadata(client, pump, settings, Some(topic), timeout, patience)
         .map_err(|why| error::kafka(format!("kafka: {why}")))?;
     let found = metadata.topics().iter().find(|t| t.name() == topic);
@@ -463,7 +494,7 @@ pub async fn create_topic(
     let results = admin.create_topics([&new], &options).await.map_err(|e| {
         error::kafka(format!(
             "kafka: creating topic {topic:?} at {}: {e}",
-            settings.brokers
+            settings.effective()
         ))
     })?;
     for result in results {
@@ -652,7 +683,7 @@ pub async fn delete_topic(settings: &KafkaSettings, topic: &str, timeout: Durati
     let results = admin.delete_topics(&[topic], &options).await.map_err(|e| {
         error::kafka(format!(
             "kafka: deleting topic {topic:?} at {}: {e}",
-            settings.brokers
+            settings.effective()
         ))
     })?;
     for result in results {
@@ -690,7 +721,7 @@ pub fn cluster_report(
     deadline: Instant,
 ) -> anyhow::Result<KafkaReport> {
     let mut report = KafkaReport {
-        bootstrap: settings.brokers.clone(),
+        bootstrap: settings.effective().to_string(),
         ..KafkaReport::default()
     };
     // A configuration librdkafka refuses is the user's mistake (exit 2),

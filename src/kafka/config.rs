@@ -62,6 +62,11 @@ pub fn is_secret(key: &str) -> bool {
         "ssl.key.pem",
         "private.key",
         "jaas",
+        "passphrase",
+        "credential",
+        // `principal=… clientSecret=…` and extensions such as tokens.
+        "oauthbearer.config",
+        "oauthbearer.extensions",
     ]
     .iter()
     .any(|s| key.contains(s))
@@ -108,8 +113,14 @@ impl KafkaSettings {
         self.properties
             .iter()
             .rev()
-            .find(|(k, _)| k == "bootstrap.servers")
+            .find(|(k, _)| k == "bootstrap.servers" || k == "metadata.broker.list")
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The bootstrap servers the client uses: a servers property, else
+    /// `--brokers` (or what stands in for it).
+    pub fn effective(&self) -> &str {
+        self.servers_property().unwrap_or(&self.brokers)
     }
 
     /// `text` with the value of every secret property replaced.
@@ -411,6 +422,23 @@ mod tests {
         );
         let err = parse_property("sasl.password").unwrap_err().to_string();
         assert!(!err.contains("sasl.password"), "{err}");
+    }
+
+    #[test]
+    fn secret_properties_include_oauthbearer_settings_and_passphrases() {
+        for key in [
+            "sasl.password",
+            "ssl.key.password",
+            "sasl.oauthbearer.config",
+            "sasl.oauthbearer.client.secret",
+            "sasl.oauthbearer.extensions",
+            "sasl.oauthbearer.assertion.private.key.passphrase",
+        ] {
+            assert!(is_secret(key), "{key}");
+        }
+        for key in ["bootstrap.servers", "sasl.username", "ssl.ca.location"] {
+            assert!(!is_secret(key), "{key}");
+        }
     }
 
     #[test]

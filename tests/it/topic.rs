@@ -436,3 +436,82 @@ fn on_three_nodes_create_replicates_and_describe_shows_a_node_leaving_the_isr() 
     let run = cmd().args(["list"]).run().expect_code(0);
     assert!(run.stdout().contains(&name), "{}", run.describe());
 }
+
+/// A broker list that cannot name a broker is a usage error at once
+/// (exit 2, naming the list, where it came from and what is wrong), not a
+/// wait: an empty DUALSTREAM_BROKERS (a secret missing in CI), an empty
+/// entry, a port out of range, a scheme librdkafka does not take. A
+/// `bootstrap.servers` property is the list messages name.
+#[test]
+fn a_broker_list_that_names_no_broker_is_a_usage_error() {
+    for (list, said) in [
+        ("", "it is empty"),
+        ("a:1,,b:2", "an empty entry"),
+        ("127.0.0.1:99999", "is not a port"),
+        ("kafka://127.0.0.1:9092", "kafka:// is not a protocol"),
+        (":9092", "has no host"),
+    ] {
+        let run = dualstream()
+            .env("DUALSTREAM_BROKERS", list)
+            .args(["--redis", "off", "replay", "--timeout", "30s"])
+            .run()
+            .expect_code(2);
+        assert!(
+            run.stderr().contains(&format!(
+                "the broker list {list:?} (from DUALSTREAM_BROKERS)"
+            )) && run.stderr().contains(said),
+            "{}",
+            run.describe()
+        );
+        assert!(run.elapsed < Duration::from_secs(5), "{}", run.describe());
+    }
+    let refusing = format!("127.0.0.1:{}", closed_port());
+    dualstream()
+        .args(["--brokers", "127.0.0.1:9", "-X"])
+        .arg(format!("metadata.broker.list={refusing}"))
+        .args(["--redis", "off", "topic", "list"])
+        .run()
+        .expect_stderr(
+            4,
+            &format!(
+                "no broker reachable at {refusing} (from the bootstrap.servers property): connection refused"
+            ),
+        );
+}
+
+/// A broker that is starting (refusing at first, then listening without
+/// answering yet) is given the whole --timeout, not failed as refused.
+#[test]
+fn a_broker_that_starts_listening_after_a_refusal_gets_the_whole_timeout() {
+    let port = closed_port();
+    let late = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        // Hold accepted connections without answering, for longer than the run.
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).unwrap();
+        let until = std::time::Instant::now() + Duration::from_secs(6);
+        while std::time::Instant::now() < until {
+            if let Ok((c, _)) = listener.accept() {
+                held.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let run = dualstream()
+        .args(["--brokers", &format!("127.0.0.1:{port}")])
+        .args(["--redis", "off", "topic", "list", "--timeout", "3s"])
+        .run()
+        .expect_code(4);
+    late.join().unwrap();
+    assert!(
+        run.elapsed >= Duration::from_secs(3),
+        "failed fast although something listened\n{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr().contains("does not answer as a Kafka broker"),
+        "{}",
+        run.describe()
+    );
+}

@@ -33,7 +33,7 @@ impl<'a> TopicSink<'a> {
         timeout: Duration,
         bridge: Bridge,
     ) -> Result<TopicSink<'a>> {
-        let (topic, brokers) = (copy.topic.as_str(), copy.producer.brokers.as_str());
+        let (topic, brokers) = (copy.topic.as_str(), copy.producer.effective());
         let producer = kafka::config::producer(&copy.producer, timeout, copy.max_in_flight, false)?;
         admin::producer_topic(&producer, &copy.producer, topic, timeout)?;
         Ok(TopicSink {
