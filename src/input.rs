@@ -50,6 +50,10 @@ pub enum Entry {
     },
     /// The input itself could not be read (I/O error); the run stops.
     Broken(String),
+    /// The input cannot be read as its format at all (a CSV header that is
+    /// too long, names a column twice or never closes a quote): invalid
+    /// input, and the run stops.
+    Unusable(String),
 }
 
 /// Items travel in small chunks: one channel operation per chunk, not per event.
@@ -95,7 +99,12 @@ pub fn spawn_reader(
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
-                    sink.push(Entry::Broken(format!("{}: {e}", source.name)), true);
+                    let message = format!("{}: {e}", source.name);
+                    let entry = match e.kind() {
+                        io::ErrorKind::InvalidData => Entry::Unusable(message),
+                        _ => Entry::Broken(message),
+                    };
+                    sink.push(entry, true);
                     sink.flush();
                     return;
                 }
@@ -256,14 +265,32 @@ fn read_csv(
     let headers: Vec<String> = match header {
         None => return Ok(true),
         Some(read) if read.too_long => {
-            return Err(io::Error::other(format!(
-                "line 1: CSV header is longer than {header_max} bytes"
+            return Err(invalid_header(format!(
+                "line {}: CSV header is longer than {header_max} bytes",
+                read.line
             )))
         }
-        Some(_) => csv
-            .fields()
-            .map(|f| String::from_utf8_lossy(f).into_owned())
-            .collect(),
+        Some(read) if read.open_quote.is_some() => {
+            return Err(invalid_header(format!(
+                "line {}: CSV header: a quote that is never closed (opened on line {})",
+                read.line,
+                read.open_quote.unwrap_or(read.line)
+            )))
+        }
+        Some(read) => {
+            let names: Vec<String> = csv
+                .fields()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            let mut seen = std::collections::HashSet::new();
+            if let Some(twice) = names.iter().find(|n| !seen.insert(n.as_str())) {
+                return Err(invalid_header(format!(
+                    "line {}: CSV header names {twice:?} twice (one column would hide the other)",
+                    read.line
+                )));
+            }
+            names
+        }
     };
     while let Some(read) = csv.next()? {
         let at = Origin {
@@ -273,7 +300,17 @@ fn read_csv(
         let bytes = read.bytes;
         let record: csv::ByteRecord = csv.fields().collect();
         let raw = || csv_line(&record);
-        let item = if read.too_long {
+        let item = if let Some(opened) = read.open_quote {
+            Entry::Invalid {
+                at,
+                column: None,
+                reason: format!(
+                    "a quote that is never closed (opened on line {opened}): the rest of the input was read into one field"
+                ),
+                raw: raw(),
+                bytes,
+            }
+        } else if read.too_long {
             let spans = if read.last_line > read.line + 1 {
                 format!(
                     "; it runs on to line {} (a quote that is never closed?)",
@@ -298,7 +335,7 @@ fn read_csv(
                     record.len(),
                     headers.len()
                 ),
-                raw: Vec::new(),
+                raw: raw(),
                 bytes,
             }
         } else {
@@ -356,6 +393,9 @@ struct CsvRecords {
     /// Where the parse goes once a record is too long.
     scratch: Vec<u8>,
     scratch_ends: Vec<usize>,
+    /// The record's input bytes as read (up to `max` + 1 of them), from its
+    /// first byte that is not a line ending: where a quote opened.
+    raw: Vec<u8>,
 }
 
 /// One record read by [`CsvRecords::next`].
@@ -367,6 +407,8 @@ struct CsvRead {
     bytes: u64,
     /// Its fields came to more than `max` bytes: only the first are kept.
     too_long: bool,
+    /// The input ended inside a quoted field: the line the quote opened on.
+    open_quote: Option<u64>,
 }
 
 impl CsvRecords {
@@ -381,21 +423,27 @@ impl CsvRecords {
             nends: 0,
             scratch: vec![0; 64 * 1024],
             scratch_ends: vec![0; 1024],
+            raw: Vec::new(),
         }
     }
 
     /// The next record; `None` at the end of the input.
     fn next(&mut self) -> io::Result<Option<CsvRead>> {
         use csv_core::ReadRecordResult;
-        let line = self.core.line();
+        // csv_core skips blank lines before a record: the record starts on
+        // the line of its first other byte.
+        let mut line = self.core.line();
+        let mut started = false;
         let (mut bytes, mut too_long, mut ended_line) = (0u64, false, false);
         (self.len, self.nends) = (0, 0);
+        self.raw.clear();
         loop {
             let input = match self.reader.fill_buf() {
                 Ok(input) => input,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
+            let at_eof = input.is_empty();
             let (result, nin, nout, nend) = if too_long {
                 self.core
                     .read_record(input, &mut self.scratch, &mut self.scratch_ends)
@@ -414,6 +462,18 @@ impl CsvRecords {
             };
             if nin > 0 {
                 ended_line = input[nin - 1] == b'\n';
+                let mut taken = &input[..nin];
+                if !started {
+                    let blank = taken
+                        .iter()
+                        .position(|&b| b != b'\n' && b != b'\r')
+                        .unwrap_or(taken.len());
+                    line += memchr::memchr_iter(b'\n', &taken[..blank]).count() as u64;
+                    started = blank < taken.len();
+                    taken = &taken[blank..];
+                }
+                let room = (self.max + 1).saturating_sub(self.raw.len());
+                self.raw.extend_from_slice(&taken[..taken.len().min(room)]);
             }
             self.reader.consume(nin);
             bytes += nin as u64;
@@ -442,12 +502,21 @@ impl CsvRecords {
                     }
                 }
                 ReadRecordResult::Record => {
+                    let too_long = too_long || self.len > self.max;
+                    // Only a record the input's end closed can hold a quote
+                    // that never closed; one too long to keep whole says so
+                    // in its own message.
+                    let open_quote = match at_eof && !too_long {
+                        true => open_quote(&self.raw).map(|newlines| line + newlines),
+                        false => None,
+                    };
                     return Ok(Some(CsvRead {
                         line,
                         last_line: self.core.line() - u64::from(ended_line),
                         bytes,
-                        too_long: too_long || self.len > self.max,
-                    }))
+                        too_long,
+                        open_quote,
+                    }));
                 }
                 ReadRecordResult::End => return Ok(None),
             }
@@ -470,6 +539,41 @@ impl CsvRecords {
                 Some(field)
             })
     }
+}
+
+/// Where a quoted field that never closes opens in `raw` (one record's
+/// input, as csv_core reads it: a quote opens a field only at its start,
+/// `""` inside is a quote), as the number of line endings before it.
+fn open_quote(raw: &[u8]) -> Option<u64> {
+    let (mut quoted, mut field_start, mut opened) = (false, true, 0usize);
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if quoted {
+            if b == b'"' {
+                if raw.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if b == b'"' && field_start {
+            (quoted, opened) = (true, i);
+        } else {
+            field_start = matches!(b, b',' | b'\n' | b'\r');
+            i += 1;
+            continue;
+        }
+        field_start = false;
+        i += 1;
+    }
+    quoted.then(|| memchr::memchr_iter(b'\n', &raw[..opened]).count() as u64)
+}
+
+/// A CSV header dualstream cannot read records under (see
+/// [`Entry::Unusable`]).
+fn invalid_header(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
 /// A record written back as one CSV line, for dead letters.

@@ -367,6 +367,9 @@ impl Run<'_> {
                 Entry::Broken(message) => {
                     self.book.stop = Some(Halt::Input(message));
                 }
+                Entry::Unusable(message) => {
+                    self.book.stop = Some(Halt::Invalid(message));
+                }
             }
         }
     }
@@ -713,6 +716,6 @@ fn open_dead_letters(path: &std::path::Path) -> Result<File> {
 fn origin(item: &Entry) -> Option<Origin> {
     match item {
         Entry::Event { at, .. } | Entry::Invalid { at, .. } => Some(*at),
-        Entry::Broken(_) => None,
+        Entry::Broken(_) | Entry::Unusable(_) => None,
     }
 }

@@ -47,7 +47,7 @@ fn seen(item: &Entry) -> Seen {
             raw,
             bytes,
         } => Seen::Invalid(*at, *column, reason.clone(), raw.clone(), *bytes),
-        Entry::Broken(why) => Seen::Broken(why.clone()),
+        Entry::Broken(why) | Entry::Unusable(why) => Seen::Broken(why.clone()),
     }
 }
 
@@ -244,7 +244,7 @@ fn csv_records_become_events() {
         panic!("{:?}", got[3]);
     };
     assert_eq!(reason, "2 fields where the header has 4");
-    assert_eq!((raw.as_slice(), *bytes), (&b""[..], 8));
+    assert_eq!((raw.as_slice(), *bytes), (&b"e4,push"[..], 8));
     let Seen::Invalid(origin, None, reason, raw, bytes) = &got[4] else {
         panic!("{:?}", got[4]);
     };
@@ -448,4 +448,70 @@ fn line_ends_and_interruptions() {
 fn a_csv_record_is_written_back_as_one_line() {
     let record = csv::ByteRecord::from(vec!["a", "b,c", "d\"e", ""]);
     assert_eq!(csv_line(&record), b"a,\"b,c\",\"d\"\"e\",".to_vec());
+}
+
+#[test]
+fn a_quote_that_never_closes_is_an_invalid_record_not_swallowed_rows() {
+    let got = read(
+        vec![(
+            Syntax::Csv,
+            b"id,type,source_type,source_id\ne1,t,s,\"a\ne2,t,s,b\ne3,t,s,c\n",
+        )],
+        1000,
+    );
+    assert_eq!(got.len(), 1, "{got:?}");
+    let Seen::Invalid(origin, None, reason, _, _) = &got[0] else {
+        panic!("{:?}", got[0]);
+    };
+    assert_eq!(*origin, at(0, 2));
+    assert!(
+        reason.contains("a quote that is never closed (opened on line 2)"),
+        "{reason}"
+    );
+    // A quote inside a field, escaped quotes, and one closed at the very end are fine.
+    let got = read(
+        vec![(
+            Syntax::Csv,
+            b"id,type,source_type,source_id\ne1,t,s,ab\"c\ne2,t,s,\"x\"\"y\"\ne3,t,s,\"z\"",
+        )],
+        1000,
+    );
+    let ids: Vec<&Seen> = got
+        .iter()
+        .filter(|s| matches!(s, Seen::Event(..)))
+        .collect();
+    assert_eq!(ids.len(), 3, "{got:?}");
+}
+
+#[test]
+fn a_csv_record_after_blank_lines_is_placed_on_its_own_line_and_kept_raw() {
+    let got = read(
+        vec![(
+            Syntax::Csv,
+            b"id,type,source_type,source_id\n\n\ne1,t,s,1,extra\ne2,t,s,2\n",
+        )],
+        1000,
+    );
+    assert_eq!(got.len(), 2, "{got:?}");
+    let Seen::Invalid(origin, None, reason, raw, _) = &got[0] else {
+        panic!("{:?}", got[0]);
+    };
+    assert_eq!(*origin, at(0, 4));
+    assert_eq!(reason, "5 fields where the header has 4");
+    assert_eq!(raw, b"e1,t,s,1,extra");
+    assert_eq!(got[1], Seen::Event(at(0, 5), "e2".into(), 9));
+}
+
+#[test]
+fn a_csv_header_that_cannot_be_read_under_stops_as_invalid_input() {
+    for (text, said) in [
+        (&b"\"id,type\n1,2\n"[..], "a quote that is never closed"),
+        (&b"x,x,id\n1,2,3\n"[..], "names \"x\" twice"),
+    ] {
+        let got = read(vec![(Syntax::Csv, text)], 1000);
+        assert!(
+            matches!(&got[..], [Seen::Broken(why)] if why.contains(said)),
+            "{got:?}"
+        );
+    }
 }

@@ -59,6 +59,7 @@ pub(super) async fn dry_run(
                     out.warn(&format!("{place}: {reason}"));
                 }
                 Entry::Broken(message) => return Err(anyhow::anyhow!(message)),
+                Entry::Unusable(message) => return Err(error::fail(Code::InvalidInput, message)),
             }
         }
     }

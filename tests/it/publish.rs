@@ -958,3 +958,68 @@ fn a_message_too_large_report_is_an_invalid_line() {
     assert_eq!(letters[0]["raw"], big.trim_end());
     assert_eq!(kafka.records(&topic).len(), 4);
 }
+
+/// CSV that cannot be read as the user meant is invalid input, never rows
+/// silently swallowed: a quote that never closes (the rest of the file
+/// would be one field: the record is refused, exit 3, or skipped and
+/// counted), a header that names a column twice or opens a quote it never
+/// closes (exit 3 before anything is sent).
+#[test]
+fn csv_that_cannot_be_read_as_meant_is_invalid_input() {
+    let env = Env::new("csvbad").partitions(1);
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let open = write(
+        "open.csv",
+        "id,type,source_type,source_id\n1,t,s,a\n2,t,s,\"b\n3,t,s,c\n4,t,s,d\n",
+    );
+    let run = env
+        .dualstream()
+        .args(["publish", &open])
+        .run()
+        .expect_stderr(
+            3,
+            "open.csv:3: a quote that is never closed (opened on line 3)",
+        );
+    assert!(!run.stderr().contains("panicked"), "{}", run.describe());
+    let run = env
+        .dualstream()
+        .args([
+            "publish",
+            "--on-invalid",
+            "skip",
+            "--summary",
+            "json",
+            &open,
+        ])
+        .run()
+        .expect_code(0);
+    assert_eq!(run.summary()["invalid"], 1, "{}", run.describe());
+    let keys: Vec<Option<String>> = env.records().into_iter().map(|r| r.key).collect();
+    // Line 2 each time; never a key holding the rest of the file.
+    assert_eq!(keys, [Some("a".to_string()), Some("a".to_string())]);
+
+    for (name, text, said) in [
+        (
+            "twice.csv",
+            "id,type,id,source_type,source_id\n1,t,2,s,k\n",
+            "names \"id\" twice",
+        ),
+        (
+            "quote.csv",
+            "\"id,type\n1,t\n",
+            "CSV header: a quote that is never closed",
+        ),
+    ] {
+        let path = write(name, text);
+        env.dualstream()
+            .args(["publish", &path])
+            .run()
+            .expect_stderr(3, said);
+    }
+    assert_eq!(env.records().len(), 2, "nothing more was sent");
+}
