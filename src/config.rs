@@ -318,6 +318,7 @@ fn common(global: &Global, profile: Option<&Profile>) -> Result<Common> {
     if global.topic.is_empty() {
         return Err(error::usage("--topic must not be empty"));
     }
+    check_topic_name(&global.topic, "--topic")?;
     let redis = match global.redis.as_str() {
         "off" | "none" => None,
         url => Some(
@@ -336,6 +337,35 @@ fn common(global: &Global, profile: Option<&Profile>) -> Result<Common> {
         topic_given: !global.defaulted.topic,
         redis,
     })
+}
+
+/// The most partitions librdkafka lets a topic be created with.
+const MAX_PARTITIONS: i32 = 100_000;
+
+/// A name Kafka can never have as a topic's is a usage error (exit 2) that
+/// says what is allowed, instead of a broker's INVALID_TOPIC (exit 4) or a
+/// "does not exist, create it" hint that cannot be followed.
+fn check_topic_name(name: &str, what: &str) -> Result<()> {
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    let why = if name == "." || name == ".." {
+        Some("is not allowed".to_string())
+    } else if name.len() > 249 {
+        Some(format!("is {} characters long (at most 249)", name.len()))
+    } else {
+        name.chars().find(|&c| !legal(c)).map(|c| {
+            format!(
+                "has {c:?}, and a topic name may only have ASCII letters, digits, '.', '_' and '-'"
+            )
+        })
+    };
+    let shown: String = match name.chars().count() > 60 {
+        true => name.chars().take(60).chain(['…']).collect(),
+        false => name.to_string(),
+    };
+    match why {
+        Some(why) => Err(error::usage(format!("{what} {shown:?} {why}"))),
+        None => Ok(()),
+    }
 }
 
 /// A broker list that cannot name a broker is a usage error (exit 2), not a
@@ -654,7 +684,8 @@ fn topic(action: &TopicAction, out: &Output) -> Result<Needs<TopicJob>> {
     let named = |name: &Option<String>| -> Result<Option<String>> {
         match name {
             Some(n) if n.is_empty() => Err(error::usage("the topic name must not be empty")),
-            other => Ok(other.clone()),
+            Some(n) => check_topic_name(n, "the topic name").map(|()| Some(n.clone())),
+            None => Ok(None),
         }
     };
     let (task, timeout): (TaskFor, &str) = match action {
@@ -717,6 +748,11 @@ fn topic_spec(
 ) -> Result<TopicSpec> {
     if partitions.is_some_and(|p| p < 1) {
         return Err(error::usage("--partitions must be at least 1"));
+    }
+    if let Some(p) = partitions.filter(|&p| p > MAX_PARTITIONS) {
+        return Err(error::usage(format!(
+            "--partitions {p} is more than a topic can have ({MAX_PARTITIONS})"
+        )));
     }
     if replication.is_some_and(|r| r < 1) {
         return Err(error::usage("--replication-factor must be at least 1"));
@@ -840,6 +876,7 @@ fn replay(args: &ReplayArgs) -> Result<Needs<ReplayConfig>> {
         if t.is_empty() {
             return Err(error::usage("--to-topic needs a topic name"));
         }
+        check_topic_name(t, "--to-topic")?;
         SinkFlags::Topic(t.clone())
     } else if args.envelope {
         SinkFlags::Stdout(RecordFormat::Envelope)

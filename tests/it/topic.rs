@@ -515,3 +515,48 @@ fn a_broker_that_starts_listening_after_a_refusal_gets_the_whole_timeout() {
         run.describe()
     );
 }
+
+/// A name Kafka can never have is a usage error on every command that
+/// takes one (exit 2, saying what is allowed), and so is more partitions
+/// than a topic can have: not a broker's INVALID_TOPIC (exit 4) or a hint
+/// to create what cannot be created.
+#[test]
+fn a_topic_name_kafka_cannot_have_is_a_usage_error() {
+    let long = "t".repeat(250);
+    for name in ["bad/name", "..", "a b", long.as_str()] {
+        for args in [
+            vec!["--topic", name, "replay"],
+            vec!["--topic", name, "publish"],
+            vec!["topic", "create", name],
+            vec!["topic", "describe", name],
+            vec!["replay", "--group", "g", "--to-topic", name],
+        ] {
+            let run = dualstream()
+                .args(["--brokers", "127.0.0.1:9", "--redis", "off"])
+                .args(&args)
+                .stdin("")
+                .run()
+                .expect_code(2);
+            assert!(
+                run.stderr().contains("is not allowed")
+                    || run.stderr().contains("may only have ASCII letters")
+                    || run.stderr().contains("at most 249"),
+                "{}",
+                run.describe()
+            );
+            assert!(run.stderr().len() < 400, "{}", run.describe());
+        }
+    }
+    dualstream()
+        .args([
+            "--brokers",
+            "127.0.0.1:9",
+            "topic",
+            "create",
+            "x",
+            "--partitions",
+            "2147483647",
+        ])
+        .run()
+        .expect_stderr(2, "more than a topic can have (100000)");
+}
