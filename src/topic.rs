@@ -42,8 +42,14 @@ async fn topic(common: Common, job: TopicJob, out: &Output) -> Result<Code> {
         TopicTask::Delete { name } => {
             let deleted = admin::delete_topic(settings, &name, timeout).await;
             drop(connecting);
-            deleted?;
-            out.info(&format!("deleted topic {name:?}"));
+            if deleted? {
+                out.info(&format!("deleted topic {name:?}"));
+            } else {
+                out.warn(&format!(
+                    "the deletion of topic {name:?} was accepted, but it is still listed after {}: the brokers are still removing it",
+                    crate::duration::show_duration(timeout)
+                ));
+            }
         }
     }
     Ok(Code::Success)

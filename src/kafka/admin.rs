@@ -506,6 +506,15 @@ pub async fn create_topic(
                     return Ok(existing(found).await);
                 }
             }
+            Err((
+                name,
+                RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::ClusterAuthorizationFailed,
+            )) => {
+                return Err(error::kafka(format!(
+                    "kafka: creating topic {name:?}: not authorised: the user needs an ACL allowing Create on the topic (or on the cluster)"
+                )));
+            }
             Err((name, code)) => {
                 let why = super::denied(code, &name, None).unwrap_or_else(|| code.to_string());
                 return Err(error::kafka(format!(
@@ -572,7 +581,14 @@ fn topic_info(
             .collect(),
     };
     for p in &mut info.partitions {
-        if let Ok((low, high)) = consumer.fetch_watermarks(t.name(), p.id, remaining(deadline)) {
+        // A partition without a leader has no offsets to give: asking would
+        // spend the rest of the deadline, and the partitions after it would
+        // get none.
+        if p.leader < 0 {
+            continue;
+        }
+        let slice = remaining(deadline).min(Duration::from_secs(2));
+        if let Ok((low, high)) = consumer.fetch_watermarks(t.name(), p.id, slice) {
             (p.low, p.high) = (Some(low), Some(high));
         }
     }
@@ -671,9 +687,14 @@ pub async fn describe_topic(
 }
 
 /// Delete a topic, then wait (up to `timeout`) until metadata no longer
-/// lists it, so that the next command does not see it. Exit 4 naming the
+/// lists it, so that the next command does not see it: `false` when it is
+/// still listed then (accepted, not done everywhere yet). Exit 4 naming the
 /// topic when it does not exist or may not be deleted.
-pub async fn delete_topic(settings: &KafkaSettings, topic: &str, timeout: Duration) -> Result<()> {
+pub async fn delete_topic(
+    settings: &KafkaSettings,
+    topic: &str,
+    timeout: Duration,
+) -> Result<bool> {
     // First the brokers, with the fast failure and its cause.
     shape(settings, topic, timeout).await?;
     let admin = config::admin(settings)?;
@@ -690,6 +711,10 @@ pub async fn delete_topic(settings: &KafkaSettings, topic: &str, timeout: Durati
         if let Err((name, code)) = result {
             let why = match code {
                 RDKafkaErrorCode::UnknownTopicOrPartition => "it does not exist".to_string(),
+                RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::ClusterAuthorizationFailed => {
+                    "not authorised: the user needs an ACL allowing Delete on the topic".to_string()
+                }
                 code => super::denied(code, &name, None).unwrap_or_else(|| code.to_string()),
             };
             return Err(error::kafka(format!(
@@ -706,11 +731,12 @@ pub async fn delete_topic(settings: &KafkaSettings, topic: &str, timeout: Durati
         )
         .await
         {
-            Ok((_, None)) => return Ok(()),
+            Ok((_, None)) => return Ok(true),
             _ => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
-    Ok(())
+    // Accepted, and still listed: the brokers have not all dropped it yet.
+    Ok(false)
 }
 
 pub fn cluster_report(
