@@ -436,9 +436,15 @@ pub fn parse_time_text(s: &str) -> Result<i64, String> {
             .map_err(|e| format!("{s:?}: {e}"))
             .and_then(epoch_ms);
     }
-    s.parse::<jiff::Timestamp>()
+    let ms = s
+        .parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
-        .map_err(|_| format!("{s:?} is neither RFC 3339 nor epoch milliseconds"))
+        .map_err(|_| format!("{s:?} is neither RFC 3339 nor epoch milliseconds"))?;
+    // Kafka has no timestamp before 1970 (a negative one means "none").
+    if ms < 0 {
+        return Err(format!("{s:?} is before 1970: Kafka cannot keep it"));
+    }
+    Ok(ms)
 }
 
 /// An id derived from the event's content: the SHA-256 of its canonical JSON

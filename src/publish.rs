@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use tokio::sync::mpsc;
 
 use crate::config::{Common, OnInvalid, PublishConfig};
+use crate::duration::show_duration;
 use crate::error::{self, Code};
 use crate::event::{self, Event};
 use crate::input::{self, Chunk, Entry, Origin};
@@ -115,6 +116,14 @@ async fn publish(
         })
         .await?;
     let max_record = RecordLimit::new(topic_max, kafka::config::producer_limits(&common.kafka));
+    // How far an event's own time may be from the broker's clock.
+    let times = shutdown
+        .or_interrupted(async {
+            let budget = cfg.timeout.min(Duration::from_secs(5));
+            Ok(admin::timestamp_window(&common.kafka, &common.topic, budget).await)
+        })
+        .await?
+        .map(|(before, after)| TimeWindow { before, after });
     // Under a topic limit below librdkafka's batch size, a batch of small
     // events would be refused whole: a producer whose batches fit.
     let producer = match topic_max {
@@ -146,6 +155,7 @@ async fn publish(
             }
         },
         max_record,
+        times,
         book: Book {
             topic: common.topic.clone(),
             cfg,
@@ -203,6 +213,41 @@ impl RecordLimit {
                 "the event is {size} bytes as a Kafka record, more than the broker takes ({what})"
             )
         })
+    }
+}
+
+/// How far from the broker's clock a record's own timestamp may be (the
+/// topic's `message.timestamp.before.max.ms` and `…after.max.ms`, ms): the
+/// broker refuses a record outside, and with it the others of its batch.
+/// An event whose time is outside is invalid input (its content decides
+/// it) and follows `--on-invalid`; checked against this machine's clock,
+/// so a broker whose clock is far off can still refuse.
+struct TimeWindow {
+    before: Option<i64>,
+    after: Option<i64>,
+}
+
+impl TimeWindow {
+    /// Why the broker would refuse an event of time `ms`, now being `now`.
+    fn refuses(&self, ms: i64, now: i64) -> Option<String> {
+        let shown = |ms: i64| {
+            jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
+        };
+        if let Some(after) = self.after.filter(|&a| ms > now.saturating_add(a)) {
+            return Some(format!(
+                "the event's time {} is more than {} ahead of now (the topic's message.timestamp.after.max.ms): the broker refuses it",
+                shown(ms),
+                show_duration(Duration::from_millis(after.max(0) as u64))
+            ));
+        }
+        if let Some(before) = self.before.filter(|&b| ms < now.saturating_sub(b)) {
+            return Some(format!(
+                "the event's time {} is more than {} before now (the topic's message.timestamp.before.max.ms): the broker refuses it",
+                shown(ms),
+                show_duration(Duration::from_millis(before.max(0) as u64))
+            ));
+        }
+        None
     }
 }
 
@@ -265,6 +310,9 @@ impl Stats {
 struct Run<'a> {
     sender: Sender<Pending>,
     max_record: RecordLimit,
+    /// The topic's window for events' own times; `None` when the broker
+    /// sets the time, or did not say.
+    times: Option<TimeWindow>,
     book: Book<'a>,
     lowered: Vec<String>,
     /// To ask the cluster why acknowledgements stopped.
@@ -395,6 +443,13 @@ impl Run<'_> {
         if let Some(why) = self.max_record.refuses(size) {
             self.book.invalid(at, None, &why, &event.value);
             return;
+        }
+        if let (Some(window), Some(ms)) = (&self.times, event.timestamp) {
+            let now = jiff::Timestamp::now().as_millisecond();
+            if let Some(why) = window.refuses(ms, now) {
+                self.book.invalid(at, None, &why, &event.value);
+                return;
+            }
         }
         let pending = Pending { at, note };
         let out = Record {
@@ -717,5 +772,34 @@ fn origin(item: &Entry) -> Option<Origin> {
     match item {
         Entry::Event { at, .. } | Entry::Invalid { at, .. } => Some(*at),
         Entry::Broken(_) | Entry::Unusable(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod time_window_tests {
+    use super::TimeWindow;
+
+    #[test]
+    fn an_event_outside_the_topics_time_window_is_refused_with_why() {
+        let now = 1_800_000_000_000;
+        let w = TimeWindow {
+            before: Some(i64::MAX),
+            after: Some(3_600_000),
+        };
+        assert!(w.refuses(now, now).is_none());
+        assert!(w.refuses(now + 3_600_000, now).is_none());
+        let why = w.refuses(now + 3_600_001, now).unwrap();
+        assert!(
+            why.contains("ahead of now") && why.contains("after.max.ms"),
+            "{why}"
+        );
+        assert!(w.refuses(0, now).is_none(), "no before bound by default");
+        let w = TimeWindow {
+            before: Some(86_400_000),
+            after: None,
+        };
+        let why = w.refuses(now - 86_400_001, now).unwrap();
+        assert!(why.contains("before now"), "{why}");
+        assert!(w.refuses(i64::MAX, now).is_none());
     }
 }

@@ -284,6 +284,36 @@ pub async fn max_message_bytes(
     u64::try_from(n).ok()
 }
 
+/// How far from the broker's clock a record's timestamp may be, in ms
+/// (`message.timestamp.before.max.ms`, `…after.max.ms`), for a topic that
+/// keeps CreateTime; `None` for LogAppendTime (the broker sets the time)
+/// or when the cluster does not say. One DescribeConfigs request.
+pub async fn timestamp_window(
+    settings: &KafkaSettings,
+    topic: &str,
+    budget: Duration,
+) -> Option<(Option<i64>, Option<i64>)> {
+    let admin = config::admin(settings).ok()?;
+    let options = AdminOptions::new().request_timeout(Some(budget));
+    let answer = tokio::time::timeout(
+        budget,
+        admin.describe_configs([&ResourceSpecifier::Topic(topic)], &options),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    let resource = answer.into_iter().next()?.ok()?;
+    let value = |name: &str| resource.get(name).and_then(|e| e.value.clone());
+    if value("message.timestamp.type").as_deref() == Some("LogAppendTime") {
+        return None;
+    }
+    let number = |name: &str| value(name).and_then(|v| v.parse::<i64>().ok());
+    Some((
+        number("message.timestamp.before.max.ms"),
+        number("message.timestamp.after.max.ms"),
+    ))
+}
+
 /// A numeric config of `topic`, when the cluster says.
 async fn topic_number(
     settings: &KafkaSettings,

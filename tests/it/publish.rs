@@ -1023,3 +1023,40 @@ fn csv_that_cannot_be_read_as_meant_is_invalid_input() {
     }
     assert_eq!(env.records().len(), 2, "nothing more was sent");
 }
+
+/// An event whose own time the broker would refuse (Kafka 4 takes none more
+/// than an hour ahead by default) is invalid input decided by its content:
+/// exit 3 naming the line and why, or skipped with --on-invalid skip while
+/// the events around it are all acknowledged (the broker would have refused
+/// them with it in one batch). Times before 1970 likewise.
+#[test]
+fn an_event_time_the_broker_refuses_is_an_invalid_line() {
+    let env = Env::new("futuretime").partitions(1);
+    let ahead = jiff::Timestamp::now().as_millisecond() + 3 * 3_600_000;
+    let input = format!(
+        "{}{{\"id\":\"ahead\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k\",\"time\":{ahead}}}\n{{\"id\":\"old\",\"type\":\"t\",\"source_type\":\"s\",\"source_id\":\"k\",\"time\":\"1969-06-01T00:00:00Z\"}}\n{}",
+        events(0, 1, 1),
+        events(1, 1, 1)
+    );
+    env.dualstream()
+        .arg("publish")
+        .stdin(input.clone())
+        .run()
+        .expect_stderr(3, "<stdin>:2: the event's time");
+    let run = env
+        .dualstream()
+        .args(["publish", "--on-invalid", "skip", "--summary", "json"])
+        .stdin(input)
+        .run()
+        .expect_code(0);
+    assert_eq!(run.summary()["invalid"], 2, "{}", run.describe());
+    assert!(run.stderr().contains("ahead of now"), "{}", run.describe());
+    assert!(run.stderr().contains("before 1970"), "{}", run.describe());
+    let ids: Vec<String> = env
+        .records()
+        .iter()
+        .map(|r| r.json()["id"].as_str().unwrap().to_string())
+        .collect();
+    // e0 from the first run (stopped at line 2), then e0 and e1.
+    assert_eq!(ids, ["e0", "e0", "e1"]);
+}
