@@ -24,6 +24,30 @@ pub struct KafkaSettings {
     pub from: BrokersFrom,
     /// `-F` file pairs first, then `-X` pairs: later ones win.
     pub properties: Vec<(String, String)>,
+    /// `--isolation`: what readers see of transactions.
+    pub isolation: Isolation,
+}
+
+/// What a reader sees of transactional records (`isolation.level`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// Only records of committed transactions (and non-transactional
+    /// ones); aborted records and transaction markers are never handed on,
+    /// and a partition ends at its last stable offset.
+    #[default]
+    ReadCommitted,
+    /// Everything, aborted records too.
+    ReadUncommitted,
+}
+
+impl Isolation {
+    /// librdkafka's name of the level.
+    pub fn level(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "read_committed",
+            Isolation::ReadUncommitted => "read_uncommitted",
+        }
+    }
 }
 
 /// Where the bootstrap brokers came from (flag > environment > profile >
@@ -189,19 +213,34 @@ pub fn consumer(settings: &KafkaSettings, group: Option<&str>) -> Result<Consume
         ("enable.auto.offset.store", "false".to_string()),
         ("enable.partition.eof", "false".to_string()),
         ("auto.offset.reset", "earliest".to_string()),
+        ("isolation.level", settings.isolation.level().to_string()),
     ];
     let config = client_config(settings, &defaults);
     BaseConsumer::from_config_and_context(&config, Context::default())
         .map_err(|e| config_error(settings, &e))
 }
 
-/// A consumer in group `group` that commits what its caller stored, and
-/// starts partitions without a committed offset at the beginning (or the
-/// end, `from_end`).
-pub fn group_consumer(settings: &KafkaSettings, group: &str, from_end: bool) -> Result<Consumer> {
+/// How a group member commits: what its caller stored, or nothing (a
+/// transactional copy commits the group's offsets in its transactions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commits {
+    Stored,
+    InTransactions,
+}
+
+/// A consumer in group `group` that commits what its caller stored (or
+/// nothing, `Commits::InTransactions`), and starts partitions without a
+/// committed offset at the beginning (or the end, `from_end`).
+pub fn group_consumer(
+    settings: &KafkaSettings,
+    group: &str,
+    from_end: bool,
+    commits: Commits,
+) -> Result<Consumer> {
+    let transactional = commits == Commits::InTransactions;
     let defaults = [
         ("group.id", group.to_string()),
-        ("enable.auto.commit", "true".to_string()),
+        ("enable.auto.commit", (!transactional).to_string()),
         ("enable.auto.offset.store", "false".to_string()),
         ("enable.partition.eof", "false".to_string()),
         // Partitions added to the topic reach the group on the next
@@ -211,10 +250,14 @@ pub fn group_consumer(settings: &KafkaSettings, group: &str, from_end: bool) -> 
             "auto.offset.reset",
             if from_end { "latest" } else { "earliest" }.to_string(),
         ),
+        ("isolation.level", settings.isolation.level().to_string()),
     ];
     let config = client_config(settings, &defaults);
-    BaseConsumer::from_config_and_context(&config, Context::default())
-        .map_err(|e| config_error(settings, &e))
+    let context = Context::default();
+    if transactional {
+        context.in_transactions();
+    }
+    BaseConsumer::from_config_and_context(&config, context).map_err(|e| config_error(settings, &e))
 }
 
 /// An admin client (create topics).
@@ -281,6 +324,38 @@ pub fn producer(
     probe: bool,
 ) -> Result<Producer> {
     let config = producer_config(settings, timeout, max_in_flight, probe);
+    ThreadedProducer::from_config_and_context(&config, Context::default())
+        .map(Arc::new)
+        .map_err(|e| config_error(settings, &e))
+}
+
+/// The producer of an exactly-once copy: the critical path's producer
+/// (see [`producer_config`]) with `transactional.id` set, so that
+/// librdkafka makes it idempotent and each run's `init_transactions`
+/// fences the last producer of that id. A transaction the broker does not
+/// hear of for `transaction.timeout.ms` is aborted by it: at least the
+/// batch interval plus the timeout, at least librdkafka's 60 s.
+pub fn transactional_producer(
+    settings: &KafkaSettings,
+    transactional_id: &str,
+    (timeout, interval): (Duration, Duration),
+    max_in_flight: usize,
+) -> Result<Producer> {
+    let mut config = producer_config(settings, timeout, max_in_flight, false);
+    let txn_timeout = (interval + timeout).max(Duration::from_secs(60));
+    let user_set = |key: &str| settings.properties.iter().any(|(k, _)| k == key);
+    config.set("transactional.id", transactional_id);
+    if !user_set("transaction.timeout.ms") {
+        config.set(
+            "transaction.timeout.ms",
+            txn_timeout.as_millis().to_string(),
+        );
+    }
+    // librdkafka requires message.timeout.ms <= transaction.timeout.ms.
+    if !user_set("message.timeout.ms") {
+        let message = timeout.min(txn_timeout);
+        config.set("message.timeout.ms", message.as_millis().to_string());
+    }
     ThreadedProducer::from_config_and_context(&config, Context::default())
         .map(Arc::new)
         .map_err(|e| config_error(settings, &e))
@@ -409,6 +484,7 @@ mod tests {
                 ("sasl.password".into(), "hunter2".into()),
                 ("linger.ms".into(), "5".into()),
             ],
+            isolation: Isolation::default(),
         };
         let e = KafkaError::ClientConfig(
             rdkafka::types::RDKafkaConfRes::RD_KAFKA_CONF_INVALID,
@@ -423,6 +499,7 @@ mod tests {
             brokers: "b:1".into(),
             from: BrokersFrom::Flag,
             properties: vec![("sasl.password".into(), "hunter2".into())],
+            isolation: Isolation::default(),
         }
         .scrub("Invalid value \"hunter2\"");
         assert!(shown.contains("<redacted>"), "{shown}");
@@ -434,6 +511,7 @@ mod tests {
             brokers: "b:1".into(),
             from: BrokersFrom::Flag,
             properties: vec![("sasl.pasword".into(), "hunter2".into())],
+            isolation: Isolation::default(),
         };
         let e = client_config(&s, &[])
             .create::<BaseConsumer>()
@@ -455,6 +533,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            isolation: Isolation::default(),
         };
         assert!(s(&[]).lowered_durability().is_empty());
         assert!(s(&[("acks", "all")]).lowered_durability().is_empty());
@@ -476,6 +555,7 @@ mod tests {
             brokers: "b:1".into(),
             from: BrokersFrom::Flag,
             properties: vec![("acks".into(), "1".into())],
+            isolation: Isolation::default(),
         };
         let c = client_config(&s, &[("acks", "all".into()), ("linger.ms", "5".into())]);
         assert_eq!(c.get("acks"), Some("1"));
