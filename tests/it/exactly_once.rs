@@ -4,9 +4,10 @@
 //! transaction and rerun, the transaction coordinator's node killed, a
 //! target partition's leader killed, a second copy started over the first
 //! (which is fenced and says so), members joining and leaving. On the
-//! 3-node cluster (RF 3, min.insync 2); the sources hold 20,000 records (the
-//! issue's 100,000 take minutes per test on two cores: the faults land mid-
-//! copy either way, with transactions of 200 records). Plus, on the shared
+//! 3-node cluster (RF 3, min.insync 2); the sources hold 10,000 records (the
+//! issue's 100,000 take minutes per test on two cores, where starting the
+//! cluster alone takes 45 s: the faults land mid-copy either way, with
+//! transactions of 100 records). Plus, on the shared
 //! broker: readers never show an aborted record nor stall at a transaction
 //! marker, and the usage errors.
 
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 
 /// Records in each cluster test's source.
-const N: usize = 20_000;
+const N: usize = 10_000;
 
 /// A source of `n` events over 12 source ids on 3 partitions, and its
 /// empty target.
