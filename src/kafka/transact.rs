@@ -364,7 +364,7 @@ mod tests {
             Duration::from_secs(5),
         );
         assert!(m.contains("__transaction_state"), "{m}");
-        assert!(m.contains("within 5s"), "{m}");
+        assert!(m.contains("within 5.0s"), "{m}");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! 3-node cluster (RF 3, min.insync 2); the sources hold 10,000 records (the
 //! issue's 100,000 take minutes per test on two cores, where starting the
 //! cluster alone takes 45 s: the faults land mid-copy either way, with
-//! transactions of 100 records). Plus, on the shared
+//! transactions of 200 records). Plus, on the shared
 //! broker: readers never show an aborted record nor stall at a transaction
 //! marker, and the usage errors.
 
@@ -528,4 +528,39 @@ fn exactly_once_without_a_group_or_a_topic_copy_is_a_usage_error() {
         "0s",
     ])
     .expect_stderr(2, "--txn-interval must be longer than 0");
+}
+
+/// A broker whose transaction state log cannot be created (it needs three
+/// replicas, the node is alone): no coordinator ever answers, and the copy
+/// exits 4 at its --timeout naming the log, having copied nothing.
+#[test]
+fn no_transaction_coordinator_exits_4_naming_the_transaction_state_log() {
+    let kafka = Kafka::builder()
+        .config("transaction.state.log.replication.factor=3")
+        .start();
+    let (src, dst) = source(&kafka, "eosnolog", 50);
+    let group = format!("{src}-g");
+    let run = dualstream()
+        .brokers(&kafka.brokers(), "off", &src)
+        .args([
+            "replay",
+            "--group",
+            &group,
+            "--to-topic",
+            &dst,
+            "--exactly-once",
+        ])
+        .args(["--timeout", "8s"])
+        .run();
+    assert_eq!(run.code(), 4, "{}", run.describe());
+    assert!(
+        run.stderr()
+            .contains("no transaction coordinator answered within")
+            && run.stderr().contains("__transaction_state"),
+        "{}",
+        run.describe()
+    );
+    assert!(kafka
+        .java_records_until(&dst, 1, Duration::from_secs(3))
+        .is_empty());
 }
