@@ -372,7 +372,7 @@ fn readers_never_show_an_aborted_record_nor_stall_at_a_marker() {
     };
     let (c1, a1, c2, a2) = (batch("c", 0), batch("a", 5), batch("c", 10), batch("a", 15));
     transaction(
-        &kafka,
+        kafka,
         &topic,
         &format!("{topic}-writer"),
         &[(&c1, true), (&a1, false), (&c2, true), (&a2, false)],
