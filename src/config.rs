@@ -838,6 +838,11 @@ fn replay(args: &ReplayArgs) -> Result<Needs<ReplayConfig>> {
     let (progress, last, max_in_flight) = (args.progress, args.last, args.max_in_flight);
     let codec = args.compression.map(|c| c.codec());
     Ok(Box::new(move |common| {
+        if exactly_once.is_some() && common.kafka.isolation == Isolation::ReadUncommitted {
+            return Err(error::usage(
+                "--exactly-once reads the source read_committed (a record of an aborted transaction must not be copied): not with --isolation read_uncommitted",
+            ));
+        }
         let sink = match sink {
             SinkFlags::Stdout(format) => ReplaySink::Stdout(format),
             SinkFlags::Redis { channel, rate } => ReplaySink::Redis {

@@ -42,13 +42,19 @@ fn copy(kafka: &Kafka, src: &str, dst: &str, group: &str, extra: &[&str]) -> Dua
             dst,
             "--exactly-once",
         ])
+        .args(["--summary", "json", "--timeout", "60s"])
+        .args(if extra.contains(&"--txn-records") {
+            &[][..]
+        } else {
+            &["--txn-records", "200"][..]
+        })
+        // A member killed -9 holds its partitions until its session ends:
+        // the broker's shortest, not librdkafka's 45 s.
         .args([
-            "--txn-records",
-            "200",
-            "--summary",
-            "json",
-            "--timeout",
-            "60s",
+            "-X",
+            "session.timeout.ms=6000",
+            "-X",
+            "heartbeat.interval.ms=500",
         ])
         .args(extra)
 }
@@ -563,4 +569,175 @@ fn no_transaction_coordinator_exits_4_naming_the_transaction_state_log() {
     assert!(kafka
         .java_records_until(&dst, 1, Duration::from_secs(3))
         .is_empty());
+}
+
+/// What a soak run does to the copy while it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Fault {
+    /// The copy killed -9 (then rerun).
+    KillCopy,
+    /// A second copy of the same transactional id started: the first is
+    /// fenced.
+    SecondCopy,
+    /// A member with its own transactional id joins, then leaves (Ctrl-C).
+    JoinAndLeave,
+    /// The leader of a target partition killed -9, restarted after the run.
+    KillTargetLeader,
+    /// The transaction coordinator's node killed -9, restarted after.
+    KillCoordinator,
+}
+
+const FAULTS: [Fault; 5] = [
+    Fault::KillCopy,
+    Fault::SecondCopy,
+    Fault::JoinAndLeave,
+    Fault::KillTargetLeader,
+    Fault::KillCoordinator,
+];
+
+/// A randomized soak of the exactly-once copy on the 3-node cluster: each
+/// run copies a fresh source of 2,000 records (transactions of 50) under
+/// one or two faults at random moments — the copy killed, fenced by a second
+/// copy, a member joining and leaving, a target leader or the transaction
+/// coordinator killed (one node at a time) — then reruns the copy until it
+/// exits 0 and checks with Kafka's Java consumer (read_committed) that the
+/// target is the source exactly once in per-partition order. Two runs in
+/// the suite; `DUALSTREAM_SOAK_RUNS=100` (and `DUALSTREAM_SOAK_SEED`) for a
+/// long one. Prints runs, faults by kind, records checked, violations.
+#[test]
+fn exactly_once_copy_soak_under_random_faults_on_a_3_node_cluster() {
+    let runs: u64 = std::env::var("DUALSTREAM_SOAK_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let seed: u64 = std::env::var("DUALSTREAM_SOAK_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0xe05_5eed);
+    let mut rng = crate::soak::Rng(seed | 1);
+    let kafka = Kafka::cluster(3);
+    let n = 2_000;
+    let mut faults: BTreeMap<Fault, u64> = BTreeMap::new();
+    let mut exits: BTreeMap<i32, u64> = BTreeMap::new();
+    let (mut checked, mut reruns) = (0u64, 0u64);
+    let mut broken: Vec<String> = Vec::new();
+    for run in 0..runs {
+        let (src, dst) = source(&kafka, &format!("eossoak{run}"), n);
+        let group = format!("{src}-g");
+        let quick = |extra: &[&str]| {
+            let args: Vec<&str> = ["--txn-records", "50"]
+                .iter()
+                .chain(extra)
+                .copied()
+                .collect();
+            copy(&kafka, &src, &dst, &group, &args)
+        };
+        let mut picked = vec![FAULTS[rng.below(FAULTS.len() as u64) as usize]];
+        if rng.below(2) == 1 {
+            picked.push(FAULTS[rng.below(FAULTS.len() as u64) as usize]);
+        }
+        eprintln!("exactly-once soak run {run}: {picked:?}");
+        let (first, first_err) = start(quick(&[]));
+        let mut others: Vec<(std::process::Child, std::thread::JoinHandle<String>)> = Vec::new();
+        let mut down: Option<u32> = None;
+        for &fault in &picked {
+            *faults.entry(fault).or_default() += 1;
+            let at = 100 + rng.below(n as u64 / 2) as i64;
+            wait_committed(&kafka, &src, &group, at);
+            match fault {
+                Fault::KillCopy => {
+                    // Killed, and run again at once: later faults hit the rerun.
+                    let victim = others.last().map_or(first.id(), |(c, _)| c.id());
+                    signal(victim, "-KILL");
+                    others.push(start(quick(&[])));
+                }
+                Fault::SecondCopy => others.push(start(quick(&[]))),
+                Fault::JoinAndLeave => {
+                    let (mut member, err) =
+                        start(quick(&["--transactional-id", &format!("{group}-2")]));
+                    std::thread::sleep(Duration::from_millis(500 + rng.below(3000)));
+                    sigint(member.id());
+                    let code = wait_exit(&mut member, Duration::from_secs(60));
+                    *exits.entry(code.unwrap_or(-1)).or_default() += 1;
+                    let said = err.join().unwrap();
+                    if code != Some(130) && code != Some(0) {
+                        broken.push(format!(
+                            "run {run}: the leaving member exited {code:?}\n{said}"
+                        ));
+                    }
+                }
+                Fault::KillTargetLeader | Fault::KillCoordinator if down.is_none() => {
+                    let node = if fault == Fault::KillCoordinator {
+                        txn_coordinator(&kafka, &format!("dualstream-replay:{group}:{dst}"))
+                    } else {
+                        kafka.leader(&dst, rng.below(3) as i32) as u32
+                    };
+                    kafka.kill_node(node);
+                    down = Some(node);
+                }
+                Fault::KillTargetLeader | Fault::KillCoordinator => {}
+            }
+        }
+        others.insert(0, (first, first_err));
+        for (mut child, err) in others {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            let code = loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    break Ok(status.code());
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Err(());
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            };
+            let said = err.join().unwrap();
+            let Ok(code) = code else {
+                let tail: Vec<&str> = said.lines().rev().take(30).collect();
+                broken.push(format!(
+                    "run {run} {picked:?}: a copy hung; its stderr ends:\n{}",
+                    tail.join("\n")
+                ));
+                continue;
+            };
+            *exits.entry(code.unwrap_or(-1)).or_default() += 1;
+            // 0, or 4 (fenced, a rebalance met the last commit, a node
+            // gone), or killed: anything else breaks the contract.
+            if !matches!(code, Some(0) | Some(4) | None) {
+                broken.push(format!(
+                    "run {run} {picked:?}: a copy exited {code:?}\n{said}"
+                ));
+            }
+        }
+        if let Some(node) = down {
+            kafka.start_node(node);
+            kafka.wait_healthy(&dst);
+        }
+        let mut done = false;
+        for _ in 0..3 {
+            reruns += 1;
+            let rerun = quick(&[]).run();
+            if rerun.code() == 0 {
+                done = true;
+                break;
+            }
+        }
+        if !done {
+            broken.push(format!(
+                "run {run} {picked:?}: three reruns did not complete the copy"
+            ));
+        }
+        let found = violations(&kafka, &src, &dst, n);
+        checked += n as u64;
+        if found != Violations::default() {
+            broken.push(format!("run {run} {picked:?}: {found:?}"));
+        }
+        eprintln!("exactly-once soak run {run}: {picked:?}: {found:?}");
+    }
+    eprintln!(
+        "exactly-once soak (3 nodes): {runs} runs (seed {seed}), faults {faults:?}, exits {exits:?}, {reruns} reruns, {checked} source records checked in the target, {} violations",
+        broken.len()
+    );
+    assert!(broken.is_empty(), "violations:\n{}", broken.join("\n"));
 }
