@@ -238,6 +238,22 @@ pub fn group_consumer(
     commits: Commits,
 ) -> Result<Consumer> {
     let transactional = commits == Commits::InTransactions;
+    // A transactional member aborts its open transaction when partitions
+    // are revoked and relies on every partition starting again at the
+    // group's last commit: an incremental (cooperative) rebalance keeps the
+    // partitions it does not move where they were read to, past the aborted
+    // records.
+    let cooperative = settings
+        .properties
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "partition.assignment.strategy")
+        .is_some_and(|(_, v)| v.contains("cooperative"));
+    if transactional && cooperative {
+        return Err(error::usage(
+            "--exactly-once needs an eager partition assignment (range or roundrobin): with -X partition.assignment.strategy=cooperative-sticky an aborted transaction's records would be skipped on the partitions a rebalance leaves in place",
+        ));
+    }
     let defaults = [
         ("group.id", group.to_string()),
         ("enable.auto.commit", (!transactional).to_string()),
@@ -547,6 +563,25 @@ mod tests {
         assert!(s(&[("acks", "1"), ("acks", "all")])
             .lowered_durability()
             .is_empty());
+    }
+
+    #[test]
+    fn an_exactly_once_member_refuses_cooperative_rebalancing() {
+        let s = KafkaSettings {
+            brokers: "b:1".into(),
+            from: BrokersFrom::Flag,
+            properties: vec![(
+                "partition.assignment.strategy".into(),
+                "cooperative-sticky".into(),
+            )],
+            isolation: Isolation::default(),
+        };
+        let e = group_consumer(&s, "g", false, Commits::InTransactions)
+            .err()
+            .expect("refused");
+        assert_eq!(error::code_of(&e), error::Code::Usage);
+        assert!(e.to_string().contains("eager partition assignment"), "{e}");
+        assert!(group_consumer(&s, "g", false, Commits::Stored).is_ok());
     }
 
     #[test]

@@ -298,7 +298,14 @@ fn members_joining_and_leaving_mid_copy_copy_every_record_once() {
     let member = |id: &str| copy(&kafka, &src, &dst, &group, &["--transactional-id", id]);
     let (mut one, one_err) = start(member("m1"));
     wait_committed(&kafka, &src, &group, (N / 6) as i64);
-    let (mut two, two_err) = start(member("m2"));
+    // m2 follows: it runs until its Ctrl-C, whatever it holds by then.
+    let (mut two, two_err) = start(copy(
+        &kafka,
+        &src,
+        &dst,
+        &group,
+        &["--transactional-id", "m2", "--follow"],
+    ));
     wait_committed(&kafka, &src, &group, (N / 3) as i64);
     let (mut three, three_err) = start(member("m3"));
     wait_committed(&kafka, &src, &group, (N / 2) as i64);
