@@ -143,7 +143,7 @@ _dualstream() {
 
     case "${cmd}" in
         dualstream)
-            opts="-X -F -q -v -h -V --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version publish tail health replay topic profile completions man help"
+            opts="-X -F -q -v -h -V --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version publish tail health replay topic profile completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,6 +163,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)
@@ -189,7 +193,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__completions)
-            opts="-X -F -q -v -h -V --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version bash elvish fish powershell zsh"
+            opts="-X -F -q -v -h -V --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -209,6 +213,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)
@@ -235,7 +243,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__health)
-            opts="-X -F -q -v -h -V --probe --group --max-lag --max-latency --channel --format --timeout --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --probe --group --max-lag --max-latency --channel --format --timeout --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,6 +287,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)
@@ -529,7 +541,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__man)
-            opts="-X -F -q -v -h -V --out-dir --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --out-dir --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -553,6 +565,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)
@@ -579,7 +595,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__profile)
-            opts="-X -F -q -v -h -V --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version list show help"
+            opts="-X -F -q -v -h -V --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,6 +615,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)
@@ -681,7 +701,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__profile__subcmd__list)
-            opts="-X -F -q -v -h -V --format --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --format --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -705,6 +725,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)
@@ -731,7 +755,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__profile__subcmd__show)
-            opts="-X -F -q -v -h -V --format --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --format --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -755,6 +779,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)
@@ -781,7 +809,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__publish)
-            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --dry-run --summary --progress --timeout --max-in-flight --compression --redis-batch --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --dry-run --summary --progress --timeout --max-in-flight --compression --redis-batch --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -883,6 +911,10 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
+                    return 0
+                    ;;
                 --redis)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -907,7 +939,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__replay)
-            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --last --count --follow --partition --group --to-time --filter --format --envelope --to-redis --channel --rate --to-topic --max-in-flight --compression --progress --summary --timeout --wait --expect --expect-once --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --last --count --follow --partition --group --to-time --filter --format --envelope --to-redis --channel --rate --to-topic --exactly-once --txn-records --txn-interval --transactional-id --max-in-flight --compression --progress --summary --timeout --wait --expect --expect-once --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -965,6 +997,18 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --txn-records)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --txn-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --transactional-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-in-flight)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1005,6 +1049,10 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
+                    return 0
+                    ;;
                 --redis)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1029,7 +1077,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__tail)
-            opts="-X -F -q -v -h -V --literal --format --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --literal --format --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1087,6 +1135,10 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
+                    return 0
+                    ;;
                 --redis)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1111,7 +1163,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__topic)
-            opts="-X -F -q -v -h -V --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version create list describe delete help"
+            opts="-X -F -q -v -h -V --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version create list describe delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1131,6 +1183,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)
@@ -1157,7 +1213,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__topic__subcmd__create)
-            opts="-X -F -q -v -h -V --partitions --replication-factor --min-insync-replicas --timeout --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --partitions --replication-factor --min-insync-replicas --timeout --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1195,6 +1251,10 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
+                    return 0
+                    ;;
                 --redis)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1219,7 +1279,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__topic__subcmd__delete)
-            opts="-X -F -q -v -h -V --yes --timeout --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --yes --timeout --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1243,6 +1303,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)
@@ -1269,7 +1333,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__topic__subcmd__describe)
-            opts="-X -F -q -v -h -V --format --timeout --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --format --timeout --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1297,6 +1361,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)
@@ -1407,7 +1475,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__topic__subcmd__list)
-            opts="-X -F -q -v -h -V --internal --format --timeout --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --internal --format --timeout --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1435,6 +1503,10 @@ _dualstream() {
                     ;;
                 -F)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --isolation)
+                    COMPREPLY=($(compgen -W "read_committed read_uncommitted" -- "${cur}"))
                     return 0
                     ;;
                 --redis)

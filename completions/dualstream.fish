@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_dualstream_global_optspecs
-    string join \n brokers= topic= X= F= redis= sharded q/quiet v/verbose color= profile= config= h/help V/version
+    string join \n brokers= topic= X= F= isolation= redis= sharded q/quiet v/verbose color= profile= config= h/help V/version
 end
 
 function __fish_dualstream_needs_command
@@ -28,6 +28,8 @@ complete -c dualstream -n "__fish_dualstream_needs_command" -l brokers -d 'Kafka
 complete -c dualstream -n "__fish_dualstream_needs_command" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_needs_command" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_needs_command" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_needs_command" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -80,6 +82,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l broker
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -111,6 +115,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l brokers -
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -138,6 +144,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l brokers
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -165,6 +173,9 @@ csv\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l channel -d 'Channel template for --to-redis' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l rate -d 'With --to-redis, send at most N notifications a second (500 or 500/s)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-topic -d 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l txn-records -d 'With --exactly-once, commit a transaction after this many records at most' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l txn-interval -d 'With --exactly-once, commit a transaction after it has been open this long at most (what read-committed readers of the target wait for a copy, at the most)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l transactional-id -d 'With --exactly-once, the producer\'s transactional id [default: dualstream-replay:G:TOPIC]. A copy starting with the id of a running one fences it: give each concurrent member of the group its own (stable across reruns)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l max-in-flight -d 'With --to-topic, most copies sent and not yet acknowledged' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l compression -d 'With --to-topic, compress the copies\' record batches (librdkafka\'s compression.codec). Tansu 0.6 stores snappy batches but cannot serve them back: use another codec with it' -r -f -a "none\t''
 gzip\t''
@@ -179,6 +190,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l brokers
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -190,6 +203,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-en
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l follow -d 'Keep reading past the end offsets, until Ctrl-C or --count'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l envelope -d 'Short for --format envelope'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-redis -d 'Instead of printing, re-send each record\'s notification to Redis as publish would (repairs subscribers after a Redis outage)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l exactly-once -d 'With --group and --to-topic: copy exactly once. The copies of each batch and the group\'s offsets after it are committed in one Kafka transaction (read-committed readers of the target see every record once, also after a crash, a rebalance or a broker failure); a rerun fences the copy before it'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l progress -d 'Show the progress bar even when stderr is not a terminal'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l expect-once -d 'With --expect, an expectation met twice is a failure (exit 6)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
@@ -201,6 +215,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __f
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and not __fish_seen_subcommand_from create list describe delete help" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -225,6 +241,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from create" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -243,6 +261,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from list" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -262,6 +282,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from describe" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -278,6 +300,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand topic; and __fish_seen_subcommand_from delete" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -299,6 +323,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not _
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and not __fish_seen_subcommand_from list show help" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -319,6 +345,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fis
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from list" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -336,6 +364,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fis
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand profile; and __fish_seen_subcommand_from show" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -354,6 +384,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l br
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand completions" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''
@@ -370,6 +402,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l brokers -d
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
 always\t''

@@ -120,12 +120,12 @@ case "${1:-}" in
   kafka | kafka3)
     nodes=1
     [ "$1" = kafka3 ] && nodes=3
-    tables="${2:-publish}"   # publish, replay, acks, a list of them (replay,acks), or all
+    tables="${2:-publish}"   # publish, replay, acks, copy, a list of them (replay,acks), or all
     [ "$tables" = all ] && tables=publish,replay,acks
     for t in ${tables//,/ }; do
       case "$t" in
-        publish | replay | acks) ;;
-        *) echo "bench: $1 takes publish, replay, acks, a list of them or all, not $t" >&2; exit 2 ;;
+        publish | replay | acks | copy) ;;
+        *) echo "bench: $1 takes publish, replay, acks, copy, a list of them or all, not $t" >&2; exit 2 ;;
       esac
     done
     peers broker && kafka_nodes "$nodes"
@@ -134,6 +134,7 @@ case "${1:-}" in
         publish) python3 bench/mock.py broker ;;
         replay) python3 bench/replay.py broker ;;
         acks) python3 bench/acks.py ;;
+        copy) python3 bench/copy.py ;;
       esac
     done
     exit ;;

@@ -15,8 +15,8 @@ use examples::{
 };
 use values::summary_choice;
 pub use values::{
-    ColorChoice, Compression, InputFormat, ReplayFormat, ReportFormat, SummaryChoice,
-    SummaryFormat, TailFormat,
+    ColorChoice, Compression, InputFormat, IsolationChoice, ReplayFormat, ReportFormat,
+    SummaryChoice, SummaryFormat, TailFormat,
 };
 
 /// Publish events to Kafka (the durable log) and notify Redis Pub/Sub (real time).
@@ -73,6 +73,19 @@ pub struct Global {
     /// A librdkafka properties file (key=value lines, # comments).
     #[arg(short = 'F', global = true, value_name = "FILE", help_heading = KAFKA)]
     pub properties_file: Option<PathBuf>,
+
+    /// What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions:
+    /// read_committed hands on only committed records, never aborted ones or transaction markers;
+    /// read_uncommitted everything.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = IsolationChoice::ReadCommitted,
+        value_name = "LEVEL",
+        help_heading = KAFKA
+    )]
+    pub isolation: IsolationChoice,
 
     /// Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off`
     /// to use Kafka only. A password in it is never printed.
@@ -522,6 +535,28 @@ pub struct ReplayArgs {
     /// (acks=all, idempotent; exit 4 if any copy is not acknowledged).
     #[arg(long, value_name = "TOPIC")]
     pub to_topic: Option<String>,
+
+    /// With --group and --to-topic: copy exactly once. The copies of each batch and the group's
+    /// offsets after it are committed in one Kafka transaction (read-committed readers of the
+    /// target see every record once, also after a crash, a rebalance or a broker failure); a
+    /// rerun fences the copy before it.
+    #[arg(long)]
+    pub exactly_once: bool,
+
+    /// With --exactly-once, commit a transaction after this many records at most.
+    #[arg(long, default_value_t = 5000, value_name = "N")]
+    pub txn_records: u64,
+
+    /// With --exactly-once, commit a transaction after it has been open this long at most (what
+    /// read-committed readers of the target wait for a copy, at the most).
+    #[arg(long, default_value = "500ms", value_name = "DURATION")]
+    pub txn_interval: String,
+
+    /// With --exactly-once, the producer's transactional id [default: dualstream-replay:G:TOPIC].
+    /// A copy starting with the id of a running one fences it: give each concurrent member of
+    /// the group its own (stable across reruns).
+    #[arg(long, value_name = "ID")]
+    pub transactional_id: Option<String>,
 
     /// With --to-topic, most copies sent and not yet acknowledged.
     #[arg(

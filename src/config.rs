@@ -14,17 +14,17 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{
-    Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, ProfileAction, PublishArgs,
-    ReplayArgs, ReplayFormat, ReportFormat, SummaryChoice, SummaryFormat, TailArgs, TailFormat,
-    TopicAction,
+    Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, IsolationChoice, ProfileAction,
+    PublishArgs, ReplayArgs, ReplayFormat, ReportFormat, SummaryChoice, SummaryFormat, TailArgs,
+    TailFormat, TopicAction,
 };
 use crate::duration::{parse_duration, parse_time_or_ago};
 use crate::error;
 use crate::event::{ChannelTemplate, Field, FieldMap, FieldPath};
 use crate::input::{Source, Syntax};
 use crate::kafka::admin::TopicSpec;
-use crate::kafka::config::BrokersFrom;
 use crate::kafka::config::{parse_properties_file, parse_property};
+use crate::kafka::config::{BrokersFrom, Isolation};
 use crate::kafka::read::{Start, Stop};
 use crate::kafka::KafkaSettings;
 use crate::output::records::{RecordFormat, TailLayout};
@@ -332,6 +332,10 @@ fn common(global: &Global, profile: Option<&Profile>) -> Result<Common> {
             brokers: global.brokers.clone(),
             from: BrokersFrom::Default,
             properties,
+            isolation: match global.isolation {
+                IsolationChoice::ReadCommitted => Isolation::ReadCommitted,
+                IsolationChoice::ReadUncommitted => Isolation::ReadUncommitted,
+            },
         },
         topic: global.topic.clone(),
         topic_given: !global.defaulted.topic,
@@ -804,6 +808,16 @@ pub struct CopyTo {
     pub max_in_flight: usize,
 }
 
+/// `--exactly-once`: how big a transaction gets, and whose it is.
+pub struct ExactlyOnce {
+    /// --txn-records: at most this many records (at least 1).
+    pub records: u64,
+    /// --txn-interval: open at most this long (more than 0).
+    pub interval: Duration,
+    /// --transactional-id, when given.
+    pub transactional_id: Option<String>,
+}
+
 /// `replay`'s settings.
 pub struct ReplayConfig {
     /// Where reading starts in each partition.
@@ -816,6 +830,8 @@ pub struct ReplayConfig {
     pub partitions: Option<Vec<i32>>,
     /// --group: read as a member of this consumer group, and commit.
     pub group: Option<String>,
+    /// --exactly-once (only with --group and --to-topic).
+    pub exactly_once: Option<ExactlyOnce>,
     /// --filter: the records to hand on.
     pub filter: Filter,
     /// Where the records go.
@@ -890,6 +906,7 @@ fn replay(args: &ReplayArgs) -> Result<Needs<ReplayConfig>> {
     if args.max_in_flight == 0 {
         return Err(error::usage("--max-in-flight must be at least 1"));
     }
+    let exactly_once = exactly_once(args, &sink)?;
     let expect = expect(args.expect.as_deref(), args.expect_once)?;
     let (summary, junit) = summaries(&args.summary, &expect)?;
     let stop = Stop {
@@ -912,6 +929,11 @@ fn replay(args: &ReplayArgs) -> Result<Needs<ReplayConfig>> {
     let (progress, last, max_in_flight) = (args.progress, args.last, args.max_in_flight);
     let codec = args.compression.map(|c| c.codec());
     Ok(Box::new(move |common| {
+        if exactly_once.is_some() && common.kafka.isolation == Isolation::ReadUncommitted {
+            return Err(error::usage(
+                "--exactly-once reads the source read_committed (a record of an aborted transaction must not be copied): not with --isolation read_uncommitted",
+            ));
+        }
         let sink = match sink {
             SinkFlags::Stdout(format) => ReplaySink::Stdout(format),
             SinkFlags::Redis { channel, rate } => ReplaySink::Redis {
@@ -941,6 +963,7 @@ fn replay(args: &ReplayArgs) -> Result<Needs<ReplayConfig>> {
             count,
             partitions,
             group,
+            exactly_once,
             filter,
             sink,
             progress,
@@ -951,6 +974,51 @@ fn replay(args: &ReplayArgs) -> Result<Needs<ReplayConfig>> {
             expect,
             junit,
         })
+    }))
+}
+
+/// `--exactly-once` and its flags, checked: only a group's copy to a topic
+/// can be exactly once.
+fn exactly_once(args: &ReplayArgs, sink: &SinkFlags) -> Result<Option<ExactlyOnce>> {
+    let given = |name: &str, default: bool| (!default).then(|| name.to_string());
+    let tuning: Vec<String> = [
+        given("--txn-records", args.txn_records == 5000),
+        given("--txn-interval", args.txn_interval == "500ms"),
+        given("--transactional-id", args.transactional_id.is_none()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !args.exactly_once {
+        if let Some(flag) = tuning.first() {
+            return Err(error::usage(format!("{flag} needs --exactly-once")));
+        }
+        return Ok(None);
+    }
+    if !matches!(sink, SinkFlags::Topic(_)) {
+        return Err(error::usage(
+            "--exactly-once needs --to-topic: only a copy to a Kafka topic can commit its records and the group's offsets in one transaction (stdout and Redis cannot take part in a Kafka transaction)",
+        ));
+    }
+    if args.group.is_none() {
+        return Err(error::usage(
+            "--exactly-once needs --group: the read positions are committed as the group's offsets in each transaction, and a rerun resumes from them",
+        ));
+    }
+    if args.txn_records == 0 {
+        return Err(error::usage("--txn-records must be at least 1"));
+    }
+    let interval = flag("--txn-interval", parse_duration(&args.txn_interval))?;
+    if interval.is_zero() {
+        return Err(error::usage("--txn-interval must be longer than 0"));
+    }
+    if args.transactional_id.as_deref().is_some_and(str::is_empty) {
+        return Err(error::usage("--transactional-id must not be empty"));
+    }
+    Ok(Some(ExactlyOnce {
+        records: args.txn_records,
+        interval,
+        transactional_id: args.transactional_id.clone(),
     }))
 }
 

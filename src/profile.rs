@@ -432,6 +432,7 @@ fn shown(p: &Profile, default: Option<&str>) -> ShownProfile {
         brokers: String::new(),
         from: crate::kafka::config::BrokersFrom::Default,
         properties: p.kafka.clone(),
+        isolation: crate::kafka::config::Isolation::default(),
     };
     let clean = |v: &Option<String>| v.as_deref().map(|v| secrets.scrub(v));
     let kafka = p

@@ -27,6 +27,17 @@ impl Compression {
     }
 }
 
+/// What readers see of transactions (`--isolation`, librdkafka's isolation.level).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IsolationChoice {
+    /// Only committed transactions (and records written outside any).
+    #[value(name = "read_committed")]
+    ReadCommitted,
+    /// Everything, records of aborted and open transactions too.
+    #[value(name = "read_uncommitted")]
+    ReadUncommitted,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,

@@ -664,3 +664,50 @@ fn a_profile_fills_only_what_was_left_at_a_default() {
         _ => unreachable!("profile resolves to a profile job"),
     }
 }
+
+#[test]
+fn exactly_once_needs_a_group_a_topic_copy_and_committed_reads() {
+    let usage = |args: &[&str]| match resolved(args) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("{args:?} resolved"),
+    };
+    assert!(usage(&["replay", "--to-topic", "c", "--exactly-once"])
+        .starts_with("--exactly-once needs --group"));
+    assert!(usage(&["replay", "--group", "g", "--exactly-once"])
+        .starts_with("--exactly-once needs --to-topic"));
+    assert!(usage(&[
+        "--isolation",
+        "read_uncommitted",
+        "replay",
+        "--group",
+        "g",
+        "--to-topic",
+        "c",
+        "--exactly-once"
+    ])
+    .contains("not with --isolation read_uncommitted"));
+    let (_, job) = resolved(&[
+        "replay",
+        "--group",
+        "g",
+        "--to-topic",
+        "c",
+        "--exactly-once",
+        "--txn-records",
+        "7",
+        "--txn-interval",
+        "2s",
+    ])
+    .unwrap();
+    match job {
+        Job::Replay(ReplayConfig {
+            exactly_once: Some(eos),
+            ..
+        }) => {
+            assert_eq!(eos.records, 7);
+            assert_eq!(eos.interval, Duration::from_secs(2));
+            assert_eq!(eos.transactional_id, None);
+        }
+        _ => panic!("not an exactly-once replay"),
+    }
+}

@@ -24,6 +24,30 @@ pub struct KafkaSettings {
     pub from: BrokersFrom,
     /// `-F` file pairs first, then `-X` pairs: later ones win.
     pub properties: Vec<(String, String)>,
+    /// `--isolation`: what readers see of transactions.
+    pub isolation: Isolation,
+}
+
+/// What a reader sees of transactional records (`isolation.level`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// Only records of committed transactions (and non-transactional
+    /// ones); aborted records and transaction markers are never handed on,
+    /// and a partition ends at its last stable offset.
+    #[default]
+    ReadCommitted,
+    /// Everything, aborted records too.
+    ReadUncommitted,
+}
+
+impl Isolation {
+    /// librdkafka's name of the level.
+    pub fn level(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "read_committed",
+            Isolation::ReadUncommitted => "read_uncommitted",
+        }
+    }
 }
 
 /// Where the bootstrap brokers came from (flag > environment > profile >
@@ -213,19 +237,50 @@ pub fn consumer(settings: &KafkaSettings, group: Option<&str>) -> Result<Consume
         ("enable.auto.offset.store", "false".to_string()),
         ("enable.partition.eof", "false".to_string()),
         ("auto.offset.reset", "earliest".to_string()),
+        ("isolation.level", settings.isolation.level().to_string()),
     ];
     let config = client_config(settings, &defaults);
     BaseConsumer::from_config_and_context(&config, Context::default())
         .map_err(|e| config_error(settings, &e))
 }
 
-/// A consumer in group `group` that commits what its caller stored, and
-/// starts partitions without a committed offset at the beginning (or the
-/// end, `from_end`).
-pub fn group_consumer(settings: &KafkaSettings, group: &str, from_end: bool) -> Result<Consumer> {
+/// How a group member commits: what its caller stored, or nothing (a
+/// transactional copy commits the group's offsets in its transactions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commits {
+    Stored,
+    InTransactions,
+}
+
+/// A consumer in group `group` that commits what its caller stored (or
+/// nothing, `Commits::InTransactions`), and starts partitions without a
+/// committed offset at the beginning (or the end, `from_end`).
+pub fn group_consumer(
+    settings: &KafkaSettings,
+    group: &str,
+    from_end: bool,
+    commits: Commits,
+) -> Result<Consumer> {
+    let transactional = commits == Commits::InTransactions;
+    // A transactional member aborts its open transaction when partitions
+    // are revoked and relies on every partition starting again at the
+    // group's last commit: an incremental (cooperative) rebalance keeps the
+    // partitions it does not move where they were read to, past the aborted
+    // records.
+    let cooperative = settings
+        .properties
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "partition.assignment.strategy")
+        .is_some_and(|(_, v)| v.contains("cooperative"));
+    if transactional && cooperative {
+        return Err(error::usage(
+            "--exactly-once needs an eager partition assignment (range or roundrobin): with -X partition.assignment.strategy=cooperative-sticky an aborted transaction's records would be skipped on the partitions a rebalance leaves in place",
+        ));
+    }
     let defaults = [
         ("group.id", group.to_string()),
-        ("enable.auto.commit", "true".to_string()),
+        ("enable.auto.commit", (!transactional).to_string()),
         ("enable.auto.offset.store", "false".to_string()),
         ("enable.partition.eof", "false".to_string()),
         // Partitions added to the topic reach the group on the next
@@ -235,10 +290,14 @@ pub fn group_consumer(settings: &KafkaSettings, group: &str, from_end: bool) -> 
             "auto.offset.reset",
             if from_end { "latest" } else { "earliest" }.to_string(),
         ),
+        ("isolation.level", settings.isolation.level().to_string()),
     ];
     let config = client_config(settings, &defaults);
-    BaseConsumer::from_config_and_context(&config, Context::default())
-        .map_err(|e| config_error(settings, &e))
+    let context = Context::default();
+    if transactional {
+        context.in_transactions();
+    }
+    BaseConsumer::from_config_and_context(&config, context).map_err(|e| config_error(settings, &e))
 }
 
 /// An admin client (create topics).
@@ -305,6 +364,38 @@ pub fn producer(
     probe: bool,
 ) -> Result<Producer> {
     let config = producer_config(settings, timeout, max_in_flight, probe);
+    ThreadedProducer::from_config_and_context(&config, Context::default())
+        .map(Arc::new)
+        .map_err(|e| config_error(settings, &e))
+}
+
+/// The producer of an exactly-once copy: the critical path's producer
+/// (see [`producer_config`]) with `transactional.id` set, so that
+/// librdkafka makes it idempotent and each run's `init_transactions`
+/// fences the last producer of that id. A transaction the broker does not
+/// hear of for `transaction.timeout.ms` is aborted by it: at least the
+/// batch interval plus the timeout, at least librdkafka's 60 s.
+pub fn transactional_producer(
+    settings: &KafkaSettings,
+    transactional_id: &str,
+    (timeout, interval): (Duration, Duration),
+    max_in_flight: usize,
+) -> Result<Producer> {
+    let mut config = producer_config(settings, timeout, max_in_flight, false);
+    let txn_timeout = (interval + timeout).max(Duration::from_secs(60));
+    let user_set = |key: &str| settings.properties.iter().any(|(k, _)| k == key);
+    config.set("transactional.id", transactional_id);
+    if !user_set("transaction.timeout.ms") {
+        config.set(
+            "transaction.timeout.ms",
+            txn_timeout.as_millis().to_string(),
+        );
+    }
+    // librdkafka requires message.timeout.ms <= transaction.timeout.ms.
+    if !user_set("message.timeout.ms") {
+        let message = timeout.min(txn_timeout);
+        config.set("message.timeout.ms", message.as_millis().to_string());
+    }
     ThreadedProducer::from_config_and_context(&config, Context::default())
         .map(Arc::new)
         .map_err(|e| config_error(settings, &e))
@@ -447,6 +538,7 @@ mod tests {
             brokers: "localhost:9092".into(),
             from: BrokersFrom::Default,
             properties: vec![],
+            isolation: Isolation::default(),
         };
         assert_eq!(s.shown(), "localhost:9092 (the built-in default)");
         s.properties
@@ -467,6 +559,7 @@ mod tests {
                 ("sasl.password".into(), "hunter2".into()),
                 ("linger.ms".into(), "5".into()),
             ],
+            isolation: Isolation::default(),
         };
         let e = KafkaError::ClientConfig(
             rdkafka::types::RDKafkaConfRes::RD_KAFKA_CONF_INVALID,
@@ -481,6 +574,7 @@ mod tests {
             brokers: "b:1".into(),
             from: BrokersFrom::Flag,
             properties: vec![("sasl.password".into(), "hunter2".into())],
+            isolation: Isolation::default(),
         }
         .scrub("Invalid value \"hunter2\"");
         assert!(shown.contains("<redacted>"), "{shown}");
@@ -492,6 +586,7 @@ mod tests {
             brokers: "b:1".into(),
             from: BrokersFrom::Flag,
             properties: vec![("sasl.pasword".into(), "hunter2".into())],
+            isolation: Isolation::default(),
         };
         let e = client_config(&s, &[])
             .create::<BaseConsumer>()
@@ -513,6 +608,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            isolation: Isolation::default(),
         };
         assert!(s(&[]).lowered_durability().is_empty());
         assert!(s(&[("acks", "all")]).lowered_durability().is_empty());
@@ -529,11 +625,31 @@ mod tests {
     }
 
     #[test]
+    fn an_exactly_once_member_refuses_cooperative_rebalancing() {
+        let s = KafkaSettings {
+            brokers: "b:1".into(),
+            from: BrokersFrom::Flag,
+            properties: vec![(
+                "partition.assignment.strategy".into(),
+                "cooperative-sticky".into(),
+            )],
+            isolation: Isolation::default(),
+        };
+        let e = group_consumer(&s, "g", false, Commits::InTransactions)
+            .err()
+            .expect("refused");
+        assert_eq!(error::code_of(&e), error::Code::Usage);
+        assert!(e.to_string().contains("eager partition assignment"), "{e}");
+        assert!(group_consumer(&s, "g", false, Commits::Stored).is_ok());
+    }
+
+    #[test]
     fn user_properties_override_defaults() {
         let s = KafkaSettings {
             brokers: "b:1".into(),
             from: BrokersFrom::Flag,
             properties: vec![("acks".into(), "1".into())],
+            isolation: Isolation::default(),
         };
         let c = client_config(&s, &[("acks", "all".into()), ("linger.ms", "5".into())]);
         assert_eq!(c.get("acks"), Some("1"));

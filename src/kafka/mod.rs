@@ -20,9 +20,10 @@ pub mod config;
 pub mod produce;
 pub mod read;
 pub mod record;
+pub mod transact;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rdkafka::config::RDKafkaLogLevel;
@@ -71,6 +72,12 @@ pub struct Context {
     /// The final commit was made (`read::commit_and_close`): closing revokes the
     /// partitions, and that must not commit again, unbounded.
     closing: AtomicBool,
+    /// A member whose offsets go into transactions: nothing is committed
+    /// before a revoke (the open transaction is aborted instead).
+    transactional: AtomicBool,
+    /// Rebalances that took partitions away (or failed) so far: a
+    /// transaction opened before one may not commit.
+    revokes: AtomicU64,
 }
 
 impl Context {
@@ -125,6 +132,16 @@ impl Context {
     /// The member is closing after its final commit.
     pub fn close(&self) {
         self.closing.store(true, Ordering::SeqCst);
+    }
+
+    /// This member commits its offsets in transactions, never on its own.
+    pub fn in_transactions(&self) {
+        self.transactional.store(true, Ordering::SeqCst);
+    }
+
+    /// How many times partitions were taken away (or a rebalance failed).
+    pub fn revokes(&self) -> u64 {
+        self.revokes.load(Ordering::SeqCst)
     }
 
     /// A group member's partitions now; `None` until it has joined.
@@ -259,7 +276,16 @@ impl ConsumerContext for Context {
     // Rebalances happen only to group members (`read::read_group`); readers
     // that assign() their partitions never see these.
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(_) | Rebalance::Error(_) = rebalance {
+            self.revokes.fetch_add(1, Ordering::SeqCst);
+        }
         if let Rebalance::Revoke(_) = rebalance {
+            // A transactional member commits only in its transactions: the
+            // open one is aborted once poll returns, and the partitions'
+            // next owner starts at the last committed transaction.
+            if self.transactional.load(Ordering::SeqCst) {
+                return;
+            }
             // librdkafka's synchronous commit waits for the coordinator
             // without a limit: at close, with the broker gone, it would
             // never return. The final commit has been made by then.

@@ -594,7 +594,17 @@ pub fn read_at(
     while Instant::now() < deadline {
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) if m.partition() == p && m.offset() >= offset => return Ok(m.detach()),
-            Some(Ok(_)) | None => {}
+            Some(Ok(_)) => {}
+            None => {
+                // Read committed, a record of an aborted transaction (or a
+                // marker) is skipped: with nothing committed after it, no
+                // record comes, but the position moves past it.
+                if position(consumer, topic, p).is_some_and(|at| at > offset) {
+                    return Err(error::kafka(format!(
+                        "kafka: {topic}/{p}@{offset} is no committed record (an aborted transaction's, or a transaction marker; --isolation read_uncommitted shows aborted records)"
+                    )));
+                }
+            }
             Some(Err(e)) => last_error = Some(retriable(e, topic, None)?),
         }
         watch.check(consumer, topic)?;
@@ -606,6 +616,15 @@ pub fn read_at(
             .map(|e| format!(" (last error: {e})"))
             .unwrap_or_default()
     )))
+}
+
+/// Where `consumer` reads `topic`/`p` next, once it knows.
+fn position(consumer: &Consumer, topic: &str, p: i32) -> Option<i64> {
+    let positions = consumer.position().ok()?;
+    match positions.find_partition(topic, p)?.offset() {
+        Offset::Offset(at) => Some(at),
+        _ => None,
+    }
 }
 
 mod fetch;

@@ -127,6 +127,27 @@ pub struct ReplayCounts<'a> {
     pub sent: u64,
     pub expect: Option<&'a Expectations>,
     pub elapsed: Duration,
+    /// `--exactly-once`: the transactions.
+    pub transactions: Option<&'a TxnCounts>,
+}
+
+/// What an exactly-once copy's transactions did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxnCounts {
+    pub committed: u64,
+    pub aborted: u64,
+    /// Records whose copies were committed.
+    pub copied: u64,
+    /// The group's position this run committed, per partition of the source:
+    /// the next record to read.
+    pub positions: BTreeMap<i32, i64>,
+}
+
+impl TxnCounts {
+    /// A transaction committed the group's offset `next` for `partition`.
+    pub fn position(&mut self, partition: i32, next: i64) {
+        self.positions.insert(partition, next);
+    }
 }
 
 /// What `tail` counted.
@@ -205,6 +226,19 @@ impl Summary {
         if let Some(x) = c.expect {
             json["expect"] = expect_json(x);
         }
+        if let Some(t) = c.transactions {
+            let positions: Vec<_> = t
+                .positions
+                .iter()
+                .map(|(p, next)| json!({"partition": p, "committed": next}))
+                .collect();
+            json["transactions"] = json!({
+                "committed": t.committed,
+                "aborted": t.aborted,
+                "records_copied": t.copied,
+                "group_position": positions,
+            });
+        }
         let mut summary = Summary::new(format, format!("replay {}", c.topic), json);
         for p in &c.partitions {
             let end = p.end.map_or("follow".to_string(), |e| e.to_string());
@@ -222,6 +256,21 @@ impl Summary {
         }
         if c.sent > 0 {
             summary.row("sent", c.sent.to_string());
+        }
+        if let Some(t) = c.transactions {
+            summary.row(
+                "transactions",
+                format!("{} committed, {} aborted", t.committed, t.aborted),
+            );
+            summary.row("copied (committed)", t.copied.to_string());
+            if !t.positions.is_empty() {
+                let shown: Vec<String> = t
+                    .positions
+                    .iter()
+                    .map(|(p, next)| format!("{p}:{next}"))
+                    .collect();
+                summary.row("group position", shown.join(" "));
+            }
         }
         if let Some(x) = c.expect {
             let (key, value) = met_row(x);

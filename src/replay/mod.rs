@@ -5,8 +5,10 @@
 //! nothing committed, unless --group. --expect stops the read once the
 //! expected records were read; --wait bounds --follow.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::kafka::Message;
@@ -16,15 +18,16 @@ use crate::config::{Common, Expect, ReplayConfig, ReplaySink};
 use crate::duration::show_duration;
 use crate::error::{self, Code};
 use crate::event::Event;
+use crate::kafka::config::Commits;
 use crate::kafka::read::{self, Confirmed, Flow, Planned, Polled, Read, Start};
-use crate::kafka::{self, admin, record};
+use crate::kafka::{self, admin, record, Consumer};
 use crate::output::expect;
-use crate::output::summary::{Ending, Note, ReplayCounts, ReplayPartition, Summary};
+use crate::output::summary::{Ending, Note, ReplayCounts, ReplayPartition, Summary, TxnCounts};
 use crate::output::{Output, Progress, Unit};
 use crate::select::View;
 use crate::shutdown::Shutdown;
 use bridge::Bridge;
-use sink::{PrintSink, RecordSink, RedisSink, TopicSink};
+use sink::{PrintSink, RecordSink, RedisSink, TopicSink, TxnSink};
 
 mod bridge;
 mod sink;
@@ -80,17 +83,18 @@ fn replay(
         out,
         shutdown,
     };
+    let txns = RefCell::new(TxnCounts::default());
     let state = (&mut ranges, &mut counts, &mut expect);
     // The one place a sink is chosen.
     let result = match &cfg.sink {
-        ReplaySink::Stdout(format) => read_all(&run, state, || {
+        ReplaySink::Stdout(format) => read_all(&run, state, |_| {
             Ok(PrintSink::open(*format, cfg.stop.follow, out))
         }),
         ReplaySink::Redis {
             target,
             channel,
             rate,
-        } => read_all(&run, state, || {
+        } => read_all(&run, state, |_| {
             Ok(RedisSink::open(
                 (target, channel, *rate),
                 cfg.timeout,
@@ -98,9 +102,19 @@ fn replay(
                 bridge,
             ))
         }),
-        ReplaySink::Topic(copy) => {
-            read_all(&run, state, || TopicSink::open(copy, cfg.timeout, bridge))
-        }
+        ReplaySink::Topic(copy) => match (&cfg.exactly_once, &cfg.group) {
+            (Some(eos), Some(group)) => read_all(&run, state, |member| {
+                let member = member.ok_or_else(|| error::usage("--exactly-once needs --group"))?;
+                TxnSink::open(
+                    (copy, eos),
+                    (group, &common.topic),
+                    member,
+                    (cfg.timeout, bridge),
+                    &txns,
+                )
+            }),
+            _ => read_all(&run, state, |_| TopicSink::open(copy, cfg.timeout, bridge)),
+        },
     };
     let (mut result, sent, mut notes) = match result {
         Ok((outcome, sent, notes)) => (
@@ -128,13 +142,14 @@ fn replay(
             (&mut result, &mut notes),
         );
     }
+    let txns = cfg.exactly_once.is_some().then(|| txns.into_inner());
     let summary = (!ranges.is_empty() || result.is_ok() || expect.is_some()).then(|| {
         summary(
             cfg,
             &common.topic,
             &ranges,
             (counts.total, counts.filtered, sent),
-            expect.as_ref(),
+            (expect.as_ref(), txns.as_ref()),
             started.elapsed(),
         )
     });
@@ -184,7 +199,7 @@ type Tally<'r> = (
 fn read_all<S: RecordSink>(
     run: &Replayer<'_>,
     (ranges, counts, expect): Tally<'_>,
-    open: impl FnOnce() -> Result<S>,
+    open: impl FnOnce(Option<&Arc<Consumer>>) -> Result<S>,
 ) -> Result<(Read, u64, Vec<Note>)> {
     let Replayer {
         common,
@@ -262,9 +277,25 @@ fn read_all<S: RecordSink>(
         cfg.progress,
         Unit::Records,
     );
-    let mut confirmed = match cfg.group {
-        Some(_) => Confirmed::tracking(),
-        None => Confirmed::default(),
+    let mut confirmed = match (&cfg.group, &cfg.exactly_once) {
+        (Some(_), Some(_)) => Confirmed::transactional(),
+        (Some(_), None) => Confirmed::tracking(),
+        (None, _) => Confirmed::default(),
+    };
+    // The member exists before the sink: an exactly-once sink commits the
+    // group's offsets under the member's group metadata.
+    let commits = match cfg.exactly_once {
+        Some(_) => Commits::InTransactions,
+        None => Commits::Stored,
+    };
+    let member = match &cfg.group {
+        Some(group) if cfg.count != Some(0) => Some(Arc::new(kafka::config::group_consumer(
+            &common.kafka,
+            group,
+            cfg.start == Start::End,
+            commits,
+        )?)),
+        _ => None,
     };
     let idle = (!cfg.stop.follow).then_some(cfg.timeout);
     let in_group = cfg.group.is_some();
@@ -278,7 +309,7 @@ fn read_all<S: RecordSink>(
         cfg,
         topic,
         out,
-        sink: open()?,
+        sink: open(member.as_ref())?,
         progress,
         ranges,
         counts,
@@ -287,20 +318,18 @@ fn read_all<S: RecordSink>(
         in_group,
         needs_body,
     };
-    let (outcome, member) = if cfg.count == Some(0) {
-        (Ok(Read::Done), None)
-    } else if let Some(group) = &cfg.group {
-        let member = kafka::config::group_consumer(&common.kafka, group, cfg.start == Start::End)?;
-        let outcome = read::read_group(
-            &member,
+    let outcome = if cfg.count == Some(0) {
+        Ok(Read::Done)
+    } else if let (Some(group), Some(member)) = (&cfg.group, &member) {
+        read::read_group(
+            member,
             (group, topic),
             (!cfg.stop.follow).then_some(&ends),
             cfg.timeout,
             stop,
             &mut confirmed,
             |polled, confirmed| handler.polled(polled, confirmed),
-        );
-        (outcome, Some(member))
+        )
     } else {
         let mut untracked = Confirmed::default();
         let mut outcome = Ok(Read::Done);
@@ -314,7 +343,7 @@ fn read_all<S: RecordSink>(
                 handler.polled(polled, &mut untracked)
             });
         }
-        (outcome, None)
+        outcome
     };
     let Handler {
         sink, mut progress, ..
@@ -323,7 +352,8 @@ fn read_all<S: RecordSink>(
     // Finish the sink even when reading failed: what it confirms, a group
     // commits; nothing past the first unconfirmed record.
     let finished = sink.finish(&mut confirmed, shutdown);
-    if let Some(member) = member {
+    // The sink is gone, and its share of the member with it.
+    if let Some(member) = member.and_then(|m| Arc::try_unwrap(m).ok()) {
         // A read that failed (the cluster gone) already waited --timeout:
         // the final commit gets a short grace, not another --timeout.
         let grace = match &outcome {
@@ -533,7 +563,7 @@ fn summary(
     topic: &str,
     ranges: &BTreeMap<i32, Range>,
     (total, filtered, sent): (u64, u64, u64),
-    expect: Option<&Expect>,
+    (expect, transactions): (Option<&Expect>, Option<&TxnCounts>),
     elapsed: Duration,
 ) -> Summary {
     let counts = ReplayCounts {
@@ -553,6 +583,7 @@ fn summary(
         sent,
         expect: expect.map(|x| &x.expectations),
         elapsed,
+        transactions,
     };
     Summary::replay(cfg.summary, &counts)
 }

@@ -1198,3 +1198,70 @@ fn kafka_security_an_acl_revoked_mid_publish_exits_4_with_the_resume_line() {
         );
     }
 }
+
+/// `--exactly-once` as a user without an ACL on the transactional id, then
+/// with one but without the group: exit 4, each naming what is missing,
+/// and nothing of the copy visible to a read-committed reader.
+#[test]
+fn kafka_security_exactly_once_without_the_transactional_id_or_group_acl_exits_4_naming_it() {
+    let s = &secure();
+    let dir = tempfile::tempdir().unwrap();
+    let sasl = s.kafka.listener_address("SASL_PLAINTEXT");
+    let target = s.topic.clone() + "-eos";
+    s.kafka.create_topic(&target, 2);
+    allow(&s.kafka, "User:alice", &["All"], &["--topic", &target]);
+    seed(&s.kafka, &s.topic, events(0, 20, 4));
+    let alice = flags(
+        Way::X,
+        &scram("alice", ALICE),
+        &sasl,
+        &s.topic,
+        "off",
+        dir.path(),
+    );
+    let copy = |group: &str, id: &str| {
+        let mut args = vec!["replay", "--group", group, "--to-topic", &target];
+        args.extend([
+            "--exactly-once",
+            "--transactional-id",
+            id,
+            "--timeout",
+            "10s",
+        ]);
+        run(&alice, &args, String::new())
+    };
+    let refused = copy("alice-group", "alice-txn");
+    assert_eq!(refused.code(), 4, "{}", refused.describe());
+    assert!(
+        shown(&refused).contains(
+            "not authorised for transactional id \"alice-txn\" (TRANSACTIONAL_ID_AUTHORIZATION_FAILED)"
+        ),
+        "{}",
+        refused.describe()
+    );
+    allow(
+        &s.kafka,
+        "User:alice",
+        &["Write", "Describe"],
+        &["--transactional-id", "alice-txn"],
+    );
+    let refused = copy("not-alices-group", "alice-txn");
+    assert_eq!(refused.code(), 4, "{}", refused.describe());
+    assert!(
+        shown(&refused).contains("not authorised for consumer group \"not-alices-group\""),
+        "{}",
+        refused.describe()
+    );
+    assert!(s
+        .kafka
+        .java_records_until(&target, 1, Duration::from_secs(3))
+        .is_empty());
+    let done = copy("alice-group", "alice-txn");
+    assert_eq!(done.code(), 0, "{}", done.describe());
+    assert_eq!(
+        s.kafka
+            .java_records_until(&target, 21, Duration::from_secs(3))
+            .len(),
+        20
+    );
+}

@@ -6,6 +6,7 @@
 mod common;
 
 mod cluster;
+mod exactly_once;
 mod expect;
 mod faults;
 mod gaps;

@@ -35,6 +35,9 @@ pub struct Confirmed {
     next: HashMap<i32, i64>,
     /// Partitions whose committable offset may have moved.
     moved: HashSet<i32>,
+    /// The offsets go into transactions (`--exactly-once`): the reader
+    /// neither stores nor commits them.
+    transactional: bool,
 }
 
 impl Confirmed {
@@ -44,6 +47,34 @@ impl Confirmed {
             on: true,
             ..Confirmed::default()
         }
+    }
+
+    /// Tracking for a group member whose sink commits the offsets in its
+    /// transactions.
+    pub fn transactional() -> Confirmed {
+        Confirmed {
+            on: true,
+            transactional: true,
+            ..Confirmed::default()
+        }
+    }
+
+    /// The offsets to commit with a transaction whose every record the
+    /// sink has: per partition read since the last call, the next record.
+    pub fn take_offsets(&mut self) -> Vec<(i32, i64)> {
+        self.confirm_all();
+        let mut offsets = self.committable();
+        offsets.sort_unstable();
+        offsets
+    }
+
+    /// Forget everything handed: its transaction was aborted, and the
+    /// partitions start again at the group's last commit (wherever they
+    /// are now).
+    pub fn forget(&mut self) {
+        self.open.clear();
+        self.next.clear();
+        self.moved.clear();
     }
 
     /// Is anything tracked (a group member)?
@@ -105,6 +136,9 @@ impl Confirmed {
 /// Store what is committable; librdkafka's auto-commit and the commit
 /// before a rebalance then commit it.
 fn store(consumer: &Consumer, topic: &str, confirmed: &mut Confirmed) {
+    if confirmed.transactional {
+        return;
+    }
     let offsets = confirmed.committable();
     if offsets.is_empty() {
         return;
@@ -137,9 +171,17 @@ pub fn commit_and_close(
     warn: &Warn,
 ) {
     store(&consumer, topic, confirmed);
+    let commit = !confirmed.transactional;
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let closing = std::thread::spawn(move || {
-        if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+        // A transactional member's offsets were committed with its
+        // transactions, and only there.
+        let committed = if commit {
+            consumer.commit_consumer_state(CommitMode::Sync)
+        } else {
+            Ok(())
+        };
+        if let Err(e) = committed {
             // Nothing stored since the last commit is the usual reason.
             tracing::info!("final commit: {e}");
         }

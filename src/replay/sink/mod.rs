@@ -1,9 +1,10 @@
 //! Where `replay` hands its records: stdout in a format ([`PrintSink`]),
 //! Redis as re-sent notifications ([`RedisSink`]), or another topic as
-//! copies ([`TopicSink`]). Each sink says which records it has confirmed
+//! copies ([`TopicSink`], or [`TxnSink`] in transactions). Each sink says which records it has confirmed
 //! (flushed, published, acknowledged), so that a group commits nothing past
 //! the first unconfirmed record.
 
+mod exactly_once;
 mod print;
 mod to_redis;
 mod to_topic;
@@ -16,6 +17,7 @@ use crate::kafka::read::Confirmed;
 use crate::output::summary::Note;
 use crate::shutdown::Shutdown;
 
+pub(super) use exactly_once::TxnSink;
 pub(super) use print::PrintSink;
 pub(super) use to_redis::RedisSink;
 pub(super) use to_topic::TopicSink;

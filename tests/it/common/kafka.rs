@@ -866,6 +866,19 @@ impl Kafka {
     /// what landed, by a client that is not librdkafka. Each record as
     /// (partition, offset, key, value).
     pub fn java_records(&self, topic: &str, expected: usize) -> Vec<(i32, i64, String, String)> {
+        self.java_records_until(topic, expected, Duration::from_secs(20))
+    }
+
+    /// [`Kafka::java_records`] that stops once `idle` passed without a
+    /// record: with `max` above what is expected, a read of everything
+    /// there (a record there twice is seen).
+    pub fn java_records_until(
+        &self,
+        topic: &str,
+        max: usize,
+        idle: Duration,
+    ) -> Vec<(i32, i64, String, String)> {
+        let idle_ms = idle.as_millis().to_string();
         let out = java(&self.lib)
             .args(["-Xmx256m", "-XX:TieredStopAtLevel=1"])
             .arg(format!(
@@ -882,9 +895,9 @@ impl Kafka {
                 "--isolation-level",
                 "read_committed",
                 "--max-messages",
-                &expected.to_string(),
+                &max.to_string(),
                 "--timeout-ms",
-                "20000",
+                &idle_ms,
                 "--formatter-property",
                 "print.partition=true",
                 "--formatter-property",
