@@ -353,6 +353,7 @@ fn read_all<S: RecordSink>(
     // commits; nothing past the first unconfirmed record.
     let finished = sink.finish(&mut confirmed, shutdown);
     // The sink is gone, and its share of the member with it.
+    let mut commit_failed = None;
     if let Some(member) = member.and_then(|m| Arc::try_unwrap(m).ok()) {
         // A read that failed (the cluster gone) already waited --timeout:
         // the final commit gets a short grace, not another --timeout.
@@ -360,7 +361,15 @@ fn read_all<S: RecordSink>(
             Ok(_) => cfg.timeout,
             Err(_) => cfg.timeout.min(FAILED_CLOSE),
         };
-        read::commit_and_close(member, topic, &mut confirmed, grace, &out.warner());
+        let group = cfg.group.as_deref().unwrap_or_default();
+        let closed = read::commit_and_close(member, (group, topic), &mut confirmed, grace);
+        match (&outcome, closed) {
+            // The read's own failure is the run's error; this one is said.
+            (Err(_), Err(e)) => out.warn(&format!("{e:#}")),
+            (Ok(Read::Interrupted), Err(e)) => out.warn(&format!("{e:#}")),
+            (_, Err(e)) => commit_failed = Some(e),
+            (_, Ok(())) => {}
+        }
     }
     // The reading (or planning) consumer commits nothing: librdkafka may
     // take its time to stop its threads (about 100 ms), on a thread of its
@@ -368,6 +377,9 @@ fn read_all<S: RecordSink>(
     std::thread::spawn(move || drop(consumer));
     let outcome = outcome?;
     let (sent, notes) = finished?;
+    if let Some(e) = commit_failed {
+        return Err(e);
+    }
     Ok((outcome, sent, notes))
 }
 

@@ -17,7 +17,6 @@ use super::{retriable, Flow, Polled, Read, TICK};
 use crate::duration::show_duration;
 use crate::error;
 use crate::kafka::Consumer;
-use crate::warn::Warn;
 
 /// What a sink has confirmed of the records it was handed, per partition. A
 /// group member stores — and so commits — an offset only once every record
@@ -161,15 +160,15 @@ fn store(consumer: &Consumer, topic: &str, confirmed: &mut Confirmed) {
 /// a limit, so with the broker gone `replay --group` never exited. The
 /// process is about to exit then; the group resumes from its last commit,
 /// and the broker drops the member when its session times out.
-/// A coordinator that does not answer in time is said through `warn` (the
-/// user's stderr, not only the `-v` log).
+/// A final commit that fails, or gets no answer in time, is an error
+/// (exit 4): the group's progress was not recorded, and the next run reads
+/// again what this one handed on. A refused group is named.
 pub fn commit_and_close(
     consumer: Consumer,
-    topic: &str,
+    (group, topic): (&str, &str),
     confirmed: &mut Confirmed,
     timeout: Duration,
-    warn: &Warn,
-) {
+) -> Result<()> {
     store(&consumer, topic, confirmed);
     let commit = !confirmed.transactional;
     let (done_tx, done_rx) = std::sync::mpsc::channel();
@@ -181,33 +180,61 @@ pub fn commit_and_close(
         } else {
             Ok(())
         };
-        if let Err(e) = committed {
-            // Nothing stored since the last commit is the usual reason.
-            tracing::info!("final commit: {e}");
-        }
+        let denied = consumer.context().group_denied();
         // Closing revokes the partitions: no second commit then.
         consumer.context().close();
         drop(consumer);
-        let _ = done_tx.send(());
+        let _ = done_tx.send((committed, denied));
     });
-    if closed_within(&done_rx, timeout, warn) {
-        let _ = closing.join();
+    let Some((committed, denied)) = closed_within(&done_rx, timeout) else {
+        return Err(error::kafka(format!(
+            "kafka: group {group:?}: no answer from the group coordinator to the final commit within {}: this run's progress may not be recorded, and the next run in the group reads again from the last commit",
+            show_duration(timeout)
+        )));
+    };
+    let _ = closing.join();
+    let failed = match committed {
+        Ok(()) => None,
+        // Nothing stored since the last commit: nothing to record.
+        Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => None,
+        // Mid-rebalance the commit waits for the close: librdkafka commits
+        // the stored offsets as the member leaves.
+        Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::RebalanceInProgress)) => {
+            tracing::info!(
+                "final commit: a rebalance is in progress; committed as the member leaves"
+            );
+            None
+        }
+        Err(e) => Some(e),
+    };
+    if denied
+        || failed
+            .as_ref()
+            .and_then(KafkaError::rdkafka_error_code)
+            .is_some_and(|c| c == RDKafkaErrorCode::GroupAuthorizationFailed)
+    {
+        let why = crate::kafka::denied(
+            RDKafkaErrorCode::GroupAuthorizationFailed,
+            topic,
+            Some(group),
+        )
+        .unwrap_or_default();
+        return Err(error::kafka(format!(
+            "kafka: {why}: this run's progress was not recorded, and the next run in the group reads again from the last commit"
+        )));
+    }
+    match failed {
+        None => Ok(()),
+        Some(e) => Err(error::kafka(format!(
+            "kafka: group {group:?}: the final commit failed ({e}): this run's progress was not recorded, and the next run in the group reads again from the last commit"
+        ))),
     }
 }
 
-/// Wait up to `timeout` for the closing thread's word; without it, warn
-/// that the group resumes from its last commit.
-fn closed_within(done: &Receiver<()>, timeout: Duration, warn: &Warn) -> bool {
-    match done.recv_timeout(timeout) {
-        Ok(()) => true,
-        Err(_) => {
-            warn(&format!(
-                "final commit: no answer from the group coordinator within {}; the group resumes from its last commit",
-                show_duration(timeout)
-            ));
-            false
-        }
-    }
+/// Wait up to `timeout` for the closing thread's word: the commit's result
+/// and whether the group was refused; `None` when it did not come.
+fn closed_within<T>(done: &Receiver<T>, timeout: Duration) -> Option<T> {
+    done.recv_timeout(timeout).ok()
 }
 
 /// How long the cluster may take to answer the metadata request that
@@ -379,37 +406,20 @@ fn group_done(consumer: &Consumer, topic: &str, ends: &HashMap<i32, (i64, i64)>)
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use super::closed_within;
-    use crate::warn::Warn;
 
-    /// A warner that keeps what it was told.
-    fn heard() -> (Warn, Arc<Mutex<Vec<String>>>) {
-        let said = Arc::new(Mutex::new(Vec::new()));
-        let keep = said.clone();
-        let warn: Warn = Arc::new(move |m: &str| keep.lock().unwrap().push(m.to_string()));
-        (warn, said)
+    #[test]
+    fn a_coordinator_that_never_answers_gives_no_word() {
+        let (_closing, done) = std::sync::mpsc::channel::<u8>();
+        assert_eq!(closed_within(&done, Duration::from_millis(20)), None);
     }
 
     #[test]
-    fn a_coordinator_that_never_answers_is_a_warning_not_a_log() {
-        let (warn, said) = heard();
-        let (_closing, done) = std::sync::mpsc::channel::<()>();
-        assert!(!closed_within(&done, Duration::from_millis(20), &warn));
-        assert_eq!(
-            *said.lock().unwrap(),
-            ["final commit: no answer from the group coordinator within 20ms; the group resumes from its last commit"]
-        );
-    }
-
-    #[test]
-    fn a_close_in_time_says_nothing() {
-        let (warn, said) = heard();
+    fn a_close_in_time_gives_its_word() {
         let (closing, done) = std::sync::mpsc::channel();
-        closing.send(()).unwrap();
-        assert!(closed_within(&done, Duration::from_millis(20), &warn));
-        assert!(said.lock().unwrap().is_empty());
+        closing.send(7u8).unwrap();
+        assert_eq!(closed_within(&done, Duration::from_millis(20)), Some(7));
     }
 }
