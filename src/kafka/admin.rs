@@ -530,10 +530,21 @@ pub async fn create_topic(
     for result in results {
         match result {
             Ok(_) => {}
-            // Created by someone else meanwhile.
+            // Created by someone else meanwhile: theirs, as it is, once
+            // metadata shows it (it may lag the creation for a moment).
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {
-                if let (_, Some(found)) = shape(settings, topic, timeout).await? {
-                    return Ok(existing(found).await);
+                let deadline = Instant::now() + timeout;
+                loop {
+                    if let (_, Some(found)) = shape(settings, topic, remaining(deadline)).await? {
+                        return Ok(existing(found).await);
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(error::kafka(format!(
+                            "kafka: topic {topic:?} exists (created meanwhile by another client) but does not appear in metadata within {}",
+                            show_duration(timeout)
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
             Err((
@@ -572,7 +583,11 @@ pub async fn create_topic(
                 Duration::from_secs(2),
             ) {
                 Ok(_) => return Ok(()),
-                Err(e) if Instant::now() >= deadline => {
+                // A refusal will not pass by waiting.
+                Err(e)
+                    if Instant::now() >= deadline
+                        || format!("{e:#}").contains("not authorised") =>
+                {
                     return Err(e).context(format!(
                         "topic {name:?} was created but does not appear in metadata"
                     ))
