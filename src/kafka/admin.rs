@@ -293,16 +293,7 @@ pub async fn timestamp_window(
     topic: &str,
     budget: Duration,
 ) -> Option<(Option<i64>, Option<i64>)> {
-    let admin = config::admin(settings).ok()?;
-    let options = AdminOptions::new().request_timeout(Some(budget));
-    let answer = tokio::time::timeout(
-        budget,
-        admin.describe_configs([&ResourceSpecifier::Topic(topic)], &options),
-    )
-    .await
-    .ok()?
-    .ok()?;
-    let resource = answer.into_iter().next()?.ok()?;
+    let resource = topic_configs(settings, topic, budget).await?;
     let value = |name: &str| resource.get(name).and_then(|e| e.value.clone());
     if value("message.timestamp.type").as_deref() == Some("LogAppendTime") {
         return None;
@@ -321,6 +312,20 @@ async fn topic_number(
     name: &str,
     budget: Duration,
 ) -> Option<i64> {
+    topic_configs(settings, topic, budget)
+        .await?
+        .get(name)
+        .and_then(|e| e.value.as_deref())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The configs of `topic` (DescribeConfigs: its own settings and the
+/// broker's defaults), when the cluster answers within `budget`.
+async fn topic_configs(
+    settings: &KafkaSettings,
+    topic: &str,
+    budget: Duration,
+) -> Option<rdkafka::admin::ConfigResource> {
     let admin = config::admin(settings).ok()?;
     let options = AdminOptions::new().request_timeout(Some(budget));
     let answer = tokio::time::timeout(
@@ -330,11 +335,7 @@ async fn topic_number(
     .await
     .ok()?
     .ok()?;
-    let resource = answer.into_iter().next()?.ok()?;
-    resource
-        .get(name)
-        .and_then(|e| e.value.as_deref())
-        .and_then(|v| v.parse().ok())
+    answer.into_iter().next()?.ok()
 }
 
 /// The partitions of `topic` (0..n), after [`check_topic`].
