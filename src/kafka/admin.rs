@@ -675,8 +675,9 @@ pub async fn describe_topic(
 ) -> Result<TopicDetail> {
     let consumer = config::consumer(settings, None)?;
     let (s, name) = (settings.clone(), topic.to_string());
+    // One deadline for the metadata and the configs.
+    let deadline = Instant::now() + timeout;
     let info = tokio::task::spawn_blocking(move || {
-        let deadline = Instant::now() + timeout;
         let pump = || {
             let _ = consumer.poll(Duration::ZERO);
         };
@@ -691,19 +692,30 @@ pub async fn describe_topic(
     .await
     .context("metadata")??;
     let admin = config::admin(settings)?;
-    let options = AdminOptions::new().request_timeout(Some(timeout));
-    let answer = tokio::time::timeout(
-        timeout,
-        admin.describe_configs([&ResourceSpecifier::Topic(topic)], &options),
-    )
-    .await
-    .map_err(|_| {
-        error::kafka(format!(
-            "kafka: the configs of topic {topic:?}: no answer within {}",
-            show_duration(timeout)
-        ))
-    })?
-    .map_err(|e| error::kafka(format!("kafka: the configs of topic {topic:?}: {e}")))?;
+    // Asked in short attempts: librdkafka sends DescribeConfigs to any
+    // broker it thinks is up, and one that just went down takes the whole
+    // request timeout to give up on.
+    let answer = loop {
+        let slice = remaining(deadline).clamp(Duration::from_millis(500), Duration::from_secs(3));
+        let options = AdminOptions::new().request_timeout(Some(slice));
+        let attempt = tokio::time::timeout(
+            slice,
+            admin.describe_configs([&ResourceSpecifier::Topic(topic)], &options),
+        )
+        .await;
+        let why = match attempt {
+            Ok(Ok(answer)) => break answer,
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {}", show_duration(slice)),
+        };
+        if Instant::now() >= deadline {
+            return Err(error::kafka(format!(
+                "kafka: the configs of topic {topic:?}: {why} (for {})",
+                show_duration(timeout)
+            )));
+        }
+        tracing::info!("the configs of topic {topic:?}: {why}; asking again");
+    };
     let mut configs = Vec::new();
     for resource in answer {
         let resource = resource.map_err(|code| {
