@@ -56,6 +56,8 @@ impl Summary {
 pub enum Note {
     Warn(String),
     Info(String),
+    /// Why a result is empty (`note: …`).
+    Why(String),
 }
 
 /// How a command ended: its result (an exit code, or an error that carries
@@ -266,6 +268,7 @@ impl Output {
             match note {
                 Note::Warn(m) => self.warn(m),
                 Note::Info(m) => self.info(m),
+                Note::Why(m) => self.note(m),
             }
         }
         ending.result

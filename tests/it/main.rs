@@ -16,6 +16,7 @@ mod health;
 mod kafka_cluster;
 mod kafka_security;
 mod kraft;
+mod notes;
 mod profile;
 mod publish;
 mod replay;
