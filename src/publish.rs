@@ -473,13 +473,19 @@ impl Run<'_> {
             .map(|e| format!("writing dead letters: {e}"));
         let summary = book.summary(&sender, redis.as_ref(), &lowered);
         let mut notes = Vec::new();
+        let mut redis_failed = None;
         if let Some(r) = &redis {
             if r.failed > 0 {
-                notes.push(Note::Warn(format!(
+                let message = format!(
                     "{} notifications not sent to Redis ({}); the events are in Kafka (replay --to-redis can re-send them)",
                     r.failed,
                     r.first_error.as_deref().unwrap_or("unknown error")
-                )));
+                );
+                if book.cfg.redis_required {
+                    redis_failed = Some(message);
+                } else {
+                    notes.push(Note::Warn(message));
+                }
             }
         }
         let ledger = &sender.ledger;
@@ -524,6 +530,17 @@ impl Run<'_> {
             }
             Some(Halt::Invalid(message)) => Err(error::fail(Code::InvalidInput, message)),
             _ => Ok(Code::Success),
+        };
+        // --redis-required: a run Kafka took whole still fails for Redis.
+        let result = match (result, redis_failed) {
+            (Ok(Code::Success), Some(why)) => {
+                Err(error::fail(Code::Redis, format!("--redis-required: {why}")))
+            }
+            (result, Some(why)) => {
+                notes.push(Note::Warn(why));
+                result
+            }
+            (result, None) => result,
         };
         let result = match (result, dead_letter_error) {
             (Ok(Code::Success), Some(e)) => Err(anyhow::anyhow!(e)),
@@ -685,7 +702,7 @@ impl Book<'_> {
             resume_from: s.resume.map(|at| self.place(at)),
             lowered,
         };
-        Summary::publish(self.cfg.summary, &counts)
+        Summary::publish(&self.cfg.summary, &counts)
     }
 }
 

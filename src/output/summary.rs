@@ -6,6 +6,7 @@
 //! summary on stderr as a table or JSON, then the notes that belong after it.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -27,9 +28,18 @@ pub enum SummaryKind {
     None,
 }
 
+/// Where a summary goes: a format on stderr, and with `--summary
+/// json=FILE` its JSON document to a file too, apart from any warning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummaryTo {
+    pub kind: SummaryKind,
+    pub file: Option<PathBuf>,
+}
+
 /// The end-of-run summary of a command.
 pub struct Summary {
     format: SummaryKind,
+    file: Option<PathBuf>,
     title: String,
     json: serde_json::Value,
     rows: Vec<(String, String)>,
@@ -37,9 +47,10 @@ pub struct Summary {
 
 impl Summary {
     /// A summary titled `title` (the table's header) whose JSON form is `json`.
-    fn new(format: SummaryKind, title: impl Into<String>, json: serde_json::Value) -> Summary {
+    fn new(to: &SummaryTo, title: impl Into<String>, json: serde_json::Value) -> Summary {
         Summary {
-            format,
+            format: to.kind,
+            file: to.file.clone(),
             title: title.into(),
             json,
             rows: Vec::new(),
@@ -141,7 +152,7 @@ pub struct TailCounts<'a> {
 
 impl Summary {
     /// `publish → TOPIC`.
-    pub fn publish(format: SummaryKind, c: &PublishCounts) -> Summary {
+    pub fn publish(format: &SummaryTo, c: &PublishCounts) -> Summary {
         let elapsed = c.elapsed.as_secs_f64();
         let rate = |n: f64| if elapsed > 0.0 { n / elapsed } else { 0.0 };
         let (p50, p99) = c.latency_ms;
@@ -188,7 +199,7 @@ impl Summary {
     }
 
     /// `replay TOPIC`: one row per partition, then the totals.
-    pub fn replay(format: SummaryKind, c: &ReplayCounts) -> Summary {
+    pub fn replay(format: &SummaryTo, c: &ReplayCounts) -> Summary {
         let secs = c.elapsed.as_secs_f64();
         let partitions: Vec<_> = c
             .partitions
@@ -233,7 +244,7 @@ impl Summary {
     }
 
     /// `tail`.
-    pub fn tail(format: SummaryKind, c: &TailCounts) -> Summary {
+    pub fn tail(format: &SummaryTo, c: &TailCounts) -> Summary {
         let mut json = json!({
             "printed": c.printed,
             "filtered_out": c.filtered_out,
@@ -261,21 +272,47 @@ impl Summary {
 impl Output {
     /// Print how a command ended, summary first; returns its result.
     pub fn end(&self, ending: Ending) -> Result<Code> {
-        if let Some(summary) = &ending.summary {
-            self.summary(summary);
+        let Ending {
+            summary,
+            mut notes,
+            mut result,
+        } = ending;
+        if let Some(summary) = &summary {
+            let shown = self.summary(summary, summary.format);
+            if let Some(path) = &summary.file {
+                if let Err(e) = write_json(path, &summary.json) {
+                    // The run's result is not lost: the JSON goes to stderr.
+                    if shown != SummaryKind::Json {
+                        self.summary(summary, SummaryKind::Json);
+                    }
+                    let e = format!("--summary json={}: {e}", path.display());
+                    match result {
+                        Ok(Code::Success) => {
+                            result = Err(anyhow::anyhow!(
+                                "{e} (the run itself succeeded: its summary is on stderr above)"
+                            ))
+                        }
+                        _ => {
+                            notes.push(Note::Warn(format!("{e} (its summary is on stderr above)")))
+                        }
+                    }
+                }
+            }
         }
-        for note in &ending.notes {
+        for note in &notes {
             match note {
                 Note::Warn(m) => self.warn(m),
                 Note::Info(m) => self.info(m),
                 Note::Why(m) => self.note(m),
             }
         }
-        ending.result
+        result
     }
 
-    fn summary(&self, s: &Summary) {
-        let format = match s.format {
+    /// The summary on stderr in `format` (auto decided here); returns the
+    /// format it was printed in.
+    fn summary(&self, s: &Summary, format: SummaryKind) -> SummaryKind {
+        let format = match format {
             SummaryKind::Auto if self.quiet || !self.stderr_tty => SummaryKind::None,
             SummaryKind::Auto => SummaryKind::Table,
             other => other,
@@ -290,7 +327,21 @@ impl Output {
             SummaryKind::Table => super::stderr_line(format_args!("{}", table(s, self.color))),
             SummaryKind::Auto | SummaryKind::None => {}
         }
+        format
     }
+}
+
+/// The JSON summary into `path`, whole or not at all: written beside it,
+/// then renamed over it (a reader never sees half a document).
+fn write_json(path: &Path, json: &serde_json::Value) -> std::io::Result<()> {
+    let mut text = json.to_string();
+    text.push('\n');
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let part = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
+    std::fs::write(&part, text)?;
+    std::fs::rename(&part, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&part);
+    })
 }
 
 /// The table form of a summary: its title over two columns, values right
@@ -340,7 +391,10 @@ mod tests {
     #[test]
     fn a_tail_summary_as_a_table_and_json() {
         let s = Summary::tail(
-            SummaryKind::Table,
+            &SummaryTo {
+                kind: SummaryKind::Table,
+                file: None,
+            },
             &TailCounts {
                 printed: 1200,
                 filtered_out: 3,

@@ -649,5 +649,5 @@ fn summary(
         expect: expect.map(|x| &x.expectations),
         elapsed,
     };
-    Summary::replay(cfg.summary, &counts)
+    Summary::replay(&cfg.summary, &counts)
 }
