@@ -781,7 +781,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__publish)
-            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --dry-run --summary --progress --timeout --max-in-flight --compression --redis-batch --redis-required --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --skip-lines --dry-run --summary --progress --timeout --max-in-flight --compression --redis-batch --redis-required --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --topic --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -832,6 +832,10 @@ _dualstream() {
                     return 0
                     ;;
                 --max-line-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-lines)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

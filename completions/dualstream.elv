@@ -58,6 +58,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --channel 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }} for literal braces (a Redis Cluster hash tag)'
             cand --on-invalid 'What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE'
             cand --max-line-bytes 'Longest accepted line (NDJSON) or record (CSV), in bytes'
+            cand --skip-lines 'Skip lines 1..=N of the first input (a rerun from "resume from FILE:N+1"): read, not published. Positions keep counting from the top; a CSV header is read all the same, and a record starting on a skipped line is skipped whole. Later inputs are read whole'
             cand --summary 'End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal, nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any warning (repeatable)'
             cand --timeout 'How long Kafka may take to connect or to acknowledge an event before the run fails (exit 4)'
             cand --max-in-flight 'Most events sent to Kafka and not yet acknowledged; fewer while acknowledgements are slow (the window follows their latency)'

@@ -309,6 +309,12 @@ pub struct PublishArgs {
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_line_bytes: usize,
 
+    /// Skip lines 1..=N of the first input (a rerun from "resume from FILE:N+1"): read, not
+    /// published. Positions keep counting from the top; a CSV header is read all the same, and a
+    /// record starting on a skipped line is skipped whole. Later inputs are read whole.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub skip_lines: u64,
+
     /// Validate and print what would be sent, without connecting to anything.
     #[arg(long)]
     pub dry_run: bool,

@@ -393,10 +393,14 @@ pub struct PublishConfig {
     pub fields: FieldMap,
     /// The Redis channel of each notification.
     pub channel: ChannelTemplate,
+    /// --channel as given, when not the default (for a repair command).
+    pub channel_flag: Option<String>,
     /// --on-invalid.
     pub on_invalid: OnInvalid,
     /// --max-line-bytes: longest line (NDJSON) or record (CSV).
     pub max_line_bytes: usize,
+    /// --skip-lines: lines 1..=N of the first input are not published.
+    pub skip_lines: u64,
     /// --dry-run: print what would be sent, connect to nothing.
     pub dry_run: bool,
     /// The stderr summary's format, and --summary json=FILE.
@@ -471,8 +475,11 @@ fn publish(args: &PublishArgs) -> Result<PublishConfig> {
         sources,
         fields,
         channel,
+        channel_flag: (args.channel != "events:{source_type}:{source_id}")
+            .then(|| args.channel.clone()),
         on_invalid,
         max_line_bytes: args.max_line_bytes,
+        skip_lines: args.skip_lines,
         dry_run: args.dry_run,
         summary: publish_summary(&args.summary)?,
         progress: args.progress,

@@ -99,6 +99,8 @@ fn round3(v: f64) -> f64 {
 pub struct PublishCounts<'a> {
     pub topic: &'a str,
     pub read: u64,
+    /// Left out by --skip-lines.
+    pub skipped: u64,
     pub invalid: u64,
     pub acknowledged: u64,
     /// Not acknowledged: refused or without a delivery report.
@@ -118,6 +120,8 @@ pub struct PublishCounts<'a> {
     pub resume_from: Option<String>,
     /// The librdkafka properties that lowered durability.
     pub lowered: &'a [String],
+    /// Per partition, the offsets `[from, to)` whose notifications failed.
+    pub repair: &'a [(i32, i64, i64)],
 }
 
 /// One partition a replay read.
@@ -159,6 +163,7 @@ impl Summary {
         let json = json!({
             "topic": c.topic,
             "read": c.read,
+            "skipped": c.skipped,
             "invalid": c.invalid,
             "acknowledged": c.acknowledged,
             "failed": c.failed,
@@ -173,10 +178,16 @@ impl Summary {
             "failures": c.failures,
             "resume_from": c.resume_from,
             "lowered_durability": c.lowered,
+            "redis_repair": c.repair.iter().map(|&(partition, from, to)| json!({
+                "partition": partition, "from_offset": from, "to_offset": to,
+            })).collect::<Vec<_>>(),
         });
         let mut summary = Summary::new(format, format!("publish → {}", c.topic), json);
         let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1} ms"));
         summary.row("read", c.read.to_string());
+        if c.skipped > 0 {
+            summary.row("skipped (--skip-lines)", c.skipped.to_string());
+        }
         summary.row("invalid", c.invalid.to_string());
         summary.row("acknowledged by Kafka", c.acknowledged.to_string());
         summary.row("failed", c.failed.to_string());

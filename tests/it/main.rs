@@ -20,6 +20,7 @@ mod notes;
 mod profile;
 mod publish;
 mod replay;
+mod resume;
 mod scripts;
 mod security;
 mod soak;
