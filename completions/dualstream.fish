@@ -63,10 +63,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l time-f
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l channel -d 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }} for literal braces (a Redis Cluster hash tag)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l on-invalid -d 'What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-line-bytes -d 'Longest accepted line (NDJSON) or record (CSV), in bytes' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l summary -d 'End-of-run summary on stderr [auto: a table on a terminal, nothing on a pipe]' -r -f -a "auto\t''
-table\t''
-json\t''
-none\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l skip-lines -d 'Skip lines 1..=N of the first input (a rerun from "resume from FILE:N+1"): read, not published. Positions keep counting from the top; a CSV header is read all the same, and a record starting on a skipped line is skipped whole. Later inputs are read whole' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l summary -d 'End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal, nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any warning (repeatable)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l timeout -d 'How long Kafka may take to connect or to acknowledge an event before the run fails (exit 4)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-in-flight -d 'Most events sent to Kafka and not yet acknowledged; fewer while acknowledgements are slow (the window follows their latency)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l compression -d 'Compress record batches (librdkafka\'s compression.codec). Tansu 0.6 stores snappy batches but cannot serve them back: use another codec with it' -r -f -a "none\t''
@@ -92,6 +90,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l profil
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l dry-run -d 'Validate and print what would be sent, without connecting to anything'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l progress -d 'Show the progress bar even when stderr is not a terminal'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis-required -d 'Exit 5 when any notification failed on Redis (the events are in Kafka all the same; the failed ones are named with the replay that re-sends them)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l no-headers -d 'Send no id/type/source_type headers. Brokers that store each header as a row (Tansu with sqlite) take events about three times faster without them'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l create-topic -d 'Create the topic through the admin API when it does not exist'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
@@ -110,7 +109,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l channel -
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l queue -d 'Messages held between Redis and the output; past this, messages are dropped and counted' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l filter -d 'Print (and count for --count) only messages whose field has one of the values: type, source_type, source_id, id, or a dotted path into the notification (with --fetch, into the event)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l expect -d 'Wait for the events in FILE (one a line: an id, or a JSON object of field values such as {"type":"order.created","source_id":"o-17"}): exit 0 once every one arrived, 124 at --timeout naming those that did not' -r -F
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l summary -d 'End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal with --expect]; junit=FILE also writes the expectations as a JUnit report (repeatable)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l summary -d 'End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal with --expect]; json=FILE also writes the JSON summary to FILE, apart from any warning; junit=FILE the expectations as a JUnit report (repeatable)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
@@ -182,7 +181,7 @@ gzip\t''
 snappy\t''
 lz4\t''
 zstd\t''"
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l summary -d 'End-of-run summary per partition on stderr: auto, table, json or none [auto: a table on a terminal, nothing on a pipe]; junit=FILE also writes the expectations of --expect as a JUnit report (repeatable)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l summary -d 'End-of-run summary per partition on stderr: auto, table, json or none [auto: a table on a terminal, nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any warning; junit=FILE the expectations of --expect as a JUnit report (repeatable)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l timeout -d 'How long Kafka may take to answer before the run fails (exit 4)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l wait -d 'With --follow, stop after this long: exit 124 if --count records (or every --expect expectation) had not arrived by then' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l expect -d 'Wait for the events in FILE (one a line: an id, or a JSON object of field values): stop with 0 once every one was read, 124 at the end (or at --wait with --follow) naming those that were not' -r -F

@@ -322,13 +322,21 @@ pub struct PublishArgs {
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_line_bytes: usize,
 
+    /// Skip lines 1..=N of the first input (a rerun from "resume from FILE:N+1"): read, not
+    /// published. Positions keep counting from the top; a CSV header is read all the same, and a
+    /// record starting on a skipped line is skipped whole. Later inputs are read whole.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub skip_lines: u64,
+
     /// Validate and print what would be sent, without connecting to anything.
     #[arg(long)]
     pub dry_run: bool,
 
-    /// End-of-run summary on stderr [auto: a table on a terminal, nothing on a pipe].
-    #[arg(long, value_enum, default_value_t = SummaryFormat::Auto, value_name = "FORMAT")]
-    pub summary: SummaryFormat,
+    /// End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal,
+    /// nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any warning
+    /// (repeatable).
+    #[arg(long, value_name = "FORMAT", value_parser = summary_choice)]
+    pub summary: Vec<SummaryChoice>,
 
     /// Show the progress bar even when stderr is not a terminal.
     #[arg(long)]
@@ -351,6 +359,11 @@ pub struct PublishArgs {
     /// Most notifications in one Redis pipeline.
     #[arg(long, default_value_t = 500, value_name = "N")]
     pub redis_batch: usize,
+
+    /// Exit 5 when any notification failed on Redis (the events are in Kafka all the same; the
+    /// failed ones are named with the replay that re-sends them).
+    #[arg(long)]
+    pub redis_required: bool,
 
     /// Send no id/type/source_type headers. Brokers that store each header as a row (Tansu
     /// with sqlite) take events about three times faster without them.
@@ -445,7 +458,8 @@ pub struct TailArgs {
     pub expect_once: bool,
 
     /// End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal with
-    /// --expect]; junit=FILE also writes the expectations as a JUnit report (repeatable).
+    /// --expect]; json=FILE also writes the JSON summary to FILE, apart from any warning; junit=FILE
+    /// the expectations as a JUnit report (repeatable).
     #[arg(long, value_name = "FORMAT", value_parser = summary_choice)]
     pub summary: Vec<SummaryChoice>,
 }
@@ -577,8 +591,8 @@ pub struct ReplayArgs {
     pub progress: bool,
 
     /// End-of-run summary per partition on stderr: auto, table, json or none [auto: a table on a
-    /// terminal, nothing on a pipe]; junit=FILE also writes the expectations of --expect as a JUnit
-    /// report (repeatable).
+    /// terminal, nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any
+    /// warning; junit=FILE the expectations of --expect as a JUnit report (repeatable).
     #[arg(long, value_name = "FORMAT", value_parser = summary_choice)]
     pub summary: Vec<SummaryChoice>,
 

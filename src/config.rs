@@ -8,7 +8,7 @@
 //! default: flag > environment > profile > default. Clap tells which values
 //! are defaults ([`crate::cli::Defaulted`]); only those are replaced.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -28,7 +28,7 @@ use crate::kafka::config::{BrokersFrom, Isolation};
 use crate::kafka::read::{Start, Stop};
 use crate::kafka::KafkaSettings;
 use crate::output::records::{RecordFormat, TailLayout};
-use crate::output::summary::SummaryKind;
+use crate::output::summary::{SummaryKind, SummaryTo};
 use crate::output::{Color, DocFormat, Output};
 use crate::profile::{self, Action, Profile, ProfileJob};
 use crate::pubsub::{Subscriptions, Target};
@@ -142,9 +142,25 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
                 t.subscriptions.patterns.join(", ")
             )))
         }
+        Job::Publish(p) if p.redis_required && common.redis.is_none() && !p.dry_run => {
+            return Err(error::usage(
+                "--redis-required needs Redis: not with --redis off",
+            ))
+        }
         _ => {}
     }
     Ok((common, job))
+}
+
+/// publish's `--summary`: a stderr format and a JSON file, no JUnit (it has
+/// no --expect).
+fn publish_summary(choices: &[SummaryChoice]) -> Result<SummaryTo> {
+    if choices.iter().any(|c| matches!(c, SummaryChoice::Junit(_))) {
+        return Err(error::usage(
+            "--summary junit=FILE reports the expectations of tail and replay: publish has none (json=FILE writes its summary)",
+        ));
+    }
+    Ok(summaries(choices, &None)?.0)
 }
 
 fn summary(f: SummaryFormat) -> SummaryKind {
@@ -157,21 +173,27 @@ fn summary(f: SummaryFormat) -> SummaryKind {
 }
 
 /// `--summary` given any number of times: at most one stderr format (auto
-/// when none) and at most one JUnit file, which needs --expect.
+/// when none), at most one JSON file (whose directory must exist) and at
+/// most one JUnit file, which needs --expect.
 fn summaries(
     choices: &[SummaryChoice],
     expect: &Option<Expect>,
-) -> Result<(SummaryKind, Option<PathBuf>)> {
+) -> Result<(SummaryTo, Option<PathBuf>)> {
     let mut format = None;
+    let mut file = None;
     let mut junit = None;
     for choice in choices {
         match choice {
             SummaryChoice::Format(f) if format.is_none() => format = Some(summary(*f)),
+            SummaryChoice::JsonFile(path) if file.is_none() => file = Some(path.clone()),
             SummaryChoice::Junit(path) if junit.is_none() => junit = Some(path.clone()),
             SummaryChoice::Format(_) => {
                 return Err(error::usage(
-                    "--summary: give one of auto, table, json, none (and junit=FILE beside it)",
+                    "--summary: give one of auto, table, json, none (and json=FILE or junit=FILE beside it)",
                 ))
+            }
+            SummaryChoice::JsonFile(_) => {
+                return Err(error::usage("--summary: one json=FILE at most"))
             }
             SummaryChoice::Junit(_) => {
                 return Err(error::usage("--summary: one junit=FILE at most"))
@@ -183,7 +205,29 @@ fn summaries(
             "--summary junit=FILE reports expectations: it needs --expect FILE",
         ));
     }
-    Ok((format.unwrap_or(SummaryKind::Auto), junit))
+    if let Some(path) = &file {
+        // Said now, not after the run: a file that cannot be where asked.
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if path.is_dir() || !dir.is_dir() {
+            return Err(error::usage(format!(
+                "--summary json={}: {}",
+                path.display(),
+                if path.is_dir() {
+                    "is a directory"
+                } else {
+                    "its directory does not exist"
+                }
+            )));
+        }
+    }
+    let to = SummaryTo {
+        kind: format.unwrap_or(SummaryKind::Auto),
+        file,
+    };
+    Ok((to, junit))
 }
 
 /// Longest expectation file read: a million ids fit many times over, and a
@@ -437,14 +481,18 @@ pub struct PublishConfig {
     pub fields: FieldMap,
     /// The Redis channel of each notification.
     pub channel: ChannelTemplate,
+    /// --channel as given, when not the default (for a repair command).
+    pub channel_flag: Option<String>,
     /// --on-invalid.
     pub on_invalid: OnInvalid,
     /// --max-line-bytes: longest line (NDJSON) or record (CSV).
     pub max_line_bytes: usize,
+    /// --skip-lines: lines 1..=N of the first input are not published.
+    pub skip_lines: u64,
     /// --dry-run: print what would be sent, connect to nothing.
     pub dry_run: bool,
-    /// The stderr summary's format.
-    pub summary: SummaryKind,
+    /// The stderr summary's format, and --summary json=FILE.
+    pub summary: SummaryTo,
     /// --progress: the progress bar even off a terminal.
     pub progress: bool,
     /// --timeout: how long Kafka may take (never zero).
@@ -453,6 +501,8 @@ pub struct PublishConfig {
     pub max_in_flight: usize,
     /// --redis-batch: most notifications in one pipeline (at least 1).
     pub redis_batch: usize,
+    /// --redis-required: a failed notification is exit 5 (not only a warning).
+    pub redis_required: bool,
     /// Send id/type/source_type headers (not --no-headers).
     pub headers: bool,
     /// With --create-topic: the topic to create if it is missing.
@@ -513,14 +563,18 @@ fn publish(args: &PublishArgs) -> Result<PublishConfig> {
         sources,
         fields,
         channel,
+        channel_flag: (args.channel != "events:{source_type}:{source_id}")
+            .then(|| args.channel.clone()),
         on_invalid,
         max_line_bytes: args.max_line_bytes,
+        skip_lines: args.skip_lines,
         dry_run: args.dry_run,
-        summary: summary(args.summary),
+        summary: publish_summary(&args.summary)?,
         progress: args.progress,
         timeout: flag("--timeout", parse_timeout(&args.timeout))?,
         max_in_flight: args.max_in_flight,
         redis_batch: args.redis_batch,
+        redis_required: args.redis_required,
         headers: !args.no_headers,
         create_topic: args.create_topic.then_some(spec),
     })
@@ -551,8 +605,8 @@ pub struct TailConfig {
     pub filter: Filter,
     /// --expect: end once these arrived.
     pub expect: Option<Expect>,
-    /// The stderr summary's format.
-    pub summary: SummaryKind,
+    /// The stderr summary's format, and --summary json=FILE.
+    pub summary: SummaryTo,
     /// --summary junit=FILE (only with --expect).
     pub junit: Option<PathBuf>,
     /// Read gaps in the live stream from Kafka.
@@ -838,8 +892,8 @@ pub struct ReplayConfig {
     pub sink: ReplaySink,
     /// --progress: the progress bar even off a terminal.
     pub progress: bool,
-    /// The stderr summary's format.
-    pub summary: SummaryKind,
+    /// The stderr summary's format, and --summary json=FILE.
+    pub summary: SummaryTo,
     /// --timeout: how long Kafka (and Redis) may take (never zero).
     pub timeout: Duration,
     /// --wait: how long --follow may take to meet --count or --expect.

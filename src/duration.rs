@@ -52,6 +52,12 @@ pub fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
+/// A point in time (epoch ms) for messages: RFC 3339 in UTC,
+/// `2026-11-24T09:00:00Z`, or the number itself when out of range.
+pub fn show_time(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
+}
+
 /// A duration for messages: `2.0s`, `350ms`.
 pub fn show_duration(d: Duration) -> String {
     if d < Duration::from_secs(1) {
@@ -104,6 +110,13 @@ mod tests {
         assert_eq!(millis(Duration::from_micros(1500)), 1.5);
         assert_eq!(millis(Duration::from_secs(2)), 2000.0);
         assert_eq!(millis(Duration::from_nanos(1_234_567)), 1.235);
+    }
+
+    #[test]
+    fn shown_times() {
+        assert_eq!(show_time(1_700_000_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(show_time(1_700_000_000_025), "2023-11-14T22:13:20.025Z");
+        assert_eq!(show_time(i64::MAX), i64::MAX.to_string());
     }
 
     #[test]

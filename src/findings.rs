@@ -53,6 +53,8 @@ pub struct BrokerInfo {
 pub struct TopicInfo {
     pub name: String,
     pub error: Option<String>,
+    /// The cluster does not know the topic (it was asked for by name).
+    pub missing: bool,
     pub partitions: Vec<PartitionInfo>,
 }
 

@@ -84,7 +84,44 @@ async fn health(common: Common, cfg: HealthConfig, out: &Output) -> Result<Code>
         DocFormat::Table => out.report_tables(&mut data, &report)?,
     }
     data.finish()?;
+    for why in empty_findings(&report.kafka, &common.kafka.brokers) {
+        out.note(&why);
+    }
     Ok(code)
+}
+
+/// What would otherwise look like an empty answer: a topic asked for that
+/// does not exist, a group that never committed on the topic.
+fn empty_findings(kafka: &KafkaReport, bootstrap: &str) -> Vec<String> {
+    let mut why = Vec::new();
+    for t in kafka.topics.iter().filter(|t| t.missing) {
+        why.push(format!(
+            "topic {} does not exist on {bootstrap} (create it with: dualstream topic create {} --partitions N, or publish --create-topic)",
+            t.name, t.name
+        ));
+    }
+    if let Some(g) = kafka.group.as_ref().filter(|g| g.error.is_none()) {
+        let never: Vec<String> = g
+            .partitions
+            .iter()
+            .filter(|p| p.committed.is_none())
+            .map(|p| p.partition.to_string())
+            .collect();
+        if !g.partitions.is_empty() && never.len() == g.partitions.len() {
+            why.push(format!(
+                "group {} has committed no offsets on {}: it never read it (or its offsets expired), so its lag counts every record",
+                g.name, g.topic
+            ));
+        } else if !never.is_empty() {
+            why.push(format!(
+                "group {} has committed no offset on partition {} of {}: lag counted from the partition's start",
+                g.name,
+                never.join(", "),
+                g.topic
+            ));
+        }
+    }
+    why
 }
 
 /// Decide the status and exit code from what was found.
@@ -305,6 +342,7 @@ mod tests {
         k.topics.push(TopicInfo {
             name: "t".into(),
             error: None,
+            missing: false,
             partitions: vec![PartitionInfo::new(0, 1, vec![1, 2], vec![1])],
         });
         let (status, code, problems) = judge(&k, None, None, &cfg);

@@ -3,8 +3,10 @@
 //! it ends acknowledged, failed, invalid or unsent. The exit code comes from
 //! these counts only.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -144,6 +146,15 @@ async fn publish(
         .redis
         .as_ref()
         .map(|r| Notifier::spawn(r, Mode::BestEffort, None, out.warner()));
+    let unnotified = Arc::new(Mutex::new(Unnotified::default()));
+    if let Some(n) = &notifier {
+        let unnotified = unnotified.clone();
+        n.on_lost(Box::new(move |batch| {
+            if let Ok(mut u) = unnotified.lock() {
+                u.add(batch);
+            }
+        }));
+    }
     start_reading(readers, tx);
 
     let mut run = Run {
@@ -166,6 +177,7 @@ async fn publish(
             progress: out.progress(total_size, cfg.progress, Unit::Bytes),
             stats: Stats::new(),
             stop: None,
+            unnotified,
         },
         lowered,
         kafka: &common.kafka,
@@ -280,6 +292,8 @@ struct Stats {
     resume: Option<Origin>,
     /// The last input position taken from the reader.
     last_taken: Option<Origin>,
+    /// Lines and records left out by --skip-lines.
+    skipped: u64,
 }
 
 impl Stats {
@@ -292,6 +306,7 @@ impl Stats {
             failed_at: Vec::new(),
             resume: None,
             last_taken: None,
+            skipped: 0,
         }
     }
 
@@ -330,6 +345,59 @@ struct Book<'a> {
     progress: crate::output::Progress,
     stats: Stats,
     stop: Option<Halt>,
+    /// Where the notifications that failed are in Kafka.
+    unnotified: Arc<Mutex<Unnotified>>,
+}
+
+/// The Kafka coordinates of the notifications Redis did not take: per
+/// partition the lowest and highest offset, and how many were placed.
+#[derive(Default)]
+struct Unnotified {
+    spans: BTreeMap<i32, (i64, i64)>,
+    placed: u64,
+}
+
+impl Unnotified {
+    /// Place each notification of `batch` by the coordinates it carries.
+    fn add(&mut self, batch: &[Outbound]) {
+        #[derive(serde::Deserialize)]
+        struct At {
+            partition: i32,
+            offset: i64,
+        }
+        for (_, note) in batch {
+            if let Ok(At { partition, offset }) = serde_json::from_str::<At>(note) {
+                let span = self.spans.entry(partition).or_insert((offset, offset));
+                *span = (span.0.min(offset), span.1.max(offset));
+                self.placed += 1;
+            }
+        }
+    }
+
+    /// `(partition, from, to)`, `to` exclusive: what `replay --to-redis`
+    /// re-sends.
+    fn ranges(&self) -> Vec<(i32, i64, i64)> {
+        self.spans
+            .iter()
+            .map(|(&p, &(low, high))| (p, low, high.saturating_add(1)))
+            .collect()
+    }
+}
+
+/// Repair commands listed one by one; the rest are in the JSON summary.
+const SHOWN_REPAIRS: usize = 16;
+
+/// A word for a POSIX shell: as it is when it is plain, else single-quoted.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.:/@%+=,-".contains(&b));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 enum Next {
@@ -398,6 +466,12 @@ impl Run<'_> {
                 return;
             }
             match item {
+                Entry::Event { at, bytes, .. } | Entry::Invalid { at, bytes, .. }
+                    if skipped(self.book.cfg, at) =>
+                {
+                    self.book.stats.skipped += 1;
+                    self.book.progress.advance(0, bytes);
+                }
                 Entry::Event { at, event, bytes } => {
                     self.book.account_read(at, bytes);
                     self.send(at, event).await;
@@ -529,15 +603,37 @@ impl Run<'_> {
             .as_mut()
             .and_then(|w| w.flush().err())
             .map(|e| format!("writing dead letters: {e}"));
-        let summary = book.summary(&sender, redis.as_ref(), &lowered);
+        let (repair, placed) = match book.unnotified.lock() {
+            Ok(u) => (u.ranges(), u.placed),
+            Err(_) => (Vec::new(), 0),
+        };
+        let summary = book.summary(&sender, redis.as_ref(), (&lowered, &repair));
         let mut notes = Vec::new();
+        if book.stats.skipped > 0 && book.stats.read == 0 {
+            notes.push(Note::Why(format!(
+                "--skip-lines {} is past the end of the input ({} lines): nothing was published",
+                book.cfg.skip_lines, book.stats.skipped
+            )));
+        }
+        let mut redis_failed = None;
         if let Some(r) = &redis {
             if r.failed > 0 {
-                notes.push(Note::Warn(format!(
-                    "{} notifications not sent to Redis ({}); the events are in Kafka (replay --to-redis can re-send them)",
+                let message = format!(
+                    "{} notifications not sent to Redis ({}); the events are in Kafka ({})",
                     r.failed,
-                    r.first_error.as_deref().unwrap_or("unknown error")
-                )));
+                    r.first_error.as_deref().unwrap_or("unknown error"),
+                    if repair.is_empty() {
+                        "replay --to-redis can re-send them"
+                    } else {
+                        "the replay --to-redis of each partition, printed here, re-sends them"
+                    }
+                );
+                if book.cfg.redis_required {
+                    redis_failed = Some(message);
+                } else {
+                    notes.push(Note::Warn(message));
+                }
+                notes.extend(book.repairs(&repair, r.failed.saturating_sub(placed)));
             }
         }
         let ledger = &sender.ledger;
@@ -580,8 +676,28 @@ impl Run<'_> {
                     book.failed_lines()
                 )))
             }
-            Some(Halt::Invalid(message)) => Err(error::fail(Code::InvalidInput, message)),
+            Some(Halt::Invalid(message)) => {
+                let before = match ledger.acknowledged {
+                    1 => "1 event before it is".to_string(),
+                    n => format!("{n} events before it are"),
+                };
+                Err(error::fail(
+                    Code::InvalidInput,
+                    format!("{message}; {before} in Kafka{resume}"),
+                ))
+            }
             _ => Ok(Code::Success),
+        };
+        // --redis-required: a run Kafka took whole still fails for Redis.
+        let result = match (result, redis_failed) {
+            (Ok(Code::Success), Some(why)) => {
+                Err(error::fail(Code::Redis, format!("--redis-required: {why}")))
+            }
+            (result, Some(why)) => {
+                notes.push(Note::Warn(why));
+                result
+            }
+            (result, None) => result,
         };
         let result = match (result, dead_letter_error) {
             (Ok(Code::Success), Some(e)) => Err(anyhow::anyhow!(e)),
@@ -605,6 +721,40 @@ impl Book<'_> {
         self.stats.bytes += bytes;
         self.stats.last_taken = Some(at);
         self.progress.advance(1, bytes);
+    }
+
+    /// The `replay --to-redis` of each partition that re-sends exactly the
+    /// offsets whose notifications failed (a few that did not fail, between
+    /// them, are sent again), and what they do not cover.
+    fn repairs(&self, repair: &[(i32, i64, i64)], unplaced: u64) -> Vec<Note> {
+        let channel = self
+            .cfg
+            .channel_flag
+            .as_deref()
+            .map(|c| format!(" --channel {}", shell_word(c)))
+            .unwrap_or_default();
+        let mut notes: Vec<Note> = repair
+            .iter()
+            .take(SHOWN_REPAIRS)
+            .map(|&(p, from, to)| {
+                Note::Info(format!(
+                    "re-send partition {p}: dualstream replay --topic {} --to-redis{channel} --partition {p} --from-offset {from} --to-offset {to}",
+                    shell_word(&self.topic)
+                ))
+            })
+            .collect();
+        if repair.len() > SHOWN_REPAIRS {
+            notes.push(Note::Info(format!(
+                "and {} more partitions: every range is under redis_repair in --summary json",
+                repair.len() - SHOWN_REPAIRS
+            )));
+        }
+        if unplaced > 0 {
+            notes.push(Note::Warn(format!(
+                "{unplaced} more failed notifications were still queued when publish stopped waiting for Redis, their offsets not known: the run's newest (replay --to-redis --from-time with the run's start covers them)"
+            )));
+        }
+        notes
     }
 
     fn place(&self, at: Origin) -> String {
@@ -694,8 +844,22 @@ impl Book<'_> {
 
     fn resume_text(&self) -> String {
         match (self.stats.resume, self.stats.last_taken) {
-            (Some(at), _) => format!("; resume from {}", self.place(at)),
-            (None, Some(at)) if self.stop.is_some() => format!("; resume after {}", self.place(at)),
+            (Some(at), _) => format!(
+                "; resume from {} ({})",
+                self.place(at),
+                rerun_from(self.cfg, at)
+            ),
+            (None, Some(at)) if self.stop.is_some() => format!(
+                "; resume after {} ({})",
+                self.place(at),
+                rerun_from(
+                    self.cfg,
+                    Origin {
+                        line: at.line.saturating_add(1),
+                        ..at
+                    }
+                )
+            ),
             _ => String::new(),
         }
     }
@@ -724,13 +888,14 @@ impl Book<'_> {
         &self,
         sender: &Sender<Pending>,
         redis: Option<&NotifyStats>,
-        lowered: &[String],
+        (lowered, repair): (&[String], &[(i32, i64, i64)]),
     ) -> Summary {
         let s = &self.stats;
         let l = &sender.ledger;
         let counts = PublishCounts {
             topic: &self.topic,
             read: s.read,
+            skipped: s.skipped,
             invalid: s.invalid,
             acknowledged: l.acknowledged,
             failed: l.not_acknowledged(),
@@ -742,8 +907,9 @@ impl Book<'_> {
             failures: &l.failures,
             resume_from: s.resume.map(|at| self.place(at)),
             lowered,
+            repair,
         };
-        Summary::publish(self.cfg.summary, &counts)
+        Summary::publish(&self.cfg.summary, &counts)
     }
 }
 
@@ -766,6 +932,33 @@ fn open_dead_letters(path: &std::path::Path) -> Result<File> {
             };
             error::usage(format!("dead-letter file {}: {why}", path.display()))
         })
+}
+
+/// Whether --skip-lines leaves out what starts at `at`: a line of the
+/// first input up to N.
+fn skipped(cfg: &PublishConfig, at: Origin) -> bool {
+    at.source == 0 && at.line <= cfg.skip_lines
+}
+
+/// The flag (and inputs) a rerun from `at` needs: `--skip-lines N`, and
+/// with a later input, the inputs from that one on.
+fn rerun_from(cfg: &PublishConfig, at: Origin) -> String {
+    let skip = at.line.saturating_sub(1);
+    if at.source == 0 {
+        return if skip == 0 {
+            "rerun the same command".to_string()
+        } else {
+            format!("rerun with --skip-lines {skip}")
+        };
+    }
+    let names: Vec<&str> = cfg.sources[at.source as usize..]
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    format!(
+        "rerun with the inputs {} and --skip-lines {skip}",
+        names.join(" ")
+    )
 }
 
 fn origin(item: &Entry) -> Option<Origin> {

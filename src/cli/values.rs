@@ -59,23 +59,35 @@ pub enum SummaryFormat {
     None,
 }
 
-/// One `--summary` of tail and replay: a format for stderr, or a JUnit file.
+/// One `--summary`: a format for stderr, the JSON summary to a file, or a
+/// JUnit file (tail and replay, with --expect).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SummaryChoice {
     Format(SummaryFormat),
+    JsonFile(PathBuf),
     Junit(PathBuf),
 }
 
 pub(super) fn summary_choice(text: &str) -> Result<SummaryChoice, String> {
-    if let Some(file) = text.strip_prefix("junit=") {
-        if file.is_empty() {
-            return Err("junit= needs a file name (junit=report.xml)".to_string());
+    for (prefix, example) in [
+        ("junit=", "junit=report.xml"),
+        ("json=", "json=summary.json"),
+    ] {
+        if let Some(file) = text.strip_prefix(prefix) {
+            if file.is_empty() {
+                return Err(format!("{prefix} needs a file name ({example})"));
+            }
+            let file = PathBuf::from(file);
+            return Ok(if prefix == "json=" {
+                SummaryChoice::JsonFile(file)
+            } else {
+                SummaryChoice::Junit(file)
+            });
         }
-        return Ok(SummaryChoice::Junit(PathBuf::from(file)));
     }
     SummaryFormat::from_str(text, false)
         .map(SummaryChoice::Format)
-        .map_err(|_| format!("{text:?}: expected auto, table, json, none or junit=FILE"))
+        .map_err(|_| format!("{text:?}: expected auto, table, json, none, json=FILE or junit=FILE"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

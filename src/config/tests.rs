@@ -321,7 +321,7 @@ fn publish_settings() {
     assert!(p.create_topic.is_none());
     assert_eq!(p.timeout, Duration::from_secs(30));
     assert_eq!((p.max_in_flight, p.redis_batch), (20_000, 500));
-    assert_eq!(p.summary, SummaryKind::Auto);
+    assert_eq!(p.summary.kind, SummaryKind::Auto);
     assert!(matches!(p.fields.kind, Field::Path(ref f) if f.as_str() == "type"));
 
     let p = publish_of(&[
@@ -367,7 +367,7 @@ fn publish_settings() {
         ("key", "at")
     );
     assert_eq!(p.timeout, Duration::from_secs(2));
-    assert_eq!(p.summary, SummaryKind::Json);
+    assert_eq!(p.summary.kind, SummaryKind::Json);
     assert_eq!(
         (p.max_in_flight, p.redis_batch, p.max_line_bytes),
         (1, 1, 64)
@@ -380,17 +380,21 @@ fn publish_settings() {
         OnInvalid::DeadLetter(PathBuf::from("bad.ndjson"))
     );
     assert_eq!(
-        publish_of(&["--summary", "table"]).summary,
+        publish_of(&["--summary", "table"]).summary.kind,
         SummaryKind::Table
     );
     assert_eq!(
-        publish_of(&["--summary", "none"]).summary,
+        publish_of(&["--summary", "none"]).summary.kind,
         SummaryKind::None
     );
     assert_eq!(
-        publish_of(&["--summary", "auto"]).summary,
+        publish_of(&["--summary", "auto"]).summary.kind,
         SummaryKind::Auto
     );
+    let both = publish_of(&["--summary", "json=s.json", "--summary", "table"]).summary;
+    assert_eq!(both.kind, SummaryKind::Table);
+    assert_eq!(both.file, Some(PathBuf::from("s.json")));
+    assert!(publish_of(&["--redis-required"]).redis_required);
 }
 
 #[test]

@@ -612,14 +612,17 @@ fn topic_info(
     t: &rdkafka::metadata::MetadataTopic,
     deadline: Instant,
 ) -> TopicInfo {
+    let code = t.error().map(RDKafkaErrorCode::from);
     let mut info = TopicInfo {
         name: t.name().to_string(),
-        error: t.error().map(|e| match RDKafkaErrorCode::from(e) {
+        error: code.map(|code| match code {
             RDKafkaErrorCode::TopicAuthorizationFailed => {
                 "not authorised (TOPIC_AUTHORIZATION_FAILED): the user needs an ACL allowing Describe on it".to_string()
             }
+            RDKafkaErrorCode::UnknownTopicOrPartition => "does not exist".to_string(),
             code => code.to_string(),
         }),
+        missing: code == Some(RDKafkaErrorCode::UnknownTopicOrPartition),
         partitions: t
             .partitions()
             .iter()

@@ -337,6 +337,67 @@ pub fn read_last(
     Ok(Some(all))
 }
 
+/// The oldest and newest record timestamps (epoch ms) of the partitions
+/// of `bounds` (`(partition, low, high)`): the first few records of each
+/// and the last few (a few, not one: the last offset of a transactional
+/// topic is a commit marker, which no read returns). For a note that says
+/// where the data is; `None` where nothing was read.
+pub fn edge_times(
+    settings: &KafkaSettings,
+    topic: &str,
+    bounds: &[(i32, i64, i64)],
+    (stop, idle): (&AtomicBool, Duration),
+) -> Result<(Option<i64>, Option<i64>)> {
+    const FEW: i64 = 8;
+    let mut edges = (None, None);
+    for newest in [false, true] {
+        let spans: Vec<Span> = bounds
+            .iter()
+            .filter(|(_, low, high)| high > low)
+            .map(|&(partition, low, high)| Span {
+                partition,
+                start: if newest {
+                    high.saturating_sub(FEW).max(low)
+                } else {
+                    low
+                },
+                end: Some(if newest {
+                    high
+                } else {
+                    high.min(low.saturating_add(FEW))
+                }),
+            })
+            .collect();
+        let consumer = config::consumer(settings, None)?;
+        let mut found: Option<i64> = None;
+        read_spans(
+            &consumer,
+            topic,
+            &spans,
+            stop,
+            (Some(idle), false),
+            |polled| {
+                if let Polled::Record(m) = polled {
+                    if let Some(t) = m.timestamp().to_millis() {
+                        found = Some(match found {
+                            Some(f) if newest => f.max(t),
+                            Some(f) => f.min(t),
+                            None => t,
+                        });
+                    }
+                }
+                Ok(Flow::Continue)
+            },
+        )?;
+        if newest {
+            edges.1 = found;
+        } else {
+            edges.0 = found;
+        }
+    }
+    Ok(edges)
+}
+
 /// A map keyed by partition, looked up for every record read: a multiply
 /// for a hash instead of SipHash (partitions are not chosen by an attacker).
 type ByPartition<V> = HashMap<i32, V, BuildHasherDefault<PartitionHash>>;

@@ -206,7 +206,7 @@ mod tests {
         notes
             .iter()
             .map(|n| match n {
-                Note::Warn(m) | Note::Info(m) => m.as_str(),
+                Note::Warn(m) | Note::Info(m) | Note::Why(m) => m.as_str(),
             })
             .collect()
     }

@@ -105,6 +105,14 @@ impl Output {
         }
     }
 
+    /// Why a result is (or can only be) empty, on stderr, unless -q: one
+    /// `note:` line, so an empty read is never left unexplained.
+    pub fn note(&self, message: &str) {
+        if !self.quiet {
+            stderr_line(format_args!("dualstream: note: {message}"));
+        }
+    }
+
     /// The warning callback for lower layers, which never print themselves.
     pub fn warner(&self) -> crate::warn::Warn {
         let out = self.clone();

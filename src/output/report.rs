@@ -39,7 +39,10 @@ impl Output {
                         format!("{} {}:{}{controller}", b.id, b.host, b.port),
                     ));
                 }
-                kafka_rows.push(("topics", k.topics.len().to_string()));
+                kafka_rows.push((
+                    "topics",
+                    k.topics.iter().filter(|t| !t.missing).count().to_string(),
+                ));
                 kafka_rows.push((
                     "under-replicated partitions",
                     k.under_replicated.to_string(),

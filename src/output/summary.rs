@@ -6,6 +6,7 @@
 //! summary on stderr as a table or JSON, then the notes that belong after it.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -27,9 +28,18 @@ pub enum SummaryKind {
     None,
 }
 
+/// Where a summary goes: a format on stderr, and with `--summary
+/// json=FILE` its JSON document to a file too, apart from any warning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummaryTo {
+    pub kind: SummaryKind,
+    pub file: Option<PathBuf>,
+}
+
 /// The end-of-run summary of a command.
 pub struct Summary {
     format: SummaryKind,
+    file: Option<PathBuf>,
     title: String,
     json: serde_json::Value,
     rows: Vec<(String, String)>,
@@ -37,9 +47,10 @@ pub struct Summary {
 
 impl Summary {
     /// A summary titled `title` (the table's header) whose JSON form is `json`.
-    fn new(format: SummaryKind, title: impl Into<String>, json: serde_json::Value) -> Summary {
+    fn new(to: &SummaryTo, title: impl Into<String>, json: serde_json::Value) -> Summary {
         Summary {
-            format,
+            format: to.kind,
+            file: to.file.clone(),
             title: title.into(),
             json,
             rows: Vec::new(),
@@ -56,6 +67,8 @@ impl Summary {
 pub enum Note {
     Warn(String),
     Info(String),
+    /// Why a result is empty (`note: …`).
+    Why(String),
 }
 
 /// How a command ended: its result (an exit code, or an error that carries
@@ -86,6 +99,8 @@ fn round3(v: f64) -> f64 {
 pub struct PublishCounts<'a> {
     pub topic: &'a str,
     pub read: u64,
+    /// Left out by --skip-lines.
+    pub skipped: u64,
     pub invalid: u64,
     pub acknowledged: u64,
     /// Not acknowledged: refused or without a delivery report.
@@ -105,6 +120,8 @@ pub struct PublishCounts<'a> {
     pub resume_from: Option<String>,
     /// The librdkafka properties that lowered durability.
     pub lowered: &'a [String],
+    /// Per partition, the offsets `[from, to)` whose notifications failed.
+    pub repair: &'a [(i32, i64, i64)],
 }
 
 /// One partition a replay read.
@@ -160,13 +177,14 @@ pub struct TailCounts<'a> {
 
 impl Summary {
     /// `publish → TOPIC`.
-    pub fn publish(format: SummaryKind, c: &PublishCounts) -> Summary {
+    pub fn publish(format: &SummaryTo, c: &PublishCounts) -> Summary {
         let elapsed = c.elapsed.as_secs_f64();
         let rate = |n: f64| if elapsed > 0.0 { n / elapsed } else { 0.0 };
         let (p50, p99) = c.latency_ms;
         let json = json!({
             "topic": c.topic,
             "read": c.read,
+            "skipped": c.skipped,
             "invalid": c.invalid,
             "acknowledged": c.acknowledged,
             "failed": c.failed,
@@ -181,10 +199,16 @@ impl Summary {
             "failures": c.failures,
             "resume_from": c.resume_from,
             "lowered_durability": c.lowered,
+            "redis_repair": c.repair.iter().map(|&(partition, from, to)| json!({
+                "partition": partition, "from_offset": from, "to_offset": to,
+            })).collect::<Vec<_>>(),
         });
         let mut summary = Summary::new(format, format!("publish → {}", c.topic), json);
         let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1} ms"));
         summary.row("read", c.read.to_string());
+        if c.skipped > 0 {
+            summary.row("skipped (--skip-lines)", c.skipped.to_string());
+        }
         summary.row("invalid", c.invalid.to_string());
         summary.row("acknowledged by Kafka", c.acknowledged.to_string());
         summary.row("failed", c.failed.to_string());
@@ -207,7 +231,7 @@ impl Summary {
     }
 
     /// `replay TOPIC`: one row per partition, then the totals.
-    pub fn replay(format: SummaryKind, c: &ReplayCounts) -> Summary {
+    pub fn replay(format: &SummaryTo, c: &ReplayCounts) -> Summary {
         let secs = c.elapsed.as_secs_f64();
         let partitions: Vec<_> = c
             .partitions
@@ -280,7 +304,7 @@ impl Summary {
     }
 
     /// `tail`.
-    pub fn tail(format: SummaryKind, c: &TailCounts) -> Summary {
+    pub fn tail(format: &SummaryTo, c: &TailCounts) -> Summary {
         let mut json = json!({
             "printed": c.printed,
             "filtered_out": c.filtered_out,
@@ -308,20 +332,47 @@ impl Summary {
 impl Output {
     /// Print how a command ended, summary first; returns its result.
     pub fn end(&self, ending: Ending) -> Result<Code> {
-        if let Some(summary) = &ending.summary {
-            self.summary(summary);
+        let Ending {
+            summary,
+            mut notes,
+            mut result,
+        } = ending;
+        if let Some(summary) = &summary {
+            let shown = self.summary(summary, summary.format);
+            if let Some(path) = &summary.file {
+                if let Err(e) = write_json(path, &summary.json) {
+                    // The run's result is not lost: the JSON goes to stderr.
+                    if shown != SummaryKind::Json {
+                        self.summary(summary, SummaryKind::Json);
+                    }
+                    let e = format!("--summary json={}: {e}", path.display());
+                    match result {
+                        Ok(Code::Success) => {
+                            result = Err(anyhow::anyhow!(
+                                "{e} (the run itself succeeded: its summary is on stderr above)"
+                            ))
+                        }
+                        _ => {
+                            notes.push(Note::Warn(format!("{e} (its summary is on stderr above)")))
+                        }
+                    }
+                }
+            }
         }
-        for note in &ending.notes {
+        for note in &notes {
             match note {
                 Note::Warn(m) => self.warn(m),
                 Note::Info(m) => self.info(m),
+                Note::Why(m) => self.note(m),
             }
         }
-        ending.result
+        result
     }
 
-    fn summary(&self, s: &Summary) {
-        let format = match s.format {
+    /// The summary on stderr in `format` (auto decided here); returns the
+    /// format it was printed in.
+    fn summary(&self, s: &Summary, format: SummaryKind) -> SummaryKind {
+        let format = match format {
             SummaryKind::Auto if self.quiet || !self.stderr_tty => SummaryKind::None,
             SummaryKind::Auto => SummaryKind::Table,
             other => other,
@@ -336,7 +387,21 @@ impl Output {
             SummaryKind::Table => super::stderr_line(format_args!("{}", table(s, self.color))),
             SummaryKind::Auto | SummaryKind::None => {}
         }
+        format
     }
+}
+
+/// The JSON summary into `path`, whole or not at all: written beside it,
+/// then renamed over it (a reader never sees half a document).
+fn write_json(path: &Path, json: &serde_json::Value) -> std::io::Result<()> {
+    let mut text = json.to_string();
+    text.push('\n');
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let part = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
+    std::fs::write(&part, text)?;
+    std::fs::rename(&part, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&part);
+    })
 }
 
 /// The table form of a summary: its title over two columns, values right
@@ -386,7 +451,10 @@ mod tests {
     #[test]
     fn a_tail_summary_as_a_table_and_json() {
         let s = Summary::tail(
-            SummaryKind::Table,
+            &SummaryTo {
+                kind: SummaryKind::Table,
+                file: None,
+            },
             &TailCounts {
                 printed: 1200,
                 filtered_out: 3,

@@ -23,6 +23,7 @@ pub(super) async fn dry_run(
     while let Some(chunk) = rx.recv().await {
         for item in chunk {
             match item {
+                Entry::Event { at, .. } | Entry::Invalid { at, .. } if super::skipped(cfg, at) => {}
                 Entry::Event { at, event, .. } => {
                     valid += 1;
                     // With Redis on: the channel and the notification, as

@@ -35,6 +35,10 @@ use crate::error::{fail, Code};
 /// One notification: the channel and the JSON text to publish on it.
 pub type Outbound = (String, String);
 
+/// Hears of every notification that was not published (failed, dropped,
+/// skipped while Redis was down), for a caller that repairs them.
+pub type Lost = Box<dyn FnMut(&[Outbound]) + Send>;
+
 /// Whether a failure to notify is the caller's failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -79,6 +83,21 @@ struct Shared {
     /// published after the first failure, so the first `notified` handed
     /// over are exactly the ones published.
     notified: AtomicU64,
+    /// Told of what was not published.
+    lost: Mutex<Option<Lost>>,
+}
+
+impl Shared {
+    fn lost(&self, batch: &[Outbound]) {
+        if batch.is_empty() {
+            return;
+        }
+        if let Ok(mut hook) = self.lost.lock() {
+            if let Some(hook) = hook.as_mut() {
+                hook(batch);
+            }
+        }
+    }
 }
 
 /// Publisher of notification batches.
@@ -115,6 +134,7 @@ impl Notifier {
             room: Notify::new(),
             first_error: Mutex::new(None),
             notified: AtomicU64::new(0),
+            lost: Mutex::new(None),
         });
         let rate = rate.filter(|r| *r > 0.0 && r.is_finite());
         let most = pipeline_size(rate);
@@ -130,6 +150,14 @@ impl Notifier {
             mode,
             bound,
             dropped: 0,
+        }
+    }
+
+    /// From now on, `hook` hears of each notification not published (except
+    /// those still queued when [`Notifier::finish`] gives up: counted only).
+    pub fn on_lost(&self, hook: Lost) {
+        if let Ok(mut lost) = self.shared.lost.lock() {
+            *lost = Some(hook);
         }
     }
 
@@ -149,14 +177,16 @@ impl Notifier {
             }
             if self.mode == Mode::BestEffort || self.tx.is_closed() {
                 self.dropped += n as u64;
+                self.shared.lost(&batch);
                 return;
             }
             room.await;
         }
         self.shared.pending.fetch_add(n, Ordering::Relaxed);
-        if self.tx.send(batch).is_err() {
+        if let Err(mpsc::error::SendError(batch)) = self.tx.send(batch) {
             self.shared.pending.fetch_sub(n, Ordering::Relaxed);
             self.dropped += n as u64;
+            self.shared.lost(&batch);
         }
     }
 
@@ -265,6 +295,7 @@ async fn run(
         if mode == Mode::Required && stats.first_error.is_some() {
             // Nothing after a failure: what was published stays a prefix.
             stats.failed += n;
+            shared.lost(&batch);
             continue;
         }
         if let Some(rate) = rate {
@@ -279,6 +310,7 @@ async fn run(
         if target.sharded() {
             if Instant::now() < retry_at {
                 stats.failed += n;
+                shared.lost(&batch);
                 continue;
             }
             let (done, error, unreachable) = shards.publish(&target, &batch).await;
@@ -291,6 +323,18 @@ async fn run(
             } as u64;
             stats.notified += took;
             stats.failed += n - took;
+            if took < n {
+                let not_taken: Vec<Outbound> = match mode {
+                    Mode::BestEffort => batch
+                        .iter()
+                        .zip(&done)
+                        .filter(|(_, d)| !**d)
+                        .map(|(o, _)| o.clone())
+                        .collect(),
+                    Mode::Required => batch[took as usize..].to_vec(),
+                };
+                shared.lost(&not_taken);
+            }
             shared.notified.fetch_add(took, Ordering::Release);
             if let Some((at, error)) = error {
                 failed(&mut stats, &shared, mode, &warn, &at, &error);
@@ -310,9 +354,13 @@ async fn run(
                 stats.notified += n;
                 shared.notified.fetch_add(n, Ordering::Release);
             }
-            Fate::Skipped => stats.failed += n,
+            Fate::Skipped => {
+                stats.failed += n;
+                shared.lost(&batch);
+            }
             Fate::Failed { at, error, pause } => {
                 stats.failed += n;
+                shared.lost(&batch);
                 failed(&mut stats, &shared, mode, &warn, &at, &error);
                 retry_at = Instant::now() + if pause { RETRY_AFTER } else { Duration::ZERO };
             }

@@ -15,7 +15,7 @@ use crate::kafka::Message;
 use anyhow::Result;
 
 use crate::config::{Common, Expect, ReplayConfig, ReplaySink};
-use crate::duration::show_duration;
+use crate::duration::{show_duration, show_time};
 use crate::error::{self, Code};
 use crate::event::Event;
 use crate::kafka::config::Commits;
@@ -271,6 +271,23 @@ fn read_all<S: RecordSink>(
         .values()
         .filter_map(|r| r.end.map(|e| (e - r.start).max(0) as u64))
         .sum();
+    let mut why = Vec::new();
+    if !cfg.stop.follow && cfg.count != Some(0) {
+        let what = match &cfg.partitions {
+            Some(ps) => format!(
+                "partition {} of {topic}",
+                ps.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+            ),
+            None => format!("topic {topic}"),
+        };
+        if plan.values().all(|r| r.high <= r.low) {
+            why.push(Note::Why(format!(
+                "{what} holds no records: nothing to read (publish to it first, or add --follow to wait)"
+            )));
+        } else if planned_total == 0 && cfg.group.is_none() && cfg.last.is_none() {
+            why.extend(empty_plan(run, &plan, &what).map(Note::Why));
+        }
+    }
     // A group member reads only its share: no total to show.
     let progress = out.progress(
         (!cfg.stop.follow && cfg.group.is_none()).then_some(planned_total),
@@ -346,9 +363,26 @@ fn read_all<S: RecordSink>(
         outcome
     };
     let Handler {
-        sink, mut progress, ..
+        sink,
+        mut progress,
+        counts,
+        ranges,
+        ..
     } = handler;
     progress.finish();
+    let read_none = matches!(outcome, Ok(Read::Done)) && counts.total == 0 && why.is_empty();
+    if read_none && counts.filtered > 0 {
+        why.push(Note::Why(format!(
+            "{} read, none matched --filter",
+            plural(counts.filtered, "record")
+        )));
+    } else if read_none && !cfg.stop.follow && ranges.values().all(|r| r.read == 0) {
+        if let Some(group) = &cfg.group {
+            why.push(Note::Why(format!(
+                "group {group} is already at the end of {topic}: its committed offsets are past every record (another --group, or no --group, reads them again)"
+            )));
+        }
+    }
     // Finish the sink even when reading failed: what it confirms, a group
     // commits; nothing past the first unconfirmed record.
     let finished = sink.finish(&mut confirmed, shutdown);
@@ -376,11 +410,72 @@ fn read_all<S: RecordSink>(
     // own, which the process does not wait for at exit.
     std::thread::spawn(move || drop(consumer));
     let outcome = outcome?;
-    let (sent, notes) = finished?;
+    let (sent, mut notes) = finished?;
     if let Some(e) = commit_failed {
         return Err(e);
     }
+    notes.extend(why);
     Ok((outcome, sent, notes))
+}
+
+/// `n thing` or `n things`.
+fn plural(n: u64, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
+/// Why a bounded read of records that exist can only be empty: --from-end
+/// without --follow, or a time window beside the data (with the newest or
+/// oldest record's time, read from the topic).
+fn empty_plan(run: &Replayer<'_>, plan: &BTreeMap<i32, Planned>, what: &str) -> Option<String> {
+    let cfg = run.cfg;
+    if cfg.start == Start::End {
+        return Some(
+            "--from-end without --follow reads nothing: it starts at the end offsets taken now (add --follow to wait for new records, or --last N for the newest)".to_string(),
+        );
+    }
+    let from = match cfg.start {
+        Start::Time(t) => Some(t),
+        _ => None,
+    };
+    let to = cfg.stop.to_time;
+    if from.is_none() && to.is_none() {
+        return None;
+    }
+    let bounds: Vec<(i32, i64, i64)> = plan.iter().map(|(&p, r)| (p, r.low, r.high)).collect();
+    let edges = read::edge_times(
+        &run.common.kafka,
+        &run.common.topic,
+        &bounds,
+        (run.shutdown.flag(), cfg.timeout),
+    );
+    let (oldest, newest) = edges.unwrap_or((None, None));
+    let stamps = "record timestamps are the events' times, not when they were published";
+    Some(match (from, to, oldest, newest) {
+        (Some(f), _, _, Some(n)) if f > n => format!(
+            "--from-time {} is after the newest record of {what} ({}; {stamps}): nothing to read",
+            show_time(f),
+            show_time(n)
+        ),
+        (_, Some(t), Some(o), _) if t <= o => format!(
+            "--to-time {} is before the oldest record of {what} ({}; {stamps}): nothing to read",
+            show_time(t),
+            show_time(o)
+        ),
+        (f, t, o, n) => {
+            let span = |v: Option<i64>| v.map_or("?".to_string(), show_time);
+            format!(
+                "no record of {what} in the window {} .. {} (its records run from {} to {})",
+                f.map_or("the beginning".to_string(), show_time),
+                t.map_or("the end".to_string(), show_time),
+                span(o),
+                span(n)
+            )
+        }
+    })
 }
 
 /// How long a group member whose read failed may take to commit and leave.
@@ -597,5 +692,5 @@ fn summary(
         elapsed,
         transactions,
     };
-    Summary::replay(cfg.summary, &counts)
+    Summary::replay(&cfg.summary, &counts)
 }

@@ -41,7 +41,7 @@ pub async fn run(common: Common, mut cfg: TailConfig, out: &Output, shutdown: &S
     };
     if let Some(expect) = &expect {
         judge(&cfg, expect, &counts, started.elapsed(), &mut ending);
-    } else if cfg.summary != SummaryKind::Auto {
+    } else if cfg.summary.kind != SummaryKind::Auto || cfg.summary.file.is_some() {
         ending.summary = Some(summary(&cfg, None, &counts));
     }
     ending
@@ -81,7 +81,7 @@ fn summary(cfg: &TailConfig, expect: Option<&Expect>, counts: &Printed) -> Summa
         dropped: counts.dropped,
         expect: expect.map(|x| &x.expectations),
     };
-    Summary::tail(cfg.summary, &counts)
+    Summary::tail(&cfg.summary, &counts)
 }
 
 async fn tail(

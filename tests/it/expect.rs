@@ -256,7 +256,7 @@ fn malformed_expectations_and_misused_flags_are_usage_errors() {
     );
     usage(
         &["tail", "x", "--summary", "yaml"],
-        "expected auto, table, json, none or junit=FILE",
+        "expected auto, table, json, none, json=FILE or junit=FILE",
     );
     usage(&["replay", "--wait", "5s"], "--follow");
     usage(&["tail", "x", "--expect-once"], "--expect");
