@@ -20,6 +20,7 @@ mod profile;
 mod publish;
 mod replay;
 mod security;
+mod serve;
 mod soak;
 mod tail;
 mod topic;
