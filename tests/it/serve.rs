@@ -321,3 +321,70 @@ impl Drop for Serving {
         let _ = self.t.child.wait();
     }
 }
+
+/// WebSocket clients in the fan-out test.
+const WS_CLIENTS: usize = 20;
+
+#[test]
+fn websocket_clients_get_every_event_once_and_resume_from_the_id_field() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let (kafka, redis) = (Kafka::shared(), Redis::start());
+    let topic = topic("serve-ws");
+    kafka.create_topic(&topic, 3);
+    let s = serve(kafka, &redis, &topic, &[]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = format!("ws://{}/ws", s.addr);
+    let sockets: Vec<_> = rt.block_on(async {
+        let mut v = Vec::new();
+        for _ in 0..WS_CLIENTS {
+            v.push(tokio_tungstenite::connect_async(&url).await.unwrap().0);
+        }
+        v
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    publish(kafka, &redis, &topic, 0, EVENTS);
+    async fn events_of(
+        ws: &mut tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+        n: usize,
+    ) -> (Vec<String>, String) {
+        let (mut ids, mut last) = (Vec::new(), String::new());
+        while ids.len() < n {
+            let m = tokio::time::timeout(Duration::from_secs(30), ws.next())
+                .await
+                .expect("an event in time")
+                .expect("the socket open")
+                .unwrap();
+            if let Message::Text(t) = m {
+                let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+                assert_eq!(v["type"], "event", "{v}");
+                ids.push(v["data"]["id"].as_str().unwrap().to_string());
+                last = v["id"].as_str().unwrap().to_string();
+            }
+        }
+        (ids, last)
+    }
+    let results = rt.block_on(async {
+        let tasks: Vec<_> = sockets
+            .into_iter()
+            .map(|mut ws| tokio::spawn(async move { events_of(&mut ws, EVENTS).await }))
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    });
+    for (ids, _) in &results {
+        exactly_once(ids, 0, EVENTS);
+    }
+    publish(kafka, &redis, &topic, EVENTS, 100);
+    let url = format!("ws://{}/ws?last_event_id={}", s.addr, results[0].1);
+    let (ids, _) = rt.block_on(async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        events_of(&mut ws, 100).await
+    });
+    exactly_once(&ids, EVENTS, 100);
+}
