@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish NDJSON or CSV events to Kafka, then notify Redis')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve live events to browsers and services over Server-Sent Events and WebSocket, resuming from Kafka with no gap and no duplicate')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start')
             [CompletionResult]::new('topic', 'topic', [CompletionResultType]::ParameterValue, 'Create, list, describe and delete Kafka topics')
@@ -121,6 +122,37 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--fill-gaps', '--fill-gaps', [CompletionResultType]::ParameterName, 'Fill every gap in the live stream (a reconnect, messages dropped past --queue) from Kafka (--topic), with the seam of --catch-up: each event printed once [default: on with --catch-up]')
             [CompletionResult]::new('--no-fill-gaps', '--no-fill-gaps', [CompletionResultType]::ParameterName, 'Report gaps without filling them, also with --catch-up')
             [CompletionResult]::new('--expect-once', '--expect-once', [CompletionResultType]::ParameterName, 'With --expect, an expectation met twice is a failure (exit 6)')
+            [CompletionResult]::new('--sharded', '--sharded', [CompletionResultType]::ParameterName, 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel''s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr: -v for client logs and error causes, -vv for debug')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'dualstream;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; any but a loopback address needs --no-auth')
+            [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Channel template of the publisher, to match Kafka events to PATTERNs when a client resumes')
+            [CompletionResult]::new('--client-queue', '--client-queue', [CompletionResultType]::ParameterName, 'Bytes queued for one client (1048576, 512KiB, 4MiB); past it the client''s stream ends with an overflow event and the client resumes from Kafka')
+            [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Clients served at once; past it a new client gets 503')
+            [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'A heartbeat (an SSE comment, a WebSocket ping) after this long without an event')
+            [CompletionResult]::new('--retry', '--retry', [CompletionResultType]::ParameterName, 'How long an SSE client waits before it reconnects (the `retry:` field)')
+            [CompletionResult]::new('--header-timeout', '--header-timeout', [CompletionResultType]::ParameterName, 'How long a connection may take to send its request headers')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Messages held between Redis and the fan-out; past this, clients are sent to resume')
+            [CompletionResult]::new('--brokers', '--brokers', [CompletionResultType]::ParameterName, 'Kafka bootstrap brokers, comma separated')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Kafka topic')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'A librdkafka property, like kcat''s -X (repeatable); applied after -F')
+            [CompletionResult]::new('-F', '-F ', [CompletionResultType]::ParameterName, 'A librdkafka properties file (key=value lines, # comments)')
+            [CompletionResult]::new('--isolation', '--isolation', [CompletionResultType]::ParameterName, 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything')
+            [CompletionResult]::new('--redis', '--redis', [CompletionResultType]::ParameterName, 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colours on a terminal (NO_COLOR is honoured by auto)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Take unset options from this profile of the config file [default: the file''s `default`]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]')
+            [CompletionResult]::new('--literal', '--literal', [CompletionResultType]::ParameterName, 'Subscribe to every PATTERN as a literal channel name, glob characters included')
+            [CompletionResult]::new('--no-auth', '--no-auth', [CompletionResultType]::ParameterName, 'Serve a non-loopback --listen address without authentication: anyone who reaches it reads every event')
             [CompletionResult]::new('--sharded', '--sharded', [CompletionResultType]::ParameterName, 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel''s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors')
@@ -484,6 +516,7 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
         'dualstream;help' {
             [CompletionResult]::new('publish', 'publish', [CompletionResultType]::ParameterValue, 'Publish NDJSON or CSV events to Kafka, then notify Redis')
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve live events to browsers and services over Server-Sent Events and WebSocket, resuming from Kafka with no gap and no duplicate')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start')
             [CompletionResult]::new('topic', 'topic', [CompletionResultType]::ParameterValue, 'Create, list, describe and delete Kafka topics')
@@ -497,6 +530,9 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             break
         }
         'dualstream;help;tail' {
+            break
+        }
+        'dualstream;help;serve' {
             break
         }
         'dualstream;help;health' {

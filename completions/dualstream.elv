@@ -38,6 +38,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --version 'Print version'
             cand publish 'Publish NDJSON or CSV events to Kafka, then notify Redis'
             cand tail 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+            cand serve 'Serve live events to browsers and services over Server-Sent Events and WebSocket, resuming from Kafka with no gap and no duplicate'
             cand health 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
             cand replay 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
             cand topic 'Create, list, describe and delete Kafka topics'
@@ -116,6 +117,36 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --fill-gaps 'Fill every gap in the live stream (a reconnect, messages dropped past --queue) from Kafka (--topic), with the seam of --catch-up: each event printed once [default: on with --catch-up]'
             cand --no-fill-gaps 'Report gaps without filling them, also with --catch-up'
             cand --expect-once 'With --expect, an expectation met twice is a failure (exit 6)'
+            cand --sharded 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel''s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+            cand -q 'Print only errors'
+            cand --quiet 'Print only errors'
+            cand -v 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand --verbose 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'dualstream;serve'= {
+            cand --listen 'Address to listen on; any but a loopback address needs --no-auth'
+            cand --channel 'Channel template of the publisher, to match Kafka events to PATTERNs when a client resumes'
+            cand --client-queue 'Bytes queued for one client (1048576, 512KiB, 4MiB); past it the client''s stream ends with an overflow event and the client resumes from Kafka'
+            cand --max-clients 'Clients served at once; past it a new client gets 503'
+            cand --heartbeat 'A heartbeat (an SSE comment, a WebSocket ping) after this long without an event'
+            cand --retry 'How long an SSE client waits before it reconnects (the `retry:` field)'
+            cand --header-timeout 'How long a connection may take to send its request headers'
+            cand --queue 'Messages held between Redis and the fan-out; past this, clients are sent to resume'
+            cand --brokers 'Kafka bootstrap brokers, comma separated'
+            cand --topic 'Kafka topic'
+            cand -X 'A librdkafka property, like kcat''s -X (repeatable); applied after -F'
+            cand -F 'A librdkafka properties file (key=value lines, # comments)'
+            cand --isolation 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything'
+            cand --redis 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed'
+            cand --color 'When to use colours on a terminal (NO_COLOR is honoured by auto)'
+            cand --profile 'Take unset options from this profile of the config file [default: the file''s `default`]'
+            cand --config 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]'
+            cand --literal 'Subscribe to every PATTERN as a literal channel name, glob characters included'
+            cand --no-auth 'Serve a non-loopback --listen address without authentication: anyone who reaches it reads every event'
             cand --sharded 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel''s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
             cand -q 'Print only errors'
             cand --quiet 'Print only errors'
@@ -456,6 +487,7 @@ set edit:completion:arg-completer[dualstream] = {|@words|
         &'dualstream;help'= {
             cand publish 'Publish NDJSON or CSV events to Kafka, then notify Redis'
             cand tail 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+            cand serve 'Serve live events to browsers and services over Server-Sent Events and WebSocket, resuming from Kafka with no gap and no duplicate'
             cand health 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
             cand replay 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
             cand topic 'Create, list, describe and delete Kafka topics'
@@ -467,6 +499,8 @@ set edit:completion:arg-completer[dualstream] = {|@words|
         &'dualstream;help;publish'= {
         }
         &'dualstream;help;tail'= {
+        }
+        &'dualstream;help;serve'= {
         }
         &'dualstream;help;health'= {
         }

@@ -43,6 +43,7 @@ complete -c dualstream -n "__fish_dualstream_needs_command" -s h -l help -d 'Pri
 complete -c dualstream -n "__fish_dualstream_needs_command" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "serve" -d 'Serve live events to browsers and services over Server-Sent Events and WebSocket, resuming from Kafka with no gap and no duplicate'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "topic" -d 'Create, list, describe and delete Kafka topics'
@@ -132,6 +133,33 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s q -l quie
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l listen -d 'Address to listen on; any but a loopback address needs --no-auth' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l channel -d 'Channel template of the publisher, to match Kafka events to PATTERNs when a client resumes' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l client-queue -d 'Bytes queued for one client (1048576, 512KiB, 4MiB); past it the client\'s stream ends with an overflow event and the client resumes from Kafka' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l max-clients -d 'Clients served at once; past it a new client gets 503' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l heartbeat -d 'A heartbeat (an SSE comment, a WebSocket ping) after this long without an event' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l retry -d 'How long an SSE client waits before it reconnects (the `retry:` field)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l header-timeout -d 'How long a connection may take to send its request headers' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l queue -d 'Messages held between Redis and the fan-out; past this, clients are sent to resume' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l topic -d 'Kafka topic' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -s F -d 'A librdkafka properties file (key=value lines, # comments)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l isolation -d 'What readers (replay, tail --catch-up/--fill-gaps/--fetch) see of Kafka transactions: read_committed hands on only committed records, never aborted ones or transaction markers; read_uncommitted everything' -r -f -a "read_committed\t'Only committed transactions (and records written outside any)'
+read_uncommitted\t'Everything, records of aborted and open transactions too'"
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l redis -d 'Redis URL (redis://, rediss://, or redis+cluster://host:port,… for a Redis Cluster), or `off` to use Kafka only. A password in it is never printed' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l color -d 'When to use colours on a terminal (NO_COLOR is honoured by auto)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l literal -d 'Subscribe to every PATTERN as a literal channel name, glob characters included'
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l no-auth -d 'Serve a non-loopback --listen address without authentication: anyone who reaches it reads every event'
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -s q -l quiet -d 'Print only errors'
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l group -d 'Report this consumer group\'s committed offsets and lag on --topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l max-lag -d 'Degraded (exit 6) when the group\'s total lag is over N' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -l max-latency -d 'Degraded (exit 6) when the probe takes longer than this end to end' -r
@@ -414,15 +442,16 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s q -l quiet
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand man" -s V -l version -d 'Print version'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "topic" -d 'Create, list, describe and delete Kafka topics'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "profile" -d 'List and show the named profiles of the config file (secrets masked)'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
-complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail health replay topic profile completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail serve health replay topic profile completions man help" -f -a "publish" -d 'Publish NDJSON or CSV events to Kafka, then notify Redis'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail serve health replay topic profile completions man help" -f -a "tail" -d 'Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail serve health replay topic profile completions man help" -f -a "serve" -d 'Serve live events to browsers and services over Server-Sent Events and WebSocket, resuming from Kafka with no gap and no duplicate'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail serve health replay topic profile completions man help" -f -a "health" -d 'Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail serve health replay topic profile completions man help" -f -a "replay" -d 'Read a Kafka topic from an offset or a time, up to the end offsets taken at start'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail serve health replay topic profile completions man help" -f -a "topic" -d 'Create, list, describe and delete Kafka topics'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail serve health replay topic profile completions man help" -f -a "profile" -d 'List and show the named profiles of the config file (secrets masked)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail serve health replay topic profile completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail serve health replay topic profile completions man help" -f -a "man" -d 'Print the man page (roff), or write every page into a directory'
+complete -c dualstream -n "__fish_dualstream_using_subcommand help; and not __fish_seen_subcommand_from publish tail serve health replay topic profile completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from topic" -f -a "create" -d 'Create a topic; one that exists already with other settings is reported (exit 4)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from topic" -f -a "list" -d 'Every topic with its partitions, replication factor and messages (end − start offsets)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand help; and __fish_seen_subcommand_from topic" -f -a "describe" -d 'One topic\'s partitions (leader, replicas, in-sync replicas, offsets) and configs'

@@ -11,7 +11,7 @@ mod values;
 
 use examples::{
     COMPLETIONS_EXAMPLES, EXAMPLES, HEALTH_EXAMPLES, MAN_EXAMPLES, PROFILE_EXAMPLES,
-    PUBLISH_EXAMPLES, REPLAY_EXAMPLES, TAIL_EXAMPLES, TOPIC_EXAMPLES,
+    PUBLISH_EXAMPLES, REPLAY_EXAMPLES, SERVE_EXAMPLES, TAIL_EXAMPLES, TOPIC_EXAMPLES,
 };
 use values::summary_choice;
 pub use values::{
@@ -208,7 +208,7 @@ impl Cli {
         let global = |id: &str| defaulted(&matches, id) && sub.is_none_or(|s| defaulted(s, id));
         let has_channel = matches!(
             cli.command,
-            Command::Publish(_) | Command::Tail(_) | Command::Replay(_)
+            Command::Publish(_) | Command::Tail(_) | Command::Replay(_) | Command::Serve(_)
         );
         cli.global.defaulted = Defaulted {
             brokers: global("brokers"),
@@ -235,6 +235,10 @@ pub enum Command {
     /// Follow Redis channels by glob (PSUBSCRIBE) or by name (SUBSCRIBE).
     #[command(after_long_help = TAIL_EXAMPLES)]
     Tail(TailArgs),
+    /// Serve live events to browsers and services over Server-Sent Events and WebSocket, resuming
+    /// from Kafka with no gap and no duplicate.
+    #[command(after_long_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
     /// Check Kafka and Redis: brokers, partitions, lag, Redis state, and an end-to-end probe.
     #[command(after_long_help = HEALTH_EXAMPLES)]
     Health(HealthArgs),
@@ -462,6 +466,60 @@ pub struct TailArgs {
     /// the expectations as a JUnit report (repeatable).
     #[arg(long, value_name = "FORMAT", value_parser = summary_choice)]
     pub summary: Vec<SummaryChoice>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Channels or globs to subscribe to once, for every client [default: events:*]; a client
+    /// narrows them with ?pattern=.
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+
+    /// Subscribe to every PATTERN as a literal channel name, glob characters included.
+    #[arg(long)]
+    pub literal: bool,
+
+    /// Address to listen on; any but a loopback address needs --no-auth.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub listen: String,
+
+    /// Serve a non-loopback --listen address without authentication: anyone who reaches it reads
+    /// every event.
+    #[arg(long)]
+    pub no_auth: bool,
+
+    /// Channel template of the publisher, to match Kafka events to PATTERNs when a client resumes.
+    #[arg(
+        long,
+        default_value = "events:{source_type}:{source_id}",
+        value_name = "TEMPLATE"
+    )]
+    pub channel: String,
+
+    /// Bytes queued for one client (1048576, 512KiB, 4MiB); past it the client's stream ends with
+    /// an overflow event and the client resumes from Kafka.
+    #[arg(long, default_value = "1MiB", value_name = "BYTES")]
+    pub client_queue: String,
+
+    /// Clients served at once; past it a new client gets 503.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_clients: usize,
+
+    /// A heartbeat (an SSE comment, a WebSocket ping) after this long without an event.
+    #[arg(long, default_value = "15s", value_name = "DURATION")]
+    pub heartbeat: String,
+
+    /// How long an SSE client waits before it reconnects (the `retry:` field).
+    #[arg(long, default_value = "2s", value_name = "DURATION")]
+    pub retry: String,
+
+    /// How long a connection may take to send its request headers.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub header_timeout: String,
+
+    /// Messages held between Redis and the fan-out; past this, clients are sent to resume.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub queue: usize,
 }
 
 #[derive(Debug, Args)]

@@ -15,8 +15,8 @@ use anyhow::Result;
 
 use crate::cli::{
     Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, IsolationChoice, ProfileAction,
-    PublishArgs, ReplayArgs, ReplayFormat, ReportFormat, SummaryChoice, SummaryFormat, TailArgs,
-    TailFormat, TopicAction,
+    PublishArgs, ReplayArgs, ReplayFormat, ReportFormat, ServeArgs, SummaryChoice, SummaryFormat,
+    TailArgs, TailFormat, TopicAction,
 };
 use crate::duration::{parse_duration, parse_time_or_ago};
 use crate::error;
@@ -40,6 +40,8 @@ pub enum Job {
     Publish(PublishConfig),
     /// `tail`: follow Redis channels.
     Tail(TailConfig),
+    /// `serve`: live events over SSE and WebSocket.
+    Serve(ServeConfig),
     /// `replay`: read a topic back into a sink.
     Replay(ReplayConfig),
     /// `health`: report on Kafka and Redis.
@@ -97,6 +99,10 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
             let tail = tail(args, out)?;
             Box::new(move |common| tail(common).map(Job::Tail))
         }
+        Command::Serve(args) => {
+            let serve = serve(args)?;
+            Box::new(move |common| serve(common).map(Job::Serve))
+        }
         Command::Replay(args) => {
             let replay = replay(args)?;
             Box::new(move |common| replay(common).map(Job::Replay))
@@ -133,13 +139,16 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
     }
     let job = job(&common)?;
     match &job {
-        Job::Tail(t) if cli.global.sharded && !t.subscriptions.patterns.is_empty() => {
+        Job::Tail(TailConfig { subscriptions, .. })
+        | Job::Serve(ServeConfig { subscriptions, .. })
+            if cli.global.sharded && !subscriptions.patterns.is_empty() =>
+        {
             return Err(error::usage(format!(
                 "--sharded cannot follow {}: SSUBSCRIBE has no pattern form (a glob would span \
                  every slot); name the channels, give them a hash tag to keep them in one slot \
                  (events:{{repo}}:…, published with --channel 'events:{{{{{{source_type}}}}}}:{{source_id}}'), \
                  or leave out --sharded for classic Pub/Sub (PSUBSCRIBE)",
-                t.subscriptions.patterns.join(", ")
+                subscriptions.patterns.join(", ")
             )))
         }
         Job::Publish(p) if p.redis_required && common.redis.is_none() && !p.dry_run => {
@@ -321,6 +330,7 @@ fn apply(p: &Profile, cli: &mut Cli) {
         Command::Publish(a) => &mut a.channel,
         Command::Tail(a) => &mut a.channel,
         Command::Replay(a) => &mut a.channel,
+        Command::Serve(a) => &mut a.channel,
         _ => return,
     };
     fill(&mut g.defaulted.channel, channel, &p.channel);
@@ -663,6 +673,118 @@ fn tail(args: &TailArgs, out: &Output) -> Result<Needs<TailConfig>> {
             fill_gaps,
         })
     }))
+}
+
+/// `serve`'s settings.
+pub struct ServeConfig {
+    /// The Redis server or cluster serve subscribes to, once.
+    pub redis: Target,
+    /// serve's own subscriptions; a client narrows them, never widens.
+    pub subscriptions: Subscriptions,
+    /// --listen, checked: a loopback address, or --no-auth given.
+    pub listen: std::net::SocketAddr,
+    /// The publisher's channel template, to match Kafka events to patterns.
+    pub channel: ChannelTemplate,
+    /// --client-queue: bytes queued for one client.
+    pub client_queue: usize,
+    /// --max-clients.
+    pub max_clients: usize,
+    /// --heartbeat.
+    pub heartbeat: Duration,
+    /// --retry: the SSE reconnection delay.
+    pub retry: Duration,
+    /// --header-timeout.
+    pub header_timeout: Duration,
+    /// --queue: messages between Redis and the fan-out.
+    pub queue: usize,
+}
+
+fn serve(args: &ServeArgs) -> Result<Needs<ServeConfig>> {
+    let listen: std::net::SocketAddr = args.listen.parse().map_err(|_| {
+        error::usage(format!(
+            "--listen {}: expected ADDRESS:PORT (127.0.0.1:8080, [::1]:8080)",
+            args.listen
+        ))
+    })?;
+    if !listen.ip().is_loopback() && !args.no_auth {
+        return Err(error::usage(format!(
+            "--listen {listen} is not a loopback address: anyone who reaches it would read every \
+             event; give --no-auth to serve it open"
+        )));
+    }
+    let given = if args.patterns.is_empty() {
+        vec!["events:*".to_string()]
+    } else {
+        args.patterns.clone()
+    };
+    if given.iter().any(String::is_empty) {
+        return Err(error::usage("an empty channel pattern matches nothing"));
+    }
+    let subscriptions = Subscriptions::new(&given, args.literal);
+    let channel = ChannelTemplate::parse(&args.channel).map_err(error::usage)?;
+    let client_queue = flag("--client-queue", parse_bytes(&args.client_queue))?;
+    let duration = |name: &str, v: &str| -> Result<Duration> {
+        let d = flag(name, parse_duration(v))?;
+        if d.is_zero() {
+            return Err(error::usage(format!("{name} must be longer than 0")));
+        }
+        Ok(d)
+    };
+    let heartbeat = duration("--heartbeat", &args.heartbeat)?;
+    let retry = duration("--retry", &args.retry)?;
+    let header_timeout = duration("--header-timeout", &args.header_timeout)?;
+    if args.max_clients == 0 || args.queue == 0 {
+        return Err(error::usage("--max-clients and --queue must be at least 1"));
+    }
+    let (max_clients, queue) = (args.max_clients, args.queue);
+    Ok(Box::new(move |common| {
+        Ok(ServeConfig {
+            redis: needs_redis(
+                common,
+                "serve reads Redis: --redis off leaves nothing to serve",
+            )?,
+            subscriptions,
+            listen,
+            channel,
+            client_queue,
+            max_clients,
+            heartbeat,
+            retry,
+            header_timeout,
+            queue,
+        })
+    }))
+}
+
+/// A size in bytes: a number, optionally with KiB/MiB/GiB (or kB/MB/GB).
+fn parse_bytes(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: usize = number
+        .parse()
+        .map_err(|_| format!("expected a size in bytes (4096, 512KiB, 4MiB), got {text:?}"))?;
+    let times: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" => 1 << 10,
+        "kB" | "KB" => 1000,
+        "MiB" | "M" => 1 << 20,
+        "MB" => 1_000_000,
+        "GiB" | "G" => 1 << 30,
+        "GB" => 1_000_000_000,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} (B, KiB, MiB, GiB, kB, MB, GB)"
+            ))
+        }
+    };
+    let bytes = n
+        .checked_mul(times)
+        .ok_or_else(|| format!("{text} is too large"))?;
+    if bytes < 1024 {
+        return Err(format!("{text} is too small: at least 1KiB"));
+    }
+    Ok(bytes)
 }
 
 /// `health`'s settings.

@@ -17,10 +17,12 @@ mod publish;
 mod pubsub;
 mod replay;
 mod select;
+mod serve;
 mod shutdown;
 mod tail;
 mod topic;
 mod warn;
+mod window;
 
 use std::process::ExitCode;
 
@@ -82,6 +84,7 @@ fn run(common: config::Common, job: Job, out: &Output) -> Ending {
         let mut ending = match job {
             Job::Publish(cfg) => publish::run(common, cfg, out, &shutdown).await,
             Job::Tail(cfg) => tail::run(common, cfg, out, &shutdown).await,
+            Job::Serve(cfg) => serve::run(common, cfg, out, &shutdown).await,
             Job::Replay(cfg) => replay::run(common, cfg, out, &shutdown).await,
             // Health is bounded by its --timeout and has nothing to flush.
             Job::Health(cfg) => tokio::select! {

@@ -47,27 +47,33 @@ const CLI_HOMES: &[&str] = &[
 /// reach up into a command or `output`; the bottom modules name none of
 /// the modules above them.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("publish", &["replay", "tail", "health", "topic"]),
-    ("replay", &["publish", "tail", "health", "topic"]),
-    ("tail", &["publish", "replay", "health", "topic"]),
-    ("health", &["publish", "replay", "tail", "topic"]),
-    ("topic", &["publish", "replay", "tail", "health"]),
+    ("publish", &["replay", "tail", "health", "topic", "serve"]),
+    ("replay", &["publish", "tail", "health", "topic", "serve"]),
+    ("tail", &["publish", "replay", "health", "topic", "serve"]),
+    ("health", &["publish", "replay", "tail", "topic", "serve"]),
+    ("topic", &["publish", "replay", "tail", "health", "serve"]),
+    ("serve", &["publish", "replay", "tail", "health", "topic"]),
+    // Between the commands and the brokers: what two commands share.
+    (
+        "window",
+        &["publish", "replay", "tail", "health", "topic", "serve"],
+    ),
     (
         "output",
         &[
-            "kafka", "pubsub", "publish", "replay", "tail", "health", "topic",
+            "kafka", "pubsub", "publish", "replay", "tail", "health", "topic", "serve", "window",
         ],
     ),
     (
         "kafka",
         &[
-            "output", "pubsub", "publish", "replay", "tail", "health", "topic",
+            "output", "pubsub", "publish", "replay", "tail", "health", "topic", "serve", "window",
         ],
     ),
     (
         "pubsub",
         &[
-            "output", "kafka", "publish", "replay", "tail", "health", "topic",
+            "output", "kafka", "publish", "replay", "tail", "health", "topic", "serve", "window",
         ],
     ),
     ("event", BOTTOM_NEVER),
@@ -80,7 +86,8 @@ const LAYERS: &[(&str, &[&str])] = &[
 ];
 
 const BOTTOM_NEVER: &[&str] = &[
-    "kafka", "pubsub", "output", "config", "publish", "replay", "tail", "health", "topic",
+    "kafka", "pubsub", "output", "config", "publish", "replay", "tail", "health", "topic", "serve",
+    "window",
 ];
 
 /// Names a type of ours must not take: the prelude's, and the std types

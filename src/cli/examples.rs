@@ -55,6 +55,20 @@ Examples:
   # In CI: every event listed in the file, each once, within 30 s (else 124, naming the missing)
   dualstream tail 'events:order:*' --expect expected --expect-once --timeout 30s";
 
+pub(super) const SERVE_EXAMPLES: &str = "\
+Examples:
+  # Every events:* channel on http://127.0.0.1:8080/events (SSE) and /ws (WebSocket)
+  dualstream serve 'events:*'
+
+  # A browser: new EventSource('/events?pattern=events:repo:*&from=10m')
+  curl -N 'http://127.0.0.1:8080/events?pattern=events:repo:*&filter=type=push'
+
+  # Resume after the last event seen: exactly what came since, then live
+  curl -N -H 'Last-Event-ID: AQ...' http://127.0.0.1:8080/events
+
+  # Open on every interface, without authentication
+  dualstream serve 'events:*' --listen 0.0.0.0:8080 --no-auth";
+
 pub(super) const REPLAY_EXAMPLES: &str = "\
 Examples:
   # The whole topic, up to the end offsets taken at start

@@ -17,6 +17,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod identity;
 pub mod produce;
 pub mod read;
 pub mod record;

@@ -1,11 +1,9 @@
 //! `dualstream tail`: follow Redis channels and print each message once in
 //! the chosen format, until --count, --timeout or Ctrl-C. With --catch-up
-//! the window is first read from Kafka (`catchup`), with an exact seam to
+//! the window is first read from Kafka (`crate::window`), with an exact seam to
 //! the live stream; with --fetch each notification's full event is read
 //! from Kafka. --filter picks the messages to print and count; --expect
 //! ends the run once the expected events arrived.
-
-mod catchup;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -29,7 +27,7 @@ use crate::output::{Data, Output};
 use crate::pubsub::{self, Feed, Gap, Item, Message};
 use crate::select::View;
 use crate::shutdown::Shutdown;
-use catchup::{Reading, Seam, WindowReader, WindowStart};
+use crate::window::{self, Reading, Seam, WindowReader, WindowStart};
 
 pub async fn run(common: Common, mut cfg: TailConfig, out: &Output, shutdown: &Shutdown) -> Ending {
     let started = std::time::Instant::now();
@@ -98,7 +96,7 @@ async fn tail(
         let connecting = out.connecting(&settings.shown());
         let checked = shutdown
             .or_interrupted(async {
-                tokio::task::spawn_blocking(move || catchup::check(&settings, &topic))
+                tokio::task::spawn_blocking(move || window::check(&settings, &topic))
                     .await
                     .map_err(|e| anyhow::anyhow!("--fill-gaps: {e}"))?
                     .map_err(|e| e.context("--fill-gaps reads the gaps from Kafka"))

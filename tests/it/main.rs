@@ -24,6 +24,7 @@ mod replay;
 mod resume;
 mod scripts;
 mod security;
+mod serve;
 mod soak;
 mod tail;
 mod topic;

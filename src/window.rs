@@ -1,10 +1,11 @@
-//! The Kafka side of `tail --catch-up`: reading the window into the
-//! notifications publish sent (or would have sent) for it, and the end
-//! offsets that make the seam with the live stream exact.
+//! Kafka windows joined to a live Redis stream, for the commands that do
+//! it (`tail --catch-up` and `--fill-gaps`, `serve`'s resumes): reading a
+//! window into the notifications publish sent (or would have sent) for it,
+//! and the end offsets that make the seam with the live stream exact.
 //!
-//! The seam: tail subscribes first, then takes the end offsets E of every
+//! The seam: the command subscribes first, then takes the end offsets E of every
 //! partition, reads Kafka from the window's start up to E, and only then
-//! prints what Redis delivered meanwhile, skipping notifications whose offset
+//! hands on what Redis delivered meanwhile, skipping notifications whose offset
 //! lies in the range Kafka printed (see [`Seam`]). An event acknowledged
 //! before E was taken is below E; one acknowledged after is at or above E and
 //! its notification was published after the subscription, so it is live. No
@@ -20,6 +21,7 @@ use anyhow::Result;
 use tokio::sync::mpsc;
 
 use crate::event::{self, ChannelTemplate};
+use crate::kafka::identity::{self, LogIdentity};
 use crate::kafka::read::{self, Flow, Polled, Start, Stop};
 use crate::kafka::{admin, config, record, KafkaSettings};
 use crate::output::records::Received;
@@ -172,7 +174,32 @@ pub enum WindowStart {
         next: HashMap<i32, i64>,
         otherwise: i64,
     },
+    /// A resume (`serve`): exactly these offsets in the log `of`
+    /// (partitions not named from their first record). A position below
+    /// the log's start or past its end, or another log, is [`HistoryGone`],
+    /// never clamped into a partial read.
+    At {
+        next: HashMap<i32, i64>,
+        of: LogIdentity,
+    },
 }
+
+/// Why a resume cannot go on from its position, and where the log is now
+/// (its end offsets and identity), for the reader to start again there.
+#[derive(Debug)]
+pub struct HistoryGone {
+    pub reason: String,
+    pub ends: HashMap<i32, i64>,
+    pub now: LogIdentity,
+}
+
+impl std::fmt::Display for HistoryGone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for HistoryGone {}
 
 /// What to catch up on: `topic` from `from`, the events whose channel
 /// (rendered with `template`) falls under `subs`.
@@ -223,6 +250,29 @@ impl WindowReader {
     }
 }
 
+impl WindowReader {
+    /// [`WindowReader::spawn`], and the window's spans once it is planned.
+    pub fn spawn_planned(
+        &self,
+        from: WindowStart,
+    ) -> (Reading, tokio::sync::oneshot::Receiver<Spans>) {
+        let (tx, rx) = mpsc::channel(4096);
+        let (told, spans) = tokio::sync::oneshot::channel();
+        let window = WindowPlan {
+            settings: self.settings.clone(),
+            topic: self.topic.clone(),
+            from,
+            subs: self.subs.clone(),
+            template: self.template.clone(),
+            fetch: self.fetch,
+        };
+        let stop = self.stop.clone();
+        let reading =
+            tokio::task::spawn_blocking(move || read_planned(&window, tx, &stop, Some(told)));
+        ((rx, reading), spans)
+    }
+}
+
 /// How long `--fill-gaps` waits at start for Kafka to show the topic.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -242,11 +292,26 @@ const GAP_SETTLE: Duration = Duration::from_secs(1);
 /// [`GAP_SETTLE`]), sending a notification
 /// for each matching event; returns those end offsets, the seam.
 pub fn read(w: &WindowPlan, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Result<Seam> {
+    read_planned(w, tx, stop, None)
+}
+
+/// Where a window starts and ends in each partition, `(start, end)`, as
+/// soon as it is planned (before any record is read).
+pub type Spans = HashMap<i32, (i64, i64)>;
+
+/// [`read`], telling `planned` the window's spans before reading them.
+pub fn read_planned(
+    w: &WindowPlan,
+    tx: mpsc::Sender<Received>,
+    stop: &AtomicBool,
+    planned: Option<tokio::sync::oneshot::Sender<Spans>>,
+) -> Result<Seam> {
     let (settings, topic, subs, template, fetch) =
         (&w.settings, w.topic.as_str(), &w.subs, &w.template, w.fetch);
     let (since, next) = match &w.from {
         WindowStart::Time(t) => (*t, None),
         WindowStart::After { next, otherwise } => (*otherwise, Some(next)),
+        WindowStart::At { .. } => (0, None),
     };
     if next.is_some() {
         // Publishers lost Redis too, and may take a moment longer than tail
@@ -269,7 +334,10 @@ pub fn read(w: &WindowPlan, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Re
         &consumer,
         topic,
         &partitions,
-        Start::Time(since),
+        match w.from {
+            WindowStart::At { .. } => Start::Beginning,
+            _ => Start::Time(since),
+        },
         Stop::default(),
         KAFKA_TIMEOUT,
     )?;
@@ -277,6 +345,9 @@ pub fn read(w: &WindowPlan, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Re
         if let Some(&offset) = next.and_then(|n| n.get(p)) {
             planned.start = offset.clamp(planned.low, planned.high);
         }
+    }
+    if let WindowStart::At { next, of } = &w.from {
+        exactly(&consumer, topic, &mut plan, next, of)?;
     }
     let mut seam = Seam {
         topic: topic.to_string(),
@@ -286,6 +357,13 @@ pub fn read(w: &WindowPlan, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Re
             .collect(),
         ..Seam::default()
     };
+    if let Some(told) = planned {
+        let _ = told.send(
+            plan.iter()
+                .map(|(&p, pl)| (p, (pl.start, pl.high)))
+                .collect(),
+        );
+    }
     let spans: Vec<read::Span> = plan.iter().map(|(&p, planned)| planned.span(p)).collect();
     let mut unroutable = 0;
     read::read_spans(
@@ -324,6 +402,62 @@ pub fn read(w: &WindowPlan, tx: mpsc::Sender<Received>, stop: &AtomicBool) -> Re
     seam.unroutable = unroutable;
     seam.read_at = Some(jiff::Timestamp::now());
     Ok(seam)
+}
+
+/// Start each partition exactly at `next` in the log `of`: fails with
+/// [`HistoryGone`] when the log is another one now, or a position lies
+/// below its partition's first offset (deleted by retention or by hand)
+/// or past its end (a log re-created and refilled).
+fn exactly(
+    consumer: &crate::kafka::Consumer,
+    topic: &str,
+    plan: &mut std::collections::BTreeMap<i32, read::Planned>,
+    next: &HashMap<i32, i64>,
+    of: &LogIdentity,
+) -> Result<()> {
+    let now = identity::identity(consumer, topic, KAFKA_TIMEOUT)?;
+    let ends = || plan.iter().map(|(&p, pl)| (p, pl.high)).collect();
+    let gone = |reason: String| -> anyhow::Error {
+        HistoryGone {
+            reason,
+            ends: ends(),
+            now: now.clone(),
+        }
+        .into()
+    };
+    if now.cluster != of.cluster {
+        return Err(gone(format!(
+            "the position belongs to another Kafka cluster ({}, this is {})",
+            of.cluster, now.cluster
+        )));
+    }
+    if now.topic != of.topic {
+        return Err(gone(format!(
+            "topic {topic} was deleted and re-created since the position was taken"
+        )));
+    }
+    if let Some(p) = next.keys().find(|p| !plan.contains_key(p)) {
+        return Err(gone(format!("topic {topic} has no partition {p} any more")));
+    }
+    for (p, planned) in plan.iter() {
+        let at = next.get(p).copied().unwrap_or(planned.low);
+        if at < planned.low {
+            return Err(gone(format!(
+                "history gone: partition {p} starts at offset {}, the position is at {at}",
+                planned.low
+            )));
+        }
+        if at > planned.high {
+            return Err(gone(format!(
+                "partition {p} ends at offset {}, before the position ({at})",
+                planned.high
+            )));
+        }
+    }
+    for (p, planned) in plan.iter_mut() {
+        planned.start = next.get(p).copied().unwrap_or(planned.low);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

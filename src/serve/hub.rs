@@ -1,0 +1,425 @@
+//! The fan-out: serve's one Redis subscription handed to every client that
+//! wants each message. Each message becomes one [`LiveFrame`], serialised once
+//! (its SSE and WebSocket bytes, with the resume token of the stream so
+//! far) and shared by every client it goes to. Each client has a queue
+//! bounded in bytes: the hub never waits for one; a client past its bound
+//! is let go with [`End::Overflow`] and resumes from Kafka.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use super::token::Position;
+use crate::event::{self, ChannelTemplate};
+use crate::kafka::identity::LogIdentity;
+use crate::kafka::read::Fetcher;
+use crate::pubsub::{Feed, Item, Subscriptions};
+use crate::select::{Filter, View};
+
+/// Why the hub let a client go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Still served.
+    No = 0,
+    /// Its queue passed --client-queue.
+    Overflow = 1,
+    /// serve's own subscription lost messages (a Redis restart, a full
+    /// queue): the client resumes from Kafka to get them.
+    Gap = 2,
+    /// serve is stopping.
+    Shutdown = 3,
+}
+
+impl End {
+    fn of(n: u8) -> End {
+        match n {
+            1 => End::Overflow,
+            2 => End::Gap,
+            3 => End::Shutdown,
+            _ => End::No,
+        }
+    }
+}
+
+/// One message from Redis, ready to send.
+pub struct LiveFrame {
+    /// Where it lies in --topic, if it is a notification of it.
+    pub place: Option<(String, i32, i64)>,
+    pub channel: Vec<u8>,
+    pub received_at: jiff::Timestamp,
+    /// `{"channel","partition","offset","data"}`: the notification.
+    pub body: Bytes,
+    /// The same with the full event as `data` (when a ?full=1 client wanted it).
+    pub full_body: Option<Bytes>,
+    /// The stream's position after this message.
+    pub positions: Arc<Vec<i64>>,
+    /// The SSE event and the WebSocket message, with the position's token.
+    pub sse: Bytes,
+    pub ws: Utf8Bytes,
+    pub full_sse: Option<Bytes>,
+    pub full_ws: Option<Utf8Bytes>,
+}
+
+impl LiveFrame {
+    /// What it costs in a client's queue.
+    pub fn cost(&self, full: bool) -> usize {
+        match (full, &self.full_sse) {
+            (true, Some(f)) => f.len(),
+            _ => self.sse.len(),
+        }
+    }
+}
+
+/// What a client asked for.
+#[derive(Clone)]
+pub struct Wants {
+    pub subs: Subscriptions,
+    pub filter: Filter,
+    pub full: bool,
+}
+
+struct Seat {
+    tx: mpsc::UnboundedSender<Arc<LiveFrame>>,
+    queued: Arc<AtomicUsize>,
+    end: Arc<AtomicU8>,
+    wants: Wants,
+}
+
+/// A client's place at the hub: its frames, and why it was let go.
+pub struct Joined {
+    pub id: u64,
+    pub rx: mpsc::UnboundedReceiver<Arc<LiveFrame>>,
+    pub queued: Arc<AtomicUsize>,
+    end: Arc<AtomicU8>,
+    /// The stream's position when the client joined: frames after it come.
+    pub positions: Arc<Vec<i64>>,
+}
+
+impl Joined {
+    /// Why the hub stopped sending (once `rx` ended).
+    pub fn end(&self) -> End {
+        End::of(self.end.load(Ordering::SeqCst))
+    }
+}
+
+/// Counters for /metrics and /healthz.
+#[derive(Default)]
+pub struct Metrics {
+    pub events_in: AtomicU64,
+    pub events_out: AtomicU64,
+    pub overflows: AtomicU64,
+    pub resets: AtomicU64,
+    pub resume_reads: AtomicU64,
+    pub resume_records: AtomicU64,
+    pub redis_gaps: AtomicU64,
+    pub errors: AtomicU64,
+    pub refused: AtomicU64,
+    pub clients_total: AtomicU64,
+}
+
+struct Clients {
+    slots: HashMap<u64, Seat>,
+    next_id: u64,
+    /// The stream's position: per partition the offset after the last
+    /// notification the hub handed on (the end offsets at start, before any).
+    positions: Arc<Vec<i64>>,
+    /// Clients that asked for full events.
+    full: usize,
+}
+
+/// The fan-out, shared by the HTTP handlers and the task that reads the feed.
+pub struct Hub {
+    clients: Mutex<Clients>,
+    pub log: LogIdentity,
+    pub topic: String,
+    pub template: ChannelTemplate,
+    pub subs: Subscriptions,
+    pub client_queue: usize,
+    pub max_clients: usize,
+    pub metrics: Metrics,
+    fetcher: Fetcher,
+}
+
+impl Hub {
+    pub fn new(
+        log: LogIdentity,
+        ends: Vec<i64>,
+        (topic, template, subs): (String, ChannelTemplate, Subscriptions),
+        (client_queue, max_clients): (usize, usize),
+        fetcher: Fetcher,
+    ) -> Hub {
+        Hub {
+            clients: Mutex::new(Clients {
+                slots: HashMap::new(),
+                next_id: 0,
+                positions: Arc::new(ends),
+                full: 0,
+            }),
+            log,
+            topic,
+            template,
+            subs,
+            client_queue,
+            max_clients,
+            metrics: Metrics::default(),
+            fetcher,
+        }
+    }
+
+    /// Clients served now.
+    pub fn clients(&self) -> usize {
+        self.lock().slots.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Clients> {
+        self.clients.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Take a client in, or `None` past --max-clients.
+    pub fn join(&self, wants: Wants) -> Option<Joined> {
+        let mut c = self.lock();
+        if c.slots.len() >= self.max_clients {
+            return None;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let end = Arc::new(AtomicU8::new(End::No as u8));
+        c.next_id += 1;
+        let id = c.next_id;
+        c.full += usize::from(wants.full);
+        c.slots.insert(
+            id,
+            Seat {
+                tx,
+                queued: queued.clone(),
+                end: end.clone(),
+                wants,
+            },
+        );
+        self.metrics.clients_total.fetch_add(1, Ordering::Relaxed);
+        Some(Joined {
+            id,
+            rx,
+            queued,
+            end,
+            positions: c.positions.clone(),
+        })
+    }
+
+    /// A client gone.
+    pub fn leave(&self, id: u64) {
+        let mut c = self.lock();
+        if let Some(slot) = c.slots.remove(&id) {
+            c.full -= usize::from(slot.wants.full);
+        }
+    }
+
+    /// Let every client go, for `why`.
+    pub fn close_all(&self, why: End) {
+        let mut c = self.lock();
+        for (_, slot) in c.slots.drain() {
+            slot.end.store(why as u8, Ordering::SeqCst);
+        }
+        c.full = 0;
+    }
+
+    /// Read the feed until it ends, handing each message on.
+    pub async fn run(self: Arc<Self>, mut feed: Feed) {
+        while let Some(item) = feed.rx.recv().await {
+            match item {
+                Item::Message(m) => {
+                    self.metrics.events_in.fetch_add(1, Ordering::Relaxed);
+                    let place = event::coordinates(&m.payload).filter(|(t, _, _)| *t == self.topic);
+                    let wants_full = self.lock().full > 0;
+                    let full = match (&place, wants_full) {
+                        (Some((t, p, o)), true) => self.fetcher.fetch(t.clone(), *p, *o).await.ok(),
+                        _ => None,
+                    };
+                    self.dispatch(m.channel, m.payload, m.received_at, place, full);
+                }
+                Item::Gap { .. } => {
+                    self.metrics.redis_gaps.fetch_add(1, Ordering::Relaxed);
+                    self.close_all(End::Gap);
+                }
+            }
+        }
+    }
+
+    fn dispatch(
+        &self,
+        channel: Vec<u8>,
+        payload: Vec<u8>,
+        received_at: jiff::Timestamp,
+        place: Option<(String, i32, i64)>,
+        full: Option<Vec<u8>>,
+    ) {
+        let at = place.as_ref().map(|&(_, p, o)| (p, o));
+        let body = body(&channel, at, &payload);
+        let full_body = full.map(|f| self::body(&channel, at, &f));
+        let mut c = self.lock();
+        if let Some((p, o)) = at.filter(|&(p, _)| p >= 0) {
+            let p = p as usize;
+            let grows = p >= c.positions.len() || c.positions[p] < o + 1;
+            if grows {
+                let v = Arc::make_mut(&mut c.positions);
+                if v.len() <= p {
+                    v.resize(p + 1, 0);
+                }
+                v[p] = v[p].max(o + 1);
+            }
+        }
+        let positions = c.positions.clone();
+        let token = Position {
+            log: self.log.clone(),
+            next: positions.to_vec(),
+        }
+        .encode();
+        let sse = sse_event(&token, &body);
+        let ws = ws_event(&token, &body);
+        let (full_sse, full_ws) = match &full_body {
+            Some(f) => (Some(sse_event(&token, f)), Some(ws_event(&token, f))),
+            None => (None, None),
+        };
+        let frame = Arc::new(LiveFrame {
+            place,
+            channel,
+            received_at,
+            body,
+            full_body,
+            positions,
+            sse,
+            ws,
+            full_sse,
+            full_ws,
+        });
+        let limit = self.client_queue;
+        let mut gone = Vec::new();
+        let mut parsed = None;
+        for (&id, slot) in &c.slots {
+            if slot.wants.subs.matching(&frame.channel).is_none() {
+                continue;
+            }
+            if !slot.wants.filter.is_empty()
+                && !wanted(
+                    &slot.wants.filter,
+                    &self.template,
+                    &frame.channel,
+                    &payload,
+                    &mut parsed,
+                )
+            {
+                continue;
+            }
+            let cost = frame.cost(slot.wants.full);
+            let queued = slot.queued.fetch_add(cost, Ordering::SeqCst) + cost;
+            if queued > limit {
+                slot.end.store(End::Overflow as u8, Ordering::SeqCst);
+                self.metrics.overflows.fetch_add(1, Ordering::Relaxed);
+                gone.push(id);
+                continue;
+            }
+            if slot.tx.send(frame.clone()).is_err() {
+                gone.push(id);
+            }
+        }
+        for id in gone {
+            if let Some(slot) = c.slots.remove(&id) {
+                c.full -= usize::from(slot.wants.full);
+            }
+        }
+    }
+}
+
+/// The notification as a JSON map, parsed once per message for every
+/// client's filter.
+type NoteMap = Option<Option<serde_json::Map<String, serde_json::Value>>>;
+
+/// Does `filter` take this notification? (The fields of `tail --filter`.)
+pub fn wanted(
+    filter: &Filter,
+    template: &ChannelTemplate,
+    channel: &[u8],
+    payload: &[u8],
+    parsed: &mut NoteMap,
+) -> bool {
+    let map = parsed
+        .get_or_insert_with(|| serde_json::from_slice(payload).ok())
+        .as_ref();
+    let field = |name: &str| map.and_then(|n| n.get(name)).and_then(|v| v.as_str());
+    let channel = std::str::from_utf8(channel).ok();
+    let view = View {
+        id: field("id"),
+        kind: field("type"),
+        source_type: field("source_type")
+            .or_else(|| channel.and_then(|c| template.source_type_of(c))),
+        source_id: field("source_id"),
+        body: map,
+    };
+    filter.matches(&view)
+}
+
+/// An event's JSON: `{"channel","partition","offset","data"}`, `data` the
+/// payload as JSON when it is (on one line), else as a string.
+pub fn body(channel: &[u8], at: Option<(i32, i64)>, data: &[u8]) -> Bytes {
+    let channel = serde_json::Value::String(String::from_utf8_lossy(channel).into_owned());
+    let data: std::borrow::Cow<'_, str> =
+        match serde_json::from_slice::<&serde_json::value::RawValue>(data) {
+            Ok(raw) if !raw.get().contains(['\n', '\r']) => raw.get().into(),
+            Ok(_) => serde_json::from_slice::<serde_json::Value>(data)
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+                .into(),
+            Err(_) => serde_json::Value::String(String::from_utf8_lossy(data).into_owned())
+                .to_string()
+                .into(),
+        };
+    let (p, o) = match at {
+        Some((p, o)) => (p.to_string(), o.to_string()),
+        None => ("null".into(), "null".into()),
+    };
+    Bytes::from(format!(
+        r#"{{"channel":{channel},"partition":{p},"offset":{o},"data":{data}}}"#
+    ))
+}
+
+/// An SSE event of the stream: its token as `id:`, its body as `data:`.
+pub fn sse_event(token: &str, body: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(token.len() + body.len() + 16);
+    out.extend_from_slice(b"id: ");
+    out.extend_from_slice(token.as_bytes());
+    out.extend_from_slice(b"\ndata: ");
+    out.extend_from_slice(body);
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+/// A WebSocket message of the stream: `{"type":"event","id":TOKEN,…body}`.
+pub fn ws_event(token: &str, body: &[u8]) -> Utf8Bytes {
+    let rest = String::from_utf8_lossy(body.get(1..).unwrap_or_default());
+    Utf8Bytes::from(format!(r#"{{"type":"event","id":"{token}",{rest}"#))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_one_line_json() {
+        let b = body(b"events:a", Some((1, 7)), b"{\n\"id\": \"x\"}");
+        let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["data"]["id"], "x");
+        assert_eq!(v["partition"], 1);
+        assert!(!b.contains(&b'\n'));
+        let b = body(b"events:a", None, b"not json");
+        let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["data"], "not json");
+        let ws = ws_event("TOK", &b);
+        let v: serde_json::Value = serde_json::from_str(ws.as_str()).unwrap();
+        assert_eq!(v["id"], "TOK");
+        assert_eq!(v["type"], "event");
+    }
+}

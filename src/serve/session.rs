@@ -1,0 +1,380 @@
+//! One client's stream, the same for SSE and WebSocket: join the hub
+//! (live frames buffer from then on), read Kafka from the client's
+//! position up to the end offsets taken after joining, then hand on the
+//! buffered live frames minus what Kafka already gave (the seam of
+//! `crate::window`), then live. What comes out is an [`Out`]; the
+//! transports only render it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use super::hub::{self, End, Hub, Joined, LiveFrame, Wants};
+use super::token::Position;
+use crate::output::records::Received;
+use crate::shutdown::Shutdown;
+use crate::window::{HistoryGone, Seam, SeamRange, Spans, WindowReader, WindowStart};
+
+/// Where a client starts.
+pub enum JoinAt {
+    /// Only what comes from now on.
+    Latest,
+    /// From the first record at or after this time (epoch ms; 0: the first).
+    Time(i64),
+    /// Right after a position it was sent (a resume token).
+    Resume(Position),
+}
+
+/// What the client is sent next.
+pub enum Out {
+    /// A live frame, as every client at this position gets it.
+    Shared(Arc<LiveFrame>, bool),
+    /// An event with this client's own token.
+    Event { token: String, body: Bytes },
+    /// History is gone: live from `token` on.
+    Reset { reason: String, token: String },
+    /// The stream ends: resume with the last id (overflow, a Redis gap,
+    /// serve stopping).
+    Ended { why: End, token: String },
+    /// The stream ends on a failure (Kafka unreachable while reading history).
+    Failed { reason: String },
+    /// Nothing happened for a while.
+    Heartbeat,
+}
+
+/// A window being read: its records, its spans, its end.
+struct Window {
+    rx: mpsc::Receiver<Received>,
+    spans: Option<oneshot::Receiver<Spans>>,
+    done: tokio::task::JoinHandle<anyhow::Result<Seam>>,
+    stop: Arc<AtomicBool>,
+}
+
+/// One client's stream.
+pub struct Session {
+    hub: Arc<Hub>,
+    /// The log this client's positions are in (after a reset for a
+    /// re-created topic, the new one).
+    log: crate::kafka::identity::LogIdentity,
+    joined: Joined,
+    full: bool,
+    /// Per partition, the next offset this client has not been sent.
+    next: Vec<i64>,
+    window: Option<Window>,
+    seam: Option<Seam>,
+    filter: crate::select::Filter,
+    heartbeat: tokio::time::Interval,
+    quiet: bool,
+    ended: bool,
+    shutdown: Shutdown,
+    /// A reset to say before anything else.
+    owed: Option<Out>,
+}
+
+impl Session {
+    /// Join the hub and start reading history. `None`: the hub is full.
+    pub fn start(
+        hub: Arc<Hub>,
+        wants: Wants,
+        from: JoinAt,
+        settings: &crate::kafka::KafkaSettings,
+        heartbeat: Duration,
+        shutdown: Shutdown,
+    ) -> Option<Session> {
+        let filter = wants.filter.clone();
+        let full = wants.full;
+        let reader = WindowReader {
+            settings: settings.clone(),
+            topic: hub.topic.clone(),
+            subs: wants.subs.clone(),
+            template: hub.template.clone(),
+            fetch: full,
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let joined = hub.join(wants)?;
+        let mut next = Vec::new();
+        let start = match from {
+            JoinAt::Latest => {
+                next = joined.positions.to_vec();
+                None
+            }
+            JoinAt::Time(t) => Some(WindowStart::Time(t)),
+            JoinAt::Resume(p) => {
+                next = p.next.clone();
+                Some(WindowStart::At {
+                    next: p
+                        .next
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &o)| (i as i32, o))
+                        .collect(),
+                    of: p.log,
+                })
+            }
+        };
+        let window = start.map(|s| {
+            hub.metrics.resume_reads.fetch_add(1, Ordering::Relaxed);
+            let ((rx, done), spans) = reader.spawn_planned(s);
+            Window {
+                rx,
+                spans: Some(spans),
+                done,
+                stop: reader.stop.clone(),
+            }
+        });
+        let mut heartbeat = tokio::time::interval(heartbeat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        heartbeat.reset();
+        Some(Session {
+            log: hub.log.clone(),
+            hub,
+            joined,
+            full,
+            next,
+            window,
+            seam: None,
+            filter,
+            heartbeat,
+            quiet: true,
+            ended: false,
+            shutdown,
+            owed: None,
+        })
+    }
+
+    fn token(&self) -> String {
+        Position {
+            log: self.log.clone(),
+            next: self.next.clone(),
+        }
+        .encode()
+    }
+
+    /// What to send next; `None` once the stream is over.
+    pub async fn next(&mut self) -> Option<Out> {
+        if self.ended {
+            return None;
+        }
+        if let Some(out) = self.owed.take() {
+            return Some(out);
+        }
+        loop {
+            let out = if self.window.is_some() {
+                self.history().await
+            } else {
+                self.live().await
+            };
+            if let Some(out) = out {
+                match &out {
+                    Out::Heartbeat => {}
+                    Out::Ended { .. } | Out::Failed { .. } => self.ended = true,
+                    _ => {
+                        self.quiet = false;
+                        if !matches!(out, Out::Reset { .. }) {
+                            self.hub.metrics.events_out.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                return Some(out);
+            }
+        }
+    }
+
+    /// While the window is read: its records (live frames wait in the queue).
+    async fn history(&mut self) -> Option<Out> {
+        let window = self.window.as_mut()?;
+        if let Some(spans) = window.spans.as_mut() {
+            tokio::select! {
+                planned = spans => {
+                    window.spans = None;
+                    if let Ok(spans) = planned {
+                        for (p, (start, _)) in spans {
+                            let p = usize::try_from(p).unwrap_or(0);
+                            if self.next.len() <= p {
+                                self.next.resize(p + 1, 0);
+                            }
+                            self.next[p] = start;
+                        }
+                    }
+                    return None;
+                }
+                _ = self.heartbeat.tick() => return self.beat(),
+                _ = self.shutdown.pressed(1) => return Some(self.stop(End::Shutdown)),
+            }
+        }
+        tokio::select! {
+            record = window.rx.recv() => match record {
+                Some(r) => self.record(r),
+                None => self.window_read().await,
+            },
+            _ = self.heartbeat.tick() => self.beat(),
+            _ = self.shutdown.pressed(1) => Some(self.stop(End::Shutdown)),
+        }
+    }
+
+    fn beat(&mut self) -> Option<Out> {
+        let quiet = std::mem::replace(&mut self.quiet, true);
+        quiet.then_some(Out::Heartbeat)
+    }
+
+    fn stop(&mut self, why: End) -> Out {
+        Out::Ended {
+            why,
+            token: self.token(),
+        }
+    }
+
+    /// A record from the window.
+    fn record(&mut self, r: Received) -> Option<Out> {
+        let (_, p, o) = crate::event::coordinates(&r.payload)?;
+        let data = r.event.as_deref().unwrap_or(&r.payload);
+        if !self.filter.is_empty()
+            && !hub::wanted(
+                &self.filter,
+                &self.hub.template,
+                &r.channel,
+                &r.payload,
+                &mut None,
+            )
+        {
+            self.advance(p, o);
+            return None;
+        }
+        let body = hub::body(&r.channel, Some((p, o)), data);
+        self.advance(p, o);
+        self.hub
+            .metrics
+            .resume_records
+            .fetch_add(1, Ordering::Relaxed);
+        Some(Out::Event {
+            token: self.token(),
+            body,
+        })
+    }
+
+    fn advance(&mut self, p: i32, o: i64) {
+        let Ok(p) = usize::try_from(p) else { return };
+        if self.next.len() <= p {
+            self.next.resize(p + 1, 0);
+        }
+        self.next[p] = self.next[p].max(o + 1);
+    }
+
+    /// The window is read: its end is the seam; or history is gone, or Kafka failed.
+    async fn window_read(&mut self) -> Option<Out> {
+        // Awaited in place, then taken: a caller may drop this future (a
+        // WebSocket that closed meanwhile) without losing the window's end.
+        let done = (&mut self.window.as_mut()?.done).await;
+        self.window = None;
+        let result = match done {
+            Ok(r) => r,
+            Err(e) => Err(anyhow::anyhow!("the read of history stopped: {e}")),
+        };
+        match result {
+            Ok(seam) => {
+                for (&p, ranges) in &seam.ranges {
+                    if let Some(end) = ranges.iter().map(|r| r.end).max() {
+                        self.advance(p, end - 1);
+                    }
+                }
+                self.seam = Some(seam);
+                None
+            }
+            Err(e) => match e.downcast::<HistoryGone>() {
+                Ok(gone) => {
+                    self.hub.metrics.resets.fetch_add(1, Ordering::Relaxed);
+                    self.next = Vec::new();
+                    self.log = gone.now.clone();
+                    let mut ranges = HashMap::new();
+                    for (&p, &end) in &gone.ends {
+                        self.advance(p, end - 1);
+                        ranges.insert(p, vec![SeamRange::new(0, end)]);
+                    }
+                    // Live frames below the new position came before it.
+                    self.seam = Some(Seam {
+                        topic: self.hub.topic.clone(),
+                        ranges,
+                        unroutable: 0,
+                        read_at: Some(jiff::Timestamp::now()),
+                    });
+                    let token = self.token();
+                    Some(Out::Reset {
+                        reason: gone.reason,
+                        token,
+                    })
+                }
+                Err(e) => {
+                    self.hub.metrics.errors.fetch_add(1, Ordering::Relaxed);
+                    Some(Out::Failed {
+                        reason: format!("{e:#}"),
+                    })
+                }
+            },
+        }
+    }
+
+    /// Live: the hub's frames, minus what the window already sent.
+    async fn live(&mut self) -> Option<Out> {
+        tokio::select! {
+            frame = self.joined.rx.recv() => match frame {
+                Some(f) => self.frame(f),
+                None => {
+                    let why = match self.joined.end() {
+                        End::No => End::Shutdown,
+                        why => why,
+                    };
+                    Some(self.stop(why))
+                }
+            },
+            _ = self.heartbeat.tick() => self.beat(),
+            _ = self.shutdown.pressed(1) => Some(self.stop(End::Shutdown)),
+        }
+    }
+
+    fn frame(&mut self, f: Arc<LiveFrame>) -> Option<Out> {
+        self.joined
+            .queued
+            .fetch_sub(f.cost(self.full), Ordering::SeqCst);
+        if let Some(seam) = self.seam.as_mut() {
+            if f.place.is_some() && seam.covers(f.place.as_ref(), &f.channel, f.received_at) {
+                return None;
+            }
+        }
+        let shared = &f.positions;
+        if self.next.len() < shared.len() {
+            self.next.resize(shared.len(), 0);
+        }
+        let mut same = self.next.len() == shared.len() && self.log == self.hub.log;
+        for (mine, &theirs) in self.next.iter_mut().zip(shared.iter()) {
+            *mine = (*mine).max(theirs);
+            same &= *mine == theirs;
+        }
+        if let Some((_, p, o)) = f.place {
+            self.advance(p, o);
+        }
+        if same {
+            return Some(Out::Shared(f, self.full));
+        }
+        let body = match (self.full, &f.full_body) {
+            (true, Some(b)) => b.clone(),
+            _ => f.body.clone(),
+        };
+        Some(Out::Event {
+            token: self.token(),
+            body,
+        })
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(w) = &self.window {
+            w.stop.store(true, Ordering::SeqCst);
+        }
+        self.hub.leave(self.joined.id);
+    }
+}
