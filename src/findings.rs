@@ -157,6 +157,9 @@ pub struct TopicDetail {
     pub topic: TopicInfo,
     /// Every config entry the broker reports, by name.
     pub configs: Vec<TopicSetting>,
+    /// Why the configs are missing, when the cluster did not give them
+    /// (the partitions are still shown).
+    pub configs_missing: Option<String>,
 }
 
 /// One config entry of a topic.

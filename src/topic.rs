@@ -37,7 +37,13 @@ async fn topic(common: Common, job: TopicJob, out: &Output) -> Result<Code> {
         TopicTask::Describe { name, format } => {
             let detail = admin::describe_topic(settings, &name, timeout).await;
             drop(connecting);
-            out.topic_describe(&detail?, format)?;
+            let detail = detail?;
+            if let Some(why) = &detail.configs_missing {
+                out.warn(&format!(
+                    "the configs of topic {name:?} are not shown: the cluster did not give them ({why})"
+                ));
+            }
+            out.topic_describe(&detail, format)?;
         }
         TopicTask::Delete { name } => {
             let deleted = admin::delete_topic(settings, &name, timeout).await;

@@ -712,10 +712,13 @@ pub async fn describe_topic(
             Err(_) => format!("no answer within {}", show_duration(slice)),
         };
         if Instant::now() >= deadline {
-            return Err(error::kafka(format!(
-                "kafka: the configs of topic {topic:?}: {why} (for {})",
-                show_duration(timeout)
-            )));
+            // The partitions (what a degraded cluster is described for)
+            // are known: shown, with why the configs are not.
+            return Ok(TopicDetail {
+                topic: info,
+                configs: Vec::new(),
+                configs_missing: Some(format!("{why} (for {})", show_duration(timeout))),
+            });
         }
         tracing::info!("the configs of topic {topic:?}: {why}; asking again");
     };
@@ -744,6 +747,7 @@ pub async fn describe_topic(
     Ok(TopicDetail {
         topic: info,
         configs,
+        configs_missing: None,
     })
 }
 
