@@ -484,9 +484,15 @@ impl<T: Send + 'static> Sender<T> {
                     // librdkafka refuses every record with "Fatal error":
                     // the cause is the fatal error's.
                     let fatal = self.fatal();
-                    let reason = match &fatal {
-                        Some(f) => f.clone(),
-                        None => format!("not queued: {e}"),
+                    // A refusal librdkafka knows at once (the topic's
+                    // metadata said not authorised) is said as at delivery.
+                    let refused = e
+                        .rdkafka_error_code()
+                        .and_then(|c| super::denied(c, &self.topic, None));
+                    let reason = match (&fatal, refused) {
+                        (Some(f), _) => f.clone(),
+                        (None, Some(why)) => why,
+                        (None, None) => format!("not queued: {e}"),
                     };
                     if let Some(f) = fatal {
                         self.ledger.fatal.get_or_insert(f);
