@@ -34,6 +34,20 @@ pub struct Record<'a> {
     pub timestamp: Option<i64>,
 }
 
+impl Record<'_> {
+    /// A copy of a record read, for another topic: its key, value, headers
+    /// and timestamp as they are (`replay --to-topic`, with or without
+    /// transactions).
+    pub fn copy_of<M: rdkafka::message::Message>(m: &M) -> Record<'_> {
+        Record {
+            key: m.key(),
+            payload: m.payload(),
+            headers: m.headers().map(super::record::owned_headers),
+            timestamp: m.timestamp().to_millis(),
+        }
+    }
+}
+
 /// How one record ended.
 #[derive(Debug)]
 pub enum Outcome {

@@ -21,7 +21,7 @@ use crate::event::Event;
 use crate::kafka::produce::{Delivery, Outcome, Record, Refused, Sender};
 use crate::kafka::read::Confirmed;
 use crate::kafka::transact::{Committed, Parties, Transactions};
-use crate::kafka::{self, admin, record, Consumer};
+use crate::kafka::{self, admin, Consumer};
 use crate::output::summary::{Note, TxnCounts};
 use crate::replay::bridge::Bridge;
 use crate::shutdown::Shutdown;
@@ -204,12 +204,7 @@ impl RecordSink for TxnSink<'_> {
             self.opened = Instant::now();
         }
         let (p, offset) = (m.partition(), m.offset());
-        let copy = Record {
-            key: m.key(),
-            payload: m.payload(),
-            headers: m.headers().map(record::owned_headers),
-            timestamp: m.timestamp().to_millis(),
-        };
+        let copy = Record::copy_of(m);
         confirmed.handed(p, offset);
         self.in_txn += 1;
         match self.bridge.wait(self.sender.send(copy, (p, offset))) {

@@ -13,7 +13,7 @@ use crate::error;
 use crate::event::Event;
 use crate::kafka::produce::{Delivery, Outcome, Record, Refused, Sender};
 use crate::kafka::read::Confirmed;
-use crate::kafka::{self, admin, record};
+use crate::kafka::{self, admin};
 use crate::output::summary::Note;
 use crate::replay::bridge::Bridge;
 use crate::shutdown::Shutdown;
@@ -61,12 +61,7 @@ impl RecordSink for TopicSink<'_> {
         confirmed: &mut Confirmed,
     ) -> Result<()> {
         let (p, offset) = (m.partition(), m.offset());
-        let record = Record {
-            key: m.key(),
-            payload: m.payload(),
-            headers: m.headers().map(record::owned_headers),
-            timestamp: m.timestamp().to_millis(),
-        };
+        let record = Record::copy_of(m);
         confirmed.handed(p, offset);
         match self.bridge.wait(self.sender.send(record, (p, offset))) {
             Ok(()) => {}
