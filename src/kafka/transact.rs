@@ -8,11 +8,12 @@
 //! retriable errors are retried until the timeout, abortable ones abort
 //! the transaction, fatal ones (a fenced producer) end the run.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use rdkafka::consumer::Consumer as _;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::consumer::{Consumer as _, ConsumerGroupMetadata};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::producer::Producer as _;
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -51,7 +52,16 @@ pub enum Committed {
     /// transaction was aborted, and the records will be read again by
     /// whoever holds their partitions now.
     Rebalanced,
+    /// The producer gave no answer within the timeout and never will
+    /// (librdkafka#5456, #5511: a call that waits for a group coordinator
+    /// that died, cached, is never timed out). The transaction did not
+    /// commit; a new producer of the id fences this one and aborts it.
+    Stuck,
 }
+
+/// How long past its timeout a call may go unanswered before the producer
+/// counts as stuck.
+const GRACE: Duration = Duration::from_secs(5);
 
 /// The transactional id a copy uses unless `--transactional-id` says
 /// otherwise: stable across reruns of the same copy (group and target), so
@@ -127,11 +137,13 @@ impl Transactions {
                 tpl.add_partition_offset(&self.parties.source, p, Offset::Offset(offset))
                     .map_err(|e| error::kafka(format!("kafka: {e}")))?;
             }
+            let metadata = Arc::new(metadata);
             loop {
-                match self
-                    .producer
-                    .send_offsets_to_transaction(&tpl, &metadata, left(deadline))
-                {
+                let Some(sent) = self.send_offsets(&tpl, &metadata, left(deadline)) else {
+                    self.open = false;
+                    return Ok(Committed::Stuck);
+                };
+                match sent {
                     Ok(()) => break,
                     Err(e) if retriable(&e) && Instant::now() < deadline => {
                         tracing::info!("send_offsets_to_transaction: {e}; retrying");
@@ -162,6 +174,43 @@ impl Transactions {
                 Err(e) => return Err(self.fail_open("committing a transaction", &e)),
             }
         }
+    }
+
+    /// `send_offsets_to_transaction`, given up on (`None`) when no answer
+    /// came within `timeout` and [`GRACE`]: librdkafka waits for it without
+    /// a limit (the call runs on a thread of its own, left behind then).
+    fn send_offsets(
+        &self,
+        offsets: &TopicPartitionList,
+        metadata: &Arc<ConsumerGroupMetadata>,
+        timeout: Duration,
+    ) -> Option<KafkaResult<()>> {
+        let (self_offsets, self_metadata) = (offsets, metadata);
+        let (producer, offsets, metadata) = (
+            Arc::clone(&self.producer),
+            offsets.clone(),
+            Arc::clone(metadata),
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        let call = std::thread::Builder::new()
+            .name("txn offsets".into())
+            .spawn(move || {
+                let _ = tx.send(producer.send_offsets_to_transaction(&offsets, &metadata, timeout));
+            });
+        if call.is_err() {
+            // No thread to spare: the call as it is, unbounded.
+            return Some(self.producer.send_offsets_to_transaction(
+                self_offsets,
+                self_metadata.as_ref(),
+                timeout,
+            ));
+        }
+        rx.recv_timeout(timeout + GRACE).ok()
+    }
+
+    /// Who takes part.
+    pub fn parties(&self) -> &Parties {
+        &self.parties
     }
 
     /// Abort the open transaction: its copies are never seen by a
@@ -219,6 +268,26 @@ impl Transactions {
             self.timeout,
         ))
     }
+}
+
+/// Read `partitions` of `topic` again from the given offsets (the records
+/// of a transaction given up on).
+pub fn read_again(
+    member: &Consumer,
+    topic: &str,
+    partitions: impl IntoIterator<Item = (i32, i64)>,
+    timeout: Duration,
+) -> Result<()> {
+    for (p, offset) in partitions {
+        member
+            .seek(topic, p, Offset::Offset(offset), timeout)
+            .map_err(|e| {
+                error::kafka(format!(
+                    "kafka: reading partition {p} of {topic} again from offset {offset}, after a transaction was given up on: {e}"
+                ))
+            })?;
+    }
+    Ok(())
 }
 
 /// Time left until `deadline` (never zero: librdkafka reads 0 as "now").

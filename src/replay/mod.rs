@@ -110,7 +110,7 @@ fn replay(
                     (group, &common.topic),
                     member,
                     (cfg.timeout, bridge),
-                    &txns,
+                    (&txns, out.warner()),
                 )
             }),
             _ => read_all(&run, state, |_| TopicSink::open(copy, cfg.timeout, bridge)),

@@ -42,7 +42,12 @@ fn copy(kafka: &Kafka, src: &str, dst: &str, group: &str, extra: &[&str]) -> Dua
             dst,
             "--exactly-once",
         ])
-        .args(["--summary", "json", "--timeout", "60s"])
+        .args(["--summary", "json", "-v"])
+        .args(if extra.contains(&"--timeout") {
+            &[][..]
+        } else {
+            &["--timeout", "60s"][..]
+        })
         .args(if extra.contains(&"--txn-records") {
             &[][..]
         } else {
@@ -183,6 +188,28 @@ fn txn_coordinator(kafka: &Kafka, id: &str) -> u32 {
     values[at].parse().unwrap()
 }
 
+/// The node coordinating consumer group `group`, as Kafka's own group tool
+/// names it (`host:port (id)`).
+fn group_coordinator(kafka: &Kafka, group: &str) -> u32 {
+    let out = kafka.tool(
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        &[
+            "--bootstrap-server",
+            &kafka.brokers(),
+            "--describe",
+            "--group",
+            group,
+            "--state",
+        ],
+    );
+    out.lines()
+        .find(|l| l.split_whitespace().next() == Some(group))
+        .and_then(|l| l.split_once(" ("))
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .and_then(|(id, _)| id.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no coordinator of {group} in {out}"))
+}
+
 /// Spawn `run`, keeping its stderr.
 fn start(run: Dualstream) -> (std::process::Child, std::thread::JoinHandle<String>) {
     let mut child = run.spawn();
@@ -221,7 +248,6 @@ fn a_copy_killed_mid_transaction_and_rerun_copies_every_record_once() {
 /// coordinator moves (the transaction state log has RF 3), librdkafka finds
 /// it, and the copy ends with 0.
 #[test]
-#[ignore = "open defect (#26): about one run in ten the copy does not exit within 120 s after the coordinator is killed; run by hand with --run-ignored"]
 fn the_transaction_coordinator_killed_mid_copy_moves_and_the_copy_completes() {
     let kafka = Kafka::cluster(3);
     let (src, dst) = source(&kafka, "eoscoord", N);
@@ -231,8 +257,7 @@ fn the_transaction_coordinator_killed_mid_copy_moves_and_the_copy_completes() {
     let id = format!("dualstream-replay:{group}:{dst}");
     let coordinator = txn_coordinator(&kafka, &id);
     kafka.kill_node(coordinator);
-    let code = wait_exit(&mut child, Duration::from_secs(120));
-    let said = stderr.join().unwrap();
+    let (code, said) = wait_exit_said(&mut child, Duration::from_secs(120), stderr);
     assert_eq!(code, Some(0), "{said}");
     assert_eq!(
         summary_of(&said)["transactions"]["records_copied"],
@@ -240,6 +265,34 @@ fn the_transaction_coordinator_killed_mid_copy_moves_and_the_copy_completes() {
         "{said}"
     );
     assert_exactly_once(&kafka, &src, &dst, N, &said);
+}
+
+/// The node coordinating the consumer group killed -9 mid-copy: the
+/// group moves; librdkafka's transactional producer may wait without a
+/// limit for the coordinator it had cached to add the group's offsets
+/// (librdkafka#5456, #5511). The copy gives that producer up after
+/// --timeout, a new one of the id aborts its transaction, the records are
+/// copied again, and the copy ends with 0.
+#[test]
+fn the_group_coordinator_killed_mid_copy_moves_and_the_copy_completes() {
+    let kafka = Kafka::cluster(3);
+    let (src, dst) = source(&kafka, "eosgroup", N);
+    let group = format!("{src}-g");
+    let (mut child, stderr) = start(copy(&kafka, &src, &dst, &group, &["--timeout", "20s"]));
+    wait_committed(&kafka, &src, &group, (N / 5) as i64);
+    kafka.kill_node(group_coordinator(&kafka, &group));
+    let (code, said) = wait_exit_said(&mut child, Duration::from_secs(120), stderr);
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(
+        summary_of(&said)["transactions"]["records_copied"],
+        N as u64,
+        "{said}"
+    );
+    assert_exactly_once(&kafka, &src, &dst, N, &said);
+    eprintln!(
+        "the producer was given up on: {}",
+        said.contains("librdkafka#5456")
+    );
 }
 
 /// The leader of a target partition killed -9 mid-copy: a replica takes
@@ -253,8 +306,7 @@ fn a_target_partition_leader_killed_mid_copy_loses_and_duplicates_nothing() {
     let (mut child, stderr) = start(copy(&kafka, &src, &dst, &group, &[]));
     wait_committed(&kafka, &src, &group, (N / 5) as i64);
     kafka.kill_node(kafka.leader(&dst, 0) as u32);
-    let code = wait_exit(&mut child, Duration::from_secs(120));
-    let said = stderr.join().unwrap();
+    let (code, said) = wait_exit_said(&mut child, Duration::from_secs(120), stderr);
     assert_eq!(code, Some(0), "{said}");
     assert_exactly_once(&kafka, &src, &dst, N, &said);
 }
@@ -270,8 +322,7 @@ fn a_second_copy_fences_the_first_which_exits_4_naming_it() {
     let (mut first, first_err) = start(copy(&kafka, &src, &dst, &group, &["--follow"]));
     wait_committed(&kafka, &src, &group, (N / 5) as i64);
     let second = copy(&kafka, &src, &dst, &group, &[]).run();
-    let code = wait_exit(&mut first, Duration::from_secs(60));
-    let said = first_err.join().unwrap();
+    let (code, said) = wait_exit_said(&mut first, Duration::from_secs(60), first_err);
     assert_eq!(code, Some(4), "{said}");
     assert!(
         said.contains("fenced: another copy started with transactional id")

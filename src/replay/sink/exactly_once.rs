@@ -7,6 +7,7 @@
 //! ends the run. A read-committed reader of T sees each record once.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ use anyhow::Result;
 
 use super::RecordSink;
 use crate::config::{CopyTo, ExactlyOnce};
+use crate::duration::show_duration;
 use crate::error;
 use crate::event::Event;
 use crate::kafka::produce::{Delivery, Outcome, Record, Refused, Sender};
@@ -25,11 +27,20 @@ use crate::kafka::{self, admin, Consumer};
 use crate::output::summary::{Note, TxnCounts};
 use crate::replay::bridge::Bridge;
 use crate::shutdown::Shutdown;
+use crate::warn::Warn;
 
 /// Another topic, as copies committed in transactions with the group's
 /// offsets.
 pub(in crate::replay) struct TxnSink<'a> {
     bridge: Bridge,
+    copy: &'a CopyTo,
+    timeout: Duration,
+    /// Per partition, the first record handed in the open transaction:
+    /// where reading starts again when it is given up on.
+    began: HashMap<i32, i64>,
+    /// Producers given up on and replaced (see [`TxnSink::restart`]).
+    restarts: u32,
+    warn: Warn,
     sender: Sender<(i32, i64)>,
     txn: Transactions,
     member: Arc<Consumer>,
@@ -51,30 +62,28 @@ impl<'a> TxnSink<'a> {
         (group, source): (&str, &str),
         member: &Arc<Consumer>,
         (timeout, bridge): (Duration, Bridge),
-        counts: &'a RefCell<TxnCounts>,
+        (counts, warn): (&'a RefCell<TxnCounts>, Warn),
     ) -> Result<TxnSink<'a>> {
         let topic = copy.topic.as_str();
         let id = bounds
             .transactional_id
             .clone()
             .unwrap_or_else(|| kafka::transact::default_id(group, topic));
-        let producer = kafka::config::transactional_producer(
-            &copy.producer,
-            &id,
-            (timeout, bounds.interval),
-            copy.max_in_flight,
-        )?;
-        admin::producer_topic(&producer, &copy.producer, topic, timeout)?;
         let parties = Parties {
             id,
             group: group.to_string(),
             source: source.to_string(),
             target: topic.to_string(),
         };
-        let txn = Transactions::init(Arc::clone(&producer), parties, timeout)?;
+        let (sender, txn) = start((copy, bounds), parties, timeout, true)?;
         Ok(TxnSink {
             bridge,
-            sender: Sender::new(producer, topic, copy.max_in_flight, timeout),
+            copy,
+            timeout,
+            began: HashMap::new(),
+            restarts: 0,
+            warn,
+            sender,
             txn,
             member: Arc::clone(member),
             bounds,
@@ -84,6 +93,29 @@ impl<'a> TxnSink<'a> {
             counts,
             topic,
         })
+    }
+
+    /// The producer stopped answering mid-commit (see
+    /// [`Committed::Stuck`]): a new one of the same id fences it — its
+    /// transaction is aborted — and the partitions are read again from
+    /// where that transaction began.
+    fn restart(&mut self, confirmed: &mut Confirmed) -> Result<()> {
+        let parties = self.txn.parties().clone();
+        (self.warn)(&format!(
+            "kafka: no answer to adding the group's offsets to a transaction within {} (librdkafka waits for a group coordinator that died: librdkafka#5456); a new producer of transactional id {:?} aborts that transaction, and its records are copied again",
+            show_duration(self.timeout),
+            parties.id
+        ));
+        let (sender, txn) = start((self.copy, self.bounds), parties, self.timeout, false)?;
+        // The old producer stays with the call that hangs on it.
+        (self.sender, self.txn) = (sender, txn);
+        self.restarts += 1;
+        self.count(|c| c.aborted += 1);
+        self.in_txn = 0;
+        confirmed.forget();
+        let source = self.txn.parties().source.clone();
+        let began: Vec<(i32, i64)> = self.began.drain().collect();
+        kafka::transact::read_again(&self.member, &source, began, self.timeout)
     }
 
     fn count(&self, change: impl FnOnce(&mut TxnCounts)) {
@@ -105,6 +137,7 @@ impl<'a> TxnSink<'a> {
             self.count(|c| c.aborted += 1);
             self.in_txn = 0;
         }
+        self.began.clear();
         confirmed.forget();
         Ok(())
     }
@@ -153,7 +186,12 @@ impl<'a> TxnSink<'a> {
         let offsets = confirmed.take_offsets();
         let records = self.in_txn;
         self.in_txn = 0;
-        match self.txn.commit(&self.member, &offsets) {
+        let committed = self.txn.commit(&self.member, &offsets);
+        if !matches!(committed, Ok(Committed::Stuck)) {
+            self.began.clear();
+        }
+        match committed {
+            Ok(Committed::Stuck) => self.restart(confirmed),
             Ok(Committed::Done) => {
                 self.count(|c| {
                     c.committed += 1;
@@ -191,6 +229,30 @@ fn failure(d: Delivery<(i32, i64)>) -> Option<String> {
     }
 }
 
+/// A transactional producer for `parties`, registered with its
+/// coordinator (every older producer of the id fenced, its open transaction
+/// aborted), and the sender of its copies; `check` first makes sure the
+/// target topic is there.
+fn start(
+    (copy, bounds): (&CopyTo, &ExactlyOnce),
+    parties: Parties,
+    timeout: Duration,
+    check: bool,
+) -> Result<(Sender<(i32, i64)>, Transactions)> {
+    let producer = kafka::config::transactional_producer(
+        &copy.producer,
+        &parties.id,
+        (timeout, bounds.interval),
+        copy.max_in_flight,
+    )?;
+    if check {
+        admin::producer_topic(&producer, &copy.producer, &copy.topic, timeout)?;
+    }
+    let txn = Transactions::init(Arc::clone(&producer), parties, timeout)?;
+    let sender = Sender::new(producer, &copy.topic, copy.max_in_flight, timeout);
+    Ok((sender, txn))
+}
+
 impl RecordSink for TxnSink<'_> {
     fn take<M: Message>(
         &mut self,
@@ -205,6 +267,7 @@ impl RecordSink for TxnSink<'_> {
         }
         let (p, offset) = (m.partition(), m.offset());
         let copy = Record::copy_of(m);
+        self.began.entry(p).or_insert(offset);
         confirmed.handed(p, offset);
         self.in_txn += 1;
         match self.bridge.wait(self.sender.send(copy, (p, offset))) {
@@ -249,8 +312,14 @@ impl RecordSink for TxnSink<'_> {
                 self.count(|c| c.aborted += 1);
             }
         } else {
-            let before = self.counts.borrow().aborted;
+            let (before, restarts) = (self.counts.borrow().aborted, self.restarts);
             self.commit(confirmed)?;
+            if self.restarts > restarts {
+                return Err(error::kafka(format!(
+                    "kafka: copying to {}: the last transaction got no answer as it was committed and was aborted: its records are left to a rerun, which goes on from the group's last commit",
+                    self.topic
+                )));
+            }
             if self.counts.borrow().aborted > before {
                 return Err(error::kafka(format!(
                     "kafka: copying to {}: the group rebalanced as the last transaction was committed: it was aborted, and its records are left to the group's members or a rerun",

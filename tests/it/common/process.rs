@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn free_port() -> u16 {
@@ -115,10 +115,52 @@ pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
             return s.code();
         }
         if started.elapsed() > limit {
+            eprintln!("{}", stacks(child.id()));
             let _ = child.kill();
             panic!("the process did not exit within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// [`wait_exit`], and on a hang the child's stderr so far (after its
+/// threads' stacks) before the panic: what it was waiting for.
+pub fn wait_exit_said(
+    child: &mut Child,
+    limit: Duration,
+    stderr: std::thread::JoinHandle<String>,
+) -> (Option<i32>, String) {
+    let hung = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wait_exit(child, limit)));
+    let said = stderr.join().unwrap();
+    match hung {
+        Ok(code) => (code, said),
+        Err(panic) => {
+            eprintln!("--- its stderr ---\n{said}");
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
+/// Every thread's stack of a process that hangs, by gdb when the machine
+/// has it (a hang's cause, where its log says nothing).
+fn stacks(pid: u32) -> String {
+    let out = Command::new("gdb")
+        .args([
+            "-p",
+            &pid.to_string(),
+            "-batch",
+            "-nx",
+            "-ex",
+            "thread apply all bt 30",
+        ])
+        .stdin(Stdio::null())
+        .output();
+    match out {
+        Ok(o) => format!(
+            "--- stacks of {pid}, which hangs ---\n{}",
+            String::from_utf8_lossy(&o.stdout)
+        ),
+        Err(e) => format!("--- no stacks of {pid} (gdb: {e}) ---"),
     }
 }
 
