@@ -338,6 +338,16 @@ async fn topic_configs(
     answer.into_iter().next()?.ok()
 }
 
+/// Wait until a broker of the cluster answers (exit 4 naming the cause
+/// when none does: within about a second when each refuses or does not
+/// resolve, else at `timeout`).
+pub fn reachable(consumer: &Consumer, settings: &KafkaSettings, timeout: Duration) -> Result<()> {
+    let pump = || {
+        let _ = consumer.poll(Duration::ZERO);
+    };
+    metadata(consumer.client(), &pump, settings, None, timeout).map(|_| ())
+}
+
 /// The partitions of `topic` (0..n), after [`check_topic`].
 pub fn partitions(
     consumer: &Consumer,

@@ -105,6 +105,23 @@ async fn tail(
         drop(connecting);
         checked?;
     }
+    // --fetch reads each event from Kafka: with no broker answering it
+    // fails here, not once per notification.
+    let fetcher = if cfg.fetch {
+        let settings = common.kafka.clone();
+        let connecting = out.connecting(&settings.shown());
+        let started = shutdown
+            .or_interrupted(async {
+                tokio::task::spawn_blocking(move || Fetcher::start(&settings))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("--fetch: {e}"))?
+            })
+            .await;
+        drop(connecting);
+        Some(started?)
+    } else {
+        None
+    };
     let mut feed = shutdown
         .or_interrupted(async {
             pubsub::subscribe(redis, &cfg.subscriptions, cfg.queue, out.warner()).await
@@ -126,11 +143,6 @@ async fn tail(
     let catch_up = cfg
         .catch_up
         .map(|since| reader.spawn(WindowStart::Time(since)));
-    let fetcher = if cfg.fetch {
-        Some(Fetcher::start(&common.kafka)?)
-    } else {
-        None
-    };
     let writer = TailWriter::new(cfg, &reader, fetcher.as_ref(), (expect, &mut *counts), out);
     let result = writer.write(catch_up, &mut feed, shutdown).await;
     reader.stop.store(true, Ordering::SeqCst);

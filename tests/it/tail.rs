@@ -466,6 +466,32 @@ fn fetch_prints_the_full_event_from_kafka() {
     }
 }
 
+/// With Kafka unreachable, `--fetch` fails at the start, naming the
+/// brokers: it used to print nothing and wait 30 s for each notification.
+#[test]
+fn fetch_with_kafka_unreachable_exits_4_at_the_start_naming_the_brokers() {
+    let redis = Redis::start();
+    let brokers = format!("127.0.0.1:{}", closed_port());
+    let run = dualstream()
+        .brokers(&brokers, &redis.url(), "events")
+        .args(["tail", "events:*", "--fetch", "--timeout", "60s"])
+        .run()
+        .expect_code(4);
+    assert!(
+        run.stderr()
+            .contains(&format!("no broker reachable at {brokers}"))
+            && run.stderr().contains("connection refused")
+            && !run.stderr().contains("subscribed"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(20),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
 #[test]
 fn ctrl_c_exits_130_and_a_closed_stdout_ends_quietly() {
     let redis = Redis::start();

@@ -7,7 +7,7 @@ use rdkafka::message::Message;
 use tokio::sync::oneshot;
 
 use super::read_at;
-use crate::kafka::{config, Consumer, KafkaSettings};
+use crate::kafka::{admin, config, Consumer, KafkaSettings};
 
 type FetchRequest = (String, i32, i64, oneshot::Sender<Result<Vec<u8>, String>>);
 
@@ -21,8 +21,12 @@ pub struct Fetcher {
 const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Fetcher {
+    /// The fetcher, once a broker answers: with the cluster unreachable
+    /// `tail --fetch` fails at the start (exit 4), instead of waiting out
+    /// a fetch for each notification.
     pub fn start(settings: &KafkaSettings) -> Result<Fetcher> {
         let consumer = config::consumer(settings, None)?;
+        admin::reachable(&consumer, settings, FETCH_TIMEOUT)?;
         let (tx, rx) = std::sync::mpsc::channel::<FetchRequest>();
         std::thread::spawn(move || {
             for (topic, p, offset, reply) in rx {
