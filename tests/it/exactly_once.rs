@@ -644,21 +644,24 @@ enum Fault {
     KillTargetLeader,
     /// The transaction coordinator's node killed -9, restarted after.
     KillCoordinator,
+    /// The group coordinator's node killed -9, restarted after.
+    KillGroupCoordinator,
 }
 
-const FAULTS: [Fault; 5] = [
+const FAULTS: [Fault; 6] = [
     Fault::KillCopy,
     Fault::SecondCopy,
     Fault::JoinAndLeave,
     Fault::KillTargetLeader,
     Fault::KillCoordinator,
+    Fault::KillGroupCoordinator,
 ];
 
 /// A randomized soak of the exactly-once copy on the 3-node cluster: each
 /// run copies a fresh source of 2,000 records (transactions of 50) under
 /// one or two faults at random moments — the copy killed, fenced by a second
-/// copy, a member joining and leaving, a target leader or the transaction
-/// coordinator killed (one node at a time) — then reruns the copy until it
+/// copy, a member joining and leaving, a target leader, the transaction
+/// coordinator or the group coordinator killed (one node at a time) — then reruns the copy until it
 /// exits 0 and checks with Kafka's Java consumer (read_committed) that the
 /// target is the source exactly once in per-partition order. Two runs in
 /// the suite; `DUALSTREAM_SOAK_RUNS=100` (and `DUALSTREAM_SOAK_SEED`) for a
@@ -725,16 +728,20 @@ fn exactly_once_copy_soak_under_random_faults_on_a_3_node_cluster() {
                         ));
                     }
                 }
-                Fault::KillTargetLeader | Fault::KillCoordinator if down.is_none() => {
-                    let node = if fault == Fault::KillCoordinator {
-                        txn_coordinator(&kafka, &format!("dualstream-replay:{group}:{dst}"))
-                    } else {
-                        kafka.leader(&dst, rng.below(3) as i32) as u32
+                Fault::KillTargetLeader | Fault::KillCoordinator | Fault::KillGroupCoordinator
+                    if down.is_none() =>
+                {
+                    let node = match fault {
+                        Fault::KillCoordinator => {
+                            txn_coordinator(&kafka, &format!("dualstream-replay:{group}:{dst}"))
+                        }
+                        Fault::KillGroupCoordinator => group_coordinator(&kafka, &group),
+                        _ => kafka.leader(&dst, rng.below(3) as i32) as u32,
                     };
                     kafka.kill_node(node);
                     down = Some(node);
                 }
-                Fault::KillTargetLeader | Fault::KillCoordinator => {}
+                Fault::KillTargetLeader | Fault::KillCoordinator | Fault::KillGroupCoordinator => {}
             }
         }
         others.insert(0, (first, first_err));
