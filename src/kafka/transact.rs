@@ -271,14 +271,18 @@ impl Transactions {
 }
 
 /// Read `partitions` of `topic` again from the given offsets (the records
-/// of a transaction given up on).
+/// of a transaction given up on), those this member still holds.
 pub fn read_again(
     member: &Consumer,
     topic: &str,
     partitions: impl IntoIterator<Item = (i32, i64)>,
     timeout: Duration,
 ) -> Result<()> {
-    for (p, offset) in partitions {
+    // A partition the group has moved meanwhile starts at the last commit
+    // with its new owner.
+    let assigned = member.assignment().unwrap_or_default();
+    let held = |p: i32| assigned.find_partition(topic, p).is_some();
+    for (p, offset) in partitions.into_iter().filter(|&(p, _)| held(p)) {
         member
             .seek(topic, p, Offset::Offset(offset), timeout)
             .map_err(|e| {
