@@ -99,7 +99,8 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             break
         }
         'dualstream;tail' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: pretty on a terminal, json on a pipe]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format, or a template such as ''{channel} {payload.id}'' [default: pretty on a terminal, json on a pipe]')
+            [CompletionResult]::new('--fields', '--fields', [CompletionResultType]::ParameterName, 'The columns of csv or tsv output (implies csv), each a placeholder of --format without braces: received_at,channel,payload.id')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit 0 after N messages')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop after this long; with --count, exit 124 if fewer than N arrived')
             [CompletionResult]::new('--catch-up', '--catch-up', [CompletionResultType]::ParameterName, 'First print the events of this window from Kafka (--topic), then go on live without a gap or a duplicate at the seam: a duration ago (10m) or a time (RFC 3339, epoch ms)')
@@ -202,7 +203,8 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Read as a member of consumer group G and commit what was processed: several `replay --group G` split the partitions, and a rerun resumes where the last one stopped. Partitions the group never committed start at the beginning (or --from-end)')
             [CompletionResult]::new('--to-time', '--to-time', [CompletionResultType]::ParameterName, 'Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago')
             [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only records whose field has one of the values: type, source_type, source_id, id (read from headers and key, else from the value), or a dotted path into the value')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What to print: ndjson (each value, byte for byte), envelope (JSON with partition, offset, timestamp, key, headers, value), or csv')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What to print, or a template such as ''{partition}@{offset} {key} {value.type}'' [default: pretty on a terminal, ndjson on a pipe]')
+            [CompletionResult]::new('--fields', '--fields', [CompletionResultType]::ParameterName, 'The columns of csv or tsv output (implies csv), each a placeholder of --format without braces: partition,offset,key,value.type')
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Channel template for --to-redis')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'With --to-redis, send at most N notifications a second (500 or 500/s)')
             [CompletionResult]::new('--to-topic', '--to-topic', [CompletionResultType]::ParameterName, 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)')

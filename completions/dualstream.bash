@@ -963,7 +963,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__replay)
-            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --last --count --follow --partition --group --to-time --filter --format --envelope --to-redis --channel --rate --to-topic --exactly-once --txn-records --txn-interval --transactional-id --max-in-flight --compression --progress --summary --timeout --wait --expect --expect-once --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --last --count --follow --partition --group --to-time --filter --format --fields --envelope --to-redis --channel --rate --to-topic --exactly-once --txn-records --txn-interval --transactional-id --max-in-flight --compression --progress --summary --timeout --wait --expect --expect-once --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1006,7 +1006,11 @@ _dualstream() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "ndjson envelope csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty ndjson envelope csv tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --fields)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --channel)
@@ -1183,14 +1187,18 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__tail)
-            opts="-X -F -q -v -h -V --literal --format --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --literal --format --fields --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "pretty json csv raw" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty json csv tsv raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --fields)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --count)

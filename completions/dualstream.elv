@@ -94,7 +94,8 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --version 'Print version'
         }
         &'dualstream;tail'= {
-            cand --format 'Output format [default: pretty on a terminal, json on a pipe]'
+            cand --format 'Output format, or a template such as ''{channel} {payload.id}'' [default: pretty on a terminal, json on a pipe]'
+            cand --fields 'The columns of csv or tsv output (implies csv), each a placeholder of --format without braces: received_at,channel,payload.id'
             cand --count 'Exit 0 after N messages'
             cand --timeout 'Stop after this long; with --count, exit 124 if fewer than N arrived'
             cand --catch-up 'First print the events of this window from Kafka (--topic), then go on live without a gap or a duplicate at the seam: a duration ago (10m) or a time (RFC 3339, epoch ms)'
@@ -194,7 +195,8 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --group 'Read as a member of consumer group G and commit what was processed: several `replay --group G` split the partitions, and a rerun resumes where the last one stopped. Partitions the group never committed start at the beginning (or --from-end)'
             cand --to-time 'Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago'
             cand --filter 'Only records whose field has one of the values: type, source_type, source_id, id (read from headers and key, else from the value), or a dotted path into the value'
-            cand --format 'What to print: ndjson (each value, byte for byte), envelope (JSON with partition, offset, timestamp, key, headers, value), or csv'
+            cand --format 'What to print, or a template such as ''{partition}@{offset} {key} {value.type}'' [default: pretty on a terminal, ndjson on a pipe]'
+            cand --fields 'The columns of csv or tsv output (implies csv), each a placeholder of --format without braces: partition,offset,key,value.type'
             cand --channel 'Channel template for --to-redis'
             cand --rate 'With --to-redis, send at most N notifications a second (500 or 500/s)'
             cand --to-topic 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)'

@@ -99,10 +99,12 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s q -l q
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s V -l version -d 'Print version'
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l format -d 'Output format [default: pretty on a terminal, json on a pipe]' -r -f -a "pretty\t'Time, channel and compact payload, for people'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l format -d 'Output format, or a template such as \'{channel} {payload.id}\' [default: pretty on a terminal, json on a pipe]' -r -f -a "pretty\t'Time, channel and compact payload, for people'
 json\t'One object a line: received_at, channel, pattern, payload'
 csv\t'RFC 4180 CSV with a header row'
+tsv\t'Tab-separated values with a header row'
 raw\t'The payload only, one a line'"
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fields -d 'The columns of csv or tsv output (implies csv), each a placeholder of --format without braces: received_at,channel,payload.id' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l count -d 'Exit 0 after N messages' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l timeout -d 'Stop after this long; with --count, exit 124 if fewer than N arrived' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l catch-up -d 'First print the events of this window from Kafka (--topic), then go on live without a gap or a duplicate at the seam: a duration ago (10m) or a time (RFC 3339, epoch ms)' -r
@@ -194,9 +196,12 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l partiti
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l group -d 'Read as a member of consumer group G and commit what was processed: several `replay --group G` split the partitions, and a rerun resumes where the last one stopped. Partitions the group never committed start at the beginning (or --from-end)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-time -d 'Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l filter -d 'Only records whose field has one of the values: type, source_type, source_id, id (read from headers and key, else from the value), or a dotted path into the value' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l format -d 'What to print: ndjson (each value, byte for byte), envelope (JSON with partition, offset, timestamp, key, headers, value), or csv' -r -f -a "ndjson\t''
-envelope\t''
-csv\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l format -d 'What to print, or a template such as \'{partition}@{offset} {key} {value.type}\' [default: pretty on a terminal, ndjson on a pipe]' -r -f -a "pretty\t'Time, partition@offset, key and the value on one line, for people'
+ndjson\t'Each value, byte for byte'
+envelope\t'JSON with partition, offset, timestamp, key, headers, value'
+csv\t'RFC 4180 CSV with a header row'
+tsv\t'Tab-separated values with a header row'"
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l fields -d 'The columns of csv or tsv output (implies csv), each a placeholder of --format without braces: partition,offset,key,value.type' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l channel -d 'Channel template for --to-redis' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l rate -d 'With --to-redis, send at most N notifications a second (500 or 500/s)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-topic -d 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)' -r

@@ -13,9 +13,9 @@ use examples::{
     COMPLETIONS_EXAMPLES, EXAMPLES, HEALTH_EXAMPLES, MAN_EXAMPLES, PROFILE_EXAMPLES,
     PUBLISH_EXAMPLES, REPLAY_EXAMPLES, SERVE_EXAMPLES, TAIL_EXAMPLES, TOPIC_EXAMPLES,
 };
-use values::summary_choice;
+use values::{summary_choice, FormatParser};
 pub use values::{
-    ColorChoice, Compression, InputFormat, IsolationChoice, ReplayFormat, ReportFormat,
+    ColorChoice, Compression, FormatOr, InputFormat, IsolationChoice, ReplayFormat, ReportFormat,
     SummaryChoice, SummaryFormat, TailFormat,
 };
 
@@ -402,9 +402,21 @@ pub struct TailArgs {
     #[arg(long)]
     pub literal: bool,
 
-    /// Output format [default: pretty on a terminal, json on a pipe].
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<TailFormat>,
+    /// Output format, or a template such as '{channel} {payload.id}' [default: pretty on a
+    /// terminal, json on a pipe].
+    ///
+    /// Template placeholders: {received_at} (RFC 3339 UTC; {received_at:ms} epoch ms), {channel},
+    /// {pattern}, {source}, {topic}, {partition}, {offset}, {key} (the notification's), {payload},
+    /// {payload.PATH} (the notification), {value}, {value.PATH} (what raw prints: the event with
+    /// --fetch, else the notification), {event}, {event.PATH} (--fetch); {{ and }} for braces. A
+    /// missing path prints nothing.
+    #[arg(long, value_name = "FORMAT|TEMPLATE", value_parser = FormatParser::<TailFormat>::new())]
+    pub format: Option<FormatOr<TailFormat>>,
+
+    /// The columns of csv or tsv output (implies csv), each a placeholder of --format without
+    /// braces: received_at,channel,payload.id.
+    #[arg(long, value_name = "FIELD,…", value_delimiter = ',')]
+    pub fields: Vec<String>,
 
     /// Exit 0 after N messages.
     #[arg(long, value_name = "N")]
@@ -577,10 +589,19 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "FIELD=VALUE,…", value_delimiter = ',')]
     pub filter: Vec<String>,
 
-    /// What to print: ndjson (each value, byte for byte), envelope (JSON with partition, offset,
-    /// timestamp, key, headers, value), or csv.
-    #[arg(long, value_enum, default_value_t = ReplayFormat::Ndjson, value_name = "FORMAT")]
-    pub format: ReplayFormat,
+    /// What to print, or a template such as '{partition}@{offset} {key} {value.type}' [default:
+    /// pretty on a terminal, ndjson on a pipe].
+    ///
+    /// Template placeholders: {topic}, {partition}, {offset}, {key}, {timestamp} (RFC 3339 UTC;
+    /// {timestamp:ms} epoch ms), {headers.NAME}, {value}, {value.PATH}; {{ and }} for braces. A
+    /// missing path prints nothing.
+    #[arg(long, value_name = "FORMAT|TEMPLATE", value_parser = FormatParser::<ReplayFormat>::new())]
+    pub format: Option<FormatOr<ReplayFormat>>,
+
+    /// The columns of csv or tsv output (implies csv), each a placeholder of --format without
+    /// braces: partition,offset,key,value.type.
+    #[arg(long, value_name = "FIELD,…", value_delimiter = ',', conflicts_with_all = ["envelope", "to_redis", "to_topic"])]
+    pub fields: Vec<String>,
 
     /// Short for --format envelope.
     #[arg(long, conflicts_with = "format")]

@@ -21,6 +21,7 @@ pub mod progress;
 pub mod records;
 pub mod report;
 pub mod summary;
+pub mod template;
 pub mod topic;
 
 use std::io::{self, IsTerminal, Write};

@@ -224,7 +224,7 @@ impl<'a> TailWriter<'a> {
             expect,
             counts,
             stdout: out.data(true),
-            printer: TailPrinter::new(cfg.format, out.style(), cfg.fetch),
+            printer: TailPrinter::new(cfg.format.clone(), out.style(), cfg.fetch),
             started: jiff::Timestamp::now(),
             window: None,
             reading: None,
