@@ -63,7 +63,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l time-field -d 'Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l channel -d 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }} for literal braces (a Redis Cluster hash tag)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l on-invalid -d 'What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-line-bytes -d 'Longest accepted line (NDJSON) or record (CSV), in bytes' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-line-bytes -d 'Longest accepted line (NDJSON) or record (CSV): bytes, or with a unit (64KiB, 1MiB, 1MB = 10^6)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l skip-lines -d 'Skip lines 1..=N of the first input (a rerun from "resume from FILE:N+1"): read, not published. Positions keep counting from the top; a CSV header is read all the same, and a record starting on a skipped line is skipped whole. Later inputs are read whole' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l summary -d 'End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal, nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any warning (repeatable)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l timeout -d 'How long Kafka may take to connect or to acknowledge an event before the run fails (exit 4)' -r
@@ -107,7 +107,7 @@ raw\t'The payload only, one a line'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fields -d 'The columns of csv or tsv output (implies csv), each a placeholder of --format without braces: received_at,channel,payload.id' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l count -d 'Exit 0 after N messages' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l timeout -d 'Stop after this long; with --count, exit 124 if fewer than N arrived' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l catch-up -d 'First print the events of this window from Kafka (--topic), then go on live without a gap or a duplicate at the seam: a duration ago (10m) or a time (RFC 3339, epoch ms)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l catch-up -d 'First print the events of this window from Kafka (--topic), then go on live without a gap or a duplicate at the seam: a duration ago (10m, 2d) or a time (RFC 3339, 2026-12-01 10:00:00 in UTC, epoch ms)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l channel -d 'Channel template of the publisher, to match Kafka events to PATTERNs in --catch-up' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l queue -d 'Messages held between Redis and the output; past this, messages are dropped and counted' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l filter -d 'Print (and count for --count) only messages whose field has one of the values: type, source_type, source_id, id, or a dotted path into the notification (with --fetch, into the event)' -r
@@ -188,13 +188,13 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s v -l ve
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-offset -d 'Start at offset N in each partition; negative: N before the end' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-time -d 'Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-time -d 'Start at the first record at or after TIME: RFC 3339, a date (2026-12-01) or date and time (2026-12-01 10:00:00) in UTC unless an offset follows, epoch ms, or a duration ago (30m, 2d)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-offset -d 'Stop before offset N in each partition' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l last -d 'The newest N records across all partitions, merged by timestamp and printed oldest first (with --filter: the newest N that match; with --follow: then go on live)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l count -d 'Stop after N records in all' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l partition -d 'Only these partitions' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l group -d 'Read as a member of consumer group G and commit what was processed: several `replay --group G` split the partitions, and a rerun resumes where the last one stopped. Partitions the group never committed start at the beginning (or --from-end)' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-time -d 'Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-time -d 'Stop each partition at its first record at or after TIME, in the forms of --from-time' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l filter -d 'Only records whose field has one of the values: type, source_type, source_id, id (read from headers and key, else from the value), or a dotted path into the value' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l format -d 'What to print, or a template such as \'{partition}@{offset} {key} {value.type}\' [default: pretty on a terminal, ndjson on a pipe]' -r -f -a "pretty\t'Time, partition@offset, key and the value on one line, for people'
 ndjson\t'Each value, byte for byte'

@@ -13,7 +13,7 @@ use examples::{
     COMPLETIONS_EXAMPLES, EXAMPLES, HEALTH_EXAMPLES, MAN_EXAMPLES, PROFILE_EXAMPLES,
     PUBLISH_EXAMPLES, REPLAY_EXAMPLES, SERVE_EXAMPLES, TAIL_EXAMPLES, TOPIC_EXAMPLES,
 };
-use values::{summary_choice, FormatParser};
+use values::{size, summary_choice, FormatParser};
 pub use values::{
     ColorChoice, Compression, FormatOr, InputFormat, IsolationChoice, ReplayFormat, ReportFormat,
     SummaryChoice, SummaryFormat, TailFormat,
@@ -322,8 +322,9 @@ pub struct PublishArgs {
     #[arg(long, default_value = "fail", value_name = "POLICY")]
     pub on_invalid: String,
 
-    /// Longest accepted line (NDJSON) or record (CSV), in bytes.
-    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    /// Longest accepted line (NDJSON) or record (CSV): bytes, or with a unit (64KiB, 1MiB, 1MB =
+    /// 10^6).
+    #[arg(long, default_value = "1MiB", value_name = "SIZE", value_parser = size)]
     pub max_line_bytes: usize,
 
     /// Skip lines 1..=N of the first input (a rerun from "resume from FILE:N+1"): read, not
@@ -427,7 +428,8 @@ pub struct TailArgs {
     pub timeout: Option<String>,
 
     /// First print the events of this window from Kafka (--topic), then go on live without a
-    /// gap or a duplicate at the seam: a duration ago (10m) or a time (RFC 3339, epoch ms).
+    /// gap or a duplicate at the seam: a duration ago (10m, 2d) or a time (RFC 3339, 2026-12-01
+    /// 10:00:00 in UTC, epoch ms).
     #[arg(long, value_name = "DURATION|TIME")]
     pub catch_up: Option<String>,
 
@@ -545,7 +547,8 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub from_offset: Option<i64>,
 
-    /// Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m).
+    /// Start at the first record at or after TIME: RFC 3339, a date (2026-12-01) or date and time
+    /// (2026-12-01 10:00:00) in UTC unless an offset follows, epoch ms, or a duration ago (30m, 2d).
     #[arg(long, value_name = "TIME|DURATION")]
     pub from_time: Option<String>,
 
@@ -580,7 +583,7 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "G", conflicts_with_all = ["from_offset", "from_time", "partition", "to_offset", "to_time"])]
     pub group: Option<String>,
 
-    /// Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago.
+    /// Stop each partition at its first record at or after TIME, in the forms of --from-time.
     #[arg(long, value_name = "TIME|DURATION", conflicts_with = "follow")]
     pub to_time: Option<String>,
 
@@ -873,5 +876,21 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_bad_size_says_what_sizes_look_like() {
+        let err = Cli::try_parse_args(["dualstream", "publish", "--max-line-bytes", "1XB"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--max-line-bytes <SIZE>")
+                && err.contains("64KiB, 1MiB, 1GiB, 1MB (10^6)"),
+            "{err}"
+        );
+        let err = Cli::try_parse_args(["dualstream", "publish", "--max-line-bytes", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at least 1 byte"), "{err}");
     }
 }

@@ -20,7 +20,7 @@ use crate::cli::{
 };
 use crate::duration::{parse_duration, parse_time_or_ago};
 use crate::error;
-use crate::event::{ChannelTemplate, FieldMap, FieldPath, Field};
+use crate::event::{ChannelTemplate, Field, FieldMap, FieldPath};
 use crate::input::{Source, Syntax};
 use crate::kafka::admin::TopicSpec;
 use crate::kafka::config::{parse_properties_file, parse_property};

@@ -71,6 +71,15 @@ pub enum SummaryChoice {
     Junit(PathBuf),
 }
 
+/// A size flag (`--max-line-bytes 1MiB`): bytes, at least one.
+pub(super) fn size(text: &str) -> Result<usize, String> {
+    match crate::duration::parse_size(text) {
+        Ok(0) => Err(format!("{text:?}: at least 1 byte")),
+        Ok(n) => usize::try_from(n).map_err(|_| format!("{text:?} is too large")),
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) fn summary_choice(text: &str) -> Result<SummaryChoice, String> {
     for (prefix, example) in [
         ("junit=", "junit=report.xml"),

@@ -754,3 +754,38 @@ fn output_templates_and_fields_are_checked_before_anything_runs() {
         TailLayout::Columns(ref c) if c.tab && c.names == ["received_at", "channel", "pattern", "payload", "source"]
     ));
 }
+
+#[test]
+fn friendlier_values_for_durations_times_and_sizes() {
+    let p = publish_of(&["--timeout", "30", "--max-line-bytes", "64KiB"]);
+    assert_eq!(
+        (p.timeout, p.max_line_bytes),
+        (Duration::from_secs(30), 65_536)
+    );
+    assert_eq!(
+        publish_of(&["--max-line-bytes", "1MB"]).max_line_bytes,
+        1_000_000
+    );
+    assert_eq!(publish_of(&[]).max_line_bytes, 1 << 20);
+    assert_eq!(
+        replay_of(&["--from-time", "2026-12-01"]).start,
+        Start::Time(1_796_083_200_000)
+    );
+    assert_eq!(
+        replay_of(&["--to-time", "2026-12-01 10:00:00"])
+            .stop
+            .to_time,
+        Some(1_796_083_200_000 + 36_000_000)
+    );
+    assert_eq!(
+        replay_of(&["--timeout", "1w"]).timeout,
+        Duration::from_secs(604_800)
+    );
+    assert!(tail_of(&["x", "--catch-up", "2d"]).catch_up.is_some());
+    assert!(
+        refused(&["replay", "--from-time", "yesterday"]).starts_with(
+            "--from-time: \"yesterday\" is not a time: try RFC 3339 (2026-12-01T10:00:00Z), a date"
+        )
+    );
+    assert!(refused(&["publish", "--timeout", "0"]).contains("a timeout must be longer than 0"));
+}
