@@ -86,6 +86,12 @@ impl Output {
         }
     }
 
+    /// Whether what goes to stderr is coloured (`--color`, NO_COLOR, a
+    /// terminal): for the `-v` log formatter.
+    pub fn colors_stderr(&self) -> bool {
+        self.color
+    }
+
     /// A warning on stderr, unless -q.
     pub fn warn(&self, message: &str) {
         if self.quiet {

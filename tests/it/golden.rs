@@ -362,6 +362,7 @@ fn help_texts() {
         "profile",
         "topic",
         "topic create",
+        "completions",
     ] {
         let run = dualstream()
             .args(sub.split_whitespace())
