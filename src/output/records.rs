@@ -88,7 +88,8 @@ impl Columns {
         Ok(())
     }
 
-    /// One row: each column rendered into its reused buffer. TSV has no
+    /// One row: each column rendered into its reused buffer, the row into
+    /// the reused line (no allocation once they have grown). TSV has no
     /// quoting: a tab, newline, carriage return or backslash in a value is
     /// written `\t`, `\n`, `\r`, `\\` (as PostgreSQL's text COPY does).
     fn row<'a>(
@@ -103,22 +104,42 @@ impl Columns {
             cell.clear();
             t.render(cell, escape, &look);
         }
-        if self.tab {
-            line.clear();
-            for (i, cell) in cells.iter().enumerate() {
-                if i > 0 {
-                    line.push(b'\t');
-                }
-                push_tsv(line, cell);
+        line.clear();
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                line.push(if self.tab { b'\t' } else { b',' });
             }
-            line.push(b'\n');
-            return Ok(w.write_all(line)?);
+            if self.tab {
+                push_tsv(line, cell);
+            } else {
+                push_csv(line, cell, cells.len() == 1);
+            }
         }
-        let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
-        csv.write_record(cells.iter())?;
-        csv.flush()?;
-        Ok(())
+        line.push(b'\n');
+        Ok(w.write_all(line)?)
     }
+}
+
+/// An RFC 4180 field: quoted when it holds a comma, a quote or a line
+/// break (quotes doubled), or when it is the only, empty, field of a row
+/// (which would otherwise read as no row at all).
+fn push_csv(line: &mut Vec<u8>, value: &[u8], alone: bool) {
+    let quoted = (alone && value.is_empty())
+        || value
+            .iter()
+            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    if !quoted {
+        line.extend_from_slice(value);
+        return;
+    }
+    line.push(b'"');
+    for &b in value {
+        if b == b'"' {
+            line.push(b'"');
+        }
+        line.push(b);
+    }
+    line.push(b'"');
 }
 
 /// A TSV value: tab, newline, carriage return and backslash escaped.

@@ -405,6 +405,16 @@ fn replayed_records_by_template_fields_and_pretty() {
         "key\ttimestamp\tvalue\n\t2023-11-14T22:13:20.000Z\tnot json\\t\n"
     );
     assert_eq!(
+        replayed(
+            RecordFormat::Columns(columns(false, &["key"], Subject::Record)),
+            &[
+                record(Some(b"{}"), None, None),
+                record(Some(b"{}"), Some(b"a,\"b\"\nc"), None)
+            ]
+        ),
+        "key\n\"\"\n\"a,\"\"b\"\"\nc\"\n"
+    );
+    assert_eq!(
         replayed(RecordFormat::Pretty, &records),
         "2023-11-14T22:13:20.000Z 2@41 r1 {\"id\":\"e1\",\"type\":\"push\",\"n\":{\"a\":[1,2]}}\n\
          2023-11-14T22:13:20.000Z 2@41 - not json\\t\n"
