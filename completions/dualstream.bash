@@ -829,7 +829,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__publish)
-            opts="-X -F -q -v -h -V --format --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --channel --on-invalid --max-line-bytes --skip-lines --dry-run --summary --progress --timeout --max-in-flight --compression --redis-batch --redis-required --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --format --max-line-bytes --skip-lines --id-field --type-field --type --source-type-field --source-type --source-id-field --source-id --time-field --on-invalid --channel --dry-run --timeout --max-in-flight --compression --redis-batch --redis-required --no-headers --create-topic --partitions --replication-factor --min-insync-replicas --summary --progress --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -837,6 +837,14 @@ _dualstream() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-line-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --id-field)
@@ -871,23 +879,11 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --channel)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --on-invalid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --max-line-bytes)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --skip-lines)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --summary)
+                --channel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -916,6 +912,10 @@ _dualstream() {
                     return 0
                     ;;
                 --min-insync-replicas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --summary)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -963,7 +963,7 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__replay)
-            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --to-offset --last --count --follow --partition --group --to-time --filter --format --envelope --to-redis --channel --rate --to-topic --exactly-once --txn-records --txn-interval --transactional-id --max-in-flight --compression --progress --summary --timeout --wait --expect --expect-once --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --from-beginning --from-offset --from-time --from-end --last --group --to-offset --count --follow --to-time --wait --expect --expect-once --partition --filter --to-redis --channel --rate --to-topic --exactly-once --txn-records --txn-interval --transactional-id --max-in-flight --compression --format --fields --envelope --progress --summary --timeout --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -977,19 +977,7 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --to-offset)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --last)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --count)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --partition)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -997,16 +985,32 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --to-offset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --to-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partition)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "ndjson envelope csv" -- "${cur}"))
                     return 0
                     ;;
                 --channel)
@@ -1041,19 +1045,19 @@ _dualstream() {
                     COMPREPLY=($(compgen -W "none gzip snappy lz4 zstd" -- "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "pretty ndjson envelope csv tsv" -- "${cur}"))
+                    return 0
+                    ;;
+                --fields)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --summary)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --wait)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --expect)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1183,14 +1187,18 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__tail)
-            opts="-X -F -q -v -h -V --literal --format --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --literal --format --fields --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "pretty json csv raw" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "pretty json csv tsv raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --fields)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --count)

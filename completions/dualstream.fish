@@ -53,6 +53,8 @@ complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "man" -d 'Prin
 complete -c dualstream -n "__fish_dualstream_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l format -d 'Input format [default: by extension (.csv is CSV), else NDJSON]' -r -f -a "ndjson\t''
 csv\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-line-bytes -d 'Longest accepted line (NDJSON) or record (CSV): bytes, or with a unit (64KiB, 1MiB, 1MB = 10^6)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l skip-lines -d 'Skip lines 1..=N of the first input (a rerun from "resume from FILE:N+1"): read, not published. Positions keep counting from the top; a CSV header is read all the same, and a record starting on a skipped line is skipped whole. Later inputs are read whole' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l id-field -d 'Field holding the event id (dotted path); absent ids are derived from the content' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l type-field -d 'Field holding the event type (dotted path)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l type -d 'A constant event type for every event, instead of --type-field' -r
@@ -61,11 +63,8 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source-id-field -d 'Field holding the source id, the Kafka key (dotted path, e.g. repo.name)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l source-id -d 'A constant source id for every event, instead of --source-id-field' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l time-field -d 'Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l channel -d 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }} for literal braces (a Redis Cluster hash tag)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l on-invalid -d 'What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-line-bytes -d 'Longest accepted line (NDJSON) or record (CSV), in bytes' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l skip-lines -d 'Skip lines 1..=N of the first input (a rerun from "resume from FILE:N+1"): read, not published. Positions keep counting from the top; a CSV header is read all the same, and a record starting on a skipped line is skipped whole. Later inputs are read whole' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l summary -d 'End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal, nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any warning (repeatable)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l channel -d 'Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }} for literal braces (a Redis Cluster hash tag)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l timeout -d 'How long Kafka may take to connect or to acknowledge an event before the run fails (exit 4)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l max-in-flight -d 'Most events sent to Kafka and not yet acknowledged; fewer while acknowledgements are slow (the window follows their latency)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l compression -d 'Compress record batches (librdkafka\'s compression.codec). Tansu 0.6 stores snappy batches but cannot serve them back: use another codec with it' -r -f -a "none\t''
@@ -77,6 +76,7 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis-
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l partitions -d 'Partitions for --create-topic [default: 3]; an existing topic with another count is reported' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l replication-factor -d 'Replication factor for --create-topic [default: 3, or the number of brokers if fewer]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l min-insync-replicas -d 'min.insync.replicas for --create-topic [default: replication factor − 1, at least 1]' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l summary -d 'End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal, nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any warning (repeatable)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
@@ -90,22 +90,24 @@ never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l dry-run -d 'Validate and print what would be sent, without connecting to anything'
-complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l progress -d 'Show the progress bar even when stderr is not a terminal'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l redis-required -d 'Exit 5 when any notification failed on Redis (the events are in Kafka all the same; the failed ones are named with the replay that re-sends them)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l no-headers -d 'Send no id/type/source_type headers. Brokers that store each header as a row (Tansu with sqlite) take events about three times faster without them'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l create-topic -d 'Create the topic through the admin API when it does not exist'
+complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l progress -d 'Show the progress bar even when stderr is not a terminal'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s V -l version -d 'Print version'
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l format -d 'Output format [default: pretty on a terminal, json on a pipe]' -r -f -a "pretty\t'Time, channel and compact payload, for people'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l format -d 'Output format, or a template such as \'{channel} {payload.id}\' [default: pretty on a terminal, json on a pipe]' -r -f -a "pretty\t'Time, channel and compact payload, for people'
 json\t'One object a line: received_at, channel, pattern, payload'
 csv\t'RFC 4180 CSV with a header row'
+tsv\t'Tab-separated values with a header row'
 raw\t'The payload only, one a line'"
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fields -d 'The columns of csv or tsv output (implies csv), each a placeholder of --format without braces: received_at,channel,payload.id' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l count -d 'Exit 0 after N messages' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l timeout -d 'Stop after this long; with --count, exit 124 if fewer than N arrived' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l catch-up -d 'First print the events of this window from Kafka (--topic), then go on live without a gap or a duplicate at the seam: a duration ago (10m) or a time (RFC 3339, epoch ms)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l catch-up -d 'First print the events of this window from Kafka (--topic), then go on live without a gap or a duplicate at the seam: a duration ago (10m, 2d) or a time (RFC 3339, 2026-12-01 10:00:00 in UTC, epoch ms)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l channel -d 'Channel template of the publisher, to match Kafka events to PATTERNs in --catch-up' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l queue -d 'Messages held between Redis and the output; past this, messages are dropped and counted' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l filter -d 'Print (and count for --count) only messages whose field has one of the values: type, source_type, source_id, id, or a dotted path into the notification (with --fetch, into the event)' -r
@@ -186,17 +188,16 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s v -l ve
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand health" -s V -l version -d 'Print version'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-offset -d 'Start at offset N in each partition; negative: N before the end' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-time -d 'Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m)' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-offset -d 'Stop before offset N in each partition' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-time -d 'Start at the first record at or after TIME: RFC 3339, a date (2026-12-01) or date and time (2026-12-01 10:00:00) in UTC unless an offset follows, epoch ms, or a duration ago (30m, 2d)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l last -d 'The newest N records across all partitions, merged by timestamp and printed oldest first (with --filter: the newest N that match; with --follow: then go on live)' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l count -d 'Stop after N records in all' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l partition -d 'Only these partitions' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l group -d 'Read as a member of consumer group G and commit what was processed: several `replay --group G` split the partitions, and a rerun resumes where the last one stopped. Partitions the group never committed start at the beginning (or --from-end)' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-time -d 'Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-offset -d 'Stop before offset N in each partition' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l count -d 'Stop after N records in all' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-time -d 'Stop each partition at its first record at or after TIME, in the forms of --from-time' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l wait -d 'With --follow, stop after this long: exit 124 if --count records (or every --expect expectation) had not arrived by then' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l expect -d 'Wait for the events in FILE (one a line: an id, or a JSON object of field values): stop with 0 once every one was read, 124 at the end (or at --wait with --follow) naming those that were not' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l partition -d 'Only these partitions' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l filter -d 'Only records whose field has one of the values: type, source_type, source_id, id (read from headers and key, else from the value), or a dotted path into the value' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l format -d 'What to print: ndjson (each value, byte for byte), envelope (JSON with partition, offset, timestamp, key, headers, value), or csv' -r -f -a "ndjson\t''
-envelope\t''
-csv\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l channel -d 'Channel template for --to-redis' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l rate -d 'With --to-redis, send at most N notifications a second (500 or 500/s)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-topic -d 'Instead of printing, copy the records to this topic, keeping key, headers and timestamp (acks=all, idempotent; exit 4 if any copy is not acknowledged)' -r
@@ -209,10 +210,14 @@ gzip\t''
 snappy\t''
 lz4\t''
 zstd\t''"
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l format -d 'What to print, or a template such as \'{partition}@{offset} {key} {value.type}\' [default: pretty on a terminal, ndjson on a pipe]' -r -f -a "pretty\t'Time, partition@offset, key and the value on one line, for people'
+ndjson\t'Each value, byte for byte'
+envelope\t'JSON with partition, offset, timestamp, key, headers, value'
+csv\t'RFC 4180 CSV with a header row'
+tsv\t'Tab-separated values with a header row'"
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l fields -d 'The columns of csv or tsv output (implies csv), each a placeholder of --format without braces: partition,offset,key,value.type' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l summary -d 'End-of-run summary per partition on stderr: auto, table, json or none [auto: a table on a terminal, nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any warning; junit=FILE the expectations of --expect as a JUnit report (repeatable)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l timeout -d 'How long Kafka may take to answer before the run fails (exit 4)' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l wait -d 'With --follow, stop after this long: exit 124 if --count records (or every --expect expectation) had not arrived by then' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l expect -d 'Wait for the events in FILE (one a line: an id, or a JSON object of field values): stop with 0 once every one was read, 124 at the end (or at --wait with --follow) naming those that were not' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l topic -d 'Kafka topic' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s X -d 'A librdkafka property, like kcat\'s -X (repeatable); applied after -F' -r
@@ -228,11 +233,11 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l config 
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-beginning -d 'Start at the first offset of each partition (the default)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l from-end -d 'Start at the end: only what arrives from now on (with --follow)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l follow -d 'Keep reading past the end offsets, until Ctrl-C or --count'
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l envelope -d 'Short for --format envelope'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l expect-once -d 'With --expect, an expectation met twice is a failure (exit 6)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l to-redis -d 'Instead of printing, re-send each record\'s notification to Redis as publish would (repairs subscribers after a Redis outage)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l exactly-once -d 'With --group and --to-topic: copy exactly once. The copies of each batch and the group\'s offsets after it are committed in one Kafka transaction (read-committed readers of the target see every record once, also after a crash, a rebalance or a broker failure); a rerun fences the copy before it'
+complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l envelope -d 'Short for --format envelope'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l progress -d 'Show the progress bar even when stderr is not a terminal'
-complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l expect-once -d 'With --expect, an expectation met twice is a failure (exit 6)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand replay" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'

@@ -13,9 +13,9 @@ use examples::{
     COMPLETIONS_EXAMPLES, EXAMPLES, HEALTH_EXAMPLES, MAN_EXAMPLES, PROFILE_EXAMPLES,
     PUBLISH_EXAMPLES, REPLAY_EXAMPLES, SERVE_EXAMPLES, TAIL_EXAMPLES, TOPIC_EXAMPLES,
 };
-use values::summary_choice;
+use values::{size, summary_choice, FormatParser};
 pub use values::{
-    ColorChoice, Compression, InputFormat, IsolationChoice, ReplayFormat, ReportFormat,
+    ColorChoice, Compression, FormatOr, InputFormat, IsolationChoice, ReplayFormat, ReportFormat,
     SummaryChoice, SummaryFormat, TailFormat,
 };
 
@@ -29,8 +29,7 @@ pub use values::{
     name = "dualstream",
     version,
     propagate_version = true,
-    max_term_width = 100,
-    after_long_help = EXAMPLES
+    max_term_width = 100
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -167,6 +166,15 @@ pub struct Global {
 }
 
 const KAFKA: &str = "Kafka";
+const INPUT: &str = "Input";
+const FIELDS: &str = "Fields";
+const INVALID: &str = "Invalid lines";
+const DELIVERY: &str = "Delivery";
+const TOPIC_CREATION: &str = "Topic creation";
+const START: &str = "Start";
+const STOP: &str = "Stop";
+const FILTER: &str = "Filter";
+const SINK: &str = "Sink";
 const REDIS: &str = "Redis";
 const OUTPUT: &str = "Output";
 const PROFILE: &str = "Profile";
@@ -193,8 +201,9 @@ impl Cli {
         T: Into<std::ffi::OsString> + Clone,
     {
         use clap::parser::ValueSource;
-        use clap::{CommandFactory, FromArgMatches};
-        let matches = Cli::command().try_get_matches_from(args)?;
+        use clap::FromArgMatches;
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let matches = Cli::definition(color_asked(&args)).try_get_matches_from(args)?;
         let mut cli = Cli::from_arg_matches(&matches)?;
         let sub = matches.subcommand().map(|(_, sub)| sub);
         // Global options are seen at the top and in the subcommand; given in
@@ -223,6 +232,95 @@ impl Cli {
             && !sources.contains(&Some(ValueSource::CommandLine));
         Ok(cli)
     }
+}
+
+impl Cli {
+    /// The command line as it is parsed, helped, completed and documented
+    /// (man pages): the derive's definition, with `color` for clap's own
+    /// help and errors, the exit-code table after the top-level examples,
+    /// the Kafka and Redis options hidden where nothing connects, and
+    /// usage lines that never list options an environment variable set.
+    pub fn definition(color: clap::ColorChoice) -> clap::Command {
+        use clap::CommandFactory;
+        Cli::finished(Cli::command().color(color))
+    }
+
+    /// [`Cli::definition`] for the man pages: uncoloured, and without
+    /// clap's `help` subcommand (a page of its own would say nothing).
+    pub fn documented() -> clap::Command {
+        use clap::CommandFactory;
+        Cli::finished(
+            Cli::command()
+                .color(clap::ColorChoice::Never)
+                .disable_help_subcommand(true),
+        )
+    }
+
+    fn finished(cmd: clap::Command) -> clap::Command {
+        let mut cmd = cmd.after_long_help(format!("{EXAMPLES}\n\n{}", crate::error::exit_table()));
+        // A copy of each connection option, hidden, stands in for the
+        // global one on the commands that never connect (clap propagates a
+        // global option only where no option of its id exists): still
+        // accepted (an exported DUALSTREAM_BROKERS must not break them),
+        // never shown.
+        let connection: Vec<clap::Arg> = cmd
+            .get_arguments()
+            .filter(|a| matches!(a.get_help_heading(), Some(KAFKA | REDIS)))
+            .cloned()
+            .collect();
+        for name in ["profile", "completions", "man"] {
+            cmd = cmd.mut_subcommand(name, |mut sub| {
+                for arg in &connection {
+                    sub = sub.arg(arg.clone().hide(true));
+                }
+                sub
+            });
+        }
+        cmd.build();
+        static_usage(cmd)
+    }
+}
+
+/// Every (sub)command's usage line fixed as clap renders it with nothing
+/// given: clap's usage in an error otherwise lists the options that were
+/// present, those an environment variable set too, as if they were needed.
+fn static_usage(mut cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, static_usage);
+    }
+    let usage = cmd.render_usage().to_string();
+    let usage = usage.strip_prefix("Usage: ").unwrap_or(&usage).to_string();
+    cmd.override_usage(usage)
+}
+
+/// The `--color` of a command line not parsed yet, for clap's own help and
+/// errors (the last one given wins, as clap would decide).
+fn color_asked(args: &[std::ffi::OsString]) -> clap::ColorChoice {
+    let mut choice = clap::ColorChoice::Auto;
+    let mut words = args.iter().skip(1).map(|a| a.to_str().unwrap_or(""));
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break;
+        }
+        let value = match word.strip_prefix("--color") {
+            Some("") => words.next().unwrap_or(""),
+            Some(rest) => match rest.strip_prefix('=') {
+                Some(v) => v,
+                None => continue,
+            },
+            None => continue,
+        };
+        choice = match value {
+            "never" => clap::ColorChoice::Never,
+            "always" => clap::ColorChoice::Always,
+            _ => clap::ColorChoice::Auto,
+        };
+    }
+    choice
 }
 
 // Parsed once per run: the size difference between variants costs nothing.
@@ -266,130 +364,125 @@ pub struct PublishArgs {
     pub files: Vec<PathBuf>,
 
     /// Input format [default: by extension (.csv is CSV), else NDJSON].
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = INPUT)]
     pub format: Option<InputFormat>,
 
-    /// Field holding the event id (dotted path); absent ids are derived from the content.
-    #[arg(long, default_value = "id", value_name = "PATH")]
-    pub id_field: String,
-
-    /// Field holding the event type (dotted path).
-    #[arg(long, default_value = "type", value_name = "PATH")]
-    pub type_field: String,
-
-    /// A constant event type for every event, instead of --type-field.
-    #[arg(long = "type", value_name = "TYPE", conflicts_with = "type_field")]
-    pub type_const: Option<String>,
-
-    /// Field holding the source type (dotted path).
-    #[arg(long, default_value = "source_type", value_name = "PATH")]
-    pub source_type_field: String,
-
-    /// A constant source type for every event, instead of --source-type-field.
-    #[arg(
-        long = "source-type",
-        value_name = "TYPE",
-        conflicts_with = "source_type_field"
-    )]
-    pub source_type_const: Option<String>,
-
-    /// Field holding the source id, the Kafka key (dotted path, e.g. repo.name).
-    #[arg(long, default_value = "source_id", value_name = "PATH")]
-    pub source_id_field: String,
-
-    /// A constant source id for every event, instead of --source-id-field.
-    #[arg(
-        long = "source-id",
-        value_name = "ID",
-        conflicts_with = "source_id_field"
-    )]
-    pub source_id_const: Option<String>,
-
-    /// Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now.
-    #[arg(long, default_value = "time", value_name = "PATH")]
-    pub time_field: String,
-
-    /// Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }}
-    /// for literal braces (a Redis Cluster hash tag).
-    #[arg(
-        long,
-        default_value = "events:{source_type}:{source_id}",
-        value_name = "TEMPLATE"
-    )]
-    pub channel: String,
-
-    /// What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE.
-    #[arg(long, default_value = "fail", value_name = "POLICY")]
-    pub on_invalid: String,
-
-    /// Longest accepted line (NDJSON) or record (CSV), in bytes.
-    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    /// Longest accepted line (NDJSON) or record (CSV): bytes, or with a unit (64KiB, 1MiB, 1MB =
+    /// 10^6).
+    #[arg(long, default_value = "1MiB", value_name = "SIZE", value_parser = size, help_heading = INPUT)]
     pub max_line_bytes: usize,
 
     /// Skip lines 1..=N of the first input (a rerun from "resume from FILE:N+1"): read, not
     /// published. Positions keep counting from the top; a CSV header is read all the same, and a
     /// record starting on a skipped line is skipped whole. Later inputs are read whole.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, help_heading = INPUT)]
     pub skip_lines: u64,
 
+    /// Field holding the event id (dotted path); absent ids are derived from the content.
+    #[arg(long, default_value = "id", value_name = "PATH", help_heading = FIELDS)]
+    pub id_field: String,
+
+    /// Field holding the event type (dotted path).
+    #[arg(long, default_value = "type", value_name = "PATH", help_heading = FIELDS)]
+    pub type_field: String,
+
+    /// A constant event type for every event, instead of --type-field.
+    #[arg(long = "type", value_name = "TYPE", conflicts_with = "type_field", help_heading = FIELDS)]
+    pub type_const: Option<String>,
+
+    /// Field holding the source type (dotted path).
+    #[arg(long, default_value = "source_type", value_name = "PATH", help_heading = FIELDS)]
+    pub source_type_field: String,
+
+    /// A constant source type for every event, instead of --source-type-field.
+    #[arg(long = "source-type",
+        value_name = "TYPE",
+        conflicts_with = "source_type_field", help_heading = FIELDS)]
+    pub source_type_const: Option<String>,
+
+    /// Field holding the source id, the Kafka key (dotted path, e.g. repo.name).
+    #[arg(long, default_value = "source_id", value_name = "PATH", help_heading = FIELDS)]
+    pub source_id_field: String,
+
+    /// A constant source id for every event, instead of --source-id-field.
+    #[arg(long = "source-id",
+        value_name = "ID",
+        conflicts_with = "source_id_field", help_heading = FIELDS)]
+    pub source_id_const: Option<String>,
+
+    /// Field holding the event time (RFC 3339 or epoch ms); the Kafka timestamp, else now.
+    #[arg(long, default_value = "time", value_name = "PATH", help_heading = FIELDS)]
+    pub time_field: String,
+
+    /// What to do with an invalid line: fail (exit 3), skip, or dead-letter=FILE.
+    #[arg(long, default_value = "fail", value_name = "POLICY", help_heading = INVALID)]
+    pub on_invalid: String,
+
+    /// Redis channel template; placeholders {source_type} {source_id} {type} {id} {topic}; {{ and }}
+    /// for literal braces (a Redis Cluster hash tag).
+    #[arg(long,
+        default_value = "events:{source_type}:{source_id}",
+        value_name = "TEMPLATE", help_heading = DELIVERY)]
+    pub channel: String,
+
     /// Validate and print what would be sent, without connecting to anything.
-    #[arg(long)]
+    #[arg(long, help_heading = DELIVERY)]
     pub dry_run: bool,
 
-    /// End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal,
-    /// nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any warning
-    /// (repeatable).
-    #[arg(long, value_name = "FORMAT", value_parser = summary_choice)]
-    pub summary: Vec<SummaryChoice>,
-
-    /// Show the progress bar even when stderr is not a terminal.
-    #[arg(long)]
-    pub progress: bool,
-
     /// How long Kafka may take to connect or to acknowledge an event before the run fails (exit 4).
-    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    #[arg(long, default_value = "30s", value_name = "DURATION", help_heading = DELIVERY)]
     pub timeout: String,
 
     /// Most events sent to Kafka and not yet acknowledged; fewer while acknowledgements are slow
     /// (the window follows their latency).
-    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    #[arg(long, default_value_t = 20_000, value_name = "N", help_heading = DELIVERY)]
     pub max_in_flight: usize,
 
     /// Compress record batches (librdkafka's compression.codec). Tansu 0.6 stores snappy
     /// batches but cannot serve them back: use another codec with it.
-    #[arg(long, value_enum, value_name = "CODEC")]
+    #[arg(long, value_enum, value_name = "CODEC", help_heading = DELIVERY)]
     pub compression: Option<Compression>,
 
     /// Most notifications in one Redis pipeline.
-    #[arg(long, default_value_t = 500, value_name = "N")]
+    #[arg(long, default_value_t = 500, value_name = "N", help_heading = DELIVERY)]
     pub redis_batch: usize,
 
     /// Exit 5 when any notification failed on Redis (the events are in Kafka all the same; the
     /// failed ones are named with the replay that re-sends them).
-    #[arg(long)]
+    #[arg(long, help_heading = DELIVERY)]
     pub redis_required: bool,
 
     /// Send no id/type/source_type headers. Brokers that store each header as a row (Tansu
     /// with sqlite) take events about three times faster without them.
-    #[arg(long)]
+    #[arg(long, help_heading = DELIVERY)]
     pub no_headers: bool,
 
     /// Create the topic through the admin API when it does not exist.
-    #[arg(long)]
+    #[arg(long, help_heading = TOPIC_CREATION)]
     pub create_topic: bool,
 
     /// Partitions for --create-topic [default: 3]; an existing topic with another count is
     /// reported.
-    #[arg(long, value_name = "N", requires = "create_topic")]
+    #[arg(long, value_name = "N", requires = "create_topic", help_heading = TOPIC_CREATION)]
     pub partitions: Option<i32>,
 
     /// Replication factor for --create-topic [default: 3, or the number of brokers if fewer].
-    #[arg(long, value_name = "N", requires = "create_topic")]
+    #[arg(long, value_name = "N", requires = "create_topic", help_heading = TOPIC_CREATION)]
     pub replication_factor: Option<i32>,
 
     /// min.insync.replicas for --create-topic [default: replication factor − 1, at least 1].
-    #[arg(long, value_name = "N", requires = "create_topic")]
+    #[arg(long, value_name = "N", requires = "create_topic", help_heading = TOPIC_CREATION)]
     pub min_insync_replicas: Option<i32>,
+
+    /// End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal,
+    /// nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any warning
+    /// (repeatable).
+    #[arg(long, value_name = "FORMAT", value_parser = summary_choice, help_heading = OUTPUT)]
+    pub summary: Vec<SummaryChoice>,
+
+    /// Show the progress bar even when stderr is not a terminal.
+    #[arg(long, help_heading = OUTPUT)]
+    pub progress: bool,
 }
 
 #[derive(Debug, Args)]
@@ -402,9 +495,21 @@ pub struct TailArgs {
     #[arg(long)]
     pub literal: bool,
 
-    /// Output format [default: pretty on a terminal, json on a pipe].
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<TailFormat>,
+    /// Output format, or a template such as '{channel} {payload.id}' [default: pretty on a
+    /// terminal, json on a pipe].
+    ///
+    /// Template placeholders: {received_at} (RFC 3339 UTC; {received_at:ms} epoch ms), {channel},
+    /// {pattern}, {source}, {topic}, {partition}, {offset}, {key} (the notification's), {payload},
+    /// {payload.PATH} (the notification), {value}, {value.PATH} (what raw prints: the event with
+    /// --fetch, else the notification), {event}, {event.PATH} (--fetch); {{ and }} for braces. A
+    /// missing path prints nothing.
+    #[arg(long, value_name = "FORMAT|TEMPLATE", value_parser = FormatParser::<TailFormat>::new())]
+    pub format: Option<FormatOr<TailFormat>>,
+
+    /// The columns of csv or tsv output (implies csv), each a placeholder of --format without
+    /// braces: received_at,channel,payload.id.
+    #[arg(long, value_name = "FIELD,…", value_delimiter = ',')]
+    pub fields: Vec<String>,
 
     /// Exit 0 after N messages.
     #[arg(long, value_name = "N")]
@@ -415,7 +520,8 @@ pub struct TailArgs {
     pub timeout: Option<String>,
 
     /// First print the events of this window from Kafka (--topic), then go on live without a
-    /// gap or a duplicate at the seam: a duration ago (10m) or a time (RFC 3339, epoch ms).
+    /// gap or a duplicate at the seam: a duration ago (10m, 2d) or a time (RFC 3339, 2026-12-01
+    /// 10:00:00 in UTC, epoch ms).
     #[arg(long, value_name = "DURATION|TIME")]
     pub catch_up: Option<String>,
 
@@ -526,152 +632,158 @@ pub struct ServeArgs {
 #[command(group(clap::ArgGroup::new("from").args(["from_beginning", "from_offset", "from_time", "from_end"])))]
 pub struct ReplayArgs {
     /// Start at the first offset of each partition (the default).
-    #[arg(long)]
+    #[arg(long, help_heading = START)]
     pub from_beginning: bool,
 
     /// Start at offset N in each partition; negative: N before the end.
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, help_heading = START)]
     pub from_offset: Option<i64>,
 
-    /// Start at the first record at or after TIME: RFC 3339, epoch ms, or a duration ago (1h, 30m).
-    #[arg(long, value_name = "TIME|DURATION")]
+    /// Start at the first record at or after TIME: RFC 3339, a date (2026-12-01) or date and time
+    /// (2026-12-01 10:00:00) in UTC unless an offset follows, epoch ms, or a duration ago (30m, 2d).
+    #[arg(long, value_name = "TIME|DURATION", help_heading = START)]
     pub from_time: Option<String>,
 
     /// Start at the end: only what arrives from now on (with --follow).
-    #[arg(long)]
+    #[arg(long, help_heading = START)]
     pub from_end: bool,
-
-    /// Stop before offset N in each partition.
-    #[arg(long, value_name = "N", conflicts_with = "follow")]
-    pub to_offset: Option<i64>,
 
     /// The newest N records across all partitions, merged by timestamp and printed oldest first
     /// (with --filter: the newest N that match; with --follow: then go on live).
-    #[arg(long, value_name = "N", conflicts_with_all = ["from", "to_offset", "to_time", "group"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["from", "to_offset", "to_time", "group"], help_heading = START)]
     pub last: Option<u64>,
-
-    /// Stop after N records in all.
-    #[arg(long, value_name = "N")]
-    pub count: Option<u64>,
-
-    /// Keep reading past the end offsets, until Ctrl-C or --count.
-    #[arg(long)]
-    pub follow: bool,
-
-    /// Only these partitions.
-    #[arg(long, value_name = "P,…", value_delimiter = ',')]
-    pub partition: Option<Vec<i32>>,
 
     /// Read as a member of consumer group G and commit what was processed: several
     /// `replay --group G` split the partitions, and a rerun resumes where the last one stopped.
     /// Partitions the group never committed start at the beginning (or --from-end).
-    #[arg(long, value_name = "G", conflicts_with_all = ["from_offset", "from_time", "partition", "to_offset", "to_time"])]
+    #[arg(long, value_name = "G", conflicts_with_all = ["from_offset", "from_time", "partition", "to_offset", "to_time"], help_heading = START)]
     pub group: Option<String>,
 
-    /// Stop each partition at its first record at or after TIME: RFC 3339, epoch ms, or a duration ago.
-    #[arg(long, value_name = "TIME|DURATION", conflicts_with = "follow")]
+    /// Stop before offset N in each partition.
+    #[arg(long, value_name = "N", conflicts_with = "follow", help_heading = STOP)]
+    pub to_offset: Option<i64>,
+
+    /// Stop after N records in all.
+    #[arg(long, value_name = "N", help_heading = STOP)]
+    pub count: Option<u64>,
+
+    /// Keep reading past the end offsets, until Ctrl-C or --count.
+    #[arg(long, help_heading = STOP)]
+    pub follow: bool,
+
+    /// Stop each partition at its first record at or after TIME, in the forms of --from-time.
+    #[arg(long, value_name = "TIME|DURATION", conflicts_with = "follow", help_heading = STOP)]
     pub to_time: Option<String>,
+
+    /// With --follow, stop after this long: exit 124 if --count records (or every --expect
+    /// expectation) had not arrived by then.
+    #[arg(long, value_name = "DURATION", requires = "follow", help_heading = STOP)]
+    pub wait: Option<String>,
+
+    /// Wait for the events in FILE (one a line: an id, or a JSON object of field values): stop with
+    /// 0 once every one was read, 124 at the end (or at --wait with --follow) naming those that
+    /// were not.
+    #[arg(long, value_name = "FILE", conflicts_with = "count", help_heading = STOP)]
+    pub expect: Option<PathBuf>,
+
+    /// With --expect, an expectation met twice is a failure (exit 6).
+    #[arg(long, requires = "expect", help_heading = STOP)]
+    pub expect_once: bool,
+
+    /// Only these partitions.
+    #[arg(long, value_name = "P,…", value_delimiter = ',', help_heading = FILTER)]
+    pub partition: Option<Vec<i32>>,
 
     /// Only records whose field has one of the values: type, source_type, source_id, id (read
     /// from headers and key, else from the value), or a dotted path into the value.
-    #[arg(long, value_name = "FIELD=VALUE,…", value_delimiter = ',')]
+    #[arg(long, value_name = "FIELD=VALUE,…", value_delimiter = ',', help_heading = FILTER)]
     pub filter: Vec<String>,
-
-    /// What to print: ndjson (each value, byte for byte), envelope (JSON with partition, offset,
-    /// timestamp, key, headers, value), or csv.
-    #[arg(long, value_enum, default_value_t = ReplayFormat::Ndjson, value_name = "FORMAT")]
-    pub format: ReplayFormat,
-
-    /// Short for --format envelope.
-    #[arg(long, conflicts_with = "format")]
-    pub envelope: bool,
 
     /// Instead of printing, re-send each record's notification to Redis as publish would
     /// (repairs subscribers after a Redis outage).
-    #[arg(long, conflicts_with = "to_topic")]
+    #[arg(long, conflicts_with = "to_topic", help_heading = SINK)]
     pub to_redis: bool,
 
     /// Channel template for --to-redis.
-    #[arg(
-        long,
+    #[arg(long,
         default_value = "events:{source_type}:{source_id}",
-        value_name = "TEMPLATE"
-    )]
+        value_name = "TEMPLATE", help_heading = SINK)]
     pub channel: String,
 
     /// With --to-redis, send at most N notifications a second (500 or 500/s).
-    #[arg(long, value_name = "N/s", requires = "to_redis")]
+    #[arg(long, value_name = "N/s", requires = "to_redis", help_heading = SINK)]
     pub rate: Option<String>,
 
     /// Instead of printing, copy the records to this topic, keeping key, headers and timestamp
     /// (acks=all, idempotent; exit 4 if any copy is not acknowledged).
-    #[arg(long, value_name = "TOPIC")]
+    #[arg(long, value_name = "TOPIC", help_heading = SINK)]
     pub to_topic: Option<String>,
 
     /// With --group and --to-topic: copy exactly once. The copies of each batch and the group's
     /// offsets after it are committed in one Kafka transaction (read-committed readers of the
     /// target see every record once, also after a crash, a rebalance or a broker failure); a
     /// rerun fences the copy before it.
-    #[arg(long)]
+    #[arg(long, help_heading = SINK)]
     pub exactly_once: bool,
 
     /// With --exactly-once, commit a transaction after this many records at most.
-    #[arg(long, default_value_t = 5000, value_name = "N")]
+    #[arg(long, default_value_t = 5000, value_name = "N", help_heading = SINK)]
     pub txn_records: u64,
 
     /// With --exactly-once, commit a transaction after it has been open this long at most (what
     /// read-committed readers of the target wait for a copy, at the most).
-    #[arg(long, default_value = "500ms", value_name = "DURATION")]
+    #[arg(long, default_value = "500ms", value_name = "DURATION", help_heading = SINK)]
     pub txn_interval: String,
 
     /// With --exactly-once, the producer's transactional id [default: dualstream-replay:G:TOPIC].
     /// A copy starting with the id of a running one fences it: give each concurrent member of
     /// the group its own (stable across reruns).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", help_heading = SINK)]
     pub transactional_id: Option<String>,
 
     /// With --to-topic, most copies sent and not yet acknowledged.
-    #[arg(
-        long,
+    #[arg(long,
         default_value_t = 20_000,
         value_name = "N",
-        requires = "to_topic"
-    )]
+        requires = "to_topic", help_heading = SINK)]
     pub max_in_flight: usize,
 
     /// With --to-topic, compress the copies' record batches (librdkafka's compression.codec).
     /// Tansu 0.6 stores snappy batches but cannot serve them back: use another codec with it.
-    #[arg(long, value_enum, value_name = "CODEC", requires = "to_topic")]
+    #[arg(long, value_enum, value_name = "CODEC", requires = "to_topic", help_heading = SINK)]
     pub compression: Option<Compression>,
 
+    /// What to print, or a template such as '{partition}@{offset} {key} {value.type}' [default:
+    /// pretty on a terminal, ndjson on a pipe].
+    ///
+    /// Template placeholders: {topic}, {partition}, {offset}, {key}, {timestamp} (RFC 3339 UTC;
+    /// {timestamp:ms} epoch ms), {headers.NAME}, {value}, {value.PATH}; {{ and }} for braces. A
+    /// missing path prints nothing.
+    #[arg(long, value_name = "FORMAT|TEMPLATE", value_parser = FormatParser::<ReplayFormat>::new(), help_heading = OUTPUT)]
+    pub format: Option<FormatOr<ReplayFormat>>,
+
+    /// The columns of csv or tsv output (implies csv), each a placeholder of --format without
+    /// braces: partition,offset,key,value.type.
+    #[arg(long, value_name = "FIELD,…", value_delimiter = ',', conflicts_with_all = ["envelope", "to_redis", "to_topic"], help_heading = OUTPUT)]
+    pub fields: Vec<String>,
+
+    /// Short for --format envelope.
+    #[arg(long, conflicts_with = "format", help_heading = OUTPUT)]
+    pub envelope: bool,
+
     /// Show the progress bar even when stderr is not a terminal.
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub progress: bool,
 
     /// End-of-run summary per partition on stderr: auto, table, json or none [auto: a table on a
     /// terminal, nothing on a pipe]; json=FILE also writes the JSON summary to FILE, apart from any
     /// warning; junit=FILE the expectations of --expect as a JUnit report (repeatable).
-    #[arg(long, value_name = "FORMAT", value_parser = summary_choice)]
+    #[arg(long, value_name = "FORMAT", value_parser = summary_choice, help_heading = OUTPUT)]
     pub summary: Vec<SummaryChoice>,
 
     /// How long Kafka may take to answer before the run fails (exit 4).
-    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    #[arg(long, default_value = "30s", value_name = "DURATION", help_heading = KAFKA)]
     pub timeout: String,
-
-    /// With --follow, stop after this long: exit 124 if --count records (or every --expect
-    /// expectation) had not arrived by then.
-    #[arg(long, value_name = "DURATION", requires = "follow")]
-    pub wait: Option<String>,
-
-    /// Wait for the events in FILE (one a line: an id, or a JSON object of field values): stop with
-    /// 0 once every one was read, 124 at the end (or at --wait with --follow) naming those that
-    /// were not.
-    #[arg(long, value_name = "FILE", conflicts_with = "count")]
-    pub expect: Option<PathBuf>,
-
-    /// With --expect, an expectation met twice is a failure (exit 6).
-    #[arg(long, requires = "expect")]
-    pub expect_once: bool,
 }
 
 #[derive(Debug, Args)]
@@ -852,5 +964,37 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+        Cli::definition(clap::ColorChoice::Never).debug_assert();
+        Cli::documented().debug_assert();
+    }
+
+    #[test]
+    fn the_color_asked_for_reaches_clap() {
+        let asked = |args: &[&str]| {
+            let args: Vec<std::ffi::OsString> = args.iter().map(|a| a.into()).collect();
+            color_asked(&args)
+        };
+        use clap::ColorChoice::{Always, Auto, Never};
+        assert_eq!(asked(&["d", "--color", "never", "publish"]), Never);
+        assert_eq!(asked(&["d", "publish", "--color=always"]), Always);
+        assert_eq!(asked(&["d", "--color", "never", "--color", "auto"]), Auto);
+        assert_eq!(asked(&["d", "publish", "--", "--color", "never"]), Auto);
+        assert_eq!(asked(&["d", "--colorful"]), Auto);
+    }
+
+    #[test]
+    fn a_bad_size_says_what_sizes_look_like() {
+        let err = Cli::try_parse_args(["dualstream", "publish", "--max-line-bytes", "1XB"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--max-line-bytes <SIZE>")
+                && err.contains("64KiB, 1MiB, 1GiB, 1MB (10^6)"),
+            "{err}"
+        );
+        let err = Cli::try_parse_args(["dualstream", "publish", "--max-line-bytes", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at least 1 byte"), "{err}");
     }
 }

@@ -14,9 +14,9 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::{
-    Cli, ColorChoice, Command, Global, HealthArgs, InputFormat, IsolationChoice, ProfileAction,
-    PublishArgs, ReplayArgs, ReplayFormat, ReportFormat, ServeArgs, SummaryChoice, SummaryFormat,
-    TailArgs, TailFormat, TopicAction,
+    Cli, ColorChoice, Command, FormatOr, Global, HealthArgs, InputFormat, IsolationChoice,
+    ProfileAction, PublishArgs, ReplayArgs, ReplayFormat, ReportFormat, ServeArgs, SummaryChoice,
+    SummaryFormat, TailArgs, TailFormat, TopicAction,
 };
 use crate::duration::{parse_duration, parse_time_or_ago};
 use crate::error;
@@ -27,8 +27,9 @@ use crate::kafka::config::{parse_properties_file, parse_property};
 use crate::kafka::config::{BrokersFrom, Isolation};
 use crate::kafka::read::{Start, Stop};
 use crate::kafka::KafkaSettings;
-use crate::output::records::{RecordFormat, TailLayout};
+use crate::output::records::{Columns, RecordFormat, TailLayout};
 use crate::output::summary::{SummaryKind, SummaryTo};
+use crate::output::template::{Subject, Template};
 use crate::output::{Color, DocFormat, Output};
 use crate::profile::{self, Action, Profile, ProfileJob};
 use crate::pubsub::{Subscriptions, Target};
@@ -104,7 +105,7 @@ pub fn resolve(mut cli: Cli, out: &Output) -> Result<(Common, Job)> {
             Box::new(move |common| serve(common).map(Job::Serve))
         }
         Command::Replay(args) => {
-            let replay = replay(args)?;
+            let replay = replay(args, out)?;
             Box::new(move |common| replay(common).map(Job::Replay))
         }
         Command::Health(args) => ready(Job::Health(health(args)?)),
@@ -635,13 +636,7 @@ fn tail(args: &TailArgs, out: &Output) -> Result<Needs<TailConfig>> {
     let expect = expect(args.expect.as_deref(), args.expect_once)?;
     let (summary, junit) = summaries(&args.summary, &expect)?;
     let subscriptions = Subscriptions::new(&args.patterns, args.literal);
-    let format = match args.format {
-        Some(TailFormat::Pretty) => TailLayout::Pretty,
-        Some(TailFormat::Json) => TailLayout::Json,
-        Some(TailFormat::Csv) => TailLayout::Csv,
-        Some(TailFormat::Raw) => TailLayout::Raw,
-        None => out.for_stdout(TailLayout::Pretty, TailLayout::Json),
-    };
+    let format = tail_format(args, out)?;
     let catch_up = args
         .catch_up
         .as_deref()
@@ -673,6 +668,109 @@ fn tail(args: &TailArgs, out: &Output) -> Result<Needs<TailConfig>> {
             fill_gaps,
         })
     }))
+}
+
+/// tail's `--format` and `--fields`.
+fn tail_format(args: &TailArgs, out: &Output) -> Result<TailLayout> {
+    let subject = Subject::Message { fetch: args.fetch };
+    let columns = |tab: bool| -> Result<TailLayout> {
+        let mut names: Vec<String> = ["received_at", "channel", "pattern", "payload", "source"]
+            .map(String::from)
+            .into();
+        if args.fetch {
+            names.push("event".to_string());
+        }
+        columns(&args.fields, names, tab, subject).map(TailLayout::Columns)
+    };
+    match (&args.format, args.fields.is_empty()) {
+        (None | Some(FormatOr::Named(TailFormat::Csv)), false) => columns(false),
+        (Some(FormatOr::Named(TailFormat::Tsv)), _) => columns(true),
+        (Some(_), false) => Err(error::usage(
+            "--fields picks the columns of --format csv or tsv",
+        )),
+        (None, true) => Ok(out.for_stdout(TailLayout::Pretty, TailLayout::Json)),
+        (Some(FormatOr::Template(t)), true) => Ok(TailLayout::Template(template(t, subject)?)),
+        (Some(FormatOr::Named(named)), true) => Ok(match named {
+            TailFormat::Pretty => TailLayout::Pretty,
+            TailFormat::Json => TailLayout::Json,
+            TailFormat::Csv => TailLayout::Csv,
+            TailFormat::Raw => TailLayout::Raw,
+            TailFormat::Tsv => return columns(true),
+        }),
+    }
+}
+
+/// replay's `--format`, `--envelope` and `--fields`.
+fn record_format(args: &ReplayArgs, out: &Output) -> Result<RecordFormat> {
+    if args.envelope {
+        return Ok(RecordFormat::Envelope);
+    }
+    let columns = |tab: bool| -> Result<RecordFormat> {
+        let names = [
+            "topic",
+            "partition",
+            "offset",
+            "timestamp:ms",
+            "key",
+            "value",
+        ]
+        .map(String::from)
+        .into();
+        columns(&args.fields, names, tab, Subject::Record).map(RecordFormat::Columns)
+    };
+    match (&args.format, args.fields.is_empty()) {
+        (None | Some(FormatOr::Named(ReplayFormat::Csv)), false) => columns(false),
+        (Some(FormatOr::Named(ReplayFormat::Tsv)), _) => columns(true),
+        (Some(_), false) => Err(error::usage(
+            "--fields picks the columns of --format csv or tsv",
+        )),
+        (None, true) => Ok(out.for_stdout(RecordFormat::Pretty, RecordFormat::Ndjson)),
+        (Some(FormatOr::Template(t)), true) => {
+            Ok(RecordFormat::Template(template(t, Subject::Record)?))
+        }
+        (Some(FormatOr::Named(named)), true) => Ok(match named {
+            ReplayFormat::Pretty => RecordFormat::Pretty,
+            ReplayFormat::Ndjson => RecordFormat::Ndjson,
+            ReplayFormat::Envelope => RecordFormat::Envelope,
+            ReplayFormat::Csv => RecordFormat::Csv,
+            ReplayFormat::Tsv => return columns(true),
+        }),
+    }
+}
+
+/// A `--format` template, compiled; a usage error names the placeholder.
+fn template(text: &str, subject: Subject) -> Result<Template> {
+    Template::parse(text, subject).map_err(|e| error::usage(format!("--format {text:?}: {e}")))
+}
+
+/// `--fields` (else `default`), as columns.
+fn columns(
+    fields: &[String],
+    default: Vec<String>,
+    tab: bool,
+    subject: Subject,
+) -> Result<Columns> {
+    let names = if fields.is_empty() {
+        default
+    } else {
+        fields.to_vec()
+    };
+    let templates =
+        Template::columns(&names, subject).map_err(|e| error::usage(format!("--fields: {e}")))?;
+    let names = names
+        .iter()
+        .map(|n| {
+            n.trim()
+                .trim_start_matches('{')
+                .trim_end_matches('}')
+                .to_string()
+        })
+        .collect();
+    Ok(Columns {
+        tab,
+        names,
+        templates,
+    })
 }
 
 /// `serve`'s settings.
@@ -1038,7 +1136,7 @@ enum SinkFlags {
     Topic(String),
 }
 
-fn replay(args: &ReplayArgs) -> Result<Needs<ReplayConfig>> {
+fn replay(args: &ReplayArgs, out: &Output) -> Result<Needs<ReplayConfig>> {
     let start = if args.last.is_some() {
         // Read back from the end; after the newest N, --follow goes on live.
         Start::End
@@ -1070,14 +1168,8 @@ fn replay(args: &ReplayArgs) -> Result<Needs<ReplayConfig>> {
         }
         check_topic_name(t, "--to-topic")?;
         SinkFlags::Topic(t.clone())
-    } else if args.envelope {
-        SinkFlags::Stdout(RecordFormat::Envelope)
     } else {
-        SinkFlags::Stdout(match args.format {
-            ReplayFormat::Ndjson => RecordFormat::Ndjson,
-            ReplayFormat::Envelope => RecordFormat::Envelope,
-            ReplayFormat::Csv => RecordFormat::Csv,
-        })
+        SinkFlags::Stdout(record_format(args, out)?)
     };
     if args.max_in_flight == 0 {
         return Err(error::usage("--max-in-flight must be at least 1"));

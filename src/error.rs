@@ -38,6 +38,51 @@ impl Code {
     }
 }
 
+/// What each exit code means, in order: the table at the end of `--help`
+/// and the man pages' EXIT STATUS.
+pub const MEANINGS: &[(Code, &str)] = &[
+    (
+        Code::Success,
+        "success (publish: Kafka acknowledged every valid event; Redis failures are warnings)",
+    ),
+    (Code::Unexpected, "unexpected error"),
+    (
+        Code::Usage,
+        "usage error: a bad flag, value or combination, found before anything connects",
+    ),
+    (Code::InvalidInput, "invalid input under --on-invalid fail"),
+    (
+        Code::Kafka,
+        "Kafka failure: unreachable, or events not acknowledged (how many, and which lines, are said)",
+    ),
+    (
+        Code::Redis,
+        "Redis failure where Redis is required (tail, replay --to-redis, health, --redis-required)",
+    ),
+    (
+        Code::Degraded,
+        "health: reachable but degraded; --expect-once: an expectation met twice",
+    ),
+    (
+        Code::Timeout,
+        "--timeout (or --wait) ran out before --count, --expect or a --catch-up window was done",
+    ),
+    (
+        Code::Interrupted,
+        "interrupted (Ctrl-C), after flushing what was in flight and printing the summary",
+    ),
+    (Code::Terminated, "terminated (SIGTERM), handled like Ctrl-C"),
+];
+
+/// [`MEANINGS`] as the text at the end of `--help`.
+pub fn exit_table() -> String {
+    let mut text = String::from("Exit status:");
+    for (code, meaning) in MEANINGS {
+        text.push_str(&format!("\n  {:>3}  {meaning}", code.number()));
+    }
+    text
+}
+
 /// End the process at once with `code`, skipping every destructor: the
 /// third stop signal. The one `process::exit` of the program (every other
 /// run returns its code to `main`).

@@ -55,8 +55,8 @@ fn main() -> ExitCode {
             return code.into();
         }
     };
-    logging(cli.global.verbose, cli.global.quiet);
     let out = config::output(&cli.global);
+    logging(cli.global.verbose, cli.global.quiet, out.colors_stderr());
     let verbose = cli.global.verbose > 0;
     let ending = match config::resolve(cli, &out) {
         Ok((common, job)) => run(common, job, &out),
@@ -111,7 +111,8 @@ fn run(common: config::Common, job: Job, out: &Output) -> Ending {
 }
 
 /// -v shows librdkafka's log and our info lines, -vv debug; RUST_LOG overrides.
-fn logging(verbose: u8, quiet: bool) {
+/// Coloured only where the rest of stderr is (`--color`, NO_COLOR, a terminal).
+fn logging(verbose: u8, quiet: bool, color: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "off",
         (false, 0) => "off",
@@ -123,6 +124,7 @@ fn logging(verbose: u8, quiet: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .with_target(true)
         .without_time()
         .init();

@@ -49,6 +49,9 @@ Examples:
   # Miss nothing: gaps (a Redis restart, a full queue) are read from Kafka
   dualstream tail --fill-gaps 'events:repo:*'
 
+  # One line a notification, by template
+  dualstream tail 'events:*' --format '{received_at} {channel} {partition}@{offset} {payload.type}'
+
   # In CI: exit 124 unless 3 notifications arrive within 30 s
   dualstream tail 'events:repo:*' --count 3 --timeout 30s > seen.ndjson
 
@@ -86,11 +89,14 @@ Examples:
   # The newest 20 records of the whole topic, merged by time, oldest first
   dualstream replay --last 20
 
-  # Pushes of repos as CSV
-  dualstream replay --filter type=push,source_type=repo --format csv > pushes.csv
+  # Pushes of repos as CSV, in chosen columns
+  dualstream replay --filter type=push,source_type=repo --fields offset,key,value.id > pushes.csv
 
-  # Redis was down from 09:00 to 09:40: re-send those notifications, gently
-  dualstream replay --from-time 2026-11-24T09:00:00Z --to-time 2026-11-24T09:40:00Z --to-redis --rate 500/s
+  # One line a record, by template; since a day (UTC midnight)
+  dualstream replay --from-time 2026-12-01 --format '{partition}@{offset} {key} {value.type}'
+
+  # Redis was down from 09:00 to 09:40 UTC: re-send those notifications, gently
+  dualstream replay --from-time '2026-11-24 09:00' --to-time '2026-11-24 09:40' --to-redis --rate 500/s
 
   # Backfill another topic, keeping keys, headers and timestamps
   dualstream replay --from-time 1h --filter source_type=repo --to-topic events-repo

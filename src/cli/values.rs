@@ -1,7 +1,10 @@
 //! The values flags take: formats, codecs, choices.
 
+use std::ffi::OsStr;
+use std::marker::PhantomData;
 use std::path::PathBuf;
 
+use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
 use clap::ValueEnum;
 
 /// Record batch compression (`publish --compression`, `replay --to-topic --compression`).
@@ -68,6 +71,15 @@ pub enum SummaryChoice {
     Junit(PathBuf),
 }
 
+/// A size flag (`--max-line-bytes 1MiB`): bytes, at least one.
+pub(super) fn size(text: &str) -> Result<usize, String> {
+    match crate::duration::parse_size(text) {
+        Ok(0) => Err(format!("{text:?}: at least 1 byte")),
+        Ok(n) => usize::try_from(n).map_err(|_| format!("{text:?} is too large")),
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) fn summary_choice(text: &str) -> Result<SummaryChoice, String> {
     for (prefix, example) in [
         ("junit=", "junit=report.xml"),
@@ -98,15 +110,68 @@ pub enum TailFormat {
     Json,
     /// RFC 4180 CSV with a header row.
     Csv,
+    /// Tab-separated values with a header row.
+    Tsv,
     /// The payload only, one a line.
     Raw,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReplayFormat {
+    /// Time, partition@offset, key and the value on one line, for people.
+    Pretty,
+    /// Each value, byte for byte.
     Ndjson,
+    /// JSON with partition, offset, timestamp, key, headers, value.
     Envelope,
+    /// RFC 4180 CSV with a header row.
     Csv,
+    /// Tab-separated values with a header row.
+    Tsv,
+}
+
+/// `--format`: one of the named formats, or a template (`{offset} {value.id}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormatOr<F> {
+    Named(F),
+    Template(String),
+}
+
+/// Parses `--format`: a value with a brace is a template, anything else
+/// one of `F`'s names (whose possible values help and completions show).
+#[derive(Clone)]
+pub(super) struct FormatParser<F>(PhantomData<F>);
+
+impl<F> FormatParser<F> {
+    pub(super) fn new() -> FormatParser<F> {
+        FormatParser(PhantomData)
+    }
+}
+
+impl<F: ValueEnum + Clone + Send + Sync + 'static> TypedValueParser for FormatParser<F> {
+    type Value = FormatOr<F>;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<FormatOr<F>, clap::Error> {
+        match value.to_str() {
+            Some(text) if text.contains(['{', '}']) => Ok(FormatOr::Template(text.to_string())),
+            _ => EnumValueParser::<F>::new()
+                .parse_ref(cmd, arg, value)
+                .map(FormatOr::Named),
+        }
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            F::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

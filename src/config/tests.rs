@@ -454,7 +454,21 @@ fn input_files_and_their_formats() {
 fn replay_settings() {
     let r = replay_of(&[]);
     assert_eq!(r.start, Start::Beginning);
-    assert!(matches!(r.sink, ReplaySink::Stdout(RecordFormat::Ndjson)));
+    let out = Output::new(Color::Never, false);
+    let pretty_or_ndjson = out.for_stdout(RecordFormat::Pretty, RecordFormat::Ndjson);
+    assert!(matches!(r.sink, ReplaySink::Stdout(ref f) if *f == pretty_or_ndjson));
+    assert!(matches!(
+        replay_of(&["--fields", "offset,value.id"]).sink,
+        ReplaySink::Stdout(RecordFormat::Columns(ref c)) if c.names == ["offset", "value.id"] && !c.tab
+    ));
+    assert!(matches!(
+        replay_of(&["--format", "tsv"]).sink,
+        ReplaySink::Stdout(RecordFormat::Columns(ref c)) if c.tab && c.names.len() == 6
+    ));
+    assert!(matches!(
+        replay_of(&["--format", "{offset}"]).sink,
+        ReplaySink::Stdout(RecordFormat::Template(_))
+    ));
     assert_eq!(r.timeout, Duration::from_secs(30));
     assert!(r.filter.is_empty());
     assert_eq!(replay_of(&["--from-offset", "-2"]).start, Start::Offset(-2));
@@ -714,4 +728,64 @@ fn exactly_once_needs_a_group_a_topic_copy_and_committed_reads() {
         }
         _ => panic!("not an exactly-once replay"),
     }
+}
+
+#[test]
+fn output_templates_and_fields_are_checked_before_anything_runs() {
+    assert_eq!(
+        refused(&["replay", "--format", "{offset} {vaule}"]),
+        "--format \"{offset} {vaule}\": column 10: unknown placeholder {vaule}; placeholders: \
+         {topic} {partition} {offset} {key} {timestamp} {timestamp:ms} {headers.NAME} {value} \
+         {value.PATH}"
+    );
+    assert!(refused(&["tail", "x", "--format", "{event.id}"]).contains("needs --fetch"));
+    assert!(refused(&["tail", "x", "--fields", "channel,nope"])
+        .starts_with("--fields: unknown placeholder {nope}"));
+    assert!(
+        refused(&["replay", "--format", "ndjson", "--fields", "offset"])
+            .contains("--fields picks the columns of --format csv or tsv")
+    );
+    assert!(matches!(
+        tail_of(&["x", "--fetch", "--format", "{event.id}"]).format,
+        TailLayout::Template(_)
+    ));
+    assert!(matches!(
+        tail_of(&["x", "--format", "tsv"]).format,
+        TailLayout::Columns(ref c) if c.tab && c.names == ["received_at", "channel", "pattern", "payload", "source"]
+    ));
+}
+
+#[test]
+fn friendlier_values_for_durations_times_and_sizes() {
+    let p = publish_of(&["--timeout", "30", "--max-line-bytes", "64KiB"]);
+    assert_eq!(
+        (p.timeout, p.max_line_bytes),
+        (Duration::from_secs(30), 65_536)
+    );
+    assert_eq!(
+        publish_of(&["--max-line-bytes", "1MB"]).max_line_bytes,
+        1_000_000
+    );
+    assert_eq!(publish_of(&[]).max_line_bytes, 1 << 20);
+    assert_eq!(
+        replay_of(&["--from-time", "2026-12-01"]).start,
+        Start::Time(1_796_083_200_000)
+    );
+    assert_eq!(
+        replay_of(&["--to-time", "2026-12-01 10:00:00"])
+            .stop
+            .to_time,
+        Some(1_796_083_200_000 + 36_000_000)
+    );
+    assert_eq!(
+        replay_of(&["--timeout", "1w"]).timeout,
+        Duration::from_secs(604_800)
+    );
+    assert!(tail_of(&["x", "--catch-up", "2d"]).catch_up.is_some());
+    assert!(
+        refused(&["replay", "--from-time", "yesterday"]).starts_with(
+            "--from-time: \"yesterday\" is not a time: try RFC 3339 (2026-12-01T10:00:00Z), a date"
+        )
+    );
+    assert!(refused(&["publish", "--timeout", "0"]).contains("a timeout must be longer than 0"));
 }

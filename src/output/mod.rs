@@ -21,6 +21,7 @@ pub mod progress;
 pub mod records;
 pub mod report;
 pub mod summary;
+pub mod template;
 pub mod topic;
 
 use std::io::{self, IsTerminal, Write};
@@ -83,6 +84,12 @@ impl Output {
         } else {
             on_pipe
         }
+    }
+
+    /// Whether what goes to stderr is coloured (`--color`, NO_COLOR, a
+    /// terminal): for the `-v` log formatter.
+    pub fn colors_stderr(&self) -> bool {
+        self.color
     }
 
     /// A warning on stderr, unless -q.

@@ -16,6 +16,7 @@ use base64::Engine as _;
 use rdkafka::message::{Headers, Message};
 use serde_json::{json, Map, Value};
 
+use super::template::{push_json, push_text, write_compact, Lookup, Placeholder, Template};
 use crate::event::Event;
 
 /// How records look on this stdout (decided by [`super::Output::style`]).
@@ -46,12 +47,112 @@ fn put_base64(obj: &mut Map<String, Value>, key: &str, bytes: &[u8]) {
 }
 
 /// `tail`'s output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TailLayout {
     Pretty,
     Json,
     Csv,
     Raw,
+    /// `--format TEMPLATE`.
+    Template(Template),
+    /// `--fields` (CSV, or TSV with `tab`), and `--format tsv`.
+    Columns(Columns),
+}
+
+/// Columns picked by `--fields` (or a format's default ones), with the
+/// header line's names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Columns {
+    /// Tab separated (TSV) rather than commas.
+    pub tab: bool,
+    pub names: Vec<String>,
+    pub templates: Vec<Template>,
+}
+
+impl Columns {
+    fn header(&self, w: &mut impl Write) -> Result<()> {
+        if self.tab {
+            let mut line = Vec::new();
+            for (i, name) in self.names.iter().enumerate() {
+                if i > 0 {
+                    line.push(b'\t');
+                }
+                push_tsv(&mut line, name.as_bytes());
+            }
+            line.push(b'\n');
+            return Ok(w.write_all(&line)?);
+        }
+        let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
+        csv.write_record(&self.names)?;
+        csv.flush()?;
+        Ok(())
+    }
+
+    /// One row: each column rendered into its reused buffer, the row into
+    /// the reused line (no allocation once they have grown). TSV has no
+    /// quoting: a tab, newline, carriage return or backslash in a value is
+    /// written `\t`, `\n`, `\r`, `\\` (as PostgreSQL's text COPY does).
+    fn row<'a>(
+        &self,
+        w: &mut impl Write,
+        (line, cells): (&mut Vec<u8>, &mut Vec<Vec<u8>>),
+        escape: bool,
+        look: impl Fn(&Placeholder) -> Lookup<'a>,
+    ) -> Result<()> {
+        cells.resize_with(self.templates.len(), Vec::new);
+        for (cell, t) in cells.iter_mut().zip(&self.templates) {
+            cell.clear();
+            t.render(cell, escape, &look);
+        }
+        line.clear();
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                line.push(if self.tab { b'\t' } else { b',' });
+            }
+            if self.tab {
+                push_tsv(line, cell);
+            } else {
+                push_csv(line, cell, cells.len() == 1);
+            }
+        }
+        line.push(b'\n');
+        Ok(w.write_all(line)?)
+    }
+}
+
+/// An RFC 4180 field: quoted when it holds a comma, a quote or a line
+/// break (quotes doubled), or when it is the only, empty, field of a row
+/// (which would otherwise read as no row at all).
+fn push_csv(line: &mut Vec<u8>, value: &[u8], alone: bool) {
+    let quoted = (alone && value.is_empty())
+        || value
+            .iter()
+            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    if !quoted {
+        line.extend_from_slice(value);
+        return;
+    }
+    line.push(b'"');
+    for &b in value {
+        if b == b'"' {
+            line.push(b'"');
+        }
+        line.push(b);
+    }
+    line.push(b'"');
+}
+
+/// A TSV value: tab, newline, carriage return and backslash escaped.
+fn push_tsv(line: &mut Vec<u8>, value: &[u8]) {
+    for &b in value {
+        match b {
+            b'\t' => line.extend_from_slice(b"\\t"),
+            b'\n' => line.extend_from_slice(b"\\n"),
+            b'\r' => line.extend_from_slice(b"\\r"),
+            b'\\' => line.extend_from_slice(b"\\\\"),
+            b => line.push(b),
+        }
+    }
 }
 
 /// One message for `tail` to print: off the wire, or rebuilt from Kafka.
@@ -75,6 +176,10 @@ pub struct TailPrinter {
     escape: bool,
     /// The last `received_at` shown, by millisecond (a burst shares it).
     stamp: (i64, String),
+    /// The line a template renders into, reused.
+    line: Vec<u8>,
+    /// The cells of `--fields`, reused.
+    cells: Vec<Vec<u8>>,
 }
 
 impl TailPrinter {
@@ -85,6 +190,8 @@ impl TailPrinter {
             color: style.color,
             escape: style.escape,
             stamp: (i64::MIN, String::new()),
+            line: Vec::new(),
+            cells: Vec::new(),
         }
     }
 
@@ -98,16 +205,35 @@ impl TailPrinter {
     }
 
     pub fn header(&self, w: &mut impl Write) -> Result<()> {
-        if self.format == TailLayout::Csv {
-            let event = if self.fetch { ",event" } else { "" };
-            writeln!(w, "received_at,channel,pattern,payload,source{event}")?;
+        match &self.format {
+            TailLayout::Csv => {
+                let event = if self.fetch { ",event" } else { "" };
+                writeln!(w, "received_at,channel,pattern,payload,source{event}")?;
+            }
+            TailLayout::Columns(columns) => columns.header(w)?,
+            _ => {}
         }
         Ok(())
     }
 
     pub fn print(&mut self, w: &mut impl Write, msg: &Received) -> Result<()> {
+        let fetch = self.fetch;
+        let look = |f: &Placeholder| message_field(msg, fetch, f);
+        match &self.format {
+            TailLayout::Template(t) => {
+                self.line.clear();
+                t.render(&mut self.line, self.escape, look);
+                self.line.push(b'\n');
+                return Ok(w.write_all(&self.line)?);
+            }
+            TailLayout::Columns(c) => {
+                return c.row(w, (&mut self.line, &mut self.cells), self.escape, look)
+            }
+            _ => {}
+        }
         let time = self.stamp(msg.received_at);
         match self.format {
+            TailLayout::Template(_) | TailLayout::Columns(_) => {}
             TailLayout::Json => write_tail_json(w, &time, msg)?,
             TailLayout::Csv => {
                 let pattern = msg.pattern.as_deref().map(lossy).unwrap_or_default();
@@ -167,6 +293,41 @@ impl TailPrinter {
         } else {
             text.to_string()
         }
+    }
+}
+
+/// What a tail message holds for a template's field.
+fn message_field<'a>(msg: &'a Received, fetch: bool, field: &Placeholder) -> Lookup<'a> {
+    match field {
+        Placeholder::ReceivedAt(_) => Lookup::Time(Some(msg.received_at.as_millisecond())),
+        Placeholder::Channel => Lookup::Text(&msg.channel),
+        Placeholder::Pattern => msg.pattern.as_deref().map_or(Lookup::Nothing, Lookup::Text),
+        Placeholder::Origin => Lookup::Text(source(msg).as_bytes()),
+        Placeholder::Payload(_) => Lookup::Doc(&msg.payload),
+        Placeholder::Event(_) => msg.event.as_deref().map_or(Lookup::Nothing, Lookup::Doc),
+        Placeholder::Value(_) => match (&msg.event, fetch) {
+            (Some(event), true) => Lookup::Doc(event),
+            _ => Lookup::Doc(&msg.payload),
+        },
+        _ => Lookup::Nothing,
+    }
+}
+
+/// What a Kafka record holds for a template's field.
+fn record_field<'a, M: Message>(m: &'a M, field: &Placeholder) -> Lookup<'a> {
+    match field {
+        Placeholder::Topic => Lookup::Text(m.topic().as_bytes()),
+        Placeholder::Partition => Lookup::Int(i64::from(m.partition())),
+        Placeholder::Offset => Lookup::Int(m.offset()),
+        Placeholder::Key => m.key().map_or(Lookup::Nothing, Lookup::Text),
+        Placeholder::Timestamp(_) => Lookup::Time(m.timestamp().to_millis()),
+        Placeholder::Header(name) => m
+            .headers()
+            .and_then(|hs| hs.iter().find(|h| h.key == name))
+            .and_then(|h| h.value)
+            .map_or(Lookup::Nothing, Lookup::Text),
+        Placeholder::Value(_) => m.payload().map_or(Lookup::Nothing, Lookup::Doc),
+        _ => Lookup::Nothing,
     }
 }
 
@@ -251,57 +412,73 @@ fn write_payload(w: &mut impl Write, key: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Valid JSON without the whitespace between its tokens: on one line.
-fn write_compact(w: &mut impl Write, json: &[u8]) -> std::io::Result<()> {
-    let spaced = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    if !json.iter().any(spaced) {
-        return w.write_all(json);
-    }
-    let (mut in_string, mut escaped) = (false, false);
-    let mut out = Vec::with_capacity(json.len());
-    for &b in json {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if spaced(&b) {
-            continue;
-        }
-        out.push(b);
-    }
-    w.write_all(&out)
-}
-
 /// `replay`'s output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordFormat {
     /// Each value byte for byte, one a line.
     Ndjson,
     Envelope,
     Csv,
+    /// For people (the default on a terminal): time, partition@offset, key,
+    /// the value on one line, control characters escaped.
+    Pretty,
+    /// `--format TEMPLATE`.
+    Template(Template),
+    /// `--fields` (CSV, or TSV), and `--format tsv`.
+    Columns(Columns),
 }
 
 /// Writes Kafka records to stdout in a [`RecordFormat`].
 pub struct RecordPrinter {
     format: RecordFormat,
     csv_header: bool,
+    style: Style,
+    /// The line a template or the pretty format renders into, reused.
+    line: Vec<u8>,
+    /// The cells of `--fields`, reused.
+    cells: Vec<Vec<u8>>,
 }
 
 impl RecordPrinter {
-    pub fn new(format: RecordFormat) -> RecordPrinter {
+    pub fn new(format: RecordFormat, style: Style) -> RecordPrinter {
         RecordPrinter {
             format,
             csv_header: true,
+            style,
+            line: Vec::new(),
+            cells: Vec::new(),
         }
     }
 
-    pub fn print(&mut self, w: &mut impl Write, m: &impl Message) -> Result<()> {
+    pub fn print<M: Message>(&mut self, w: &mut impl Write, m: &M) -> Result<()> {
+        let look = |f: &Placeholder| record_field(m, f);
+        match &self.format {
+            RecordFormat::Template(t) => {
+                self.line.clear();
+                t.render(&mut self.line, self.style.escape, look);
+                self.line.push(b'\n');
+                return Ok(w.write_all(&self.line)?);
+            }
+            RecordFormat::Columns(c) => {
+                if std::mem::take(&mut self.csv_header) {
+                    c.header(w)?;
+                }
+                return c.row(
+                    w,
+                    (&mut self.line, &mut self.cells),
+                    self.style.escape,
+                    look,
+                );
+            }
+            RecordFormat::Pretty => {
+                self.line.clear();
+                pretty_record(&mut self.line, self.style.color, m);
+                return Ok(w.write_all(&self.line)?);
+            }
+            _ => {}
+        }
         match self.format {
+            RecordFormat::Template(_) | RecordFormat::Columns(_) | RecordFormat::Pretty => {}
             RecordFormat::Ndjson => {
                 w.write_all(m.payload().unwrap_or_default())?;
                 w.write_all(b"\n")?;
@@ -341,6 +518,42 @@ impl RecordPrinter {
         }
         Ok(())
     }
+}
+
+/// `replay`'s pretty line: `2026-12-01T10:00:00.000Z 0@17 key {"id":…}`,
+/// `-` for no key or timestamp; always escaped (it is for people).
+fn pretty_record<M: Message>(line: &mut Vec<u8>, color: bool, m: &M) {
+    let paint = |line: &mut Vec<u8>, code: &str| {
+        if color {
+            line.extend_from_slice(code.as_bytes());
+        }
+    };
+    paint(line, "\x1b[2m");
+    match m
+        .timestamp()
+        .to_millis()
+        .map(jiff::Timestamp::from_millisecond)
+    {
+        Some(Ok(t)) => {
+            let _ = write!(line, "{t:.3}");
+        }
+        Some(Err(_)) | None => line.push(b'-'),
+    }
+    paint(line, "\x1b[0m");
+    line.push(b' ');
+    paint(line, "\x1b[36m");
+    let _ = write!(line, "{}@{}", m.partition(), m.offset());
+    paint(line, "\x1b[0m");
+    line.push(b' ');
+    match m.key() {
+        Some(k) => push_text(line, k, true),
+        None => line.push(b'-'),
+    }
+    line.push(b' ');
+    if let Some(value) = m.payload() {
+        push_json(line, value, true);
+    }
+    line.push(b'\n');
 }
 
 /// A record as JSON: coordinates, timestamp, key, headers, and the value

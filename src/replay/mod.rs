@@ -88,7 +88,7 @@ fn replay(
     // The one place a sink is chosen.
     let result = match &cfg.sink {
         ReplaySink::Stdout(format) => read_all(&run, state, |_| {
-            Ok(PrintSink::open(*format, cfg.stop.follow, out))
+            Ok(PrintSink::open(format.clone(), cfg.stop.follow, out))
         }),
         ReplaySink::Redis {
             target,

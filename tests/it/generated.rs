@@ -65,3 +65,93 @@ fn man_pages_are_fresh() {
     assert!(top.stdout().starts_with(".ie \\n(.g"), "roff expected");
     assert!(top.stdout().contains("dualstream"));
 }
+
+/// Every man page has the sections a man page has: examples that paste,
+/// the exit codes, the environment and the files.
+#[test]
+fn man_pages_have_examples_exit_status_environment_and_files() {
+    let run = crate::common::dualstream().arg("man").run().expect_code(0);
+    let page = run.stdout();
+    for section in [
+        ".SH EXAMPLES",
+        ".SH \"EXIT STATUS\"",
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+    ] {
+        assert!(page.contains(section), "no {section} in:\n{page}");
+    }
+    assert!(page.contains(".TP\n\\fB124\\fR\n"), "{page}");
+    assert!(page.contains("\\fBDUALSTREAM_BROKERS\\fR"), "{page}");
+    assert!(page.contains("dualstream publish events.ndjson"), "{page}");
+    let replay = committed("man/dualstream-replay.1");
+    assert!(replay.contains(".SH EXAMPLES") && replay.contains(".SH \"EXIT STATUS\""));
+}
+
+/// The Kafka and Redis options are left out where nothing connects; an
+/// exported variable never shows as a needed option in a usage line; the
+/// help ends with the exit codes; --color reaches clap's own errors.
+#[test]
+fn help_shows_what_applies() {
+    for sub in ["profile", "profile list", "completions", "man"] {
+        let run = crate::common::dualstream()
+            .args(sub.split_whitespace())
+            .arg("--help")
+            .run()
+            .expect_code(0);
+        let help = run.stdout();
+        for hidden in [
+            "--brokers",
+            "--redis",
+            "--topic",
+            "-X",
+            "--isolation",
+            "--sharded",
+        ] {
+            assert!(
+                !help.contains(hidden),
+                "{sub} --help shows {hidden}:\n{help}"
+            );
+        }
+        assert!(help.contains("--profile"), "{help}");
+    }
+    // Still accepted there: an exported DUALSTREAM_BROKERS or a habit
+    // must not break them.
+    crate::common::dualstream()
+        .env("DUALSTREAM_BROKERS", "k:9092")
+        .args(["--brokers", "x:1", "completions", "bash"])
+        .run()
+        .expect_code(0);
+    let run = crate::common::dualstream()
+        .env("DUALSTREAM_BROKERS", "k:9092")
+        .env("DUALSTREAM_TOPIC", "t")
+        .args(["publish", "--type", "a", "--type-field", "b"])
+        .run()
+        .expect_code(2);
+    assert!(
+        run.stderr()
+            .contains("Usage: dualstream publish [OPTIONS] [FILE]...\n"),
+        "{}",
+        run.stderr()
+    );
+    let help = crate::common::dualstream()
+        .arg("--help")
+        .run()
+        .expect_code(0)
+        .stdout();
+    assert!(help.contains("Exit status:\n    0  success"), "{help}");
+    assert!(
+        help.trim_end()
+            .ends_with("143  terminated (SIGTERM), handled like Ctrl-C"),
+        "{help}"
+    );
+    let colored = crate::common::dualstream()
+        .args(["--color", "always", "publish", "--bogus"])
+        .run()
+        .expect_code(2);
+    assert!(colored.stderr().contains("\u{1b}["), "{}", colored.stderr());
+    let plain = crate::common::dualstream()
+        .args(["--color=never", "publish", "--bogus"])
+        .run()
+        .expect_code(2);
+    assert!(!plain.stderr().contains('\u{1b}'), "{}", plain.stderr());
+}

@@ -175,6 +175,43 @@ fn replay_envelope_csv_ndjson_and_summary() {
     });
 }
 
+/// `replay --format TEMPLATE`, `--fields` as CSV and TSV, and `--format
+/// pretty`, on records with binary keys, values and headers.
+#[test]
+fn replay_templates_fields_and_pretty() {
+    let kafka = Kafka::shared();
+    let topic = replay_topic(kafka, "golden-template");
+    let replay = |args: &[&str]| {
+        dualstream()
+            .brokers(&kafka.brokers(), "off", &topic)
+            .arg("replay")
+            .args(args)
+            .run()
+    };
+    let template = "{partition}@{offset} {key} {value.type} {headers.id} [{value.nope}] {timestamp:ms} {{{topic}}}";
+    insta::with_settings!({filters => vec![(topic.as_str(), "[topic]")]}, {
+        insta::assert_snapshot!("replay_template", replay(&["--format", template]).expect_code(0).stdout());
+        insta::assert_snapshot!("replay_fields_csv", replay(&["--fields", "offset,key,value.source_id,headers.id,timestamp"]).expect_code(0).stdout());
+        insta::assert_snapshot!("replay_fields_tsv", replay(&["--format", "tsv", "--fields", "offset,value"]).expect_code(0).stdout());
+        insta::assert_snapshot!("replay_pretty", replay(&["--format", "pretty"]).expect_code(0).stdout());
+    });
+    let bad = replay(&["--format", "{offset} {vaule.type}"]).expect_code(2);
+    assert!(
+        bad.stderr().contains(
+            "--format \"{offset} {vaule.type}\": column 10: unknown placeholder {vaule.type}"
+        ),
+        "{}",
+        bad.stderr()
+    );
+    let bad = replay(&["--format", "envelope", "--fields", "offset"]).expect_code(2);
+    assert!(
+        bad.stderr()
+            .contains("--fields picks the columns of --format csv or tsv"),
+        "{}",
+        bad.stderr()
+    );
+}
+
 /// `replay --envelope` carries the published bytes: numbers beyond a double,
 /// long decimals, duplicate keys and key order, whitespace dropped.
 #[test]
@@ -209,7 +246,8 @@ fn tail_json_csv_and_raw_lines() {
         ("golden:3", b"\xff\x00bin"),
         ("golden:4", b"esc\x1b[31m\"q\",\n"),
     ];
-    for format in ["json", "csv", "raw"] {
+    let template = "{channel} {partition}@{offset} [{payload.id}] {payload}";
+    for format in ["json", "csv", "raw", template, "tsv"] {
         let t = tail(
             &redis.url(),
             &[
@@ -240,7 +278,8 @@ fn tail_json_csv_and_raw_lines() {
         insta::with_settings!({filters => vec![
             (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "[received_at]"),
         ]}, {
-            insta::assert_snapshot!(format!("tail_{format}"), stdout);
+            let name = if format == template { "template" } else { format };
+            insta::assert_snapshot!(format!("tail_{name}"), stdout);
         });
     }
 }
@@ -323,6 +362,7 @@ fn help_texts() {
         "profile",
         "topic",
         "topic create",
+        "completions",
     ] {
         let run = dualstream()
             .args(sub.split_whitespace())

@@ -1,6 +1,7 @@
 use rdkafka::message::{Header, OwnedHeaders, OwnedMessage, Timestamp};
 
 use super::*;
+use crate::output::template::Subject;
 
 fn msg(payload: &[u8]) -> Received {
     Received {
@@ -176,7 +177,7 @@ fn control_characters_never_reach_a_terminal() {
     // Only the CSV format has a header.
     for format in [TailLayout::Json, TailLayout::Raw, TailLayout::Pretty] {
         let mut out = Vec::new();
-        TailPrinter::new(format, PLAIN, true)
+        TailPrinter::new(format.clone(), PLAIN, true)
             .header(&mut out)
             .unwrap();
         assert!(out.is_empty(), "{format:?}");
@@ -200,7 +201,7 @@ fn record(
 }
 
 fn replayed(format: RecordFormat, records: &[OwnedMessage]) -> String {
-    let mut printer = RecordPrinter::new(format);
+    let mut printer = RecordPrinter::new(format, PLAIN);
     let mut out = Vec::new();
     for r in records {
         printer.print(&mut out, r).unwrap();
@@ -352,4 +353,105 @@ fn dead_letters_and_dry_run_lines() {
         ..event
     };
     assert!(dry_run_line(&bad, None).is_err());
+}
+
+fn columns(tab: bool, names: &[&str], subject: Subject) -> Columns {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    Columns {
+        tab,
+        templates: Template::columns(&names, subject).unwrap(),
+        names,
+    }
+}
+
+#[test]
+fn replayed_records_by_template_fields_and_pretty() {
+    let headers = OwnedHeaders::new().insert(Header {
+        key: "id",
+        value: Some("e\x1b1"),
+    });
+    let records = [
+        record(
+            Some(br#"{"id":"e1","type":"push","n":{"a":[1, 2]}}"#),
+            Some(b"r1"),
+            Some(headers),
+        ),
+        record(Some(b"not json\t"), None, None),
+    ];
+    let template = |t: &str| RecordFormat::Template(Template::parse(t, Subject::Record).unwrap());
+    assert_eq!(
+        replayed(
+            template("{partition}@{offset} {key} {value.type} {headers.id} {value.n}"),
+            &records
+        ),
+        "2@41 r1 push e\x1b1 {\"a\":[1,2]}\n2@41    \n"
+    );
+    assert_eq!(
+        replayed(
+            RecordFormat::Columns(columns(false, &["offset", "value.type", "value"], Subject::Record)),
+            &records
+        ),
+        "offset,value.type,value\n41,push,\"{\"\"id\"\":\"\"e1\"\",\"\"type\"\":\"\"push\"\",\"\"n\"\":{\"\"a\"\":[1,2]}}\"\n41,,not json\t\n"
+    );
+    assert_eq!(
+        replayed(
+            RecordFormat::Columns(columns(
+                true,
+                &["key", "timestamp", "value"],
+                Subject::Record
+            )),
+            &records[1..]
+        ),
+        "key\ttimestamp\tvalue\n\t2023-11-14T22:13:20.000Z\tnot json\\t\n"
+    );
+    assert_eq!(
+        replayed(
+            RecordFormat::Columns(columns(false, &["key"], Subject::Record)),
+            &[
+                record(Some(b"{}"), None, None),
+                record(Some(b"{}"), Some(b"a,\"b\"\nc"), None)
+            ]
+        ),
+        "key\n\"\"\n\"a,\"\"b\"\"\nc\"\n"
+    );
+    assert_eq!(
+        replayed(RecordFormat::Pretty, &records),
+        "2023-11-14T22:13:20.000Z 2@41 r1 {\"id\":\"e1\",\"type\":\"push\",\"n\":{\"a\":[1,2]}}\n\
+         2023-11-14T22:13:20.000Z 2@41 - not json\\t\n"
+    );
+}
+
+#[test]
+fn tail_lines_by_template_and_fields() {
+    let msg = fetched(
+        br#"{"id":"n1","source_id":"s1","partition":3,"offset":9}"#,
+        br#"{"id":"e1","type":"push"}"#,
+    );
+    let subject = Subject::Message { fetch: true };
+    let t = Template::parse("{partition}@{offset} {key} {value.type} {channel}", subject).unwrap();
+    assert_eq!(
+        printed(TailLayout::Template(t.clone()), PLAIN, true, &msg),
+        "3@9 s1 push events:repo:\x1b1\n"
+    );
+    let on_terminal = Style {
+        color: false,
+        escape: true,
+    };
+    assert_eq!(
+        printed(TailLayout::Template(t), on_terminal, true, &msg),
+        "3@9 s1 push events:repo:\\u{1b}1\n"
+    );
+    assert_eq!(
+        printed(
+            TailLayout::Columns(columns(
+                false,
+                &["received_at:ms", "payload.id", "event.id"],
+                subject
+            )),
+            PLAIN,
+            true,
+            &msg
+        ),
+        "received_at:ms,payload.id,event.id\n1795514401500,n1,e1\n"
+    );
 }

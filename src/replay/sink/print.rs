@@ -27,7 +27,7 @@ impl PrintSink {
     pub(in crate::replay) fn open(format: RecordFormat, follow: bool, out: &Output) -> PrintSink {
         PrintSink {
             data: out.data(follow),
-            printer: RecordPrinter::new(format),
+            printer: RecordPrinter::new(format, out.style()),
             unflushed: 0,
         }
     }
