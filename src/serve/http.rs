@@ -415,7 +415,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let m = &app.hub.metrics;
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let rows: [(&str, &str, &str, u64); 11] = [
+    let rows: [(&str, &str, &str, u64); 12] = [
         (
             "clients",
             "gauge",
@@ -475,6 +475,12 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             "counter",
             "gaps in serve's Redis subscription",
             n(&m.redis_gaps),
+        ),
+        (
+            "fill_reads_total",
+            "counter",
+            "Kafka reads of holes in serve's own stream (notifications out of order past 200 ms, or never sent)",
+            n(&m.fill_reads),
         ),
         (
             "errors_total",

@@ -6,19 +6,24 @@
 //! is let go with [`End::Overflow`] and resumes from Kafka.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use super::order::{Arrival, Reorder};
 use super::token::Position;
 use crate::event::{self, ChannelTemplate};
 use crate::kafka::identity::LogIdentity;
 use crate::kafka::read::Fetcher;
+use crate::kafka::KafkaSettings;
+use crate::output::records::Received;
 use crate::pubsub::{Feed, Item, Subscriptions};
 use crate::select::{Filter, View};
+use crate::window::{Seam, WindowReader, WindowStart};
 
 /// Why the hub let a client go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +111,41 @@ impl Joined {
     }
 }
 
+/// A Kafka read of holes in serve's own stream.
+struct Filling {
+    rx: mpsc::Receiver<Received>,
+    done: tokio::task::JoinHandle<anyhow::Result<Seam>>,
+}
+
+/// What a fill did next.
+enum Step {
+    Record(Received),
+    Done(anyhow::Result<Seam>),
+}
+
+/// The next record of the fill under way, or its end; never, without one.
+async fn next_of(fill: &mut Option<Filling>) -> Step {
+    let Some(f) = fill.as_mut() else {
+        return std::future::pending().await;
+    };
+    match f.rx.recv().await {
+        Some(r) => Step::Record(r),
+        None => Step::Done(match (&mut f.done).await {
+            Ok(done) => done,
+            Err(e) => Err(anyhow::anyhow!("the read stopped: {e}")),
+        }),
+    }
+}
+
+/// How long a hole in a partition's offsets may stay open before it is
+/// read from Kafka: notifications of several publishers interleave
+/// within milliseconds; a record outside serve's patterns, or whose
+/// notification was lost, never comes.
+const HOLE_WAIT: Duration = Duration::from_millis(200);
+
+/// Notifications held past holes before a fill starts at once.
+const MOST_HELD: usize = 50_000;
+
 /// Counters for /metrics and /healthz.
 #[derive(Default)]
 pub struct Metrics {
@@ -116,6 +156,8 @@ pub struct Metrics {
     pub resume_reads: AtomicU64,
     pub resume_records: AtomicU64,
     pub redis_gaps: AtomicU64,
+    /// Kafka reads of holes in serve's own stream.
+    pub fill_reads: AtomicU64,
     pub errors: AtomicU64,
     pub refused: AtomicU64,
     pub clients_total: AtomicU64,
@@ -142,6 +184,7 @@ pub struct Hub {
     pub max_clients: usize,
     pub metrics: Metrics,
     fetcher: Fetcher,
+    settings: KafkaSettings,
 }
 
 impl Hub {
@@ -150,7 +193,7 @@ impl Hub {
         ends: Vec<i64>,
         (topic, template, subs): (String, ChannelTemplate, Subscriptions),
         (client_queue, max_clients): (usize, usize),
-        fetcher: Fetcher,
+        (fetcher, settings): (Fetcher, KafkaSettings),
     ) -> Hub {
         Hub {
             clients: Mutex::new(Clients {
@@ -167,6 +210,7 @@ impl Hub {
             max_clients,
             metrics: Metrics::default(),
             fetcher,
+            settings,
         }
     }
 
@@ -227,25 +271,134 @@ impl Hub {
         c.full = 0;
     }
 
-    /// Read the feed until it ends, handing each message on.
+    /// Read the feed until it ends, handing each message on: per
+    /// partition in offset order (`order`), holes that do not fill within
+    /// [`HOLE_WAIT`] read from Kafka.
     pub async fn run(self: Arc<Self>, mut feed: Feed) {
-        while let Some(item) = feed.rx.recv().await {
-            match item {
-                Item::Message(m) => {
-                    self.metrics.events_in.fetch_add(1, Ordering::Relaxed);
-                    let place = event::coordinates(&m.payload).filter(|(t, _, _)| *t == self.topic);
-                    let wants_full = self.lock().full > 0;
-                    let full = match (&place, wants_full) {
-                        (Some((t, p, o)), true) => self.fetcher.fetch(t.clone(), *p, *o).await.ok(),
-                        _ => None,
-                    };
-                    self.dispatch(m.channel, m.payload, m.received_at, place, full);
+        let mut order = Reorder::new(&self.lock().positions);
+        let mut seam = Seam {
+            topic: self.topic.clone(),
+            ..Seam::default()
+        };
+        let mut fill: Option<Filling> = None;
+        let mut ready = Vec::new();
+        loop {
+            let due = order.oldest().map(|t| {
+                if order.held() > MOST_HELD {
+                    t
+                } else {
+                    t + HOLE_WAIT
                 }
-                Item::Gap { .. } => {
-                    self.metrics.redis_gaps.fetch_add(1, Ordering::Relaxed);
-                    self.close_all(End::Gap);
+            });
+            let far = tokio::time::Instant::now() + Duration::from_secs(3600);
+            tokio::select! {
+                item = feed.rx.recv() => match item {
+                    None => break,
+                    Some(Item::Message(m)) => {
+                        self.metrics.events_in.fetch_add(1, Ordering::Relaxed);
+                        let place = event::coordinates(&m.payload).filter(|(t, _, _)| *t == self.topic);
+                        let wants_full = self.lock().full > 0;
+                        let full = match (&place, wants_full) {
+                            (Some((t, p, o)), true) => self.fetcher.fetch(t.clone(), *p, *o).await.ok(),
+                            _ => None,
+                        };
+                        match place {
+                            None => self.dispatch(m.channel, m.payload, m.received_at, None, full),
+                            // The original of an event a fill read from Kafka.
+                            Some(place) if seam.covers(Some(&place), &m.channel, m.received_at) => {}
+                            Some(place) => order.arrive(
+                                Arrival {
+                                    channel: m.channel,
+                                    payload: m.payload,
+                                    received_at: m.received_at,
+                                    place,
+                                    full,
+                                    at: Instant::now(),
+                                },
+                                &mut ready,
+                            ),
+                        }
+                    }
+                    Some(Item::Gap { .. }) => {
+                        self.metrics.redis_gaps.fetch_add(1, Ordering::Relaxed);
+                        self.close_all(End::Gap);
+                    }
+                },
+                _ = tokio::time::sleep_until(due.map_or(far, tokio::time::Instant::from_std)), if due.is_some() && fill.is_none() => {
+                    self.metrics.fill_reads.fetch_add(1, Ordering::Relaxed);
+                    fill = Some(self.fill(order.positions()));
+                    order.filling();
                 }
+                step = next_of(&mut fill) => match step {
+                    Step::Record(r) => {
+                        if let Some((t, p, o)) = event::coordinates(&r.payload) {
+                            order.record(p, o);
+                            let full = if self.lock().full > 0 { r.event } else { None };
+                            self.dispatch(r.channel, r.payload, r.received_at, Some((t, p, o)), full);
+                        }
+                    }
+                    Step::Done(done) => {
+                        fill = None;
+                        match done {
+                            Ok(read) => {
+                                let ends: HashMap<i32, i64> = read
+                                    .ranges
+                                    .iter()
+                                    .filter_map(|(&p, r)| Some((p, r.iter().map(|r| r.end).max()?)))
+                                    .collect();
+                                seam.merge(read);
+                                order.filled(&ends, Instant::now(), &mut ready);
+                            }
+                            Err(e) => {
+                                tracing::debug!("serve: reading a hole from Kafka: {e:#}");
+                                self.metrics.errors.fetch_add(1, Ordering::Relaxed);
+                                order.give_up(&mut ready);
+                            }
+                        }
+                        self.raise(&order.positions());
+                    }
+                },
             }
+            for a in ready.drain(..) {
+                self.dispatch(a.channel, a.payload, a.received_at, Some(a.place), a.full);
+            }
+        }
+    }
+
+    /// Read Kafka from `next` up to the end offsets now, for serve's patterns.
+    fn fill(&self, next: HashMap<i32, i64>) -> Filling {
+        let reader = WindowReader {
+            settings: self.settings.clone(),
+            topic: self.topic.clone(),
+            subs: self.subs.clone(),
+            template: self.template.clone(),
+            fetch: true,
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let (rx, done) = reader.spawn(WindowStart::At {
+            next,
+            of: self.log.clone(),
+        });
+        Filling { rx, done }
+    }
+
+    /// The stream's position moved past offsets no frame went out for (a
+    /// fill found no event of serve's there).
+    fn raise(&self, to: &HashMap<i32, i64>) {
+        let mut c = self.lock();
+        let lower = to.iter().any(|(&p, &o)| {
+            usize::try_from(p).is_ok_and(|p| c.positions.get(p).is_none_or(|&have| have < o))
+        });
+        if !lower {
+            return;
+        }
+        let v = Arc::make_mut(&mut c.positions);
+        for (&p, &o) in to {
+            let Ok(p) = usize::try_from(p) else { continue };
+            if v.len() <= p {
+                v.resize(p + 1, 0);
+            }
+            v[p] = v[p].max(o);
         }
     }
 
