@@ -1,6 +1,6 @@
 //! serve's HTTP side: accepting connections within limits (a header read
 //! timeout, a bounded header size, a bounded number of connections), the
-//! routes (`/events`, `/ws`, `/healthz`, `/metrics`), reading a client's
+//! routes (`/` the page, `/events`, `/ws`, `/healthz`, `/metrics`), reading a client's
 //! request into what it wants, and rendering a session's [`Out`] as SSE
 //! text or WebSocket messages.
 
@@ -61,6 +61,9 @@ pub async fn accept(
     shutdown: Shutdown,
 ) -> Result<()> {
     let router = Router::new()
+        .route("/", get(super::page::index))
+        .route("/page.js", get(super::page::script))
+        .route("/page.css", get(super::page::style))
         .route("/events", get(events))
         .route("/ws", get(ws))
         .route("/healthz", get(healthz))

@@ -118,19 +118,19 @@ struct Filling {
 }
 
 /// What a fill did next.
-enum Step {
+enum FillStep {
     Record(Received),
     Done(anyhow::Result<Seam>),
 }
 
 /// The next record of the fill under way, or its end; never, without one.
-async fn next_of(fill: &mut Option<Filling>) -> Step {
+async fn next_of(fill: &mut Option<Filling>) -> FillStep {
     let Some(f) = fill.as_mut() else {
         return std::future::pending().await;
     };
     match f.rx.recv().await {
-        Some(r) => Step::Record(r),
-        None => Step::Done(match (&mut f.done).await {
+        Some(r) => FillStep::Record(r),
+        None => FillStep::Done(match (&mut f.done).await {
             Ok(done) => done,
             Err(e) => Err(anyhow::anyhow!("the read stopped: {e}")),
         }),
@@ -330,14 +330,14 @@ impl Hub {
                     order.filling();
                 }
                 step = next_of(&mut fill) => match step {
-                    Step::Record(r) => {
+                    FillStep::Record(r) => {
                         if let Some((t, p, o)) = event::coordinates(&r.payload) {
                             order.record(p, o);
                             let full = if self.lock().full > 0 { r.event } else { None };
                             self.dispatch(r.channel, r.payload, r.received_at, Some((t, p, o)), full);
                         }
                     }
-                    Step::Done(done) => {
+                    FillStep::Done(done) => {
                         fill = None;
                         match done {
                             Ok(read) => {

@@ -9,6 +9,7 @@
 mod http;
 mod hub;
 mod order;
+mod page;
 mod session;
 mod token;
 

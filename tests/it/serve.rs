@@ -14,15 +14,26 @@ use crate::common::*;
 const CLIENTS: usize = 200;
 const EVENTS: usize = 10000;
 
-struct Serving {
-    t: Tailing,
-    addr: String,
+pub struct Serving {
+    pub t: Tailing,
+    pub addr: String,
 }
 
-fn serve(kafka: &Kafka, redis: &Redis, topic: &str, extra: &[&str]) -> Serving {
+pub fn serve(kafka: &Kafka, redis: &Redis, topic: &str, extra: &[&str]) -> Serving {
+    serve_at(kafka, redis, topic, "127.0.0.1:0", extra)
+}
+
+/// `dualstream serve 'events:*'` on `listen`, once it says it serves.
+pub fn serve_at(
+    kafka: &Kafka,
+    redis: &Redis,
+    topic: &str,
+    listen: &str,
+    extra: &[&str],
+) -> Serving {
     let t = dualstream()
         .brokers(&kafka.brokers(), &redis.url(), topic)
-        .args(["serve", "events:*", "--listen", "127.0.0.1:0"])
+        .args(["serve", "events:*", "--listen", listen])
         .args(extra)
         .start();
     let seen = t.wait_stderr("serving");
@@ -38,18 +49,18 @@ fn serve(kafka: &Kafka, redis: &Redis, topic: &str, extra: &[&str]) -> Serving {
 
 /// One SSE event as a client sees it.
 #[derive(Debug, Clone)]
-struct Sse {
-    id: Option<String>,
-    event: String,
-    data: String,
+pub struct Sse {
+    pub id: Option<String>,
+    pub event: String,
+    pub data: String,
 }
 
-struct Client {
+pub struct Client {
     reader: BufReader<TcpStream>,
-    status: u16,
+    pub status: u16,
 }
 
-fn connect(addr: &str, target: &str, headers: &[(&str, &str)]) -> Client {
+pub fn connect(addr: &str, target: &str, headers: &[(&str, &str)]) -> Client {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut req = format!("GET {target} HTTP/1.0\r\nHost: {addr}\r\n");
@@ -78,7 +89,7 @@ fn connect(addr: &str, target: &str, headers: &[(&str, &str)]) -> Client {
 
 impl Client {
     /// The next event (comments and retry skipped); `None` at the end.
-    fn next(&mut self) -> Option<Sse> {
+    pub fn next(&mut self) -> Option<Sse> {
         let (mut id, mut event, mut data) = (None, "message".to_string(), None);
         loop {
             let mut line = String::new();
@@ -102,7 +113,7 @@ impl Client {
         }
     }
 
-    fn body(mut self) -> String {
+    pub fn body(mut self) -> String {
         let mut s = String::new();
         let _ = self.reader.read_to_string(&mut s);
         s
@@ -142,7 +153,7 @@ fn take_resuming(addr: &str, mut c: Client, n: usize) -> (Vec<String>, Option<St
 }
 
 /// The event ids of `n` events, checking per-partition order.
-fn take(c: &mut Client, n: usize) -> (Vec<String>, Option<String>) {
+pub fn take(c: &mut Client, n: usize) -> (Vec<String>, Option<String>) {
     let mut ids = Vec::new();
     let mut last = None;
     let mut order: BTreeMap<i64, i64> = BTreeMap::new();
@@ -164,7 +175,7 @@ fn take(c: &mut Client, n: usize) -> (Vec<String>, Option<String>) {
     (ids, last)
 }
 
-fn publish(kafka: &Kafka, redis: &Redis, topic: &str, first: usize, n: usize) {
+pub fn publish(kafka: &Kafka, redis: &Redis, topic: &str, first: usize, n: usize) {
     dualstream()
         .brokers(&kafka.brokers(), &redis.url(), topic)
         .arg("publish")
@@ -173,7 +184,7 @@ fn publish(kafka: &Kafka, redis: &Redis, topic: &str, first: usize, n: usize) {
         .expect_code(0);
 }
 
-fn exactly_once(ids: &[String], first: usize, n: usize) {
+pub fn exactly_once(ids: &[String], first: usize, n: usize) {
     let got: HashSet<&String> = ids.iter().collect();
     assert_eq!(got.len(), ids.len(), "a duplicate");
     let want: HashSet<String> = (first..first + n).map(|i| format!("e{i}")).collect();
