@@ -23,7 +23,7 @@ use crate::kafka::KafkaSettings;
 use crate::output::records::Received;
 use crate::pubsub::{Feed, Item, Subscriptions};
 use crate::select::{Filter, View};
-use crate::window::{Seam, WindowReader, WindowStart};
+use crate::window::{Seam, WindowReader, WindowStart, GAP_SETTLE};
 
 /// Why the hub let a client go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,8 +32,8 @@ pub enum End {
     No = 0,
     /// Its queue passed --client-queue.
     Overflow = 1,
-    /// serve's own subscription lost messages (a Redis restart, a full
-    /// queue): the client resumes from Kafka to get them.
+    /// serve's own subscription lost messages and they could not be read
+    /// from Kafka: the client resumes from Kafka to get them.
     Gap = 2,
     /// serve is stopping.
     Shutdown = 3,
@@ -273,7 +273,8 @@ impl Hub {
 
     /// Read the feed until it ends, handing each message on: per
     /// partition in offset order (`order`), holes that do not fill within
-    /// [`HOLE_WAIT`] read from Kafka.
+    /// [`HOLE_WAIT`] read from Kafka, and so what the subscription lost
+    /// (a gap: a Redis restart, a full queue) [`GAP_SETTLE`] after it.
     pub async fn run(self: Arc<Self>, mut feed: Feed) {
         let mut order = Reorder::new(&self.lock().positions);
         let mut seam = Seam {
@@ -281,15 +282,22 @@ impl Hub {
             ..Seam::default()
         };
         let mut fill: Option<Filling> = None;
+        // When to read what serve's own subscription lost.
+        let mut gap = None;
         let mut ready = Vec::new();
         loop {
-            let due = order.oldest().map(|t| {
+            let hole = order.oldest().map(|t| {
+                let t = tokio::time::Instant::from_std(t);
                 if order.held() > MOST_HELD {
                     t
                 } else {
                     t + HOLE_WAIT
                 }
             });
+            let due = match (hole, gap) {
+                (Some(h), Some(g)) => Some(h.min(g)),
+                (h, g) => h.or(g),
+            };
             let far = tokio::time::Instant::now() + Duration::from_secs(3600);
             tokio::select! {
                 item = feed.rx.recv() => match item {
@@ -319,12 +327,17 @@ impl Hub {
                             ),
                         }
                     }
+                    // Lost while serve was not subscribed: read from Kafka
+                    // once the publishers are likely back on Redis too
+                    // (what they acknowledge until then is never
+                    // notified), and handed on in order; the clients stay.
                     Some(Item::Gap { .. }) => {
                         self.metrics.redis_gaps.fetch_add(1, Ordering::Relaxed);
-                        self.close_all(End::Gap);
+                        gap = Some(tokio::time::Instant::now() + GAP_SETTLE);
                     }
                 },
-                _ = tokio::time::sleep_until(due.map_or(far, tokio::time::Instant::from_std)), if due.is_some() && fill.is_none() => {
+                _ = tokio::time::sleep_until(due.unwrap_or(far)), if due.is_some() && fill.is_none() => {
+                    gap = None;
                     self.metrics.fill_reads.fetch_add(1, Ordering::Relaxed);
                     fill = Some(self.fill(order.positions()));
                     order.filling();
@@ -352,7 +365,12 @@ impl Hub {
                             Err(e) => {
                                 tracing::debug!("serve: reading a hole from Kafka: {e:#}");
                                 self.metrics.errors.fetch_add(1, Ordering::Relaxed);
+                                // What the holes hold cannot be said: every
+                                // client resumes from its own position (and is
+                                // told if Kafka is still away).
                                 order.give_up(&mut ready);
+                                ready.clear();
+                                self.close_all(End::Gap);
                             }
                         }
                         self.raise(&order.positions());

@@ -26,6 +26,7 @@ mod scripts;
 mod security;
 mod serve;
 mod serve_browser;
+mod serve_resilience;
 mod soak;
 mod tail;
 mod topic;

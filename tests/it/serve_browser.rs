@@ -11,31 +11,35 @@ use crate::serve::serve_at;
 
 /// A plain EventSource in a page of serve's origin, keeping per source
 /// the last sequence number, the duplicates and the numbers missing.
+/// The sequence number is the one the event's id ends with (`s1-17`).
 const PLAIN: &str = r#"(() => {
   window.got = {received: 0, duplicates: 0, missing: 0, last: {}, opened: 0};
-  const es = new EventSource('/events?full=1');
+  const es = new EventSource('/events');
   es.onopen = () => { got.opened++; };
   es.onmessage = (e) => {
     const d = JSON.parse(e.data).data;
     got.received++;
+    const seq = Number(d.id.split('-')[1]);
     const last = got.last[d.source_id];
-    if (last !== undefined && d.seq <= last) { got.duplicates++; return; }
-    got.missing += d.seq - (last === undefined ? -1 : last) - 1;
-    got.last[d.source_id] = d.seq;
+    if (last !== undefined && seq <= last) { got.duplicates++; return; }
+    got.missing += seq - (last === undefined ? -1 : last) - 1;
+    got.last[d.source_id] = seq;
   };
   return true;
 })()"#;
 
-/// Sources in the test's events, each numbering its own from 0.
+/// Sources in the test's events, each numbering its own from 0 (in the
+/// id, which the notification carries: `s{source}-{seq}`).
 const SOURCES: usize = 3;
 
 fn lines(n: usize) -> Vec<String> {
     (0..n)
         .map(|i| {
             format!(
-                "{{\"id\":\"b{i}\",\"type\":\"tick\",\"source_type\":\"seq\",\"source_id\":\"s{}\",\"seq\":{}}}\n",
+                "{{\"id\":\"s{}-{}\",\"type\":\"tick\",\"source_type\":\"seq\",\"source_id\":\"s{}\"}}\n",
                 i % SOURCES,
-                i / SOURCES
+                i / SOURCES,
+                i % SOURCES
             )
         })
         .collect()
@@ -65,7 +69,7 @@ fn the_page_and_a_plain_event_source_ride_out_a_serve_and_a_redis_restart() {
     let retry = ["--retry", "300ms"];
     let mut s = serve_at(kafka, &redis, &topic, &listen, &retry);
     let mut b = Browser::start();
-    let page = b.open(&format!("http://{listen}/"));
+    let page = b.open(&format!("http://{listen}/?seq=id"));
     b.wait_for(
         &page,
         "document.getElementById('status')?.dataset.state === 'live'",
@@ -149,9 +153,11 @@ fn the_page_and_a_plain_event_source_ride_out_a_serve_and_a_redis_restart() {
     assert_eq!(counts["gaps"], 0, "{state}");
     assert_eq!(counts["missing"], 0, "{state}");
     assert_eq!(counts["errors"], 0, "{state}");
+    // serve's restart makes the browsers reconnect; Redis's does not (serve
+    // reads what its subscription lost from Kafka).
     assert!(
-        counts["reconnects"].as_u64().unwrap() >= 2,
-        "the page did not reconnect through both restarts: {state}"
+        counts["reconnects"].as_u64().unwrap() >= 1,
+        "the page did not reconnect after serve's restart: {state}"
     );
     assert_eq!(state["status"], "live", "{state}");
     for source in 0..SOURCES {
@@ -162,7 +168,7 @@ fn the_page_and_a_plain_event_source_ride_out_a_serve_and_a_redis_restart() {
     assert_eq!(got["received"], N, "{got}");
     assert_eq!(got["duplicates"], 0, "{got}");
     assert_eq!(got["missing"], 0, "{got}");
-    assert!(got["opened"].as_u64().unwrap() >= 3, "{got}");
+    assert!(got["opened"].as_u64().unwrap() >= 2, "{got}");
     for source in 0..SOURCES {
         assert_eq!(got["last"][format!("s{source}")], last, "{got}");
     }

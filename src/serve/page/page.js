@@ -8,8 +8,10 @@
 //  * per partition, offsets only grow: an offset seen again is a duplicate;
 //  * per source (the `source` field, default source_id, else the channel),
 //    the sequence field (`seq`, default "seq"; a dotted path into the
-//    event) goes up by one: a jump is a gap (its size counted as missing),
-//    a number seen again or lower is a duplicate.
+//    notification, or into the event with ?full=1; a string counts by the
+//    number it ends with, so `?seq=id` checks ids like "s3-17") goes up by
+//    one: a jump is a gap (its size counted as missing), a number seen
+//    again or lower is a duplicate.
 (function () {
   'use strict';
   var q = new URLSearchParams(location.search);
@@ -20,8 +22,6 @@
   q.forEach(function (v, k) {
     if (['pattern', 'filter', 'from', 'full', 'last_event_id'].indexOf(k) >= 0) ask.append(k, v);
   });
-  // The sequence is in the event, not in the notification.
-  if (!ask.has('full')) ask.set('full', '1');
 
   var $ = function (id) { return document.getElementById(id); };
   var counts = { received: 0, reconnects: 0, gaps: 0, missing: 0, duplicates: 0, resets: 0, overflows: 0, errors: 0 };
@@ -60,6 +60,13 @@
       v = v !== null && typeof v === 'object' ? v[part] : undefined;
     });
     return v;
+  }
+
+  // A number, or the number a string ends with ("s3-17": 17).
+  function sequence(v) {
+    if (typeof v === 'number') return v;
+    var m = typeof v === 'string' ? /(\d+)$/.exec(v) : null;
+    return m ? Number(m[1]) : NaN;
   }
 
   function source(name) {
@@ -104,7 +111,7 @@
     if (name === undefined || name === null) name = ev.channel;
     var s = source(String(name));
     s.count++;
-    var seq = Number(field(data, seqField));
+    var seq = sequence(field(data, seqField));
     if (Number.isFinite(seq)) {
       if (s.last !== null && seq <= s.last) {
         s.duplicates++;
