@@ -418,7 +418,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let m = &app.hub.metrics;
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let rows: [(&str, &str, &str, u64); 12] = [
+    let rows: [(&str, &str, &str, u64); 13] = [
         (
             "clients",
             "gauge",
@@ -466,6 +466,12 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             "counter",
             "Kafka reads for resumes and first connects",
             n(&m.resume_reads),
+        ),
+        (
+            "resume_memory_total",
+            "counter",
+            "resumes served from the recent events in memory, with no Kafka read",
+            n(&m.resume_memory),
         ),
         (
             "resume_records_total",

@@ -38,6 +38,8 @@ pub struct Reorder {
     held: BTreeMap<(i32, i64), Arrival>,
     /// While a fill reads Kafka: where it started in each partition.
     fill_from: Option<HashMap<i32, i64>>,
+    /// When it started.
+    fill_started: Option<Instant>,
 }
 
 impl Reorder {
@@ -110,8 +112,9 @@ impl Reorder {
 
     /// A fill starts from the positions now: until it ends, everything
     /// at or past them waits.
-    pub fn filling(&mut self) {
+    pub fn filling(&mut self, now: Instant) {
         self.fill_from = Some(self.next.clone());
+        self.fill_started = Some(now);
     }
 
     /// A fill handed on `p`/`o` from Kafka.
@@ -124,10 +127,17 @@ impl Reorder {
     /// The fill read every partition up to `ends` (or gave up: `ends` is
     /// then where each partition is now): what waited below them was
     /// read from Kafka or is older than the log, and is dropped; the rest
-    /// goes out in order. What still waits past a new hole is looked at
-    /// again from `now`.
+    /// goes out in order. So is what came before the fill started and lies
+    /// at or past its ends: acknowledged before it was notified, a real
+    /// one lies below ends taken after it came (this one points past the
+    /// log: forged, or of another log), and would start a fill forever.
+    /// What still waits past a new hole is looked at again from `now`.
     pub fn filled(&mut self, ends: &HashMap<i32, i64>, now: Instant, out: &mut Vec<Arrival>) {
         self.fill_from = None;
+        if let Some(started) = self.fill_started.take() {
+            self.held
+                .retain(|&(p, o), a| a.at >= started || ends.get(&p).is_none_or(|&end| o < end));
+        }
         for (&p, &end) in ends {
             let next = self.next.entry(p).or_insert(0);
             *next = (*next).max(end);
@@ -207,7 +217,7 @@ mod tests {
         let mut out = Vec::new();
         r.arrive(at(0, 8), &mut out);
         r.arrive(at(0, 9), &mut out);
-        r.filling();
+        r.filling(Instant::now());
         assert!(r.oldest().is_none(), "no second fill while one runs");
         // During the fill, even the next offset waits: Kafka may hand it on.
         r.arrive(at(0, 5), &mut out);
@@ -222,11 +232,27 @@ mod tests {
         r.record(0, 8);
         r.filled(&HashMap::from([(0, 10)]), Instant::now(), &mut out);
         assert!(out.is_empty(), "5, 8, 9 were read from Kafka");
+        // 12 came during the fill: it may lie past the ends taken at its start.
         assert_eq!(r.positions()[&0], 10);
         assert_eq!(r.held(), 1);
         r.arrive(at(0, 11), &mut out);
         r.arrive(at(0, 10), &mut out);
         assert_eq!(offsets(&mut out), [(0, 10), (0, 11), (0, 12)]);
+    }
+
+    #[test]
+    fn what_points_past_the_log_is_dropped_by_the_fill_it_started() {
+        let mut r = Reorder::new(&[0]);
+        let mut out = Vec::new();
+        r.arrive(at(0, 1_000_000), &mut out);
+        r.arrive(at(0, 2), &mut out);
+        let started = Instant::now();
+        r.filling(started);
+        r.record(0, 0);
+        r.filled(&HashMap::from([(0, 3)]), Instant::now(), &mut out);
+        assert_eq!(offsets(&mut out), Vec::<(i32, i64)>::new());
+        assert_eq!(r.held(), 0, "no fill again for an offset the log never had");
+        assert_eq!(r.positions()[&0], 3);
     }
 
     #[test]
