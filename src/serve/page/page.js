@@ -20,7 +20,8 @@
   var keep = Math.max(1, Math.min(Number(q.get('keep')) || 200, 5000));
   var ask = new URLSearchParams();
   q.forEach(function (v, k) {
-    if (['pattern', 'filter', 'from', 'full', 'last_event_id'].indexOf(k) >= 0) ask.append(k, v);
+    // access_token: for a server with --auth (EventSource sends no header).
+    if (['pattern', 'filter', 'from', 'full', 'last_event_id', 'access_token'].indexOf(k) >= 0) ask.append(k, v);
   });
 
   var $ = function (id) { return document.getElementById(id); };
@@ -69,14 +70,19 @@
     return m ? Number(m[1]) : NaN;
   }
 
+  // At most this many sources get a row; the rest share one.
+  var MOST_SOURCES = 2000;
+
   function source(name) {
+    if (!sources.has(name) && sources.size >= MOST_SOURCES) name = '(more sources)';
     var s = sources.get(name);
     if (!s) {
       var row = document.createElement('tr');
       for (var i = 0; i < 6; i++) row.appendChild(document.createElement('td'));
       row.cells[0].textContent = name;
       $('sources').appendChild(row);
-      s = { count: 0, last: null, gaps: 0, missing: 0, duplicates: 0, row: row };
+      // The shared row checks no sequence: its events are of many sources.
+      s = { count: 0, last: null, gaps: 0, missing: 0, duplicates: 0, row: row, shared: name === '(more sources)' };
       sources.set(name, s);
     }
     return s;
@@ -112,7 +118,7 @@
     var s = source(String(name));
     s.count++;
     var seq = sequence(field(data, seqField));
-    if (Number.isFinite(seq)) {
+    if (Number.isFinite(seq) && !s.shared) {
       if (s.last !== null && seq <= s.last) {
         s.duplicates++;
         counts.duplicates++;
@@ -144,7 +150,9 @@
   }
 
   $('seq-field').textContent = seqField;
-  $('stream').textContent = 'events?' + ask.toString();
+  var shown = new URLSearchParams(ask);
+  if (shown.has('access_token')) shown.set('access_token', '…');
+  $('stream').textContent = 'events?' + shown.toString();
   show();
   var es = new EventSource('events?' + ask.toString());
   es.onopen = function () {
