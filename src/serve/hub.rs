@@ -433,13 +433,13 @@ impl Hub {
                         };
                         match place {
                             None => self.dispatch(m.channel, m.payload, m.received_at, None, full),
+                            // The original of an event a fill read from Kafka.
+                            Some(place) if seam.covers(Some(&place), &m.channel, m.received_at) => {}
                             // A partition serve did not see at start (added
                             // since, or no partition at all): as it comes.
                             Some(place) if usize::try_from(place.1).map_or(true, |p| p >= known) => {
                                 self.dispatch(m.channel, m.payload, m.received_at, Some(place), full)
                             }
-                            // The original of an event a fill read from Kafka.
-                            Some(place) if seam.covers(Some(&place), &m.channel, m.received_at) => {}
                             Some(place) => order.arrive(
                                 Arrival {
                                     channel: m.channel,
