@@ -2,6 +2,7 @@
 # Install what dualstream's demo and tests need, idempotently, on a fresh machine:
 #   - redis-server and redis-cli (Debian's packages, through apt)
 #   - Java 17 and Maven (apt, when missing)
+#   - chromium (Debian's, headless, for the browser test of `serve`)
 #   - Apache Kafka (the broker, its storage tool and its Java tools, with a
 #     Log4j 2 backend), resolved once from Maven Central by
 #     scripts/kafka/pom.xml into a cache directory outside the repository.
@@ -30,6 +31,8 @@ dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+# Headless Chromium for the tests of serve's pages (tests/it/serve_browser.rs).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} (apt)"
   sudo_cmd=()

@@ -286,7 +286,7 @@ pub fn check(settings: &KafkaSettings, topic: &str) -> Result<()> {
 
 /// How long after a resubscription a gap's end offsets are taken: longer
 /// than a publisher's notifier waits before it reconnects (500 ms).
-const GAP_SETTLE: Duration = Duration::from_secs(1);
+pub const GAP_SETTLE: Duration = Duration::from_secs(1);
 
 /// Read the window up to the end offsets taken now (a gap's: after
 /// [`GAP_SETTLE`]), sending a notification

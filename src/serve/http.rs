@@ -1,6 +1,6 @@
 //! serve's HTTP side: accepting connections within limits (a header read
 //! timeout, a bounded header size, a bounded number of connections), the
-//! routes (`/events`, `/ws`, `/healthz`, `/metrics`), reading a client's
+//! routes (`/` the page, `/events`, `/ws`, `/healthz`, `/metrics`), reading a client's
 //! request into what it wants, and rendering a session's [`Out`] as SSE
 //! text or WebSocket messages.
 
@@ -61,6 +61,9 @@ pub async fn accept(
     shutdown: Shutdown,
 ) -> Result<()> {
     let router = Router::new()
+        .route("/", get(super::page::index))
+        .route("/page.js", get(super::page::script))
+        .route("/page.css", get(super::page::style))
         .route("/events", get(events))
         .route("/ws", get(ws))
         .route("/healthz", get(healthz))
@@ -415,7 +418,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let m = &app.hub.metrics;
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let rows: [(&str, &str, &str, u64); 11] = [
+    let rows: [(&str, &str, &str, u64); 13] = [
         (
             "clients",
             "gauge",
@@ -465,6 +468,12 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             n(&m.resume_reads),
         ),
         (
+            "resume_memory_total",
+            "counter",
+            "resumes served from the recent events in memory, with no Kafka read",
+            n(&m.resume_memory),
+        ),
+        (
             "resume_records_total",
             "counter",
             "events sent from Kafka",
@@ -475,6 +484,12 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             "counter",
             "gaps in serve's Redis subscription",
             n(&m.redis_gaps),
+        ),
+        (
+            "fill_reads_total",
+            "counter",
+            "Kafka reads of holes in serve's own stream (notifications out of order past 200 ms, or never sent)",
+            n(&m.fill_reads),
         ),
         (
             "errors_total",

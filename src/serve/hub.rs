@@ -6,19 +6,24 @@
 //! is let go with [`End::Overflow`] and resumes from Kafka.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use super::order::{Arrival, Reorder};
 use super::token::Position;
 use crate::event::{self, ChannelTemplate};
 use crate::kafka::identity::LogIdentity;
 use crate::kafka::read::Fetcher;
+use crate::kafka::KafkaSettings;
+use crate::output::records::Received;
 use crate::pubsub::{Feed, Item, Subscriptions};
 use crate::select::{Filter, View};
+use crate::window::{Seam, WindowReader, WindowStart, GAP_SETTLE};
 
 /// Why the hub let a client go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +32,8 @@ pub enum End {
     No = 0,
     /// Its queue passed --client-queue.
     Overflow = 1,
-    /// serve's own subscription lost messages (a Redis restart, a full
-    /// queue): the client resumes from Kafka to get them.
+    /// serve's own subscription lost messages and they could not be read
+    /// from Kafka: the client resumes from Kafka to get them.
     Gap = 2,
     /// serve is stopping.
     Shutdown = 3,
@@ -50,6 +55,8 @@ pub struct LiveFrame {
     /// Where it lies in --topic, if it is a notification of it.
     pub place: Option<(String, i32, i64)>,
     pub channel: Vec<u8>,
+    /// The notification as it came (for the filters of resumes from memory).
+    pub payload: Bytes,
     pub received_at: jiff::Timestamp,
     /// `{"channel","partition","offset","data"}`: the notification.
     pub body: Bytes,
@@ -97,6 +104,9 @@ pub struct Joined {
     end: Arc<AtomicU8>,
     /// The stream's position when the client joined: frames after it come.
     pub positions: Arc<Vec<i64>>,
+    /// A resume served from memory: the frames after its position, before
+    /// those of `rx`.
+    pub replay: Option<Vec<Arc<LiveFrame>>>,
 }
 
 impl Joined {
@@ -106,6 +116,41 @@ impl Joined {
     }
 }
 
+/// A Kafka read of holes in serve's own stream.
+struct Filling {
+    rx: mpsc::Receiver<Received>,
+    done: tokio::task::JoinHandle<anyhow::Result<Seam>>,
+}
+
+/// What a fill did next.
+enum FillStep {
+    Record(Received),
+    Done(anyhow::Result<Seam>),
+}
+
+/// The next record of the fill under way, or its end; never, without one.
+async fn next_of(fill: &mut Option<Filling>) -> FillStep {
+    let Some(f) = fill.as_mut() else {
+        return std::future::pending().await;
+    };
+    match f.rx.recv().await {
+        Some(r) => FillStep::Record(r),
+        None => FillStep::Done(match (&mut f.done).await {
+            Ok(done) => done,
+            Err(e) => Err(anyhow::anyhow!("the read stopped: {e}")),
+        }),
+    }
+}
+
+/// How long a hole in a partition's offsets may stay open before it is
+/// read from Kafka: notifications of several publishers interleave
+/// within milliseconds; a record outside serve's patterns, or whose
+/// notification was lost, never comes.
+const HOLE_WAIT: Duration = Duration::from_millis(200);
+
+/// Notifications held past holes before a fill starts at once.
+const MOST_HELD: usize = 50_000;
+
 /// Counters for /metrics and /healthz.
 #[derive(Default)]
 pub struct Metrics {
@@ -114,8 +159,12 @@ pub struct Metrics {
     pub overflows: AtomicU64,
     pub resets: AtomicU64,
     pub resume_reads: AtomicU64,
+    /// Resumes served from the recent frames, with no Kafka read.
+    pub resume_memory: AtomicU64,
     pub resume_records: AtomicU64,
     pub redis_gaps: AtomicU64,
+    /// Kafka reads of holes in serve's own stream.
+    pub fill_reads: AtomicU64,
     pub errors: AtomicU64,
     pub refused: AtomicU64,
     pub clients_total: AtomicU64,
@@ -129,6 +178,77 @@ struct Clients {
     positions: Arc<Vec<i64>>,
     /// Clients that asked for full events.
     full: usize,
+    /// The frames handed on lately, for resumes from memory.
+    recent: RecentFrames,
+}
+
+/// The frames the hub handed on lately, in order, bounded in bytes: a
+/// resume whose position lies within them for every partition is served
+/// from here instead of a Kafka read (a reconnect storm opens none).
+#[derive(Default)]
+struct RecentFrames {
+    frames: std::collections::VecDeque<Arc<LiveFrame>>,
+    bytes: usize,
+    /// Per partition, the offset from which every frame of serve's stream
+    /// is here (up to the stream's position).
+    from: Vec<i64>,
+}
+
+/// What the window of recent frames holds at most, in bytes.
+const RECENT_BYTES: usize = 16 * 1024 * 1024;
+
+impl RecentFrames {
+    fn push(&mut self, frame: Arc<LiveFrame>) {
+        self.bytes += frame.sse.len() + frame.payload.len();
+        self.frames.push_back(frame);
+        while self.bytes > RECENT_BYTES {
+            let Some(old) = self.frames.pop_front() else {
+                break;
+            };
+            self.bytes -= old.sse.len() + old.payload.len();
+            if let Some((_, p, o)) = &old.place {
+                if let Some(from) = usize::try_from(*p).ok().and_then(|p| self.from.get_mut(p)) {
+                    *from = (*from).max(o + 1);
+                }
+            }
+        }
+    }
+
+    /// Forget every frame: nothing below `positions` is known to be here.
+    fn forget(&mut self, positions: &[i64]) {
+        self.frames.clear();
+        self.bytes = 0;
+        self.from = positions.to_vec();
+    }
+
+    /// The frames after `next`, if every partition's part of them is here.
+    fn after(&self, next: &[i64], positions: &[i64]) -> Option<Vec<Arc<LiveFrame>>> {
+        if next.len() != positions.len() || self.from.len() != positions.len() {
+            return None;
+        }
+        let within = next
+            .iter()
+            .zip(&self.from)
+            .zip(positions)
+            .all(|((&n, &from), &at)| from <= n && n <= at);
+        if !within {
+            return None;
+        }
+        Some(
+            self.frames
+                .iter()
+                .filter(|f| {
+                    f.place.as_ref().is_some_and(|(_, p, o)| {
+                        usize::try_from(*p)
+                            .ok()
+                            .and_then(|p| next.get(p))
+                            .is_some_and(|&n| *o >= n)
+                    })
+                })
+                .cloned()
+                .collect(),
+        )
+    }
 }
 
 /// The fan-out, shared by the HTTP handlers and the task that reads the feed.
@@ -142,7 +262,17 @@ pub struct Hub {
     pub max_clients: usize,
     pub metrics: Metrics,
     fetcher: Fetcher,
+    settings: KafkaSettings,
+    /// When Kafka last said whether the log is still [`Hub::log`], and what.
+    checked: tokio::sync::Mutex<Option<(Instant, bool)>>,
 }
+
+/// How long one answer of Kafka on the log's identity serves resumes from
+/// memory (a storm asks once).
+const CHECK_FRESH: Duration = Duration::from_secs(1);
+
+/// How long Kafka may take to say the log's identity for a resume.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Hub {
     pub fn new(
@@ -150,12 +280,16 @@ impl Hub {
         ends: Vec<i64>,
         (topic, template, subs): (String, ChannelTemplate, Subscriptions),
         (client_queue, max_clients): (usize, usize),
-        fetcher: Fetcher,
+        (fetcher, settings): (Fetcher, KafkaSettings),
     ) -> Hub {
         Hub {
             clients: Mutex::new(Clients {
                 slots: HashMap::new(),
                 next_id: 0,
+                recent: RecentFrames {
+                    from: ends.clone(),
+                    ..RecentFrames::default()
+                },
                 positions: Arc::new(ends),
                 full: 0,
             }),
@@ -167,7 +301,30 @@ impl Hub {
             max_clients,
             metrics: Metrics::default(),
             fetcher,
+            settings,
+            checked: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// Is the topic still the log the hub started on (not deleted and
+    /// re-created, Kafka reachable)? Asked of Kafka at most once per
+    /// [`CHECK_FRESH`], by one caller while the others wait for its answer.
+    pub async fn log_is_current(&self) -> bool {
+        let mut checked = self.checked.lock().await;
+        if let Some((at, answer)) = *checked {
+            if at.elapsed() < CHECK_FRESH {
+                return answer;
+            }
+        }
+        let (settings, topic) = (self.settings.clone(), self.topic.clone());
+        let now = tokio::task::spawn_blocking(move || {
+            let consumer = crate::kafka::config::consumer(&settings, None)?;
+            crate::kafka::identity::identity(&consumer, &topic, CHECK_TIMEOUT)
+        })
+        .await;
+        let answer = matches!(now, Ok(Ok(ref log)) if *log == self.log);
+        *checked = Some((Instant::now(), answer));
+        answer
     }
 
     /// Clients served now.
@@ -179,12 +336,18 @@ impl Hub {
         self.clients.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Take a client in, or `None` past --max-clients.
-    pub fn join(&self, wants: Wants) -> Option<Joined> {
+    /// Take a client in, or `None` past --max-clients. Resuming from
+    /// `at`: when the recent frames hold everything after it, they are
+    /// [`Joined::replay`] (taken under the same lock as the seat: the live
+    /// frames go on right after them).
+    pub fn join(&self, wants: Wants, at: Option<&Position>) -> Option<Joined> {
         let mut c = self.lock();
         if c.slots.len() >= self.max_clients {
             return None;
         }
+        let replay = at
+            .filter(|at| !wants.full && at.log == self.log)
+            .and_then(|at| c.recent.after(&at.next, &c.positions));
         let (tx, rx) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
         let end = Arc::new(AtomicU8::new(End::No as u8));
@@ -207,6 +370,7 @@ impl Hub {
             queued,
             end,
             positions: c.positions.clone(),
+            replay,
         })
     }
 
@@ -227,25 +391,167 @@ impl Hub {
         c.full = 0;
     }
 
-    /// Read the feed until it ends, handing each message on.
+    /// Read the feed until it ends, handing each message on: per
+    /// partition in offset order (`order`), holes that do not fill within
+    /// [`HOLE_WAIT`] read from Kafka, and so what the subscription lost
+    /// (a gap: a Redis restart, a full queue) [`GAP_SETTLE`] after it.
     pub async fn run(self: Arc<Self>, mut feed: Feed) {
-        while let Some(item) = feed.rx.recv().await {
-            match item {
-                Item::Message(m) => {
-                    self.metrics.events_in.fetch_add(1, Ordering::Relaxed);
-                    let place = event::coordinates(&m.payload).filter(|(t, _, _)| *t == self.topic);
-                    let wants_full = self.lock().full > 0;
-                    let full = match (&place, wants_full) {
-                        (Some((t, p, o)), true) => self.fetcher.fetch(t.clone(), *p, *o).await.ok(),
-                        _ => None,
-                    };
-                    self.dispatch(m.channel, m.payload, m.received_at, place, full);
+        let mut order = Reorder::new(&self.lock().positions);
+        let known = self.lock().positions.len();
+        let mut seam = Seam {
+            topic: self.topic.clone(),
+            ..Seam::default()
+        };
+        let mut fill: Option<Filling> = None;
+        // When to read what serve's own subscription lost.
+        let mut gap = None;
+        let mut ready = Vec::new();
+        loop {
+            let hole = order.oldest().map(|t| {
+                let t = tokio::time::Instant::from_std(t);
+                if order.held() > MOST_HELD {
+                    t
+                } else {
+                    t + HOLE_WAIT
                 }
-                Item::Gap { .. } => {
-                    self.metrics.redis_gaps.fetch_add(1, Ordering::Relaxed);
-                    self.close_all(End::Gap);
+            });
+            let due = match (hole, gap) {
+                (Some(h), Some(g)) => Some(h.min(g)),
+                (h, g) => h.or(g),
+            };
+            let far = tokio::time::Instant::now() + Duration::from_secs(3600);
+            tokio::select! {
+                item = feed.rx.recv() => match item {
+                    None => break,
+                    Some(Item::Message(m)) => {
+                        self.metrics.events_in.fetch_add(1, Ordering::Relaxed);
+                        let place = event::coordinates(&m.payload).filter(|(t, _, _)| *t == self.topic);
+                        let wants_full = self.lock().full > 0;
+                        let full = match (&place, wants_full) {
+                            (Some((t, p, o)), true) => self.fetcher.fetch(t.clone(), *p, *o).await.ok(),
+                            _ => None,
+                        };
+                        match place {
+                            None => self.dispatch(m.channel, m.payload, m.received_at, None, full),
+                            // The original of an event a fill read from Kafka.
+                            Some(place) if seam.covers(Some(&place), &m.channel, m.received_at) => {}
+                            // A partition serve did not see at start (added
+                            // since, or no partition at all): as it comes.
+                            Some(place) if usize::try_from(place.1).map_or(true, |p| p >= known) => {
+                                self.dispatch(m.channel, m.payload, m.received_at, Some(place), full)
+                            }
+                            Some(place) => order.arrive(
+                                Arrival {
+                                    channel: m.channel,
+                                    payload: m.payload,
+                                    received_at: m.received_at,
+                                    place,
+                                    full,
+                                    at: Instant::now(),
+                                },
+                                &mut ready,
+                            ),
+                        }
+                    }
+                    // Lost while serve was not subscribed: read from Kafka
+                    // once the publishers are likely back on Redis too
+                    // (what they acknowledge until then is never
+                    // notified), and handed on in order; the clients stay.
+                    Some(Item::Gap { .. }) => {
+                        self.metrics.redis_gaps.fetch_add(1, Ordering::Relaxed);
+                        gap = Some(tokio::time::Instant::now() + GAP_SETTLE);
+                    }
+                },
+                _ = tokio::time::sleep_until(due.unwrap_or(far)), if due.is_some() && fill.is_none() => {
+                    gap = None;
+                    self.metrics.fill_reads.fetch_add(1, Ordering::Relaxed);
+                    // Partitions added since start from where the stream is.
+                    let mut from = order.positions();
+                    for (p, &o) in self.lock().positions.iter().enumerate().skip(known) {
+                        from.insert(p as i32, o);
+                    }
+                    fill = Some(self.fill(from));
+                    order.filling(Instant::now());
                 }
+                step = next_of(&mut fill) => match step {
+                    FillStep::Record(r) => {
+                        if let Some((t, p, o)) = event::coordinates(&r.payload) {
+                            order.record(p, o);
+                            let full = if self.lock().full > 0 { r.event } else { None };
+                            self.dispatch(r.channel, r.payload, r.received_at, Some((t, p, o)), full);
+                        }
+                    }
+                    FillStep::Done(done) => {
+                        fill = None;
+                        match done {
+                            Ok(read) => {
+                                let ends: HashMap<i32, i64> = read
+                                    .ranges
+                                    .iter()
+                                    .filter_map(|(&p, r)| Some((p, r.iter().map(|r| r.end).max()?)))
+                                    .collect();
+                                seam.merge(read);
+                                order.filled(&ends, Instant::now(), &mut ready);
+                            }
+                            Err(e) => {
+                                tracing::debug!("serve: reading a hole from Kafka: {e:#}");
+                                self.metrics.errors.fetch_add(1, Ordering::Relaxed);
+                                // What the holes hold cannot be said: every
+                                // client resumes from its own position (and is
+                                // told if Kafka is still away).
+                                order.give_up(&mut ready);
+                                ready.clear();
+                                self.close_all(End::Gap);
+                                self.raise(&order.positions());
+                                let mut c = self.lock();
+                                let at = c.positions.clone();
+                                c.recent.forget(&at);
+                            }
+                        }
+                        self.raise(&order.positions());
+                    }
+                },
             }
+            for a in ready.drain(..) {
+                self.dispatch(a.channel, a.payload, a.received_at, Some(a.place), a.full);
+            }
+        }
+    }
+
+    /// Read Kafka from `next` up to the end offsets now, for serve's patterns.
+    fn fill(&self, next: HashMap<i32, i64>) -> Filling {
+        let reader = WindowReader {
+            settings: self.settings.clone(),
+            topic: self.topic.clone(),
+            subs: self.subs.clone(),
+            template: self.template.clone(),
+            fetch: true,
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let (rx, done) = reader.spawn(WindowStart::At {
+            next,
+            of: self.log.clone(),
+        });
+        Filling { rx, done }
+    }
+
+    /// The stream's position moved past offsets no frame went out for (a
+    /// fill found no event of serve's there).
+    fn raise(&self, to: &HashMap<i32, i64>) {
+        let mut c = self.lock();
+        let lower = to.iter().any(|(&p, &o)| {
+            usize::try_from(p).is_ok_and(|p| c.positions.get(p).is_none_or(|&have| have < o))
+        });
+        if !lower {
+            return;
+        }
+        let v = Arc::make_mut(&mut c.positions);
+        for (&p, &o) in to {
+            let Ok(p) = usize::try_from(p) else { continue };
+            if v.len() <= p {
+                v.resize(p + 1, 0);
+            }
+            v[p] = v[p].max(o);
         }
     }
 
@@ -261,9 +567,11 @@ impl Hub {
         let body = body(&channel, at, &payload);
         let full_body = full.map(|f| self::body(&channel, at, &f));
         let mut c = self.lock();
+        let mut in_order = false;
         if let Some((p, o)) = at.filter(|&(p, _)| p >= 0) {
             let p = p as usize;
             let grows = p >= c.positions.len() || c.positions[p] < o + 1;
+            in_order = grows;
             if grows {
                 let v = Arc::make_mut(&mut c.positions);
                 if v.len() <= p {
@@ -284,9 +592,11 @@ impl Hub {
             Some(f) => (Some(sse_event(&token, f)), Some(ws_event(&token, f))),
             None => (None, None),
         };
+        let payload = Bytes::from(payload);
         let frame = Arc::new(LiveFrame {
             place,
             channel,
+            payload: payload.clone(),
             received_at,
             body,
             full_body,
@@ -296,6 +606,9 @@ impl Hub {
             full_sse,
             full_ws,
         });
+        if in_order {
+            c.recent.push(frame.clone());
+        }
         let limit = self.client_queue;
         let mut gone = Vec::new();
         let mut parsed = None;
@@ -406,6 +719,57 @@ pub fn ws_event(token: &str, body: &[u8]) -> Utf8Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn frame(p: i32, o: i64, size: usize) -> Arc<LiveFrame> {
+        Arc::new(LiveFrame {
+            place: Some(("t".into(), p, o)),
+            channel: b"events:a".to_vec(),
+            payload: Bytes::new(),
+            received_at: jiff::Timestamp::now(),
+            body: Bytes::new(),
+            full_body: None,
+            positions: Arc::new(Vec::new()),
+            sse: Bytes::from(vec![b'x'; size]),
+            ws: Utf8Bytes::from_static(""),
+            full_sse: None,
+            full_ws: None,
+        })
+    }
+
+    fn offsets(frames: Option<Vec<Arc<LiveFrame>>>) -> Option<Vec<(i32, i64)>> {
+        frames.map(|v| {
+            v.iter()
+                .map(|f| f.place.as_ref().map(|(_, p, o)| (*p, *o)).unwrap())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_resume_within_the_recent_frames_of_every_partition_is_served_from_them() {
+        let mut r = RecentFrames {
+            from: vec![10, 0],
+            ..RecentFrames::default()
+        };
+        for (p, o) in [(0, 10), (1, 0), (0, 11), (1, 1)] {
+            r.push(frame(p, o, 10));
+        }
+        let at = [12, 2];
+        assert_eq!(
+            offsets(r.after(&[11, 0], &at)),
+            Some(vec![(1, 0), (0, 11), (1, 1)])
+        );
+        assert_eq!(offsets(r.after(&[12, 2], &at)), Some(vec![]));
+        assert!(r.after(&[9, 0], &at).is_none(), "below what is here");
+        assert!(r.after(&[13, 0], &at).is_none(), "past the stream");
+        assert!(r.after(&[11], &at).is_none(), "another partition count");
+        // Past the bound the oldest go, and with them what they covered.
+        r.push(frame(0, 12, RECENT_BYTES));
+        assert!(r.frames.len() <= 1);
+        assert!(r.after(&[11, 0], &[13, 2]).is_none());
+        assert_eq!(offsets(r.after(&[13, 2], &[13, 2])), Some(vec![]));
+        r.forget(&[13, 2]);
+        assert!(r.frames.is_empty());
+    }
 
     #[test]
     fn bodies_are_one_line_json() {

@@ -8,6 +8,8 @@
 
 mod http;
 mod hub;
+mod order;
+mod page;
 mod session;
 mod token;
 
@@ -69,7 +71,7 @@ async fn serve(
             cfg.subscriptions.clone(),
         ),
         (cfg.client_queue, cfg.max_clients),
-        fetcher,
+        (fetcher, common.kafka.clone()),
     ));
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

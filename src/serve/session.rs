@@ -66,6 +66,9 @@ pub struct Session {
     next: Vec<i64>,
     window: Option<Window>,
     seam: Option<Seam>,
+    /// A resume from memory: the recent frames after its position.
+    replay: std::collections::VecDeque<Arc<LiveFrame>>,
+    subs: crate::pubsub::Subscriptions,
     filter: crate::select::Filter,
     heartbeat: tokio::time::Interval,
     quiet: bool,
@@ -73,6 +76,34 @@ pub struct Session {
     shutdown: Shutdown,
     /// A reset to say before anything else.
     owed: Option<Out>,
+    /// A resume from memory, until Kafka confirms the log is still the
+    /// hub's (else it is read from Kafka, as any other).
+    unconfirmed: Option<(WindowReader, WindowStart)>,
+}
+
+/// Where a resume starts in Kafka.
+fn at(p: Position) -> WindowStart {
+    WindowStart::At {
+        next: p
+            .next
+            .iter()
+            .enumerate()
+            .map(|(i, &o)| (i as i32, o))
+            .collect(),
+        of: p.log,
+    }
+}
+
+/// Start reading a window from Kafka.
+fn read_window(hub: &Hub, reader: &WindowReader, from: WindowStart) -> Window {
+    hub.metrics.resume_reads.fetch_add(1, Ordering::Relaxed);
+    let ((rx, done), spans) = reader.spawn_planned(from);
+    Window {
+        rx,
+        spans: Some(spans),
+        done,
+        stop: reader.stop.clone(),
+    }
 }
 
 impl Session {
@@ -95,41 +126,37 @@ impl Session {
             fetch: full,
             stop: Arc::new(AtomicBool::new(false)),
         };
-        let joined = hub.join(wants)?;
+        let subs = wants.subs.clone();
+        let resuming = match &from {
+            JoinAt::Resume(p) => Some(p),
+            _ => None,
+        };
+        let mut joined = hub.join(wants, resuming)?;
+        let replay = joined.replay.take();
         let mut next = Vec::new();
+        let mut unconfirmed = None;
         let start = match from {
             JoinAt::Latest => {
                 next = joined.positions.to_vec();
                 None
             }
             JoinAt::Time(t) => Some(WindowStart::Time(t)),
+            JoinAt::Resume(p) if replay.is_some() => {
+                next = p.next.clone();
+                unconfirmed = Some(at(p));
+                None
+            }
             JoinAt::Resume(p) => {
                 next = p.next.clone();
-                Some(WindowStart::At {
-                    next: p
-                        .next
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &o)| (i as i32, o))
-                        .collect(),
-                    of: p.log,
-                })
+                Some(at(p))
             }
         };
-        let window = start.map(|s| {
-            hub.metrics.resume_reads.fetch_add(1, Ordering::Relaxed);
-            let ((rx, done), spans) = reader.spawn_planned(s);
-            Window {
-                rx,
-                spans: Some(spans),
-                done,
-                stop: reader.stop.clone(),
-            }
-        });
+        let window = start.map(|s| read_window(&hub, &reader, s));
         let mut heartbeat = tokio::time::interval(heartbeat);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         heartbeat.reset();
         Some(Session {
+            unconfirmed: unconfirmed.map(|s| (reader, s)),
             log: hub.log.clone(),
             hub,
             joined,
@@ -137,6 +164,8 @@ impl Session {
             next,
             window,
             seam: None,
+            replay: replay.unwrap_or_default().into(),
+            subs,
             filter,
             heartbeat,
             quiet: true,
@@ -161,6 +190,25 @@ impl Session {
         }
         if let Some(out) = self.owed.take() {
             return Some(out);
+        }
+        if let Some((reader, from)) = self.unconfirmed.take() {
+            let current = tokio::select! {
+                current = self.hub.log_is_current() => current,
+                _ = self.shutdown.pressed(1) => {
+                    self.ended = true;
+                    return Some(self.stop(End::Shutdown));
+                }
+            };
+            if current {
+                self.hub
+                    .metrics
+                    .resume_memory
+                    .fetch_add(1, Ordering::Relaxed);
+            } else {
+                // Re-created, another cluster, or Kafka away: Kafka says which.
+                self.replay.clear();
+                self.window = Some(read_window(&self.hub, &reader, from));
+            }
         }
         loop {
             let out = if self.window.is_some() {
@@ -319,6 +367,24 @@ impl Session {
 
     /// Live: the hub's frames, minus what the window already sent.
     async fn live(&mut self) -> Option<Out> {
+        if let Some(f) = self.replay.pop_front() {
+            let wanted = self.subs.matching(&f.channel).is_some()
+                && (self.filter.is_empty()
+                    || hub::wanted(
+                        &self.filter,
+                        &self.hub.template,
+                        &f.channel,
+                        &f.payload,
+                        &mut None,
+                    ));
+            if !wanted {
+                if let Some((_, p, o)) = f.place {
+                    self.advance(p, o);
+                }
+                return None;
+            }
+            return self.pass(f);
+        }
         tokio::select! {
             frame = self.joined.rx.recv() => match frame {
                 Some(f) => self.frame(f),
@@ -339,6 +405,11 @@ impl Session {
         self.joined
             .queued
             .fetch_sub(f.cost(self.full), Ordering::SeqCst);
+        self.pass(f)
+    }
+
+    /// A frame to send unless the window sent it; the position merged.
+    fn pass(&mut self, f: Arc<LiveFrame>) -> Option<Out> {
         if let Some(seam) = self.seam.as_mut() {
             if f.place.is_some() && seam.covers(f.place.as_ref(), &f.channel, f.received_at) {
                 return None;

@@ -25,6 +25,8 @@ mod resume;
 mod scripts;
 mod security;
 mod serve;
+mod serve_browser;
+mod serve_resilience;
 mod soak;
 mod tail;
 mod topic;

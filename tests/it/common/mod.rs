@@ -7,10 +7,12 @@
 //! `redis_server` and `cluster` (a redis-server, a Redis Cluster), `records` (what
 //! landed in Kafka; test data), `run` (the binary, run or spawned), `proxy`
 //! (cut and stalled connections), `process` (ports, children, signals),
-//! `sequence` (the sequence checks of the fault tests).
+//! `sequence` (the sequence checks of the fault tests), `browser` (a headless
+//! Chromium driven over the DevTools protocol).
 
 #![allow(dead_code)]
 
+mod browser;
 mod cluster;
 mod env;
 mod kafka;
@@ -20,6 +22,7 @@ mod records;
 mod redis_server;
 mod run;
 mod sequence;
+pub use browser::*;
 pub use cluster::*;
 pub use env::*;
 pub use kafka::*;
