@@ -687,7 +687,9 @@ fn exactly_once_copy_soak_under_random_faults_on_a_3_node_cluster() {
         let (src, dst) = source(&kafka, &format!("eossoak{run}"), n);
         let group = format!("{src}-g");
         let quick = |extra: &[&str]| {
-            let args: Vec<&str> = ["--txn-records", "50"]
+            // 20 s: a producer stuck on a dead group coordinator is given
+            // up on 25 s in, not 65.
+            let args: Vec<&str> = ["--txn-records", "50", "--timeout", "20s"]
                 .iter()
                 .chain(extra)
                 .copied()
