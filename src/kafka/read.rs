@@ -680,7 +680,7 @@ pub fn read_at(
 }
 
 /// Where `consumer` reads `topic`/`p` next, once it knows.
-fn position(consumer: &Consumer, topic: &str, p: i32) -> Option<i64> {
+pub(super) fn position(consumer: &Consumer, topic: &str, p: i32) -> Option<i64> {
     let positions = consumer.position().ok()?;
     match positions.find_partition(topic, p)?.offset() {
         Offset::Offset(at) => Some(at),

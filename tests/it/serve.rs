@@ -524,3 +524,51 @@ fn concurrent_publishers_on_one_partition_never_make_an_id_skip_an_event() {
     }
     exactly_once(&hopping.join().unwrap(), 0, 2 * EACH);
 }
+
+/// `?full=1` clients get each event as read from Kafka, whole, once and in
+/// per-partition order, beside clients of the notifications. The fetches
+/// read forward: one reassignment per record (as it was) handed on 2–4
+/// events a second to every client while a `?full=1` client was there.
+#[test]
+fn full_clients_get_each_event_from_kafka_whole_beside_notification_clients() {
+    const N: usize = 2000;
+    let (kafka, redis) = (Kafka::shared(), Redis::start());
+    let topic = topic("serve-full");
+    kafka.create_topic(&topic, 3);
+    let s = serve(kafka, &redis, &topic, &[]);
+    let mut full = connect(&s.addr, "/events?full=1", &[]);
+    let mut plain = connect(&s.addr, "/events", &[]);
+    assert_eq!((full.status, plain.status), (200, 200));
+    std::thread::sleep(Duration::from_millis(300));
+    let input = events(0, N, 7);
+    dualstream()
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
+        .arg("publish")
+        .stdin(input.clone())
+        .run()
+        .expect_code(0);
+    let (ids, _) = take(&mut plain, N);
+    exactly_once(&ids, 0, N);
+    let mut got: Vec<serde_json::Value> = Vec::new();
+    let mut order: BTreeMap<i64, i64> = BTreeMap::new();
+    while got.len() < N {
+        let e = full.next().expect("stream ended early");
+        assert_eq!(e.event, "message", "{e:?}");
+        let v: serde_json::Value = serde_json::from_str(&e.data).unwrap();
+        let (p, o) = (
+            v["partition"].as_i64().unwrap(),
+            v["offset"].as_i64().unwrap(),
+        );
+        assert!(order.get(&p).is_none_or(|&before| o > before), "{e:?}");
+        order.insert(p, o);
+        got.push(v["data"].clone());
+    }
+    let key = |v: &serde_json::Value| v.to_string();
+    let mut want: Vec<serde_json::Value> = input
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    want.sort_by_key(key);
+    got.sort_by_key(key);
+    assert_eq!(got, want, "the full events are the published ones");
+}
