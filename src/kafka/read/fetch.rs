@@ -72,11 +72,15 @@ struct Reader {
     kept: Kept,
 }
 
+/// A partition's records kept: per offset, its place in the age order and
+/// its value.
+type Partition = BTreeMap<i64, (u64, Vec<u8>)>;
+
 /// Records read before they were asked for.
 #[derive(Default)]
 struct Kept {
     /// Per topic and partition, each with its place in `aged`.
-    records: HashMap<String, HashMap<i32, BTreeMap<i64, (u64, Vec<u8>)>>>,
+    records: HashMap<String, HashMap<i32, Partition>>,
     /// What `records` holds, oldest first (dropped past [`KEPT_BYTES`]).
     aged: BTreeMap<u64, (String, i32, i64)>,
     seq: u64,
