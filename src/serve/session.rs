@@ -415,6 +415,18 @@ impl Session {
                 return None;
             }
         }
+        // An offset this client was sent (or passed) already: a notification
+        // sent again (`replay --to-redis` repairing Redis, a publisher's
+        // retry) or one that came after Kafka gave it. Once is the promise.
+        if let Some((_, p, o)) = &f.place {
+            let passed = usize::try_from(*p)
+                .ok()
+                .and_then(|p| self.next.get(p))
+                .is_some_and(|&next| *o < next);
+            if passed && self.log == self.hub.log {
+                return None;
+            }
+        }
         let shared = &f.positions;
         if self.next.len() < shared.len() {
             self.next.resize(shared.len(), 0);

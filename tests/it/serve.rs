@@ -572,3 +572,27 @@ fn full_clients_get_each_event_from_kafka_whole_beside_notification_clients() {
     got.sort_by_key(key);
     assert_eq!(got, want, "the full events are the published ones");
 }
+
+/// Notifications sent again — `replay --to-redis` repairing a Redis
+/// outage while serve runs — reach no client twice: a live client gets each
+/// event once, then the next new one.
+#[test]
+fn notifications_sent_again_reach_no_client_twice() {
+    let (kafka, redis) = (Kafka::shared(), Redis::start());
+    let topic = topic("serve-again");
+    kafka.create_topic(&topic, 2);
+    let s = serve(kafka, &redis, &topic, &[]);
+    let mut c = connect(&s.addr, "/events", &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    publish(kafka, &redis, &topic, 0, 20);
+    let (ids, _) = take(&mut c, 20);
+    exactly_once(&ids, 0, 20);
+    dualstream()
+        .brokers(&kafka.brokers(), &redis.url(), &topic)
+        .args(["replay", "--to-redis"])
+        .run()
+        .expect_code(0);
+    publish(kafka, &redis, &topic, 20, 1);
+    let (ids, _) = take(&mut c, 1);
+    assert_eq!(ids, ["e20"], "a re-sent notification came through");
+}
