@@ -136,20 +136,27 @@ fn take_resuming(addr: &str, mut c: Client, n: usize) -> (Vec<String>, Option<St
             );
             continue;
         }
-        assert_eq!(e.event, "message", "{e:?}");
-        let v: serde_json::Value = serde_json::from_str(&e.data).unwrap();
-        let (p, o) = (
-            v["partition"].as_i64().unwrap(),
-            v["offset"].as_i64().unwrap(),
-        );
-        if let Some(&before) = order.get(&p) {
-            assert!(o > before, "partition {p}: {o} after {before}");
-        }
-        order.insert(p, o);
+        let v = in_order(&e, &mut order);
         ids.push(v["data"]["id"].as_str().unwrap().to_string());
         last = e.id;
     }
     (ids, last, reconnects)
+}
+
+/// An event's body, checked to be a message and to come after the last
+/// one of its partition (`order`: per partition, the last offset).
+fn in_order(e: &Sse, order: &mut BTreeMap<i64, i64>) -> serde_json::Value {
+    assert_eq!(e.event, "message", "{e:?}");
+    let v: serde_json::Value = serde_json::from_str(&e.data).unwrap();
+    let (p, o) = (
+        v["partition"].as_i64().unwrap(),
+        v["offset"].as_i64().unwrap(),
+    );
+    if let Some(&before) = order.get(&p) {
+        assert!(o > before, "partition {p}: {o} after {before}");
+    }
+    order.insert(p, o);
+    v
 }
 
 /// The event ids of `n` events, checking per-partition order.
@@ -159,16 +166,7 @@ pub fn take(c: &mut Client, n: usize) -> (Vec<String>, Option<String>) {
     let mut order: BTreeMap<i64, i64> = BTreeMap::new();
     while ids.len() < n {
         let e = c.next().expect("stream ended early");
-        assert_eq!(e.event, "message", "{e:?}");
-        let v: serde_json::Value = serde_json::from_str(&e.data).unwrap();
-        let (p, o) = (
-            v["partition"].as_i64().unwrap(),
-            v["offset"].as_i64().unwrap(),
-        );
-        if let Some(&before) = order.get(&p) {
-            assert!(o > before, "partition {p}: {o} after {before}");
-        }
-        order.insert(p, o);
+        let v = in_order(&e, &mut order);
         ids.push(v["data"]["id"].as_str().unwrap().to_string());
         last = e.id;
     }
@@ -553,15 +551,7 @@ fn full_clients_get_each_event_from_kafka_whole_beside_notification_clients() {
     let mut order: BTreeMap<i64, i64> = BTreeMap::new();
     while got.len() < N {
         let e = full.next().expect("stream ended early");
-        assert_eq!(e.event, "message", "{e:?}");
-        let v: serde_json::Value = serde_json::from_str(&e.data).unwrap();
-        let (p, o) = (
-            v["partition"].as_i64().unwrap(),
-            v["offset"].as_i64().unwrap(),
-        );
-        assert!(order.get(&p).is_none_or(|&before| o > before), "{e:?}");
-        order.insert(p, o);
-        got.push(v["data"].clone());
+        got.push(in_order(&e, &mut order)["data"].clone());
     }
     let key = |v: &serde_json::Value| v.to_string();
     let mut want: Vec<serde_json::Value> = input
