@@ -25,6 +25,7 @@ mod resume;
 mod scripts;
 mod security;
 mod serve;
+mod serve_auth;
 mod soak;
 mod tail;
 mod topic;
