@@ -135,7 +135,15 @@ Register-ArgumentCompleter -Native -CommandName 'dualstream' -ScriptBlock {
             break
         }
         'dualstream;serve' {
-            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; any but a loopback address needs --no-auth')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; any but a loopback address needs --auth or --no-auth')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'Require a JWT signed with this algorithm on every stream (Authorization: Bearer, the access_token cookie, or ?access_token=); its `channels` claim lists the patterns the client may read, `exp` is required and checked')
+            [CompletionResult]::new('--auth-secret-file', '--auth-secret-file', [CompletionResultType]::ParameterName, 'File holding the --auth hs256 secret (the whole file, a trailing newline dropped); else the DUALSTREAM_AUTH_SECRET environment variable')
+            [CompletionResult]::new('--auth-public-key', '--auth-public-key', [CompletionResultType]::ParameterName, 'PEM file with the public key for --auth rs256 or eddsa')
+            [CompletionResult]::new('--auth-audience', '--auth-audience', [CompletionResultType]::ParameterName, 'The `aud` a token must carry (repeatable: any one of them)')
+            [CompletionResult]::new('--auth-issuer', '--auth-issuer', [CompletionResultType]::ParameterName, 'The `iss` a token must carry (repeatable: any one of them)')
+            [CompletionResult]::new('--allow-origin', '--allow-origin', [CompletionResultType]::ParameterName, 'An origin whose pages may read the streams (exact, as https://app.example.com; repeatable); `*` lets any page read, without cookies or credentials')
+            [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'PEM certificate chain to serve HTTPS and WSS with (needs --tls-key)')
+            [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'PEM private key of --tls-cert')
             [CompletionResult]::new('--channel', '--channel', [CompletionResultType]::ParameterName, 'Channel template of the publisher, to match Kafka events to PATTERNs when a client resumes')
             [CompletionResult]::new('--client-queue', '--client-queue', [CompletionResultType]::ParameterName, 'Bytes queued for one client (1048576, 512KiB, 4MiB); past it the client''s stream ends with an overflow event and the client resumes from Kafka')
             [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Clients served at once; past it a new client gets 503')

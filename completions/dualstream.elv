@@ -129,7 +129,15 @@ set edit:completion:arg-completer[dualstream] = {|@words|
             cand --version 'Print version'
         }
         &'dualstream;serve'= {
-            cand --listen 'Address to listen on; any but a loopback address needs --no-auth'
+            cand --listen 'Address to listen on; any but a loopback address needs --auth or --no-auth'
+            cand --auth 'Require a JWT signed with this algorithm on every stream (Authorization: Bearer, the access_token cookie, or ?access_token=); its `channels` claim lists the patterns the client may read, `exp` is required and checked'
+            cand --auth-secret-file 'File holding the --auth hs256 secret (the whole file, a trailing newline dropped); else the DUALSTREAM_AUTH_SECRET environment variable'
+            cand --auth-public-key 'PEM file with the public key for --auth rs256 or eddsa'
+            cand --auth-audience 'The `aud` a token must carry (repeatable: any one of them)'
+            cand --auth-issuer 'The `iss` a token must carry (repeatable: any one of them)'
+            cand --allow-origin 'An origin whose pages may read the streams (exact, as https://app.example.com; repeatable); `*` lets any page read, without cookies or credentials'
+            cand --tls-cert 'PEM certificate chain to serve HTTPS and WSS with (needs --tls-key)'
+            cand --tls-key 'PEM private key of --tls-cert'
             cand --channel 'Channel template of the publisher, to match Kafka events to PATTERNs when a client resumes'
             cand --client-queue 'Bytes queued for one client (1048576, 512KiB, 4MiB); past it the client''s stream ends with an overflow event and the client resumes from Kafka'
             cand --max-clients 'Clients served at once; past it a new client gets 503'

@@ -135,7 +135,17 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s q -l quie
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s V -l version -d 'Print version'
-complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l listen -d 'Address to listen on; any but a loopback address needs --no-auth' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l listen -d 'Address to listen on; any but a loopback address needs --auth or --no-auth' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l auth -d 'Require a JWT signed with this algorithm on every stream (Authorization: Bearer, the access_token cookie, or ?access_token=); its `channels` claim lists the patterns the client may read, `exp` is required and checked' -r -f -a "hs256\t'HMAC-SHA256 with a shared secret (--auth-secret-file, or DUALSTREAM_AUTH_SECRET)'
+rs256\t'RSA signatures, checked with the PEM public key of --auth-public-key'
+eddsa\t'Ed25519 signatures, checked with the PEM public key of --auth-public-key'"
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l auth-secret-file -d 'File holding the --auth hs256 secret (the whole file, a trailing newline dropped); else the DUALSTREAM_AUTH_SECRET environment variable' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l auth-public-key -d 'PEM file with the public key for --auth rs256 or eddsa' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l auth-audience -d 'The `aud` a token must carry (repeatable: any one of them)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l auth-issuer -d 'The `iss` a token must carry (repeatable: any one of them)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l allow-origin -d 'An origin whose pages may read the streams (exact, as https://app.example.com; repeatable); `*` lets any page read, without cookies or credentials' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l tls-cert -d 'PEM certificate chain to serve HTTPS and WSS with (needs --tls-key)' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l tls-key -d 'PEM private key of --tls-cert' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l channel -d 'Channel template of the publisher, to match Kafka events to PATTERNs when a client resumes' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l client-queue -d 'Bytes queued for one client (1048576, 512KiB, 4MiB); past it the client\'s stream ends with an overflow event and the client resumes from Kafka' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand serve" -l max-clients -d 'Clients served at once; past it a new client gets 503' -r

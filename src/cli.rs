@@ -15,8 +15,8 @@ use examples::{
 };
 use values::{size, summary_choice, FormatParser};
 pub use values::{
-    ColorChoice, Compression, FormatOr, InputFormat, IsolationChoice, ReplayFormat, ReportFormat,
-    SummaryChoice, SummaryFormat, TailFormat,
+    AuthChoice, ColorChoice, Compression, FormatOr, InputFormat, IsolationChoice, ReplayFormat,
+    ReportFormat, SummaryChoice, SummaryFormat, TailFormat,
 };
 
 /// Publish events to Kafka (the durable log) and notify Redis Pub/Sub (real time).
@@ -585,14 +585,50 @@ pub struct ServeArgs {
     #[arg(long)]
     pub literal: bool,
 
-    /// Address to listen on; any but a loopback address needs --no-auth.
+    /// Address to listen on; any but a loopback address needs --auth or --no-auth.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
     pub listen: String,
 
     /// Serve a non-loopback --listen address without authentication: anyone who reaches it reads
     /// every event.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "auth")]
     pub no_auth: bool,
+
+    /// Require a JWT signed with this algorithm on every stream (Authorization: Bearer, the
+    /// access_token cookie, or ?access_token=); its `channels` claim lists the patterns the
+    /// client may read, `exp` is required and checked.
+    #[arg(long, value_name = "ALG")]
+    pub auth: Option<AuthChoice>,
+
+    /// File holding the --auth hs256 secret (the whole file, a trailing newline dropped); else the
+    /// DUALSTREAM_AUTH_SECRET environment variable.
+    #[arg(long, value_name = "FILE")]
+    pub auth_secret_file: Option<PathBuf>,
+
+    /// PEM file with the public key for --auth rs256 or eddsa.
+    #[arg(long, value_name = "FILE")]
+    pub auth_public_key: Option<PathBuf>,
+
+    /// The `aud` a token must carry (repeatable: any one of them).
+    #[arg(long, value_name = "AUDIENCE", requires = "auth")]
+    pub auth_audience: Vec<String>,
+
+    /// The `iss` a token must carry (repeatable: any one of them).
+    #[arg(long, value_name = "ISSUER", requires = "auth")]
+    pub auth_issuer: Vec<String>,
+
+    /// An origin whose pages may read the streams (exact, as https://app.example.com; repeatable);
+    /// `*` lets any page read, without cookies or credentials.
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+
+    /// PEM certificate chain to serve HTTPS and WSS with (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 
     /// Channel template of the publisher, to match Kafka events to PATTERNs when a client resumes.
     #[arg(

@@ -69,6 +69,12 @@ Examples:
   # Resume after the last event seen: exactly what came since, then live
   curl -N -H 'Last-Event-ID: AQ...' http://127.0.0.1:8080/events
 
+  # On every interface, a JWT required (its `channels` claim: the patterns it may read)
+  DUALSTREAM_AUTH_SECRET=\"$(cat secret)\" dualstream serve 'events:*' --listen 0.0.0.0:8443 \\
+    --auth hs256 --auth-audience dashboard --allow-origin https://app.example.com \\
+    --tls-cert cert.pem --tls-key key.pem
+  curl -N -H \"Authorization: Bearer $TOKEN\" https://events.example.com:8443/events
+
   # Open on every interface, without authentication
   dualstream serve 'events:*' --listen 0.0.0.0:8080 --no-auth";
 

@@ -7,6 +7,20 @@ use std::path::PathBuf;
 use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
 use clap::ValueEnum;
 
+/// How `serve --auth` checks a client's JWT: the one algorithm it accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AuthChoice {
+    /// HMAC-SHA256 with a shared secret (--auth-secret-file, or DUALSTREAM_AUTH_SECRET).
+    #[value(name = "hs256")]
+    Hs256,
+    /// RSA signatures, checked with the PEM public key of --auth-public-key.
+    #[value(name = "rs256")]
+    Rs256,
+    /// Ed25519 signatures, checked with the PEM public key of --auth-public-key.
+    #[value(name = "eddsa")]
+    EdDsa,
+}
+
 /// Record batch compression (`publish --compression`, `replay --to-topic --compression`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Compression {

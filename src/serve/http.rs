@@ -1,8 +1,10 @@
 //! serve's HTTP side: accepting connections within limits (a header read
 //! timeout, a bounded header size, a bounded number of connections), the
-//! routes (`/` the page, `/events`, `/ws`, `/healthz`, `/metrics`), reading a client's
-//! request into what it wants, and rendering a session's [`Out`] as SSE
-//! text or WebSocket messages.
+//! routes (`/` the page, `/events`, `/ws`, `/healthz`, `/metrics`), TLS
+//! when given, CORS for the `--allow-origin` origins, reading a client's
+//! request into what it wants (its token checked first: nothing is sent
+//! before), and rendering a session's [`Out`] as SSE text or WebSocket
+//! messages.
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
@@ -12,8 +14,9 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use axum::body::Body;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -21,6 +24,7 @@ use bytes::Bytes;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 
+use super::auth::Verifier;
 use super::hub::{End, Hub, Wants};
 use super::session::{JoinAt, Out, Session};
 use super::token::Position;
@@ -40,12 +44,46 @@ pub struct App {
     pub started: Instant,
     /// The Redis address, without its password.
     pub redis: String,
+    /// `--auth`: every stream needs a valid token; none without it.
+    pub verifier: Option<Verifier>,
+    /// `--allow-origin`.
+    pub cors: Cors,
+}
+
+/// The origins CORS lets read (`--allow-origin`): exact ones, with
+/// credentials; `*` for any other, without.
+pub struct Cors {
+    pub exact: Vec<String>,
+    pub any: bool,
+}
+
+impl Cors {
+    pub fn new(origins: &[String]) -> Cors {
+        Cors {
+            exact: origins.iter().filter(|o| *o != "*").cloned().collect(),
+            any: origins.iter().any(|o| o == "*"),
+        }
+    }
+
+    /// How `origin` may read: `Some(true)` exactly, with credentials;
+    /// `Some(false)` through `*`; `None` not at all.
+    fn allows(&self, origin: &str) -> Option<bool> {
+        if self.exact.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
+            Some(true)
+        } else if self.any {
+            Some(false)
+        } else {
+            None
+        }
+    }
 }
 
 /// What a connection may take.
 pub struct Limits {
     pub header_timeout: Duration,
     pub connections: usize,
+    /// `--tls-cert`/`--tls-key`: connections are TLS first.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// The longest request target taken (path and query).
@@ -68,6 +106,7 @@ pub async fn accept(
         .route("/ws", get(ws))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .layer(middleware::from_fn_with_state(app.clone(), cors))
         .with_state(app);
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.connections));
     loop {
@@ -93,24 +132,122 @@ pub async fn accept(
         let service = TowerToHyperService::new(router.clone());
         let stop = shutdown.clone();
         let header_timeout = limits.header_timeout;
+        let tls = limits.tls.clone();
         tokio::spawn(async move {
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .max_buf_size(MOST_HEADERS)
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = stop.pressed(1) => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
+            match tls {
+                None => serve_connection(TokioIo::new(stream), service, header_timeout, stop).await,
+                // The handshake is bounded like the headers that follow it.
+                Some(acceptor) => {
+                    match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => {
+                            serve_connection(TokioIo::new(tls), service, header_timeout, stop)
+                                .await;
+                        }
+                        Ok(Err(e)) => tracing::debug!("TLS handshake: {e}"),
+                        Err(_) => tracing::debug!("TLS handshake: timed out"),
+                    }
                 }
             }
             drop(permit);
         });
     }
+}
+
+/// One connection's HTTP/1.1, until it ends or shutdown.
+async fn serve_connection<I>(
+    io: I,
+    service: TowerToHyperService<Router>,
+    header_timeout: Duration,
+    stop: Shutdown,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MOST_HEADERS)
+        .serve_connection(io, service)
+        .with_upgrades();
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.pressed(1) => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
+        }
+    }
+}
+
+/// CORS: a preflight (`OPTIONS`) answered for an allowed origin, and the
+/// `Access-Control-Allow-*` headers on its responses; nothing for any
+/// other origin, so that its pages cannot read.
+async fn cors(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let allowed = origin.as_deref().and_then(|o| app.cors.allows(o));
+    let mut response = if request.method() == Method::OPTIONS {
+        match (&origin, allowed) {
+            (Some(_), None) => {
+                let mut r = refuse(
+                    StatusCode::FORBIDDEN,
+                    "this origin is not allowed (--allow-origin)",
+                );
+                r.headers_mut()
+                    .insert(header::VARY, HeaderValue::from_static("Origin"));
+                return r;
+            }
+            _ => {
+                let mut r = StatusCode::NO_CONTENT.into_response();
+                let h = r.headers_mut();
+                h.insert(header::ALLOW, HeaderValue::from_static("GET, OPTIONS"));
+                if allowed.is_some() {
+                    h.insert(
+                        header::ACCESS_CONTROL_ALLOW_METHODS,
+                        HeaderValue::from_static("GET, OPTIONS"),
+                    );
+                    h.insert(
+                        header::ACCESS_CONTROL_ALLOW_HEADERS,
+                        HeaderValue::from_static(
+                            "Authorization, Last-Event-ID, Cache-Control, Content-Type",
+                        ),
+                    );
+                    h.insert(
+                        header::ACCESS_CONTROL_MAX_AGE,
+                        HeaderValue::from_static("600"),
+                    );
+                }
+                r
+            }
+        }
+    } else {
+        next.run(request).await
+    };
+    let h = response.headers_mut();
+    if !app.cors.exact.is_empty() {
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    match (origin, allowed) {
+        (Some(o), Some(true)) => {
+            if let Ok(v) = HeaderValue::from_str(&o) {
+                h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+                h.insert(
+                    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                    HeaderValue::from_static("true"),
+                );
+            }
+        }
+        (Some(_), Some(false)) => {
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+        }
+        _ => {}
+    }
+    response
 }
 
 /// A refusal: its status and reason, as text.
@@ -123,15 +260,31 @@ fn refuse(status: StatusCode, reason: impl Into<String>) -> Response {
 /// Read what a client asks for: `?pattern=` (repeatable, within serve's
 /// patterns), `?filter=`, `?full=1`, and where to start: `Last-Event-ID`
 /// (which wins), `?last_event_id=`, else `?from=`.
+///
+/// With `--auth`, the token comes first: none, or one not valid, is a 401;
+/// a pattern outside its `channels` claim a 403. A resume is checked the
+/// same way: the resume token is a position, never a permission.
 fn ask(
-    hub: &Hub,
+    app: &App,
     uri: &Uri,
     headers: &HeaderMap,
     query: &[(String, String)],
-) -> Result<(Wants, JoinAt), Response> {
-    if uri.to_string().len() > MOST_URL {
+) -> Result<Asked, Response> {
+    let hub = &app.hub;
+    if uri.path().len() + uri.query().map_or(0, str::len) > MOST_URL {
         return Err(refuse(StatusCode::URI_TOO_LONG, "the URL is too long"));
     }
+    let grant = match &app.verifier {
+        None => None,
+        Some(v) => Some(v.check(headers, query).map_err(|why| {
+            let mut r = refuse(StatusCode::UNAUTHORIZED, why.0);
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"dualstream\""),
+            );
+            r
+        })?),
+    };
     let mut patterns = Vec::new();
     let (mut terms, mut full, mut last, mut from) = (Vec::new(), false, None, None);
     for (k, v) in query {
@@ -142,6 +295,44 @@ fn ask(
             "last_event_id" => last = Some(v.clone()),
             "from" => from = Some(v.clone()),
             _ => {}
+        }
+    }
+    if let Some(g) = &grant {
+        let allowed = Subscriptions::new(&g.channels, false);
+        if patterns.is_empty() {
+            // What both allow: serve's patterns within the claim, and the
+            // claim's patterns within serve's.
+            let mut both: Vec<String> = hub
+                .subs
+                .patterns
+                .iter()
+                .filter(|p| within(&allowed, p))
+                .cloned()
+                .collect();
+            for c in &g.channels {
+                if !c.is_empty() && within(&hub.subs, c) && !both.contains(c) {
+                    both.push(c.clone());
+                }
+            }
+            if both.is_empty() {
+                return Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "the token's channels claim ({}) allows nothing this server serves ({})",
+                        g.channels.join(" "),
+                        hub.subs.describe()
+                    ),
+                ));
+            }
+            patterns = both;
+        } else if let Some(p) = patterns.iter().find(|p| !within(&allowed, p)) {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "pattern {p:?} is not within the token's channels claim ({})",
+                    g.channels.join(" ")
+                ),
+            ));
         }
     }
     let subs = if patterns.is_empty() {
@@ -183,8 +374,36 @@ fn ask(
                 )
             })?),
         };
-    Ok((Wants { subs, filter, full }, origin))
+    Ok(Asked {
+        wants: Wants { subs, filter, full },
+        origin,
+        expires: grant.as_ref().and_then(|g| deadline(g.expires)),
+        cookie: grant.is_some_and(|g| g.from_cookie),
+    })
 }
+
+/// What a client asked for, once allowed.
+struct Asked {
+    wants: Wants,
+    origin: JoinAt,
+    /// When its token expires: the stream ends then.
+    expires: Option<tokio::time::Instant>,
+    /// Its token came in a cookie.
+    cookie: bool,
+}
+
+/// The instant of `exp` (seconds since the epoch); none past what an
+/// `Instant` holds.
+fn deadline(exp: u64) -> Option<tokio::time::Instant> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    tokio::time::Instant::now().checked_add(Duration::from_secs(exp.saturating_sub(now)))
+}
+
+/// What a stream ends with when its token expires.
+const EXPIRED: &str = "the access token expired; reconnect with a new one and the last id";
 
 /// Does every channel `pattern` can match fall under `subs`? A name: if
 /// `subs` takes it. A glob: if it is one of `subs`' globs, or starts with
@@ -233,19 +452,34 @@ async fn events(
     headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    let (wants, origin) = match ask(&app.hub, &uri, &headers, &query) {
+    let asked = match ask(&app, &uri, &headers, &query) {
         Ok(asked) => asked,
         Err(refusal) => return refusal,
     };
-    let session = match start(&app, wants, origin) {
+    let expires = asked.expires;
+    let session = match start(&app, asked.wants, asked.origin) {
         Ok(s) => s,
         Err(refusal) => return refusal,
     };
     let hello = Bytes::from(format!("retry: {}\n: connected\n\n", app.retry.as_millis()));
     let first = futures::stream::once(async move { Ok::<_, Infallible>(hello) });
-    let rest = futures::stream::unfold(session, |mut s| async move {
-        let out = s.next().await?;
-        Some((Ok::<_, Infallible>(sse(out)), s))
+    // Frames are whole: ending at the token's expiry cuts between events.
+    let rest = futures::stream::unfold(Some(session), move |s| async move {
+        let mut s = s?;
+        let out = match expires {
+            None => s.next().await?,
+            Some(at) => tokio::select! {
+                out = s.next() => out?,
+                _ = tokio::time::sleep_until(at) => {
+                    let end = format!(
+                        "event: expired\ndata: {{\"reason\":{}}}\n\n",
+                        json_text(EXPIRED)
+                    );
+                    return Some((Ok::<_, Infallible>(Bytes::from(end)), None));
+                }
+            },
+        };
+        Some((Ok::<_, Infallible>(sse(out)), Some(s)))
     });
     let body = Body::from_stream(futures::StreamExt::chain(first, rest));
     let mut response = Response::new(body);
@@ -318,20 +552,61 @@ async fn ws(
     Query(query): Query<Vec<(String, String)>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let (wants, origin) = match ask(&app.hub, &uri, &headers, &query) {
+    let asked = match ask(&app, &uri, &headers, &query) {
         Ok(asked) => asked,
         Err(refusal) => return refusal,
     };
-    let session = match start(&app, wants, origin) {
+    // A browser sends cookies with a WebSocket that any page opens, and
+    // CORS does not stop it reading: a cookie's token counts only from the
+    // server's own pages or an --allow-origin origin.
+    if asked.cookie && !own_origin(&app, &headers) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "a token in a cookie is taken only from this server's pages or an --allow-origin \
+             origin",
+        );
+    }
+    let expires = asked.expires;
+    let session = match start(&app, asked.wants, asked.origin) {
         Ok(s) => s,
         Err(refusal) => return refusal,
     };
     upgrade
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| ws_loop(socket, session))
+        .on_upgrade(move |socket| ws_loop(socket, session, expires))
 }
 
-async fn ws_loop(mut socket: WebSocket, mut session: Session) {
+/// Is the request's `Origin` absent (not a browser), the server's own
+/// (same host), or an exact `--allow-origin` one?
+fn own_origin(app: &App, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if app.cors.allows(origin) == Some(true) {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let bare = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((bare, host), (Some(b), Some(h)) if b.eq_ignore_ascii_case(h))
+}
+
+async fn ws_loop(
+    mut socket: WebSocket,
+    mut session: Session,
+    expires: Option<tokio::time::Instant>,
+) {
+    let expiry = async move {
+        match expires {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expiry);
     loop {
         let out = tokio::select! {
             out = session.next() => out,
@@ -339,6 +614,18 @@ async fn ws_loop(mut socket: WebSocket, mut session: Session) {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => continue,
             },
+            () = &mut expiry => {
+                let text = format!("{{\"type\":\"expired\",\"reason\":{}}}", json_text(EXPIRED));
+                if socket.send(Message::Text(text.into())).await.is_ok() {
+                    let _ = socket
+                        .send(Message::Close(Some(CloseFrame {
+                            code: 4003,
+                            reason: "expired".into(),
+                        })))
+                        .await;
+                }
+                return;
+            }
         };
         let Some(out) = out else { break };
         let (message, close) = match out {

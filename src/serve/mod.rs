@@ -6,11 +6,13 @@
 //! holds the routes, the limits and the renderings. The flow only: no
 //! broker protocol, no printing but through `Output`.
 
+mod auth;
 mod http;
 mod hub;
 mod order;
 mod page;
 mod session;
+mod tls;
 mod token;
 
 use std::sync::Arc;
@@ -41,6 +43,10 @@ async fn serve(
     out: &Output,
     shutdown: &Shutdown,
 ) -> Result<Code> {
+    // Keys and certificates first: a bad one exits 2 before anything
+    // connects.
+    let verifier = cfg.auth.as_ref().map(auth::Verifier::new).transpose()?;
+    let acceptor = cfg.tls.as_ref().map(tls::acceptor).transpose()?;
     let feed = shutdown
         .or_interrupted(pubsub::subscribe(
             &cfg.redis,
@@ -77,10 +83,20 @@ async fn serve(
         .await
         .map_err(|e| error::fail(Code::Unexpected, format!("--listen {}: {e}", cfg.listen)))?;
     let addr = listener.local_addr()?;
+    let (http, ws) = if acceptor.is_some() {
+        ("https", "wss")
+    } else {
+        ("http", "ws")
+    };
     out.info(&format!(
-        "serving {} from {} on http://{addr}/events (SSE) and ws://{addr}/ws",
+        "serving {} from {} on {http}://{addr}/events (SSE) and {ws}://{addr}/ws{}",
         cfg.subscriptions.describe(),
-        cfg.redis.shown
+        cfg.redis.shown,
+        if verifier.is_some() {
+            ", a token required"
+        } else {
+            ""
+        }
     ));
     let fan_out = tokio::spawn(hub.clone().run(feed));
     let app = http::App {
@@ -91,10 +107,13 @@ async fn serve(
         shutdown: shutdown.clone(),
         started: std::time::Instant::now(),
         redis: cfg.redis.shown.clone(),
+        verifier,
+        cors: http::Cors::new(&cfg.allow_origins),
     };
     let limits = http::Limits {
         header_timeout: cfg.header_timeout,
         connections: cfg.max_clients.saturating_add(256),
+        tls: acceptor,
     };
     let served = tokio::select! {
         r = http::accept(listener, Arc::new(app), limits, shutdown.clone()) => r.map(|()| Code::Interrupted),

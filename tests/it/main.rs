@@ -25,6 +25,7 @@ mod resume;
 mod scripts;
 mod security;
 mod serve;
+mod serve_auth;
 mod serve_browser;
 mod serve_resilience;
 mod soak;

@@ -361,6 +361,7 @@ fn a_non_loopback_address_without_no_auth_exits_2() {
         .run()
         .expect_code(2);
     assert!(run.stderr().contains("--no-auth"), "{}", run.stderr());
+    assert!(run.stderr().contains("--auth"), "{}", run.stderr());
 }
 
 impl Drop for Serving {
