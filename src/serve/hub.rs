@@ -492,6 +492,13 @@ impl Hub {
                                     .collect();
                                 seam.merge(read);
                                 order.filled(&ends, Instant::now(), &mut ready);
+                                // Out before the position is raised past
+                                // them: a frame's positions never pass a
+                                // frame still to come (a client passed an
+                                // offset does not get it).
+                                for a in ready.drain(..) {
+                                    self.dispatch(a.channel, a.payload, a.received_at, Some(a.place), a.full);
+                                }
                             }
                             Err(e) => {
                                 tracing::debug!("serve: reading a hole from Kafka: {e:#}");
