@@ -174,7 +174,7 @@ async fn publish(
             notes: Vec::with_capacity(cfg.redis_batch),
             notifier,
             dead_letters,
-            progress: out.progress(total_size, cfg.progress, Unit::Bytes),
+            progress: out.progress(total_size, cfg.progress, Unit::Bytes, false),
             stats: Stats::new(),
             stop: None,
             unnotified,
@@ -611,8 +611,9 @@ impl Run<'_> {
         let mut notes = Vec::new();
         if book.stats.skipped > 0 && book.stats.read == 0 {
             notes.push(Note::Why(format!(
-                "--skip-lines {} is past the end of the input ({} lines): nothing was published",
-                book.cfg.skip_lines, book.stats.skipped
+                "--skip-lines {} is past the end of the input ({}): nothing was published",
+                book.cfg.skip_lines,
+                crate::output::plural(book.stats.skipped, "line")
             )));
         }
         let mut redis_failed = None;
@@ -647,8 +648,8 @@ impl Run<'_> {
         let result = match stop {
             Some(Halt::Interrupted) => {
                 notes.push(Note::Info(format!(
-                    "interrupted: {} events acknowledged{resume}",
-                    ledger.acknowledged
+                    "interrupted: {} acknowledged{resume}",
+                    crate::output::plural(ledger.acknowledged, "event")
                 )));
                 Ok(Code::Interrupted)
             }
