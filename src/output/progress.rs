@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn rates_are_whole_and_sizes_decimal() {
-        assert_eq!(rate_of(32_856.6549), 32857);
+        assert_eq!(rate_of(32856.6549), 32857);
         assert_eq!(rate_of(f64::NAN), 0);
         assert_eq!(megabytes(1_500_000), "1.5 MB");
         assert_eq!(super::super::plural(1, "record"), "1 record");
