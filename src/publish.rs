@@ -620,8 +620,8 @@ impl Run<'_> {
         if let Some(r) = &redis {
             if r.failed > 0 {
                 let message = format!(
-                    "{} notifications not sent to Redis ({}); the events are in Kafka ({})",
-                    r.failed,
+                    "{} not sent to Redis ({}); the events are in Kafka ({})",
+                    crate::output::plural(r.failed, "notification"),
                     r.first_error.as_deref().unwrap_or("unknown error"),
                     if repair.is_empty() {
                         "replay --to-redis can re-send them"
@@ -771,13 +771,23 @@ impl Book<'_> {
         match &self.cfg.on_invalid {
             OnInvalid::Fail => {
                 self.stats.not_in_kafka(at);
-                self.stop = Some(Halt::Invalid(format!(
-                    "{place}: {reason} (use --on-invalid skip or dead-letter=FILE to continue past bad lines)"
-                )));
+                // A field missing from every line so far is a mapping to fix, not a line to skip.
+                let mapping =
+                    reason.starts_with("missing field") && self.stats.read == self.stats.invalid;
+                let hint = if mapping {
+                    ""
+                } else {
+                    " (use --on-invalid skip or dead-letter=FILE to continue past bad lines)"
+                };
+                self.stop = Some(Halt::Invalid(format!("{place}: {reason}{hint}")));
             }
             OnInvalid::Skip | OnInvalid::DeadLetter(_) => {
                 if self.stats.invalid <= SHOWN_INVALID {
-                    self.out.warn(&format!("{place}: {reason} (skipped)"));
+                    let done = match &self.cfg.on_invalid {
+                        OnInvalid::DeadLetter(f) => format!("dead-lettered to {}", f.display()),
+                        _ => "skipped".to_string(),
+                    };
+                    self.out.warn(&format!("{place}: {reason} ({done})"));
                 } else if self.stats.invalid == SHOWN_INVALID + 1 {
                     self.out
                         .warn("more invalid lines; counted in the summary, not shown");
