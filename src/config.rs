@@ -253,8 +253,8 @@ fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> 
         .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(std::io::Error::other(format!(
-            "longer than {} MiB",
-            limit >> 20
+            "longer than {:.1} MB",
+            limit as f64 / 1e6
         )));
     }
     Ok(bytes)
