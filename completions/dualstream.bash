@@ -1219,25 +1219,13 @@ _dualstream() {
             return 0
             ;;
         dualstream__subcmd__tail)
-            opts="-X -F -q -v -h -V --literal --format --fields --count --timeout --catch-up --channel --fetch --queue --fill-gaps --no-fill-gaps --filter --expect --expect-once --summary --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
+            opts="-X -F -q -v -h -V --literal --queue --catch-up --channel --count --timeout --expect --expect-once --filter --fill-gaps --no-fill-gaps --fetch --format --fields --summary --brokers --topic --isolation --redis --sharded --quiet --verbose --color --profile --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -W "pretty json csv tsv raw" -- "${cur}"))
-                    return 0
-                    ;;
-                --fields)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --count)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
+                --queue)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1249,7 +1237,15 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --queue)
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1257,7 +1253,11 @@ _dualstream() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --expect)
+                --format)
+                    COMPREPLY=($(compgen -W "pretty json csv tsv raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --fields)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -99,19 +99,19 @@ complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s q -l q
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dualstream -n "__fish_dualstream_using_subcommand publish" -s V -l version -d 'Print version'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l queue -d 'Messages held between Redis and the output; past this, messages are dropped and counted' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l catch-up -d 'First print the events of this window from Kafka (--topic), then go on live without a gap or a duplicate at the seam: a duration ago (10m, 2d) or a time (RFC 3339, 2026-12-01 10:00:00 in UTC, epoch ms)' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l channel -d 'Channel template of the publisher, to match Kafka events to PATTERNs in --catch-up' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l count -d 'Exit 0 after N messages' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l timeout -d 'Stop after this long; with --count, exit 124 if fewer than N arrived' -r
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l expect -d 'Wait for the events in FILE (one a line: an id, or a JSON object of field values such as {"type":"order.created","source_id":"o-17"}): exit 0 once every one arrived, 124 at --timeout naming those that did not' -r -F
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l filter -d 'Print (and count for --count) only messages whose field has one of the values: type, source_type, source_id, id, or a dotted path into the notification (with --fetch, into the event)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l format -d 'Output format, or a template such as \'{channel} {payload.id}\' [default: pretty on a terminal, json on a pipe]' -r -f -a "pretty\t'Time, channel and compact payload, for people'
 json\t'One object a line: received_at, channel, pattern, payload'
 csv\t'RFC 4180 CSV with a header row'
 tsv\t'Tab-separated values with a header row'
 raw\t'The payload only, one a line'"
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fields -d 'The columns of csv or tsv output (implies csv), each a placeholder of --format without braces: received_at,channel,payload.id' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l count -d 'Exit 0 after N messages' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l timeout -d 'Stop after this long; with --count, exit 124 if fewer than N arrived' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l catch-up -d 'First print the events of this window from Kafka (--topic), then go on live without a gap or a duplicate at the seam: a duration ago (10m, 2d) or a time (RFC 3339, 2026-12-01 10:00:00 in UTC, epoch ms)' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l channel -d 'Channel template of the publisher, to match Kafka events to PATTERNs in --catch-up' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l queue -d 'Messages held between Redis and the output; past this, messages are dropped and counted' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l filter -d 'Print (and count for --count) only messages whose field has one of the values: type, source_type, source_id, id, or a dotted path into the notification (with --fetch, into the event)' -r
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l expect -d 'Wait for the events in FILE (one a line: an id, or a JSON object of field values such as {"type":"order.created","source_id":"o-17"}): exit 0 once every one arrived, 124 at --timeout naming those that did not' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l summary -d 'End-of-run summary on stderr: auto, table, json or none [auto: a table on a terminal with --expect]; json=FILE also writes the JSON summary to FILE, apart from any warning; junit=FILE the expectations as a JUnit report (repeatable)' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l brokers -d 'Kafka bootstrap brokers, comma separated' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l topic -d 'Kafka topic' -r
@@ -126,10 +126,10 @@ never\t''"
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l profile -d 'Take unset options from this profile of the config file [default: the file\'s `default`]' -r
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l config -d 'The config file [default: $XDG_CONFIG_HOME/dualstream/config.toml, else ~/.config/dualstream/config.toml]' -r -F
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l literal -d 'Subscribe to every PATTERN as a literal channel name, glob characters included'
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fetch -d 'Print the full event from Kafka (at the notification\'s topic/partition/offset) for each notification'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l expect-once -d 'With --expect, an expectation met twice is a failure (exit 6)'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fill-gaps -d 'Fill every gap in the live stream (a reconnect, messages dropped past --queue) from Kafka (--topic), with the seam of --catch-up: each event printed once [default: on with --catch-up]'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l no-fill-gaps -d 'Report gaps without filling them, also with --catch-up'
-complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l expect-once -d 'With --expect, an expectation met twice is a failure (exit 6)'
+complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l fetch -d 'Print the full event from Kafka (at the notification\'s topic/partition/offset) for each notification'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -l sharded -d 'Sharded Pub/Sub (Redis 7+): notify with SPUBLISH and tail with SSUBSCRIBE at each channel\'s slot owner, so a Redis Cluster keeps each message in one shard. Channel names only, no globs'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s q -l quiet -d 'Print only errors'
 complete -c dualstream -n "__fish_dualstream_using_subcommand tail" -s v -l verbose -d 'More detail on stderr: -v for client logs and error causes, -vv for debug'

@@ -253,8 +253,8 @@ fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> 
         .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(std::io::Error::other(format!(
-            "longer than {} MiB",
-            limit >> 20
+            "longer than {:.1} MB",
+            limit as f64 / 1e6
         )));
     }
     Ok(bytes)
@@ -1017,35 +1017,14 @@ fn check_origin(origin: &str) -> Result<String> {
     Ok(origin.to_ascii_lowercase())
 }
 
-/// A size in bytes: a number, optionally with KiB/MiB/GiB (or kB/MB/GB).
+/// `--client-queue`: a size as every size flag takes it
+/// ([`crate::duration::parse_size`]), at least 1KiB.
 fn parse_bytes(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: usize = number
-        .parse()
-        .map_err(|_| format!("expected a size in bytes (4096, 512KiB, 4MiB), got {text:?}"))?;
-    let times: usize = match unit.trim() {
-        "" | "B" => 1,
-        "KiB" | "K" => 1 << 10,
-        "kB" | "KB" => 1000,
-        "MiB" | "M" => 1 << 20,
-        "MB" => 1_000_000,
-        "GiB" | "G" => 1 << 30,
-        "GB" => 1_000_000_000,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} (B, KiB, MiB, GiB, kB, MB, GB)"
-            ))
-        }
-    };
-    let bytes = n
-        .checked_mul(times)
-        .ok_or_else(|| format!("{text} is too large"))?;
+    let bytes = crate::duration::parse_size(text)?;
     if bytes < 1024 {
         return Err(format!("{text} is too small: at least 1KiB"));
     }
-    Ok(bytes)
+    usize::try_from(bytes).map_err(|_| format!("{text:?} is too large"))
 }
 
 /// `health`'s settings.

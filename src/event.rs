@@ -522,6 +522,16 @@ fn json_error_text(e: &serde_json::Error) -> String {
         // serde_json's limit, which keeps a hostile line from overflowing the stack.
         return "nested more than 128 levels deep".to_string();
     }
+    if text == "expected ident" || text == "expected value" {
+        // serde_json's words for a bare word (`not json`, `tru`) or nothing
+        // where a value should be: say what would do, and at the line's
+        // start that the line is not JSON at all.
+        let values = "an object, array, string, number, true, false or null";
+        if e.line() == 1 && e.column() <= 2 {
+            return format!("not JSON: expected {values}");
+        }
+        return format!("expected a value: {values}");
+    }
     text
 }
 

@@ -174,7 +174,7 @@ async fn publish(
             notes: Vec::with_capacity(cfg.redis_batch),
             notifier,
             dead_letters,
-            progress: out.progress(total_size, cfg.progress, Unit::Bytes),
+            progress: out.progress(total_size, cfg.progress, Unit::Bytes, false),
             stats: Stats::new(),
             stop: None,
             unnotified,
@@ -611,16 +611,17 @@ impl Run<'_> {
         let mut notes = Vec::new();
         if book.stats.skipped > 0 && book.stats.read == 0 {
             notes.push(Note::Why(format!(
-                "--skip-lines {} is past the end of the input ({} lines): nothing was published",
-                book.cfg.skip_lines, book.stats.skipped
+                "--skip-lines {} is past the end of the input ({}): nothing was published",
+                book.cfg.skip_lines,
+                crate::output::plural(book.stats.skipped, "line")
             )));
         }
         let mut redis_failed = None;
         if let Some(r) = &redis {
             if r.failed > 0 {
                 let message = format!(
-                    "{} notifications not sent to Redis ({}); the events are in Kafka ({})",
-                    r.failed,
+                    "{} not sent to Redis ({}); the events are in Kafka ({})",
+                    crate::output::plural(r.failed, "notification"),
                     r.first_error.as_deref().unwrap_or("unknown error"),
                     if repair.is_empty() {
                         "replay --to-redis can re-send them"
@@ -647,8 +648,8 @@ impl Run<'_> {
         let result = match stop {
             Some(Halt::Interrupted) => {
                 notes.push(Note::Info(format!(
-                    "interrupted: {} events acknowledged{resume}",
-                    ledger.acknowledged
+                    "interrupted: {} acknowledged{resume}",
+                    crate::output::plural(ledger.acknowledged, "event")
                 )));
                 Ok(Code::Interrupted)
             }
@@ -770,13 +771,23 @@ impl Book<'_> {
         match &self.cfg.on_invalid {
             OnInvalid::Fail => {
                 self.stats.not_in_kafka(at);
-                self.stop = Some(Halt::Invalid(format!(
-                    "{place}: {reason} (use --on-invalid skip or dead-letter=FILE to continue past bad lines)"
-                )));
+                // A field missing from every line so far is a mapping to fix, not a line to skip.
+                let mapping =
+                    reason.starts_with("missing field") && self.stats.read == self.stats.invalid;
+                let hint = if mapping {
+                    ""
+                } else {
+                    " (use --on-invalid skip or dead-letter=FILE to continue past bad lines)"
+                };
+                self.stop = Some(Halt::Invalid(format!("{place}: {reason}{hint}")));
             }
             OnInvalid::Skip | OnInvalid::DeadLetter(_) => {
                 if self.stats.invalid <= SHOWN_INVALID {
-                    self.out.warn(&format!("{place}: {reason} (skipped)"));
+                    let done = match &self.cfg.on_invalid {
+                        OnInvalid::DeadLetter(f) => format!("dead-lettered to {}", f.display()),
+                        _ => "skipped".to_string(),
+                    };
+                    self.out.warn(&format!("{place}: {reason} ({done})"));
                 } else if self.stats.invalid == SHOWN_INVALID + 1 {
                     self.out
                         .warn("more invalid lines; counted in the summary, not shown");

@@ -101,11 +101,12 @@ Examples:
   # One line a record, by template; since a day (UTC midnight)
   dualstream replay --from-time 2026-12-01 --format '{partition}@{offset} {key} {value.type}'
 
-  # Redis was down from 09:00 to 09:40 UTC: re-send those notifications, gently
-  dualstream replay --from-time '2026-11-24 09:00' --to-time '2026-11-24 09:40' --to-redis --rate 500/s
+  # Re-send the notifications a publish could not (it prints this line per partition), gently;
+  # by offsets: a window of time misses events with older timestamps
+  dualstream replay --to-redis --partition 1 --from-offset 8 --to-offset 16 --rate 500/s
 
   # Backfill another topic, keeping keys, headers and timestamps
-  dualstream replay --from-time 1h --filter source_type=repo --to-topic events-repo
+  dualstream replay --from-time 2026-11-24 --filter source_type=repo --to-topic events-repo
 
   # In CI: the expected events are in Kafka, or exit 124 after 30 s
   dualstream replay --follow --wait 30s --expect expected > /dev/null";

@@ -789,3 +789,17 @@ fn friendlier_values_for_durations_times_and_sizes() {
     );
     assert!(refused(&["publish", "--timeout", "0"]).contains("a timeout must be longer than 0"));
 }
+
+#[test]
+fn serve_client_queue_takes_sizes_as_every_size_flag() {
+    let queue = |size: &str| match resolved(&["serve", "--client-queue", size]).unwrap().1 {
+        Job::Serve(s) => s.client_queue,
+        _ => unreachable!("serve resolves to a serve job"),
+    };
+    assert_eq!(queue("1MB"), 1_000_000);
+    assert_eq!(queue("512KiB"), 512 << 10);
+    assert_eq!(queue(" 2 MiB "), 2 << 20);
+    assert_eq!(queue("4096"), 4096);
+    assert!(refused(&["serve", "--client-queue", "512"]).contains("at least 1KiB"));
+    assert!(refused(&["serve", "--client-queue", "1XB"]).contains("64KiB, 1MiB, 1GiB, 1MB (10^6)"));
+}

@@ -181,7 +181,15 @@ fn deep_nesting_is_said_plainly() {
     assert_eq!(e.column, Some(128));
     // Other messages keep serde_json's words, without its position.
     let e = from_json_line(b"{\"a\":}", &fields()).unwrap_err();
-    assert_eq!(e.reason, "expected value");
+    assert_eq!(
+        e.reason,
+        "expected a value: an object, array, string, number, true, false or null"
+    );
+    let e = from_json_line(b"not json", &fields()).unwrap_err();
+    assert_eq!(
+        e.reason,
+        "not JSON: expected an object, array, string, number, true, false or null"
+    );
 }
 
 #[test]

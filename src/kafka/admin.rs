@@ -450,7 +450,12 @@ fn differences(
         .partitions
         .filter(|p| usize::try_from(*p).ok() != Some(partitions))
     {
-        differs.push(format!("{partitions} partitions, not {p}"));
+        let noun = if partitions == 1 {
+            "partition"
+        } else {
+            "partitions"
+        };
+        differs.push(format!("{partitions} {noun}, not {p}"));
     }
     if let Some(r) = spec
         .replication

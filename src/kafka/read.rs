@@ -234,9 +234,12 @@ pub fn read_spans(
             let unfinished = ends.values().any(Option::is_some);
             if unfinished && last_record.elapsed() > idle {
                 return Err(error::kafka(format!(
-                    "kafka: no records for {} while {} partitions of {topic} were unfinished{}",
+                    "kafka: no records for {} while {} of {topic} were unfinished{}",
                     show_duration(last_record.elapsed()),
-                    ends.len(),
+                    match ends.len() {
+                        1 => "1 partition".to_string(),
+                        n => format!("{n} partitions"),
+                    },
                     last_error
                         .map(|e| format!(" (last error: {e})"))
                         .unwrap_or_default()

@@ -27,7 +27,7 @@ pub mod topic;
 use std::io::{self, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use comfy_table::{presets, Table};
+use comfy_table::{presets, ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use progress::{Progress, Unit};
@@ -55,6 +55,10 @@ pub struct Output {
     color: bool,
     color_stdout: bool,
     quiet: bool,
+    /// The widths tables are fitted to on stdout and stderr; `None`: as
+    /// wide as they need (a pipe).
+    stdout_width: Option<u16>,
+    stderr_width: Option<u16>,
 }
 
 impl Output {
@@ -73,6 +77,8 @@ impl Output {
             color: colored(stderr_tty),
             color_stdout: colored(stdout_tty),
             quiet,
+            stdout_width: width(stdout_tty, terminal_size::terminal_size_of(io::stdout())),
+            stderr_width: width(stderr_tty, terminal_size::terminal_size_of(io::stderr())),
         }
     }
 
@@ -129,23 +135,26 @@ impl Output {
     /// Progress on stderr: a bar of bytes of `total` when the size is known,
     /// else a running count and rate. On a pipe nothing, unless `force`: then
     /// a plain line every few seconds (for CI logs). Nothing with -q.
-    pub fn progress(&self, total: Option<u64>, force: bool, unit: Unit) -> Progress {
-        let bar = if self.quiet || !self.stderr_tty {
-            ProgressBar::hidden()
-        } else {
-            let template = match (total, unit) {
-                (Some(_), Unit::Bytes) => "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
-                (None, Unit::Bytes) => "{spinner} [{elapsed_precise}] {bytes} {bytes_per_sec} {msg}",
-                (Some(_), Unit::Records) => "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} records {per_sec} eta {eta} {msg}",
-                (None, Unit::Records) => "{spinner} [{elapsed_precise}] {human_pos} records {per_sec} {msg}",
-            };
+    ///
+    /// `data_on_stdout`: the command prints records on stdout. When that is
+    /// a terminal too, no bar is drawn: stdout and stderr share the screen,
+    /// and a bar redrawn between records leaves stale lines among them (kcat
+    /// and rpk draw none there either); the summary still comes at the end.
+    pub fn progress(
+        &self,
+        total: Option<u64>,
+        force: bool,
+        unit: Unit,
+        data_on_stdout: bool,
+    ) -> Progress {
+        let drawn = !self.quiet && self.stderr_tty && !(data_on_stdout && self.stdout_tty);
+        let bar = if drawn {
             let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(5));
-            bar.set_style(
-                ProgressStyle::with_template(template)
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            bar.set_style(progress::style(total.is_some(), unit));
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
+        } else {
+            ProgressBar::hidden()
         };
         Progress {
             bar,
@@ -210,7 +219,8 @@ impl Output {
         }
     }
 
-    /// A table of report data on stdout (`title` above it when not empty).
+    /// A table of report data on stdout (`title` above it when not empty),
+    /// fitted to stdout's width.
     pub fn report_table(
         &self,
         w: &mut Data,
@@ -218,11 +228,7 @@ impl Output {
         header: &[&str],
         rows: Vec<Vec<String>>,
     ) -> io::Result<()> {
-        let mut table = Table::new();
-        table.load_preset(presets::UTF8_FULL_CONDENSED);
-        if !self.color_stdout {
-            table.force_no_tty();
-        }
+        let mut table = new_table(self.stdout_width);
         if header.iter().any(|h| !h.is_empty()) {
             table.set_header(header.to_vec());
         }
@@ -239,6 +245,50 @@ impl Output {
     pub fn json_document(&self, w: &mut Data, value: &serde_json::Value) -> io::Result<()> {
         serde_json::to_writer_pretty(&mut *w, value)?;
         writeln!(w)
+    }
+}
+
+/// The width to fit tables to: `COLUMNS` when set to a number (as clap's
+/// help and most terminal tools take it; also how tests fix a width), else
+/// the terminal's width, else none: on a pipe a table is as wide as its
+/// cells.
+fn width(
+    tty: bool,
+    terminal: Option<(terminal_size::Width, terminal_size::Height)>,
+) -> Option<u16> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok());
+    match columns {
+        Some(c) if c > 0 => Some(c),
+        _ if tty => terminal.map(|(w, _)| w.0).filter(|&w| w > 0),
+        _ => None,
+    }
+}
+
+/// A table in dualstream's style, fitted to `width` when there is one:
+/// columns shrink and their cells wrap (long words are broken) so that no
+/// line is wider than the window. Never left to comfy-table's own terminal
+/// check, which looks at stdout even for a table printed on stderr.
+pub(crate) fn new_table(width: Option<u16>) -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    table.force_no_tty();
+    if let Some(width) = width {
+        table.set_width(width);
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    table
+}
+
+/// `1 record`, `2 records`: a count and its noun, as every message writes
+/// it (plain digits, no thousands separators anywhere: counts and offsets
+/// are pasted into commands).
+pub fn plural(n: u64, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
     }
 }
 

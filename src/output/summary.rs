@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
-use comfy_table::{presets, Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment, Table};
 use serde_json::json;
 
-use super::Output;
+use super::{plural, Output};
 use crate::duration::show_duration;
 use crate::error::Code;
 use crate::select::Expectations;
@@ -268,12 +268,16 @@ impl Summary {
             let end = p.end.map_or("follow".to_string(), |e| e.to_string());
             summary.row(
                 format!("partition {} [{}, {end})", p.partition, p.start),
-                format!("{} records", p.records),
+                plural(p.records, "record"),
             );
         }
         summary.row(
             "total",
-            format!("{} records in {}", c.records, show_duration(c.elapsed)),
+            format!(
+                "{} in {}",
+                plural(c.records, "record"),
+                show_duration(c.elapsed)
+            ),
         );
         if c.filtered_out > 0 {
             summary.row("filtered out", c.filtered_out.to_string());
@@ -384,7 +388,9 @@ impl Output {
                 let _ = serde_json::to_writer(&mut err, &s.json);
                 let _ = writeln!(err);
             }
-            SummaryKind::Table => super::stderr_line(format_args!("{}", table(s, self.color))),
+            SummaryKind::Table => {
+                super::stderr_line(format_args!("{}", table(s, self.stderr_width)))
+            }
             SummaryKind::Auto | SummaryKind::None => {}
         }
         format
@@ -405,13 +411,9 @@ fn write_json(path: &Path, json: &serde_json::Value) -> std::io::Result<()> {
 }
 
 /// The table form of a summary: its title over two columns, values right
-/// aligned.
-fn table(s: &Summary, color: bool) -> Table {
-    let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED);
-    if !color {
-        table.force_no_tty();
-    }
+/// aligned, fitted to `width` (stderr's).
+fn table(s: &Summary, width: Option<u16>) -> Table {
+    let mut table = super::new_table(width);
     table.set_header(vec![Cell::new(&s.title), Cell::new("")]);
     for (k, v) in &s.rows {
         table.add_row(vec![
@@ -463,7 +465,7 @@ mod tests {
             },
         );
         assert_eq!(
-            table(&s, false).to_string(),
+            table(&s, None).to_string(),
             "┌──────────────┬──────┐\n\
              │ tail         ┆      │\n\
              ╞══════════════╪══════╡\n\
@@ -475,5 +477,41 @@ mod tests {
             s.json.to_string(),
             r#"{"printed":1200,"filtered_out":3,"dropped":0}"#
         );
+    }
+
+    #[test]
+    fn a_summary_table_fits_its_width() {
+        let to = SummaryTo {
+            kind: SummaryKind::Table,
+            file: None,
+        };
+        let partitions = vec![ReplayPartition {
+            partition: 0,
+            start: 120,
+            end: Some(1_000_001),
+            records: 1,
+            bytes: 10,
+        }];
+        let s = Summary::replay(
+            &to,
+            &ReplayCounts {
+                topic: "orders-with-a-rather-long-topic-name",
+                partitions,
+                records: 1,
+                filtered_out: 0,
+                sent: 0,
+                expect: None,
+                elapsed: Duration::from_millis(1500),
+                transactions: None,
+            },
+        );
+        let wide = table(&s, None).to_string();
+        assert!(wide.lines().any(|l| l.chars().count() > 32), "{wide}");
+        let narrow = table(&s, Some(32)).to_string();
+        for line in narrow.lines() {
+            assert!(line.chars().count() <= 32, "{line:?} in\n{narrow}");
+        }
+        assert!(narrow.contains("1 record "), "{narrow}");
+        assert!(!narrow.contains("records"), "{narrow}");
     }
 }

@@ -396,6 +396,7 @@ fn failed(
     shown_url: &str,
     error: &str,
 ) {
+    let error = &super::url::reworded(error.to_string());
     if stats.first_error.is_none() {
         if mode == Mode::BestEffort {
             warn(&format!(

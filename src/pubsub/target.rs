@@ -86,7 +86,7 @@ impl Target {
     /// An error's text for a message, with this URL's passwords replaced
     /// (every error that leaves this module goes through here).
     pub(super) fn clean(&self, e: &dyn std::fmt::Display) -> String {
-        scrub(&e.to_string(), &self.url)
+        super::url::reworded(scrub(&e.to_string(), &self.url))
     }
 
     pub(super) fn cluster(&self) -> Option<&Nodes> {

@@ -4,6 +4,29 @@
 
 /// `text` with every password of `url` replaced: the user info's (as
 /// written and percent-decoded) and a `pass=` query parameter's.
+/// What every command says of a refused password, whichever layer saw it:
+/// redis-rs says `Password authentication failed - AuthenticationFailed`,
+/// the server `WRONGPASS invalid username-password pair`.
+pub const AUTH_FAILED: &str =
+    "authentication failed: wrong user or password (check the ones in the Redis URL)";
+
+/// What every command says of a server that wants a password and got none.
+pub const AUTH_REQUIRED: &str =
+    "authentication required: the server wants a password (give it in the Redis URL: redis://:PASSWORD@host)";
+
+/// `text` (an error from redis-rs or from the server), with a refused or
+/// missing password in the one wording of [`AUTH_FAILED`]/[`AUTH_REQUIRED`].
+pub fn reworded(text: String) -> String {
+    let refused = ["WRONGPASS", "AuthenticationFailed", "invalid password"];
+    if refused.iter().any(|r| text.contains(r)) {
+        AUTH_FAILED.to_string()
+    } else if text.contains("NOAUTH") {
+        AUTH_REQUIRED.to_string()
+    } else {
+        text
+    }
+}
+
 pub fn scrub(text: &str, url: &str) -> String {
     let mut secrets: Vec<String> = Vec::new();
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -99,6 +122,21 @@ fn is_secret_param(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_password_has_one_wording() {
+        for said in [
+            "Password authentication failed - AuthenticationFailed",
+            "authentication failed: WRONGPASS invalid username-password pair or user is disabled.",
+        ] {
+            assert_eq!(reworded(said.to_string()), AUTH_FAILED);
+        }
+        assert_eq!(
+            reworded("NOAUTH Authentication required.".into()),
+            AUTH_REQUIRED
+        );
+        assert_eq!(reworded("Connection refused".into()), "Connection refused");
+    }
 
     #[test]
     fn errors_lose_the_password() {

@@ -104,7 +104,9 @@ pub async fn open(client: &redis::Client) -> Result<(FrameReader, Writer), Strin
         auth.push(password.as_bytes());
         writer.send(&auth).await?;
         match reader.next().await? {
-            Some(Frame::Error(e)) => return Err(format!("authentication failed: {e}")),
+            Some(Frame::Error(e)) => {
+                return Err(super::url::reworded(format!("authentication failed: {e}")))
+            }
             Some(_) => {}
             None => return Err("the server closed the connection".to_string()),
         }

@@ -23,7 +23,7 @@ use crate::kafka::read::{self, Confirmed, Flow, Planned, Polled, Read, Start};
 use crate::kafka::{self, admin, record, Consumer};
 use crate::output::expect;
 use crate::output::summary::{Ending, Note, ReplayCounts, ReplayPartition, Summary, TxnCounts};
-use crate::output::{Output, Progress, Unit};
+use crate::output::{plural, Output, Progress, Unit};
 use crate::select::View;
 use crate::shutdown::Shutdown;
 use bridge::Bridge;
@@ -293,6 +293,7 @@ fn read_all<S: RecordSink>(
         (!cfg.stop.follow && cfg.group.is_none()).then_some(planned_total),
         cfg.progress,
         Unit::Records,
+        matches!(cfg.sink, ReplaySink::Stdout(_)),
     );
     let mut confirmed = match (&cfg.group, &cfg.exactly_once) {
         (Some(_), Some(_)) => Confirmed::transactional(),
@@ -418,15 +419,6 @@ fn read_all<S: RecordSink>(
     Ok((outcome, sent, notes))
 }
 
-/// `n thing` or `n things`.
-fn plural(n: u64, thing: &str) -> String {
-    if n == 1 {
-        format!("1 {thing}")
-    } else {
-        format!("{n} {thing}s")
-    }
-}
-
 /// Why a bounded read of records that exist can only be empty: --from-end
 /// without --follow, or a time window beside the data (with the newest or
 /// oldest record's time, read from the topic).
@@ -515,6 +507,7 @@ impl<S: RecordSink> Handler<'_, '_, S> {
             // Nothing waiting: what was printed must be seen now (--follow),
             // and what the sink confirmed can be committed.
             Polled::Idle => {
+                self.progress.idle();
                 self.sink.idle(confirmed)?;
                 Ok(Flow::Continue)
             }

@@ -156,7 +156,8 @@ async fn tail(
             "see --queue"
         };
         notes.push(Note::Warn(format!(
-            "{lost} messages dropped: output could not keep up ({what})"
+            "{} dropped: output could not keep up ({what})",
+            crate::output::plural(lost, "message")
         )));
     }
     Ok(Ending {
@@ -388,7 +389,8 @@ impl<'a> TailWriter<'a> {
                 " (see --queue)"
             };
             self.out.warn(&format!(
-                "{dropped} messages dropped so far: output could not keep up{fill}"
+                "{} dropped so far: output could not keep up{fill}",
+                crate::output::plural(dropped, "message")
             ));
             self.said_dropped = (dropped, std::time::Instant::now());
         }
@@ -464,8 +466,8 @@ impl<'a> TailWriter<'a> {
             };
             if found.unroutable > 0 {
                 self.out.warn(&format!(
-                    "{what}: {} records had no id/type/source_type headers or fields and were skipped",
-                    found.unroutable
+                    "{what}: {} without id/type/source_type headers or fields: skipped",
+                    crate::output::plural(found.unroutable, "record")
                 ));
             }
             match self.seam.as_mut() {

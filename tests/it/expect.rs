@@ -244,7 +244,7 @@ fn malformed_expectations_and_misused_flags_are_usage_errors() {
     );
     usage(
         &["tail", "x", "--expect", "/dev/zero"],
-        "--expect /dev/zero: longer than 64 MiB",
+        "--expect /dev/zero: longer than 67.1 MB",
     );
     usage(
         &["tail", "x", "--expect", "/nonexistent/expected"],

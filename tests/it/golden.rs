@@ -121,7 +121,7 @@ fn dead_letter_records_and_the_publish_summary() {
         .stderr()
         .lines()
         .filter(|l| !l.starts_with('{'))
-        .map(String::from)
+        .map(|l| l.replace(&dir.path().display().to_string(), "[dir]"))
         .collect();
     insta::assert_snapshot!("dead_letter_warnings", warnings.join("\n"));
 }
@@ -420,6 +420,37 @@ fn topic_list_and_describe() {
     insta::assert_json_snapshot!("topic_describe_json", doc, {
         ".topic" => "[topic]",
     });
+}
+
+/// `COLUMNS` fixes the width tables are fitted to (on a terminal it is
+/// the window's): no line of `topic describe` is wider, its cells wrap;
+/// without it, on a pipe, the same tables keep their natural width.
+#[test]
+fn tables_fit_the_width_of_columns() {
+    let kafka = Kafka::shared();
+    let name = topic("golden-narrow");
+    kafka.create_topic(&name, 2);
+    let describe = |columns: Option<&str>| {
+        let mut cmd = dualstream();
+        if let Some(c) = columns {
+            cmd = cmd.env("COLUMNS", c);
+        }
+        cmd.args(["--brokers", &kafka.brokers(), "topic", "describe", &name])
+            .args(["--format", "table"])
+            .run()
+            .expect_code(0)
+            .stdout()
+    };
+    let wide = describe(None);
+    assert!(wide.lines().any(|l| l.chars().count() > 40), "{wide}");
+    let narrow = describe(Some("40"));
+    for line in narrow.lines() {
+        assert!(
+            line.chars().count() <= 40,
+            "{line:?} is wider than 40:\n{narrow}"
+        );
+    }
+    assert!(narrow.contains("Configs"), "{narrow}");
 }
 
 /// Table filters for the stderr summaries: the widths of a table follow its

@@ -14,6 +14,7 @@ mod generated;
 mod glob_redis;
 mod golden;
 mod health;
+mod hints;
 mod kafka_cluster;
 mod kafka_security;
 mod kraft;

@@ -439,7 +439,7 @@ fn on_invalid_skip_and_dead_letter_continue() {
     assert_eq!(summary["acknowledged"], 4);
     let stderr = run.stderr();
     for expected in [
-        "<stdin>:3:2: expected ident",
+        "<stdin>:3:2: not JSON: expected an object, array, string, number, true, false or null",
         "<stdin>:4: expected a JSON object, found an array",
         "<stdin>:5: missing field \"source_id\"",
         "<stdin>:6:10: invalid UTF-8",
@@ -473,7 +473,7 @@ fn on_invalid_skip_and_dead_letter_continue() {
     assert!(letters[0]["error"]
         .as_str()
         .unwrap()
-        .contains("expected ident"));
+        .contains("not JSON: expected an object"));
     assert_eq!(letters[3]["raw_base64"], "eyJ0eXBlIjoi/yJ9");
     assert_eq!(kafka.records(&topic).len(), 8);
 }

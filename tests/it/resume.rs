@@ -36,7 +36,7 @@ fn a_bad_line_says_how_many_are_in_and_the_flag_to_rerun_with() {
     let run = publish(kafka, "off", &topic, &[], &input).expect_code(3);
     assert!(
         run.stderr().contains(
-            "<stdin>:8:2: expected ident (use --on-invalid skip or dead-letter=FILE to continue past bad lines); 7 events before it are in Kafka; resume from <stdin>:8 (rerun with --skip-lines 7)"
+            "<stdin>:8:2: not JSON: expected an object, array, string, number, true, false or null (use --on-invalid skip or dead-letter=FILE to continue past bad lines); 7 events before it are in Kafka; resume from <stdin>:8 (rerun with --skip-lines 7)"
         ),
         "{}",
         run.describe()

@@ -166,13 +166,22 @@ fn redis_acl_refusals_are_clear_and_exit_5_where_redis_is_required() {
         let run = run_checked(&[], (&kafka, &url, &topic), args, wrong);
         assert_eq!(run.code(), 5, "{}", run.describe());
         let all = format!("{}{}", run.stdout(), run.stderr());
-        assert!(
-            all.to_lowercase().contains("wrongpass") || all.contains("authentication failed"),
-            "{}",
-            run.describe()
-        );
+        assert!(all.contains(WRONG_PASSWORD), "{}", run.describe());
     }
+    // One wording in every command, publish's warning too.
+    let run = run_checked(&[], (&kafka, &url, &topic), &["publish"], wrong);
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert!(run.stderr().contains(WRONG_PASSWORD), "{}", run.describe());
+    assert!(
+        !run.stderr().contains("AuthenticationFailed"),
+        "{}",
+        run.describe()
+    );
 }
+
+/// What every command says of a wrong Redis password.
+const WRONG_PASSWORD: &str =
+    "authentication failed: wrong user or password (check the ones in the Redis URL)";
 
 /// `rediss://`: Redis over TLS (redis-server's --tls-port, a self-signed
 /// certificate made here by openssl and trusted through SSL_CERT_FILE).

@@ -174,7 +174,8 @@ impl RecordSink for RedisSink<'_> {
         let mut notes = Vec::new();
         if unroutable > 0 {
             notes.push(Note::Warn(format!(
-                "{unroutable} records had no id/type/source_type (headers or fields) and were not notified"
+                "{} without id/type/source_type (headers or fields): not notified",
+                crate::output::plural(unroutable, "record")
             )));
         }
         Ok((stats.notified, notes))
