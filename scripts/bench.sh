@@ -15,6 +15,8 @@
 #   scripts/bench.sh window     # ack latency and throughput per --max-in-flight
 #                               # and linger.ms, on Tansu (or DUALSTREAM_BROKERS)
 #   WINDOWS=20000,2000 LINGERS=5,0 HEADERS=yes scripts/bench.sh window
+#   scripts/bench.sh window-mock  # the same rows on librdkafka's mock cluster (full speed,
+#                               # no broker as the limit; WINDOWS=20000,1000 DS_BASE=before)
 #   scripts/bench.sh e2e        # event handed to publish -> printed by tail at
 #                               # 200 events/s, feeder and tail in their own processes
 #   RATES=200,max scripts/bench.sh e2e   # ... and with the feeder at full speed
@@ -138,6 +140,7 @@ case "${1:-}" in
       esac
     done
     exit ;;
+  window-mock) cargo build --release --locked --quiet --bin dualstream && exec python3 bench/window.py mock ;;
   mock-tansu) peers && brokers && python3 bench/mock.py tansu; exit ;;
   replay-peers) peers && brokers && python3 bench/replay.py; exit ;;
   flood) peers && python3 bench/flood.py; exit ;;

@@ -316,7 +316,8 @@ impl<T> Slots<T> {
 /// [`QUANTILE`] (the round's 99th percentile, its slowest for a round of
 /// fewer than a hundred) is above the target it shrinks in proportion; if
 /// the window was what held sending back and that quantile is well below
-/// the target, it grows. A high quantile, not the mean: acknowledgements
+/// the target, it grows, to at most what the round acknowledged in a
+/// target's time. A high quantile, not the mean: acknowledgements
 /// come in batches, and a window steered by the mean to 30 ms left its p99
 /// at 76 ms (BENCHMARKS.md). The target is [`TARGET`] or 1.5 times the
 /// least latency seen lately, whichever is more, so that a distant broker
@@ -378,12 +379,21 @@ impl AckWindow {
         }
         let target = (TARGET.as_micros() as u64).max(self.floor_us.saturating_mul(3) / 2);
         let size = self.size as u64;
+        // Growing past what the round acknowledged in a target's time would
+        // let a burst of sends queue for longer than the target: the cap
+        // growth obeys (never a cause to shrink).
+        let elapsed = now.saturating_duration_since(self.round_start).as_micros() as u64;
+        let drained = if elapsed == 0 {
+            u64::MAX
+        } else {
+            (self.acks.saturating_mul(target) / elapsed).max(size)
+        };
         let next = if high > target {
             (size * target / high).max(size / 2)
         } else if self.limited && high < target / 2 {
-            size * 2
+            (size * 2).min(drained)
         } else if self.limited && high < target * 4 / 5 {
-            size + size / 8 + 1
+            (size + size / 8 + 1).min(drained)
         } else {
             size
         };

@@ -213,3 +213,25 @@ fn at_full_speed_the_p99_holds_the_target_at_the_brokers_rate() {
     let (p99, per_ms) = simulate(1_000, 50);
     assert!(per_ms >= 0.95 * 50.0 && p99 <= target, "{p99} {per_ms}");
 }
+
+#[test]
+fn the_window_grows_no_further_than_a_target_of_acknowledgements() {
+    let mut now = Instant::now();
+    let mut w = AckWindow::new(20_000, now);
+    // 500 fast acknowledgements over 50 ms: 300 in the target's 30 ms,
+    // fewer than the window already holds: it does not grow.
+    now += Duration::from_millis(50);
+    w.limited = true;
+    for _ in 0..FIRST_WINDOW {
+        w.ack(5_000, now);
+    }
+    assert_eq!(w.acks, 0, "the round ended");
+    assert_eq!(w.size, FIRST_WINDOW);
+    // The same over 5 ms: 3,000 in 30 ms, the window doubles.
+    now += Duration::from_millis(5);
+    w.limited = true;
+    for _ in 0..FIRST_WINDOW {
+        w.ack(5_000, now);
+    }
+    assert_eq!(w.size, FIRST_WINDOW * 2);
+}
