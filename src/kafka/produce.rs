@@ -383,11 +383,11 @@ impl AckWindow {
         // let a burst of sends queue for longer than the target: the cap
         // growth obeys (never a cause to shrink).
         let elapsed = now.saturating_duration_since(self.round_start).as_micros() as u64;
-        let drained = if elapsed == 0 {
-            u64::MAX
-        } else {
-            (self.acks.saturating_mul(target) / elapsed).max(size)
-        };
+        let drained = self
+            .acks
+            .saturating_mul(target)
+            .checked_div(elapsed)
+            .map_or(u64::MAX, |d| d.max(size));
         let next = if high > target {
             (size * target / high).max(size / 2)
         } else if self.limited && high < target / 2 {
