@@ -15,6 +15,11 @@
 #   scripts/bench.sh window     # ack latency and throughput per --max-in-flight
 #                               # and linger.ms, on Tansu (or DUALSTREAM_BROKERS)
 #   WINDOWS=20000,2000 LINGERS=5,0 HEADERS=yes scripts/bench.sh window
+#   scripts/bench.sh peers      # dual publish ÷ rdkafka_performance and redis-benchmark -P 64
+#                               # side by side, --redis off ÷ rdkafka_performance: best and median
+#                               # of RUNS, on the mock cluster (PIPELINE=256 for -P 256)
+#   scripts/bench.sh window-mock  # the same rows on librdkafka's mock cluster (full speed,
+#                               # no broker as the limit; WINDOWS=20000,1000 DS_BASE=before)
 #   scripts/bench.sh e2e        # event handed to publish -> printed by tail at
 #                               # 200 events/s, feeder and tail in their own processes
 #   RATES=200,max scripts/bench.sh e2e   # ... and with the feeder at full speed
@@ -138,6 +143,8 @@ case "${1:-}" in
       esac
     done
     exit ;;
+  peers) peers && exec python3 bench/peers.py ;;
+  window-mock) cargo build --release --locked --quiet --bin dualstream && exec python3 bench/window.py mock ;;
   mock-tansu) peers && brokers && python3 bench/mock.py tansu; exit ;;
   replay-peers) peers && brokers && python3 bench/replay.py; exit ;;
   flood) peers && python3 bench/flood.py; exit ;;
