@@ -110,21 +110,16 @@ async fn publish(
         .await;
     drop(connecting);
     checked?;
-    // The largest record the broker takes, asked once the cluster answered.
-    let topic_max = shutdown
+    // The largest record the broker takes and how far an event's own time
+    // may be from the broker's clock, asked once the cluster answered.
+    let (topic_max, times) = shutdown
         .or_interrupted(async {
             let budget = cfg.timeout.min(Duration::from_secs(5));
-            Ok(admin::max_message_bytes(&common.kafka, &common.topic, budget).await)
+            Ok(admin::record_limits(&common.kafka, &common.topic, budget).await)
         })
         .await?;
     let max_record = RecordLimit::new(topic_max, kafka::config::producer_limits(&common.kafka));
-    // How far an event's own time may be from the broker's clock.
-    let times = shutdown
-        .or_interrupted(async {
-            let budget = cfg.timeout.min(Duration::from_secs(5));
-            Ok(admin::timestamp_window(&common.kafka, &common.topic, budget).await)
-        })
-        .await?
+    let times = times
         .map(|(before, after)| TimeWindow { before, after });
     // Under a topic limit below librdkafka's batch size, a batch of small
     // events would be refused whole: a producer whose batches fit.

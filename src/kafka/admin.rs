@@ -273,36 +273,32 @@ async fn min_insync_replicas(
     topic_number(settings, topic, "min.insync.replicas", budget).await
 }
 
-/// The topic's `max.message.bytes` (DescribeConfigs: the topic's own
-/// setting or the broker's default), when the cluster says.
-pub async fn max_message_bytes(
+/// What the broker's topic configs say about the records it takes, for
+/// `publish`: `max.message.bytes` (the topic's own setting or the broker's
+/// default), and how far from the broker's clock a record's timestamp may
+/// be, in ms (`message.timestamp.before.max.ms`, `…after.max.ms`) for a
+/// topic that keeps CreateTime (`None` for LogAppendTime: the broker sets
+/// the time). One DescribeConfigs request (it was one per value: a cluster
+/// that does not answer them cost twice the budget); all `None` when the
+/// cluster does not say.
+pub async fn record_limits(
     settings: &KafkaSettings,
     topic: &str,
     budget: Duration,
-) -> Option<u64> {
-    let n = topic_number(settings, topic, "max.message.bytes", budget).await?;
-    u64::try_from(n).ok()
-}
-
-/// How far from the broker's clock a record's timestamp may be, in ms
-/// (`message.timestamp.before.max.ms`, `…after.max.ms`), for a topic that
-/// keeps CreateTime; `None` for LogAppendTime (the broker sets the time)
-/// or when the cluster does not say. One DescribeConfigs request.
-pub async fn timestamp_window(
-    settings: &KafkaSettings,
-    topic: &str,
-    budget: Duration,
-) -> Option<(Option<i64>, Option<i64>)> {
-    let resource = topic_configs(settings, topic, budget).await?;
+) -> (Option<u64>, Option<(Option<i64>, Option<i64>)>) {
+    let Some(resource) = topic_configs(settings, topic, budget).await else {
+        return (None, None);
+    };
     let value = |name: &str| resource.get(name).and_then(|e| e.value.clone());
-    if value("message.timestamp.type").as_deref() == Some("LogAppendTime") {
-        return None;
-    }
     let number = |name: &str| value(name).and_then(|v| v.parse::<i64>().ok());
-    Some((
-        number("message.timestamp.before.max.ms"),
-        number("message.timestamp.after.max.ms"),
-    ))
+    let max = number("max.message.bytes").and_then(|n| u64::try_from(n).ok());
+    let window = (value("message.timestamp.type").as_deref() != Some("LogAppendTime")).then(|| {
+        (
+            number("message.timestamp.before.max.ms"),
+            number("message.timestamp.after.max.ms"),
+        )
+    });
+    (max, window)
 }
 
 /// A numeric config of `topic`, when the cluster says.
