@@ -119,8 +119,7 @@ async fn publish(
         })
         .await?;
     let max_record = RecordLimit::new(topic_max, kafka::config::producer_limits(&common.kafka));
-    let times = times
-        .map(|(before, after)| TimeWindow { before, after });
+    let times = times.map(|(before, after)| TimeWindow { before, after });
     // Under a topic limit below librdkafka's batch size, a batch of small
     // events would be refused whole: a producer whose batches fit.
     let producer = match topic_max {
