@@ -280,7 +280,14 @@ pub fn read_again(
 ) -> Result<()> {
     // A partition the group has moved meanwhile starts at the last commit
     // with its new owner.
-    let assigned = member.assignment().unwrap_or_default();
+    // Not knowing what it holds must fail the run: skipping the seek would
+    // leave the aborted transaction's records unread, and later commits
+    // would pass them.
+    let assigned = member.assignment().map_err(|e| {
+        error::kafka(format!(
+            "kafka: the partitions of {topic} this member holds, to read a transaction given up on again: {e}"
+        ))
+    })?;
     let held = |p: i32| assigned.find_partition(topic, p).is_some();
     for (p, offset) in partitions.into_iter().filter(|&(p, _)| held(p)) {
         member
