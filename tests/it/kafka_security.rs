@@ -960,6 +960,30 @@ fn kafka_security_a_topic_acl_revoked_under_tail_fetch_and_fill_gaps_is_reported
         args.extend_from_slice(&rights);
         args.push(&s.topic);
         s.kafka.tool("org.apache.kafka.tools.AclCommand", &args);
+        // The controller has the change; wait until the broker's own
+        // authorizer (what Fetch is checked against) lists it too.
+        let want = change == "--add";
+        let list = [
+            "--bootstrap-server",
+            &brokers,
+            "--list",
+            "--principal",
+            "User:carol",
+            "--topic",
+            &s.topic,
+        ];
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let listed = s.kafka.tool("org.apache.kafka.tools.AclCommand", &list);
+            if listed.contains("operation=READ") == want {
+                break;
+            }
+            assert!(
+                Instant::now() < until,
+                "the ACL change never showed:\n{listed}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     };
 
     // --fetch: the rights go after five events; five more still arrive.
@@ -996,7 +1020,7 @@ fn kafka_security_a_topic_acl_revoked_under_tail_fetch_and_fill_gaps_is_reported
         );
     }
     let status = wait_exit(&mut tail, Duration::from_secs(60));
-    let said: Vec<String> = stderr.try_iter().collect();
+    let said = drain(&stderr);
     let said = said.join("\n");
     assert_eq!(status, Some(0), "{said}");
     assert!(revoked.elapsed() < Duration::from_secs(30), "{said}");
@@ -1055,7 +1079,7 @@ fn kafka_security_a_topic_acl_revoked_under_tail_fetch_and_fill_gaps_is_reported
         ));
     }
     let status = wait_exit(&mut tail, Duration::from_secs(60));
-    let said: Vec<String> = stderr.try_iter().collect();
+    let said = drain(&stderr);
     let said = said.join("\n");
     assert_eq!(status, Some(0), "{said}");
     assert!(revoked.elapsed() < Duration::from_secs(40), "{said}");

@@ -503,7 +503,7 @@ fn a_rolling_restart_under_publish_replay_and_tail_loses_nothing() {
     // tail: every notification once.
     let status = wait_exit(&mut tail, Duration::from_secs(120));
     let printed = tail_out.join().unwrap();
-    let said: Vec<String> = tail_err.try_iter().collect();
+    let said: Vec<String> = drain(&tail_err);
     assert_eq!(status, Some(0), "{said:?}");
     let mut seen = HashSet::new();
     for l in printed.lines() {

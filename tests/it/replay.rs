@@ -804,7 +804,7 @@ fn last_n_with_follow_goes_on_live() {
         .collect();
     seed(kafka, &topic, events(30, 2, 6));
     let code = wait_exit(&mut child, std::time::Duration::from_secs(30));
-    let rest: Vec<String> = stdout.try_iter().collect();
+    let rest: Vec<String> = drain(&stdout);
     let stderr = stderr.join().unwrap();
     assert_eq!(code, Some(0), "{stderr}");
     let n = |l: &String| {

@@ -534,7 +534,7 @@ fn ctrl_c_exits_130_and_a_closed_stdout_ends_quietly() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(code, Some(0));
-    let errors: Vec<String> = stderr.try_iter().collect();
+    let errors: Vec<String> = drain(&stderr);
     assert!(errors.iter().all(|l| !l.contains("error")), "{errors:?}");
 }
 
@@ -572,7 +572,7 @@ fn a_stalled_reader_makes_tail_drop_and_count_instead_of_growing() {
     let stdout = collect(child.stdout.take().unwrap());
     let code = wait_exit(&mut child, Duration::from_secs(30));
     let got = stdout.join().unwrap().lines().count();
-    let errors: Vec<String> = stderr.try_iter().collect();
+    let errors: Vec<String> = drain(&stderr);
     assert_eq!(code, Some(124), "{errors:?}");
     assert!(got < 2000, "some messages had to be dropped, got {got}");
     let dropped = errors

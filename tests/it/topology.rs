@@ -50,7 +50,7 @@ fn replay_follow_reads_partitions_added_while_it_runs() {
     let got = take_lines(&stdout, 60, Duration::from_secs(30));
     sigint(child.id());
     let status = wait_exit(&mut child, Duration::from_secs(30));
-    let said: Vec<String> = stderr.try_iter().collect();
+    let said: Vec<String> = drain(&stderr);
     let counts = id_counts(&got);
     assert_eq!(
         counts.len(),

@@ -108,6 +108,21 @@ pub fn lines(r: impl Read + Send + 'static) -> std::sync::mpsc::Receiver<String>
     rx
 }
 
+/// Every line left on a stream from [`lines`] once its process has exited:
+/// read to the end (the reader thread may lag behind the exit), 10 s at
+/// most.
+pub fn drain(rx: &std::sync::mpsc::Receiver<String>) -> Vec<String> {
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let mut got = Vec::new();
+    while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) => got.push(line),
+            Err(_) => break,
+        }
+    }
+    got
+}
+
 pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
     let started = std::time::Instant::now();
     loop {
