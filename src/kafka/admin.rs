@@ -317,12 +317,40 @@ async fn topic_number(
 
 /// The configs of `topic` (DescribeConfigs: its own settings and the
 /// broker's defaults), when the cluster answers within `budget`.
+///
+/// librdkafka sends DescribeConfigs to the controller, and waits for it
+/// until the timeout when the metadata names a controller it does not know:
+/// so the metadata is read first, and a cluster whose controller is not one
+/// of its brokers is not asked at all. librdkafka's mock cluster (the
+/// benchmarks' broker, the fault tests') is one: it names broker 0 of
+/// brokers 1…n, and answers no DescribeConfigs anyway — asking it held
+/// every publish 5 s before its first record.
 async fn topic_configs(
     settings: &KafkaSettings,
     topic: &str,
     budget: Duration,
 ) -> Option<rdkafka::admin::ConfigResource> {
+    let started = Instant::now();
     let admin = config::admin(settings).ok()?;
+    let name = topic.to_string();
+    let (admin, answerable) = tokio::task::spawn_blocking(move || {
+        let answerable = admin
+            .inner()
+            .fetch_metadata(Some(&name), budget)
+            .ok()
+            .is_some_and(|metadata| {
+                controller_id(admin.inner(), Duration::ZERO)
+                    .is_some_and(|id| metadata.brokers().iter().any(|b| b.id() == id))
+            });
+        (admin, answerable)
+    })
+    .await
+    .ok()?;
+    if !answerable {
+        tracing::debug!("kafka: no known controller to ask for {topic}'s configs");
+        return None;
+    }
+    let budget = remaining(started + budget);
     let options = AdminOptions::new().request_timeout(Some(budget));
     let answer = tokio::time::timeout(
         budget,
