@@ -397,6 +397,56 @@ fn notification_shape() {
                 .to_string()
         )
     );
+    let (_, extremes) = notification(&t, &e, "t", Some((i32::MIN, i64::MIN)));
+    assert!(
+        extremes.ends_with(r#""partition":-2147483648,"offset":-9223372036854775808}"#),
+        "{extremes}"
+    );
+}
+
+proptest! {
+    /// The hand-written notification is the text serde_json makes of the
+    /// same fields, escapes and all.
+    #[test]
+    fn notification_is_what_serde_writes(
+        id in any::<String>(),
+        kind in "[a-z\"\\\\\n\u{1}\u{7f}é/]{0,8}",
+        source_id in any::<String>(),
+        topic in "[a-z.\"]{1,6}",
+        place in proptest::option::of((any::<i32>(), any::<i64>())),
+    ) {
+        #[derive(serde::Serialize)]
+        struct Expected<'a> {
+            id: &'a str,
+            #[serde(rename = "type")]
+            kind: &'a str,
+            source_id: &'a str,
+            topic: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            partition: Option<i32>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            offset: Option<i64>,
+        }
+        let e = Event {
+            id: id.clone(),
+            kind: kind.clone(),
+            source_type: "s".into(),
+            source_id: source_id.clone(),
+            timestamp: None,
+            value: Vec::new(),
+        };
+        let t = ChannelTemplate::parse("ev:{id}").unwrap();
+        let expected = serde_json::to_string(&Expected {
+            id: &id,
+            kind: &kind,
+            source_id: &source_id,
+            topic: &topic,
+            partition: place.map(|(p, _)| p),
+            offset: place.map(|(_, o)| o),
+        })
+        .unwrap();
+        prop_assert_eq!(notification(&t, &e, &topic, place).1, expected);
+    }
 }
 
 /// Any JSON value: scalars, and arrays and objects of them a few levels

@@ -56,6 +56,13 @@ impl Node {
             .map_err(|_| format!("no answer within {}", show_duration(CONNECT_TIMEOUT)))?
     }
 
+    /// The notifier's PUBLISH connection: the same connection as a
+    /// subscriber's (our own RESP2 wire, without redis-rs's per-command
+    /// encoding and reply parsing).
+    pub async fn publisher(&self) -> Result<(wire::FrameReader, wire::Writer), String> {
+        self.subscriber().await
+    }
+
     /// `CLUSTER <what>` (`NODES`, `SLOTS`): connected and answered within
     /// [`ASK_TIMEOUT`] in all. Errors may hold the password (callers scrub
     /// what they show).

@@ -358,9 +358,31 @@ async fn run(
                 stats.failed += n;
                 shared.lost(&batch);
             }
-            Fate::Failed { at, error, pause } => {
-                stats.failed += n;
-                shared.lost(&batch);
+            Fate::Failed {
+                answered,
+                refused,
+                at,
+                error,
+                pause,
+            } => {
+                // Required: only the run taken from the start counts (what
+                // the caller confirms is a prefix).
+                let not_taken: Vec<Outbound> = match mode {
+                    Mode::BestEffort => refused
+                        .iter()
+                        .map(|&i| batch[i].clone())
+                        .chain(batch[answered.min(batch.len())..].iter().cloned())
+                        .collect(),
+                    Mode::Required => {
+                        let prefix = refused.first().copied().unwrap_or(answered);
+                        batch[prefix.min(batch.len())..].to_vec()
+                    }
+                };
+                let took = n - not_taken.len() as u64;
+                stats.notified += took;
+                stats.failed += n - took;
+                shared.notified.fetch_add(took, Ordering::Release);
+                shared.lost(&not_taken);
                 failed(&mut stats, &shared, mode, &warn, &at, &error);
                 retry_at = Instant::now() + if pause { RETRY_AFTER } else { Duration::ZERO };
             }

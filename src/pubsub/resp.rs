@@ -66,6 +66,34 @@ pub fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
     }
 }
 
+/// `name key value` as a RESP command (`PUBLISH channel message`), added
+/// to `out`: the notifier's pipelines are written straight into one buffer.
+pub fn encode3(out: &mut Vec<u8>, name: &[u8], key: &[u8], value: &[u8]) {
+    out.extend_from_slice(b"*3\r\n");
+    for arg in [name, key, value] {
+        out.push(b'$');
+        decimal(out, arg.len());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(arg);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// `n` in decimal digits.
+fn decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 /// One element of a reply, as a place in the buffer.
 #[derive(Clone, Debug)]
 enum Part {
@@ -422,5 +450,23 @@ mod tests {
         let mut out = Vec::new();
         encode(&mut out, &[b"SSUBSCRIBE", b"{a}x", b""]);
         assert_eq!(out, b"*3\r\n$10\r\nSSUBSCRIBE\r\n$4\r\n{a}x\r\n$0\r\n\r\n");
+        for (channel, payload) in [("{a}x", ""), ("", "he\r\nllo"), ("c", "x")] {
+            let (mut three, mut any) = (Vec::new(), Vec::new());
+            encode3(
+                &mut three,
+                b"PUBLISH",
+                channel.as_bytes(),
+                payload.as_bytes(),
+            );
+            encode(
+                &mut any,
+                &[b"PUBLISH", channel.as_bytes(), payload.as_bytes()],
+            );
+            assert_eq!(three, any);
+        }
+        let long = vec![b'x'; 1_234_567];
+        let mut out = Vec::new();
+        encode3(&mut out, b"SPUBLISH", b"", &long);
+        assert!(out.starts_with(b"*3\r\n$8\r\nSPUBLISH\r\n$0\r\n\r\n$1234567\r\nxxx"));
     }
 }

@@ -177,6 +177,15 @@ impl Liveness {
 }
 
 impl Writer {
+    /// Send commands already encoded (a pipeline) and flush them.
+    pub async fn write(&mut self, commands: &[u8]) -> Result<(), String> {
+        self.half
+            .write_all(commands)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.half.flush().await.map_err(|e| e.to_string())
+    }
+
     /// Send one command and flush it.
     pub async fn send(&mut self, args: &[&[u8]]) -> Result<(), String> {
         self.out.clear();

@@ -236,6 +236,74 @@ fn redis_down_is_a_warning_and_kafka_gets_everything() {
     assert_eq!(env.records().len(), 500);
 }
 
+/// A Redis that refuses some PUBLISHes (an ACL allows this user two of the
+/// four channels): each refusal is an error reply, warned about once with
+/// Redis's reason, and the summary's counts are what Redis did — every
+/// notification the summary calls notified reached the subscriber, the
+/// others are counted as failed, Kafka has every event, exit 0.
+#[test]
+fn notifications_redis_refuses_are_counted_as_it_answered() {
+    let kafka = Kafka::shared();
+    let redis = Redis::start_with(&[
+        "--user", "pub", "on", ">pub-pw", "~*", "&ev:r0", "&ev:r1", "+@all",
+    ]);
+    let topic = topic("refused");
+    kafka.create_topic(&topic, 2);
+    let sub = redis.subscribe("ev:*");
+    let n = 400;
+    let run = dualstream()
+        .brokers(
+            &kafka.brokers(),
+            &format!("redis://pub:pub-pw@127.0.0.1:{}", redis.port),
+            &topic,
+        )
+        .args([
+            "publish",
+            "--summary",
+            "json",
+            "--channel",
+            "ev:{source_id}",
+        ])
+        .stdin(events(0, n, 4))
+        .run()
+        .expect_code(0);
+    let stderr = run.stderr();
+    assert_eq!(
+        stderr.matches("warning: redis:").count(),
+        1,
+        "warn once\n{stderr}"
+    );
+    assert!(
+        stderr.contains("NOPERM"),
+        "Redis's reason is named\n{stderr}"
+    );
+    assert!(!stderr.contains("pub-pw"), "password leaked: {stderr}");
+    let summary = run.summary();
+    assert_eq!(summary["acknowledged"], n);
+    let (notified, failed) = (
+        summary["notified"].as_u64().unwrap(),
+        summary["redis_failures"].as_u64().unwrap(),
+    );
+    assert_eq!(notified + failed, n as u64, "{}", run.describe());
+    assert!(
+        failed >= n as u64 / 2,
+        "the refused half failed\n{}",
+        run.describe()
+    );
+    let got = sub.settle(Duration::from_millis(500));
+    assert_eq!(
+        got.len() as u64,
+        notified,
+        "notified is what arrived\n{}",
+        run.describe()
+    );
+    assert!(
+        got.iter().all(|(c, _)| c == "ev:r0" || c == "ev:r1"),
+        "{got:?}"
+    );
+    assert_eq!(kafka.records(&topic).len(), n);
+}
+
 #[test]
 fn no_headers_leaves_records_without_headers() {
     let env = Env::new("noheaders").partitions(1);
