@@ -6,7 +6,12 @@ subscriber that falls more than its pubsub output-buffer limit (32 MB hard,
 by default) behind, so "received" says whether the reader kept up.
 Run through `scripts/bench.sh flood`.
 
-  RUNS=3 FLOOD=1000000 DS=path DS_BASE=path
+  RUNS=3 FLOOD=1000000 PIPELINE=64 DS=path DS_BASE=path
+
+Each tail row also says its peak RSS (`/usr/bin/time`), the messages it
+counted as dropped (its own bounded queue), and the gaps it reported on
+stderr (Redis cut it off and it resubscribed): a flood never ends silently
+short.
 """
 
 import json
@@ -23,7 +28,9 @@ DS = os.environ.get("DS", "target/release/dualstream")
 BASE = os.environ.get("DS_BASE")
 RUNS = int(os.environ.get("RUNS", "3"))
 # redis-benchmark sends whole pipelines: N rounded up to a multiple of 64.
-N = -(-int(os.environ.get("FLOOD", "1000000")) // 64) * 64
+PIPELINE = int(os.environ.get("PIPELINE", "64"))
+# redis-benchmark sends whole pipelines: N rounded up to a multiple of PIPELINE.
+N = -(-int(os.environ.get("FLOOD", "1000000")) // PIPELINE) * PIPELINE
 PAYLOAD = "x" * 80
 WAIT = 20  # seconds a subscriber may take after the flood before it counts as cut off
 
@@ -41,14 +48,16 @@ def redis_server():
 
 def flood(port):
     """The flood; its own rate in messages a second."""
-    out = subprocess.run(["redis-benchmark", "-p", str(port), "-n", str(N), "-P", "64", "-c", "1", "-q",
+    out = subprocess.run(["redis-benchmark", "-p", str(port), "-n", str(N), "-P", str(PIPELINE), "-c", "1", "-q",
                           "PUBLISH", "flood", PAYLOAD], capture_output=True, text=True, check=True)
     rates = re.findall(r"([\d.]+) requests per second", out.stdout.replace("\r", "\n"))
     return float(rates[-1]) if rates else float("nan")
 
 
 def tail(binary, port, fmt="raw"):
-    proc = subprocess.Popen([binary, "--redis", f"redis://127.0.0.1:{port}", "tail", "flood", "--format", fmt,
+    fd, report = tempfile.mkstemp(prefix="dualstream-flood-time-")
+    os.close(fd)
+    proc = subprocess.Popen(["/usr/bin/time", "-o", report, "-f", "%M", binary, "--redis", f"redis://127.0.0.1:{port}", "tail", "flood", "--format", fmt,
                              "--count", str(N), "--timeout", f"{WAIT}s", "--summary", "json"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()
@@ -61,8 +70,13 @@ def tail(binary, port, fmt="raw"):
     proc.wait()
     took = time.monotonic() - started
     summary = [x for x in err.splitlines() if x.startswith("{")]
-    received = json.loads(summary[-1])["printed"] if summary else 0
-    return received, took, sent_rate, proc.returncode
+    counts = json.loads(summary[-1]) if summary else {}
+    received = counts.get("printed", 0)
+    with open(report) as f:
+        rss_mb = int(f.read().split()[-1]) / 1024
+    os.unlink(report)
+    gaps = sum(1 for x in err.splitlines() if "gap" in x.lower())
+    return received, took, sent_rate, proc.returncode, (rss_mb, counts.get("dropped", 0), gaps)
 
 
 def redis_cli(port):
@@ -91,7 +105,7 @@ def redis_cli(port):
         out.seek(0)
         lines = sum(1 for _ in out)
         # Three lines a message ("message", channel, payload), after the three of the confirmation.
-        return max(0, lines - 3) // 3, took, sent_rate, proc.returncode
+        return max(0, lines - 3) // 3, took, sent_rate, proc.returncode, None
 
 
 def main():
@@ -111,16 +125,18 @@ def main():
             finally:
                 server.terminate()
                 server.wait()
-    print(f"\ntail vs a PUBLISH flood: redis-benchmark -n {N} -P 64 -c 1 PUBLISH flood <{len(PAYLOAD)} B>, "
+    print(f"\ntail vs a PUBLISH flood: redis-benchmark -n {N} -P {PIPELINE} -c 1 PUBLISH flood <{len(PAYLOAD)} B>, "
           f"one subscriber, fresh redis-server each run; {RUNS} interleaved runs")
-    print("| subscriber | received/sent, each run (flood rate) | all received | msgs/s when all arrived (median) |")
-    print("|---|---|---|---|")
+    print("| subscriber | received/sent, each run (flood rate) | all received | msgs/s when all arrived (median) "
+          "| peak RSS MB, dropped, gaps reported (each run) |")
+    print("|---|---|---|---|---|")
     for name, _ in rows:
         r = results[name]
         got = ", ".join(f"{x[0]:,}/{N:,} ({x[2] / 1e6:.2f}M/s)" for x in r)
         whole = sorted(x[0] / x[1] for x in r if x[0] == N)
         rate = f"{whole[len(whole) // 2]:,.0f}" if whole else "- (cut off)"
-        print(f"| {name} | {got} | {len(whole)} of {len(r)} | {rate} |")
+        extra = "; ".join(f"{x[4][0]:.0f} MB, {x[4][1]:,}, {x[4][2]}" for x in r if x[4]) or "-"
+        print(f"| {name} | {got} | {len(whole)} of {len(r)} | {rate} | {extra} |")
     sys.stdout.flush()
 
 
