@@ -747,7 +747,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let m = &app.hub.metrics;
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let rows: [(&str, &str, &str, u64); 13] = [
+    let rows: [(&str, &str, &str, u64); 16] = [
         (
             "clients",
             "gauge",
@@ -819,6 +819,24 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             "counter",
             "Kafka reads of holes in serve's own stream (notifications out of order past 200 ms, or never sent)",
             n(&m.fill_reads),
+        ),
+        (
+            "hold_dropped_total",
+            "counter",
+            "notifications past a hole not held, the hold at its bound: read from Kafka instead",
+            n(&m.hold_dropped),
+        ),
+        (
+            "held",
+            "gauge",
+            "notifications held past holes in their partition's offsets now",
+            n(&m.held),
+        ),
+        (
+            "held_bytes",
+            "gauge",
+            "bytes of the notifications held past holes now",
+            n(&m.held_bytes),
         ),
         (
             "errors_total",

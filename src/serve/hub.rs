@@ -14,7 +14,7 @@ use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::order::{Arrival, Reorder};
+use super::order::{Arrival, Bound, Reorder};
 use super::token::Position;
 use crate::event::{self, ChannelTemplate};
 use crate::kafka::identity::LogIdentity;
@@ -148,9 +148,6 @@ async fn next_of(fill: &mut Option<Filling>) -> FillStep {
 /// notification was lost, never comes.
 const HOLE_WAIT: Duration = Duration::from_millis(200);
 
-/// Notifications held past holes before a fill starts at once.
-const MOST_HELD: usize = 50_000;
-
 /// Counters for /metrics and /healthz.
 #[derive(Default)]
 pub struct Metrics {
@@ -165,6 +162,12 @@ pub struct Metrics {
     pub redis_gaps: AtomicU64,
     /// Kafka reads of holes in serve's own stream.
     pub fill_reads: AtomicU64,
+    /// Notifications not held past a hole, the hold at its bound: a fill
+    /// read them.
+    pub hold_dropped: AtomicU64,
+    /// Notifications held past holes now, and their bytes.
+    pub held: AtomicU64,
+    pub held_bytes: AtomicU64,
     pub errors: AtomicU64,
     pub refused: AtomicU64,
     pub clients_total: AtomicU64,
@@ -396,7 +399,7 @@ impl Hub {
     /// [`HOLE_WAIT`] read from Kafka, and so what the subscription lost
     /// (a gap: a Redis restart, a full queue) [`GAP_SETTLE`] after it.
     pub async fn run(self: Arc<Self>, mut feed: Feed) {
-        let mut order = Reorder::new(&self.lock().positions);
+        let mut order = Reorder::new(&self.lock().positions, Bound::default());
         let known = self.lock().positions.len();
         let mut seam = Seam {
             topic: self.topic.clone(),
@@ -407,14 +410,16 @@ impl Hub {
         let mut gap = None;
         let mut ready = Vec::new();
         loop {
-            let hole = order.oldest().map(|t| {
-                let t = tokio::time::Instant::from_std(t);
-                if order.held() > MOST_HELD {
-                    t
-                } else {
-                    t + HOLE_WAIT
-                }
-            });
+            self.metrics
+                .hold_dropped
+                .store(order.dropped(), Ordering::Relaxed);
+            self.metrics
+                .held
+                .store(order.held() as u64, Ordering::Relaxed);
+            self.metrics
+                .held_bytes
+                .store(order.bytes() as u64, Ordering::Relaxed);
+            let hole = order.due(HOLE_WAIT).map(tokio::time::Instant::from_std);
             let due = match (hole, gap) {
                 (Some(h), Some(g)) => Some(h.min(g)),
                 (h, g) => h.or(g),
