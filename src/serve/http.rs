@@ -48,6 +48,8 @@ pub struct App {
     pub verifier: Option<Verifier>,
     /// `--allow-origin`.
     pub cors: Cors,
+    /// Resumes gathering for one shared Kafka read.
+    pub gathering: Arc<super::share::Gathering>,
 }
 
 /// The origins CORS lets read (`--allow-origin`): exact ones, with
@@ -433,7 +435,7 @@ fn start(app: &Arc<App>, wants: Wants, origin: JoinAt) -> Result<Session, Respon
         app.hub.clone(),
         wants,
         origin,
-        &app.settings,
+        (&app.settings, &app.gathering),
         app.heartbeat,
         app.shutdown.clone(),
     )
@@ -562,7 +564,7 @@ async fn ws(
     // would check a read of /events.
     if !matches!(
         origin_of(&app, &headers),
-        Origin::Own | Origin::Exact | Origin::Any
+        OriginKind::Own | OriginKind::Exact | OriginKind::Any
     ) {
         return refuse(
             StatusCode::FORBIDDEN,
@@ -588,7 +590,7 @@ async fn ws(
 
 /// Where a request comes from, by its `Origin`.
 #[derive(Debug, PartialEq, Eq)]
-enum Origin {
+enum OriginKind {
     /// None said: not a browser, or a browser's same-origin GET.
     Own,
     /// An exact `--allow-origin` origin.
@@ -602,24 +604,24 @@ enum Origin {
 
 /// The request's origin: absent or the server's own (its `Host`), an
 /// exact `--allow-origin` one, one `*` lets in, or foreign.
-fn origin_of(app: &App, headers: &HeaderMap) -> Origin {
+fn origin_of(app: &App, headers: &HeaderMap) -> OriginKind {
     let Some(origin) = headers.get(header::ORIGIN) else {
-        return Origin::Own;
+        return OriginKind::Own;
     };
     let Ok(origin) = origin.to_str() else {
-        return Origin::Foreign;
+        return OriginKind::Foreign;
     };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let bare = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"));
     if matches!((bare, host), (Some(b), Some(h)) if b.eq_ignore_ascii_case(h)) {
-        return Origin::Own;
+        return OriginKind::Own;
     }
     match app.cors.allows(origin) {
-        Some(true) => Origin::Exact,
-        Some(false) => Origin::Any,
-        None => Origin::Foreign,
+        Some(true) => OriginKind::Exact,
+        Some(false) => OriginKind::Any,
+        None => OriginKind::Foreign,
     }
 }
 
@@ -627,7 +629,7 @@ fn origin_of(app: &App, headers: &HeaderMap) -> Origin {
 /// a cookie counts only from the server's own pages or an exact
 /// `--allow-origin` origin (`*` is never one with credentials).
 fn cookie_refusal(app: &App, headers: &HeaderMap, cookie: bool) -> Option<Response> {
-    let trusted = matches!(origin_of(app, headers), Origin::Own | Origin::Exact);
+    let trusted = matches!(origin_of(app, headers), OriginKind::Own | OriginKind::Exact);
     (cookie && !trusted).then(|| {
         refuse(
             StatusCode::FORBIDDEN,
@@ -747,7 +749,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let m = &app.hub.metrics;
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let rows: [(&str, &str, &str, u64); 16] = [
+    let rows: [(&str, &str, &str, u64); 17] = [
         (
             "clients",
             "gauge",
@@ -793,8 +795,14 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         (
             "resume_reads_total",
             "counter",
-            "Kafka reads for resumes and first connects",
+            "Kafka reads for resumes and first connects (resumes that come together share one)",
             n(&m.resume_reads),
+        ),
+        (
+            "resume_shared_total",
+            "counter",
+            "resumes that took part in a Kafka read another resume opened",
+            n(&m.resume_shared),
         ),
         (
             "resume_memory_total",

@@ -156,6 +156,8 @@ pub struct Metrics {
     pub overflows: AtomicU64,
     pub resets: AtomicU64,
     pub resume_reads: AtomicU64,
+    /// Resumes that took part in a Kafka read another one opened.
+    pub resume_shared: AtomicU64,
     /// Resumes served from the recent frames, with no Kafka read.
     pub resume_memory: AtomicU64,
     pub resume_records: AtomicU64,
@@ -530,16 +532,22 @@ impl Hub {
         }
     }
 
-    /// Read Kafka from `next` up to the end offsets now, for serve's patterns.
-    fn fill(&self, next: HashMap<i32, i64>) -> Filling {
-        let reader = WindowReader {
+    /// A reader of serve's patterns, with full events or not, and a stop
+    /// of its own.
+    pub fn reader(&self, fetch: bool) -> WindowReader {
+        WindowReader {
             settings: self.settings.clone(),
             topic: self.topic.clone(),
             subs: self.subs.clone(),
             template: self.template.clone(),
-            fetch: true,
+            fetch,
             stop: Arc::new(AtomicBool::new(false)),
-        };
+        }
+    }
+
+    /// Read Kafka from `next` up to the end offsets now, for serve's patterns.
+    fn fill(&self, next: HashMap<i32, i64>) -> Filling {
+        let reader = self.reader(true);
         let (rx, done) = reader.spawn(WindowStart::At {
             next,
             of: self.log.clone(),
