@@ -9,8 +9,9 @@
 //! spans and seam, as its own read would give.
 //!
 //! Bounded: at most [`MOST_SHARING`] resumes per read, [`QUEUE`] records
-//! waiting for each; one that stays full past [`STALL`] is let go with an
-//! overflow and resumes with its last id, as a slow live client is. When
+//! waiting for each; one whose queue kept the read waiting [`STALL`] in
+//! all is let go with an overflow and resumes with its last id, as a slow
+//! live client is (so a slow one holds the others back a second at most). When
 //! the read cannot go on from the oldest position (history gone, another
 //! log), each resume reads on its own, which says exactly why for it.
 
@@ -31,7 +32,7 @@ pub const GATHER: Duration = Duration::from_millis(100);
 const MOST_SHARING: usize = 1024;
 /// Records waiting for one resume.
 const QUEUE: usize = 1024;
-/// How long the read waits for a resume whose queue is full.
+/// How long, in all, the read waits for one resume whose queue is full.
 const STALL: Duration = Duration::from_secs(1);
 
 /// How a shared read ended for one resume.
@@ -40,7 +41,7 @@ pub enum ShareEnd {
     Read(Seam),
     /// Not from the oldest position: read on your own, from where you are.
     Alone,
-    /// It fell behind past [`QUEUE`] for [`STALL`].
+    /// Its full queue held the read [`STALL`] in all.
     Overflow,
     /// Kafka failed.
     Failed(anyhow::Error),
@@ -60,6 +61,8 @@ struct Sharer {
     tx: Option<mpsc::Sender<Arc<Received>>>,
     spans: Option<oneshot::Sender<Spans>>,
     end: Option<oneshot::Sender<ShareEnd>>,
+    /// How long its full queue held the read so far.
+    stalled: Duration,
 }
 
 impl Sharer {
@@ -97,6 +100,7 @@ impl Gathering {
             tx: Some(tx),
             spans: Some(spans_tx),
             end: Some(end_tx),
+            stalled: Duration::ZERO,
         };
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let same = open.1.as_ref().is_some_and(|v| {
@@ -206,13 +210,18 @@ async fn read(hub: Arc<Hub>, mut sharers: Vec<Sharer>) {
             }
         }
         if !full.is_empty() {
-            let until = tokio::time::Instant::now() + STALL;
             let waits = full.iter().filter_map(|&i| {
-                let tx = sharers[i].tx.clone()?;
+                let s = &sharers[i];
+                let (tx, left) = (s.tx.clone()?, STALL.saturating_sub(s.stalled));
                 let r = r.clone();
-                Some(async move { (i, tokio::time::timeout_at(until, tx.send(r)).await) })
+                Some(async move {
+                    let began = tokio::time::Instant::now();
+                    let sent = tokio::time::timeout(left, tx.send(r)).await;
+                    (i, sent, began.elapsed())
+                })
             });
-            for (i, sent) in futures::future::join_all(waits).await {
+            for (i, sent, waited) in futures::future::join_all(waits).await {
+                sharers[i].stalled += waited;
                 match sent {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) => sharers[i].finish(ShareEnd::Alone),
