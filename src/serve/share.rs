@@ -8,6 +8,9 @@
 //! handed to each whose position lies at or before it. Each gets its own
 //! spans and seam, as its own read would give.
 //!
+//! Resumes share a read only when their positions lie within [`NEARBY`]
+//! offsets of the first one's in every partition.
+//!
 //! Bounded: at most [`MOST_SHARING`] resumes per read, [`QUEUE`] records
 //! waiting for each; one whose queue kept the read waiting [`STALL`] in
 //! all is let go with an overflow and resumes with its last id, as a slow
@@ -81,16 +84,35 @@ impl Sharer {
     }
 }
 
-/// The read gathering resumes now, if any.
+/// The reads gathering resumes now.
 #[derive(Default)]
 pub struct Gathering {
-    /// Its number (a timer starts only its own), and who waits in it.
-    open: Mutex<(u64, Option<Vec<Sharer>>)>,
+    /// The last number given, and each open read's number (its timer
+    /// starts only its own) and who waits in it.
+    open: Mutex<(u64, OpenReads)>,
+}
+
+/// The reads gathering: each its number and who waits in it.
+type OpenReads = Vec<(u64, Vec<Sharer>)>;
+
+/// How far apart, in offsets of a partition, resumes may lie and share a
+/// read: one far ahead would wait while the read goes through what lies
+/// before it.
+const NEARBY: i64 = 50_000;
+
+/// Can `next` take part in a read that `first` opened?
+fn near(first: &[i64], next: &[i64]) -> bool {
+    first.len() == next.len()
+        && first
+            .iter()
+            .zip(next)
+            .all(|(&a, &b)| a.abs_diff(b) <= NEARBY.unsigned_abs())
 }
 
 impl Gathering {
-    /// Take part in the read gathering now, or open one that starts after
-    /// [`GATHER`]. `next` is the resume's position in the hub's log.
+    /// Take part in a read gathering now whose first resume lies near, or
+    /// open one that starts after [`GATHER`]. `next` is the resume's
+    /// position in the hub's log.
     pub fn join(self: &Arc<Self>, hub: &Arc<Hub>, next: Vec<i64>) -> Sharing {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (spans_tx, spans) = oneshot::channel();
@@ -103,31 +125,23 @@ impl Gathering {
             stalled: Duration::ZERO,
         };
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let same = open.1.as_ref().is_some_and(|v| {
-            v.len() < MOST_SHARING && v.first().is_some_and(|s| s.next.len() == sharer.next.len())
+        let fits = open.1.iter_mut().find(|(_, v)| {
+            v.len() < MOST_SHARING && v.first().is_some_and(|f| near(&f.next, &sharer.next))
         });
-        if same {
-            if let Some(v) = open.1.as_mut() {
-                v.push(sharer);
-            }
+        if let Some((_, v)) = fits {
+            v.push(sharer);
             return Sharing { rx, spans, end };
-        }
-        // One of other partitions, or a full one, is read now.
-        if let Some(earlier) = open.1.replace(vec![sharer]) {
-            tokio::spawn(read(hub.clone(), earlier));
         }
         open.0 += 1;
         let number = open.0;
+        open.1.push((number, vec![sharer]));
         let (hub, gathering) = (hub.clone(), self.clone());
         tokio::spawn(async move {
             tokio::time::sleep(GATHER).await;
             let taken = {
                 let mut open = gathering.open.lock().unwrap_or_else(|e| e.into_inner());
-                if open.0 == number {
-                    open.1.take()
-                } else {
-                    None
-                }
+                let at = open.1.iter().position(|(n, _)| *n == number);
+                at.map(|i| open.1.swap_remove(i).1)
             };
             if let Some(sharers) = taken {
                 read(hub, sharers).await;
@@ -275,5 +289,19 @@ async fn read(hub: Arc<Hub>, mut sharers: Vec<Sharer>) {
                 s.finish(ShareEnd::Failed(anyhow::anyhow!("{why}")));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resumes_share_a_read_only_when_near_in_every_partition() {
+        assert!(near(&[10, 20], &[10, 20]));
+        assert!(near(&[10, 20], &[10 + NEARBY, 0]));
+        assert!(!near(&[10, 20], &[11 + NEARBY, 20]), "far ahead");
+        assert!(!near(&[NEARBY + 1, 20], &[0, 20]), "far behind");
+        assert!(!near(&[10, 20], &[10, 20, 0]), "other partitions");
     }
 }
