@@ -473,15 +473,7 @@ fn take_hopping(addr: &str, n: usize, every: usize) -> Vec<String> {
                 last = e.id;
                 break;
             }
-            let v: serde_json::Value = serde_json::from_str(&e.data).unwrap();
-            let (p, o) = (
-                v["partition"].as_i64().unwrap(),
-                v["offset"].as_i64().unwrap(),
-            );
-            if let Some(&before) = order.get(&p) {
-                assert!(o > before, "partition {p}: {o} after {before}");
-            }
-            order.insert(p, o);
+            let v = in_order(&e, &mut order);
             ids.push(v["data"]["id"].as_str().unwrap().to_string());
             last = e.id;
         }
