@@ -51,6 +51,7 @@ CLIENTS = int(os.environ.get("CLIENTS", "1000"))
 SAT_EVENTS = int(os.environ.get("SAT_EVENTS", "10000"))
 RATE = int(os.environ.get("RATE", "200"))
 LAT_SECONDS = int(os.environ.get("LAT_SECONDS", "10"))
+LAT_CLIENTS = [int(x) for x in os.environ.get("LAT_CLIENTS", f"{CLIENTS},100").split(",")]
 BEHIND = int(os.environ.get("BEHIND", "1000"))
 SOURCE_IPS = os.environ.get("SOURCE_IPS", "8")
 STORM_RESTART = os.environ.get("STORM_RESTART", "yes") != "no"
@@ -80,6 +81,12 @@ def rss_kb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise SystemExit(f"no VmRSS for {pid}")
+
+
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load():
@@ -292,20 +299,25 @@ def saturation(server):
     c = clients(server, CLIENTS, SAT_EVENTS, TIMEOUT_S="300")
     ready(c)
     time.sleep(0.5)
+    cpu = cpu_s(server.proc.pid)
     fed = server.feed("max", SAT_EVENTS)
     r = result(c)
+    r["server_cpu_s"] = cpu_s(server.proc.pid) - cpu
     r["deliveries_per_s"] = r["got"] / r["rx_span_s"] if r["rx_span_s"] else 0
+    r["server_us_per_delivery"] = r["server_cpu_s"] * 1e6 / max(r["got"], 1)
     r["fed"] = fed
     return r
 
 
-def latency(server):
+def latency(server, n):
     events = RATE * LAT_SECONDS
-    c = clients(server, CLIENTS, events, TIMEOUT_S=str(LAT_SECONDS * 4 + 60))
+    c = clients(server, n, events, TIMEOUT_S=str(LAT_SECONDS * 4 + 60))
     ready(c)
     time.sleep(0.5)
+    cpu = cpu_s(server.proc.pid)
     fed = server.feed(RATE, events)
     r = result(c)
+    r["server_cpu_s"] = cpu_s(server.proc.pid) - cpu
     r["fed"] = fed
     return r
 
@@ -322,9 +334,11 @@ def storm(server, restart):
     if restart:
         server.restart()
     before = server.metrics() if isinstance(server, Dualstream) else {}
-    c = clients(server, CLIENTS, BEHIND, RESUME=pos, TIMEOUT_S="20" if restart else "120", CONNECTS=str(CLIENTS))
+    cpu = cpu_s(server.proc.pid)
+    c = clients(server, CLIENTS, BEHIND, RESUME=pos, TIMEOUT_S="20" if restart and server.kind == "cf" else "120", CONNECTS=str(CLIENTS))
     ready(c)
     r = result(c)
+    r["server_cpu_s"] = cpu_s(server.proc.pid) - cpu
     if before:
         after = server.metrics()
         r["kafka_reads"] = after["resume_reads_total"] - before["resume_reads_total"]
@@ -343,7 +357,8 @@ def main():
         redis = Redis(tmp)
         try:
             for row in ROWS:
-                variants = [False, True] if row == "storm" and STORM_RESTART else [False]
+                variants = ([False, True] if row == "storm" and STORM_RESTART else
+                            LAT_CLIENTS if row == "latency" else [False])
                 for restart in variants:
                     for make in (lambda t: Dualstream(tmp, redis, t),
                                  lambda t: Centrifugo(cf_bin, tmp, t) if cf_bin else None):
@@ -358,14 +373,16 @@ def main():
                             elif row == "saturation":
                                 r = saturation(server)
                             elif row == "latency":
-                                r = latency(server)
+                                r = latency(server, restart)
                             elif row == "storm":
                                 r = storm(server, restart)
                             else:
                                 raise SystemExit(f"bench: no row {row}")
                         finally:
                             server.stop()
-                        r.update(row=row + (" after restart" if restart else ""), server=server.name, load=at)
+                        name = (f"latency {restart}" if row == "latency" else
+                                row + (" after restart" if restart else ""))
+                        r.update(row=name, server=server.name, load=at)
                         print(json.dumps(r), file=sys.stderr, flush=True)
                         results.append(r)
         finally:
@@ -390,18 +407,20 @@ def report(results, version):
             f = lambda r: f"{r['kb_per_conn']:.1f} KB ({r['connected']:,} conns, {r['rss_before_kb'] / 1024:.0f}→{r['rss_after_kb'] / 1024:.0f} MiB)" if r else "-"  # noqa: E501,E731
             print(f"| RSS per idle SSE connection | {f(d)} | {f(c)} | {ratio(d and d['kb_per_conn'], c and c['kb_per_conn'])} | {loads} |")  # noqa: E501
         elif row == "saturation":
-            f = lambda r: f"{r['deliveries_per_s']:,.0f}/s ({r['got']:,} of {r['clients'] * SAT_EVENTS:,}, {r['reconnects']} reconnects, {r['dups']} dups)" if r else "-"  # noqa: E501,E731
+            f = lambda r: f"{r['deliveries_per_s']:,.0f}/s ({r['got']:,} of {r['clients'] * SAT_EVENTS:,}, {r['reconnects']} reconnects, {r['dups']} dups; server CPU {r['server_cpu_s']:.1f} s = {r['server_us_per_delivery']:.2f} µs a delivery, generator {r['cpu_s']:.1f} s)" if r else "-"  # noqa: E501,E731
             print(f"| deliveries/s, {CLIENTS:,} clients, {SAT_EVENTS:,} events at full speed | {f(d)} | {f(c)} | {ratio(d and d['deliveries_per_s'], c and c['deliveries_per_s'])} | {loads} |")  # noqa: E501
-        elif row == "latency":
-            f = lambda r: f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f} ms (ack {r['fed']['ack_p50_ms']} / {r['fed']['ack_p99_ms']} ms; {r['got']:,} of {r['clients'] * RATE * LAT_SECONDS:,})" if r else "-"  # noqa: E501,E731
-            print(f"| p50 / p99 handed to the producer → client, {CLIENTS:,} × {RATE}/s | {f(d)} | {f(c)} | {ratio(d and d['p50_ms'], c and c['p50_ms'])} / {ratio(d and d['p99_ms'], c and c['p99_ms'])} | {loads} |")  # noqa: E501
+        elif row.startswith("latency"):
+            f = lambda r: f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f} ms (ack {r['fed']['ack_p50_ms']:.1f} / {r['fed']['ack_p99_ms']:.1f} ms; {r['got']:,} of {r['clients'] * RATE * LAT_SECONDS:,}; server CPU {r['server_cpu_s']:.1f} s, generator {r['cpu_s']:.1f} s)" if r else "-"  # noqa: E501,E731
+            n = int(row.split()[1])
+            print(f"| p50 / p99 handed to the producer → client, {n:,} clients × {RATE}/s | {f(d)} | {f(c)} | {ratio(d and d['p50_ms'], c and c['p50_ms'])} / {ratio(d and d['p99_ms'], c and c['p99_ms'])} | {loads} |")  # noqa: E501
         else:
             def f(r):
                 if not r:
                     return "-"
                 done = f"{r['all_done_s']:.2f} s" if r["all_done_s"] is not None else f"not all: {r['complete']:,} of {r['clients']:,} caught up in the time allowed"  # noqa: E501
                 reads = f", {r['kafka_reads']} Kafka reads, {r['memory_resumes']} from memory" if "kafka_reads" in r else ""
-                return f"{done} ({r['got']:,} of {r['clients'] * BEHIND:,} events, {r['dups']} dups{reads})"
+                return (f"{done} ({r['got']:,} of {r['clients'] * BEHIND:,} events, {r['dups']} dups{reads}; "
+                        f"server CPU {r['server_cpu_s']:.1f} s)")
             both = d and c and d["all_done_s"] and c["all_done_s"]
             print(f"| storm{row[5:]}: {CLIENTS:,} clients {BEHIND:,} behind, until all caught up | {f(d)} | {f(c)} | {ratio(both and d['all_done_s'], both and c['all_done_s'])} | {loads} |")  # noqa: E501
     sys.stdout.flush()

@@ -47,6 +47,17 @@ fn now_us() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds this process has used (user + system).
+fn cpu_s() -> f64 {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return 0.0;
+    }
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
@@ -215,6 +226,11 @@ struct Seen {
 
 impl Seen {
     fn note(&mut self, n: u64, stamp: u64, now: u64) {
+        // The feeders number from 0 (FIRST_N): a number past this is not
+        // one of theirs, and must not size the bitmap.
+        if n >= 1 << 32 {
+            return;
+        }
         let (word, bit) = ((n / 64) as usize, n % 64);
         if self.bits.len() <= word {
             self.bits.resize(word + 1, 0);
@@ -564,7 +580,7 @@ async fn clients(kind: Kind, url: String, n: usize, expect: u64) {
     println!(
         "{{\"clients\":{n},\"connected\":{},\"complete\":{complete},\"got\":{got},\"dups\":{dups},\
          \"reconnects\":{},\"refused\":{},\"rx_span_s\":{span:.3},\"all_done_s\":{},\
-         \"p50_ms\":{:.3},\"p99_ms\":{:.3},\"max_ms\":{:.3},\"last_pos\":{}}}",
+         \"p50_ms\":{:.3},\"p99_ms\":{:.3},\"max_ms\":{:.3},\"cpu_s\":{:.2},\"last_pos\":{}}}",
         tally.connected.load(Ordering::Relaxed),
         tally.reconnects.load(Ordering::Relaxed),
         tally.refused.load(Ordering::Relaxed),
@@ -572,6 +588,7 @@ async fn clients(kind: Kind, url: String, n: usize, expect: u64) {
         q(0.5),
         q(0.99),
         hist.max() as f64 / 1000.0,
+        cpu_s(),
         serde_json::Value::from(
             results
                 .first()
