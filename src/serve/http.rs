@@ -486,7 +486,22 @@ async fn events(
                 }
             },
         };
-        Some((Ok::<_, Infallible>(sse(out)), Some(s)))
+        // What else is queued already goes in the same write (one chunk,
+        // one syscall), up to COALESCE bytes.
+        let first = sse(out);
+        let Some(more) = s.ready() else {
+            return Some((Ok::<_, Infallible>(first), Some(s)));
+        };
+        let mut chunk = bytes::BytesMut::with_capacity(COALESCE.min(first.len() * 8));
+        chunk.extend_from_slice(&first);
+        chunk.extend_from_slice(&sse(more));
+        while chunk.len() < COALESCE {
+            match s.ready() {
+                Some(out) => chunk.extend_from_slice(&sse(out)),
+                None => break,
+            }
+        }
+        Some((Ok::<_, Infallible>(chunk.freeze()), Some(s)))
     });
     let body = Body::from_stream(futures::StreamExt::chain(first, rest));
     let mut response = Response::new(body);
@@ -499,6 +514,9 @@ async fn events(
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
 }
+
+/// At most this much of an SSE stream's queued events goes into one write.
+const COALESCE: usize = 64 * 1024;
 
 fn json_text(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()

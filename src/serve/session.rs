@@ -263,17 +263,46 @@ impl Session {
                 self.live().await
             };
             if let Some(out) = out {
-                match &out {
-                    Out::Heartbeat => {}
-                    Out::Ended { .. } | Out::Failed { .. } => self.ended = true,
-                    _ => {
-                        self.quiet = false;
-                        if !matches!(out, Out::Reset { .. }) {
-                            self.hub.metrics.events_out.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
+                self.account(&out);
                 return Some(out);
+            }
+        }
+    }
+
+    /// What can be sent next without waiting: live frames already queued
+    /// (after a [`Session::next`], to write what came together in one
+    /// write); `None` when nothing is ready or anything else is due first
+    /// (a window being read, an owed ending, the end).
+    pub fn ready(&mut self) -> Option<Out> {
+        if self.ended || self.owed.is_some() || self.unconfirmed.is_some() || self.window.is_some()
+        {
+            return None;
+        }
+        loop {
+            let out = match self.replay.pop_front() {
+                Some(f) => self.replayed(f),
+                None => {
+                    let f = self.joined.rx.try_recv().ok()?;
+                    self.frame(f)
+                }
+            };
+            if let Some(out) = out {
+                self.account(&out);
+                return Some(out);
+            }
+        }
+    }
+
+    /// Book what is handed out: the end, activity, the events counted.
+    fn account(&mut self, out: &Out) {
+        match out {
+            Out::Heartbeat => {}
+            Out::Ended { .. } | Out::Failed { .. } => self.ended = true,
+            _ => {
+                self.quiet = false;
+                if !matches!(out, Out::Reset { .. }) {
+                    self.hub.metrics.events_out.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
     }
@@ -438,22 +467,7 @@ impl Session {
     /// Live: the hub's frames, minus what the window already sent.
     async fn live(&mut self) -> Option<Out> {
         if let Some(f) = self.replay.pop_front() {
-            let wanted = self.subs.matching(&f.channel).is_some()
-                && (self.filter.is_empty()
-                    || hub::wanted(
-                        &self.filter,
-                        &self.hub.template,
-                        &f.channel,
-                        &f.payload,
-                        &mut None,
-                    ));
-            if !wanted {
-                if let Some((_, p, o)) = f.place {
-                    self.advance(p, o);
-                }
-                return None;
-            }
-            return self.pass(f);
+            return self.replayed(f);
         }
         tokio::select! {
             frame = self.joined.rx.recv() => match frame {
@@ -469,6 +483,26 @@ impl Session {
             _ = self.heartbeat.tick() => self.beat(),
             _ = self.shutdown.pressed(1) => Some(self.stop(End::Shutdown)),
         }
+    }
+
+    /// A frame of the recent ones kept in memory, if this client wants it.
+    fn replayed(&mut self, f: Arc<LiveFrame>) -> Option<Out> {
+        let wanted = self.subs.matching(&f.channel).is_some()
+            && (self.filter.is_empty()
+                || hub::wanted(
+                    &self.filter,
+                    &self.hub.template,
+                    &f.channel,
+                    &f.payload,
+                    &mut None,
+                ));
+        if !wanted {
+            if let Some((_, p, o)) = f.place {
+                self.advance(p, o);
+            }
+            return None;
+        }
+        self.pass(f)
     }
 
     fn frame(&mut self, f: Arc<LiveFrame>) -> Option<Out> {
