@@ -38,6 +38,11 @@
 #   scripts/bench.sh rss        # peak RSS of publish for 1M and 10M events from stdin
 #   scripts/bench.sh rss-csv    # peak RSS of reading a 50 MB CSV file with a quote never
 #                               # closed, beside an ordinary one (dry-run, no broker)
+#   scripts/bench.sh serve      # dualstream serve beside Centrifugo, one load generator for
+#                               # both (examples/serve_load.rs): RSS per idle SSE connection,
+#                               # deliveries/s at saturation, latency at 1,000 clients x 200/s,
+#                               # a reconnect storm (bench/serve.py: ROWS, IDLE_CLIENTS, CLIENTS, ...;
+#                               # CENTRIFUGO=path, else on PATH, else `go install`ed into the cache)
 #   scripts/bench.sh all        # every table above, in one run
 #
 # The mock mode builds rdkafka_performance once, from the librdkafka sources
@@ -149,6 +154,22 @@ case "${1:-}" in
   replay-peers) peers && brokers && python3 bench/replay.py; exit ;;
   flood) peers && python3 bench/flood.py; exit ;;
   rss) peers && python3 bench/rss.py; exit ;;
+  serve)
+    command -v redis-server >/dev/null || { echo "bench: redis-server is needed (scripts/install-brokers.sh)" >&2; exit 1; }
+    if [ -z "${CENTRIFUGO:-}" ] && ! command -v centrifugo >/dev/null && command -v go >/dev/null; then
+      if [ ! -x "$cache/go-bin/centrifugo" ]; then
+        echo "bench: building Centrifugo v${CENTRIFUGO_VERSION:-6.9.1} with go install (once)" >&2
+        GOBIN="$cache/go-bin" go install "github.com/centrifugal/centrifugo/v6@v${CENTRIFUGO_VERSION:-6.9.1}" >&2 ||
+          echo "bench: no Centrifugo; dualstream's rows only" >&2
+      fi
+      [ -x "$cache/go-bin/centrifugo" ] && export CENTRIFUGO="$cache/go-bin/centrifugo"
+    fi
+    cargo build --release --locked --quiet --bin dualstream --example serve_load
+    # 10,000 connections need as many descriptors in the server and in the load generator.
+    ulimit -n "$(ulimit -Hn)"
+    kafka_nodes 1
+    python3 bench/serve.py
+    exit ;;
   rss-csv) cargo build --release --locked --quiet && python3 bench/rss.py csv; exit ;;
   all)
     # Every table of issue #14, one after another (about 15 minutes on a quiet 2-core machine;

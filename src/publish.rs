@@ -654,8 +654,10 @@ impl Run<'_> {
                     _ => failure_reasons(ledger),
                 };
                 // "Timed out" is all librdkafka says of a write the broker
-                // kept refusing with a retriable error: ask the cluster.
-                if why.to_lowercase().contains("timed out") {
+                // kept refusing with a retriable error, and a queue that
+                // stayed full says nothing of why: ask the cluster (a
+                // deleted topic, a revoked ACL, leaderless partitions).
+                if why.to_lowercase().contains("timed out") || why.contains("took no events") {
                     let budget = book.cfg.timeout.min(Duration::from_secs(3));
                     if let Some(cause) = admin::why_unacknowledged(kafka, &book.topic, budget).await
                     {

@@ -62,7 +62,11 @@ impl Verifier {
                 "hs256",
             ),
             AuthKey::Rsa { pem, file } => (
-                DecodingKey::from_rsa_pem(pem).map_err(|_| {
+                {
+                    public_pem(pem, file, &["PUBLIC KEY", "RSA PUBLIC KEY"], "RSA")?;
+                    DecodingKey::from_rsa_pem(pem)
+                }
+                .map_err(|_| {
                     error::usage(format!(
                         "--auth-public-key {}: not an RSA public key in PEM",
                         file.display()
@@ -72,7 +76,11 @@ impl Verifier {
                 "rs256",
             ),
             AuthKey::Ed { pem, file } => (
-                DecodingKey::from_ed_pem(pem).map_err(|_| {
+                {
+                    public_pem(pem, file, &["PUBLIC KEY"], "Ed25519")?;
+                    DecodingKey::from_ed_pem(pem)
+                }
+                .map_err(|_| {
                     error::usage(format!(
                         "--auth-public-key {}: not an Ed25519 public key in PEM",
                         file.display()
@@ -133,6 +141,32 @@ impl Verifier {
     }
 }
 
+/// `--auth-public-key`'s PEM must be a public key, labelled one of
+/// `labels`. jsonwebtoken takes a private key or a certificate for an RSA
+/// public key as well, and then refuses every token as forged: that
+/// mistake is said at start instead.
+fn public_pem(pem: &[u8], file: &std::path::Path, labels: &[&str], kind: &str) -> Result<()> {
+    let text = String::from_utf8_lossy(pem);
+    let label = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("-----BEGIN ")?.strip_suffix("-----"))
+        .map(str::to_string);
+    let file = file.display();
+    match label {
+        Some(l) if labels.contains(&l.as_str()) => Ok(()),
+        Some(l) if l.contains("PRIVATE KEY") => Err(error::usage(format!(
+            "--auth-public-key {file}: a private key; give its public key (openssl pkey -in \
+             {file} -pubout)"
+        ))),
+        Some(l) => Err(error::usage(format!(
+            "--auth-public-key {file}: a PEM {l:?}, not an {kind} public key (BEGIN PUBLIC KEY)"
+        ))),
+        None => Err(error::usage(format!(
+            "--auth-public-key {file}: not PEM; expected an {kind} public key (BEGIN PUBLIC KEY)"
+        ))),
+    }
+}
+
 /// The token of a request, and whether it came in a cookie.
 fn find(
     headers: &HeaderMap,
@@ -187,5 +221,37 @@ fn words(kind: &ErrorKind) -> &'static str {
             "does not fit the key"
         }
         _ => "is not a well-formed JWT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_public_key_file_holds_a_public_key() {
+        let file = std::path::Path::new("/keys/k.pem");
+        let pem = |label: &str| format!("-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n");
+        let rsa = ["PUBLIC KEY", "RSA PUBLIC KEY"];
+        assert!(public_pem(pem("PUBLIC KEY").as_bytes(), file, &rsa, "RSA").is_ok());
+        assert!(public_pem(pem("RSA PUBLIC KEY").as_bytes(), file, &rsa, "RSA").is_ok());
+        for (text, says) in [
+            (pem("PRIVATE KEY"), "a private key"),
+            (pem("RSA PRIVATE KEY"), "a private key"),
+            (pem("CERTIFICATE"), "\"CERTIFICATE\""),
+            ("a-test-secret-of-forty-bytes".to_string(), "not PEM"),
+        ] {
+            let e = public_pem(text.as_bytes(), file, &rsa, "RSA").unwrap_err();
+            let e = format!("{e:#}");
+            assert!(e.contains("/keys/k.pem") && e.contains(says), "{e}");
+            assert!(!e.contains("AAAA"), "the key's text in {e}");
+        }
+        assert!(public_pem(
+            pem("RSA PUBLIC KEY").as_bytes(),
+            file,
+            &["PUBLIC KEY"],
+            "Ed25519"
+        )
+        .is_err());
     }
 }

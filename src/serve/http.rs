@@ -48,6 +48,8 @@ pub struct App {
     pub verifier: Option<Verifier>,
     /// `--allow-origin`.
     pub cors: Cors,
+    /// Resumes gathering for one shared Kafka read.
+    pub gathering: Arc<super::share::Gathering>,
 }
 
 /// The origins CORS lets read (`--allow-origin`): exact ones, with
@@ -433,7 +435,7 @@ fn start(app: &Arc<App>, wants: Wants, origin: JoinAt) -> Result<Session, Respon
         app.hub.clone(),
         wants,
         origin,
-        &app.settings,
+        (&app.settings, &app.gathering),
         app.heartbeat,
         app.shutdown.clone(),
     )
@@ -456,6 +458,11 @@ async fn events(
         Ok(asked) => asked,
         Err(refusal) => return refusal,
     };
+    // The browser would not let a foreign page read the stream, but the
+    // server would hold a client for it.
+    if let Some(refusal) = cookie_refusal(&app, &headers, asked.cookie) {
+        return refusal;
+    }
     let expires = asked.expires;
     let session = match start(&app, asked.wants, asked.origin) {
         Ok(s) => s,
@@ -479,7 +486,22 @@ async fn events(
                 }
             },
         };
-        Some((Ok::<_, Infallible>(sse(out)), Some(s)))
+        // What else is queued already goes in the same write (one chunk,
+        // one syscall), up to COALESCE bytes.
+        let first = sse(out);
+        let Some(more) = s.ready() else {
+            return Some((Ok::<_, Infallible>(first), Some(s)));
+        };
+        let mut chunk = bytes::BytesMut::with_capacity(COALESCE.min(first.len() * 8));
+        chunk.extend_from_slice(&first);
+        chunk.extend_from_slice(&sse(more));
+        while chunk.len() < COALESCE {
+            match s.ready() {
+                Some(out) => chunk.extend_from_slice(&sse(out)),
+                None => break,
+            }
+        }
+        Some((Ok::<_, Infallible>(chunk.freeze()), Some(s)))
     });
     let body = Body::from_stream(futures::StreamExt::chain(first, rest));
     let mut response = Response::new(body);
@@ -492,6 +514,9 @@ async fn events(
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
 }
+
+/// At most this much of an SSE stream's queued events goes into one write.
+const COALESCE: usize = 64 * 1024;
 
 fn json_text(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
@@ -552,19 +577,24 @@ async fn ws(
     Query(query): Query<Vec<(String, String)>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // A browser opens a WebSocket from any page, and CORS does not stop
+    // that page reading it: the Origin a browser sends is checked as CORS
+    // would check a read of /events.
+    if !matches!(
+        origin_of(&app, &headers),
+        OriginKind::Own | OriginKind::Exact | OriginKind::Any
+    ) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "this origin is not allowed (--allow-origin)",
+        );
+    }
     let asked = match ask(&app, &uri, &headers, &query) {
         Ok(asked) => asked,
         Err(refusal) => return refusal,
     };
-    // A browser sends cookies with a WebSocket that any page opens, and
-    // CORS does not stop it reading: a cookie's token counts only from the
-    // server's own pages or an --allow-origin origin.
-    if asked.cookie && !own_origin(&app, &headers) {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "a token in a cookie is taken only from this server's pages or an --allow-origin \
-             origin",
-        );
+    if let Some(refusal) = cookie_refusal(&app, &headers, asked.cookie) {
+        return refusal;
     }
     let expires = asked.expires;
     let session = match start(&app, asked.wants, asked.origin) {
@@ -576,23 +606,55 @@ async fn ws(
         .on_upgrade(move |socket| ws_loop(socket, session, expires))
 }
 
-/// Is the request's `Origin` absent (not a browser), the server's own
-/// (same host), or an exact `--allow-origin` one?
-fn own_origin(app: &App, headers: &HeaderMap) -> bool {
+/// Where a request comes from, by its `Origin`.
+#[derive(Debug, PartialEq, Eq)]
+enum OriginKind {
+    /// None said: not a browser, or a browser's same-origin GET.
+    Own,
+    /// An exact `--allow-origin` origin.
+    Exact,
+    /// Another origin, allowed by `--allow-origin '*'` (never with
+    /// credentials).
+    Any,
+    /// Another origin, not allowed.
+    Foreign,
+}
+
+/// The request's origin: absent or the server's own (its `Host`), an
+/// exact `--allow-origin` one, one `*` lets in, or foreign.
+fn origin_of(app: &App, headers: &HeaderMap) -> OriginKind {
     let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
+        return OriginKind::Own;
     };
     let Ok(origin) = origin.to_str() else {
-        return false;
+        return OriginKind::Foreign;
     };
-    if app.cors.allows(origin) == Some(true) {
-        return true;
-    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let bare = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"));
-    matches!((bare, host), (Some(b), Some(h)) if b.eq_ignore_ascii_case(h))
+    if matches!((bare, host), (Some(b), Some(h)) if b.eq_ignore_ascii_case(h)) {
+        return OriginKind::Own;
+    }
+    match app.cors.allows(origin) {
+        Some(true) => OriginKind::Exact,
+        Some(false) => OriginKind::Any,
+        None => OriginKind::Foreign,
+    }
+}
+
+/// A browser sends its cookies with a request any page makes: a token in
+/// a cookie counts only from the server's own pages or an exact
+/// `--allow-origin` origin (`*` is never one with credentials).
+fn cookie_refusal(app: &App, headers: &HeaderMap, cookie: bool) -> Option<Response> {
+    let trusted = matches!(origin_of(app, headers), OriginKind::Own | OriginKind::Exact);
+    (cookie && !trusted).then(|| {
+        refuse(
+            StatusCode::FORBIDDEN,
+            "a token in a cookie is taken only from this server's pages or an exact \
+             --allow-origin origin",
+        )
+    })
 }
 
 async fn ws_loop(
@@ -705,7 +767,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let m = &app.hub.metrics;
     let n = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    let rows: [(&str, &str, &str, u64); 13] = [
+    let rows: [(&str, &str, &str, u64); 17] = [
         (
             "clients",
             "gauge",
@@ -751,8 +813,14 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         (
             "resume_reads_total",
             "counter",
-            "Kafka reads for resumes and first connects",
+            "Kafka reads for resumes and first connects (resumes that come together share one)",
             n(&m.resume_reads),
+        ),
+        (
+            "resume_shared_total",
+            "counter",
+            "resumes that took part in a Kafka read another resume opened",
+            n(&m.resume_shared),
         ),
         (
             "resume_memory_total",
@@ -777,6 +845,24 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             "counter",
             "Kafka reads of holes in serve's own stream (notifications out of order past 200 ms, or never sent)",
             n(&m.fill_reads),
+        ),
+        (
+            "hold_dropped_total",
+            "counter",
+            "notifications past a hole not held, the hold at its bound: read from Kafka instead",
+            n(&m.hold_dropped),
+        ),
+        (
+            "held",
+            "gauge",
+            "notifications held past holes in their partition's offsets now",
+            n(&m.held),
+        ),
+        (
+            "held_bytes",
+            "gauge",
+            "bytes of the notifications held past holes now",
+            n(&m.held_bytes),
         ),
         (
             "errors_total",

@@ -14,7 +14,7 @@ use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use super::order::{Arrival, Reorder};
+use super::order::{Arrival, Bound, Reorder};
 use super::token::Position;
 use crate::event::{self, ChannelTemplate};
 use crate::kafka::identity::LogIdentity;
@@ -148,9 +148,6 @@ async fn next_of(fill: &mut Option<Filling>) -> FillStep {
 /// notification was lost, never comes.
 const HOLE_WAIT: Duration = Duration::from_millis(200);
 
-/// Notifications held past holes before a fill starts at once.
-const MOST_HELD: usize = 50_000;
-
 /// Counters for /metrics and /healthz.
 #[derive(Default)]
 pub struct Metrics {
@@ -159,12 +156,20 @@ pub struct Metrics {
     pub overflows: AtomicU64,
     pub resets: AtomicU64,
     pub resume_reads: AtomicU64,
+    /// Resumes that took part in a Kafka read another one opened.
+    pub resume_shared: AtomicU64,
     /// Resumes served from the recent frames, with no Kafka read.
     pub resume_memory: AtomicU64,
     pub resume_records: AtomicU64,
     pub redis_gaps: AtomicU64,
     /// Kafka reads of holes in serve's own stream.
     pub fill_reads: AtomicU64,
+    /// Notifications not held past a hole, the hold at its bound: a fill
+    /// read them.
+    pub hold_dropped: AtomicU64,
+    /// Notifications held past holes now, and their bytes.
+    pub held: AtomicU64,
+    pub held_bytes: AtomicU64,
     pub errors: AtomicU64,
     pub refused: AtomicU64,
     pub clients_total: AtomicU64,
@@ -396,7 +401,7 @@ impl Hub {
     /// [`HOLE_WAIT`] read from Kafka, and so what the subscription lost
     /// (a gap: a Redis restart, a full queue) [`GAP_SETTLE`] after it.
     pub async fn run(self: Arc<Self>, mut feed: Feed) {
-        let mut order = Reorder::new(&self.lock().positions);
+        let mut order = Reorder::new(&self.lock().positions, Bound::default());
         let known = self.lock().positions.len();
         let mut seam = Seam {
             topic: self.topic.clone(),
@@ -407,14 +412,16 @@ impl Hub {
         let mut gap = None;
         let mut ready = Vec::new();
         loop {
-            let hole = order.oldest().map(|t| {
-                let t = tokio::time::Instant::from_std(t);
-                if order.held() > MOST_HELD {
-                    t
-                } else {
-                    t + HOLE_WAIT
-                }
-            });
+            self.metrics
+                .hold_dropped
+                .store(order.dropped(), Ordering::Relaxed);
+            self.metrics
+                .held
+                .store(order.held() as u64, Ordering::Relaxed);
+            self.metrics
+                .held_bytes
+                .store(order.bytes() as u64, Ordering::Relaxed);
+            let hole = order.due(HOLE_WAIT).map(tokio::time::Instant::from_std);
             let due = match (hole, gap) {
                 (Some(h), Some(g)) => Some(h.min(g)),
                 (h, g) => h.or(g),
@@ -525,16 +532,22 @@ impl Hub {
         }
     }
 
-    /// Read Kafka from `next` up to the end offsets now, for serve's patterns.
-    fn fill(&self, next: HashMap<i32, i64>) -> Filling {
-        let reader = WindowReader {
+    /// A reader of serve's patterns, with full events or not, and a stop
+    /// of its own.
+    pub fn reader(&self, fetch: bool) -> WindowReader {
+        WindowReader {
             settings: self.settings.clone(),
             topic: self.topic.clone(),
             subs: self.subs.clone(),
             template: self.template.clone(),
-            fetch: true,
+            fetch,
             stop: Arc::new(AtomicBool::new(false)),
-        };
+        }
+    }
+
+    /// Read Kafka from `next` up to the end offsets now, for serve's patterns.
+    fn fill(&self, next: HashMap<i32, i64>) -> Filling {
+        let reader = self.reader(true);
         let (rx, done) = reader.spawn(WindowStart::At {
             next,
             of: self.log.clone(),

@@ -12,6 +12,7 @@ mod hub;
 mod order;
 mod page;
 mod session;
+mod share;
 mod tls;
 mod token;
 
@@ -109,6 +110,7 @@ async fn serve(
         redis: cfg.redis.shown.clone(),
         verifier,
         cors: http::Cors::new(&cfg.allow_origins),
+        gathering: Arc::default(),
     };
     let limits = http::Limits {
         header_timeout: cfg.header_timeout,

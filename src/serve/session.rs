@@ -14,6 +14,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use super::hub::{self, End, Hub, Joined, LiveFrame, Wants};
+use super::share::{Gathering, ShareEnd};
 use super::token::Position;
 use crate::output::records::Received;
 use crate::shutdown::Shutdown;
@@ -48,10 +49,31 @@ pub enum Out {
 
 /// A window being read: its records, its spans, its end.
 struct Window {
-    rx: mpsc::Receiver<Received>,
+    rx: WindowRecords,
     spans: Option<oneshot::Receiver<Spans>>,
-    done: tokio::task::JoinHandle<anyhow::Result<Seam>>,
+    done: WindowEnd,
     stop: Arc<AtomicBool>,
+}
+
+/// A window's records: of its own read, or of one it shares.
+enum WindowRecords {
+    Own(mpsc::Receiver<Received>),
+    Shared(mpsc::Receiver<Arc<Received>>),
+}
+
+impl WindowRecords {
+    async fn recv(&mut self) -> Option<Arc<Received>> {
+        match self {
+            WindowRecords::Own(rx) => rx.recv().await.map(Arc::new),
+            WindowRecords::Shared(rx) => rx.recv().await,
+        }
+    }
+}
+
+/// How a window's read ends.
+enum WindowEnd {
+    Own(tokio::task::JoinHandle<anyhow::Result<Seam>>),
+    Shared(oneshot::Receiver<ShareEnd>),
 }
 
 /// One client's stream.
@@ -99,10 +121,22 @@ fn read_window(hub: &Hub, reader: &WindowReader, from: WindowStart) -> Window {
     hub.metrics.resume_reads.fetch_add(1, Ordering::Relaxed);
     let ((rx, done), spans) = reader.spawn_planned(from);
     Window {
-        rx,
+        rx: WindowRecords::Own(rx),
         spans: Some(spans),
-        done,
+        done: WindowEnd::Own(done),
         stop: reader.stop.clone(),
+    }
+}
+
+/// Take part in the shared read of resumes gathering now (see `share`).
+fn share_window(gathering: &Arc<Gathering>, hub: &Arc<Hub>, next: Vec<i64>) -> Window {
+    let sharing = gathering.join(hub, next);
+    Window {
+        rx: WindowRecords::Shared(sharing.rx),
+        spans: Some(sharing.spans),
+        done: WindowEnd::Shared(sharing.end),
+        // Its read stops once no one it serves is left.
+        stop: Arc::new(AtomicBool::new(false)),
     }
 }
 
@@ -112,7 +146,7 @@ impl Session {
         hub: Arc<Hub>,
         wants: Wants,
         from: JoinAt,
-        settings: &crate::kafka::KafkaSettings,
+        (settings, gathering): (&crate::kafka::KafkaSettings, &Arc<Gathering>),
         heartbeat: Duration,
         shutdown: Shutdown,
     ) -> Option<Session> {
@@ -135,6 +169,7 @@ impl Session {
         let replay = joined.replay.take();
         let mut next = Vec::new();
         let mut unconfirmed = None;
+        let mut shared = false;
         let start = match from {
             JoinAt::Latest => {
                 next = joined.positions.to_vec();
@@ -146,12 +181,23 @@ impl Session {
                 unconfirmed = Some(at(p));
                 None
             }
+            // Of the hub's log, not full: one Kafka read for the resumes
+            // that come together.
+            JoinAt::Resume(p) if !full && p.log == hub.log => {
+                next = p.next.clone();
+                shared = true;
+                None
+            }
             JoinAt::Resume(p) => {
                 next = p.next.clone();
                 Some(at(p))
             }
         };
-        let window = start.map(|s| read_window(&hub, &reader, s));
+        let window = match start {
+            _ if shared => Some(share_window(gathering, &hub, next.clone())),
+            Some(s) => Some(read_window(&hub, &reader, s)),
+            None => None,
+        };
         let mut heartbeat = tokio::time::interval(heartbeat);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         heartbeat.reset();
@@ -217,17 +263,46 @@ impl Session {
                 self.live().await
             };
             if let Some(out) = out {
-                match &out {
-                    Out::Heartbeat => {}
-                    Out::Ended { .. } | Out::Failed { .. } => self.ended = true,
-                    _ => {
-                        self.quiet = false;
-                        if !matches!(out, Out::Reset { .. }) {
-                            self.hub.metrics.events_out.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
+                self.account(&out);
                 return Some(out);
+            }
+        }
+    }
+
+    /// What can be sent next without waiting: live frames already queued
+    /// (after a [`Session::next`], to write what came together in one
+    /// write); `None` when nothing is ready or anything else is due first
+    /// (a window being read, an owed ending, the end).
+    pub fn ready(&mut self) -> Option<Out> {
+        if self.ended || self.owed.is_some() || self.unconfirmed.is_some() || self.window.is_some()
+        {
+            return None;
+        }
+        loop {
+            let out = match self.replay.pop_front() {
+                Some(f) => self.replayed(f),
+                None => {
+                    let f = self.joined.rx.try_recv().ok()?;
+                    self.frame(f)
+                }
+            };
+            if let Some(out) = out {
+                self.account(&out);
+                return Some(out);
+            }
+        }
+    }
+
+    /// Book what is handed out: the end, activity, the events counted.
+    fn account(&mut self, out: &Out) {
+        match out {
+            Out::Heartbeat => {}
+            Out::Ended { .. } | Out::Failed { .. } => self.ended = true,
+            _ => {
+                self.quiet = false;
+                if !matches!(out, Out::Reset { .. }) {
+                    self.hub.metrics.events_out.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
     }
@@ -256,7 +331,7 @@ impl Session {
         }
         tokio::select! {
             record = window.rx.recv() => match record {
-                Some(r) => self.record(r),
+                Some(r) => self.record(&r),
                 None => self.window_read().await,
             },
             _ = self.heartbeat.tick() => self.beat(),
@@ -277,17 +352,19 @@ impl Session {
     }
 
     /// A record from the window.
-    fn record(&mut self, r: Received) -> Option<Out> {
+    fn record(&mut self, r: &Received) -> Option<Out> {
         let (_, p, o) = crate::event::coordinates(&r.payload)?;
         let data = r.event.as_deref().unwrap_or(&r.payload);
-        if !self.filter.is_empty()
-            && !hub::wanted(
-                &self.filter,
-                &self.hub.template,
-                &r.channel,
-                &r.payload,
-                &mut None,
-            )
+        // A shared read reads serve's patterns: this client's own narrow it.
+        if self.subs.matching(&r.channel).is_none()
+            || !self.filter.is_empty()
+                && !hub::wanted(
+                    &self.filter,
+                    &self.hub.template,
+                    &r.channel,
+                    &r.payload,
+                    &mut None,
+                )
         {
             self.advance(p, o);
             return None;
@@ -316,12 +393,34 @@ impl Session {
     async fn window_read(&mut self) -> Option<Out> {
         // Awaited in place, then taken: a caller may drop this future (a
         // WebSocket that closed meanwhile) without losing the window's end.
-        let done = (&mut self.window.as_mut()?.done).await;
-        self.window = None;
-        let result = match done {
-            Ok(r) => r,
-            Err(e) => Err(anyhow::anyhow!("the read of history stopped: {e}")),
+        let result = match &mut self.window.as_mut()?.done {
+            WindowEnd::Own(done) => match done.await {
+                Ok(r) => r,
+                Err(e) => Err(anyhow::anyhow!("the read of history stopped: {e}")),
+            },
+            WindowEnd::Shared(end) => match end.await {
+                Ok(ShareEnd::Read(seam)) => Ok(seam),
+                Ok(ShareEnd::Failed(e)) => Err(e),
+                Ok(ShareEnd::Overflow) => {
+                    self.window = None;
+                    return Some(self.stop(End::Overflow));
+                }
+                // Read on its own from where it is now, which says why.
+                Ok(ShareEnd::Alone) | Err(_) => {
+                    let reader = WindowReader {
+                        subs: self.subs.clone(),
+                        ..self.hub.reader(self.full)
+                    };
+                    let from = at(Position {
+                        log: self.log.clone(),
+                        next: self.next.clone(),
+                    });
+                    self.window = Some(read_window(&self.hub, &reader, from));
+                    return None;
+                }
+            },
         };
+        self.window = None;
         match result {
             Ok(seam) => {
                 for (&p, ranges) in &seam.ranges {
@@ -368,22 +467,7 @@ impl Session {
     /// Live: the hub's frames, minus what the window already sent.
     async fn live(&mut self) -> Option<Out> {
         if let Some(f) = self.replay.pop_front() {
-            let wanted = self.subs.matching(&f.channel).is_some()
-                && (self.filter.is_empty()
-                    || hub::wanted(
-                        &self.filter,
-                        &self.hub.template,
-                        &f.channel,
-                        &f.payload,
-                        &mut None,
-                    ));
-            if !wanted {
-                if let Some((_, p, o)) = f.place {
-                    self.advance(p, o);
-                }
-                return None;
-            }
-            return self.pass(f);
+            return self.replayed(f);
         }
         tokio::select! {
             frame = self.joined.rx.recv() => match frame {
@@ -399,6 +483,26 @@ impl Session {
             _ = self.heartbeat.tick() => self.beat(),
             _ = self.shutdown.pressed(1) => Some(self.stop(End::Shutdown)),
         }
+    }
+
+    /// A frame of the recent ones kept in memory, if this client wants it.
+    fn replayed(&mut self, f: Arc<LiveFrame>) -> Option<Out> {
+        let wanted = self.subs.matching(&f.channel).is_some()
+            && (self.filter.is_empty()
+                || hub::wanted(
+                    &self.filter,
+                    &self.hub.template,
+                    &f.channel,
+                    &f.payload,
+                    &mut None,
+                ));
+        if !wanted {
+            if let Some((_, p, o)) = f.place {
+                self.advance(p, o);
+            }
+            return None;
+        }
+        self.pass(f)
     }
 
     fn frame(&mut self, f: Arc<LiveFrame>) -> Option<Out> {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{Common, Expect, TailConfig};
 use crate::duration::show_duration;
@@ -27,7 +27,7 @@ use crate::output::{Data, Output};
 use crate::pubsub::{self, Feed, Gap, Item, Message};
 use crate::select::View;
 use crate::shutdown::Shutdown;
-use crate::window::{self, Reading, Seam, WindowReader, WindowStart};
+use crate::window::{self, Reading, Seam, Spans, WindowReader, WindowStart};
 
 pub async fn run(common: Common, mut cfg: TailConfig, out: &Output, shutdown: &Shutdown) -> Ending {
     let started = std::time::Instant::now();
@@ -142,7 +142,7 @@ async fn tail(
     };
     let catch_up = cfg
         .catch_up
-        .map(|since| reader.spawn(WindowStart::Time(since)));
+        .map(|since| reader.spawn_planned(WindowStart::Time(since)));
     let writer = TailWriter::new(cfg, &reader, fetcher.as_ref(), (expect, &mut *counts), out);
     let result = writer.write(catch_up, &mut feed, shutdown).await;
     reader.stop.store(true, Ordering::SeqCst);
@@ -215,6 +215,10 @@ struct TailWriter<'a> {
     seam: Option<Seam>,
     /// --timeout came while the catch-up window was still being read.
     unread_window: bool,
+    /// Told once the catch-up window is planned: Kafka answered.
+    planned: Option<oneshot::Receiver<Spans>>,
+    /// --timeout came before Kafka answered anything for the catch-up.
+    unanswered: bool,
     /// Drops are said as they happen (at most once a second), not only at
     /// exit: how many were said, and when.
     said_dropped: (u64, std::time::Instant),
@@ -245,6 +249,8 @@ impl<'a> TailWriter<'a> {
             next: HashMap::new(),
             seam: None,
             unread_window: false,
+            planned: None,
+            unanswered: false,
             said_dropped: (0, std::time::Instant::now()),
         }
     }
@@ -252,7 +258,7 @@ impl<'a> TailWriter<'a> {
     /// The loop: wait for the next event, hand it to its method.
     async fn write(
         mut self,
-        catch_up: Option<Reading>,
+        catch_up: Option<(Reading, oneshot::Receiver<Spans>)>,
         feed: &mut Feed,
         shutdown: &Shutdown,
     ) -> Result<Code> {
@@ -270,8 +276,9 @@ impl<'a> TailWriter<'a> {
                     .map(|t| (tokio::time::Instant::now() + t, t)),
             )),
         };
-        if let Some((rx, reading)) = catch_up {
+        if let Some(((rx, reading), planned)) = catch_up {
             (self.window, self.reading) = (Some(rx), Some(reading));
+            self.planned = Some(planned);
         }
         let code = loop {
             let next = next(&mut self.window, feed);
@@ -309,6 +316,11 @@ impl<'a> TailWriter<'a> {
         // The catch-up window was asked for and never came: that is
         // Kafka's failure, not a quiet channel.
         self.unread_window = self.reading.is_some() && !self.filling;
+        self.unanswered = self.unread_window
+            && self
+                .planned
+                .as_mut()
+                .is_some_and(|p| p.try_recv() == Err(oneshot::error::TryRecvError::Empty));
         self.timed_out(after)
     }
 
@@ -509,9 +521,19 @@ impl<'a> TailWriter<'a> {
             let waited = self.cfg.timeout.map(show_duration).unwrap_or_default();
             let n = self.counts.printed;
             let messages = if n == 1 { "message" } else { "messages" };
+            // A listener that took the connection and never answered is
+            // most often not speaking what the client speaks (TLS, SASL).
+            let why = match self.unanswered {
+                true => {
+                    "; Kafka never answered: something takes the connection but does not answer \
+                     as a Kafka broker (still starting? a TLS or SASL listener: see \
+                     security.protocol)"
+                }
+                false => "",
+            };
             self.out.info(&format!(
                 "timeout: --catch-up: the window was still being read from Kafka when --timeout \
-                 {waited} ran out ({n} {messages} printed)"
+                 {waited} ran out ({n} {messages} printed){why}"
             ));
             return Ok(Code::Timeout);
         }

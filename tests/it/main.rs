@@ -31,5 +31,6 @@ mod serve_browser;
 mod serve_resilience;
 mod soak;
 mod tail;
+mod terminal;
 mod topic;
 mod topology;

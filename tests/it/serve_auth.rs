@@ -601,3 +601,440 @@ fn a_non_loopback_address_needs_auth_or_no_auth_and_auth_needs_its_key() {
         .expect_code(2);
     assert!(run.stderr().contains("32 bytes"), "{}", run.stderr());
 }
+
+/// The headers of a WebSocket upgrade, and more.
+fn upgrade<'a>(more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    [
+        more,
+        &[
+            ("Connection", "Upgrade"),
+            ("Upgrade", "websocket"),
+            ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ],
+    ]
+    .concat()
+}
+
+/// A token signed with an RSA private key (PEM).
+fn rs256(private_pem: &[u8], claims: &serde_json::Value) -> String {
+    encode(
+        &Header::new(Algorithm::RS256),
+        claims,
+        &EncodingKey::from_rsa_pem(private_pem).unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_rs256_public_key_checks_tokens_and_a_file_that_is_no_public_key_exits_2() {
+    let (kafka, redis) = (Kafka::shared(), Redis::start());
+    let topic = topic("serve-rs256");
+    kafka.create_topic(&topic, 1);
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["key", "other"] {
+        openssl(
+            dir.path(),
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+    }
+    openssl(
+        dir.path(),
+        &["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"],
+    );
+    let public = dir.path().join("pub.pem");
+    let s = serve(
+        kafka,
+        &redis,
+        &topic,
+        &[
+            "--auth",
+            "rs256",
+            "--auth-public-key",
+            public.to_str().unwrap(),
+        ],
+        "http",
+    );
+    publish(kafka, &redis, &topic, 0, 2);
+    let claim = serde_json::json!({"channels": ["events:*"], "exp": now() + 600});
+    let good = rs256(&std::fs::read(dir.path().join("key.pem")).unwrap(), &claim);
+    let mut r = get(
+        &s.addr,
+        "/events?from=earliest",
+        &[("Authorization", &format!("Bearer {good}"))],
+    );
+    assert_eq!(r.status, 200);
+    for i in 0..2 {
+        let (_, data) = r.next_event().unwrap();
+        assert!(data.contains(&format!("\"e{i}\"")), "{data}");
+    }
+    drop(r);
+    // Signed with another RSA key: 401 and no event, over SSE and WebSocket.
+    let forged = rs256(
+        &std::fs::read(dir.path().join("other.pem")).unwrap(),
+        &claim,
+    );
+    let bearer = format!("Bearer {forged}");
+    let r = get(
+        &s.addr,
+        "/events?from=earliest",
+        &[("Authorization", &bearer)],
+    );
+    assert_eq!(r.status, 401);
+    let body = r.body();
+    assert!(body.contains("signature"), "{body}");
+    assert!(!body.contains("data:") && !body.contains(&forged), "{body}");
+    let ws = get(
+        &s.addr,
+        "/ws?from=earliest",
+        &upgrade(&[("Authorization", &bearer)]),
+    );
+    assert_eq!(ws.status, 401);
+    // What is not an RSA public key exits 2 at start, naming the file: a
+    // private key (which jsonwebtoken would take, and then refuse every
+    // token), an HS256 secret, an Ed25519 public key.
+    std::fs::write(dir.path().join("secret.txt"), SECRET).unwrap();
+    openssl(
+        dir.path(),
+        &["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"],
+    );
+    openssl(
+        dir.path(),
+        &["pkey", "-in", "ed.pem", "-pubout", "-out", "edpub.pem"],
+    );
+    for (file, says) in [
+        ("key.pem", "a private key"),
+        ("secret.txt", "not PEM"),
+        ("edpub.pem", "not an RSA public key"),
+    ] {
+        let path = dir.path().join(file);
+        let run = dualstream()
+            .brokers(&kafka.brokers(), &redis.url(), &topic)
+            .args(["serve", "--auth", "rs256", "--auth-public-key"])
+            .arg(path.to_str().unwrap())
+            .run()
+            .expect_code(2);
+        let stderr = run.stderr();
+        assert!(
+            stderr.contains(path.to_str().unwrap()) && stderr.contains(says),
+            "{file}: {stderr}"
+        );
+        assert!(
+            !stderr.contains(SECRET) && !stderr.contains("MII"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_token_that_expires_ends_a_websocket_with_4003_and_sse_with_expired() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::Message;
+    let (kafka, redis) = (Kafka::shared(), Redis::start());
+    let topic = topic("serve-expiry");
+    kafka.create_topic(&topic, 1);
+    let s = serve(kafka, &redis, &topic, &["--auth", "hs256"], "http");
+    let exp = now() + 4;
+    let token = hs256(
+        SECRET,
+        &serde_json::json!({"channels": ["events:*"], "exp": exp}),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = format!("ws://{}/ws?from=latest&access_token={token}", s.addr);
+    let mut ws = rt.block_on(async { tokio_tungstenite::connect_async(&url).await.unwrap().0 });
+    let mut sse = get(&s.addr, &format!("/events?access_token={token}"), &[]);
+    assert_eq!(sse.status, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    publish(kafka, &redis, &topic, 0, 2);
+    let next = |ws: &mut tokio_tungstenite::WebSocketStream<_>| {
+        rt.block_on(async {
+            loop {
+                let m = tokio::time::timeout(Duration::from_secs(30), ws.next())
+                    .await
+                    .expect("a message in time");
+                match m {
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    other => return other,
+                }
+            }
+        })
+    };
+    for i in 0..2 {
+        let Some(Ok(Message::Text(t))) = next(&mut ws) else {
+            panic!("no event");
+        };
+        let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+        assert_eq!(v["data"]["id"], format!("e{i}"), "{v}");
+        let (event, data) = sse.next_event().unwrap();
+        assert_eq!(event, "message");
+        assert!(data.contains(&format!("\"e{i}\"")), "{data}");
+    }
+    // Past exp, events are published: neither stream gets them.
+    while now() <= exp {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    publish(kafka, &redis, &topic, 2, 3);
+    let Some(Ok(Message::Text(t))) = next(&mut ws) else {
+        panic!("no expiry message");
+    };
+    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+    assert_eq!(v["type"], "expired", "{v}");
+    match next(&mut ws) {
+        Some(Ok(Message::Close(Some(f)))) => {
+            assert_eq!(f.code, CloseCode::Library(4003), "{f:?}")
+        }
+        other => panic!("not a close 4003: {other:?}"),
+    }
+    let after = rt.block_on(async {
+        let mut texts = Vec::new();
+        while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            if let Message::Text(t) = m {
+                texts.push(t.to_string());
+            }
+        }
+        texts
+    });
+    assert!(after.is_empty(), "after the close: {after:?}");
+    let (event, data) = sse.next_event().expect("the expiry");
+    assert_eq!(event, "expired", "{data}");
+    let rest = sse.body();
+    assert!(!rest.contains("data:"), "after expired: {rest}");
+    assert!(v.get("id").is_none(), "the expiry carries no id: {v}");
+}
+
+#[test]
+fn a_resume_is_authorised_by_the_token_it_comes_with_not_the_one_it_began_with() {
+    let (kafka, redis) = (Kafka::shared(), Redis::start());
+    let topic = topic("serve-reauth");
+    kafka.create_topic(&topic, 1);
+    let s = serve(kafka, &redis, &topic, &["--auth", "hs256"], "http");
+    let token = |channels: &[&str]| {
+        format!(
+            "Bearer {}",
+            hs256(
+                SECRET,
+                &serde_json::json!({"channels": channels, "exp": now() + 600})
+            )
+        )
+    };
+    // Seven sources: events e0..e6 on events:repo:r0..r6.
+    publish(kafka, &redis, &topic, 0, 7);
+    let wide = token(&["events:*"]);
+    let mut r = get(
+        &s.addr,
+        "/events?from=earliest",
+        &[("Authorization", &wide)],
+    );
+    let mut id = None;
+    for _ in 0..3 {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            r.reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.strip_prefix("id: ") {
+                id = Some(v.trim().to_string());
+                break;
+            }
+        }
+    }
+    drop(r);
+    let id = id.unwrap();
+    publish(kafka, &redis, &topic, 7, 7);
+    // A claim that no longer covers what the stream read: 403, no event.
+    for (why, target, auth) in [
+        ("other channels", "/events", token(&["audit:*"])),
+        (
+            "a pattern outside the claim",
+            "/events?pattern=events:*",
+            token(&["events:repo:r1"]),
+        ),
+    ] {
+        let r = get(
+            &s.addr,
+            target,
+            &[("Last-Event-ID", &id), ("Authorization", &auth)],
+        );
+        assert_eq!(r.status, 403, "{why}");
+        let body = r.body();
+        assert!(!body.contains("data:"), "{why}: {body}");
+        let ws = get(
+            &s.addr,
+            &format!(
+                "/ws?last_event_id={id}&{}",
+                target.split_once('?').map_or("", |(_, q)| q)
+            ),
+            &upgrade(&[("Authorization", &auth)]),
+        );
+        assert_eq!(ws.status, 403, "ws {why}");
+    }
+    // A narrower claim resumes within it only: of e3..e13, e8 alone is on
+    // events:repo:r1; e1 (before the id) is not sent again.
+    let mut r = get(
+        &s.addr,
+        "/events",
+        &[
+            ("Last-Event-ID", &id),
+            ("Authorization", &token(&["events:repo:r1"])),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    let (_, data) = r.next_event().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(v["data"]["id"], "e8", "{v}");
+    assert_eq!(v["channel"], "events:repo:r1", "{v}");
+    publish(kafka, &redis, &topic, 14, 7);
+    let (_, data) = r.next_event().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(v["data"]["id"], "e15", "live, within the claim only: {v}");
+}
+
+#[test]
+fn a_websocket_from_a_foreign_origin_is_refused_and_star_never_carries_credentials() {
+    let (kafka, redis) = (Kafka::shared(), Redis::start());
+    let topic = topic("serve-origin");
+    kafka.create_topic(&topic, 1);
+    // No --allow-origin: only the server's own pages (and non-browsers).
+    let s = serve(kafka, &redis, &topic, &[], "http");
+    let own = format!("http://{}", s.addr);
+    for (origin, status) in [
+        (None, 101),
+        (Some(own.as_str()), 101),
+        (Some("https://evil.example"), 403),
+    ] {
+        let headers: Vec<(&str, &str)> = origin.map(|o| vec![("Origin", o)]).unwrap_or_default();
+        let r = get(&s.addr, "/ws", &upgrade(&headers));
+        assert_eq!(r.status, status, "{origin:?}");
+    }
+    drop(s);
+    // An exact origin: it (with credentials) and the own pages; no other.
+    let s = serve(
+        kafka,
+        &redis,
+        &topic,
+        &["--allow-origin", "https://app.example"],
+        "http",
+    );
+    for (origin, status) in [
+        ("https://app.example", 101),
+        ("https://evil.example", 403),
+        ("null", 403),
+    ] {
+        let r = get(&s.addr, "/ws", &upgrade(&[("Origin", origin)]));
+        assert_eq!(r.status, status, "{origin}");
+        assert_eq!(
+            r.header("access-control-allow-credentials").is_some(),
+            status == 101
+        );
+    }
+    drop(s);
+    // `*` and an exact one, with --auth: any origin may read with a bearer
+    // token, never with credentials; only the exact origin gets them, and
+    // a cookie's token counts only from it.
+    let s = serve(
+        kafka,
+        &redis,
+        &topic,
+        &[
+            "--auth",
+            "hs256",
+            "--allow-origin",
+            "*",
+            "--allow-origin",
+            "https://app.example",
+        ],
+        "http",
+    );
+    publish(kafka, &redis, &topic, 0, 1);
+    let good = hs256(
+        SECRET,
+        &serde_json::json!({"channels": ["events:*"], "exp": now() + 600}),
+    );
+    let bearer = format!("Bearer {good}");
+    let cookie = format!("access_token={good}");
+    let c = TcpStream::connect(&s.addr).unwrap();
+    let pre = request(
+        Box::new(c),
+        "OPTIONS",
+        &s.addr,
+        "/events",
+        &[
+            ("Origin", "https://any.example"),
+            ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "authorization"),
+        ],
+    );
+    assert_eq!(pre.status, 204);
+    assert_eq!(pre.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(pre.header("access-control-allow-credentials"), None);
+    let mut r = get(
+        &s.addr,
+        "/events?from=earliest",
+        &[
+            ("Origin", "https://any.example"),
+            ("Authorization", &bearer),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(r.header("access-control-allow-credentials"), None);
+    assert!(r.next_event().unwrap().1.contains("\"e0\""));
+    drop(r);
+    let r = get(
+        &s.addr,
+        "/events?from=earliest",
+        &[("Origin", "https://app.example"), ("Cookie", &cookie)],
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    drop(r);
+    for (why, target, headers) in [
+        (
+            "sse, cookie, through *",
+            "/events?from=earliest",
+            vec![
+                ("Origin", "https://any.example"),
+                ("Cookie", cookie.as_str()),
+            ],
+        ),
+        (
+            "ws, cookie, through *",
+            "/ws?from=earliest",
+            upgrade(&[
+                ("Origin", "https://any.example"),
+                ("Cookie", cookie.as_str()),
+            ]),
+        ),
+    ] {
+        let r = get(&s.addr, target, &headers);
+        assert_eq!(r.status, 403, "{why}");
+        assert_eq!(r.header("access-control-allow-credentials"), None, "{why}");
+        let body = r.body();
+        assert!(
+            !body.contains("data:") && body.contains("cookie"),
+            "{why}: {body}"
+        );
+    }
+    let r = get(
+        &s.addr,
+        "/ws?from=earliest",
+        &upgrade(&[
+            ("Origin", "https://any.example"),
+            ("Authorization", &bearer),
+        ]),
+    );
+    assert_eq!(r.status, 101, "ws, bearer, through *");
+}

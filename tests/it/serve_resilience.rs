@@ -229,3 +229,73 @@ fn two_hundred_clients_resuming_from_one_id_open_far_fewer_kafka_reads_than_clie
         "{reads} Kafka reads for {CLIENTS} resumes"
     );
 }
+
+/// A storm beyond the memory window: serve restarted, so no position of
+/// before is in memory. Clients that come back together share a Kafka
+/// read: each gets exactly what came after its own id (two ids, far
+/// apart, in one storm), then live; fewer reads open than clients.
+#[test]
+fn clients_resuming_from_old_ids_after_a_restart_share_kafka_reads_and_get_every_event_once() {
+    const CLIENTS: usize = 24;
+    const N: usize = 600;
+    let (kafka, redis) = (Kafka::shared(), Redis::start());
+    let topic = topic("serve-old-storm");
+    kafka.create_topic(&topic, 3);
+    let first = serve(kafka, &redis, &topic, &[]);
+    let mut live = connect(&first.addr, "/events", &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    crate::serve::publish(kafka, &redis, &topic, 0, N);
+    let (head, early) = take(&mut live, 50);
+    let (middle, late) = take(&mut live, 250);
+    let (tail, _) = take(&mut live, N - 300);
+    drop(live);
+    drop(first);
+    let s = serve(kafka, &redis, &topic, &[]);
+    let reads_before = metric(&s.addr, "resume_reads_total");
+    let ids = [early.unwrap(), late.unwrap()];
+    let start = std::sync::Arc::new(std::sync::Barrier::new(CLIENTS));
+    let readers: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let (addr, id, start) = (s.addr.clone(), ids[i % 2].clone(), start.clone());
+            let n = if i % 2 == 0 { N - 50 } else { N - 300 } + 5;
+            std::thread::spawn(move || {
+                start.wait();
+                let mut c = connect(&addr, "/events", &[("Last-Event-ID", &id)]);
+                take(&mut c, n).0
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    crate::serve::publish(kafka, &redis, &topic, N, 5);
+    for (i, r) in readers.into_iter().enumerate() {
+        let got = r.join().unwrap();
+        let mut want: Vec<String> = if i % 2 == 0 {
+            middle.iter().chain(&tail).cloned().collect()
+        } else {
+            tail.clone()
+        };
+        // Kafka gives each partition in order, not the live interleaving.
+        let old = want.len();
+        let mut history = got[..old].to_vec();
+        history.sort();
+        want.sort();
+        assert_eq!(
+            history, want,
+            "client {i}: not exactly what came after its id"
+        );
+        exactly_once(&got[old..], N, 5);
+    }
+    let mut all = head;
+    all.extend(middle);
+    all.extend(tail);
+    exactly_once(&all, 0, N);
+    let reads = metric(&s.addr, "resume_reads_total") - reads_before;
+    let shared = metric(&s.addr, "resume_shared_total");
+    let memory = metric(&s.addr, "resume_memory_total");
+    eprintln!("{CLIENTS} resumes: {reads} Kafka reads, {shared} shared, {memory} from memory");
+    assert_eq!(memory, 0, "a restarted serve has none of it in memory");
+    assert!(
+        (reads as usize) < CLIENTS && shared > 0,
+        "{reads} Kafka reads ({shared} shared) for {CLIENTS} resumes"
+    );
+}

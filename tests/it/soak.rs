@@ -91,12 +91,12 @@ struct Tally {
 
 #[test]
 fn publish_keeps_its_promise_under_random_faults() {
-    publish_soak(Rig::single(), 4);
+    publish_soak(Rig::single(), 2);
 }
 
 #[test]
 fn publish_keeps_its_promise_on_a_3_node_cluster_under_random_faults() {
-    publish_soak(Rig::cluster(3), 3);
+    publish_soak(Rig::cluster(3), 2);
 }
 
 /// The servers a soak runs against: Kafka (one node or a cluster) with a
@@ -581,7 +581,7 @@ const COPY_FAULTS: [Fault; 4] = [
 /// `DUALSTREAM_SOAK_RUNS` and `DUALSTREAM_SOAK_SEED` work as for publish.
 #[test]
 fn replay_group_to_topic_keeps_its_promise_under_random_faults() {
-    copy_soak(Rig::single(), 3);
+    copy_soak(Rig::single(), 2);
 }
 
 #[test]

@@ -654,7 +654,8 @@ fn catch_up_prints_re_sent_notifications_and_those_before_the_window() {
 
 /// A broker that takes the connection and never answers: the catch-up
 /// window is still being read at the deadline, which ends the run as a
-/// timeout (124), saying what was printed.
+/// timeout (124), saying what was printed and that Kafka never answered
+/// (the likely cause: a TLS or SASL listener).
 #[test]
 fn catch_up_that_kafka_never_serves_ends_as_a_timeout_at_the_deadline() {
     let redis = Redis::start();
@@ -673,7 +674,9 @@ fn catch_up_that_kafka_never_serves_ends_as_a_timeout_at_the_deadline() {
     run.expect_stderr(
         124,
         "timeout: --catch-up: the window was still being read from Kafka when --timeout 3.0s ran \
-         out (0 messages printed)",
+         out (0 messages printed); Kafka never answered: something takes the connection but \
+         does not answer as a Kafka broker (still starting? a TLS or SASL listener: see \
+         security.protocol)",
     );
 }
 

@@ -95,6 +95,14 @@ impl Dualstream {
         }
     }
 
+    /// Start without waiting, with the given stdin, stdout and stderr (a
+    /// terminal's, for instance).
+    pub fn spawn_with(mut self, stdin: Stdio, stdout: Stdio, stderr: Stdio) -> Child {
+        self.cmd.args(&self.args);
+        self.cmd.stdin(stdin).stdout(stdout).stderr(stderr);
+        self.cmd.spawn().expect("run dualstream")
+    }
+
     /// Start without waiting; stdin stays open for the test to write.
     pub fn spawn(mut self) -> Child {
         self.cmd.args(&self.args);
