@@ -5,6 +5,8 @@
 
 use std::ops::Range;
 
+use crate::event::decimal;
+
 /// What a subscription delivers, as Redis framed it.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame {
@@ -57,41 +59,21 @@ const MAX_PARTS: usize = 4;
 const MAX_DEPTH: usize = 8;
 
 /// A command in RESP: an array of bulk strings.
+///
+/// The notifier's pipelines are written with it straight into one buffer,
+/// a command per notification: lengths in digits without `format!`.
 pub fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for arg in args {
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-/// `name key value` as a RESP command (`PUBLISH channel message`), added
-/// to `out`: the notifier's pipelines are written straight into one buffer.
-pub fn encode3(out: &mut Vec<u8>, name: &[u8], key: &[u8], value: &[u8]) {
-    out.extend_from_slice(b"*3\r\n");
-    for arg in [name, key, value] {
-        out.push(b'$');
-        decimal(out, arg.len());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-/// `n` in decimal digits.
-fn decimal(out: &mut Vec<u8>, mut n: usize) {
     let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    out.push(b'*');
+    out.extend_from_slice(decimal(args.len() as u64, &mut digits));
+    out.extend_from_slice(b"\r\n");
+    for arg in args {
+        out.push(b'$');
+        out.extend_from_slice(decimal(arg.len() as u64, &mut digits));
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(arg);
+        out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(&digits[at..]);
 }
 
 /// One element of a reply, as a place in the buffer.
@@ -450,23 +432,29 @@ mod tests {
         let mut out = Vec::new();
         encode(&mut out, &[b"SSUBSCRIBE", b"{a}x", b""]);
         assert_eq!(out, b"*3\r\n$10\r\nSSUBSCRIBE\r\n$4\r\n{a}x\r\n$0\r\n\r\n");
-        for (channel, payload) in [("{a}x", ""), ("", "he\r\nllo"), ("c", "x")] {
-            let (mut three, mut any) = (Vec::new(), Vec::new());
-            encode3(
-                &mut three,
-                b"PUBLISH",
-                channel.as_bytes(),
-                payload.as_bytes(),
-            );
+        for (channel, payload, want) in [
+            (
+                "{a}x",
+                "",
+                &b"*3\r\n$7\r\nPUBLISH\r\n$4\r\n{a}x\r\n$0\r\n\r\n"[..],
+            ),
+            (
+                "",
+                "he\r\nllo",
+                b"*3\r\n$7\r\nPUBLISH\r\n$0\r\n\r\n$7\r\nhe\r\nllo\r\n",
+            ),
+            ("c", "x", b"*3\r\n$7\r\nPUBLISH\r\n$1\r\nc\r\n$1\r\nx\r\n"),
+        ] {
+            let mut out = Vec::new();
             encode(
-                &mut any,
+                &mut out,
                 &[b"PUBLISH", channel.as_bytes(), payload.as_bytes()],
             );
-            assert_eq!(three, any);
+            assert_eq!(out, want);
         }
         let long = vec![b'x'; 1_234_567];
         let mut out = Vec::new();
-        encode3(&mut out, b"SPUBLISH", b"", &long);
+        encode(&mut out, &[b"SPUBLISH", b"", &long]);
         assert!(out.starts_with(b"*3\r\n$8\r\nSPUBLISH\r\n$0\r\n\r\n$1234567\r\nxxx"));
     }
 }

@@ -1119,8 +1119,7 @@ fn next_line(
         Err(_) => {
             let _ = child.kill();
             let _ = child.wait();
-            std::thread::sleep(Duration::from_millis(200));
-            let said: Vec<String> = stderr.try_iter().collect();
+            let said = drain(stderr);
             panic!("{what}: no line within 30 s; stderr:\n{}", said.join("\n"));
         }
     }

@@ -21,6 +21,23 @@ fn on_terminal(env: &Env, pty: &mut Pty, stdout: Stdio, args: &[&str]) -> Child 
     child
 }
 
+/// Once the command has exited: no bar is left on the screen, and the
+/// summary (`what`, counting 5) is.
+fn only_the_summary(pty: &Pty, what: &str) {
+    pty.wait_closed(Duration::from_secs(10));
+    let screen = pty.screen();
+    assert!(
+        screen.iter().all(|l| !l.contains(BAR)),
+        "the bar was left on the screen:\n{}",
+        screen.join("\n")
+    );
+    assert!(
+        screen.iter().any(|l| l.contains('5')),
+        "{what} is shown:\n{}",
+        screen.join("\n")
+    );
+}
+
 /// `replay --follow` into a pipe, its stderr a terminal: the bar counts
 /// the first records as they come (not "0 records" until a batch fills),
 /// and Ctrl-C leaves only the summary on the screen.
@@ -41,18 +58,7 @@ fn the_follow_bar_moves_from_the_first_record_and_ctrl_c_clears_it() {
     pty.wait_for("5 records", Duration::from_secs(10));
     sigint(child.id());
     assert_eq!(wait_exit(&mut child, Duration::from_secs(30)), Some(130));
-    pty.wait_closed(Duration::from_secs(10));
-    let screen = pty.screen();
-    assert!(
-        screen.iter().all(|l| !l.contains(BAR)),
-        "the bar was left on the screen:\n{}",
-        screen.join("\n")
-    );
-    assert!(
-        screen.iter().any(|l| l.contains('5')),
-        "the summary with its 5 records is shown:\n{}",
-        screen.join("\n")
-    );
+    only_the_summary(&pty, "the summary with its 5 records");
 }
 
 /// stdout and stderr on one terminal: no bar at all (a bar redrawn between
@@ -113,17 +119,6 @@ fn the_publish_bar_shows_progress_and_is_cleared_before_the_summary() {
     let stdout = collect(child.stdout.take().unwrap());
     assert_eq!(wait_exit(&mut child, Duration::from_secs(60)), Some(0));
     let _ = stdout.join();
-    pty.wait_closed(Duration::from_secs(10));
-    let screen = pty.screen();
-    assert!(
-        screen.iter().all(|l| !l.contains(BAR)),
-        "the bar was left on the screen:\n{}",
-        screen.join("\n")
-    );
-    assert!(
-        screen.iter().any(|l| l.contains('5')),
-        "the summary counts 5 events:\n{}",
-        screen.join("\n")
-    );
+    only_the_summary(&pty, "the summary counting 5 events");
     assert_eq!(env.records().len(), 5);
 }

@@ -9,7 +9,7 @@
 //! codec, six times what `redis-benchmark` spends on the same PUBLISHes.
 
 use super::super::node::{Node, RESPONSE_TIMEOUT};
-use super::super::resp::encode3;
+use super::super::resp::encode;
 use super::super::target::Target;
 use super::super::wire::{Frame, FrameReader, Writer};
 use super::Outbound;
@@ -98,11 +98,9 @@ impl Classic {
             self.out.shrink_to(KEEP_BUFFER);
         }
         for (channel, payload) in batch {
-            encode3(
+            encode(
                 &mut self.out,
-                b"PUBLISH",
-                channel.as_bytes(),
-                payload.as_bytes(),
+                &[b"PUBLISH", channel.as_bytes(), payload.as_bytes()],
             );
         }
         let mut answered = 0;
