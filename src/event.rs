@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 mod canonical;
+mod scan;
 
 /// Where a needed field comes from: a dotted path into the event, or a constant.
 #[derive(Clone, Debug)]
@@ -39,25 +40,46 @@ impl FieldPath {
 
     /// The value at this path in `object`, if there is one.
     pub fn lookup<'v>(&self, object: &'v Map<String, Value>) -> Option<&'v Value> {
-        self.lookup_in(|key| object.get(key))
-    }
-
-    /// [`FieldPath::lookup`] with `top` answering for the top-level keys.
-    fn lookup_in<'v>(&self, top: impl Fn(&str) -> Option<&'v Value>) -> Option<&'v Value> {
-        if let Some(v) = top(&self.dotted) {
+        if let Some(v) = object.get(&self.dotted) {
             return Some(v);
         }
         let (first, rest) = self.parts.split_first()?;
-        let mut cur = top(first)?;
-        for part in rest {
-            cur = match cur {
-                Value::Object(map) => map.get(part)?,
-                Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
-                _ => return None,
-            };
-        }
-        Some(cur)
+        within(object.get(first)?, rest)
     }
+
+    /// [`FieldPath::lookup`] with `top` answering for the top-level keys.
+    fn find<'v>(&self, top: impl Fn(&str) -> Option<Found<'v>>) -> Option<Found<'v>> {
+        if let Some(v) = top(&self.dotted) {
+            return Some(v);
+        }
+        // Here the path has two steps or more: a string has no members.
+        let (first, rest) = self.parts.split_first()?;
+        match top(first)? {
+            Found::Value(v) => within(v, rest).map(Found::Value),
+            Found::Text(_) => None,
+        }
+    }
+}
+
+/// The value `steps` down from `v`: object members by name, array items by
+/// index.
+fn within<'v>(mut v: &'v Value, steps: &[String]) -> Option<&'v Value> {
+    for step in steps {
+        v = match v {
+            Value::Object(map) => map.get(step)?,
+            Value::Array(items) => items.get(step.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+/// A top-level value as the event builder sees it: a string straight from
+/// the line (one without escapes), or a parsed value.
+#[derive(Clone, Copy)]
+enum Found<'v> {
+    Text(&'v str),
+    Value(&'v Value),
 }
 
 /// Which fields of an event feed the id, type, source, channel and timestamp.
@@ -139,7 +161,7 @@ fn from_whole_object(text: &str, line: &[u8], fields: &FieldMap) -> Result<Event
     // The derived id reads the line as written: `object` holds numbers
     // beyond 64 bits only approximately.
     let derive = || canonical::of_text(text).map(|c| id_of_canonical(&c));
-    let top = |key: &str| object.get(key);
+    let top = |key: &str| object.get(key).map(Found::Value);
     build_with(top, derive, line.to_vec(), fields)?
         .ok_or_else(|| Invalid::new("JSON the canonical form cannot read"))
 }
@@ -161,7 +183,7 @@ pub fn from_csv_record(
 }
 
 fn build(object: &Map<String, Value>, value: Vec<u8>, fields: &FieldMap) -> Result<Event, Invalid> {
-    let top = |key: &str| object.get(key);
+    let top = |key: &str| object.get(key).map(Found::Value);
     build_with(top, || Some(derived_id(object)), value, fields)
         .map(|event| event.unwrap_or_else(|| unreachable!("a whole object derives its id")))
 }
@@ -169,7 +191,7 @@ fn build(object: &Map<String, Value>, value: Vec<u8>, fields: &FieldMap) -> Resu
 /// The event from its top-level fields (`top`); `derive` gives the id when
 /// the event has none, or `None` when it cannot (then so does this).
 fn build_with<'v>(
-    top: impl Fn(&str) -> Option<&'v Value> + Copy,
+    top: impl Fn(&str) -> Option<Found<'v>> + Copy,
     derive: impl FnOnce() -> Option<String>,
     value: Vec<u8>,
     fields: &FieldMap,
@@ -184,12 +206,14 @@ fn build_with<'v>(
             None => return Ok(None),
         },
     };
-    let timestamp = match fields.time.lookup_in(top) {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(parse_time(v).map_err(|why| {
-            Invalid::new(format!("field {:?} (time): {why}", fields.time.as_str()))
-        })?),
+    let time = match fields.time.find(top) {
+        None | Some(Found::Value(Value::Null)) => None,
+        Some(Found::Text(text)) => Some(parse_time_text(text)),
+        Some(Found::Value(v)) => Some(parse_time(v)),
     };
+    let timestamp = time
+        .transpose()
+        .map_err(|why| Invalid::new(format!("field {:?} (time): {why}", fields.time.as_str())))?;
     Ok(Some(Event {
         id,
         kind,
@@ -201,7 +225,7 @@ fn build_with<'v>(
 }
 
 fn required<'v>(
-    top: impl Fn(&str) -> Option<&'v Value>,
+    top: impl Fn(&str) -> Option<Found<'v>>,
     field: &Field,
     role: &str,
 ) -> Result<String, Invalid> {
@@ -225,16 +249,22 @@ fn flag_name(role: &str) -> String {
 /// A field as text: strings as they are, numbers and booleans as written;
 /// `None` when absent or null, an error for objects and arrays.
 fn scalar<'v>(
-    top: impl Fn(&str) -> Option<&'v Value>,
+    top: impl Fn(&str) -> Option<Found<'v>>,
     path: &FieldPath,
     role: &str,
 ) -> Result<Option<String>, Invalid> {
-    match path.lookup_in(top) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v @ (Value::Number(_) | Value::Bool(_))) => Ok(Some(v.to_string())),
-        Some(v) => Err(Invalid::new(format!(
+    let found = match path.find(top) {
+        None => return Ok(None),
+        Some(Found::Text("")) => return Ok(None),
+        Some(Found::Text(text)) => return Ok(Some(text.to_string())),
+        Some(Found::Value(v)) => v,
+    };
+    match found {
+        Value::Null => Ok(None),
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        v @ (Value::Number(_) | Value::Bool(_)) => Ok(Some(v.to_string())),
+        v => Err(Invalid::new(format!(
             "field {:?} ({role}) is {}, expected a string or number",
             path.as_str(),
             kind_of(v)
@@ -260,23 +290,64 @@ mod quick {
     use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
     use serde_json::Value;
 
-    use super::{build_with, Event, Field, FieldMap, FieldPath, Invalid};
+    use super::{build_with, scan, Event, Field, FieldMap, FieldPath, Found, Invalid};
 
     pub fn event(text: &str, line: &[u8], fields: &FieldMap) -> Option<Result<Event, Invalid>> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let picked = de.deserialize_map(Picker { fields }).ok()?;
-        de.end().ok()?;
+        let picked: Vec<(Cow<str>, Picked)> = match scan::top_level(text, |key| wanted(fields, key)) {
+            Some(raw) => {
+                let mut picked = Vec::with_capacity(raw.len());
+                for (key, raw) in raw {
+                    picked.push((Cow::Borrowed(key), kept(raw)?));
+                }
+                picked
+            }
+            None => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                let picked = de.deserialize_map(Picker { fields }).ok()?;
+                de.end().ok()?;
+                picked
+                    .into_iter()
+                    .map(|(key, value)| (key, Picked::Value(value)))
+                    .collect()
+            }
+        };
         let top = |key: &str| {
             // The last of duplicate keys wins, as in a parsed object.
-            picked.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+            let (_, kept) = picked.iter().rev().find(|(k, _)| k == key)?;
+            Some(match kept {
+                Picked::Text(text) => Found::Text(text),
+                Picked::Value(v) => Found::Value(v),
+            })
         };
         build_with(top, || None, line.to_vec(), fields).transpose()
+    }
+
+    /// A top-level value kept for the builder.
+    enum Picked<'a> {
+        Text(&'a str),
+        Value(Value),
+    }
+
+    /// A value the first pass kept, as serde would have read it: strings
+    /// as they are, whole numbers that surely fit a u64 without serde (as
+    /// serde reads them), anything else through serde.
+    fn kept(raw: scan::Written) -> Option<Picked> {
+        match raw {
+            scan::Written::Plain(text) => Some(Picked::Text(text)),
+            scan::Written::Json(text)
+                if (1..=19).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Some(Picked::Value(Value::from(text.parse::<u64>().ok()?)))
+            }
+            scan::Written::Json(text) => serde_json::from_str(text).ok().map(Picked::Value),
+        }
     }
 
     /// Does a top-level `key` feed one of the fields: the whole dotted path
     /// (a literal key wins) or its first step.
     fn wanted(fields: &FieldMap, key: &str) -> bool {
-        let path = |p: &FieldPath| p.dotted == key || p.parts.first().is_some_and(|f| f == key);
+        // A one-step path's first step is the whole path.
+        let path = |p: &FieldPath| p.dotted == key || (p.parts.len() > 1 && p.parts[0] == key);
         let field = |f: &Field| matches!(f, Field::Path(p) if path(p));
         path(&fields.id)
             || path(&fields.time)

@@ -498,6 +498,13 @@ impl Run<'_> {
             .cfg
             .headers
             .then(|| record::event_headers(&event.id, &event.kind, &event.source_type));
+        let size = record::event_wire_size(
+            event.source_id.as_bytes(),
+            &event.value,
+            headers
+                .is_some()
+                .then(|| [&*event.id, &*event.kind, &*event.source_type]),
+        );
         let note = if self.book.notifier.is_some() {
             Some(Event {
                 source_id: event.source_id.clone(),
@@ -507,7 +514,6 @@ impl Run<'_> {
         } else {
             None
         };
-        let size = record::wire_size(event.source_id.as_bytes(), &event.value, headers.as_ref());
         if let Some(why) = self.max_record.refuses(size) {
             self.book.invalid(at, None, &why, &event.value);
             return;

@@ -704,3 +704,100 @@ proptest! {
         prop_assert_eq!((e.kind.as_str(), e.timestamp), ("t", None));
     }
 }
+
+/// What the first pass picked, as values, for comparing with serde's.
+fn scanned(text: &str) -> Option<Vec<(String, Value)>> {
+    let wanted = |k: &str| ["id", "type", "source_type", "source_id", "time"].contains(&k);
+    let picked = scan::top_level(text, wanted)?;
+    Some(
+        picked
+            .into_iter()
+            .map(|(k, raw)| {
+                let v = match raw {
+                    scan::Written::Plain(s) => Value::String(s.to_string()),
+                    scan::Written::Json(j) => serde_json::from_str(j).expect("the pass vouched for it"),
+                };
+                (k.to_string(), v)
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn the_first_pass_reads_ordinary_lines_itself() {
+    let line = r#"{"id":"evt-1","type":"push","source_type":"repo","source_id":"r/1","time":1764000000000,"payload":{"a":[1,2.5,-3,true,null,"x\"y\\z\n"]},"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#;
+    let picked = scanned(line).expect("an ordinary line is read by the first pass");
+    assert_eq!(
+        picked,
+        vec![
+            ("id".to_string(), Value::from("evt-1")),
+            ("type".to_string(), Value::from("push")),
+            ("source_type".to_string(), Value::from("repo")),
+            ("source_id".to_string(), Value::from("r/1")),
+            ("time".to_string(), Value::from(1_764_000_000_000u64)),
+        ]
+    );
+    // Pretty spacing and an escaped value are still its own.
+    let spaced = "{ \"id\" : \"a\\\"b\" , \"n\" : [ ] , \"o\" : { } }";
+    assert_eq!(
+        scanned(spaced),
+        Some(vec![("id".to_string(), Value::from("a\"b"))])
+    );
+    assert_eq!(scanned("{}"), Some(vec![]));
+}
+
+#[test]
+fn the_first_pass_leaves_to_serde_what_it_cannot_vouch_for() {
+    let deep = format!("{{\"d\":{}{}}}", "[".repeat(150), "]".repeat(150));
+    for text in [
+        r#"{"id":"\u0041"}"#,
+        r#"{"\u0069d":"7"}"#,
+        r#"{"n":1e3}"#,
+        r#"{"n":1E400}"#,
+        r#"{"n":01}"#,
+        r#"{"n":1.}"#,
+        r#"{"n":-}"#,
+        r#"{"n":.5}"#,
+        r#"{"s":"\x"}"#,
+        "{\"s\":\"a\u{1}b\"}",
+        "{\"s\":1,\t\"t\":2}",
+        r#"{"a":1,}"#,
+        r#"{"a":[1,]}"#,
+        r#"{"a":1} x"#,
+        r#"{"a":1"#,
+        r#"{"a" 1}"#,
+        r#"{"a":tru}"#,
+        r#"{"a":"unterminated}"#,
+        r#"[1,2]"#,
+        r#""s""#,
+        "",
+        &deep,
+        &format!("{{\"n\":{}}}", "9".repeat(400)),
+    ] {
+        assert_eq!(scan::top_level(text, |_| true), None, "{text}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn what_the_first_pass_reads_serde_reads_alike(text in event_text()) {
+        if let Some(picked) = scanned(&text) {
+            let object: Map<String, Value> = serde_json::from_str(&text).expect("serde reads it too");
+            for (k, _) in &picked {
+                // The last of duplicate keys is the object's.
+                let last = picked.iter().rev().find(|(k2, _)| k2 == k).map(|(_, v)| v);
+                prop_assert_eq!(last, object.get(k));
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_pass_never_vouches_for_a_broken_line(text in event_text(), cut in any::<prop::sample::Index>(), junk in "[\\[\\]{}\",:0-9e.\\\\-]{0,3}") {
+        let at = cut.index(text.len() + 1);
+        prop_assume!(text.is_char_boundary(at));
+        let broken = format!("{}{junk}{}", &text[..at], &text[at..]);
+        if scanned(&broken).is_some() {
+            prop_assert!(serde_json::from_str::<Map<String, Value>>(&broken).is_ok(), "{}", broken);
+        }
+    }
+}

@@ -12,12 +12,15 @@
 //! a boxed future and a wake-up each; see BENCHMARKS.md for the profiles.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::ffi::{c_int, c_void, CString};
 use std::future::Future;
+use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rdkafka::bindings::{self, rd_kafka_vtype_t};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{DeliveryResult, Message as _, OwnedHeaders};
+use rdkafka::message::{BorrowedHeaders, DeliveryResult, Message as _, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, FutureRecord, Producer as _};
 use tokio::sync::Notify;
 
@@ -469,9 +472,118 @@ impl RoundLatencies {
     }
 }
 
+/// librdkafka's handle of the sender's topic, taken once. rdkafka's
+/// `BaseProducer::send` makes a C string of the topic's name and has
+/// librdkafka look the topic up by that name for every record: with the
+/// handle, a record is queued without either (callgrind: 500 of publish's
+/// instructions a record). `None` when librdkafka gave no handle; then
+/// records go through `send` by name.
+struct TopicHandle(Option<NonNull<bindings::rd_kafka_topic_t>>, Arc<str>);
+
+// SAFETY: librdkafka's topic handles are reference-counted and may be used
+// from any thread; this one is only passed to librdkafka.
+unsafe impl Send for TopicHandle {}
+unsafe impl Sync for TopicHandle {}
+
+impl TopicHandle {
+    fn new(producer: &Producer, topic: &str) -> TopicHandle {
+        let handle = CString::new(topic).ok().and_then(|name| {
+            // SAFETY: a live client and a NUL-terminated name; a NULL
+            // config takes the client's default topic config, as a record
+            // sent by name does.
+            let rkt = unsafe {
+                bindings::rd_kafka_topic_new(
+                    producer.client().native_ptr(),
+                    name.as_ptr(),
+                    std::ptr::null_mut(),
+                )
+            };
+            NonNull::new(rkt)
+        });
+        TopicHandle(handle, Arc::from(topic))
+    }
+
+    /// Queue one record with delivery ticket `ticket`. On failure the
+    /// headers come back with the error (librdkafka takes them only when
+    /// it queued the record).
+    fn produce(
+        &self,
+        producer: &Producer,
+        record: &Record<'_>,
+        headers: Option<OwnedHeaders>,
+        ticket: usize,
+    ) -> Result<(), (KafkaError, Option<OwnedHeaders>)> {
+        let Some(rkt) = self.0 else {
+            let mut out = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&self.1, ticket);
+            out.key = record.key;
+            out.payload = record.payload;
+            out.headers = headers;
+            out.timestamp = record.timestamp;
+            return producer.send(out).map_err(|(e, back)| (e, back.headers));
+        };
+        let bytes = |b: Option<&[u8]>| {
+            b.map_or((std::ptr::null_mut(), 0), |b| {
+                (b.as_ptr() as *mut c_void, b.len())
+            })
+        };
+        let (value, value_len) = bytes(record.payload);
+        let (key, key_len) = bytes(record.key);
+        // `BorrowedHeaders` is librdkafka's header list seen through a
+        // reference: its address is the list's.
+        let native = headers.as_ref().map_or(std::ptr::null_mut(), |h| {
+            h.as_borrowed() as *const BorrowedHeaders as *mut bindings::rd_kafka_headers_t
+        });
+        // SAFETY: the same call rdkafka's `send` makes, with the topic by
+        // handle instead of by name: the client and the handle are live,
+        // key and value are copied (MSG_F_COPY), the opaque is a number.
+        let err = unsafe {
+            bindings::rd_kafka_producev(
+                producer.client().native_ptr(),
+                rd_kafka_vtype_t::RD_KAFKA_VTYPE_RKT,
+                rkt.as_ptr(),
+                rd_kafka_vtype_t::RD_KAFKA_VTYPE_PARTITION,
+                -1i32,
+                rd_kafka_vtype_t::RD_KAFKA_VTYPE_MSGFLAGS,
+                bindings::RD_KAFKA_MSG_F_COPY as c_int,
+                rd_kafka_vtype_t::RD_KAFKA_VTYPE_VALUE,
+                value,
+                value_len,
+                rd_kafka_vtype_t::RD_KAFKA_VTYPE_KEY,
+                key,
+                key_len,
+                rd_kafka_vtype_t::RD_KAFKA_VTYPE_OPAQUE,
+                ticket as *mut c_void,
+                rd_kafka_vtype_t::RD_KAFKA_VTYPE_TIMESTAMP,
+                record.timestamp.unwrap_or(0),
+                rd_kafka_vtype_t::RD_KAFKA_VTYPE_HEADERS,
+                native,
+                rd_kafka_vtype_t::RD_KAFKA_VTYPE_END,
+            )
+        };
+        if err == bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            // librdkafka owns the list now.
+            std::mem::forget(headers);
+            Ok(())
+        } else {
+            Err((KafkaError::MessageProduction(err.into()), headers))
+        }
+    }
+}
+
+impl Drop for TopicHandle {
+    fn drop(&mut self) {
+        if let Some(rkt) = self.0 {
+            // SAFETY: taken in `new`, given back once.
+            unsafe { bindings::rd_kafka_topic_destroy(rkt.as_ptr()) };
+        }
+    }
+}
+
 /// Sends records to one topic with at most `max_in_flight` unacknowledged
 /// (fewer while acknowledgements are slow, see [`AckWindow`]).
 pub struct Sender<T> {
+    /// Declared before `producer`: dropped first.
+    handle: TopicHandle,
     producer: Producer,
     deliveries: Arc<Deliveries>,
     topic: Arc<str>,
@@ -495,6 +607,7 @@ impl<T: Send + 'static> Sender<T> {
     pub fn new(producer: Producer, topic: &str, max_in_flight: usize, timeout: Duration) -> Self {
         let deliveries = Arc::clone(&producer.context().deliveries);
         Sender {
+            handle: TopicHandle::new(&producer, topic),
             producer,
             deliveries,
             topic: Arc::from(topic),
@@ -541,7 +654,7 @@ impl<T: Send + 'static> Sender<T> {
 
     /// Hand one record to librdkafka. While its queue is full, wait for
     /// deliveries (kept for [`Sender::next`]), for up to the timeout.
-    pub async fn send(&mut self, record: Record<'_>, tag: T) -> Result<(), Refused<T>> {
+    pub async fn send(&mut self, mut record: Record<'_>, tag: T) -> Result<(), Refused<T>> {
         let waited_since = Instant::now();
         // The bound holds for every caller: wait for reports while it is full.
         while self.slots.live >= self.window.size {
@@ -551,19 +664,17 @@ impl<T: Send + 'static> Sender<T> {
             }
             self.wait_for_reports(Duration::from_millis(100)).await;
         }
-        let topic = Arc::clone(&self.topic);
-        let mut out = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&topic, 0);
-        out.key = record.key;
-        out.payload = record.payload;
-        out.headers = record.headers;
-        out.timestamp = record.timestamp;
+        let mut headers = record.headers.take();
         loop {
             // Taken again each time: booking reports while waiting frees slots.
-            out.delivery_opaque = self.slots.next_ticket();
-            match self.producer.send(out) {
+            let ticket = self.slots.next_ticket();
+            match self
+                .handle
+                .produce(&self.producer, &record, headers, ticket)
+            {
                 Ok(()) => break,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    out = back;
+                    headers = back;
                     if waited_since.elapsed() > self.timeout {
                         return Err(self.stayed_full(tag));
                     }
