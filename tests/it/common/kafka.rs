@@ -132,6 +132,13 @@ fn claim(dir: &Path) {
     }
 }
 
+/// [`remove_orphaned_dirs`], once a test process, when it first meets a
+/// broker (the shared one, or a node of its own).
+fn sweep_once() {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(remove_orphaned_dirs);
+}
+
 /// Remove the nodes' directories that a test process killed before its
 /// `Kafka` dropped (a nextest timeout, Ctrl-C) left behind: only those
 /// whose `owner` file names a process that is gone. A directory without
@@ -406,6 +413,7 @@ impl Kafka {
     /// freeze or cut it. Each test makes its own topics.
     pub fn shared() -> &'static Kafka {
         static SHARED: OnceLock<Kafka> = OnceLock::new();
+        sweep_once();
         SHARED.get_or_init(|| match std::env::var("DUALSTREAM_TEST_KAFKA") {
             Ok(bootstrap) if !bootstrap.is_empty() => Kafka {
                 nodes: Mutex::new(Vec::new()),
@@ -476,8 +484,7 @@ impl Kafka {
     fn try_launch(spec: &Spec) -> Result<Kafka, String> {
         let (nodes, ports) = (spec.nodes, &spec.ports);
         let lib = kafka_lib();
-        static SWEPT: std::sync::Once = std::sync::Once::new();
-        SWEPT.call_once(remove_orphaned_dirs);
+        sweep_once();
         let dir = tempfile::Builder::new()
             .prefix(DIR_PREFIX)
             .tempdir()
