@@ -1,7 +1,17 @@
 //! Unit tests of `config`.
 
+use std::time::Duration;
+
+use super::check::{parse_rate, parse_timeout};
 use super::*;
 use crate::error::{code_of, Code};
+use crate::event::Field;
+use crate::input::Syntax;
+use crate::kafka::read::Start;
+use crate::output::records::{RecordFormat, TailLayout};
+use crate::output::summary::SummaryKind;
+use crate::output::DocFormat;
+use crate::profile::Action;
 
 #[test]
 fn rates() {

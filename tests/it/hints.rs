@@ -79,6 +79,20 @@ fn hinted<'a>(stderr: &str, ran: &'a [&'a str]) -> Vec<(Vec<&'a str>, String)> {
     out
 }
 
+/// A command line: `--brokers`, then `--redis` and `--topic` when given,
+/// then the command's own words.
+fn on(brokers: &str, redis: Option<&str>, topic: Option<&str>, command: &[&str]) -> Vec<String> {
+    let mut args = vec!["--brokers".to_string(), brokers.to_string()];
+    if let Some(redis) = redis {
+        args.extend(["--redis".to_string(), redis.to_string()]);
+    }
+    if let Some(topic) = topic {
+        args.extend(["--topic".to_string(), topic.to_string()]);
+    }
+    args.extend(command.iter().map(|w| w.to_string()));
+    args
+}
+
 #[test]
 fn every_flag_a_hint_names_belongs_to_the_command_it_is_about() {
     let kafka = Kafka::shared();
@@ -91,224 +105,115 @@ fn every_flag_a_hint_names_belongs_to_the_command_it_is_about() {
     let brokers = kafka.brokers();
     let nowhere = "127.0.0.1:1";
     let one_line = events(0, 1, 1);
-    let runs: Vec<(&[&str], Vec<&str>, String)> = vec![
+    // `on`'s options: the Redis and the topic of each run.
+    let off = Some("off");
+    let (bad_pass, good_pass) = (Some(wrong_redis.as_str()), Some(right_redis.as_str()));
+    let (empty, missing) = (Some(empty.as_str()), Some(missing.as_str()));
+    let none = String::new;
+    let runs: Vec<(&[&str], Vec<String>, String)> = vec![
         (
             &["publish"],
-            vec![
-                "--brokers",
-                nowhere,
-                "--redis",
-                "off",
-                "--topic",
-                &empty,
-                "publish",
-            ],
+            on(nowhere, off, empty, &["publish"]),
             one_line.clone(),
         ),
         (
             &["publish"],
-            vec![
-                "--brokers",
-                &brokers,
-                "--redis",
-                "off",
-                "--topic",
-                &empty,
-                "publish",
-                "--dry-run",
-            ],
+            on(&brokers, off, empty, &["publish", "--dry-run"]),
             "not json\n".into(),
         ),
         (
             &["publish"],
-            vec![
-                "--brokers",
-                &brokers,
-                "--redis",
-                "off",
-                "--topic",
-                &empty,
-                "publish",
-            ],
+            on(&brokers, off, empty, &["publish"]),
             "{\"id\":\"a\"}\n".into(),
         ),
         (
             &["publish"],
-            vec![
-                "--brokers",
-                &brokers,
-                "--redis",
-                "off",
-                "--topic",
-                &empty,
-                "publish",
-            ],
+            on(&brokers, off, empty, &["publish"]),
             format!("{one_line}not json\n"),
         ),
         (
             &["publish"],
-            vec![
-                "--brokers",
-                &brokers,
-                "--redis",
-                "off",
-                "--topic",
-                &missing,
-                "publish",
-            ],
+            on(&brokers, off, missing, &["publish"]),
             one_line.clone(),
         ),
         (
             &["publish"],
-            vec![
-                "--brokers",
-                &brokers,
-                "--redis",
-                &wrong_redis,
-                "--topic",
-                &empty,
-                "publish",
-            ],
+            on(&brokers, bad_pass, empty, &["publish"]),
             one_line.clone(),
         ),
         (
             &["publish"],
-            vec![
-                "--brokers",
+            on(
                 &brokers,
-                "--redis",
-                "off",
-                "--topic",
-                &empty,
-                "publish",
-                "--create-topic",
-                "--partitions",
-                "5",
-            ],
-            String::new(),
+                off,
+                empty,
+                &["publish", "--create-topic", "--partitions", "5"],
+            ),
+            none(),
+        ),
+        (&["replay"], on(nowhere, None, empty, &["replay"]), none()),
+        (
+            &["replay"],
+            on(&brokers, None, missing, &["replay"]),
+            none(),
+        ),
+        (&["replay"], on(&brokers, None, empty, &["replay"]), none()),
+        (
+            &["replay"],
+            on(&brokers, None, empty, &["replay", "--from-end"]),
+            none(),
         ),
         (
             &["replay"],
-            vec!["--brokers", nowhere, "--topic", &empty, "replay"],
-            String::new(),
-        ),
-        (
-            &["replay"],
-            vec!["--brokers", &brokers, "--topic", &missing, "replay"],
-            String::new(),
-        ),
-        (
-            &["replay"],
-            vec!["--brokers", &brokers, "--topic", &empty, "replay"],
-            String::new(),
-        ),
-        (
-            &["replay"],
-            vec![
-                "--brokers",
-                &brokers,
-                "--topic",
-                &empty,
-                "replay",
-                "--from-end",
-            ],
-            String::new(),
-        ),
-        (
-            &["replay"],
-            vec![
-                "--brokers",
-                &brokers,
-                "--redis",
-                &wrong_redis,
-                "--topic",
-                &empty,
-                "replay",
-                "--to-redis",
-            ],
-            String::new(),
+            on(&brokers, bad_pass, empty, &["replay", "--to-redis"]),
+            none(),
         ),
         (
             &["tail"],
-            vec![
-                "--brokers",
+            on(
                 &brokers,
-                "--redis",
-                &wrong_redis,
-                "--topic",
-                &empty,
-                "tail",
-                "events:*",
-                "--timeout",
-                "3s",
-            ],
-            String::new(),
+                bad_pass,
+                empty,
+                &["tail", "events:*", "--timeout", "3s"],
+            ),
+            none(),
         ),
         (
             &["tail"],
-            vec![
-                "--brokers",
+            on(
                 &brokers,
-                "--redis",
-                &right_redis,
-                "--topic",
-                &missing,
-                "tail",
-                "events:*",
-                "--fetch",
-                "--timeout",
-                "3s",
-            ],
-            String::new(),
+                good_pass,
+                missing,
+                &["tail", "events:*", "--fetch", "--timeout", "3s"],
+            ),
+            none(),
         ),
-        (
-            &["health"],
-            vec![
-                "--brokers",
-                nowhere,
-                "--redis",
-                "off",
-                "--topic",
-                &empty,
-                "health",
-            ],
-            String::new(),
-        ),
-        (
-            &["health"],
-            vec![
-                "--brokers",
-                &brokers,
-                "--redis",
-                "off",
-                "--topic",
-                &missing,
-                "health",
-            ],
-            String::new(),
-        ),
+        (&["health"], on(nowhere, off, empty, &["health"]), none()),
+        (&["health"], on(&brokers, off, missing, &["health"]), none()),
         (
             &["topic", "create"],
-            vec![
-                "--brokers",
+            on(
                 &brokers,
-                "topic",
-                "create",
-                &empty,
-                "--partitions",
-                "5",
-            ],
-            String::new(),
+                None,
+                None,
+                &["topic", "create", empty.unwrap(), "--partitions", "5"],
+            ),
+            none(),
         ),
         (
             &["topic", "delete"],
-            vec!["--brokers", &brokers, "topic", "delete", &empty],
-            String::new(),
+            on(&brokers, None, None, &["topic", "delete", empty.unwrap()]),
+            none(),
         ),
         (
             &["topic", "describe"],
-            vec!["--brokers", &brokers, "topic", "describe", &missing],
-            String::new(),
+            on(
+                &brokers,
+                None,
+                None,
+                &["topic", "describe", missing.unwrap()],
+            ),
+            none(),
         ),
     ];
     let mut known: BTreeMap<Vec<&str>, BTreeSet<String>> = BTreeMap::new();

@@ -102,6 +102,82 @@ fn random_cluster_id() -> String {
     }
 }
 
+/// The nodes' temporary directories: `<temp>/dualstream-kafka-…`.
+const DIR_PREFIX: &str = "dualstream-kafka-";
+
+/// The file in a nodes' directory naming the test process that made it.
+const OWNER_FILE: &str = "owner";
+
+/// A process as `/proc` knows it: its pid and its start time (clock ticks
+/// since boot), so that a pid used again by a later process is not taken
+/// for the one that made a directory.
+fn process_identity(pid: u32) -> Option<(u32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state …`: comm may hold spaces and parentheses; the
+    // start time is field 22, the 20th after the last ')'.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let started = after.split_whitespace().nth(19)?.parse().ok()?;
+    Some((pid, started))
+}
+
+/// Mark `dir` as this process's: the `owner` file holds `pid start-time`,
+/// written whole (through a rename) so that no reader sees half of it.
+fn claim(dir: &Path) {
+    let Some((pid, started)) = process_identity(std::process::id()) else {
+        return; // No /proc: the directory stays unclaimed, never swept.
+    };
+    let part = dir.join(format!("{OWNER_FILE}.part"));
+    if std::fs::write(&part, format!("{pid} {started}\n")).is_ok() {
+        let _ = std::fs::rename(&part, dir.join(OWNER_FILE));
+    }
+}
+
+/// [`remove_orphaned_dirs`], once a test process, when it first meets a
+/// broker (the shared one, or a node of its own).
+fn sweep_once() {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(remove_orphaned_dirs);
+}
+
+/// Remove the nodes' directories that a test process killed before its
+/// `Kafka` dropped (a nextest timeout, Ctrl-C) left behind: only those
+/// whose `owner` file names a process that is gone. A directory without
+/// one (being made right now, or by a harness before owners were
+/// recorded) and one whose owner lives (other test processes run at the
+/// same time) are left alone.
+fn remove_orphaned_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(DIR_PREFIX) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(owner) = std::fs::read_to_string(path.join(OWNER_FILE)) else {
+            continue;
+        };
+        let mut words = owner.split_whitespace().map(str::parse::<u64>);
+        let (Some(Ok(pid)), Some(Ok(started)), None) = (words.next(), words.next(), words.next())
+        else {
+            continue;
+        };
+        let Ok(pid) = u32::try_from(pid) else {
+            continue;
+        };
+        if process_identity(pid) == Some((pid, started)) {
+            continue; // Its owner still runs.
+        }
+        if let Err(e) = std::fs::remove_dir_all(&path) {
+            eprintln!(
+                "could not remove {} (its test process is gone): {e}",
+                path.display()
+            );
+        }
+    }
+}
+
 type SpawnJob = (Command, mpsc::Sender<std::io::Result<Child>>);
 
 /// Start `cmd` on the spawner thread, which never exits: the child gets
@@ -337,6 +413,7 @@ impl Kafka {
     /// freeze or cut it. Each test makes its own topics.
     pub fn shared() -> &'static Kafka {
         static SHARED: OnceLock<Kafka> = OnceLock::new();
+        sweep_once();
         SHARED.get_or_init(|| match std::env::var("DUALSTREAM_TEST_KAFKA") {
             Ok(bootstrap) if !bootstrap.is_empty() => Kafka {
                 nodes: Mutex::new(Vec::new()),
@@ -407,10 +484,12 @@ impl Kafka {
     fn try_launch(spec: &Spec) -> Result<Kafka, String> {
         let (nodes, ports) = (spec.nodes, &spec.ports);
         let lib = kafka_lib();
+        sweep_once();
         let dir = tempfile::Builder::new()
-            .prefix("dualstream-kafka-")
+            .prefix(DIR_PREFIX)
             .tempdir()
             .unwrap();
+        claim(dir.path());
         let net = if spec.isolated {
             Some(Net::create(nodes)?)
         } else {
@@ -1120,4 +1199,44 @@ impl Drop for Net {
 
 fn argv(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn node_dirs_whose_test_process_is_gone_are_removed_and_no_other() {
+    let make = |what: &str, owner: Option<String>| {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{DIR_PREFIX}{what}-"))
+            .tempdir()
+            .unwrap()
+            .keep();
+        std::fs::create_dir_all(dir.join("node-1")).unwrap();
+        if let Some(owner) = owner {
+            std::fs::write(dir.join(OWNER_FILE), owner).unwrap();
+        }
+        dir
+    };
+    let mut exited = Command::new("true").spawn().unwrap();
+    let gone = exited.id();
+    exited.wait().unwrap();
+    let (me, started) = process_identity(std::process::id()).unwrap();
+    let dead = make("dead", Some(format!("{gone} {started}\n")));
+    // The pid of a live process, but not the process that made it.
+    let reused = make("reused", Some(format!("{me} {}\n", started + 1)));
+    let live = make("live", None);
+    claim(&live);
+    let unowned = make("unowned", None);
+    let garbled = make("garbled", Some(format!("{me}")));
+    remove_orphaned_dirs();
+    let kept: Vec<bool> = [&dead, &reused, &live, &unowned, &garbled]
+        .iter()
+        .map(|d| d.exists())
+        .collect();
+    for d in [&live, &unowned, &garbled] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    assert_eq!(
+        kept,
+        [false, false, true, true, true],
+        "dead, reused, live, unowned, garbled"
+    );
 }
