@@ -1,6 +1,9 @@
 """Dual publish against its two peers side by side (issue #29), on librdkafka's
 mock cluster inside each process (3 brokers, acks=all, idempotence). Run
-through `scripts/bench.sh peers`.
+through `scripts/bench.sh peers`; `peers.py broker` (`scripts/bench.sh
+peers-kafka`, `peers-kafka3`) runs the same rows against the Apache Kafka at
+DUALSTREAM_BROKERS, BROKER_EVENTS events, each run into a new 3-partition
+topic.
 
 Rows, interleaved, RUNS times, each a whole process (or two) timed from outside:
 - `rdkafka_performance -P` with the 3 headers, alone;
@@ -19,8 +22,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mock import (DS, EVENTS, KAFKA, MOCK, PERF, RUNS, SIZE, acknowledged,  # noqa: E402
-                  delivered_by_c_tool, event, free_port, timed)
+from mock import (C_TARGET, DS, DS_TARGET, EVENTS, KAFKA, PERF, RUNS, SIZE, TANSU,  # noqa: E402
+                  acknowledged, delivered_by_c_tool, event, free_port, timed)
+
+BROKER = TANSU  # mock.py reads `broker` from the command line: the Kafka at DUALSTREAM_BROKERS
 
 PIPELINE = os.environ.get("PIPELINE", "64")
 
@@ -60,30 +65,43 @@ def main():
 
 def run(path, port):
     headers = ["-H", "id=evt-000000001", "-H", "type=push", "-H", "source_type=repo"]
-    perf = [PERF, "-P", "-t", "bench", "-s", str(SIZE), "-c", str(EVENTS), "-a", "-1", "-u"] + MOCK + KAFKA + headers
+    perf = [PERF, "-P", "-t", "{topic}", "-s", str(SIZE), "-c", str(EVENTS), "-a", "-1", "-u"] + C_TARGET + KAFKA + headers
     # A notification of about the size publish sends for these events.
     bench = ["redis-benchmark", "-p", str(port), "-n", str(EVENTS), "-P", PIPELINE, "-c", "1", "-q",
              "PUBLISH", "events:push", "x" * 200]
-    ds = [DS, "--topic", "bench"] + MOCK + KAFKA + ["publish", "--summary", "json", path]
+    ds = [DS, "--topic", "{topic}"] + DS_TARGET + KAFKA + ["publish", "--summary", "json", path]
     names = ["rdkafka_performance -P (C, 3 headers) alone",
              f"rdkafka_performance -P and redis-benchmark -P {PIPELINE}, side by side",
              "dualstream publish (Kafka + real Redis)", "dualstream publish --redis off"]
     rates = {n: [] for n in names}
+    runs = iter(range(10**6))
+
+    def on_topic(cmd):
+        """cmd aimed at its topic: "bench" on the mock cluster, a new 3-partition one on a broker."""
+        topic = "bench"
+        if BROKER:
+            topic = f"bench-peers-{int(time.time())}-{next(runs)}"
+            subprocess.run([DS, "--brokers", BROKER, "--topic", topic, "--redis", "off", "publish",
+                            "--create-topic", "--partitions", "3", "/dev/null"], capture_output=True, check=True)
+        return [a.replace("{topic}", topic) for a in cmd]
+
     for _ in range(RUNS):
-        wall, _, out, _ = timed(perf)
+        wall, _, out, _ = timed(on_topic(perf))
         if delivered_by_c_tool(out) != EVENTS:
             raise SystemExit("rdkafka_performance: not every record delivered")
         rates[names[0]].append(EVENTS / wall)
-        wall, out = side_by_side(perf, bench)
+        wall, out = side_by_side(on_topic(perf), bench)
         if delivered_by_c_tool(out) != EVENTS:
             raise SystemExit("rdkafka_performance: not every record delivered")
         rates[names[1]].append(EVENTS / wall)
         for name, extra in ((names[2], ["--redis", f"redis://127.0.0.1:{port}"]), (names[3], ["--redis", "off"])):
-            wall, _, _, err = timed(ds + extra)
+            wall, _, _, err = timed(on_topic(ds) + extra)
             if acknowledged(err) != EVENTS:
                 raise SystemExit(f"{name}: not every event acknowledged")
             rates[name].append(EVENTS / wall)
-    print(f"\n{EVENTS} events of {SIZE} B, librdkafka's mock cluster (3 brokers), acks=all + idempotence; "
+    where = (f"Apache Kafka at {BROKER} ({os.environ.get('BROKER_NODES', '?')} node(s), a new 3-partition topic a run)"
+             if BROKER else "librdkafka's mock cluster (3 brokers)")
+    print(f"\n{EVENTS} events of {SIZE} B, {where}, acks=all + idempotence; "
           f"whole processes, {RUNS} interleaved runs")
     print("| command | best events/s | median events/s | min-max |")
     print("|---|---|---|---|")

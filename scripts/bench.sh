@@ -18,6 +18,8 @@
 #   scripts/bench.sh peers      # dual publish ÷ rdkafka_performance and redis-benchmark -P 64
 #                               # side by side, --redis off ÷ rdkafka_performance: best and median
 #                               # of RUNS, on the mock cluster (PIPELINE=256 for -P 256)
+#   scripts/bench.sh peers-kafka   # the same rows on Apache Kafka, one node (peers-kafka3: three),
+#                               # BROKER_EVENTS (50,000) events, a new 3-partition topic a run
 #   scripts/bench.sh window-mock  # the same rows on librdkafka's mock cluster (full speed,
 #                               # no broker as the limit; WINDOWS=20000,1000 DS_BASE=before)
 #   scripts/bench.sh e2e        # event handed to publish -> printed by tail at
@@ -149,6 +151,11 @@ case "${1:-}" in
     done
     exit ;;
   peers) peers && exec python3 bench/peers.py ;;
+  peers-kafka | peers-kafka3)
+    nodes=1
+    [ "$1" = peers-kafka3 ] && nodes=3
+    peers broker && kafka_nodes "$nodes" && python3 bench/peers.py broker
+    exit ;;
   window-mock) cargo build --release --locked --quiet --bin dualstream && exec python3 bench/window.py mock ;;
   mock-tansu) peers && brokers && python3 bench/mock.py tansu; exit ;;
   replay-peers) peers && brokers && python3 bench/replay.py; exit ;;
