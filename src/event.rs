@@ -293,7 +293,8 @@ mod quick {
     use super::{build_with, scan, Event, Field, FieldMap, FieldPath, Found, Invalid};
 
     pub fn event(text: &str, line: &[u8], fields: &FieldMap) -> Option<Result<Event, Invalid>> {
-        let picked: Vec<(Cow<str>, Picked)> = match scan::top_level(text, |key| wanted(fields, key)) {
+        let picked: Vec<(Cow<str>, Picked)> = match scan::top_level(text, |key| wanted(fields, key))
+        {
             Some(raw) => {
                 let mut picked = Vec::with_capacity(raw.len());
                 for (key, raw) in raw {

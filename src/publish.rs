@@ -263,6 +263,10 @@ enum Halt {
     Interrupted,
     Invalid(String),
     Kafka(String),
+    /// Kafka stopped taking or acknowledging records and said nothing of
+    /// why (librdkafka's queue stayed full, no delivery report came): the
+    /// cluster is asked at the end.
+    Stalled(String),
     Input(String),
 }
 
@@ -436,7 +440,7 @@ impl Run<'_> {
                         .progress
                         .message(format!("{} acknowledged", self.sender.ledger.acknowledged));
                     if let Some(why) = self.sender.stalled() {
-                        self.book.stop = Some(Halt::Kafka(why));
+                        self.book.stop = Some(Halt::Stalled(why));
                     }
                 }
             }
@@ -536,7 +540,7 @@ impl Run<'_> {
             Ok(()) => {}
             Err(Refused::StayedFull(p, why)) => {
                 self.book.stats.failed(p.at);
-                self.book.stop = Some(Halt::Kafka(why));
+                self.book.stop = Some(Halt::Stalled(why));
             }
             Err(Refused::TooLarge(p, why)) => {
                 let why = format!("the broker refuses the event as too large ({why})");
@@ -640,7 +644,7 @@ impl Run<'_> {
         let ledger = &sender.ledger;
         let resume = book.resume_text();
         let stop = match book.stop.take() {
-            Some(Halt::Kafka(_)) if ledger.fatal.is_some() => {
+            Some(Halt::Kafka(_) | Halt::Stalled(_)) if ledger.fatal.is_some() => {
                 Some(Halt::Kafka(ledger.fatal.clone().unwrap_or_default()))
             }
             stop => stop,
@@ -654,16 +658,19 @@ impl Run<'_> {
                 Ok(Code::Interrupted)
             }
             Some(Halt::Input(message)) => Err(anyhow::anyhow!("{message}{resume}")),
-            stop if ledger.not_acknowledged() > 0 || matches!(stop, Some(Halt::Kafka(_))) => {
-                let mut why = match stop {
-                    Some(Halt::Kafka(why)) => why,
-                    _ => failure_reasons(ledger),
+            stop if ledger.not_acknowledged() > 0
+                || matches!(stop, Some(Halt::Kafka(_) | Halt::Stalled(_))) =>
+            {
+                let (mut why, stalled) = match stop {
+                    Some(Halt::Kafka(why)) => (why, false),
+                    Some(Halt::Stalled(why)) => (why, true),
+                    _ => (failure_reasons(ledger), false),
                 };
                 // "Timed out" is all librdkafka says of a write the broker
-                // kept refusing with a retriable error, and a queue that
-                // stayed full says nothing of why: ask the cluster (a
-                // deleted topic, a revoked ACL, leaderless partitions).
-                if why.to_lowercase().contains("timed out") || why.contains("took no events") {
+                // kept refusing with a retriable error, and a stall says
+                // nothing of why: ask the cluster (a deleted topic, a
+                // revoked ACL, leaderless partitions).
+                if stalled || why.to_lowercase().contains("timed out") {
                     let budget = book.cfg.timeout.min(Duration::from_secs(3));
                     if let Some(cause) = admin::why_unacknowledged(kafka, &book.topic, budget).await
                     {

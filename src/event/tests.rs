@@ -715,7 +715,9 @@ fn scanned(text: &str) -> Option<Vec<(String, Value)>> {
             .map(|(k, raw)| {
                 let v = match raw {
                     scan::Written::Plain(s) => Value::String(s.to_string()),
-                    scan::Written::Json(j) => serde_json::from_str(j).expect("the pass vouched for it"),
+                    scan::Written::Json(j) => {
+                        serde_json::from_str(j).expect("the pass vouched for it")
+                    }
                 };
                 (k.to_string(), v)
             })
