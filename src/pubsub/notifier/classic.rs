@@ -11,12 +11,12 @@
 use super::super::resp::encode;
 use super::super::target::Target;
 use super::super::wire::Frame;
-use super::link::Link;
+use super::link::Outlet;
 use super::Outbound;
 
 /// The connection pipelines go out on, made when needed.
 pub struct Classic {
-    link: Option<Link>,
+    link: Option<Outlet>,
     /// The node whose pipeline failed last: tried last when reconnecting.
     avoid: Option<String>,
 }
@@ -62,7 +62,7 @@ impl Classic {
         if self.link.is_none() && may_connect {
             let connected = target
                 .on_any(self.avoid.as_deref(), |node| async move {
-                    Link::open(node).await.map_err(|e| target.clean(&e))
+                    Outlet::open(node).await.map_err(|e| target.clean(&e))
                 })
                 .await;
             match connected {

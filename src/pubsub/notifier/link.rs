@@ -9,7 +9,7 @@ use super::super::wire::{Frame, FrameReader, Writer};
 use crate::duration::show_duration;
 
 /// A connection pipelines go out on, and the buffer they are written into.
-pub struct Link {
+pub struct Outlet {
     reader: FrameReader,
     writer: Writer,
     pub node: Node,
@@ -20,12 +20,12 @@ pub struct Link {
 /// The pipeline buffer kept between pipelines, at most.
 const KEEP_BUFFER: usize = 4 << 20;
 
-impl Link {
+impl Outlet {
     /// Connect to `node` and authenticate (within the connect timeout).
     /// The error is not scrubbed: callers pass it through `Target::clean`.
-    pub async fn open(node: Node) -> Result<Link, String> {
+    pub async fn open(node: Node) -> Result<Outlet, String> {
         let (reader, writer) = node.publisher().await?;
-        Ok(Link {
+        Ok(Outlet {
             reader,
             writer,
             node,
@@ -42,7 +42,7 @@ impl Link {
         &mut self.out
     }
 
-    /// Send the pipeline written into [`Link::pipeline`] and read
+    /// Send the pipeline written into [`Outlet::pipeline`] and read
     /// `replies` replies, each handed to `reply` as it comes (error
     /// replies too: the caller counts them one by one). All of it within
     /// [`RESPONSE_TIMEOUT`]. `Err`: why not all came (those that did were
@@ -53,7 +53,7 @@ impl Link {
         replies: usize,
         mut reply: impl FnMut(Frame),
     ) -> Result<(), String> {
-        let Link {
+        let Outlet {
             reader,
             writer,
             out,

@@ -3,7 +3,7 @@
 //! [`super::super::slots`], following MOVED (the map is out of date) and
 //! ASK (this command only, with ASKING first) per command.
 //!
-//! Each owner's pipeline goes out on a [`Link`] of its own (the classic
+//! Each owner's pipeline goes out on a [`Outlet`] of its own (the classic
 //! side's connection: written raw into one reused buffer, its replies read
 //! one by one by our RESP2 reader), and every reply is the fate of one
 //! notification: taken, redirected, or refused (CLUSTERDOWN, TRYAGAIN,
@@ -17,7 +17,7 @@ use super::super::resp::encode;
 use super::super::slots::{key_slot, Route, SlotCache};
 use super::super::target::Target;
 use super::super::wire::Frame;
-use super::link::Link;
+use super::link::Outlet;
 use super::Outbound;
 
 /// Most rounds of redirects (MOVED, ASK) or retries for one batch.
@@ -29,7 +29,7 @@ const DOWN_FOR: Duration = Duration::from_millis(100);
 /// Sharded mode's connections: one per slot owner, and the slot map.
 pub struct Shards {
     owners: SlotCache,
-    links: HashMap<String, Link>,
+    links: HashMap<String, Outlet>,
     /// Nodes that failed: until when they are skipped, and what they said.
     down: HashMap<String, (Instant, String, String)>,
 }
@@ -202,7 +202,7 @@ struct Sent {
     shown: String,
     idx: Vec<usize>,
     answers: Vec<Answer>,
-    link: Option<Link>,
+    link: Option<Outlet>,
     cut: Option<String>,
     /// The link was kept from an earlier pipeline.
     reused: bool,
@@ -211,7 +211,7 @@ struct Sent {
 /// How a pipeline reaches its node: the link kept from before, a node to
 /// connect to, or why there is none (an address the URL cannot name).
 enum Via {
-    Open(Link),
+    Open(Outlet),
     Connect(Node),
     Not(String),
 }
@@ -242,7 +242,7 @@ async fn send(
         }
         Via::Connect(node) => {
             sent.shown = node.shown.clone();
-            match Link::open(node).await {
+            match Outlet::open(node).await {
                 Ok(link) => link,
                 Err(e) => {
                     sent.cut = Some(target.clean(&e));
