@@ -130,7 +130,6 @@ fn sharded_publish_reaches_an_ssubscriber_at_each_shard_every_notification_once(
     let env = Env::new("sharded-raw").partitions(3);
     let cluster = RedisCluster::start();
     let masters = cluster.masters();
-    // One redis-cli per master, subscribed to the channels it owns.
     let mut owned: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     for c in CHANNELS {
         owned
@@ -139,9 +138,12 @@ fn sharded_publish_reaches_an_ssubscriber_at_each_shard_every_notification_once(
             .push(c);
     }
     assert_eq!(owned.len(), 3, "the channels should span every master");
+    // One redis-cli per channel (SSUBSCRIBE takes channels of one slot),
+    // at the master that owns it.
     let subscribers: Vec<ShardSubscriber> = owned
         .iter()
-        .map(|(&m, channels)| ShardSubscriber::start(cluster.nodes[m].port, channels))
+        .flat_map(|(&m, channels)| channels.iter().map(move |c| (m, *c)))
+        .map(|(m, c)| ShardSubscriber::start(cluster.nodes[m].port, &[c]))
         .collect();
     let n = 3000;
     let run = dualstream()

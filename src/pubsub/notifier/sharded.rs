@@ -9,7 +9,7 @@
 //! notification: taken, redirected, or refused (CLUSTERDOWN, TRYAGAIN,
 //! NOPERM: counted as failed, never the whole pipeline).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::super::node::Node;
@@ -78,10 +78,35 @@ impl Shards {
             }
             let now = Instant::now();
             self.down.retain(|_, (until, ..)| now < *until);
-            let mut groups: BTreeMap<Route, Vec<usize>> = BTreeMap::new();
+            // One group per route; each slot's route looked up once (a
+            // redirect is the command's own).
+            let mut groups: Vec<(Route, Vec<usize>)> = Vec::new();
+            let mut group_of: HashMap<u16, usize> = HashMap::new();
             for &i in &todo {
-                match self.owners.route(slots[i], redirect[i].take()) {
-                    Some(route) => groups.entry(route).or_default().push(i),
+                let hint = redirect[i].take();
+                let known = match hint {
+                    None => group_of.get(&slots[i]).copied(),
+                    Some(_) => None,
+                };
+                if let Some(g) = known {
+                    groups[g].1.push(i);
+                    continue;
+                }
+                let by_map = hint.is_none();
+                match self.owners.route(slots[i], hint) {
+                    Some(route) => {
+                        let g = match groups.iter().position(|(r, _)| *r == route) {
+                            Some(g) => g,
+                            None => {
+                                groups.push((route, Vec::new()));
+                                groups.len() - 1
+                            }
+                        };
+                        groups[g].1.push(i);
+                        if by_map {
+                            group_of.insert(slots[i], g);
+                        }
+                    }
                     None => {
                         let e = format!("slot {} has no master", slots[i]);
                         last_error = Some((target.shown.clone(), e));
