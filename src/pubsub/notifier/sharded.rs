@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use super::super::cluster::SLOTS;
 use super::super::node::Node;
 use super::super::resp::encode;
 use super::super::slots::{key_slot, Route, SlotCache};
@@ -30,6 +31,10 @@ const DOWN_FOR: Duration = Duration::from_millis(100);
 pub struct Shards {
     owners: SlotCache,
     links: HashMap<String, Outlet>,
+    /// Per slot, its group in the round being sent (`u32::MAX`: none yet);
+    /// `touched` the slots set, reset before the next round.
+    group_of: Vec<u32>,
+    touched: Vec<u16>,
     /// Nodes that failed: until when they are skipped, and what they said.
     down: HashMap<String, (Instant, String, String)>,
 }
@@ -47,6 +52,8 @@ impl Shards {
         Shards {
             owners: SlotCache::new(),
             links: HashMap::new(),
+            group_of: vec![u32::MAX; SLOTS as usize],
+            touched: Vec::new(),
             down: HashMap::new(),
         }
     }
@@ -81,11 +88,15 @@ impl Shards {
             // One group per route; each slot's route looked up once (a
             // redirect is the command's own).
             let mut groups: Vec<(Route, Vec<usize>)> = Vec::new();
-            let mut group_of: HashMap<u16, usize> = HashMap::new();
+            for &slot in &self.touched {
+                self.group_of[usize::from(slot)] = u32::MAX;
+            }
+            self.touched.clear();
             for &i in &todo {
                 let hint = redirect[i].take();
                 let known = match hint {
-                    None => group_of.get(&slots[i]).copied(),
+                    None => Some(self.group_of[usize::from(slots[i])] as usize)
+                        .filter(|&g| g < groups.len()),
                     Some(_) => None,
                 };
                 if let Some(g) = known {
@@ -104,7 +115,8 @@ impl Shards {
                         };
                         groups[g].1.push(i);
                         if by_map {
-                            group_of.insert(slots[i], g);
+                            self.group_of[usize::from(slots[i])] = g as u32;
+                            self.touched.push(slots[i]);
                         }
                     }
                     None => {
