@@ -17,6 +17,7 @@
 //! ASK per command.
 
 mod classic;
+mod link;
 mod sharded;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -5,6 +5,8 @@
 //! from Kafka. --filter picks the messages to print and count; --expect
 //! ends the run once the expected events arrived.
 
+mod lost;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -28,6 +30,7 @@ use crate::pubsub::{self, Feed, Gap, Item, Message};
 use crate::select::View;
 use crate::shutdown::Shutdown;
 use crate::window::{self, Reading, Seam, Spans, WindowReader, WindowStart};
+use lost::Losses;
 
 pub async fn run(common: Common, mut cfg: TailConfig, out: &Output, shutdown: &Shutdown) -> Ending {
     let started = std::time::Instant::now();
@@ -213,6 +216,12 @@ struct TailWriter<'a> {
     next: HashMap<i32, i64>,
     /// What the windows printed, for the live originals to be dropped.
     seam: Option<Seam>,
+    /// What each cut of the live stream lost, counted from the offsets of
+    /// the notifications around it (classic subscriptions: a sharded one's
+    /// gap is one slot's, while the others' notifications go on).
+    losses: Option<Losses>,
+    /// The window being read fills a gap being counted.
+    counting_fill: bool,
     /// --timeout came while the catch-up window was still being read.
     unread_window: bool,
     /// Told once the catch-up window is planned: Kafka answered.
@@ -248,6 +257,8 @@ impl<'a> TailWriter<'a> {
             filling: false,
             next: HashMap::new(),
             seam: None,
+            losses: (!cfg.redis.sharded()).then(Losses::new),
+            counting_fill: false,
             unread_window: false,
             planned: None,
             unanswered: false,
@@ -335,9 +346,22 @@ impl<'a> TailWriter<'a> {
     ) -> Result<Option<Code>> {
         // Where the notification points, read once for all who ask.
         let needs_place = self.seam.is_some() || self.cfg.fill_gaps || self.fetcher.is_some();
-        let place = needs_place
+        // Counting a gap's losses looks only at what may be a notification.
+        let counting = self.losses.is_some() && msg.payload.first() == Some(&b'{');
+        let place = (needs_place || counting)
             .then(|| event::coordinates(&msg.payload))
             .flatten();
+        if let Some(losses) = self.losses.as_mut() {
+            if !from_window {
+                // Before the seam: a live original it drops still ends a
+                // gap's count in its partition.
+                for said in losses.live(place.as_ref()) {
+                    self.out.warn(&said);
+                }
+            } else if self.counting_fill {
+                losses.read(place.as_ref());
+            }
+        }
         if !from_window
             && self
                 .seam
@@ -427,6 +451,14 @@ impl<'a> TailWriter<'a> {
     /// before the gap (never before tail started), up to the end offsets
     /// taken now.
     fn gap(&mut self, since: jiff::Timestamp, cause: Gap) {
+        self.counting_fill = false;
+        if let (Some(losses), Gap::Disconnected { lasted }) = (self.losses.as_mut(), cause) {
+            let (said, from_fill) = losses.gap(lasted, self.cfg.fill_gaps);
+            for said in said {
+                self.out.warn(&said);
+            }
+            self.counting_fill = from_fill;
+        }
         let lasted = match cause {
             Gap::Disconnected { lasted } => format!(
                 "redis: resubscribed after a gap of {}",
@@ -469,6 +501,11 @@ impl<'a> TailWriter<'a> {
             let found = match (found, self.filling) {
                 (Ok(found), _) => found,
                 (Err(e), true) => {
+                    if std::mem::take(&mut self.counting_fill) {
+                        if let Some(losses) = self.losses.as_mut() {
+                            losses.unread();
+                        }
+                    }
                     self.out.warn(&format!(
                         "could not fill the gap from Kafka ({e:#}): messages published in it were missed"
                     ));
@@ -485,6 +522,11 @@ impl<'a> TailWriter<'a> {
             match self.seam.as_mut() {
                 Some(s) => s.merge(found),
                 None => self.seam = Some(found),
+            }
+        }
+        if std::mem::take(&mut self.counting_fill) {
+            if let Some(losses) = self.losses.as_mut() {
+                losses.read_done();
             }
         }
         self.filling = false;
@@ -517,6 +559,11 @@ impl<'a> TailWriter<'a> {
     /// a failure of Kafka (an unreachable broker fails the read itself).
     fn end(mut self, code: Code) -> Result<Code> {
         self.stdout.finish()?;
+        if let Some(losses) = self.losses.as_mut() {
+            for said in losses.due(true) {
+                self.out.warn(&said);
+            }
+        }
         if self.unread_window {
             let waited = self.cfg.timeout.map(show_duration).unwrap_or_default();
             let n = self.counts.printed;

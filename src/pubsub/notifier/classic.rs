@@ -8,20 +8,17 @@
 //! copied it again into the pipeline and parsed each reply with its general
 //! codec, six times what `redis-benchmark` spends on the same PUBLISHes.
 
-use super::super::node::{Node, RESPONSE_TIMEOUT};
 use super::super::resp::encode;
 use super::super::target::Target;
-use super::super::wire::{Frame, FrameReader, Writer};
+use super::super::wire::Frame;
+use super::link::Outlet;
 use super::Outbound;
-use crate::duration::show_duration;
 
 /// The connection pipelines go out on, made when needed.
 pub struct Classic {
-    conn: Option<(FrameReader, Writer, Node)>,
+    link: Option<Outlet>,
     /// The node whose pipeline failed last: tried last when reconnecting.
     avoid: Option<String>,
-    /// The pipeline being written, reused (shrunk after a huge one).
-    out: Vec<u8>,
 }
 
 /// What became of a pipeline.
@@ -44,15 +41,11 @@ pub enum Fate {
     },
 }
 
-/// The pipeline buffer kept between pipelines, at most.
-const KEEP_BUFFER: usize = 4 << 20;
-
 impl Classic {
     pub fn new() -> Classic {
         Classic {
-            conn: None,
+            link: None,
             avoid: None,
-            out: Vec::new(),
         }
     }
 
@@ -66,18 +59,18 @@ impl Classic {
         may_connect: bool,
         recovering: bool,
     ) -> Fate {
-        if self.conn.is_none() && may_connect {
+        if self.link.is_none() && may_connect {
             let connected = target
                 .on_any(self.avoid.as_deref(), |node| async move {
-                    node.publisher().await.map_err(|e| target.clean(&e))
+                    Outlet::open(node).await.map_err(|e| target.clean(&e))
                 })
                 .await;
             match connected {
-                Ok(((reader, writer), node)) => {
+                Ok((link, node)) => {
                     if recovering {
                         tracing::info!("redis: reconnected to {}", node.shown);
                     }
-                    self.conn = Some((reader, writer, node));
+                    self.link = Some(link);
                 }
                 Err(error) => {
                     return Fate::Failed {
@@ -90,48 +83,34 @@ impl Classic {
                 }
             }
         }
-        let Some((reader, writer, node)) = self.conn.as_mut() else {
+        let Some(link) = self.link.as_mut() else {
             return Fate::Skipped;
         };
-        self.out.clear();
-        if self.out.capacity() > KEEP_BUFFER {
-            self.out.shrink_to(KEEP_BUFFER);
-        }
+        let out = link.pipeline();
         for (channel, payload) in batch {
-            encode(
-                &mut self.out,
-                &[b"PUBLISH", channel.as_bytes(), payload.as_bytes()],
-            );
+            encode(out, &[b"PUBLISH", channel.as_bytes(), payload.as_bytes()]);
         }
         let mut answered = 0;
         let mut refused = Vec::new();
         let mut said: Option<String> = None;
-        let out = &self.out;
-        let exchange = async {
-            writer.write(out).await?;
-            while answered < batch.len() {
-                match reader.next().await? {
-                    Some(Frame::Error(e)) => {
-                        refused.push(answered);
-                        said.get_or_insert(e);
-                    }
-                    Some(_) => {}
-                    None => return Err("the server closed the connection".to_string()),
+        let exchanged = link
+            .exchange(batch.len(), |frame| {
+                if let Frame::Error(e) = frame {
+                    refused.push(answered);
+                    said.get_or_insert(e);
                 }
                 answered += 1;
-            }
-            Ok(())
-        };
-        let error = match tokio::time::timeout(RESPONSE_TIMEOUT, exchange).await {
-            Ok(Ok(())) => match said {
+            })
+            .await;
+        let error = match exchanged {
+            Ok(()) => match said {
                 None => return Fate::Taken,
                 Some(e) => e,
             },
-            Ok(Err(e)) => e,
-            Err(_) => format!("no reply within {}", show_duration(RESPONSE_TIMEOUT)),
+            Err(error) => error,
         };
         let error = target.clean(&error);
-        let at = node.shown.clone();
+        let at = link.node.shown.clone();
         let clustered = target.cluster().is_some();
         if clustered {
             // Another node takes the next pipeline right away: any node's
@@ -144,7 +123,7 @@ impl Classic {
         // A fresh connection next time: one that failed or timed out may
         // still owe replies, and an error reply may be the server's state
         // (loading, a changed ACL) that a reconnection sees anew.
-        self.conn = None;
+        self.link = None;
         Fate::Failed {
             answered,
             refused,

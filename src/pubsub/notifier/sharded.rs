@@ -2,15 +2,23 @@
 //! slot owner, one pipeline per owner at once, routed by the slot map of
 //! [`super::super::slots`], following MOVED (the map is out of date) and
 //! ASK (this command only, with ASKING first) per command.
+//!
+//! Each owner's pipeline goes out on a [`Outlet`] of its own (the classic
+//! side's connection: written raw into one reused buffer, its replies read
+//! one by one by our RESP2 reader), and every reply is the fate of one
+//! notification: taken, redirected, or refused (CLUSTERDOWN, TRYAGAIN,
+//! NOPERM: counted as failed, never the whole pipeline).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use redis::aio::MultiplexedConnection;
-
-use super::super::node::{Node, CONNECT_TIMEOUT, RESPONSE_TIMEOUT};
+use super::super::cluster::SLOTS;
+use super::super::node::Node;
+use super::super::resp::encode;
 use super::super::slots::{key_slot, Route, SlotCache};
 use super::super::target::Target;
+use super::super::wire::Frame;
+use super::link::Outlet;
 use super::Outbound;
 
 /// Most rounds of redirects (MOVED, ASK) or retries for one batch.
@@ -22,7 +30,11 @@ const DOWN_FOR: Duration = Duration::from_millis(100);
 /// Sharded mode's connections: one per slot owner, and the slot map.
 pub struct Shards {
     owners: SlotCache,
-    conns: HashMap<String, (MultiplexedConnection, Node)>,
+    links: HashMap<String, Outlet>,
+    /// Per slot, its group in the round being sent (`u32::MAX`: none yet);
+    /// `touched` the slots set, reset before the next round.
+    group_of: Vec<u32>,
+    touched: Vec<u16>,
     /// Nodes that failed: until when they are skipped, and what they said.
     down: HashMap<String, (Instant, String, String)>,
 }
@@ -39,28 +51,11 @@ impl Shards {
     pub fn new() -> Shards {
         Shards {
             owners: SlotCache::new(),
-            conns: HashMap::new(),
+            links: HashMap::new(),
+            group_of: vec![u32::MAX; SLOTS as usize],
+            touched: Vec::new(),
             down: HashMap::new(),
         }
-    }
-
-    /// The connection to `addr`, made if need be.
-    async fn conn(
-        &mut self,
-        target: &Target,
-        addr: &str,
-    ) -> Result<(MultiplexedConnection, Node), String> {
-        if let Some(c) = self.conns.get(addr) {
-            return Ok(c.clone());
-        }
-        let node = target.node_at(addr)?;
-        let conn = node
-            .commands(CONNECT_TIMEOUT, RESPONSE_TIMEOUT)
-            .await
-            .map_err(|e| target.clean(&e))?;
-        self.conns
-            .insert(addr.to_string(), (conn.clone(), node.clone()));
-        Ok((conn, node))
     }
 
     /// SPUBLISH `batch`, one pipeline per slot owner at once: per
@@ -90,10 +85,40 @@ impl Shards {
             }
             let now = Instant::now();
             self.down.retain(|_, (until, ..)| now < *until);
-            let mut groups: BTreeMap<Route, Vec<usize>> = BTreeMap::new();
+            // One group per route; each slot's route looked up once (a
+            // redirect is the command's own).
+            let mut groups: Vec<(Route, Vec<usize>)> = Vec::new();
+            for &slot in &self.touched {
+                self.group_of[usize::from(slot)] = u32::MAX;
+            }
+            self.touched.clear();
             for &i in &todo {
-                match self.owners.route(slots[i], redirect[i].take()) {
-                    Some(route) => groups.entry(route).or_default().push(i),
+                let hint = redirect[i].take();
+                let known = match hint {
+                    None => Some(self.group_of[usize::from(slots[i])] as usize)
+                        .filter(|&g| g < groups.len()),
+                    Some(_) => None,
+                };
+                if let Some(g) = known {
+                    groups[g].1.push(i);
+                    continue;
+                }
+                let by_map = hint.is_none();
+                match self.owners.route(slots[i], hint) {
+                    Some(route) => {
+                        let g = match groups.iter().position(|(r, _)| *r == route) {
+                            Some(g) => g,
+                            None => {
+                                groups.push((route, Vec::new()));
+                                groups.len() - 1
+                            }
+                        };
+                        groups[g].1.push(i);
+                        if by_map {
+                            self.group_of[usize::from(slots[i])] = g as u32;
+                            self.touched.push(slots[i]);
+                        }
+                    }
                     None => {
                         let e = format!("slot {} has no master", slots[i]);
                         last_error = Some((target.shown.clone(), e));
@@ -111,78 +136,58 @@ impl Shards {
                     }
                     continue;
                 }
-                match self.conn(target, &addr).await {
-                    Ok((mut conn, node)) => {
-                        let mut pipe = redis::pipe();
-                        pipe.ignore_errors();
-                        for &i in &idx {
-                            if asking {
-                                pipe.cmd("ASKING");
-                            }
-                            let (channel, payload) = &batch[i];
-                            pipe.cmd("SPUBLISH").arg(channel).arg(payload);
-                        }
-                        sends.push(async move {
-                            let replies = pipe.query_async::<Vec<redis::Value>>(&mut conn).await;
-                            (addr, node, asking, idx, replies)
-                        });
-                    }
-                    Err(e) => {
-                        let shown = target
-                            .node_at(&addr)
-                            .map_or_else(|_| addr.clone(), |n| n.shown);
-                        last_error = Some((shown.clone(), e.clone()));
-                        self.down
-                            .insert(addr.clone(), (now + DOWN_FOR, shown, e.clone()));
-                        outcomes.extend(idx.into_iter().map(|i| (i, Answer::Failed(e.clone()))));
-                    }
-                }
+                let link = match self.links.remove(&addr) {
+                    Some(link) => Via::Open(link),
+                    None => match target.node_at(&addr) {
+                        Ok(node) => Via::Connect(node),
+                        Err(e) => Via::Not(e),
+                    },
+                };
+                sends.push(send(target, batch, addr, asking, idx, link));
             }
             let mut refresh = false;
-            for (addr, node, asking, idx, replies) in futures::future::join_all(sends).await {
-                let replies = match replies {
-                    Ok(replies) => replies,
-                    Err(e) => {
-                        // The link is gone (or timed out): a new one next time.
-                        self.conns.remove(&addr);
-                        let e = target.clean(&e);
-                        last_error = Some((node.shown.clone(), e.clone()));
-                        self.down.insert(
-                            addr.clone(),
-                            (now + DOWN_FOR, node.shown.clone(), e.clone()),
-                        );
-                        outcomes.extend(idx.into_iter().map(|i| (i, Answer::Failed(e.clone()))));
-                        continue;
-                    }
-                };
-                // With ASKING first, every other reply is an SPUBLISH's.
-                let step = if asking { 2 } else { 1 };
-                let answers = replies.into_iter().skip(step - 1).step_by(step);
-                let mut answers = answers.fuse();
-                for i in idx {
-                    let outcome = match answers.next() {
-                        Some(redis::Value::ServerError(e)) => {
-                            let said = format!("{} {}", e.code(), e.details().unwrap_or(""));
-                            match Route::redirect(&said) {
-                                Some(route) => Answer::Redirected(route),
-                                None => Answer::Failed(said),
-                            }
-                        }
-                        Some(_) => Answer::Taken,
-                        None => Answer::Failed("no reply".to_string()),
-                    };
-                    if let Answer::Failed(e) = &outcome {
-                        last_error = Some((node.shown.clone(), e.clone()));
-                    }
-                    if let Answer::Redirected(to) = &outcome {
-                        tracing::debug!(
-                            "redis: {} said {} to {}",
-                            node.shown,
+            for (addr, sent) in futures::future::join_all(sends).await {
+                let Sent {
+                    shown,
+                    idx,
+                    answers,
+                    link,
+                    cut,
+                    reused,
+                } = sent;
+                if let Some(link) = link {
+                    self.links.insert(addr.clone(), link);
+                }
+                let answered = answers.len();
+                for (&i, outcome) in idx.iter().zip(answers) {
+                    match &outcome {
+                        Answer::Failed(e) => last_error = Some((shown.clone(), e.clone())),
+                        Answer::Redirected(to) => tracing::debug!(
+                            "redis: {shown} said {} to {}",
                             if to.asking { "ASK" } else { "MOVED" },
                             to.addr
-                        );
+                        ),
+                        Answer::Taken => {}
                     }
                     outcomes.push((i, outcome));
+                }
+                if let Some(e) = cut {
+                    // The link is gone (refused, closed, timed out): a new
+                    // one next time. What it did not answer goes again
+                    // once, after a refresh. The node is skipped for a
+                    // moment, unless this was a link kept from before that
+                    // failed at once (the server closed an idle link): the
+                    // retry then tries a new one.
+                    last_error = Some((shown.clone(), e.clone()));
+                    if !(reused && answered == 0) {
+                        self.down
+                            .insert(addr, (now + DOWN_FOR, shown.clone(), e.clone()));
+                    }
+                    outcomes.extend(
+                        idx[answered..]
+                            .iter()
+                            .map(|&i| (i, Answer::Failed(e.clone()))),
+                    );
                 }
             }
             todo.clear();
@@ -224,5 +229,100 @@ impl Shards {
             })
         };
         (done, error, false)
+    }
+}
+
+/// What one owner's pipeline came to: the answers to the first
+/// `answers.len()` of `idx`, in order; the link, unless it was cut (`cut`
+/// says why, scrubbed); `shown`, the node's address for messages.
+struct Sent {
+    shown: String,
+    idx: Vec<usize>,
+    answers: Vec<Answer>,
+    link: Option<Outlet>,
+    cut: Option<String>,
+    /// The link was kept from an earlier pipeline.
+    reused: bool,
+}
+
+/// How a pipeline reaches its node: the link kept from before, a node to
+/// connect to, or why there is none (an address the URL cannot name).
+enum Via {
+    Open(Outlet),
+    Connect(Node),
+    Not(String),
+}
+
+/// SPUBLISH `batch[idx]` at `addr` on `link` (connected first when it is
+/// a node to connect to), each after ASKING when `asking`.
+async fn send(
+    target: &Target,
+    batch: &[Outbound],
+    addr: String,
+    asking: bool,
+    idx: Vec<usize>,
+    link: Via,
+) -> (String, Sent) {
+    let mut sent = Sent {
+        shown: addr.clone(),
+        idx,
+        answers: Vec::new(),
+        link: None,
+        cut: None,
+        reused: matches!(link, Via::Open(_)),
+    };
+    let mut link = match link {
+        Via::Open(link) => link,
+        Via::Not(e) => {
+            sent.cut = Some(e);
+            return (addr, sent);
+        }
+        Via::Connect(node) => {
+            sent.shown = node.shown.clone();
+            match Outlet::open(node).await {
+                Ok(link) => link,
+                Err(e) => {
+                    sent.cut = Some(target.clean(&e));
+                    return (addr, sent);
+                }
+            }
+        }
+    };
+    sent.shown = link.node.shown.clone();
+    let out = link.pipeline();
+    for &i in &sent.idx {
+        if asking {
+            encode(out, &[b"ASKING"]);
+        }
+        let (channel, payload) = &batch[i];
+        encode(out, &[b"SPUBLISH", channel.as_bytes(), payload.as_bytes()]);
+    }
+    // With ASKING first, every other reply is an SPUBLISH's.
+    let step = if asking { 2 } else { 1 };
+    let mut nth = 0;
+    let answers = &mut sent.answers;
+    let exchanged = link
+        .exchange(sent.idx.len() * step, |frame| {
+            nth += 1;
+            if nth % step == 0 {
+                answers.push(answer(frame));
+            }
+        })
+        .await;
+    match exchanged {
+        Ok(()) => sent.link = Some(link),
+        Err(error) => sent.cut = Some(target.clean(&error)),
+    }
+    (addr, sent)
+}
+
+/// One SPUBLISH's reply: taken, or an error reply, a redirect or not.
+fn answer(frame: Frame) -> Answer {
+    match frame {
+        Frame::Error(said) => match Route::redirect(&said) {
+            Some(route) => Answer::Redirected(route),
+            None => Answer::Failed(said),
+        },
+        _ => Answer::Taken,
     }
 }
