@@ -1,7 +1,7 @@
 //! One Redis server, and the one way to connect to it, with one set of
 //! timeouts: a command connection (redis-rs, multiplexed: PING, INFO,
-//! `CLUSTER …`, PUBLISH and SPUBLISH pipelines) or a subscriber's
-//! connection (our own RESP2 reader, [`super::wire`]). Every connection of
+//! `CLUSTER …`) or a raw connection (our own RESP2 reader, [`super::wire`]:
+//! the subscribers' and the notifier's PUBLISH and SPUBLISH pipelines). Every connection of
 //! this module — the subscribers', the notifier's, `health`'s, the slot
 //! map's — is made here.
 
