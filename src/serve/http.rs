@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -164,6 +164,25 @@ fn refuse(status: StatusCode, reason: impl Into<String>) -> Response {
 
 /// What a stream ends with when its token expires.
 const EXPIRED: &str = "the access token expired; reconnect with a new one and the last id";
+
+/// A client let in, with when its token expires: the request's access
+/// checked ([`access::ask`]), a cookie token's origin checked, its session
+/// started; or the refusal to answer with. `/events` and `/ws` begin here.
+fn admit(
+    app: &Arc<App>,
+    uri: &Uri,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+) -> Result<(Session, Option<tokio::time::Instant>), Response> {
+    let asked = access::ask(app, uri, headers, query)?;
+    // A browser would not let a foreign page read the stream, but the
+    // server would hold a client for it.
+    if let Some(refusal) = cors::cookie_refusal(app, headers, asked.cookie) {
+        return Err(refusal);
+    }
+    let expires = asked.expires;
+    Ok((start(app, asked.wants, asked.origin)?, expires))
+}
 
 fn start(app: &Arc<App>, wants: Wants, origin: JoinAt) -> Result<Session, Response> {
     Session::start(

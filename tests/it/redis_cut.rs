@@ -76,6 +76,36 @@ fn printed_offsets(lines: &[String]) -> std::collections::BTreeSet<(i64, i64)> {
         .collect()
 }
 
+/// Notifications in both partitions before and after a cut of `t` by
+/// Redis, whose gap warning must say `gap_says`; then Ctrl-C. What tail
+/// printed, its count line, and all it said.
+fn cut_and_counted(
+    env: &Env,
+    redis: &Redis,
+    t: Tailing,
+    gap_says: &str,
+) -> (Vec<String>, String, String) {
+    t.wait_stderr("subscribed");
+    publish(env, redis, "a", 200);
+    let mut out = t.lines(200, Duration::from_secs(20));
+    let (_, mut said) = cut_off(env, redis, &t);
+    assert!(said.iter().any(|l| l.contains(gap_says)), "{said:#?}");
+    // After it: every partition gets notifications again, and the count
+    // is said.
+    publish(env, redis, "b", 200);
+    said.extend(t.wait_stderr(" lost "));
+    std::thread::sleep(Duration::from_millis(1000));
+    sigint(t.child.id());
+    let (_, rest, stderr) = t.finish();
+    out.extend(rest.lines().map(str::to_string));
+    let line = said
+        .iter()
+        .find(|l| l.contains("redis: the gap of") && l.contains(" lost "))
+        .unwrap_or_else(|| panic!("no count: {said:#?}\n{stderr}"))
+        .clone();
+    (out, line, format!("{}\n{stderr}", said.join("\n")))
+}
+
 #[test]
 fn a_redis_cut_reports_how_many_notifications_it_lost_per_partition() {
     let env = Env::new("redis-cut").partitions(2);
@@ -92,30 +122,8 @@ fn a_redis_cut_reports_how_many_notifications_it_lost_per_partition() {
             "120s",
         ],
     );
-    t.wait_stderr("subscribed");
-    // Before the cut: notifications in both partitions.
-    publish(&env, &redis, "a", 200);
-    let mut out = t.lines(200, Duration::from_secs(20));
-    let (_, mut said) = cut_off(&env, &redis, &t);
-    assert!(
-        said.iter()
-            .any(|l| l.contains("messages published in the gap were missed")),
-        "{said:#?}"
-    );
-    // After it: every partition gets notifications again, and the count
-    // is said.
-    publish(&env, &redis, "b", 200);
-    said.extend(t.wait_stderr("lost"));
-    std::thread::sleep(Duration::from_millis(1000));
-    sigint(t.child.id());
-    let (_, rest, stderr) = t.finish();
-    out.extend(rest.lines().map(str::to_string));
-    let line = said
-        .iter()
-        .find(|l| l.contains("redis: the gap of") && l.contains(" lost "))
-        .unwrap_or_else(|| panic!("no count: {said:#?}\n{stderr}"))
-        .clone();
-    let stderr = format!("{}\n{stderr}", said.join("\n"));
+    let (out, line, stderr) =
+        cut_and_counted(&env, &redis, t, "messages published in the gap were missed");
     // Exact: both partitions had notifications before and after, every
     // offset on a tailed channel.
     assert!(
@@ -162,27 +170,7 @@ fn a_redis_cut_filled_from_kafka_reports_the_same_count_read_from_kafka() {
         .args(["--queue", "1000000"])
         .args(["--timeout", "120s"])
         .start();
-    t.wait_stderr("subscribed");
-    publish(&env, &redis, "a", 200);
-    let mut out = t.lines(200, Duration::from_secs(20));
-    let (_, mut said) = cut_off(&env, &redis, &t);
-    assert!(
-        said.iter()
-            .any(|l| l.contains("reading the gap from Kafka")),
-        "{said:#?}"
-    );
-    publish(&env, &redis, "b", 200);
-    said.extend(t.wait_stderr(" lost "));
-    std::thread::sleep(Duration::from_millis(1000));
-    sigint(t.child.id());
-    let (_, rest, stderr) = t.finish();
-    out.extend(rest.lines().map(str::to_string));
-    let line = said
-        .iter()
-        .find(|l| l.contains("redis: the gap of") && l.contains(" lost "))
-        .unwrap_or_else(|| panic!("no count: {said:#?}\n{stderr}"))
-        .clone();
-    let stderr = format!("{}\n{stderr}", said.join("\n"));
+    let (out, line, stderr) = cut_and_counted(&env, &redis, t, "reading the gap from Kafka");
     assert!(line.contains("read from Kafka"), "{line}");
     assert!(!line.contains("at least"), "{line}");
     // Every record printed once, the gap's from Kafka.

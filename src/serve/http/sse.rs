@@ -11,9 +11,7 @@ use bytes::Bytes;
 
 use crate::serve::session::Out;
 
-use super::access::ask;
-use super::cors::cookie_refusal;
-use super::{ending, json_text, start, App, EXPIRED};
+use super::{admit, ending, json_text, App, EXPIRED};
 
 pub(super) async fn events(
     State(app): State<Arc<App>>,
@@ -21,18 +19,8 @@ pub(super) async fn events(
     headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    let asked = match ask(&app, &uri, &headers, &query) {
-        Ok(asked) => asked,
-        Err(refusal) => return refusal,
-    };
-    // The browser would not let a foreign page read the stream, but the
-    // server would hold a client for it.
-    if let Some(refusal) = cookie_refusal(&app, &headers, asked.cookie) {
-        return refusal;
-    }
-    let expires = asked.expires;
-    let session = match start(&app, asked.wants, asked.origin) {
-        Ok(s) => s,
+    let (session, expires) = match admit(&app, &uri, &headers, &query) {
+        Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
     let hello = Bytes::from(format!("retry: {}\n: connected\n\n", app.retry.as_millis()));

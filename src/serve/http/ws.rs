@@ -10,9 +10,8 @@ use bytes::Bytes;
 
 use crate::serve::session::{Out, Session};
 
-use super::access::ask;
-use super::cors::{cookie_refusal, origin_of, OriginKind};
-use super::{ending, json_text, refuse, start, App, EXPIRED};
+use super::cors::{origin_of, OriginKind};
+use super::{admit, ending, json_text, refuse, App, EXPIRED};
 
 pub(super) async fn ws(
     State(app): State<Arc<App>>,
@@ -33,16 +32,8 @@ pub(super) async fn ws(
             "this origin is not allowed (--allow-origin)",
         );
     }
-    let asked = match ask(&app, &uri, &headers, &query) {
-        Ok(asked) => asked,
-        Err(refusal) => return refusal,
-    };
-    if let Some(refusal) = cookie_refusal(&app, &headers, asked.cookie) {
-        return refusal;
-    }
-    let expires = asked.expires;
-    let session = match start(&app, asked.wants, asked.origin) {
-        Ok(s) => s,
+    let (session, expires) = match admit(&app, &uri, &headers, &query) {
+        Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
     upgrade
