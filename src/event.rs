@@ -307,9 +307,6 @@ mod quick {
                 let picked = de.deserialize_map(Picker { fields }).ok()?;
                 de.end().ok()?;
                 picked
-                    .into_iter()
-                    .map(|(key, value)| (key, Picked::Value(value)))
-                    .collect()
             }
         };
         let top = |key: &str| {
@@ -362,7 +359,7 @@ mod quick {
     }
 
     impl<'de> Visitor<'de> for Picker<'_> {
-        type Value = Vec<(Cow<'de, str>, Value)>;
+        type Value = Vec<(Cow<'de, str>, Picked<'de>)>;
 
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a JSON object")
@@ -373,7 +370,7 @@ mod quick {
             while let Some(key) = map.next_key_seed(KeySeed)? {
                 if wanted(self.fields, &key) {
                     let value: Value = map.next_value()?;
-                    picked.push((key, value));
+                    picked.push((key, Picked::Value(value)));
                 } else {
                     map.next_value_seed(Check)?;
                 }

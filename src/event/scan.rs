@@ -44,40 +44,22 @@ pub(super) fn top_level<'a>(
     }
     let mut picked = Vec::with_capacity(8);
     s.space();
-    s.eat(b'{')?;
-    s.space();
-    if s.peek()? == b'}' {
-        s.i += 1;
-    } else {
-        loop {
-            s.space();
-            let (key, plain) = s.string()?;
-            if !plain {
-                return None;
-            }
-            s.space();
-            s.eat(b':')?;
-            s.space();
-            let start = s.i;
-            let plain = s.value(1)?;
-            if wanted(key) {
-                let raw = &text[start..s.i];
-                picked.push((
-                    key,
-                    match plain {
-                        true => Written::Plain(&raw[1..raw.len() - 1]),
-                        false => Written::Json(raw),
-                    },
-                ));
-            }
-            s.space();
-            match s.next()? {
-                b',' => continue,
-                b'}' => break,
-                _ => return None,
-            }
+    s.object(1, |(key, plain_key), (raw, plain)| {
+        // A key with escapes must be decoded to be compared: serde's.
+        if !plain_key {
+            return None;
         }
-    }
+        if wanted(key) {
+            picked.push((
+                key,
+                match plain {
+                    true => Written::Plain(&raw[1..raw.len() - 1]),
+                    false => Written::Json(raw),
+                },
+            ));
+        }
+        Some(())
+    })?;
     s.space();
     (s.i == s.b.len()).then_some(picked)
 }
@@ -114,7 +96,7 @@ impl<'a> Walk<'a> {
     fn value(&mut self, depth: usize) -> Option<bool> {
         match self.peek()? {
             b'"' => self.string().map(|(_, plain)| plain),
-            b'{' => self.object(depth + 1).map(|()| false),
+            b'{' => self.object(depth + 1, |_, _| Some(())).map(|()| false),
             b'[' => self.array(depth + 1).map(|()| false),
             b't' => self.word(b"true").map(|()| false),
             b'f' => self.word(b"false").map(|()| false),
@@ -129,7 +111,14 @@ impl<'a> Walk<'a> {
         (self.b.get(self.i..end)? == word).then(|| self.i = end)
     }
 
-    fn object(&mut self, depth: usize) -> Option<()> {
+    /// An object from its `{`, at nesting `depth`; `member` is handed each
+    /// key and the text of its value, each with whether it is a string
+    /// without escapes, and may refuse the object.
+    fn object(
+        &mut self,
+        depth: usize,
+        mut member: impl FnMut((&'a str, bool), (&'a str, bool)) -> Option<()>,
+    ) -> Option<()> {
         if depth > DEPTH {
             return None;
         }
@@ -141,11 +130,13 @@ impl<'a> Walk<'a> {
         }
         loop {
             self.space();
-            self.string()?;
+            let key = self.string()?;
             self.space();
             self.eat(b':')?;
             self.space();
-            self.value(depth)?;
+            let start = self.i;
+            let plain = self.value(depth)?;
+            member(key, (self.text.get(start..self.i)?, plain))?;
             self.space();
             match self.next()? {
                 b',' => continue,

@@ -478,7 +478,7 @@ impl RoundLatencies {
 /// handle, a record is queued without either (callgrind: 500 of publish's
 /// instructions a record). `None` when librdkafka gave no handle; then
 /// records go through `send` by name.
-struct TopicHandle(Option<NonNull<bindings::rd_kafka_topic_t>>, Arc<str>);
+struct TopicHandle(Option<NonNull<bindings::rd_kafka_topic_t>>);
 
 // SAFETY: librdkafka's topic handles are reference-counted and may be used
 // from any thread; this one is only passed to librdkafka.
@@ -500,21 +500,22 @@ impl TopicHandle {
             };
             NonNull::new(rkt)
         });
-        TopicHandle(handle, Arc::from(topic))
+        TopicHandle(handle)
     }
 
-    /// Queue one record with delivery ticket `ticket`. On failure the
-    /// headers come back with the error (librdkafka takes them only when
-    /// it queued the record).
+    /// Queue one record to `topic` (this handle's) with delivery ticket
+    /// `ticket`. On failure the headers come back with the error
+    /// (librdkafka takes them only when it queued the record).
     fn produce(
         &self,
         producer: &Producer,
+        topic: &str,
         record: &Record<'_>,
         headers: Option<OwnedHeaders>,
         ticket: usize,
     ) -> Result<(), (KafkaError, Option<OwnedHeaders>)> {
         let Some(rkt) = self.0 else {
-            let mut out = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&self.1, ticket);
+            let mut out = BaseRecord::<[u8], [u8], usize>::with_opaque_to(topic, ticket);
             out.key = record.key;
             out.payload = record.payload;
             out.headers = headers;
@@ -670,7 +671,7 @@ impl<T: Send + 'static> Sender<T> {
             let ticket = self.slots.next_ticket();
             match self
                 .handle
-                .produce(&self.producer, &record, headers, ticket)
+                .produce(&self.producer, &self.topic, &record, headers, ticket)
             {
                 Ok(()) => break,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
