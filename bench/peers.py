@@ -9,7 +9,9 @@ Rows, interleaved, RUNS times, each a whole process (or two) timed from outside:
 - `rdkafka_performance -P` with the 3 headers, alone;
 - the same and `redis-benchmark -n EVENTS -P PIPELINE -c 1 PUBLISH` into a
   real redis-server, started together: the time until both have exited;
-- `dualstream publish` (Kafka + that Redis), and `--redis off`.
+- `dualstream publish` (Kafka + that Redis), and `--redis off`;
+- with DS_BASE=path (another build, e.g. the commit before a change): the
+  same two rows for it, interleaved with the others.
 Printed: best and median events/s of each row, and the ratios the issue asks
 for, dual ÷ the two peers side by side and `--redis off` ÷ the C tool alone,
 of the best and of the median runs.
@@ -28,6 +30,7 @@ from mock import (C_TARGET, DS, DS_TARGET, EVENTS, KAFKA, PERF, RUNS, SIZE, TANS
 BROKER = TANSU  # mock.py reads `broker` from the command line: the Kafka at DUALSTREAM_BROKERS
 
 PIPELINE = os.environ.get("PIPELINE", "64")
+BASE = os.environ.get("DS_BASE")
 
 
 def side_by_side(perf, bench):
@@ -73,6 +76,11 @@ def run(path, port):
     names = ["rdkafka_performance -P (C, 3 headers) alone",
              f"rdkafka_performance -P and redis-benchmark -P {PIPELINE}, side by side",
              "dualstream publish (Kafka + real Redis)", "dualstream publish --redis off"]
+    dual = [(names[2], ds, ["--redis", f"redis://127.0.0.1:{port}"]), (names[3], ds, ["--redis", "off"])]
+    if BASE:
+        base = [BASE] + ds[1:]
+        names += [f"{n} (DS_BASE)" for n in names[2:4]]
+        dual += [(names[4], base, dual[0][2]), (names[5], base, dual[1][2])]
     rates = {n: [] for n in names}
     runs = iter(range(10**6))
 
@@ -94,8 +102,8 @@ def run(path, port):
         if delivered_by_c_tool(out) != EVENTS:
             raise SystemExit("rdkafka_performance: not every record delivered")
         rates[names[1]].append(EVENTS / wall)
-        for name, extra in ((names[2], ["--redis", f"redis://127.0.0.1:{port}"]), (names[3], ["--redis", "off"])):
-            wall, _, _, err = timed(on_topic(ds) + extra)
+        for name, cmd, extra in dual:
+            wall, _, _, err = timed(on_topic(cmd) + extra)
             if acknowledged(err) != EVENTS:
                 raise SystemExit(f"{name}: not every event acknowledged")
             rates[name].append(EVENTS / wall)
@@ -116,6 +124,11 @@ def run(path, port):
           f"{med[names[2]] / med[names[1]]:.2f}x |")
     print(f"| --redis off ÷ rdkafka_performance alone | {best[names[3]] / best[names[0]]:.2f}x | "
           f"{med[names[3]] / med[names[0]]:.2f}x |")
+    if BASE:
+        print(f"| DS_BASE: dual publish ÷ the two peers side by side | {best[names[4]] / best[names[1]]:.2f}x | "
+              f"{med[names[4]] / med[names[1]]:.2f}x |")
+        print(f"| DS_BASE: --redis off ÷ rdkafka_performance alone | {best[names[5]] / best[names[0]]:.2f}x | "
+              f"{med[names[5]] / med[names[0]]:.2f}x |")
 
 
 if __name__ == "__main__":

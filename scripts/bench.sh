@@ -17,7 +17,8 @@
 #   WINDOWS=20000,2000 LINGERS=5,0 HEADERS=yes scripts/bench.sh window
 #   scripts/bench.sh peers      # dual publish ÷ rdkafka_performance and redis-benchmark -P 64
 #                               # side by side, --redis off ÷ rdkafka_performance: best and median
-#                               # of RUNS, on the mock cluster (PIPELINE=256 for -P 256)
+#                               # of RUNS, on the mock cluster (PIPELINE=256 for -P 256; DS_BASE=path
+#                               # adds the same rows for another build)
 #   scripts/bench.sh peers-kafka   # the same rows on Apache Kafka, one node (peers-kafka3: three),
 #                               # BROKER_EVENTS (50,000) events, a new 3-partition topic a run
 #   scripts/bench.sh window-mock  # the same rows on librdkafka's mock cluster (full speed,

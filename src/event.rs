@@ -669,6 +669,12 @@ impl ChannelTemplate {
 
     pub fn render(&self, event: &Event, topic: &str) -> String {
         let mut out = String::with_capacity(64);
+        self.render_into(&mut out, event, topic);
+        out
+    }
+
+    /// [`ChannelTemplate::render`], appended to `out`.
+    pub fn render_into(&self, out: &mut String, event: &Event, topic: &str) {
         for part in &self.parts {
             out.push_str(match part {
                 TemplatePart::Text(t) => t,
@@ -679,7 +685,6 @@ impl ChannelTemplate {
                 TemplatePart::Topic => topic,
             });
         }
-        out
     }
 
     /// The source type a channel was rendered with, read back through the
@@ -733,40 +738,109 @@ pub fn notification(
     topic: &str,
     place: Option<(i32, i64)>,
 ) -> (String, String) {
-    // Written by hand (it is built once per event published): the same
-    // text as serde_json gives for the struct of these fields, in this
-    // order, the offsets left out without a place.
-    let strings = event.id.len() + event.kind.len() + event.source_id.len() + topic.len();
-    let mut json = String::with_capacity(strings + 80);
-    json.push_str("{\"id\":");
-    json_string(&mut json, &event.id);
-    json.push_str(",\"type\":");
-    json_string(&mut json, &event.kind);
-    json.push_str(",\"source_id\":");
-    json_string(&mut json, &event.source_id);
-    json.push_str(",\"topic\":");
-    json_string(&mut json, topic);
-    if let Some((partition, offset)) = place {
-        json.push_str(",\"partition\":");
-        json_integer(&mut json, i64::from(partition));
-        json.push_str(",\"offset\":");
-        json_integer(&mut json, offset);
-    }
-    json.push('}');
-    (template.render(event, topic), json)
+    let draft = NoteDraft::new(template, event, topic);
+    let mut tail = [0u8; PLACE_TEXT];
+    let (head, tail) = draft.payload(place, &mut tail);
+    let mut json = String::with_capacity(head.len() + tail.len());
+    json.push_str(head);
+    // The end is ASCII: signs, digits and punctuation.
+    json.extend(tail.iter().map(|&b| char::from(b)));
+    (draft.channel().to_string(), json)
 }
 
-/// `n` as JSON (`format!` costs a third of a notification).
-fn json_integer(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
+/// A notification written before Kafka placed its event: its channel, and
+/// its payload up to where the partition and offset go. `publish` keeps
+/// one per event in flight (not the event) and finishes it when the
+/// acknowledgement names the place.
+#[derive(Debug)]
+pub struct NoteDraft {
+    /// The channel, then the payload's head.
+    text: String,
+    channel_len: usize,
+}
+
+/// Drafts the notifications of one topic's events, the topic's part of
+/// them written once.
+#[derive(Debug)]
+pub struct Drafter {
+    topic: String,
+    /// `,"topic":` and the topic as a JSON string.
+    topic_json: String,
+}
+
+impl Drafter {
+    pub fn new(topic: &str) -> Drafter {
+        let mut topic_json = String::from(",\"topic\":");
+        json_string(&mut topic_json, topic);
+        Drafter {
+            topic: topic.to_string(),
+            topic_json,
+        }
     }
-    let mut digits = [0u8; 20];
-    out.extend(
-        decimal(n.unsigned_abs(), &mut digits)
-            .iter()
-            .map(|&d| char::from(d)),
-    );
+
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    pub fn draft(&self, template: &ChannelTemplate, event: &Event) -> NoteDraft {
+        // Written by hand (it is built once per event published): the same
+        // text as serde_json gives for the struct of these fields, in this
+        // order, the offsets left out without a place.
+        let strings = event.id.len() + event.kind.len() + event.source_id.len();
+        let mut text = String::with_capacity(2 * strings + self.topic_json.len() + 64);
+        template.render_into(&mut text, event, &self.topic);
+        let channel_len = text.len();
+        text.push_str("{\"id\":");
+        json_string(&mut text, &event.id);
+        text.push_str(",\"type\":");
+        json_string(&mut text, &event.kind);
+        text.push_str(",\"source_id\":");
+        json_string(&mut text, &event.source_id);
+        text.push_str(&self.topic_json);
+        NoteDraft { text, channel_len }
+    }
+}
+
+/// The longest end of a notification's payload: `,"partition":…,"offset":…}`.
+pub const PLACE_TEXT: usize = 64;
+
+impl NoteDraft {
+    pub fn new(template: &ChannelTemplate, event: &Event, topic: &str) -> NoteDraft {
+        Drafter::new(topic).draft(template, event)
+    }
+
+    pub fn channel(&self) -> &str {
+        &self.text[..self.channel_len]
+    }
+
+    /// The payload at `place` (none: without the partition and offset), in
+    /// two parts: the head kept, and the end (ASCII), written into `tail`.
+    pub fn payload<'t>(
+        &self,
+        place: Option<(i32, i64)>,
+        tail: &'t mut [u8; PLACE_TEXT],
+    ) -> (&str, &'t [u8]) {
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            tail[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        let mut digits = [0u8; 20];
+        if let Some((partition, offset)) = place {
+            put(b",\"partition\":");
+            if partition < 0 {
+                put(b"-");
+            }
+            put(decimal(u64::from(partition.unsigned_abs()), &mut digits));
+            put(b",\"offset\":");
+            if offset < 0 {
+                put(b"-");
+            }
+            put(decimal(offset.unsigned_abs(), &mut digits));
+        }
+        put(b"}");
+        (&self.text[self.channel_len..], &tail[..at])
+    }
 }
 
 /// `n` in decimal ASCII digits, written into `digits` (the notification's
@@ -786,15 +860,29 @@ pub fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
 
 /// `text` as a JSON string, escaped as serde_json escapes it.
 fn json_string(out: &mut String, text: &str) {
-    if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if text.bytes().any(|b| ESCAPED[usize::from(b)]) {
         // Serializing a string cannot fail.
         out.push_str(&serde_json::to_string(text).unwrap_or_default());
     } else {
+        out.reserve(text.len() + 2);
         out.push('"');
         out.push_str(text);
         out.push('"');
     }
 }
+
+/// The bytes a JSON string escapes: control characters, `"` and `\`.
+static ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
 
 /// Where a notification points: the Kafka topic, partition and offset in its
 /// payload, if it is one. Read without building the whole object: tail

@@ -19,7 +19,7 @@ use crate::kafka::produce::{self, Record};
 use crate::kafka::{record, KafkaSettings};
 use crate::output::summary::Ending;
 use crate::output::{DocFormat, Output};
-use crate::pubsub::{self, Listener, Mode, Notifier, Target};
+use crate::pubsub::{self, Listener, Mode, Notes, Notifier, Target};
 
 pub async fn run(common: Common, cfg: HealthConfig, out: &Output) -> Ending {
     Ending::bare(health(common, cfg, out).await)
@@ -301,7 +301,9 @@ async fn probe_steps(
 
     let published = Instant::now();
     let mut notifier = Notifier::spawn(target, Mode::Required, None, Arc::new(|_: &str| {}));
-    notifier.send(vec![(channel, note.clone())]).await;
+    let mut batch = Notes::new();
+    batch.push(channel.as_bytes(), &[note.as_bytes()]);
+    notifier.send(batch).await;
     let sent = notifier.finish(remaining_tokio(deadline)).await;
     if sent.failed > 0 {
         let why = sent.first_error.unwrap_or_else(|| "timed out".to_string());

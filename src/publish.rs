@@ -15,14 +15,14 @@ use tokio::sync::mpsc;
 use crate::config::{Common, OnInvalid, PublishConfig};
 use crate::duration::show_duration;
 use crate::error::{self, Code};
-use crate::event::{self, Event};
+use crate::event::{Drafter, Event, NoteDraft};
 use crate::input::{self, Chunk, Entry, Origin};
 use crate::kafka::produce::{Delivery, Ledger, Outcome, Record, Refused, Sender};
 use crate::kafka::{self, admin, record, KafkaSettings};
 use crate::output::records;
 use crate::output::summary::{Ending, Note, PublishCounts, Summary};
 use crate::output::{Output, Unit};
-use crate::pubsub::{Mode, Notifier, NotifyStats, Outbound};
+use crate::pubsub::{Mode, Notes, Notifier, NotifyStats};
 use crate::shutdown::Shutdown;
 
 mod dry_run;
@@ -163,9 +163,10 @@ async fn publish(
         times,
         book: Book {
             topic: common.topic.clone(),
+            drafter: Drafter::new(&common.topic),
             cfg,
             out,
-            notes: Vec::with_capacity(cfg.redis_batch),
+            notes: Notes::with_capacity(cfg.redis_batch),
             notifier,
             dead_letters,
             progress: out.progress(total_size, cfg.progress, Unit::Bytes, false),
@@ -273,9 +274,9 @@ enum Halt {
 /// What is known about an event while Kafka has it.
 struct Pending {
     at: Origin,
-    /// What its notification needs (the event without its value); `None`
-    /// with `--redis off`.
-    note: Option<Event>,
+    /// Its notification, but for the place Kafka gives it; `None` with
+    /// `--redis off`.
+    note: Option<NoteDraft>,
 }
 
 /// What publish counts beside the delivery ledger: input positions.
@@ -335,9 +336,11 @@ struct Run<'a> {
 /// Everything but the sender: what the deliveries are booked into.
 struct Book<'a> {
     topic: String,
+    /// Writes each event's notification (but for its place).
+    drafter: Drafter,
     cfg: &'a PublishConfig,
     out: &'a Output,
-    notes: Vec<Outbound>,
+    notes: Notes,
     notifier: Option<Notifier>,
     dead_letters: Option<BufWriter<File>>,
     progress: crate::output::Progress,
@@ -357,14 +360,14 @@ struct Unnotified {
 
 impl Unnotified {
     /// Place each notification of `batch` by the coordinates it carries.
-    fn add(&mut self, batch: &[Outbound]) {
+    fn add(&mut self, batch: &Notes) {
         #[derive(serde::Deserialize)]
         struct At {
             partition: i32,
             offset: i64,
         }
-        for (_, note) in batch {
-            if let Ok(At { partition, offset }) = serde_json::from_str::<At>(note) {
+        for (_, note) in batch.iter() {
+            if let Ok(At { partition, offset }) = serde_json::from_slice::<At>(note) {
                 let span = self.spans.entry(partition).or_insert((offset, offset));
                 *span = (span.0.min(offset), span.1.max(offset));
                 self.placed += 1;
@@ -509,15 +512,11 @@ impl Run<'_> {
                 .is_some()
                 .then(|| [&*event.id, &*event.kind, &*event.source_type]),
         );
-        let note = if self.book.notifier.is_some() {
-            Some(Event {
-                source_id: event.source_id.clone(),
-                value: Vec::new(),
-                ..event
-            })
-        } else {
-            None
-        };
+        let book = &self.book;
+        let note = book
+            .notifier
+            .is_some()
+            .then(|| book.drafter.draft(&book.cfg.channel, &event));
         if let Some(why) = self.max_record.refuses(size) {
             self.book.invalid(at, None, &why, &event.value);
             return;
@@ -817,14 +816,8 @@ impl Book<'_> {
         let p = d.tag;
         match d.outcome {
             Outcome::Acked { partition, offset } => {
-                if let Some(e) = p.note {
-                    let note = event::notification(
-                        &self.cfg.channel,
-                        &e,
-                        &self.topic,
-                        Some((partition, offset)),
-                    );
-                    self.notes.push(note);
+                if let Some(draft) = p.note {
+                    self.notes.push_draft(&draft, (partition, offset));
                     if self.notes.len() >= self.cfg.redis_batch {
                         self.flush_notes().await;
                     }
@@ -850,7 +843,7 @@ impl Book<'_> {
         if self.notes.is_empty() {
             return;
         }
-        let batch = std::mem::replace(&mut self.notes, Vec::with_capacity(self.cfg.redis_batch));
+        let batch = std::mem::replace(&mut self.notes, Notes::with_capacity(self.cfg.redis_batch));
         if let Some(n) = self.notifier.as_mut() {
             n.send(batch).await;
         }

@@ -23,6 +23,7 @@ mod feed;
 mod glob;
 mod info;
 mod node;
+mod notes;
 mod notifier;
 // The RESP2 parser is also compiled on its own by the fuzz target
 // `resp_frames` (fuzz/src/lib.rs includes this file by path): it imports
@@ -38,7 +39,8 @@ mod wire;
 pub use cluster::SLOTS;
 pub use feed::{Feed, Gap, Item, Message, Subscriptions};
 pub use info::{report, Listener};
-pub use notifier::{Mode, Notifier, NotifyStats, Outbound};
+pub use notes::Notes;
+pub use notifier::{Mode, Notifier, NotifyStats};
 pub use target::Target;
 pub use url::display_url;
 

@@ -29,16 +29,14 @@ use tokio::task::JoinHandle;
 
 use self::classic::{Classic, Fate};
 use self::sharded::Shards;
+use super::notes::Notes;
 use super::target::Target;
 use super::Warn;
 use crate::error::{fail, Code};
 
-/// One notification: the channel and the JSON text to publish on it.
-pub type Outbound = (String, String);
-
 /// Hears of every notification that was not published (failed, dropped,
 /// skipped while Redis was down), for a caller that repairs them.
-pub type Lost = Box<dyn FnMut(&[Outbound]) + Send>;
+pub type Lost = Box<dyn FnMut(&Notes) + Send>;
 
 /// Whether a failure to notify is the caller's failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,7 +87,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn lost(&self, batch: &[Outbound]) {
+    fn lost(&self, batch: &Notes) {
         if batch.is_empty() {
             return;
         }
@@ -103,7 +101,7 @@ impl Shared {
 
 /// Publisher of notification batches.
 pub struct Notifier {
-    tx: mpsc::UnboundedSender<Vec<Outbound>>,
+    tx: mpsc::UnboundedSender<Notes>,
     task: JoinHandle<NotifyStats>,
     shared: Arc<Shared>,
     mode: Mode,
@@ -164,7 +162,7 @@ impl Notifier {
 
     /// Hand over a batch. Best effort never waits: past the bound the batch
     /// is dropped (counted). Required waits for room.
-    pub async fn send(&mut self, batch: Vec<Outbound>) {
+    pub async fn send(&mut self, batch: Notes) {
         let n = batch.len();
         if n == 0 {
             return;
@@ -258,7 +256,7 @@ impl Notifier {
 
 async fn run(
     target: Target,
-    mut rx: mpsc::UnboundedReceiver<Vec<Outbound>>,
+    mut rx: mpsc::UnboundedReceiver<Notes>,
     shared: Arc<Shared>,
     rate: Option<f64>,
     mode: Mode,
@@ -268,7 +266,7 @@ async fn run(
     let mut retry_at = Instant::now();
     let started = Instant::now();
     let most = pipeline_size(rate);
-    let mut queued: Vec<Outbound> = Vec::new();
+    let mut queued = Notes::new();
     let mut classic = Classic::new();
     let mut shards = Shards::new();
     loop {
@@ -281,15 +279,11 @@ async fn run(
         // Merge what else is waiting, up to one pipeline.
         while queued.len() < most {
             match rx.try_recv() {
-                Ok(more) => queued.extend(more),
+                Ok(more) => queued.append(&more),
                 Err(_) => break,
             }
         }
-        let rest = if queued.len() > most {
-            queued.split_off(most)
-        } else {
-            Vec::new()
-        };
+        let rest = queued.split_off(most);
         let batch = std::mem::replace(&mut queued, rest);
         let n = batch.len() as u64;
         let _done = Done(&shared, batch.len());
@@ -325,14 +319,9 @@ async fn run(
             stats.notified += took;
             stats.failed += n - took;
             if took < n {
-                let not_taken: Vec<Outbound> = match mode {
-                    Mode::BestEffort => batch
-                        .iter()
-                        .zip(&done)
-                        .filter(|(_, d)| !**d)
-                        .map(|(o, _)| o.clone())
-                        .collect(),
-                    Mode::Required => batch[took as usize..].to_vec(),
+                let not_taken = match mode {
+                    Mode::BestEffort => batch.pick((0..batch.len()).filter(|&i| !done[i])),
+                    Mode::Required => batch.skip(took as usize),
                 };
                 shared.lost(&not_taken);
             }
@@ -368,16 +357,14 @@ async fn run(
             } => {
                 // Required: only the run taken from the start counts (what
                 // the caller confirms is a prefix).
-                let not_taken: Vec<Outbound> = match mode {
-                    Mode::BestEffort => refused
-                        .iter()
-                        .map(|&i| batch[i].clone())
-                        .chain(batch[answered.min(batch.len())..].iter().cloned())
-                        .collect(),
-                    Mode::Required => {
-                        let prefix = refused.first().copied().unwrap_or(answered);
-                        batch[prefix.min(batch.len())..].to_vec()
-                    }
+                let not_taken = match mode {
+                    Mode::BestEffort => batch.pick(
+                        refused
+                            .iter()
+                            .copied()
+                            .chain(answered.min(batch.len())..batch.len()),
+                    ),
+                    Mode::Required => batch.skip(refused.first().copied().unwrap_or(answered)),
                 };
                 let took = n - not_taken.len() as u64;
                 stats.notified += took;

@@ -2,17 +2,17 @@
 //! node of a cluster (its bus carries each to every subscriber). After a
 //! failure a cluster's next pipeline goes to another node at once.
 //!
-//! The pipeline is written straight into one reused buffer and its replies
+//! The pipeline goes out as it was written where the notifications were
+//! made ([`Notes`]: their PUBLISH commands, back to back) and its replies
 //! are counted off our own RESP2 reader ([`super::super::wire`], the
 //! subscriber's connection): redis-rs built a command per notification,
 //! copied it again into the pipeline and parsed each reply with its general
 //! codec, six times what `redis-benchmark` spends on the same PUBLISHes.
 
-use super::super::resp::encode;
+use super::super::notes::Notes;
 use super::super::target::Target;
 use super::super::wire::Frame;
 use super::link::Outlet;
-use super::Outbound;
 
 /// The connection pipelines go out on, made when needed.
 pub struct Classic {
@@ -55,7 +55,7 @@ impl Classic {
     pub async fn publish(
         &mut self,
         target: &Target,
-        batch: &[Outbound],
+        batch: &Notes,
         may_connect: bool,
         recovering: bool,
     ) -> Fate {
@@ -86,15 +86,11 @@ impl Classic {
         let Some(link) = self.link.as_mut() else {
             return Fate::Skipped;
         };
-        let out = link.pipeline();
-        for (channel, payload) in batch {
-            encode(out, &[b"PUBLISH", channel.as_bytes(), payload.as_bytes()]);
-        }
         let mut answered = 0;
         let mut refused = Vec::new();
         let mut said: Option<String> = None;
         let exchanged = link
-            .exchange(batch.len(), |frame| {
+            .exchange(Some(batch.wire()), batch.len(), |frame| {
                 if let Frame::Error(e) = frame {
                     refused.push(answered);
                     said.get_or_insert(e);

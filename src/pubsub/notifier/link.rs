@@ -42,14 +42,15 @@ impl Outlet {
         &mut self.out
     }
 
-    /// Send the pipeline written into [`Outlet::pipeline`] and read
-    /// `replies` replies, each handed to `reply` as it comes (error
+    /// Send `wire` (`None`: the pipeline written into [`Outlet::pipeline`])
+    /// and read `replies` replies, each handed to `reply` as it comes (error
     /// replies too: the caller counts them one by one). All of it within
     /// [`RESPONSE_TIMEOUT`]. `Err`: why not all came (those that did were
     /// handed on); the link must not be used again, it may still owe
     /// replies.
     pub async fn exchange(
         &mut self,
+        wire: Option<&[u8]>,
         replies: usize,
         mut reply: impl FnMut(Frame),
     ) -> Result<(), String> {
@@ -60,7 +61,7 @@ impl Outlet {
             ..
         } = self;
         let exchange = async {
-            writer.write(out).await?;
+            writer.write(wire.unwrap_or(out)).await?;
             for _ in 0..replies {
                 match reader.next().await? {
                     Some(frame) => reply(frame),

@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 
 use super::super::cluster::SLOTS;
 use super::super::node::Node;
+use super::super::notes::Notes;
 use super::super::resp::encode;
 use super::super::slots::{key_slot, Route, SlotCache};
 use super::super::target::Target;
 use super::super::wire::Frame;
 use super::link::Outlet;
-use super::Outbound;
 
 /// Most rounds of redirects (MOVED, ASK) or retries for one batch.
 const MOST_ROUNDS: usize = 5;
@@ -67,9 +67,9 @@ impl Shards {
     pub async fn publish(
         &mut self,
         target: &Target,
-        batch: &[Outbound],
+        batch: &Notes,
     ) -> (Vec<bool>, Option<(String, String)>, bool) {
-        let slots: Vec<u16> = batch.iter().map(|(c, _)| key_slot(c.as_bytes())).collect();
+        let slots: Vec<u16> = batch.iter().map(|(c, _)| key_slot(c)).collect();
         let mut done = vec![false; batch.len()];
         let mut failures = vec![0u8; batch.len()];
         let mut redirect: Vec<Option<Route>> = vec![None; batch.len()];
@@ -257,7 +257,7 @@ enum Via {
 /// a node to connect to), each after ASKING when `asking`.
 async fn send(
     target: &Target,
-    batch: &[Outbound],
+    batch: &Notes,
     addr: String,
     asking: bool,
     idx: Vec<usize>,
@@ -294,15 +294,15 @@ async fn send(
         if asking {
             encode(out, &[b"ASKING"]);
         }
-        let (channel, payload) = &batch[i];
-        encode(out, &[b"SPUBLISH", channel.as_bytes(), payload.as_bytes()]);
+        let (channel, payload) = batch.get(i);
+        encode(out, &[b"SPUBLISH", channel, payload]);
     }
     // With ASKING first, every other reply is an SPUBLISH's.
     let step = if asking { 2 } else { 1 };
     let mut nth = 0;
     let answers = &mut sent.answers;
     let exchanged = link
-        .exchange(sent.idx.len() * step, |frame| {
+        .exchange(None, sent.idx.len() * step, |frame| {
             nth += 1;
             if nth % step == 0 {
                 answers.push(answer(frame));

@@ -9,12 +9,12 @@ use crate::kafka::Message;
 use anyhow::Result;
 
 use super::RecordSink;
-use crate::event::{self, ChannelTemplate, Event};
+use crate::event::{ChannelTemplate, Drafter, Event};
 use crate::kafka::read::Confirmed;
 use crate::output::summary::Note;
 use crate::output::Output;
 use crate::pubsub::Target;
-use crate::pubsub::{Mode, Notifier, Outbound};
+use crate::pubsub::{Mode, Notes, Notifier};
 use crate::replay::bridge::Bridge;
 use crate::shutdown::Shutdown;
 
@@ -28,7 +28,9 @@ pub(in crate::replay) struct RedisSink<'a> {
     channel: &'a ChannelTemplate,
     /// Notifications handed over per call: one when paced.
     per_send: usize,
-    batch: Vec<Outbound>,
+    batch: Notes,
+    /// The drafts of the last record's topic.
+    drafter: Option<Drafter>,
     /// Coordinates of the notifications handed over and not yet known
     /// published, in hand-over order (which is publish order).
     waiting: VecDeque<(i32, i64)>,
@@ -55,7 +57,8 @@ impl<'a> RedisSink<'a> {
             notifier,
             channel,
             per_send: if rate.is_some() { 1 } else { REDIS_BATCH },
-            batch: Vec::new(),
+            batch: Notes::new(),
+            drafter: None,
             waiting: VecDeque::new(),
             seen_notified: 0,
             handed: 0,
@@ -64,14 +67,15 @@ impl<'a> RedisSink<'a> {
         }
     }
 
-    /// The channel and the notification of a record and its event.
-    fn notification<M: Message>(&self, m: &M, event: &Event) -> Outbound {
-        event::notification(
-            self.channel,
-            event,
-            m.topic(),
-            Some((m.partition(), m.offset())),
-        )
+    /// Batch the notification of a record and its event.
+    fn notify<M: Message>(&mut self, m: &M, event: &Event) {
+        if self.drafter.as_ref().is_none_or(|d| d.topic() != m.topic()) {
+            self.drafter = Some(Drafter::new(m.topic()));
+        }
+        if let Some(drafter) = &self.drafter {
+            let draft = drafter.draft(self.channel, event);
+            self.batch.push_draft(&draft, (m.partition(), m.offset()));
+        }
     }
 
     /// Hand the batched notifications to the notifier. A group member then
@@ -126,8 +130,7 @@ impl RecordSink for RedisSink<'_> {
             confirmed.skipped(p, offset);
             return Ok(());
         };
-        let note = self.notification(m, event);
-        self.batch.push(note);
+        self.notify(m, event);
         confirmed.handed(p, offset);
         self.waiting.push_back((p, offset));
         if self.batch.len() >= self.per_send {
