@@ -313,6 +313,9 @@ pub fn admin(settings: &KafkaSettings) -> Result<AdminClient<Context>> {
 /// check can run on a blocking thread while the sender holds it.
 pub type Producer = Arc<ThreadedProducer<Context>>;
 
+/// The critical path's linger (see [`producer_config`]).
+const LINGER_MS: &str = "1";
+
 /// Producer defaults for the critical path: every replica acknowledges,
 /// idempotence keeps retries from duplicating or reordering, and deliveries
 /// fail after `timeout` instead of librdkafka's five minutes. One request in
@@ -321,16 +324,18 @@ pub type Producer = Arc<ThreadedProducer<Context>>;
 /// Tansu: 2.6 s of CPU instead of 0.8 s for 100k events, at equal or lower
 /// throughput; on the mock cluster one in flight was faster too.
 ///
-/// No linger: with one request in flight per connection, librdkafka batches
-/// what arrives while the request is out anyway, so under load batches stay
-/// big, and at low rates nothing waits. Measured (BENCHMARKS.md): 0 instead
-/// of 5 ms took ack p50 at 200 events/s on Tansu from 5.5 to 0.6 ms, and on
-/// Tansu at full speed gave a higher rate and lower p99; on librdkafka's
-/// mock cluster about 15% fewer events/s (still above rdkafka_performance).
+/// A linger of 1 ms: with one request in flight per connection librdkafka
+/// batches what arrives while the request is out anyway, but against a fast
+/// broker the round trips are short and, without a linger, the batches
+/// small: on librdkafka's mock cluster 0 ms cost about 20% of the rate and
+/// of the CPU, on one Apache Kafka node 4% (`--redis off`) to 60% (dual) at
+/// full speed, while at 200 events/s 1 ms adds 1 ms to the ack p50 (0.5 ->
+/// 1.5 ms; 5 ms, librdkafka's default, gave 5.6 ms). Measured in
+/// BENCHMARKS.md; `-X linger.ms=0` for the least latency.
 ///
 /// `probe: true` is for the health probe, one timed record: no
 /// idempotence, whose start-up (getting a producer id) added up to half a
-/// second to the first acknowledgement.
+/// second to the first acknowledgement, and no linger.
 fn producer_config(
     settings: &KafkaSettings,
     timeout: Duration,
@@ -341,7 +346,7 @@ fn producer_config(
         ("acks", "all".to_string()),
         ("enable.idempotence", (!probe).to_string()),
         ("max.in.flight.requests.per.connection", "1".to_string()),
-        ("linger.ms", "0".to_string()),
+        ("linger.ms", if probe { "0" } else { LINGER_MS }.to_string()),
         ("batch.num.messages", "10000".to_string()),
         ("message.timeout.ms", timeout.as_millis().to_string()),
         (
@@ -641,6 +646,32 @@ mod tests {
         assert_eq!(error::code_of(&e), error::Code::Usage);
         assert!(e.to_string().contains("eager partition assignment"), "{e}");
         assert!(group_consumer(&s, "g", false, Commits::Stored).is_ok());
+    }
+
+    #[test]
+    fn the_critical_path_lingers_a_millisecond_and_the_probe_not_at_all() {
+        let s = KafkaSettings {
+            brokers: "b:1".into(),
+            from: BrokersFrom::Flag,
+            properties: Vec::new(),
+            isolation: Isolation::default(),
+        };
+        let timeout = Duration::from_secs(30);
+        let publish = producer_config(&s, timeout, 100, false);
+        assert_eq!(publish.get("linger.ms"), Some("1"));
+        assert_eq!(publish.get("acks"), Some("all"));
+        assert_eq!(
+            producer_config(&s, timeout, 100, true).get("linger.ms"),
+            Some("0")
+        );
+        let own = KafkaSettings {
+            properties: vec![("linger.ms".into(), "0".into())],
+            ..s
+        };
+        assert_eq!(
+            producer_config(&own, timeout, 100, false).get("linger.ms"),
+            Some("0")
+        );
     }
 
     #[test]

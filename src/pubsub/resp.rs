@@ -76,6 +76,33 @@ pub fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
     }
 }
 
+/// How many of the replies at the start of `buf`, at most `most`, are
+/// whole integer replies (`:N\r\n`, as Redis answers each PUBLISH of a
+/// pipeline), and the bytes they take. Anything else, or an integer this
+/// cannot vouch for (no digits, more than 18), ends the count: [`parse`]
+/// then reads it (and says what is wrong with it).
+pub fn integer_replies(buf: &[u8], most: usize) -> (usize, usize) {
+    let (mut n, mut at) = (0, 0);
+    while n < most {
+        let rest = &buf[at..];
+        if rest.first() != Some(&b':') {
+            break;
+        }
+        let sign = usize::from(rest.get(1) == Some(&b'-'));
+        let digits = rest[1 + sign..]
+            .iter()
+            .take(19)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = 1 + sign + digits;
+        if digits == 0 || digits > 18 || rest.get(end..end + 2) != Some(b"\r\n") {
+            break;
+        }
+        (n, at) = (n + 1, at + end + 2);
+    }
+    (n, at)
+}
+
 /// One element of a reply, as a place in the buffer.
 #[derive(Clone, Debug)]
 enum Part {
@@ -425,6 +452,35 @@ mod tests {
         assert!(parse(deep.as_bytes()).is_err());
         // A big bulk string not yet here says how much more it needs.
         assert!(matches!(parse(b"$1000\r\nab").unwrap(), Parsed::Need(1000)));
+    }
+
+    #[test]
+    fn integer_replies_are_counted_up_to_anything_else() {
+        assert_eq!(integer_replies(b":0\r\n:12\r\n:-3\r\n", 10), (3, 14));
+        assert_eq!(integer_replies(b":0\r\n:12\r\n:-3\r\n", 2), (2, 9));
+        assert_eq!(integer_replies(b":0\r\n-ERR no\r\n:1\r\n", 10), (1, 4));
+        // Unfinished, empty, too long or not digits: left to `parse`.
+        for stop in [
+            &b":1"[..],
+            b":12\r",
+            b":\r\n",
+            b":-\r\n",
+            b":1x\r\n",
+            b":+1\r\n",
+            b":1234567890123456789\r\n",
+            b"+OK\r\n",
+            b"",
+        ] {
+            let mut wire = b":5\r\n".to_vec();
+            wire.extend_from_slice(stop);
+            assert_eq!(integer_replies(&wire, 10), (1, 4), "{stop:?}");
+        }
+        assert_eq!(integer_replies(b":123456789012345678\r\n", 1), (1, 21));
+        // What it counts, parse reads as one reply each, of the same length.
+        let wire = b":0\r\n:-99\r\n:7\r\n";
+        let (n, used) = integer_replies(wire, 10);
+        assert_eq!(all(wire).len(), n);
+        assert_eq!(used, wire.len());
     }
 
     #[test]

@@ -239,6 +239,18 @@ impl FrameReader {
         }
     }
 
+    /// Take up to `most` integer replies already read (a pipeline of
+    /// PUBLISHes answered), without making frames of them: how many. The
+    /// first reply of any other kind stops it, for [`FrameReader::next`].
+    pub fn integers(&mut self, most: usize) -> usize {
+        let (n, used) = super::resp::integer_replies(&self.buf[self.start..self.end], most);
+        self.start += used;
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        }
+        n
+    }
+
     /// When the bytes of the frame [`FrameReader::next`] returned last arrived
     /// (a frame is complete only once its last bytes are read).
     pub fn read_at(&self) -> jiff::Timestamp {

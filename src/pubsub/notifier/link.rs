@@ -62,11 +62,23 @@ impl Outlet {
         } = self;
         let exchange = async {
             writer.write(wire.unwrap_or(out)).await?;
-            for _ in 0..replies {
+            let mut left = replies;
+            while left > 0 {
+                // PUBLISH's answers, counted straight off the buffer; any
+                // other reply (an error) as a frame of its own.
+                let counted = reader.integers(left);
+                for _ in 0..counted {
+                    reply(Frame::Other);
+                }
+                left -= counted;
+                if left == 0 {
+                    break;
+                }
                 match reader.next().await? {
                     Some(frame) => reply(frame),
                     None => return Err("the server closed the connection".to_string()),
                 }
+                left -= 1;
             }
             Ok(())
         };
