@@ -327,11 +327,11 @@ const LINGER_MS: &str = "1";
 /// A linger of 1 ms: with one request in flight per connection librdkafka
 /// batches what arrives while the request is out anyway, but against a fast
 /// broker the round trips are short and, without a linger, the batches
-/// small: on librdkafka's mock cluster 0 ms cost about 20% of the rate and
-/// of the CPU, on one Apache Kafka node 4% (`--redis off`) to 60% (dual) at
-/// full speed, while at 200 events/s 1 ms adds 1 ms to the ack p50 (0.5 ->
-/// 1.5 ms; 5 ms, librdkafka's default, gave 5.6 ms). Measured in
-/// BENCHMARKS.md; `-X linger.ms=0` for the least latency.
+/// small: on librdkafka's mock cluster 0 ms cost about a sixth of the rate
+/// and of the CPU (on one Apache Kafka node, whose round trips are longer,
+/// no difference beyond the noise), while at 200 events/s 1 ms adds 1 ms to
+/// the ack p50 (0.5 -> 1.5 ms; 5 ms, librdkafka's default, gave 5.6 ms).
+/// Measured in BENCHMARKS.md; `-X linger.ms=0` for the least latency.
 ///
 /// `probe: true` is for the health probe, one timed record: no
 /// idempotence, whose start-up (getting a producer id) added up to half a
