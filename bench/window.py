@@ -9,7 +9,7 @@ file to a fresh 3-partition topic; rows are interleaved, RUNS times; medians.
 `window.py mock` (`scripts/bench.sh window-mock`) runs the same rows on
 librdkafka's mock cluster inside each publish (3 brokers, acks=all and
 idempotence, as `bench/mock.py`): the client at full speed, no broker as
-the limit. The adaptive window is the default `--max-in-flight 20000`.
+the limit. WINDOWS are `--max-in-flight` values (the default is 40000).
 """
 
 import json

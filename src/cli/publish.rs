@@ -85,7 +85,7 @@ pub struct PublishArgs {
 
     /// Most events sent to Kafka and not yet acknowledged; fewer while acknowledgements are slow
     /// (the window follows their latency).
-    #[arg(long, default_value_t = 20_000, value_name = "N", help_heading = DELIVERY)]
+    #[arg(long, default_value_t = 40_000, value_name = "N", help_heading = DELIVERY)]
     pub max_in_flight: usize,
 
     /// Compress record batches (librdkafka's compression.codec). Tansu 0.6 stores snappy

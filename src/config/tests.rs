@@ -330,7 +330,7 @@ fn publish_settings() {
     assert!(p.headers);
     assert!(p.create_topic.is_none());
     assert_eq!(p.timeout, Duration::from_secs(30));
-    assert_eq!((p.max_in_flight, p.redis_batch), (20_000, 500));
+    assert_eq!((p.max_in_flight, p.redis_batch), (40_000, 500));
     assert_eq!(p.summary.kind, SummaryKind::Auto);
     assert!(matches!(p.fields.kind, Field::Path(ref f) if f.as_str() == "type"));
 
