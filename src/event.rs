@@ -738,14 +738,15 @@ pub fn notification(
     topic: &str,
     place: Option<(i32, i64)>,
 ) -> (String, String) {
-    let draft = NoteDraft::new(template, event, topic);
+    let NoteDraft {
+        text: mut channel,
+        channel_len,
+    } = NoteDraft::new(template, event, topic);
+    let mut json = channel.split_off(channel_len);
     let mut tail = [0u8; PLACE_TEXT];
-    let (head, tail) = draft.payload(place, &mut tail);
-    let mut json = String::with_capacity(head.len() + tail.len());
-    json.push_str(head);
     // The end is ASCII: signs, digits and punctuation.
-    json.extend(tail.iter().map(|&b| char::from(b)));
-    (draft.channel().to_string(), json)
+    json.extend(place_text(place, &mut tail).iter().map(|&b| char::from(b)));
+    (channel, json)
 }
 
 /// A notification written before Kafka placed its event: its channel, and
@@ -783,22 +784,34 @@ impl Drafter {
     }
 
     pub fn draft(&self, template: &ChannelTemplate, event: &Event) -> NoteDraft {
-        // Written by hand (it is built once per event published): the same
-        // text as serde_json gives for the struct of these fields, in this
-        // order, the offsets left out without a place.
-        let strings = event.id.len() + event.kind.len() + event.source_id.len();
-        let mut text = String::with_capacity(2 * strings + self.topic_json.len() + 64);
-        template.render_into(&mut text, event, &self.topic);
-        let channel_len = text.len();
-        text.push_str("{\"id\":");
-        json_string(&mut text, &event.id);
-        text.push_str(",\"type\":");
-        json_string(&mut text, &event.kind);
-        text.push_str(",\"source_id\":");
-        json_string(&mut text, &event.source_id);
-        text.push_str(&self.topic_json);
-        NoteDraft { text, channel_len }
+        draft(template, event, &self.topic, |text| {
+            text.push_str(&self.topic_json)
+        })
     }
+}
+
+/// `event`'s draft; `topic_json` writes `,"topic":` and the topic.
+fn draft(
+    template: &ChannelTemplate,
+    event: &Event,
+    topic: &str,
+    topic_json: impl FnOnce(&mut String),
+) -> NoteDraft {
+    // Written by hand (it is built once per event published): the same
+    // text as serde_json gives for the struct of these fields, in this
+    // order, the offsets left out without a place.
+    let strings = event.id.len() + event.kind.len() + event.source_id.len() + topic.len();
+    let mut text = String::with_capacity(2 * strings + 80);
+    template.render_into(&mut text, event, topic);
+    let channel_len = text.len();
+    text.push_str("{\"id\":");
+    json_string(&mut text, &event.id);
+    text.push_str(",\"type\":");
+    json_string(&mut text, &event.kind);
+    text.push_str(",\"source_id\":");
+    json_string(&mut text, &event.source_id);
+    topic_json(&mut text);
+    NoteDraft { text, channel_len }
 }
 
 /// The longest end of a notification's payload: `,"partition":…,"offset":…}`.
@@ -806,7 +819,10 @@ pub const PLACE_TEXT: usize = 64;
 
 impl NoteDraft {
     pub fn new(template: &ChannelTemplate, event: &Event, topic: &str) -> NoteDraft {
-        Drafter::new(topic).draft(template, event)
+        draft(template, event, topic, |text| {
+            text.push_str(",\"topic\":");
+            json_string(text, topic);
+        })
     }
 
     pub fn channel(&self) -> &str {
@@ -820,27 +836,33 @@ impl NoteDraft {
         place: Option<(i32, i64)>,
         tail: &'t mut [u8; PLACE_TEXT],
     ) -> (&str, &'t [u8]) {
-        let mut at = 0;
-        let mut put = |bytes: &[u8]| {
-            tail[at..at + bytes.len()].copy_from_slice(bytes);
-            at += bytes.len();
-        };
-        let mut digits = [0u8; 20];
-        if let Some((partition, offset)) = place {
-            put(b",\"partition\":");
-            if partition < 0 {
-                put(b"-");
-            }
-            put(decimal(u64::from(partition.unsigned_abs()), &mut digits));
-            put(b",\"offset\":");
-            if offset < 0 {
-                put(b"-");
-            }
-            put(decimal(offset.unsigned_abs(), &mut digits));
-        }
-        put(b"}");
-        (&self.text[self.channel_len..], &tail[..at])
+        (&self.text[self.channel_len..], place_text(place, tail))
     }
+}
+
+/// The end of a notification's payload: `,"partition":P,"offset":O}` at
+/// `place`, `}` without one, written into `tail`.
+fn place_text(place: Option<(i32, i64)>, tail: &mut [u8; PLACE_TEXT]) -> &[u8] {
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        tail[at..at + bytes.len()].copy_from_slice(bytes);
+        at += bytes.len();
+    };
+    let mut digits = [0u8; 20];
+    if let Some((partition, offset)) = place {
+        put(b",\"partition\":");
+        if partition < 0 {
+            put(b"-");
+        }
+        put(decimal(u64::from(partition.unsigned_abs()), &mut digits));
+        put(b",\"offset\":");
+        if offset < 0 {
+            put(b"-");
+        }
+        put(decimal(offset.unsigned_abs(), &mut digits));
+    }
+    put(b"}");
+    &tail[..at]
 }
 
 /// `n` in decimal ASCII digits, written into `digits` (the notification's

@@ -162,7 +162,6 @@ async fn publish(
         max_record,
         times,
         book: Book {
-            topic: common.topic.clone(),
             drafter: Drafter::new(&common.topic),
             cfg,
             out,
@@ -335,8 +334,7 @@ struct Run<'a> {
 
 /// Everything but the sender: what the deliveries are booked into.
 struct Book<'a> {
-    topic: String,
-    /// Writes each event's notification (but for its place).
+    /// Writes each event's notification (but for its place); holds the topic.
     drafter: Drafter,
     cfg: &'a PublishConfig,
     out: &'a Output,
@@ -671,7 +669,8 @@ impl Run<'_> {
                 // revoked ACL, leaderless partitions).
                 if stalled || why.to_lowercase().contains("timed out") {
                     let budget = book.cfg.timeout.min(Duration::from_secs(3));
-                    if let Some(cause) = admin::why_unacknowledged(kafka, &book.topic, budget).await
+                    if let Some(cause) =
+                        admin::why_unacknowledged(kafka, book.drafter.topic(), budget).await
                     {
                         why.push_str("; ");
                         why.push_str(&cause);
@@ -748,7 +747,7 @@ impl Book<'_> {
             .map(|&(p, from, to)| {
                 Note::Info(format!(
                     "re-send partition {p}: dualstream replay --topic {} --to-redis{channel} --partition {p} --from-offset {from} --to-offset {to}",
-                    shell_word(&self.topic)
+                    shell_word(self.drafter.topic())
                 ))
             })
             .collect();
@@ -906,7 +905,7 @@ impl Book<'_> {
         let s = &self.stats;
         let l = &sender.ledger;
         let counts = PublishCounts {
-            topic: &self.topic,
+            topic: self.drafter.topic(),
             read: s.read,
             skipped: s.skipped,
             invalid: s.invalid,

@@ -5,7 +5,8 @@
 //! ones) reads its channel and payload back out of the buffer by the marks
 //! kept beside it.
 
-use crate::event::{decimal, NoteDraft, PLACE_TEXT};
+use super::resp::bulk;
+use crate::event::{NoteDraft, PLACE_TEXT};
 
 /// Notifications, in order, as back-to-back `PUBLISH channel payload`
 /// commands.
@@ -49,31 +50,17 @@ impl Notes {
     /// One notification on `channel`, its payload the parts of `payload`
     /// one after the other.
     pub fn push(&mut self, channel: &[u8], payload: &[&[u8]]) {
-        let payload_len: usize = payload.iter().map(|p| p.len()).sum();
-        let mut digits = [0u8; 20];
         let wire = &mut self.wire;
-        // The command's fixed text and two lengths of at most 20 digits.
-        wire.reserve(channel.len() + payload_len + 64);
         let start = wire.len();
-        wire.extend_from_slice(b"*3\r\n$7\r\nPUBLISH\r\n$");
-        wire.extend_from_slice(decimal(channel.len() as u64, &mut digits));
-        wire.extend_from_slice(b"\r\n");
-        let at_channel = wire.len();
-        wire.extend_from_slice(channel);
-        wire.extend_from_slice(b"\r\n$");
-        wire.extend_from_slice(decimal(payload_len as u64, &mut digits));
-        wire.extend_from_slice(b"\r\n");
-        let at_payload = wire.len();
-        for part in payload {
-            wire.extend_from_slice(part);
-        }
-        wire.extend_from_slice(b"\r\n");
+        wire.extend_from_slice(b"*3\r\n$7\r\nPUBLISH\r\n");
+        let at_channel = bulk(wire, &[channel]);
+        let at_payload = bulk(wire, payload);
         self.marks.push(Mark {
             start,
             channel: at_channel,
             channel_len: channel.len(),
             payload: at_payload,
-            payload_len,
+            payload_len: wire.len() - 2 - at_payload,
         });
     }
 

@@ -68,12 +68,25 @@ pub fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
     out.extend_from_slice(decimal(args.len() as u64, &mut digits));
     out.extend_from_slice(b"\r\n");
     for arg in args {
-        out.push(b'$');
-        out.extend_from_slice(decimal(arg.len() as u64, &mut digits));
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
+        bulk(out, &[arg]);
     }
+}
+
+/// One bulk string of a command, the parts of `text` one after the other;
+/// where in `out` its text starts.
+pub fn bulk(out: &mut Vec<u8>, text: &[&[u8]]) -> usize {
+    let mut digits = [0u8; 20];
+    let len: usize = text.iter().map(|t| t.len()).sum();
+    out.reserve(len + 24);
+    out.push(b'$');
+    out.extend_from_slice(decimal(len as u64, &mut digits));
+    out.extend_from_slice(b"\r\n");
+    let at = out.len();
+    for part in text {
+        out.extend_from_slice(part);
+    }
+    out.extend_from_slice(b"\r\n");
+    at
 }
 
 /// How many of the replies at the start of `buf`, at most `most`, are
